@@ -1,0 +1,289 @@
+"""The command line: parse options, run the library, report. Nothing else happens here."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .convert import Options, Result, convert
+from .memo import DEFAULT_SECTIONS
+from .model import Diagnostic, Memo2AnkiError
+from .package import DEFAULT_DECK, write_package
+
+EPILOG = f"""\b
+Examples:
+  memo2anki notes/ -o cka.apkg            every memo card under notes/
+  memo2anki notes/ -o cka.apkg --subject CKA --deck CKA
+  memo2anki daily/2025-04-04.md --dry-run list the cards a note makes
+  memo2anki check notes/                  report problems only, write nothing
+
+\b
+Then in Anki: File > Import the .apkg. Importing again after edits updates the
+same cards and keeps their review history.
+
+\b
+Exit status: 0 done (warnings allowed), 1 nothing could be made or the output
+could not be written (or warnings with --strict), 2 bad usage.
+Default section title: {DEFAULT_SECTIONS[0]}; default deck: {DEFAULT_DECK}."""
+
+
+class _DefaultGroup(click.Group):
+    """``memo2anki PATH...`` runs ``build``; ``memo2anki check PATH...`` runs ``check``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            args = ["build", *args]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "PATH... -o OUT.apkg [OPTIONS]")
+
+
+@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Turn the study memos in Obsidian daily notes into Anki cards."""
+
+
+def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``build`` and ``check``."""
+    options = [
+        click.argument(
+            "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH..."
+        ),
+        click.option(
+            "--vault",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Vault root where images are looked up. Default: the nearest folder "
+            "above the first PATH that holds .obsidian/, else that folder.",
+        ),
+        click.option(
+            "--section",
+            "sections",
+            multiple=True,
+            metavar="TITLE",
+            help=f"Another heading title that opens a memo section (repeatable; "
+            f"'{DEFAULT_SECTIONS[0]}' is always one).",
+        ),
+        click.option(
+            "--subject",
+            "subjects",
+            multiple=True,
+            metavar="NAME",
+            help="Only cards of this subject (repeatable; case-insensitive).",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
+        click.option(
+            "--debug", is_flag=True, help="Show the full traceback of an unexpected error."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@main.command(epilog=EPILOG)
+@_common
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=True),
+    help="The .apkg file to write (required unless --dry-run).",
+)
+@click.option(
+    "--deck", default=DEFAULT_DECK, show_default=True, help="Top deck; one subdeck per subject."
+)
+@click.option("--dry-run", is_flag=True, help="List the cards it would make; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: the list as JSON.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
+@click.version_option(__version__, "--version", prog_name="memo2anki")
+def build(
+    paths: tuple[Path, ...],
+    output: Path | None,
+    deck: str,
+    vault: Path | None,
+    sections: tuple[str, ...],
+    subjects: tuple[str, ...],
+    dry_run: bool,
+    as_json: bool,
+    strict: bool,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Make an Anki deck (.apkg) from the study memos in PATH... (notes or folders).
+
+    Every bold heading (**Docker Network**) in a '공부 메모장' section becomes a card:
+    the heading on the front, what follows it (text, lists, code, tables, images) on
+    the back. Headings under the section name the subject (one subdeck each).
+    """
+    if output is None and not dry_run:
+        raise click.UsageError("give the output file with -o OUT.apkg (or use --dry-run)")
+    if as_json and not dry_run:
+        raise click.UsageError("--json goes with --dry-run")
+    if not deck.strip():
+        raise click.BadParameter("the deck name is empty", param_hint="--deck")
+    with _reported(debug):
+        options = _options(vault, sections, subjects, exclude=(output,) if output else ())
+        result = convert(paths, options)
+        _report_diagnostics(result.diagnostics, quiet)
+        _require_cards(result, options)
+        if dry_run:
+            _print_cards(result, as_json)
+            return
+        if strict and result.diagnostics:
+            count = _n(len(result.diagnostics), "warning")
+            raise Memo2AnkiError(f"{count} with --strict; nothing written")
+        assert output is not None
+        info = write_package(result.cards, result.media, output, deck.strip(), result.vault.name)
+        if not quiet:
+            click.echo(_summary(result, f"wrote {info.path}"), err=True)
+
+
+@main.command(epilog="Exit status: 0 no problems, 1 problems found, 2 bad usage.")
+@_common
+def check(
+    paths: tuple[Path, ...],
+    vault: Path | None,
+    sections: tuple[str, ...],
+    subjects: tuple[str, ...],
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Report problems in the memos under PATH... (missing images, empty cards, ...);
+    write nothing. Exits 1 when there are any."""
+    with _reported(debug):
+        options = _options(vault, sections, subjects, exclude=())
+        result = convert(paths, options)
+        problems = [*result.diagnostics, *_duplicate_fronts(result)]
+        _report_diagnostics(problems, quiet=False)
+        _require_cards(result, options)
+        if problems:
+            raise Memo2AnkiError(f"{_n(len(problems), 'problem')} in {_n(result.notes, 'note')}")
+        if not quiet:
+            click.echo(_summary(result, "no problems"), err=True)
+
+
+def _options(
+    vault: Path | None,
+    sections: tuple[str, ...],
+    subjects: tuple[str, ...],
+    exclude: tuple[Path, ...],
+) -> Options:
+    titles = tuple(dict.fromkeys((*DEFAULT_SECTIONS, *(s.strip() for s in sections if s.strip()))))
+    return Options(vault=vault, sections=titles, subjects=subjects, exclude=exclude)
+
+
+@contextmanager
+def _reported(debug: bool) -> Iterator[None]:
+    """Turn failures into one line on stderr and an exit status; no traceback unless --debug."""
+    try:
+        yield
+    except Memo2AnkiError as err:
+        click.echo(f"memo2anki: error: {err}", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("memo2anki: interrupted; nothing written", err=True)
+        sys.exit(130)
+    except Exception as err:
+        if debug:
+            traceback.print_exc()
+        else:
+            click.echo(
+                f"memo2anki: unexpected error: {type(err).__name__}: {err} "
+                "(run again with --debug to see where)",
+                err=True,
+            )
+        sys.exit(1)
+
+
+def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
+    if quiet:
+        return
+    for diagnostic in diagnostics:
+        click.echo(f"{diagnostic}", err=True)
+
+
+def _require_cards(result: Result, options: Options) -> None:
+    if result.cards:
+        return
+    titles = ", ".join(f"'{t}'" for t in options.sections)
+    if result.notes == 0:
+        raise Memo2AnkiError("no markdown notes found")
+    if result.notes_with_section == 0:
+        raise Memo2AnkiError(
+            f"no memo section in {_n(result.notes, 'note')}: looked for headings titled {titles} "
+            "(name yours with --section)"
+        )
+    if options.subjects:
+        wanted = ", ".join(options.subjects)
+        raise Memo2AnkiError(f"no cards of subject {wanted} in {_n(result.notes, 'note')}")
+    raise Memo2AnkiError(
+        f"{_n(result.notes_with_section, 'memo section')} found but no cards: a card starts at a "
+        "line that is only bold text (**Heading**) or at a heading below the subject"
+    )
+
+
+def _duplicate_fronts(result: Result) -> list[Diagnostic]:
+    seen: dict[tuple[str, str], str] = {}
+    problems = []
+    for card in result.cards:
+        key = (card.subject, card.front)
+        where = f"{card.note}:{card.line}"
+        if key in seen:
+            problems.append(
+                Diagnostic(card.note, card.line, f"'{card.front}' is also a card at {seen[key]}")
+            )
+        else:
+            seen[key] = where
+    return problems
+
+
+def _summary(result: Result, outcome: str) -> str:
+    per_subject = Counter(card.subject or "(no subject)" for card in result.cards)
+    subjects = ", ".join(f"{name} {count}" for name, count in per_subject.items())
+    warnings = len(result.diagnostics)
+    return (
+        f"memo2anki: {_n(len(result.cards), 'card')} ({subjects}) from "
+        f"{_n(result.notes, 'note')}, {_n(len(result.media), 'image')}, "
+        f"{_n(warnings, 'warning')}; {outcome}"
+    )
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def _print_cards(result: Result, as_json: bool) -> None:
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "note": card.note,
+                        "line": card.line,
+                        "date": card.date.isoformat() if card.date else None,
+                        "subject": card.subject,
+                        "front": card.front,
+                        "tags": list(card.tags),
+                        "images": [str(m.path.relative_to(result.vault)) for m in card.media],
+                    }
+                    for card in result.cards
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    for card in result.cards:
+        images = f"  [{_n(len(card.media), 'image')}]" if card.media else ""
+        click.echo(f"{card.subject or '-'}\t{card.front}\t{card.note}:{card.line}{images}")

@@ -1,0 +1,136 @@
+"""Notes in, cards out: the stages put together, with every problem collected."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .discover import find_notes, find_vault_root
+from .media import MediaResolver, MediaStore
+from .memo import DEFAULT_SECTIONS, CardFinder, empty_back
+from .model import Card, Diagnostic, Media, Memo2AnkiError
+from .reader import read_note, vault_relpath
+from .render import CardRenderer, make_markdown
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to read and which cards to keep."""
+
+    vault: Path | None = None
+    sections: tuple[str, ...] = DEFAULT_SECTIONS
+    subjects: tuple[str, ...] = ()  # keep only these subjects (case-insensitive); all if empty
+    exclude: tuple[Path, ...] = ()  # files never read as notes (the output)
+
+
+@dataclass(frozen=True)
+class NoteResult:
+    """The cards of one note, with the media they embed and the warnings met."""
+
+    cards: tuple[Card, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    has_section: bool = False
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything a run found: cards in study order, distinct media, warnings."""
+
+    vault: Path
+    notes: int
+    notes_with_section: int
+    cards: tuple[Card, ...]
+    media: tuple[Media, ...]
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+
+class NoteConverter:
+    """Reads notes and makes their cards; build once per run and per worker process."""
+
+    def __init__(self, vault: Path, options: Options) -> None:
+        self.vault = vault
+        self.options = options
+        md = make_markdown()
+        self.finder = CardFinder(md, options.sections)
+        self.renderer = CardRenderer(MediaResolver(vault), MediaStore(), md)
+        self._subjects = {_key(s) for s in options.subjects}
+
+    def convert(self, path: Path) -> NoteResult:
+        """One note's cards, rendered; a note that cannot be read becomes a warning."""
+        try:
+            note, diagnostics = read_note(path, self.vault)
+        except Memo2AnkiError as err:
+            return NoteResult(
+                diagnostics=(Diagnostic(vault_relpath(path, self.vault), None, _reason(err)),)
+            )
+        found = self.finder.find(note)
+        diagnostics += found.diagnostics
+        cards: list[Card] = []
+        for card in found.cards:
+            if self._subjects and _key(card.subject) not in self._subjects:
+                continue
+            rendered = self.renderer.render(card.back_markdown, path, note.relpath, card.back_line)
+            diagnostics += rendered.diagnostics
+            if not rendered.html:
+                diagnostics.append(empty_back(note.relpath, card.line, card.front))
+                continue
+            cards.append(
+                replace(
+                    card,
+                    back_html=rendered.html,
+                    media=rendered.media,
+                    tags=tuple(dict.fromkeys((*card.tags, *rendered.tags))),
+                )
+            )
+        return NoteResult(tuple(cards), tuple(diagnostics), found.sections > 0)
+
+
+def _key(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+def _reason(err: Memo2AnkiError) -> str:
+    # The error text starts with the note's path; the Diagnostic carries the path itself.
+    text = str(err)
+    _, sep, rest = text.partition(": ")
+    return rest if sep else text
+
+
+def study_order(card: Card) -> tuple[bool, str, str, int]:
+    """Oldest note first (undated notes last), then the card's place in its note."""
+    return (card.date is None, card.date.isoformat() if card.date else "", card.note, card.line)
+
+
+def convert(
+    paths: Sequence[Path],
+    options: Options = Options(),
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Find the notes under ``paths`` and make every card they hold."""
+    vault = find_vault_root(paths, options.vault)
+    notes, diagnostics = find_notes(paths, options.exclude)
+    converter = NoteConverter(vault, options)
+    results = []
+    for path in notes:
+        results.append(converter.convert(path))
+        if progress is not None:
+            progress(1)
+    return gather(vault, len(notes), results, diagnostics)
+
+
+def gather(
+    vault: Path, notes: int, results: Sequence[NoteResult], diagnostics: Sequence[Diagnostic]
+) -> Result:
+    """Put per-note results together: study order, each medium once, all warnings."""
+    cards = sorted((c for r in results for c in r.cards), key=study_order)
+    media = {m.name: m for c in cards for m in c.media}
+    return Result(
+        vault=vault,
+        notes=notes,
+        notes_with_section=sum(r.has_section for r in results),
+        cards=tuple(cards),
+        media=tuple(media.values()),
+        diagnostics=(*diagnostics, *(d for r in results for d in r.diagnostics)),
+    )

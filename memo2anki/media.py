@@ -1,0 +1,156 @@
+"""Resolve media: find the file an image reference names, inside the vault and nowhere else."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
+
+from .model import Media
+
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif", ".ico", ".tif", ".tiff"}
+)
+DIGITAL_GARDEN_PREFIX = "/img/user/"
+_REMOTE = re.compile(r"^https?://", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_WINDOWS_ABS = re.compile(r"^(?:[a-z]:[\\/]|\\\\|//)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome of resolving one reference: a file, or why there is none."""
+
+    path: Path | None = None
+    problem: str | None = None  # set when path is None
+    remote: bool = False
+
+
+def is_remote(ref: str) -> bool:
+    """Whether a reference is a web URL, left as a link and never downloaded."""
+    return bool(_REMOTE.match(ref.strip()))
+
+
+def is_image(name: str) -> bool:
+    """Whether a file name has an image suffix (any case)."""
+    return PurePosixPath(name.split("?", 1)[0]).suffix.lower() in IMAGE_SUFFIXES
+
+
+class MediaResolver:
+    """Finds referenced files the way Obsidian does, refusing anything outside the vault.
+
+    The index of file names for the vault-wide search is built once, on first need.
+    """
+
+    def __init__(self, vault: Path) -> None:
+        self.vault = vault.resolve()
+        self._by_name: dict[str, list[Path]] | None = None
+        self._cache: dict[tuple[str, Path], Lookup] = {}
+
+    def resolve(self, ref: str, note_dir: Path) -> Lookup:
+        """Look ``ref`` up relative to the note's folder, the vault root, the Digital Garden
+        prefix removed, then by file name anywhere in the vault."""
+        note_dir = Path(os.path.abspath(note_dir))
+        key = (ref, note_dir)
+        if key not in self._cache:
+            self._cache[key] = self._resolve(ref, note_dir)
+        return self._cache[key]
+
+    def _resolve(self, ref: str, note_dir: Path) -> Lookup:
+        raw = ref.strip()
+        if is_remote(raw):
+            return Lookup(remote=True)
+        text = unicodedata.normalize("NFC", unquote(raw.split("#", 1)[0].split("?", 1)[0]))
+        if not text:
+            return Lookup(problem="empty image reference")
+        if _WINDOWS_ABS.match(text) or _SCHEME.match(text):
+            return Lookup(problem=f"'{ref}' is outside the vault; not embedded")
+        text = text.replace("\\", "/")
+        candidates: list[Path] = []
+        if text.startswith(DIGITAL_GARDEN_PREFIX):
+            candidates.append(self.vault / text[len(DIGITAL_GARDEN_PREFIX) :])
+        if text.startswith("/"):
+            candidates.append(self.vault / text.lstrip("/"))
+        else:
+            candidates += [note_dir / text, self.vault / text]
+        refused = False
+        for candidate in candidates:
+            inside = self._inside(candidate)
+            if inside is None:
+                refused = True
+            elif inside.is_file():
+                return Lookup(path=inside)
+        found, name_refused = self._by_file_name(PurePosixPath(text).name, note_dir)
+        if found is not None:
+            return Lookup(path=found)
+        if refused or name_refused:
+            return Lookup(problem=f"'{text}' is outside the vault; not embedded")
+        return Lookup(problem=f"image not found: {text}")
+
+    def _inside(self, candidate: Path) -> Path | None:
+        """The real path if it stays inside the vault (also after symlinks), else None."""
+        normal = Path(os.path.normpath(candidate))
+        if not normal.is_relative_to(self.vault):
+            return None
+        try:
+            real = normal.resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            return None
+        return real if real.is_relative_to(self.vault) else None
+
+    def _by_file_name(self, name: str, note_dir: Path) -> tuple[Path | None, bool]:
+        """The nearest file of that name, and whether one was refused for leaving the vault."""
+        if not name or name in {".", ".."}:
+            return None, False
+        if self._by_name is None:
+            self._by_name = _index_vault(self.vault)
+        matches = self._by_name.get(name.casefold(), [])
+
+        # Like Obsidian, prefer the file nearest the note, then the shortest path.
+        def rank(path: Path) -> tuple[int, int, str]:
+            shared = len(os.path.commonpath([path.parent, note_dir]).split(os.sep))
+            return (-shared, len(path.parts), str(path))
+
+        refused = False
+        for path in sorted(matches, key=rank):
+            inside = self._inside(path)
+            if inside is None:
+                refused = True
+            elif inside.is_file():
+                return inside, False
+        return None, refused
+
+
+def _index_vault(vault: Path) -> dict[str, list[Path]]:
+    index: dict[str, list[Path]] = {}
+    for dirpath, dirnames, filenames in os.walk(vault):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            key = unicodedata.normalize("NFC", name).casefold()
+            index.setdefault(key, []).append(Path(dirpath, name))
+    return index
+
+
+class MediaStore:
+    """Names each distinct file by its content, hashing every file once."""
+
+    def __init__(self) -> None:
+        self._by_path: dict[Path, Media] = {}
+
+    def add(self, path: Path) -> Media:
+        """The :class:`Media` for a resolved file (read and hashed on first sight)."""
+        media = self._by_path.get(path)
+        if media is None:
+            digest = hashlib.sha256()
+            with path.open("rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+            sha = digest.hexdigest()
+            suffix = path.suffix.lower() if path.suffix.isascii() else ""
+            media = Media(path=path, name=f"m2a-{sha[:20]}{suffix}", sha256=sha)
+            self._by_path[path] = media
+        return media

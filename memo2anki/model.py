@@ -1,0 +1,71 @@
+"""Plain data passed between the stages: notes in, cards and media out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class Memo2AnkiError(Exception):
+    """A problem the user can fix; the CLI prints it as one line and exits non-zero."""
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """A warning about one place in one file, printed as ``path:line: message``."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """One markdown file as read: decoded text with its frontmatter blanked out."""
+
+    path: Path
+    relpath: str  # vault-relative, posix separators, NFC
+    text: str  # frontmatter lines replaced by empty lines, so line numbers match the file
+    metadata: dict[str, Any]
+    date: dt.date | None
+    mtime: int  # whole seconds, used as the Anki note's modification time
+    tags: tuple[str, ...] = ()  # from frontmatter and the note's `# Tags` list
+
+
+@dataclass(frozen=True)
+class Media:
+    """A local file embedded in the package under a content-derived name."""
+
+    path: Path
+    name: str  # the plain name stored in the package, e.g. ``m2a-1f2e3d4c5b6a7980.png``
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """One memo card: a heading (front) and the markdown that followed it (back)."""
+
+    note: str  # vault-relative path of the note
+    subject: str
+    front: str  # plain text of the heading
+    front_html: str
+    back_markdown: str
+    line: int  # 1-based line of the heading in the note
+    back_line: int  # 1-based line where the back's markdown starts
+    date: dt.date | None
+    tags: tuple[str, ...]
+    ordinal: int = 0  # position among cards with the same subject and front in this note
+    back_html: str = ""
+    media: tuple[Media, ...] = field(default=())
+    mtime: int = 0
+
+    @property
+    def identity(self) -> tuple[str, str, str, int]:
+        """What makes this card the same card across exports (never its back)."""
+        return (self.note, self.subject, self.front, self.ordinal)

@@ -1,0 +1,219 @@
+"""Render a card's markdown to the HTML Anki shows, as Obsidian would show it."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from types import MethodType
+from typing import Any, cast
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from .media import MediaResolver, MediaStore, is_image
+from .model import Diagnostic, Media
+from .obsidian import obsidian_plugins
+from .sanitize import sanitize
+
+_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True, style="default")
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_SIZE = re.compile(r"^(\d{1,5})(?:x(\d{1,5}))?$")
+
+
+@lru_cache(maxsize=128)
+def _lexer(lang: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def highlight_code(code: str, lang: str, _attrs: Any) -> str:
+    """Pygments with inline styles (nothing fetched); empty for unknown languages, which
+    markdown-it then shows as plain escaped text."""
+    lexer = _lexer(lang.strip().lower()) if lang.strip() else None
+    if lexer is None:
+        return ""
+    return str(pygments_highlight(code, lexer, _FORMATTER))
+
+
+def make_markdown() -> MarkdownIt:
+    """The one markdown parser configuration: CommonMark, Obsidian's line breaks and syntax."""
+    md = MarkdownIt(
+        "commonmark", {"breaks": True, "html": True, "highlight": highlight_code}
+    ).enable(["table", "strikethrough"])
+    return obsidian_plugins(md)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered back: its HTML, the media it embeds, inline tags and warnings."""
+
+    html: str
+    media: tuple[Media, ...]
+    tags: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass
+class _Context:
+    note_dir: Path
+    relpath: str
+    media: dict[str, Media] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def warn(self, line: int | None, message: str) -> None:
+        self.diagnostics.append(Diagnostic(self.relpath, line, message))
+
+
+class CardRenderer:
+    """Renders backs; build once per run (parser, lexers and media index are reused)."""
+
+    def __init__(self, resolver: MediaResolver, store: MediaStore, md: MarkdownIt | None = None):
+        self.resolver = resolver
+        self.store = store
+        self.md = md or make_markdown()
+        self.html = cast(RendererHTML, self.md.renderer)
+        # Set directly: add_render_rule would rebind these methods to the renderer.
+        overrides = {
+            "image": self._render_image,
+            "wikilink_embed": self._render_embed,
+            "html_inline": self._render_html,
+            "html_block": self._render_html,
+        }
+        for name, rule in overrides.items():
+            self.html.rules[name] = cast(MethodType, rule)
+
+    def render(self, markdown: str, note_path: Path, relpath: str, first_line: int) -> Rendered:
+        """Render ``markdown`` (which starts at ``first_line`` of the note at ``note_path``)."""
+        ctx = _Context(note_dir=note_path.parent, relpath=relpath)
+        env: dict[str, Any] = {"m2a": ctx}
+        tokens = self.md.parse(markdown, env)
+        _number_lines(tokens, first_line)
+        body = self.html.render(tokens, self.md.options, env)
+        tags = tuple(dict.fromkeys(env.get("tags", [])))
+        return Rendered(
+            html=sanitize(body).strip(),
+            media=tuple(ctx.media.values()),
+            tags=tags,
+            diagnostics=tuple(ctx.diagnostics),
+        )
+
+    def _render_image(
+        self, tokens: Sequence[Token], idx: int, _options: OptionsDict, env: dict[str, Any]
+    ) -> str:
+        tok = tokens[idx]
+        alt, width, height = _split_size(
+            self.html.renderInlineAsText(tok.children or [], self.md.options, env)
+        )
+        return self._image(str(tok.attrGet("src") or ""), alt, width, height, tok, env)
+
+    def _render_embed(
+        self, tokens: Sequence[Token], idx: int, _options: OptionsDict, env: dict[str, Any]
+    ) -> str:
+        tok = tokens[idx]
+        target = str(tok.meta.get("target") or "")
+        if is_image(target):
+            width, height = tok.meta.get("width"), tok.meta.get("height")
+            return self._image(target, "", width, height, tok, env)
+        ctx: _Context = env["m2a"]
+        ctx.warn(tok.meta.get("line"), f"embedded note not shown: ![[{target}]]")
+        name = tok.meta.get("alias") or target
+        return f'<span class="m2a-embed">{html.escape(str(name))}</span>'
+
+    def _image(
+        self,
+        src: str,
+        alt: str,
+        width: int | None,
+        height: int | None,
+        tok: Token,
+        env: dict[str, Any],
+    ) -> str:
+        ctx: _Context = env["m2a"]
+        line = tok.meta.get("line")
+        lookup = self.resolver.resolve(src, ctx.note_dir)
+        if lookup.remote:
+            label = html.escape(alt or src)
+            return f'<a class="m2a-remote" href="{html.escape(src, quote=True)}">{label}</a>'
+        if lookup.path is None:
+            ctx.warn(line, lookup.problem or f"image not found: {src}")
+            return _missing(src)
+        try:
+            media = self.store.add(lookup.path)
+        except OSError as err:
+            ctx.warn(line, f"cannot read image {src}: {err.strerror or err}")
+            return _missing(src)
+        ctx.media[media.name] = media
+        attrs = f'src="{media.name}" alt="{html.escape(alt, quote=True)}"'
+        if width:
+            attrs += f' width="{width}"'
+        if height:
+            attrs += f' height="{height}"'
+        return f"<img {attrs}>"
+
+    def _render_html(
+        self, tokens: Sequence[Token], idx: int, _options: OptionsDict, env: dict[str, Any]
+    ) -> str:
+        tok = tokens[idx]
+
+        def embed(match: re.Match[str]) -> str:
+            tag = match.group(0)
+            src = _attr(tag, "src")
+            if src is None:
+                return ""
+            width, height = _int(_attr(tag, "width")), _int(_attr(tag, "height"))
+            return self._image(src, _attr(tag, "alt") or "", width, height, tok, env)
+
+        return _IMG_TAG.sub(embed, tok.content)
+
+
+def _number_lines(tokens: Sequence[Token], first_line: int) -> None:
+    """Give inline tokens the file line they stand on, for warnings."""
+    for tok in tokens:
+        if tok.map is None:
+            continue
+        line = first_line + tok.map[0]
+        tok.meta["line"] = line
+        for child in tok.children or ():
+            child.meta["line"] = line
+            if child.type in {"softbreak", "hardbreak"}:
+                line += 1
+
+
+def _split_size(alt: str) -> tuple[str, int | None, int | None]:
+    """Obsidian's ``![alt|300](...)`` and ``![alt|300x200](...)`` sizes."""
+    text, sep, size = alt.rpartition("|")
+    match = _SIZE.match(size.strip()) if sep else None
+    if match is None:
+        return alt, None, None
+    return text, int(match.group(1)), _int(match.group(2))
+
+
+def _attr(tag: str, name: str) -> str | None:
+    pattern = rf"""(?<![\w-]){name}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"""
+    match = re.search(pattern, tag, re.IGNORECASE)
+    if match is None:
+        return None
+    return html.unescape(next(g for g in match.groups() if g is not None))
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _missing(src: str) -> str:
+    name = html.escape(unquote(src).replace("\\", "/").rsplit("/", 1)[-1])
+    return f'<span class="m2a-missing">[missing image: {name}]</span>'

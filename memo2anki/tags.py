@@ -1,0 +1,27 @@
+"""Turn the ways a note names tags into Anki tags."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_tag(label: str) -> str:
+    """An Anki tag from a label: no ``#``, spaces as ``_``, Obsidian's nesting ``a/b`` as
+    Anki's ``a::b``. Empty if nothing is left."""
+    tag = unicodedata.normalize("NFC", label).strip().lstrip("#").strip()
+    tag = _SPACES.sub("_", tag)
+    tag = re.sub(r"/+", "::", tag).strip(":")
+    return tag
+
+
+def wikilink_label(inner: str) -> str:
+    """What Obsidian shows for ``[[inner]]``: the alias, else the target's last segment."""
+    target, sep, alias = inner.replace("\\|", "|").partition("|")
+    if sep and alias.strip():
+        return alias.strip()
+    target = target.split("#", 1)[0]
+    name = target.rstrip("/").rsplit("/", 1)[-1]
+    return name[:-3] if name.lower().endswith(".md") else name

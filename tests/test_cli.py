@@ -1,0 +1,177 @@
+"""The command line: options, messages on stderr, exit codes (click's CliRunner)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from helpers import memo, png, write_vault
+
+from memo2anki import __version__
+from memo2anki.cli import main
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": memo(
+                "**Pod**\n가장 작은 배포 단위\n![[pod.png]]", "**Service**\n고정 주소"
+            ),
+            "daily/2025-04-02.md": memo("**EC2**\n가상 서버\n![](missing.png)", subject="AWS"),
+            "image/pod.png": png(),
+        },
+    )
+
+
+def test_build_writes_deck_and_summarizes(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.apkg"
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0
+    assert out.is_file() and zipfile.is_zipfile(out)
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "daily/2025-04-02.md:9: image not found: missing.png",
+        f"memo2anki: 3 cards (CKA 2, AWS 1) from 2 notes, 1 image, 1 warning; wrote {out}",
+    ]
+
+
+def test_quiet_prints_nothing(vault: Path, tmp_path: Path) -> None:
+    result = run(vault, "-o", tmp_path / "out.apkg", "--quiet")
+    assert result.exit_code == 0
+    assert result.output == ""
+
+
+def test_dry_run_lists_cards_and_writes_nothing(vault: Path, tmp_path: Path) -> None:
+    result = run(vault, "--dry-run")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "CKA\tPod\tdaily/2025-04-01.md:7  [1 image]",
+        "CKA\tService\tdaily/2025-04-01.md:11",
+        "AWS\tEC2\tdaily/2025-04-02.md:7",
+    ]
+    assert not list(tmp_path.glob("**/*.apkg"))
+
+
+def test_dry_run_json(vault: Path) -> None:
+    result = run(vault, "--dry-run", "--json")
+    assert result.exit_code == 0
+    cards = json.loads(result.stdout)
+    assert cards[0] == {
+        "note": "daily/2025-04-01.md",
+        "line": 7,
+        "date": "2025-04-01",
+        "subject": "CKA",
+        "front": "Pod",
+        "tags": ["CKA"],
+        "images": ["image/pod.png"],
+    }
+    assert [c["front"] for c in cards] == ["Pod", "Service", "EC2"]
+
+
+def test_subject_filter(vault: Path) -> None:
+    result = run(vault, "--dry-run", "--subject", "aws")
+    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["EC2"]
+
+
+def test_unknown_subject_is_an_error(vault: Path) -> None:
+    result = run(vault, "--dry-run", "--subject", "Go")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "memo2anki: error: no cards of subject Go in 2 notes"
+
+
+def test_extra_section_title(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "v", {"n.md": "# Study\n## Go\n**chan**\n채널\n"})
+    result = run(vault, "--dry-run")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "memo2anki: error: no memo section in 1 note: looked for headings titled "
+        "'공부 메모장' (name yours with --section)"
+    )
+    result = run(vault, "--dry-run", "--section", "Study")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Go\tchan\tn.md:3")
+
+
+def test_sections_but_no_cards(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "v", {"n.md": "# 공부 메모장\n## CKA\n그냥 문장\n"})
+    result = run(vault, "-o", tmp_path / "x.apkg")
+    assert result.exit_code == 1
+    assert "1 memo section found but no cards" in result.stderr
+    assert not (tmp_path / "x.apkg").exists()
+
+
+def test_no_notes(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = run(tmp_path / "empty", "-o", tmp_path / "x.apkg")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "memo2anki: error: no markdown notes found"
+
+
+def test_missing_path_is_an_error(tmp_path: Path) -> None:
+    result = run(tmp_path / "nope", "-o", tmp_path / "x.apkg")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"memo2anki: error: {tmp_path / 'nope'}: no such file or folder"
+
+
+def test_output_is_required(vault: Path) -> None:
+    result = run(vault)
+    assert result.exit_code == 2
+    assert "give the output file with -o OUT.apkg" in result.stderr
+
+
+def test_json_needs_dry_run(vault: Path, tmp_path: Path) -> None:
+    result = run(vault, "-o", tmp_path / "x.apkg", "--json")
+    assert result.exit_code == 2
+
+
+def test_unwritable_output_folder(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "no" / "such" / "deck.apkg"
+    result = run(vault, "-o", out)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"memo2anki: error: {out}: folder {out.parent} does not exist"
+    )
+
+
+def test_output_that_is_a_folder(vault: Path, tmp_path: Path) -> None:
+    result = run(vault, "-o", tmp_path)
+    assert result.exit_code == 1
+    assert "is a folder" in result.stderr.splitlines()[-1]
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.strip() == f"memo2anki, version {__version__}"
+    help_text = run("--help").stdout
+    for needle in ("--deck", "--vault", "--section", "--subject", "--dry-run", "Examples:"):
+        assert needle in help_text
+
+
+def test_check_reports_problems(vault: Path) -> None:
+    result = run("check", vault)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "daily/2025-04-02.md:9: image not found: missing.png",
+        "memo2anki: error: 1 problem in 2 notes",
+    ]
+
+
+def test_python_dash_m(vault: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "memo2anki", str(vault), "--dry-run"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert "Pod" in proc.stdout

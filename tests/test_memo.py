@@ -1,0 +1,217 @@
+"""Which cards a note makes: each SPEC rule as small markdown beside the cards it must give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from memo2anki.memo import CardFinder
+from memo2anki.model import Note
+from memo2anki.render import make_markdown
+
+S = "# 공부 메모장\n## CKA\n"  # the usual opening of a memo section
+
+# (id, markdown, [(subject, front, back markdown)])
+CASES: list[tuple[str, str, list[tuple[str, str, str]]]] = [
+    (
+        "bold line then body on the next line (one paragraph)",
+        S + "**Docker Network**\nNone 설정하면 통신 불가\nHost: 호스트 네임스페이스",
+        [("CKA", "Docker Network", "None 설정하면 통신 불가\nHost: 호스트 네임스페이스")],
+    ),
+    (
+        "bold line, blank line, body",
+        S + "**CNI**\n\n컨테이너 네트워크 인터페이스\n",
+        [("CKA", "CNI", "\n컨테이너 네트워크 인터페이스")],
+    ),
+    (
+        "trailing spaces after the bold line",
+        S + "**Docker Network**   \n본문",
+        [("CKA", "Docker Network", "본문")],
+    ),
+    (
+        "underscore bold",
+        S + "__CNI__\n본문",
+        [("CKA", "CNI", "본문")],
+    ),
+    (
+        "two cards in a row",
+        S + "**A**\n가\n\n**B**\n나",
+        [("CKA", "A", "가"), ("CKA", "B", "나")],
+    ),
+    (
+        "bold then text on the same line is body, not a card",
+        S + "**A**\n가\n\n**etcd**는 key-value 저장소\n",
+        [("CKA", "A", "가\n\n**etcd**는 key-value 저장소")],
+    ),
+    (
+        "two bold spans on one line is not a heading",
+        S + "**A**\n가\n\n**x** **y**\n",
+        [("CKA", "A", "가\n\n**x** **y**")],
+    ),
+    (
+        "bold inside a list is body",
+        S + "**A**\n- **etcd**\n- b\n",
+        [("CKA", "A", "- **etcd**\n- b")],
+    ),
+    (
+        "bold inside a quote is body",
+        S + "**A**\n> **주의**\n> 내용\n",
+        [("CKA", "A", "> **주의**\n> 내용")],
+    ),
+    (
+        "bold inside a table is body",
+        S + "**A**\n\n| **x** | y |\n| - | - |\n| 1 | 2 |\n",
+        [("CKA", "A", "\n| **x** | y |\n| - | - |\n| 1 | 2 |")],
+    ),
+    (
+        "bold in a sentence is body",
+        S + "**A**\n이건 **중요**하다\n",
+        [("CKA", "A", "이건 **중요**하다")],
+    ),
+    (
+        "bold spanning two lines is not a heading",
+        S + "**A**\n가\n\n**x\ny**\n",
+        [("CKA", "A", "가\n\n**x\ny**")],
+    ),
+    (
+        "italic line is not a heading",
+        S + "**A**\n가\n\n*B*\n나\n",
+        [("CKA", "A", "가\n\n*B*\n나")],
+    ),
+    (
+        "bold inside a code fence is code",
+        S + "**A**\n```\n**B**\n```\n",
+        [("CKA", "A", "```\n**B**\n```")],
+    ),
+    (
+        "a thematic break ends the back; what follows belongs to no card",
+        S + "**A**\n가\n\n---\n고아 문장\n\n**B**\n나",
+        [("CKA", "A", "가"), ("CKA", "B", "나")],
+    ),
+    (
+        "text right above --- is a setext heading, as CommonMark says",
+        S + "**A**\n가\n\n**B**\n나\n---\n",
+        [("CKA", "A", "가")],
+    ),
+    (
+        "a bold line in the middle of a paragraph is body",
+        S + "**A**\n가\n**B**\n나",
+        [("CKA", "A", "가\n**B**\n나")],
+    ),
+    (
+        "a subject heading ends the back and changes the subject",
+        S + "**A**\n가\n## AWS SysOps\n**B**\n나",
+        [("CKA", "A", "가"), ("AWS SysOps", "B", "나")],
+    ),
+    (
+        "a deeper heading is a card front itself",
+        S + "### Service 타입\nClusterIP, NodePort\n\n**B**\n나",
+        [("CKA", "Service 타입", "ClusterIP, NodePort"), ("CKA", "B", "나")],
+    ),
+    (
+        "a same-level heading ends the section",
+        S + "**A**\n가\n# 내일 할 일\n**B**\n나",
+        [("CKA", "A", "가")],
+    ),
+    (
+        "a higher-level heading ends a deeper section",
+        "# 일지\n## 공부 메모장\n### CKA\n**A**\n가\n# 다른 것\n**B**\n나",
+        [("CKA", "A", "가")],
+    ),
+    (
+        "nothing outside a memo section counts",
+        "# 오전\n**A**\n가\n" + S + "**B**\n나",
+        [("CKA", "B", "나")],
+    ),
+    (
+        "a note can hold several memo sections",
+        S + "**A**\n가\n# 오후\n**X**\n무시\n# 공부 메모장\n## AWS\n**B**\n나",
+        [("CKA", "A", "가"), ("AWS", "B", "나")],
+    ),
+    (
+        "cards before any subject have no subject",
+        "# 공부 메모장\n**A**\n가\n",
+        [("", "A", "가")],
+    ),
+    (
+        "a heading with an empty back makes no card",
+        S + "**A**\n\n**B**\n나",
+        [("CKA", "B", "나")],
+    ),
+    (
+        "images, lists and code all belong to the back",
+        S + "**A**\n가\n![x](a.png)\n- 1\n- 2\n\n```bash\nls\n```\n\n**B**\n나",
+        [("CKA", "A", "가\n![x](a.png)\n- 1\n- 2\n\n```bash\nls\n```"), ("CKA", "B", "나")],
+    ),
+    (
+        "the front keeps inline code as text",
+        S + "**`kubectl` 명령**\n가",
+        [("CKA", "kubectl 명령", "가")],
+    ),
+    (
+        "section title matching ignores surrounding space",
+        "#   공부 메모장  \n## CKA\n**A**\n가",
+        [("CKA", "A", "가")],
+    ),
+    (
+        "setext section heading",
+        "공부 메모장\n=====\n## CKA\n**A**\n가",
+        [("CKA", "A", "가")],
+    ),
+]
+
+
+def _note(text: str, name: str = "2025-04-04.md") -> Note:
+    return Note(path=Path(name), relpath=name, text=text, metadata={}, date=None, mtime=0, tags=())
+
+
+@pytest.fixture(scope="module")
+def finder() -> CardFinder:
+    return CardFinder(make_markdown())
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_cards(finder: CardFinder, markdown: str, expected: list[tuple[str, str, str]]) -> None:
+    found = finder.find(_note(markdown))
+    assert [(c.subject, c.front, c.back_markdown) for c in found.cards] == expected
+
+
+def test_card_knows_its_line_and_note(finder: CardFinder) -> None:
+    text = "# 공부 메모장\n## CKA\n**A**\n가\n\n**B**\n나\n"
+    cards = finder.find(_note(text)).cards
+    assert [(c.note, c.line, c.back_line) for c in cards] == [
+        ("2025-04-04.md", 3, 4),
+        ("2025-04-04.md", 6, 7),
+    ]
+
+
+def test_empty_back_warns_with_line(finder: CardFinder) -> None:
+    found = finder.find(_note(S + "\n**A**\n\n**B**\n나\n### 빈 제목\n"))
+    assert [str(d) for d in found.diagnostics] == [
+        "2025-04-04.md:4: 'A' has nothing under it; no card made",
+        "2025-04-04.md:8: '빈 제목' has nothing under it; no card made",
+    ]
+
+
+def test_equal_fronts_in_one_note_are_numbered(finder: CardFinder) -> None:
+    cards = finder.find(_note(S + "**A**\n1\n\n**A**\n2\n## AWS\n**A**\n3")).cards
+    assert [(c.subject, c.front, c.ordinal) for c in cards] == [
+        ("CKA", "A", 0),
+        ("CKA", "A", 1),
+        ("AWS", "A", 0),
+    ]
+
+
+def test_other_section_titles(finder: CardFinder) -> None:
+    custom = CardFinder(make_markdown(), ("공부 메모장", "Study Notes"))
+    text = "# Study Notes\n## Go\n**goroutine**\n경량 스레드"
+    assert [c.front for c in custom.find(_note(text)).cards] == ["goroutine"]
+    assert finder.find(_note(text)).sections == 0
+
+
+def test_subject_is_a_tag_with_underscores(finder: CardFinder) -> None:
+    (card,) = finder.find(_note("# 공부 메모장\n## AWS SysOps\n**A**\n가")).cards
+    assert card.tags == ("AWS_SysOps",)

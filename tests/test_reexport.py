@@ -1,0 +1,106 @@
+"""Exporting again after edits updates the same cards in real Anki and keeps their history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from helpers import Anki, bump_mtime, memo, png, write_vault
+
+from memo2anki.cli import main
+
+
+def _export(vault: Path, out: Path) -> None:
+    result = CliRunner().invoke(main, [str(vault), "-o", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+
+
+def _vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": memo(
+                "**Pod**\n가장 작은 배포 단위",
+                "**Service**\n파드 묶음에 고정 주소\n![[svc.png]]",
+            ),
+            "daily/2025-04-02.md": memo(
+                "**etcd**\n클러스터 상태 저장소", "**CNI**\n네트워크 플러그인 표준"
+            ),
+            "image/svc.png": png(seed=1),
+        },
+    )
+
+
+def test_reexport_updates_only_the_edited_card_and_keeps_history(
+    tmp_path: Path, anki: Anki
+) -> None:
+    vault = _vault(tmp_path)
+    first, second, third = (tmp_path / f"deck{i}.apkg" for i in (1, 2, 3))
+
+    _export(vault, first)
+    log = anki.import_package(first)
+    assert len(log.new) == 4
+    before = {n.guid: n for n in anki.notes()}
+    assert anki.answer_all("공부 메모장::CKA") == 4
+    reviewed = anki.scheduling()
+    assert all(reps == 1 and ctype != 0 for ctype, _q, _ivl, reps in reviewed.values())
+
+    # Edit one memo's body; its file is now newer than the cards Anki holds.
+    note = vault / "daily/2025-04-02.md"
+    note.write_text(
+        note.read_text(encoding="utf-8").replace(
+            "클러스터 상태 저장소", "클러스터 상태를 담는 key-value 저장소"
+        ),
+        encoding="utf-8",
+    )
+    bump_mtime(note)
+    _export(vault, second)
+    log = anki.import_package(second)
+    after = {n.guid: n for n in anki.notes()}
+
+    assert after.keys() == before.keys()  # no new notes, no duplicates
+    assert len(log.new) == 0
+    changed = [g for g in after if after[g].fields != before[g].fields]
+    assert [after[g].fields["Front"] for g in changed] == ["etcd"]
+    assert "key-value 저장소" in after[changed[0]].fields["Back"]
+    assert anki.scheduling() == reviewed  # review history and scheduling survive
+
+    # Unchanged vault: exporting and importing again changes nothing.
+    _export(vault, third)
+    log = anki.import_package(third)
+    assert len(log.updated) == 0 and len(log.new) == 0
+    assert {g: n.fields for g, n in ((n.guid, n) for n in anki.notes())} == {
+        g: n.fields for g, n in after.items()
+    }
+
+
+def test_untouched_memo_keeps_edits_made_in_anki(tmp_path: Path, anki: Anki) -> None:
+    vault = _vault(tmp_path)
+    _export(vault, tmp_path / "a.apkg")
+    anki.import_package(tmp_path / "a.apkg")
+    nid = anki.col.find_notes('"Front:Pod"')[0]
+    note = anki.col.get_note(nid)
+    note["Back"] = "내가 Anki에서 고친 답"
+    anki.col.update_note(note)
+
+    _export(vault, tmp_path / "b.apkg")
+    anki.import_package(tmp_path / "b.apkg")
+    assert anki.col.get_note(nid)["Back"] == "내가 Anki에서 고친 답"
+
+
+def test_identity_ignores_the_back_and_moving_cards_within_a_note(tmp_path: Path) -> None:
+    from memo2anki.convert import convert
+    from memo2anki.package import card_guid
+
+    vault = _vault(tmp_path)
+    guids = {c.front: card_guid(c) for c in convert([vault]).cards}
+    note = vault / "daily/2025-04-01.md"
+    note.write_text(
+        memo("**Service**\n완전히 새로 쓴 설명", "**새 카드**\n추가", "**Pod**\n다시 쓴 설명"),
+        encoding="utf-8",
+    )
+    again = {c.front: card_guid(c) for c in convert([vault]).cards}
+    assert again["Pod"] == guids["Pod"]
+    assert again["Service"] == guids["Service"]
+    assert again["새 카드"] not in guids.values()
+    assert len(set(again.values())) == len(again)

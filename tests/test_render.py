@@ -1,0 +1,196 @@
+"""The back as Obsidian shows it, and images resolved the way Obsidian finds them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import png, write_vault
+
+from memo2anki.media import MediaResolver, MediaStore
+from memo2anki.render import CardRenderer, Rendered
+
+Render = Callable[[str], Rendered]
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025/2025-04-04.md": "",
+            "daily/2025/local.png": png(seed=1),
+            "image/Pasted image 20250405165953.png": png(seed=2),
+            "image/네트워크 구성도.png": png(seed=3),
+            "image/a b.png": png(seed=4),
+            "image/cka/arch.png": png(seed=5),
+            "image/aws/arch.png": png(seed=6),
+            "image/copy-of-a-b.png": png(seed=4),
+            "image/upper.PNG": png(seed=7),
+        },
+    )
+
+
+@pytest.fixture
+def render(vault: Path) -> Render:
+    renderer = CardRenderer(MediaResolver(vault), MediaStore())
+    note = vault / "daily/2025/2025-04-04.md"
+
+    def go(markdown: str) -> Rendered:
+        return renderer.render(markdown, note, "daily/2025/2025-04-04.md", 10)
+
+    return go
+
+
+# (id, markdown, exact HTML)
+HTML_CASES = [
+    ("single newline is a line break", "가\n나", "<p>가<br>\n나</p>"),
+    ("list", "- a\n- b", "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"),
+    ("ordered list", "1. a\n2. b", "<ol>\n<li>a</li>\n<li>b</li>\n</ol>"),
+    ("inline code", "`kubectl get po`", "<p><code>kubectl get po</code></p>"),
+    ("strikethrough", "~~old~~", "<p><s>old</s></p>"),
+    ("bold in body", "**etcd**는 저장소", "<p><strong>etcd</strong>는 저장소</p>"),
+    (
+        "table",
+        "| a | b |\n| - | :-: |\n| 1 | 2 |",
+        '<table>\n<thead>\n<tr>\n<th>a</th>\n<th style="text-align:center">b</th>\n</tr>\n'
+        '</thead>\n<tbody>\n<tr>\n<td>1</td>\n<td style="text-align:center">2</td>\n</tr>\n'
+        "</tbody>\n</table>",
+    ),
+    (
+        "fenced code without a language stays plain and escaped",
+        "```\na < b\n```",
+        "<pre><code>a &lt; b\n</code></pre>",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "html"), [c[1:] for c in HTML_CASES], ids=[c[0] for c in HTML_CASES]
+)
+def test_html(render: Render, markdown: str, html: str) -> None:
+    assert render(markdown).html == html
+
+
+def test_fenced_code_is_highlighted_with_inline_styles(render: Render) -> None:
+    out = render("```bash\nkubectl get pods -n kube-system\n```").html
+    assert out.startswith('<pre><code class="language-bash">')
+    assert '<span style="' in out
+    assert "kubectl" in out and "<link" not in out and "<script" not in out
+
+
+def _image_of(result: Rendered) -> str:
+    assert len(result.media) == 1, result.diagnostics
+    return result.media[0].path.name
+
+
+# (id, markdown, the file it must find)
+IMAGE_CASES = [
+    (
+        "digital garden prefix, url-encoded",
+        "![x](/img/user/image/Pasted%20image%2020250405165953.png)",
+        "Pasted image 20250405165953.png",
+    ),
+    (
+        "wikilink embed found by name anywhere",
+        "![[Pasted image 20250405165953.png]]",
+        "Pasted image 20250405165953.png",
+    ),
+    ("wikilink embed with width", "![[네트워크 구성도.png|300]]", "네트워크 구성도.png"),
+    ("angle-bracket form with spaces", "![a](<image/a b.png>)", "a b.png"),
+    ("relative to the note's folder", "![l](local.png)", "local.png"),
+    ("relative to the vault root", "![a](image/cka/arch.png)", "arch.png"),
+    ("vault-absolute", "![a](/image/aws/arch.png)", "arch.png"),
+    ("parent folder inside the vault", "![a](../../image/a%20b.png)", "a b.png"),
+    (
+        "Korean name url-encoded",
+        "![k](image/%EB%84%A4%ED%8A%B8%EC%9B%8C%ED%81%AC%20%EA%B5%AC%EC%84%B1%EB%8F%84.png)",
+        "네트워크 구성도.png",
+    ),
+    ("raw html img", '<img src="image/a b.png" width="200">', "a b.png"),
+    ("upper-case extension", "![[upper.PNG]]", "upper.PNG"),
+]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "name"), [c[1:] for c in IMAGE_CASES], ids=[c[0] for c in IMAGE_CASES]
+)
+def test_image_lookup(render: Render, markdown: str, name: str) -> None:
+    result = render(markdown)
+    assert _image_of(result) == name
+    assert f'src="{result.media[0].name}"' in result.html
+    assert result.diagnostics == ()
+
+
+def test_media_names_are_plain_ascii_from_content(render: Render) -> None:
+    cka = render("![](image/cka/arch.png)").media[0]
+    aws = render("![](image/aws/arch.png)").media[0]
+    korean = render("![[네트워크 구성도.png]]").media[0]
+    assert cka.name != aws.name  # two different arch.png both survive
+    for media in (cka, aws, korean):
+        assert media.name.isascii() and "/" not in media.name and media.name.endswith(".png")
+        assert len(media.name) < 40
+    same = render("![](image/a%20b.png) ![](image/copy-of-a-b.png)")
+    assert len({m.name for m in same.media}) == 1  # identical bytes: stored once
+
+
+def test_sizes(render: Render) -> None:
+    assert 'width="300"' in render("![[local.png|300]]").html
+    both = render("![[local.png|300x200]]").html
+    assert 'width="300"' in both and 'height="200"' in both
+    alt = render("![그림|250](local.png)").html
+    assert 'width="250"' in alt and 'alt="그림"' in alt
+
+
+def test_missing_image_warns_with_line_and_shows_on_card(render: Render) -> None:
+    result = render("가\n나\n![x](image/없는그림.png)")
+    assert [str(d) for d in result.diagnostics] == [
+        "daily/2025/2025-04-04.md:12: image not found: image/없는그림.png"
+    ]
+    assert '<span class="m2a-missing">[missing image: 없는그림.png]</span>' in result.html
+    assert result.media == ()
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "../../../outside.png",
+        "/etc/passwd",
+        "file:///etc/passwd",
+        "C:\\Windows\\win.ini",
+        "%2e%2e/%2e%2e/%2e%2e/outside.png",
+    ],
+)
+def test_nothing_outside_the_vault_is_embedded(render: Render, vault: Path, ref: str) -> None:
+    (vault.parent / "outside.png").write_bytes(png(seed=9))
+    result = render(f'![x]({ref})\n<img src="{ref}">')
+    assert result.media == ()
+    assert "outside" not in result.html or "m2a-missing" in result.html
+    assert len(result.diagnostics) >= 1
+
+
+def test_symlink_out_of_the_vault_is_refused(render: Render, vault: Path) -> None:
+    secret = vault.parent / "secret.png"
+    secret.write_bytes(png(seed=8))
+    (vault / "image/link.png").symlink_to(secret)
+    result = render("![[link.png]]\n![x](image/link.png)")
+    assert result.media == ()
+    assert all("outside the vault" in d.message for d in result.diagnostics)
+
+
+def test_remote_images_stay_links(render: Render) -> None:
+    result = render("![diagram](https://example.com/x.png)")
+    assert result.media == () and result.diagnostics == ()
+    assert '<a class="m2a-remote" href="https://example.com/x.png"' in result.html
+    assert "<img" not in result.html
+
+
+def test_html_is_sanitized(render: Render) -> None:
+    out = render(
+        '<script>alert(1)</script><b onclick="x()">굵게</b>\n\n'
+        '<a href="javascript:alert(1)">링크</a><iframe src="https://e.com"></iframe>'
+    ).html
+    assert "<script" not in out and "alert(1)</" not in out
+    assert "onclick" not in out and "javascript:" not in out and "<iframe" not in out
+    assert "<b>굵게</b>" in out

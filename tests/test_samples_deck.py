@@ -1,0 +1,75 @@
+"""The bundled samples, built into a deck and imported into real Anki."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from anki.lang import set_lang
+from anki.utils import strip_html
+from click.testing import CliRunner
+from helpers import SAMPLES, Anki, AnkiNote
+from sample_cards import EXPECTED_CARDS, EXPECTED_IMAGES
+
+from memo2anki.cli import main
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[AnkiNote], Anki]:
+    tmp = tmp_path_factory.mktemp("samples")
+    out = tmp / "samples.apkg"
+    result = CliRunner().invoke(main, [str(SAMPLES), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    anki = Anki(tmp / "anki")
+    log = anki.import_package(out)
+    assert len(log.new) == len(EXPECTED_CARDS)
+    set_lang("en")
+    yield anki.notes(), anki
+    anki.close()
+
+
+def test_every_card_in_study_order(imported: tuple[list[AnkiNote], Anki]) -> None:
+    notes, _ = imported
+    got = [(n.fields["Source"], n.fields["Subject"], strip_html(n.fields["Front"])) for n in notes]
+    assert got == [(note, subject, front) for note, subject, front, _ in EXPECTED_CARDS]
+
+
+def test_backs_hold_their_text(imported: tuple[list[AnkiNote], Anki]) -> None:
+    notes, _ = imported
+    for note, (_path, _subject, front, snippet) in zip(notes, EXPECTED_CARDS, strict=True):
+        back = " ".join(strip_html(note.fields["Back"]).split())
+        assert " ".join(snippet.split()) in back, front
+
+
+def test_decks_and_tags(imported: tuple[list[AnkiNote], Anki]) -> None:
+    notes, _ = imported
+    for note in notes:
+        subject = note.fields["Subject"]
+        assert note.deck == f"공부 메모장::{subject}"
+        assert subject.replace(" ", "_") in note.tags
+        assert note.note_type == "memo2anki"
+    by_front = {strip_html(n.fields["Front"]): n for n in notes}
+    assert "2025-03" in by_front["Docker Network"].tags  # from the note's # Tags list
+    assert {"복습", "시험"} <= set(by_front["etcd 백업과 복구"].tags)  # frontmatter tags
+    assert "암기" in by_front["CloudWatch 기본 지표"].tags  # an inline #tag
+
+
+def test_every_image_is_in_the_collection(imported: tuple[list[AnkiNote], Anki]) -> None:
+    notes, anki = imported
+    present = anki.media_files()
+    referenced = {
+        name for n in notes for field in n.fields.values() for name in anki.media_in(field)
+    }
+    assert referenced <= present
+    assert len(referenced) == EXPECTED_IMAGES
+    assert all(re.fullmatch(r"m2a-[0-9a-f]{20}\.png", name) for name in referenced)
+    for name in referenced:
+        assert (Path(anki.col.media.dir()) / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_dates_and_links(imported: tuple[list[AnkiNote], Anki]) -> None:
+    notes, _ = imported
+    first = notes[0]
+    assert first.fields["Date"] == "2025-03-28"
+    assert first.fields["Link"] == "obsidian://open?vault=samples&file=daily%2F2025-03-28"
