@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MethodType
 from typing import Any, cast
 from urllib.parse import unquote
@@ -23,8 +23,9 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from .media import MediaResolver, MediaStore, is_image
-from .model import Diagnostic, Media
+from .model import Diagnostic, Media, Memo2AnkiError
 from .obsidian import obsidian_plugins
+from .reader import read_note
 from .sanitize import sanitize
 
 _FORMATTER = HtmlFormatter(noclasses=True, nowrap=True, style="default")
@@ -69,10 +70,15 @@ class Rendered:
 
 @dataclass
 class _Context:
-    note_dir: Path
+    note_path: Path
     relpath: str
+    depth: int = 0  # 1 inside an embedded note, where further note embeds are not expanded
     media: dict[str, Media] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def note_dir(self) -> Path:
+        return self.note_path.parent
 
     def warn(self, line: int | None, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.relpath, line, message))
@@ -96,9 +102,11 @@ class CardRenderer:
         for name, rule in overrides.items():
             self.html.rules[name] = cast(MethodType, rule)
 
-    def render(self, markdown: str, note_path: Path, relpath: str, first_line: int) -> Rendered:
+    def render(
+        self, markdown: str, note_path: Path, relpath: str, first_line: int, _depth: int = 0
+    ) -> Rendered:
         """Render ``markdown`` (which starts at ``first_line`` of the note at ``note_path``)."""
-        ctx = _Context(note_dir=note_path.parent, relpath=relpath)
+        ctx = _Context(note_path=note_path, relpath=relpath, depth=_depth)
         env: dict[str, Any] = {"m2a": ctx}
         tokens = self.md.parse(markdown, env)
         _number_lines(tokens, first_line)
@@ -128,10 +136,41 @@ class CardRenderer:
         if is_image(target):
             width, height = tok.meta.get("width"), tok.meta.get("height")
             return self._image(target, "", width, height, tok, env)
-        ctx: _Context = env["m2a"]
-        ctx.warn(tok.meta.get("line"), f"embedded note not shown: ![[{target}]]")
-        name = tok.meta.get("alias") or target
-        return f'<span class="m2a-embed">{html.escape(str(name))}</span>'
+        return self._embed_note(tok, env["m2a"])
+
+    def _embed_note(self, tok: Token, ctx: _Context) -> str:
+        """Show an embedded note (or one heading's section of it), one level deep."""
+        target = str(tok.meta.get("target") or "")
+        heading = tok.meta.get("heading")
+        label = html.escape(str(tok.meta.get("alias") or tok.content or target))
+        line = tok.meta.get("line")
+        suffix = PurePosixPath(target).suffix.lower()
+        if suffix and suffix != ".md":
+            ctx.warn(line, f"embedded file not shown: ![[{target}]]")
+            return f'<span class="m2a-embed-missing">{label}</span>'
+        if ctx.depth >= 1:  # one level deep; this also cuts any cycle of embeds
+            return f'<span class="m2a-embed-name">{label}</span>'
+        path: Path | None = ctx.note_path
+        if target:
+            path = self.resolver.resolve(target if suffix else f"{target}.md", ctx.note_dir).path
+        if path is None:
+            ctx.warn(line, f"embedded note not found: ![[{target}]]")
+            return f'<span class="m2a-embed-missing">{label}</span>'
+        try:
+            note, _ = read_note(path, self.resolver.vault)
+        except Memo2AnkiError as err:
+            ctx.warn(line, f"embedded note not shown: {err}")
+            return f'<span class="m2a-embed-missing">{label}</span>'
+        part = section_of(self.md, note.text, str(heading)) if heading else (note.text, 1)
+        if part is None:
+            ctx.warn(line, f"heading not found in embedded note: ![[{target}#{heading}]]")
+            return f'<span class="m2a-embed-missing">{label}</span>'
+        inner = self.render(part[0], path, note.relpath, part[1], _depth=ctx.depth + 1)
+        ctx.media.update((m.name, m) for m in inner.media)
+        ctx.diagnostics.extend(inner.diagnostics)
+        return (
+            f'<div class="m2a-embed"><div class="m2a-embed-title">{label}</div>{inner.html}</div>'
+        )
 
     def _image(
         self,
@@ -178,6 +217,26 @@ class CardRenderer:
             return self._image(src, _attr(tag, "alt") or "", width, height, tok, env)
 
         return _IMG_TAG.sub(embed, tok.content)
+
+
+def section_of(md: MarkdownIt, text: str, heading: str) -> tuple[str, int] | None:
+    """The markdown under ``heading`` (to the next heading of its level or higher) and the
+    1-based line it starts on; None if the note has no such heading."""
+    wanted = " ".join(heading.split()).casefold()
+    lines = text.split("\n")
+    tokens = md.parse(text, {})
+    start: int | None = None
+    level = 0
+    for i, tok in enumerate(tokens):
+        if tok.type != "heading_open" or tok.level != 0 or tok.map is None:
+            continue
+        this_level = int(tok.tag[1:])
+        if start is not None and this_level <= level:
+            return "\n".join(lines[start : tok.map[0]]), start + 1
+        title = " ".join(tokens[i + 1].content.split()).casefold()
+        if start is None and title == wanted:
+            start, level = tok.map[1], this_level
+    return ("\n".join(lines[start:]), start + 1) if start is not None else None
 
 
 def _number_lines(tokens: Sequence[Token], first_line: int) -> None:

@@ -194,3 +194,79 @@ def test_html_is_sanitized(render: Render) -> None:
     assert "<script" not in out and "alert(1)</" not in out
     assert "onclick" not in out and "javascript:" not in out and "<iframe" not in out
     assert "<b>굵게</b>" in out
+
+
+@pytest.fixture
+def embed_vault(vault: Path) -> Path:
+    write_vault(
+        vault,
+        {
+            "concepts/Pod.md": "---\ntags: [x]\n---\n# Pod\n가장 작은 배포 단위\n![[local.png]]\n"
+            "## 생명주기\nPending → Running\n## 기타\n무시\n",
+            "concepts/Loop.md": "나를 다시 부른다 ![[Loop]]\n",
+        },
+    )
+    (vault / "concepts/local.png").write_bytes(png(seed=11))
+    return vault
+
+
+def test_embedded_note_shows_its_text_and_images(render: Render, embed_vault: Path) -> None:
+    result = render("![[Pod]]")
+    assert '<div class="m2a-embed"><div class="m2a-embed-title">Pod</div>' in result.html
+    assert "가장 작은 배포 단위" in result.html and "Pending → Running" in result.html
+    assert [m.path.name for m in result.media] == ["local.png"]  # relative to the embedded note
+    assert "tags: [x]" not in result.html
+    assert result.diagnostics == ()
+
+
+def test_embedded_heading_shows_only_that_section(render: Render, embed_vault: Path) -> None:
+    result = render("![[Pod#생명주기]]")
+    assert "Pending → Running" in result.html
+    assert "가장 작은 배포 단위" not in result.html and "무시" not in result.html
+
+
+def test_embed_cycle_is_cut(render: Render, embed_vault: Path) -> None:
+    result = render("![[Loop]]")
+    assert result.html.count("나를 다시 부른다") == 1
+    assert '<span class="m2a-embed-name">Loop</span>' in result.html
+
+
+@pytest.mark.parametrize(
+    ("markdown", "message"),
+    [
+        ("![[없는 노트]]", "daily/2025/2025-04-04.md:10: embedded note not found: ![[없는 노트]]"),
+        (
+            "![[Pod#없는 제목]]",
+            "daily/2025/2025-04-04.md:10: heading not found in embedded note: ![[Pod#없는 제목]]",
+        ),
+        (
+            "![[slides.pdf]]",
+            "daily/2025/2025-04-04.md:10: embedded file not shown: ![[slides.pdf]]",
+        ),
+    ],
+)
+def test_embed_that_cannot_be_shown_warns_and_names_it(
+    render: Render, embed_vault: Path, markdown: str, message: str
+) -> None:
+    result = render(markdown)
+    assert [str(d) for d in result.diagnostics] == [message]
+    assert 'class="m2a-embed-missing"' in result.html
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".jpeg", ".gif", ".webp", ".svg", ".JPG"])
+def test_image_kinds(render: Render, vault: Path, suffix: str) -> None:
+    (vault / f"image/pic{suffix}").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    result = render(f"![[pic{suffix}]]")
+    assert len(result.media) == 1 and result.media[0].name.endswith(suffix.lower())
+
+
+@pytest.mark.parametrize("lang", ["bash", "shell", "sh", "yaml", "json", "python", "go"])
+def test_code_languages_are_highlighted(render: Render, lang: str) -> None:
+    code = {"go": "func main() {}", "json": '{"a": 1}', "yaml": "a: 1", "python": "def f(): pass"}
+    html = render(f"```{lang}\n{code.get(lang, 'echo $HOME')}\n```").html
+    assert '<span style="' in html, html
+
+
+def test_unknown_language_is_plain_and_keeps_indentation(render: Render) -> None:
+    html = render("```nosuchlang\nif x:\n    y  <\n```").html
+    assert html == '<pre><code class="language-nosuchlang">if x:\n    y  &lt;\n</code></pre>'

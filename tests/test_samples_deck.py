@@ -73,3 +73,28 @@ def test_dates_and_links(imported: tuple[list[AnkiNote], Anki]) -> None:
     first = notes[0]
     assert first.fields["Date"] == "2025-03-28"
     assert first.fields["Link"] == "obsidian://open?vault=samples&file=daily%2F2025-03-28"
+
+
+def test_no_raw_obsidian_markup_survives(imported: tuple[list[AnkiNote], Anki]) -> None:
+    notes, _ = imported
+    for note in notes:
+        for name, html in note.fields.items():
+            if name == "Link":
+                continue
+            # Code shows what was typed, `$HOME` and `a == b` included; judge the prose.
+            prose = re.sub(r"<(pre|code)\b.*?</\1>", "", html, flags=re.DOTALL)
+            text = strip_html(prose)
+            for raw in ("[[", "]]", "==", "%%", "[!"):
+                assert raw not in text, (note.fields["Front"], name, raw)
+            assert not re.search(r"\$[^\s$][^$]*\$", text), (note.fields["Front"], name)
+
+
+def test_obsidian_syntax_is_rendered(imported: tuple[list[AnkiNote], Anki]) -> None:
+    notes, _ = imported
+    backs = "\n".join(n.fields["Back"] for n in notes)
+    assert "<mark>" in backs  # ==highlight==
+    assert 'class="callout"' in backs  # > [!tip]
+    assert r"\(" in backs  # $math$ for MathJax
+    assert 'class="wikilink"' in backs
+    assert '<pre><code class="language-bash">' in backs
+    assert 'type="checkbox"' in backs  # task list
