@@ -104,6 +104,11 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--dry-run", is_flag=True, help="List the cards it would make; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: the list as JSON.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
+@click.option(
+    "--cloze",
+    is_flag=True,
+    help="Also make a cloze card of each back's ==highlights== (its own note type).",
+)
 @click.version_option(__version__, "--version", prog_name="memo2anki")
 def build(
     paths: tuple[Path, ...],
@@ -115,6 +120,7 @@ def build(
     dry_run: bool,
     as_json: bool,
     strict: bool,
+    cloze: bool,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -142,9 +148,13 @@ def build(
             count = _n(len(result.diagnostics), "warning")
             raise Memo2AnkiError(f"{count} with --strict; nothing written")
         assert output is not None
-        info = write_package(result.cards, result.media, output, deck.strip(), result.vault.name)
+        info = write_package(
+            result.cards, result.media, output, deck.strip(), result.vault.name, cloze
+        )
         if not quiet:
-            click.echo(_summary(result, f"wrote {info.path}"), err=True)
+            extra = info.notes - len(result.cards)
+            clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
+            click.echo(_summary(result, f"wrote {info.path}{clozes}"), err=True)
 
 
 @main.command(epilog="Exit status: 0 no problems, 1 problems found, 2 bad usage.")

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -25,6 +26,10 @@ from .model import Card, Media, Memo2AnkiError
 MODEL_ID = 1743760801
 MODEL_NAME = "memo2anki"
 FIELDS = ("Front", "Back", "Subject", "Source", "Date", "Link")
+# The optional cloze note type (--cloze), frozen the same way.
+CLOZE_MODEL_ID = 1743760802
+CLOZE_MODEL_NAME = "memo2anki cloze"
+CLOZE_FIELDS = ("Text", "Front", "Subject", "Source", "Date", "Link")
 
 DEFAULT_DECK = "공부 메모장"
 
@@ -50,6 +55,40 @@ def card_model() -> genanki.Model:
     )
 
 
+def cloze_model() -> genanki.Model:
+    """The cloze note type: each ``==highlight==`` of a back becomes a deletion."""
+    return genanki.Model(
+        CLOZE_MODEL_ID,
+        CLOZE_MODEL_NAME,
+        fields=[{"name": name} for name in CLOZE_FIELDS],
+        templates=[
+            {
+                "name": "Cloze",
+                "qfmt": _template("cloze_front.html"),
+                "afmt": _template("cloze_back.html"),
+            }
+        ],
+        css=_template("card.css"),
+        model_type=genanki.Model.CLOZE,
+    )
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+
+
+def cloze_text(back_html: str) -> str | None:
+    """The back with each highlight as its own cloze (c1, c2, ...); None without highlights."""
+    counter = itertools.count(1)
+
+    def deletion(match: re.Match[str]) -> str:
+        # "::" and "}}" would end the cloze early; as character references they look the same.
+        inner = match.group(1).replace("::", ":&#58;").replace("}}", "}&#125;")
+        return f"{{{{c{next(counter)}::{inner}}}}}"
+
+    text, count = _MARK.subn(deletion, back_html)
+    return text if count else None
+
+
 def stable_id(text: str) -> int:
     """A positive 62-bit id from a name, the same on every run and machine."""
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") >> 2
@@ -61,9 +100,9 @@ def deck_name(deck: str, subject: str) -> str:
     return f"{deck}::{subject}" if subject else deck
 
 
-def card_guid(card: Card) -> str:
+def card_guid(card: Card, kind: str = "memo2anki") -> str:
     """The note's GUID, from the card's identity and never from its back."""
-    return str(genanki.guid_for("memo2anki", *card.identity))
+    return str(genanki.guid_for(kind, *card.identity))
 
 
 class _Note(genanki.Note):  # type: ignore[misc]
@@ -95,41 +134,53 @@ def obsidian_link(vault_name: str, relpath: str) -> str:
     return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
 
 
-def build_decks(cards: Sequence[Card], deck: str, vault_name: str) -> list[genanki.Deck]:
-    """One deck per subject, cards in the order given (their study order)."""
+def build_decks(
+    cards: Sequence[Card], deck: str, vault_name: str, cloze: bool = False
+) -> list[genanki.Deck]:
+    """One deck per subject, cards in the order given (their study order); with ``cloze``,
+    a cloze note beside each card whose back has highlights."""
     model = card_model()
+    cloze_type = cloze_model() if cloze else None
     decks: dict[str, genanki.Deck] = {}
     for position, card in enumerate(cards):
         name = deck_name(deck, card.subject)
         if name not in decks:
             decks[name] = genanki.Deck(stable_id(name), name)
-        fields = [
-            card.front_html,
-            card.back_html,
+        about = [
             card.subject,
             card.note,
             card.date.isoformat() if card.date else "",
             obsidian_link(vault_name, card.note),
         ]
-        decks[name].add_note(
-            _Note(
-                mtime=card.mtime,
-                model=model,
-                fields=fields,
-                tags=list(card.tags),
-                guid=card_guid(card),
-                due=position,
+        notes = [(model, [card.front_html, card.back_html, *about], card_guid(card))]
+        text = cloze_text(card.back_html) if cloze_type else None
+        if cloze_type and text:
+            notes.append((cloze_type, [text, card.front_html, *about], card_guid(card, "cloze")))
+        for note_type, fields, guid in notes:
+            decks[name].add_note(
+                _Note(
+                    mtime=card.mtime,
+                    model=note_type,
+                    fields=fields,
+                    tags=list(card.tags),
+                    guid=guid,
+                    due=position,
+                )
             )
-        )
     return list(decks.values())
 
 
 def write_package(
-    cards: Sequence[Card], media: Iterable[Media], out: Path, deck: str, vault_name: str
+    cards: Sequence[Card],
+    media: Iterable[Media],
+    out: Path,
+    deck: str,
+    vault_name: str,
+    cloze: bool = False,
 ) -> PackageInfo:
     """Write the .apkg atomically: to a temporary file beside ``out``, then renamed over it,
     so a failed run leaves any previous file intact and never half a deck."""
-    decks = build_decks(cards, deck, vault_name)
+    decks = build_decks(cards, deck, vault_name, cloze)
     media = list({m.name: m for m in media}.values())
     folder = out.parent
     if out.is_dir():
@@ -155,7 +206,7 @@ def write_package(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return PackageInfo(path=out, notes=len(cards), media=len(media))
+    return PackageInfo(path=out, notes=sum(len(d.notes) for d in decks), media=len(media))
 
 
 def _write_collection(decks: list[genanki.Deck], db_path: Path) -> None:

@@ -104,3 +104,35 @@ def test_identity_ignores_the_back_and_moving_cards_within_a_note(tmp_path: Path
     assert again["Service"] == guids["Service"]
     assert again["새 카드"] not in guids.values()
     assert len(set(again.values())) == len(again)
+
+
+def test_cloze_notes_beside_the_cards(tmp_path: Path, anki: Anki) -> None:
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            "2025-04-01.md": memo(
+                "**Service 타입**\n기본은 ==ClusterIP==, 노드 포트는 ==30000-32767==",
+                "**Pod**\n하이라이트 없음",
+            )
+        },
+    )
+    out = tmp_path / "c.apkg"
+    result = CliRunner().invoke(main, [str(vault), "-o", str(out), "--cloze"])
+    assert result.exit_code == 0, result.output
+    assert "(with 1 cloze note)" in result.stderr
+    anki.import_package(out)
+    notes = anki.notes()
+    assert sorted(n.note_type for n in notes) == ["memo2anki", "memo2anki", "memo2anki cloze"]
+    (cloze,) = [n for n in notes if n.note_type == "memo2anki cloze"]
+    assert "{{c1::ClusterIP}}" in cloze.fields["Text"]
+    assert "{{c2::30000-32767}}" in cloze.fields["Text"]
+    assert cloze.fields["Front"] == "Service 타입"
+    assert len(cloze.card_ids) == 2  # one card per highlight
+    assert cloze.deck == "공부 메모장::CKA"
+
+    # Exporting again (without or with --cloze) never duplicates anything.
+    for args in ([], ["--cloze"]):
+        CliRunner().invoke(main, [str(vault), "-o", str(out), *args])
+        log = anki.import_package(out)
+        assert len(log.new) == 0
+    assert len(anki.notes()) == 3
