@@ -1,0 +1,303 @@
+"""Benchmark the memo2anki CLI against a plain-genanki floor on synthetic vaults.
+
+For each size, a vault is generated once (``make_vault.py``), then memo2anki and the floor
+(``floor.py``: the same number of notes and the same images written by genanki, no parsing)
+run alternately as subprocesses, A B A B ..., so both see the same machine state. Each run's
+wall time is measured around the child, and its peak RSS comes from ``os.wait4`` (the
+child's own resource usage). The result is a Markdown table on stdout; progress goes to
+stderr.
+
+    python benchmarks/run.py                       # 200, 2,000 and 20,000 notes
+    python benchmarks/run.py --sizes 200,2000      # skip the long one
+    python benchmarks/run.py --sizes 2000 --runs 9 --jobs 2
+
+The ratio is the median of the per-pair ratios memo2anki / floor, each pair measured back
+to back. With ``--jobs`` > 1, peak RSS is that of the largest single process (the parent or
+one worker), not their sum: that is what ``wait4`` reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from make_vault import GENERATOR_VERSION, STATS_FILE, VaultStats, make_vault  # noqa: E402
+
+DEFAULT_SIZES = (200, 2000, 20000)
+BIG = 2000  # sizes above this get fewer runs and no warm-up by default
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_mib: float
+
+
+@dataclass
+class SizeResult:
+    size: int
+    stats: VaultStats
+    memo: list[Run] = field(default_factory=list)
+    floor: list[Run] = field(default_factory=list)
+    package_notes: int | None = None
+    package_media: int | None = None
+
+    @property
+    def ratios(self) -> list[float]:
+        return [a.seconds / b.seconds for a, b in zip(self.memo, self.floor, strict=True)]
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def rss_mib(ru_maxrss: int) -> float:
+    # Linux reports KiB; macOS reports bytes.
+    return ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else ru_maxrss / 1024
+
+
+def child_env() -> dict[str, str]:
+    """The environment for the children: this checkout first on the import path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def run_child(cmd: Sequence[str], label: str, log_path: Path) -> Run:
+    """Run ``cmd``; its wall time and peak RSS. A non-zero exit stops the benchmark."""
+    with open(log_path, "wb") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=child_env()
+        )
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # interrupted: leave no child running
+            proc.kill()
+            proc.wait()
+            raise
+        elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, not by Popen
+    if proc.returncode != 0:
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-30:]
+        raise SystemExit(
+            f"\n{label} failed with exit status {proc.returncode}:\n  $ {shlex.join(cmd)}\n"
+            + "\n".join(f"  | {line}" for line in tail)
+        )
+    return Run(elapsed, rss_mib(usage.ru_maxrss))
+
+
+def package_counts(apkg: Path) -> tuple[int, int]:
+    """Notes and media in an .apkg (to check memo2anki made the cards the vault holds)."""
+    with zipfile.ZipFile(apkg) as zf, tempfile.TemporaryDirectory(prefix="m2a-check-") as tmp:
+        names = set(zf.namelist())
+        db_name = next(n for n in ("collection.anki21", "collection.anki2") if n in names)
+        db = Path(zf.extract(db_name, tmp))
+        media = json.loads(zf.read("media") or b"{}") if "media" in names else {}
+        conn = sqlite3.connect(db)
+        try:
+            (notes,) = conn.execute("SELECT count(*) FROM notes").fetchone()
+        finally:
+            conn.close()
+    return notes, len(media)
+
+
+def get_vault(workdir: Path, size: int, seed: int, images: int) -> tuple[Path, VaultStats]:
+    """The vault for ``size`` notes, generated once (and reused from a kept --workdir)."""
+    vault = workdir / f"vault-{size}-seed{seed}-img{images}"
+    if (vault / STATS_FILE).is_file():
+        stats = VaultStats.load(vault)
+        wanted = (size, seed, images, GENERATOR_VERSION)
+        if (stats.notes, stats.seed, stats.pool_images, stats.generator) == wanted:
+            log(f"[{size}] reusing {vault}")
+            return vault, stats
+        raise SystemExit(f"{vault}: made with other settings or generator; remove it")
+    if vault.exists():  # a generation that was interrupted: ours to redo
+        shutil.rmtree(vault)
+    log(f"[{size}] generating vault in {vault} ...")
+    started = time.perf_counter()
+    stats = make_vault(vault, size, seed, images)
+    log(
+        f"[{size}] {stats.notes} notes, {stats.cards} cards, {stats.image_refs} image refs "
+        f"({stats.distinct_images} distinct) in {time.perf_counter() - started:.1f} s"
+    )
+    return vault, stats
+
+
+def bench_size(
+    size: int, args: argparse.Namespace, memo_cmd: list[str], workdir: Path
+) -> SizeResult:
+    vault, stats = get_vault(workdir, size, args.seed, args.images)
+    result = SizeResult(size, stats)
+    out_memo = workdir / f"memo2anki-{size}.apkg"
+    out_floor = workdir / f"floor-{size}.apkg"
+    memo = [*memo_cmd, str(vault), "-o", str(out_memo), "--quiet"]
+    if args.jobs is not None:
+        memo += ["--jobs", str(args.jobs)]
+    floor = [sys.executable, str(HERE / "floor.py"), str(vault), str(out_floor), "--quiet"]
+    runs = args.runs or (5 if size <= BIG else 3)
+    warmup = args.warmup if args.warmup is not None else (1 if size <= BIG else 0)
+    log_path = workdir / "child.log"
+
+    def once(cmd: list[str], out: Path, label: str) -> Run:
+        out.unlink(missing_ok=True)
+        return run_child(cmd, label, log_path)
+
+    for i in range(warmup):
+        log(f"[{size}] warm-up {i + 1}/{warmup}")
+        once(memo, out_memo, "memo2anki")
+        once(floor, out_floor, "floor")
+    for i in range(runs):
+        a = once(memo, out_memo, "memo2anki")
+        if result.package_notes is None:
+            result.package_notes, result.package_media = package_counts(out_memo)
+            if (result.package_notes, result.package_media) != (stats.cards, stats.distinct_images):
+                log(
+                    f"[{size}] warning: memo2anki wrote {result.package_notes} notes and "
+                    f"{result.package_media} media; the vault holds {stats.cards} cards and "
+                    f"{stats.distinct_images} distinct images"
+                )
+        b = once(floor, out_floor, "floor")
+        result.memo.append(a)
+        result.floor.append(b)
+        log(
+            f"[{size}] run {i + 1}/{runs}: memo2anki {a.seconds:.2f} s, "
+            f"floor {b.seconds:.2f} s, ratio {a.seconds / b.seconds:.1f}"
+        )
+    return result
+
+
+def fmt_s(runs: list[Run]) -> str:
+    times = [r.seconds for r in runs]
+    return f"{statistics.median(times):.2f} ({min(times):.2f}–{max(times):.2f})"
+
+
+TABLE_HEAD = (
+    "| size | notes | cards | images (refs / distinct) | memo2anki s, median (min–max) "
+    "| floor s, median (min–max) | ratio | cards/s | peak RSS MiB memo2anki | "
+    "peak RSS MiB floor |\n|" + "---:|" * 10
+)
+
+
+def table_row(r: SizeResult) -> str:
+    s = r.stats
+    cards = f"{s.cards:,}"
+    if r.package_notes is not None and r.package_notes != s.cards:
+        cards += f" (package: {r.package_notes:,})"
+    median = statistics.median(x.seconds for x in r.memo)
+    return (
+        f"| {r.size:,} | {s.notes:,} | {cards} | {s.image_refs:,} / {s.distinct_images} "
+        f"| {fmt_s(r.memo)} | {fmt_s(r.floor)} | {statistics.median(r.ratios):.1f}× "
+        f"| {s.cards / median:,.0f} | {max(x.max_rss_mib for x in r.memo):.0f} "
+        f"| {max(x.max_rss_mib for x in r.floor):.0f} |"
+    )
+
+
+def machine(memo_cmd: list[str], args: argparse.Namespace) -> str:
+    cpus = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return (
+        f"Machine: {platform.platform()}, {platform.machine()}, {cpus} CPUs "
+        f"({usable} usable); Python {platform.python_version()} "
+        f"({platform.python_implementation()}); genanki {version('genanki')}.  \n"
+        f"memo2anki: `{shlex.join(memo_cmd)}` from {REPO}"
+        f"{f', --jobs {args.jobs}' if args.jobs is not None else ''}; "
+        f"vault seed {args.seed}, {args.images} pool images."
+    )
+
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not sizes or any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError("sizes must be positive")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Progress goes to stderr; the table to stdout.",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=list(DEFAULT_SIZES),
+        help="notes per vault, comma-separated (default: 200,2000,20000)",
+    )
+    parser.add_argument(
+        "--runs", type=int, help=f"measured pairs per size (default 5; 3 above {BIG:,} notes)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, help=f"unmeasured pairs first (default 1; 0 above {BIG:,} notes)"
+    )
+    parser.add_argument("--jobs", type=int, help="passed to memo2anki as --jobs N")
+    parser.add_argument("--seed", type=int, default=0, help="vault seed (default 0)")
+    parser.add_argument(
+        "--images", type=int, default=50, help="PNG files in the vault's shared pool (default 50)"
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep vaults and packages here (reused by later runs); default: a temporary folder",
+    )
+    parser.add_argument(
+        "--memo2anki",
+        dest="memo_cmd",
+        metavar="CMD",
+        help="command to run instead of 'python -m memo2anki' (split like a shell; "
+        "it gets VAULT -o OUT.apkg --quiet [--jobs N])",
+    )
+    args = parser.parse_args(argv)
+    if args.runs is not None and args.runs < 1:
+        parser.error("--runs must be at least 1")
+    memo_cmd = shlex.split(args.memo_cmd) if args.memo_cmd else [sys.executable, "-m", "memo2anki"]
+
+    # Rows are printed as each size finishes, so stopping the long size keeps the others.
+    print(machine(memo_cmd, args), end="\n\n")
+    print(TABLE_HEAD, flush=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="m2a-bench-") as tmp:
+            workdir = args.workdir or Path(tmp)
+            workdir.mkdir(parents=True, exist_ok=True)
+            for size in args.sizes:
+                print(table_row(bench_size(size, args, memo_cmd, workdir)), flush=True)
+    except KeyboardInterrupt:
+        log("interrupted: the rows above are complete")
+        return 130
+    print(
+        "\nWall time includes interpreter start-up. Ratio: median over runs of memo2anki / "
+        "floor, each pair run back to back. Peak RSS: the child's ru_maxrss from os.wait4."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
