@@ -9,9 +9,9 @@ from helpers import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from make_vault import make_vault, tree_digest  # noqa: E402
+from make_vault import make_vault, tree_digest
 
-from memo2anki.convert import convert  # noqa: E402
+from memo2anki.convert import convert
 
 
 def test_same_seed_same_tree_other_seed_other_tree(tmp_path: Path) -> None:
