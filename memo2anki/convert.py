@@ -8,11 +8,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .discover import find_notes, find_vault_root
+from .mdparse import make_markdown
 from .media import MediaResolver, MediaStore
 from .memo import DEFAULT_SECTIONS, CardFinder, empty_back
 from .model import Card, Diagnostic, Media, Memo2AnkiError
 from .reader import read_note, vault_relpath
-from .render import CardRenderer, make_markdown
+from .render import CardRenderer
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,10 @@ class NoteConverter:
         found = self.finder.find(note)
         diagnostics += found.diagnostics
         cards: list[Card] = []
-        for card in found.cards:
+        for card, tokens in zip(found.cards, found.tokens, strict=True):
             if self._subjects and _key(card.subject) not in self._subjects:
                 continue
-            rendered = self.renderer.render(card.back_markdown, path, note.relpath, card.back_line)
+            rendered = self.renderer.render_tokens(tokens, path, note.relpath)
             diagnostics += rendered.diagnostics
             if not rendered.html:
                 diagnostics.append(empty_back(note.relpath, card.line, card.front))

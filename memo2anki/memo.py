@@ -12,13 +12,15 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from copy import copy
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
+from .mdparse import inline_children, parse_blocks
 from .model import Card, Diagnostic, Note
 from .tags import normalize_tag
 
@@ -46,13 +48,15 @@ def _key(title: str) -> str:
     return unicodedata.normalize("NFC", " ".join(title.split())).casefold()
 
 
-@dataclass(frozen=True)
+@dataclass
 class Found:
-    """The cards of one note, the warnings met, and how many memo sections it has."""
+    """The cards of one note, the warnings met, how many memo sections it has, and each card's
+    back as block tokens (aligned with ``cards``), ready for the renderer."""
 
     cards: list[Card]
     diagnostics: list[Diagnostic]
     sections: int
+    tokens: list[list[Token]]
 
 
 @dataclass
@@ -63,12 +67,15 @@ class _Open:
     front_html: str
     line: int  # 0-based line of the heading
     back_start: int  # 0-based first line of the back
+    first_token: int  # index of the back's first block token
+    lead: list[Token] = field(default_factory=list)  # the heading paragraph's other lines
 
 
-def bold_heading(inline: Token) -> list[Token] | None:
-    """The bold span's children if the paragraph's first line is one bold span only."""
+def bold_heading(line: list[Token]) -> list[Token] | None:
+    """The bold span's children if a paragraph's first line (its inline tokens) is one bold
+    span and nothing else."""
     # markdown-it leaves empty text tokens around delimiters; they are not content.
-    children = [t for t in inline.children or [] if t.type != "text" or t.content]
+    children = [t for t in line if t.type != "text" or t.content]
     if not children or children[0].type != "strong_open":
         return None
     depth, close = 0, 0
@@ -102,25 +109,24 @@ class CardFinder:
         self.sections = {_key(s) for s in sections}
 
     def find(self, note: Note) -> Found:
-        """The note's cards in note order, and warnings (empty backs)."""
+        """The note's cards in note order, with each back's block tokens, and warnings."""
         lines = note.text.split("\n")
-        tokens = self.md.parse(note.text, {})
-        cards: list[Card] = []
-        warnings: list[Diagnostic] = []
+        tokens = parse_blocks(self.md, note.text, {})
+        found = Found([], [], 0, [])
         section_level: int | None = None
-        sections = 0
         subject = ""
         current: _Open | None = None
 
-        def close(end: int) -> None:
+        def close(end: int, end_index: int) -> None:
             nonlocal current
             if current is None:
                 return
             back = "\n".join(lines[current.back_start : end]).rstrip()
             if back.strip():
-                cards.append(self._card(note, subject, current, back))
+                found.cards.append(self._card(note, subject, current, back))
+                found.tokens.append([*current.lead, *tokens[current.first_token : end_index]])
             else:
-                warnings.append(empty_back(note.relpath, current.line + 1, current.front))
+                found.diagnostics.append(empty_back(note.relpath, current.line + 1, current.front))
             current = None
 
         for i, tok in enumerate(tokens):
@@ -129,35 +135,38 @@ class CardFinder:
             start, end = tok.map
             if tok.type == "heading_open":
                 level = int(tok.tag[1:])
-                inline = tokens[i + 1]
-                title = plain_text(inline.children)
+                children = inline_children(self.md, tokens[i + 1].content)
+                title = plain_text(children)
+                close(start, i)
                 if section_level is None or level <= section_level:
-                    close(start)
                     section_level = level if _key(title) in self.sections else None
-                    sections += section_level is not None
+                    found.sections += section_level is not None
                     subject = ""
                 elif level == section_level + 1:
-                    close(start)
                     subject = title
                 else:
-                    close(start)
-                    current = _Open(title, self._inline_html(inline), start, end)
+                    current = _Open(title, self._html(children), start, end, i + 3)
             elif section_level is None:
                 continue
             elif tok.type == "hr":
-                close(start)
+                close(start, i)
             elif tok.type == "paragraph_open":
-                inner = bold_heading(tokens[i + 1])
+                inline = tokens[i + 1]
+                if not inline.content.startswith(("**", "__")):
+                    continue  # cheap test first: most paragraphs are plain text
+                first_line, _, rest = inline.content.partition("\n")
+                inner = bold_heading(inline_children(self.md, first_line))
                 if inner is not None:
-                    close(start)
-                    front = plain_text(inner)
-                    html = self.renderer.renderInline(inner, self.md.options, {})
-                    current = _Open(front, html, start, start + 1)
-        close(len(lines))
-        return Found(_number_equal_fronts(cards), warnings, sections)
+                    close(start, i)
+                    lead = _paragraph(tokens[i : i + 3], rest, start + 1) if rest else []
+                    current = _Open(plain_text(inner), self._html(inner), start, start + 1, i + 3)
+                    current.lead = lead
+        close(len(lines), len(tokens))
+        found.cards[:] = _number_equal_fronts(found.cards)
+        return found
 
-    def _inline_html(self, inline: Token) -> str:
-        return self.renderer.renderInline(inline.children or [], self.md.options, {})
+    def _html(self, children: list[Token]) -> str:
+        return self.renderer.renderInline(children, self.md.options, {})
 
     def _card(self, note: Note, subject: str, open_: _Open, back: str) -> Card:
         subject_tag = normalize_tag(subject)
@@ -179,6 +188,15 @@ class CardFinder:
 def empty_back(relpath: str, line: int, front: str) -> Diagnostic:
     """The warning for a heading that has nothing under it."""
     return Diagnostic(relpath, line, f"'{front}' has nothing under it; no card made")
+
+
+def _paragraph(opening: list[Token], content: str, line: int) -> list[Token]:
+    """The lines after a bold heading, as a paragraph of their own."""
+    para_open, inline, para_close = (copy(t) for t in opening)
+    para_open.map = inline.map = [line, opening[0].map[1] if opening[0].map else line]
+    inline.content = content
+    inline.children = None
+    return [para_open, inline, para_close]
 
 
 def _number_equal_fronts(cards: list[Card]) -> list[Card]:

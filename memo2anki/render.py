@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from types import MethodType
 from typing import Any, cast
@@ -16,46 +15,15 @@ from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
-from pygments import highlight as pygments_highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
+from .mdparse import make_markdown, parse_inlines
 from .media import MediaResolver, MediaStore, is_image
 from .model import Diagnostic, Media, Memo2AnkiError
-from .obsidian import obsidian_plugins
 from .reader import read_note
 from .sanitize import sanitize
 
-_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True, style="default")
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SIZE = re.compile(r"^(\d{1,5})(?:x(\d{1,5}))?$")
-
-
-@lru_cache(maxsize=128)
-def _lexer(lang: str) -> Lexer | None:
-    try:
-        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
-    except ClassNotFound:
-        return None
-
-
-def highlight_code(code: str, lang: str, _attrs: Any) -> str:
-    """Pygments with inline styles (nothing fetched); empty for unknown languages, which
-    markdown-it then shows as plain escaped text."""
-    lexer = _lexer(lang.strip().lower()) if lang.strip() else None
-    if lexer is None:
-        return ""
-    return str(pygments_highlight(code, lexer, _FORMATTER))
-
-
-def make_markdown() -> MarkdownIt:
-    """The one markdown parser configuration: CommonMark, Obsidian's line breaks and syntax."""
-    md = MarkdownIt(
-        "commonmark", {"breaks": True, "html": True, "highlight": highlight_code}
-    ).enable(["table", "strikethrough"])
-    return obsidian_plugins(md)
 
 
 @dataclass(frozen=True)
@@ -109,13 +77,25 @@ class CardRenderer:
         ctx = _Context(note_path=note_path, relpath=relpath, depth=_depth)
         env: dict[str, Any] = {"m2a": ctx}
         tokens = self.md.parse(markdown, env)
+        return self._finish(tokens, first_line, env)
+
+    def render_tokens(self, tokens: list[Token], note_path: Path, relpath: str) -> Rendered:
+        """Render block tokens of a note (from :func:`~memo2anki.mdparse.parse_blocks`)."""
+        env: dict[str, Any] = {"m2a": _Context(note_path=note_path, relpath=relpath)}
+        return self._finish(parse_inlines(self.md, tokens, env), 1, env)
+
+    def _finish(self, tokens: list[Token], first_line: int, env: dict[str, Any]) -> Rendered:
+        ctx: _Context = env["m2a"]
         _number_lines(tokens, first_line)
         body = self.html.render(tokens, self.md.options, env)
-        tags = tuple(dict.fromkeys(env.get("tags", [])))
+        # Only raw HTML from the note can carry anything unsafe: every other token is
+        # escaped by the renderer (and its links checked by markdown-it's validateLink).
+        if any(t.type in _RAW_HTML for t in _walk(tokens)):
+            body = sanitize(body)
         return Rendered(
-            html=sanitize(body).strip(),
+            html=body.strip(),
             media=tuple(ctx.media.values()),
-            tags=tags,
+            tags=tuple(dict.fromkeys(env.get("tags", []))),
             diagnostics=tuple(ctx.diagnostics),
         )
 
@@ -217,6 +197,16 @@ class CardRenderer:
             return self._image(src, _attr(tag, "alt") or "", width, height, tok, env)
 
         return _IMG_TAG.sub(embed, tok.content)
+
+
+_RAW_HTML = frozenset({"html_block", "html_inline"})
+
+
+def _walk(tokens: Sequence[Token]) -> Iterator[Token]:
+    for tok in tokens:
+        yield tok
+        if tok.children:
+            yield from tok.children
 
 
 def section_of(md: MarkdownIt, text: str, heading: str) -> tuple[str, int] | None:

@@ -1,0 +1,57 @@
+"""The markdown parser, and parsing in two halves.
+
+A note is block-parsed once to find its cards; only the tokens of each card's back then get
+their inline parse. This keeps the cost of a note near one parse of it, instead of a full parse
+to find the cards plus another of every back to render it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+from .codehighlight import highlight_code
+from .obsidian import obsidian_plugins
+
+
+def make_markdown() -> MarkdownIt:
+    """The one parser configuration: CommonMark, Obsidian's line breaks and syntax."""
+    md = MarkdownIt(
+        "commonmark",
+        {"breaks": True, "html": True, "xhtmlOut": False, "highlight": highlight_code},
+    ).enable(["table", "strikethrough"])
+    return obsidian_plugins(md)
+
+
+def _core_halves(md: MarkdownIt) -> tuple[list[Any], list[Any]]:
+    names = md.core.ruler.get_active_rules()
+    rules = md.core.ruler.getRules("")
+    split = names.index("inline")
+    return rules[:split], rules[split:]
+
+
+def parse_blocks(md: MarkdownIt, text: str, env: dict[str, Any]) -> list[Token]:
+    """Block tokens of ``text``; ``inline`` tokens keep their source but no children yet."""
+    state = StateCore(text, md, env)
+    for rule in _core_halves(md)[0]:
+        rule(state)
+    return state.tokens
+
+
+def parse_inlines(md: MarkdownIt, tokens: list[Token], env: dict[str, Any]) -> list[Token]:
+    """Finish block tokens from :func:`parse_blocks`: inline parse and the core rules after it."""
+    state = StateCore("", md, env)
+    state.tokens = tokens
+    for rule in _core_halves(md)[1]:
+        rule(state)
+    return state.tokens
+
+
+def inline_children(md: MarkdownIt, source: str) -> list[Token]:
+    """The inline tokens of one piece of inline source, parsed on its own."""
+    children: list[Token] = []
+    md.inline.parse(source, md, {}, children)
+    return children
