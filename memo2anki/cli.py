@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .convert import Options, Result, convert
+from .convert import Options, Progress, Result, convert
 from .memo import DEFAULT_SECTIONS
 from .model import Diagnostic, Memo2AnkiError
 from .package import DEFAULT_DECK, write_package
@@ -80,6 +80,15 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             metavar="NAME",
             help="Only cards of this subject (repeatable; case-insensitive).",
         ),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
+            help="Worker processes for reading notes; 0 uses every CPU when the vault is "
+            "big enough to gain from it. The deck is the same either way.",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
         click.option(
             "--debug", is_flag=True, help="Show the full traceback of an unexpected error."
@@ -121,6 +130,7 @@ def build(
     as_json: bool,
     strict: bool,
     cloze: bool,
+    jobs: int,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -138,7 +148,8 @@ def build(
         raise click.BadParameter("the deck name is empty", param_hint="--deck")
     with _reported(debug):
         options = _options(vault, sections, subjects, exclude=(output,) if output else ())
-        result = convert(paths, options)
+        with _progress(quiet) as progress:
+            result = convert(paths, options, jobs, progress)
         _report_diagnostics(result.diagnostics, quiet)
         _require_cards(result, options)
         if dry_run:
@@ -164,6 +175,7 @@ def check(
     vault: Path | None,
     sections: tuple[str, ...],
     subjects: tuple[str, ...],
+    jobs: int,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -171,7 +183,8 @@ def check(
     write nothing. Exits 1 when there are any."""
     with _reported(debug):
         options = _options(vault, sections, subjects, exclude=())
-        result = convert(paths, options)
+        with _progress(quiet) as progress:
+            result = convert(paths, options, jobs, progress)
         problems = [*result.diagnostics, *_duplicate_fronts(result)]
         _report_diagnostics(problems, quiet=False)
         _require_cards(result, options)
@@ -189,6 +202,33 @@ def _options(
 ) -> Options:
     titles = tuple(dict.fromkeys((*DEFAULT_SECTIONS, *(s.strip() for s in sections if s.strip()))))
     return Options(vault=vault, sections=titles, subjects=subjects, exclude=exclude)
+
+
+# Below this many notes a run is over before a bar would help.
+PROGRESS_MIN_NOTES = 200
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Progress | None]:
+    """A progress bar on stderr for long runs, unless quiet or stderr is not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= PROGRESS_MIN_NOTES:
+            bar = click.progressbar(length=total, label="reading notes", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 @contextmanager

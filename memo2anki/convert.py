@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -104,21 +106,62 @@ def study_order(card: Card) -> tuple[bool, str, str, int]:
     return (card.date is None, card.date.isoformat() if card.date else "", card.note, card.line)
 
 
+# Worker processes pay for themselves only past this many notes (each must start and import).
+PARALLEL_MIN_NOTES = 300
+
+Progress = Callable[[int, int], None]  # (notes done so far, notes in all)
+
+
 def convert(
     paths: Sequence[Path],
     options: Options = Options(),
-    progress: Callable[[int], None] | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
 ) -> Result:
-    """Find the notes under ``paths`` and make every card they hold."""
+    """Find the notes under ``paths`` and make every card they hold.
+
+    ``jobs`` > 1 reads notes in that many worker processes (0: one per CPU, when there are
+    enough notes to pay for it); the result is the same as with one process.
+    """
     vault = find_vault_root(paths, options.vault)
     notes, diagnostics = find_notes(paths, options.exclude)
-    converter = NoteConverter(vault, options)
-    results = []
-    for path in notes:
-        results.append(converter.convert(path))
-        if progress is not None:
-            progress(1)
+    workers = _workers(jobs, len(notes))
+    results: list[NoteResult] = []
+    if workers > 1:
+        with ProcessPoolExecutor(
+            workers, initializer=_start_worker, initargs=(vault, options)
+        ) as pool:
+            chunk = max(1, min(64, len(notes) // (workers * 8)))
+            for result in pool.map(_convert_in_worker, notes, chunksize=chunk):
+                results.append(result)
+                if progress is not None:
+                    progress(len(results), len(notes))
+    else:
+        converter = NoteConverter(vault, options)
+        for path in notes:
+            results.append(converter.convert(path))
+            if progress is not None:
+                progress(len(results), len(notes))
     return gather(vault, len(notes), results, diagnostics)
+
+
+def _workers(jobs: int, notes: int) -> int:
+    if jobs == 0:
+        return min(os.cpu_count() or 1, 8) if notes >= PARALLEL_MIN_NOTES else 1
+    return max(1, min(jobs, notes))
+
+
+_worker: NoteConverter | None = None
+
+
+def _start_worker(vault: Path, options: Options) -> None:
+    global _worker
+    _worker = NoteConverter(vault, options)
+
+
+def _convert_in_worker(path: Path) -> NoteResult:
+    assert _worker is not None, "worker not started"
+    return _worker.convert(path)
 
 
 def gather(

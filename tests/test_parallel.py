@@ -1,0 +1,61 @@
+"""Worker processes change nothing: the same deck as one process, note for note."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+from helpers import REPO, Anki
+
+from memo2anki.cli import main
+from memo2anki.convert import convert
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from make_vault import make_vault
+
+
+def test_parallel_result_equals_single_process(tmp_path: Path) -> None:
+    make_vault(tmp_path / "v", 120, seed=5)
+    single = convert([tmp_path / "v"], jobs=1)
+    parallel = convert([tmp_path / "v"], jobs=2)
+    assert parallel == single
+    assert len(single.cards) > 300
+
+
+def test_parallel_deck_equals_single_process_deck_in_anki(
+    tmp_path: Path, open_anki: Callable[[str], Anki]
+) -> None:
+    make_vault(tmp_path / "v", 60, seed=6)
+    decks = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"j{jobs}.apkg"
+        result = CliRunner().invoke(main, [str(tmp_path / "v"), "-o", str(out), "-q", "-j", jobs])
+        assert result.exit_code == 0, result.output
+        anki = open_anki(f"anki{jobs}")
+        anki.import_package(out)
+        decks[jobs] = (
+            [(n.guid, n.fields, n.tags, n.deck, n.mod) for n in anki.notes()],
+            sorted(anki.media_files()),
+        )
+    assert decks["1"] == decks["2"]
+    assert len(decks["1"][0]) > 100 and len(decks["1"][1]) > 10
+
+
+def test_progress_is_reported_per_note(tmp_path: Path) -> None:
+    make_vault(tmp_path / "v", 30, seed=1)
+    seen: list[tuple[int, int]] = []
+    convert([tmp_path / "v"], progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, 30) for i in range(1, 31)]
+
+
+def test_progress_bar_hidden_when_quiet_or_not_a_terminal(tmp_path: Path) -> None:
+    make_vault(tmp_path / "v", 210, seed=2)
+    out = tmp_path / "o.apkg"
+    result = CliRunner().invoke(main, [str(tmp_path / "v"), "-o", str(out), "-j", "1"])
+    assert result.exit_code == 0
+    # CliRunner's stderr is not a terminal, so no bar (nor its label) clutters a log.
+    assert "reading notes" not in result.stderr and "%" not in result.stderr
+    quiet = CliRunner().invoke(main, [str(tmp_path / "v"), "-o", str(out), "-q", "-j", "1"])
+    assert quiet.output == ""
