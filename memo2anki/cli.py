@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .cache import NoteCache, default_cache_dir
 from .convert import Options, Progress, Result, convert
 from .memo import DEFAULT_SECTIONS
 from .model import Diagnostic, Memo2AnkiError
@@ -89,6 +90,12 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Worker processes for reading notes; 0 uses every CPU when the vault is "
             "big enough to gain from it. The deck is the same either way.",
         ),
+        click.option(
+            "--no-cache",
+            is_flag=True,
+            help="Read every note again instead of reusing the cards of notes unchanged since "
+            "the last run (cache: $MEMO2ANKI_CACHE_DIR or ~/.cache/memo2anki).",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
         click.option(
             "--debug", is_flag=True, help="Show the full traceback of an unexpected error."
@@ -131,6 +138,7 @@ def build(
     strict: bool,
     cloze: bool,
     jobs: int,
+    no_cache: bool,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -149,7 +157,7 @@ def build(
     with _reported(debug):
         options = _options(vault, sections, subjects, exclude=(output,) if output else ())
         with _progress(quiet) as progress:
-            result = convert(paths, options, jobs, progress)
+            result = convert(paths, options, jobs, progress, _cache(options, no_cache))
         _report_diagnostics(result.diagnostics, quiet)
         _require_cards(result, options)
         if dry_run:
@@ -176,6 +184,7 @@ def check(
     sections: tuple[str, ...],
     subjects: tuple[str, ...],
     jobs: int,
+    no_cache: bool,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -184,7 +193,7 @@ def check(
     with _reported(debug):
         options = _options(vault, sections, subjects, exclude=())
         with _progress(quiet) as progress:
-            result = convert(paths, options, jobs, progress)
+            result = convert(paths, options, jobs, progress, _cache(options, no_cache))
         problems = [*result.diagnostics, *_duplicate_fronts(result)]
         _report_diagnostics(problems, quiet=False)
         _require_cards(result, options)
@@ -202,6 +211,13 @@ def _options(
 ) -> Options:
     titles = tuple(dict.fromkeys((*DEFAULT_SECTIONS, *(s.strip() for s in sections if s.strip()))))
     return Options(vault=vault, sections=titles, subjects=subjects, exclude=exclude)
+
+
+def _cache(options: Options, disabled: bool) -> NoteCache | None:
+    if disabled:
+        return None
+    key = repr((options.vault, options.sections, options.subjects, options.exclude))
+    return NoteCache(default_cache_dir(), key)
 
 
 # Below this many notes a run is over before a bar would help.

@@ -9,9 +9,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .cache import NoteCache
 from .discover import find_notes, find_vault_root
 from .mdparse import make_markdown
-from .media import MediaResolver, MediaStore
+from .media import Journal, Lookup, MediaResolver, MediaStore
 from .memo import DEFAULT_SECTIONS, CardFinder, empty_back
 from .model import Card, Diagnostic, Media, Memo2AnkiError
 from .reader import read_note, vault_relpath
@@ -35,6 +36,8 @@ class NoteResult:
     cards: tuple[Card, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     has_section: bool = False
+    # What the result depends on (for the cache); None when the note could not be read.
+    journal: Journal | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,25 @@ class NoteConverter:
         self.options = options
         md = make_markdown()
         self.finder = CardFinder(md, options.sections)
-        self.renderer = CardRenderer(MediaResolver(vault), MediaStore(), md)
+        self.resolver = MediaResolver(vault)
+        self.store = MediaStore()
+        self.renderer = CardRenderer(self.resolver, self.store, md)
         self._subjects = {_key(s) for s in options.subjects}
+
+    def still_resolves(self, ref: str, note_dir: str, outcome: Lookup) -> bool:
+        """Whether an image or note reference still finds what it found before."""
+        return self.resolver.resolve(ref, Path(note_dir)) == outcome
 
     def convert(self, path: Path) -> NoteResult:
         """One note's cards, rendered; a note that cannot be read becomes a warning."""
+        journal = Journal()
+        self.resolver.journal = self.store.journal = journal
+        try:
+            return self._convert(path, journal)
+        finally:
+            self.resolver.journal = self.store.journal = None
+
+    def _convert(self, path: Path, journal: Journal) -> NoteResult:
         try:
             note, diagnostics = read_note(path, self.vault)
         except Memo2AnkiError as err:
@@ -87,7 +104,7 @@ class NoteConverter:
                     tags=tuple(dict.fromkeys((*card.tags, *rendered.tags))),
                 )
             )
-        return NoteResult(tuple(cards), tuple(diagnostics), found.sections > 0)
+        return NoteResult(tuple(cards), tuple(diagnostics), found.sections > 0, journal)
 
 
 def _key(text: str) -> str:
@@ -117,32 +134,53 @@ def convert(
     options: Options = Options(),
     jobs: int = 1,
     progress: Progress | None = None,
+    cache: NoteCache | None = None,
 ) -> Result:
     """Find the notes under ``paths`` and make every card they hold.
 
     ``jobs`` > 1 reads notes in that many worker processes (0: one per CPU, when there are
-    enough notes to pay for it); the result is the same as with one process.
+    enough notes to pay for it); the result is the same as with one process. With a
+    ``cache``, notes unchanged since an earlier run are not read again.
     """
     vault = find_vault_root(paths, options.vault)
     notes, diagnostics = find_notes(paths, options.exclude)
-    workers = _workers(jobs, len(notes))
-    results: list[NoteResult] = []
+    converter = NoteConverter(vault, options)
+    results: list[NoteResult | None] = [None] * len(notes)
+    done = 0
+
+    def finished(index: int, result: NoteResult) -> None:
+        nonlocal done
+        results[index] = result
+        done += 1
+        if progress is not None:
+            progress(done, len(notes))
+
+    todo = []
+    for index, path in enumerate(notes):
+        hit = cache.get(path, converter.still_resolves) if cache is not None else None
+        if isinstance(hit, NoteResult):
+            finished(index, hit)
+        else:
+            todo.append(index)
+    workers = _workers(jobs, len(todo))
     if workers > 1:
         with ProcessPoolExecutor(
             workers, initializer=_start_worker, initargs=(vault, options)
         ) as pool:
-            chunk = max(1, min(64, len(notes) // (workers * 8)))
-            for result in pool.map(_convert_in_worker, notes, chunksize=chunk):
-                results.append(result)
-                if progress is not None:
-                    progress(len(results), len(notes))
+            chunk = max(1, min(64, len(todo) // (workers * 8)))
+            fresh = pool.map(_convert_in_worker, [notes[i] for i in todo], chunksize=chunk)
+            for index, result in zip(todo, fresh, strict=True):
+                finished(index, result)
     else:
-        converter = NoteConverter(vault, options)
-        for path in notes:
-            results.append(converter.convert(path))
-            if progress is not None:
-                progress(len(results), len(notes))
-    return gather(vault, len(notes), results, diagnostics)
+        for index in todo:
+            finished(index, converter.convert(notes[index]))
+    if cache is not None:
+        for index in todo:
+            fresh_result = results[index]
+            if fresh_result is not None and fresh_result.journal is not None:
+                cache.put(notes[index], fresh_result, fresh_result.journal)
+        cache.flush()
+    return gather(vault, len(notes), [r for r in results if r is not None], diagnostics)
 
 
 def _workers(jobs: int, notes: int) -> int:

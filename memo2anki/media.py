@@ -6,7 +6,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
@@ -30,6 +30,29 @@ class Lookup:
     remote: bool = False
 
 
+@dataclass
+class Journal:
+    """What rendering one note looked at, so that a cached result can be checked later:
+    every lookup and its outcome, and every file read (path, size, mtime in ns)."""
+
+    lookups: list[tuple[str, str, Lookup]] = field(default_factory=list)
+    files: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def record_file(self, path: Path) -> None:
+        """Note a file whose content went into the result."""
+        stat = path.stat()
+        self.files.append((str(path), stat.st_size, stat.st_mtime_ns))
+
+
+def file_unchanged(path: str, size: int, mtime_ns: int) -> bool:
+    """Whether a file journaled earlier is still the same (by size and mtime)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return stat.st_size == size and stat.st_mtime_ns == mtime_ns
+
+
 def is_remote(ref: str) -> bool:
     """Whether a reference is a web URL, left as a link and never downloaded."""
     return bool(_REMOTE.match(ref.strip()))
@@ -48,8 +71,10 @@ class MediaResolver:
 
     def __init__(self, vault: Path) -> None:
         self.vault = vault.resolve()
+        self._root = str(self.vault)
         self._by_name: dict[str, list[Path]] | None = None
         self._cache: dict[tuple[str, Path], Lookup] = {}
+        self.journal: Journal | None = None
 
     def resolve(self, ref: str, note_dir: Path) -> Lookup:
         """Look ``ref`` up relative to the note's folder, the vault root, the Digital Garden
@@ -58,6 +83,8 @@ class MediaResolver:
         key = (ref, note_dir)
         if key not in self._cache:
             self._cache[key] = self._resolve(ref, note_dir)
+        if self.journal is not None:
+            self.journal.lookups.append((ref, str(note_dir), self._cache[key]))
         return self._cache[key]
 
     def _resolve(self, ref: str, note_dir: Path) -> Lookup:
@@ -93,14 +120,15 @@ class MediaResolver:
 
     def _inside(self, candidate: Path) -> Path | None:
         """The real path if it stays inside the vault (also after symlinks), else None."""
-        normal = Path(os.path.normpath(candidate))
-        if not normal.is_relative_to(self.vault):
+        # os.path, not pathlib: this runs for every lookup and pathlib's objects cost more.
+        normal = os.path.normpath(candidate)
+        if not _within(normal, self._root):
             return None
         try:
-            real = normal.resolve()
+            real = os.path.realpath(normal, strict=False)
         except (OSError, RuntimeError):  # a symlink loop
             return None
-        return real if real.is_relative_to(self.vault) else None
+        return Path(real) if _within(real, self._root) else None
 
     def _by_file_name(self, name: str, note_dir: Path) -> tuple[Path | None, bool]:
         """The nearest file of that name, and whether one was refused for leaving the vault."""
@@ -125,6 +153,10 @@ class MediaResolver:
         return None, refused
 
 
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def _index_vault(vault: Path) -> dict[str, list[Path]]:
     index: dict[str, list[Path]] = {}
     for dirpath, dirnames, filenames in os.walk(vault):
@@ -140,9 +172,12 @@ class MediaStore:
 
     def __init__(self) -> None:
         self._by_path: dict[Path, Media] = {}
+        self.journal: Journal | None = None
 
     def add(self, path: Path) -> Media:
         """The :class:`Media` for a resolved file (read and hashed on first sight)."""
+        if self.journal is not None:
+            self.journal.record_file(path)
         media = self._by_path.get(path)
         if media is None:
             digest = hashlib.sha256()

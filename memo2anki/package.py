@@ -13,11 +13,13 @@ import time
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
 
 from .model import Card, Media, Memo2AnkiError
 
@@ -105,18 +107,6 @@ def card_guid(card: Card, kind: str = "memo2anki") -> str:
     return str(genanki.guid_for(kind, *card.identity))
 
 
-class _Note(genanki.Note):  # type: ignore[misc]
-    """A genanki note stamped with its source file's modification time, so Anki's
-    "update if newer" picks up edited memos and leaves untouched ones alone."""
-
-    def __init__(self, mtime: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.mtime = mtime
-
-    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
-        super().write_to_db(cursor, self.mtime or timestamp, deck_id, id_gen)
-
-
 @dataclass(frozen=True)
 class PackageInfo:
     """What was written."""
@@ -126,6 +116,7 @@ class PackageInfo:
     media: int
 
 
+@lru_cache(maxsize=4096)
 def obsidian_link(vault_name: str, relpath: str) -> str:
     """A link that opens the note in Obsidian."""
     from urllib.parse import quote
@@ -134,40 +125,51 @@ def obsidian_link(vault_name: str, relpath: str) -> str:
     return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
 
 
-def build_decks(
+@dataclass(frozen=True)
+class PlannedNote:
+    """One Anki note as it will be written."""
+
+    deck: str
+    model: genanki.Model
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    guid: str
+    due: int  # position in study order: new cards come up in this order
+    mtime: int  # the source file's modification time: Anki updates only newer notes
+
+
+def plan_notes(
     cards: Sequence[Card], deck: str, vault_name: str, cloze: bool = False
-) -> list[genanki.Deck]:
-    """One deck per subject, cards in the order given (their study order); with ``cloze``,
-    a cloze note beside each card whose back has highlights."""
+) -> list[PlannedNote]:
+    """One note per card in a subdeck per subject, in the order given (study order); with
+    ``cloze``, a cloze note beside each card whose back has highlights."""
     model = card_model()
     cloze_type = cloze_model() if cloze else None
-    decks: dict[str, genanki.Deck] = {}
+    planned: list[PlannedNote] = []
     for position, card in enumerate(cards):
-        name = deck_name(deck, card.subject)
-        if name not in decks:
-            decks[name] = genanki.Deck(stable_id(name), name)
-        about = [
+        about = (
             card.subject,
             card.note,
             card.date.isoformat() if card.date else "",
             obsidian_link(vault_name, card.note),
-        ]
-        notes = [(model, [card.front_html, card.back_html, *about], card_guid(card))]
+        )
+        notes = [(model, (card.front_html, card.back_html, *about), card_guid(card))]
         text = cloze_text(card.back_html) if cloze_type else None
         if cloze_type and text:
-            notes.append((cloze_type, [text, card.front_html, *about], card_guid(card, "cloze")))
+            notes.append((cloze_type, (text, card.front_html, *about), card_guid(card, "cloze")))
         for note_type, fields, guid in notes:
-            decks[name].add_note(
-                _Note(
-                    mtime=card.mtime,
+            planned.append(
+                PlannedNote(
+                    deck=deck_name(deck, card.subject),
                     model=note_type,
                     fields=fields,
-                    tags=list(card.tags),
+                    tags=card.tags,
                     guid=guid,
                     due=position,
+                    mtime=card.mtime,
                 )
             )
-    return list(decks.values())
+    return planned
 
 
 def write_package(
@@ -180,7 +182,7 @@ def write_package(
 ) -> PackageInfo:
     """Write the .apkg atomically: to a temporary file beside ``out``, then renamed over it,
     so a failed run leaves any previous file intact and never half a deck."""
-    decks = build_decks(cards, deck, vault_name, cloze)
+    notes = plan_notes(cards, deck, vault_name, cloze)
     media = list({m.name: m for m in media}.values())
     folder = out.parent
     if out.is_dir():
@@ -196,7 +198,7 @@ def write_package(
     try:
         with tempfile.TemporaryDirectory(prefix="memo2anki-") as work:
             db_path = Path(work, "collection.anki2")
-            _write_collection(decks, db_path)
+            _write_collection(notes, db_path)
             _write_zip(tmp, db_path, media)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
@@ -206,19 +208,91 @@ def write_package(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return PackageInfo(path=out, notes=sum(len(d.notes) for d in decks), media=len(media))
+    return PackageInfo(path=out, notes=len(notes), media=len(media))
 
 
-def _write_collection(decks: list[genanki.Deck], db_path: Path) -> None:
+def _write_collection(notes: Sequence[PlannedNote], db_path: Path) -> None:
+    """genanki's collection schema, note types and decks, with the notes and cards inserted in
+    bulk: genanki's per-note path costs more than all the rest of a cached re-export."""
     timestamp = time.time()
+    ids = itertools.count(int(timestamp * 1000))
     conn = sqlite3.connect(db_path)
     try:
-        cursor = conn.cursor()
-        package = genanki.Package(decks)
-        package.write_to_db(cursor, timestamp, itertools.count(int(timestamp * 1000)))
+        conn.executescript(APKG_SCHEMA)
+        conn.executescript(APKG_COL)
+        deck_ids = {name: stable_id(name) for name in dict.fromkeys(n.deck for n in notes)}
+        models = {n.model.model_id: n.model for n in notes}
+        (decks_json,) = conn.execute("SELECT decks FROM col").fetchone()
+        decks = json.loads(decks_json)
+        for name, deck_id in deck_ids.items():
+            decks[str(deck_id)] = genanki.Deck(deck_id, name).to_json()
+        last_deck = next(reversed(deck_ids.values()), 1)
+        (models_json,) = conn.execute("SELECT models FROM col").fetchone()
+        all_models = json.loads(models_json)
+        for model_id, model in models.items():
+            all_models[str(model_id)] = model.to_json(timestamp, last_deck)
+        conn.execute(
+            "UPDATE col SET decks = ?, models = ?", (json.dumps(decks), json.dumps(all_models))
+        )
+        note_rows, card_rows = [], []
+        for note in notes:
+            note_id = next(ids)
+            note_rows.append(
+                (
+                    note_id,
+                    note.guid,
+                    note.model.model_id,
+                    note.mtime or int(timestamp),
+                    -1,
+                    f" {' '.join(note.tags)} ",
+                    "\x1f".join(note.fields),
+                    note.fields[0],
+                    0,
+                    0,
+                    "",
+                )
+            )
+            for ord_ in _card_ords(note):
+                card_rows.append(
+                    (
+                        next(ids),
+                        note_id,
+                        deck_ids[note.deck],
+                        ord_,
+                        note.mtime or int(timestamp),
+                        -1,
+                        0,
+                        0,
+                        note.due,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        "",
+                    )
+                )
+        conn.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
+        conn.executemany(
+            "INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows
+        )
         conn.commit()
     finally:
         conn.close()
+
+
+_CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
+
+
+def _card_ords(note: PlannedNote) -> list[int]:
+    """The cards a note has: one for a Q/A note, one per cloze number for a cloze note."""
+    if note.model.model_type != genanki.Model.CLOZE:
+        return [0]
+    numbers = {int(n) - 1 for n in _CLOZE_NUMBER.findall(note.fields[0]) if int(n) > 0}
+    return sorted(numbers) or [0]
 
 
 def _write_zip(path: Path, db_path: Path, media: Sequence[Media]) -> None:

@@ -138,6 +138,8 @@ class CardRenderer:
             return f'<span class="m2a-embed-missing">{label}</span>'
         try:
             note, _ = read_note(path, self.resolver.vault)
+            if self.resolver.journal is not None:
+                self.resolver.journal.record_file(path)
         except Memo2AnkiError as err:
             ctx.warn(line, f"embedded note not shown: {err}")
             return f'<span class="m2a-embed-missing">{label}</span>'

@@ -28,3 +28,9 @@ def open_anki(tmp_path: Path) -> Iterator[object]:
     yield make
     for collection in opened:
         collection.close()
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with an empty note cache of its own."""
+    monkeypatch.setenv("MEMO2ANKI_CACHE_DIR", str(tmp_path / "memo2anki-cache"))

@@ -1,0 +1,126 @@
+"""The note cache: a re-export reads only what changed, and never gives a stale card."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import memo, png, write_vault
+
+from memo2anki.cache import NoteCache
+from memo2anki.cli import main
+from memo2anki.convert import NoteConverter, Options, Result, convert
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The notes actually read and rendered (not taken from the cache)."""
+    seen: list[str] = []
+    original = NoteConverter.convert
+
+    def spy(self: NoteConverter, path: Path) -> object:
+        seen.append(path.name)
+        return original(self, path)
+
+    monkeypatch.setattr(NoteConverter, "convert", spy)
+    return seen
+
+
+def _run(vault: Path, tmp_path: Path) -> Result:
+    return convert([vault], cache=NoteCache(tmp_path / "cache", "options"))
+
+
+def _touch(path: Path, content: str | bytes) -> None:
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "v",
+        {
+            "a.md": memo("**A**\n가\n![[pic.png]]"),
+            "b.md": memo("**B**\n나\n![[later.png]]"),
+            "image/pic.png": png(seed=1),
+        },
+    )
+
+
+def test_unchanged_vault_reads_nothing_and_gives_the_same_result(
+    vault: Path, tmp_path: Path, reads: list[str]
+) -> None:
+    cold = _run(vault, tmp_path)
+    assert sorted(reads) == ["a.md", "b.md"]
+    reads.clear()
+    warm = _run(vault, tmp_path)
+    assert reads == []
+    assert warm == cold
+
+
+def test_an_edited_note_is_read_again(vault: Path, tmp_path: Path, reads: list[str]) -> None:
+    _run(vault, tmp_path)
+    reads.clear()
+    _touch(vault / "a.md", memo("**A**\n고친 내용\n![[pic.png]]"))
+    result = _run(vault, tmp_path)
+    assert reads == ["a.md"]
+    assert "고친 내용" in result.cards[0].back_html
+
+
+def test_a_changed_image_renames_its_media(vault: Path, tmp_path: Path) -> None:
+    before = _run(vault, tmp_path).cards[0].media[0].name
+    _touch(vault / "image/pic.png", png(seed=2))
+    after = _run(vault, tmp_path).cards[0]
+    assert after.media[0].name != before
+    assert f'src="{after.media[0].name}"' in after.back_html
+
+
+def test_an_image_added_later_is_found(vault: Path, tmp_path: Path) -> None:
+    first = _run(vault, tmp_path)
+    assert [d.message for d in first.diagnostics] == ["image not found: later.png"]
+    (vault / "image/later.png").write_bytes(png(seed=3))
+    second = _run(vault, tmp_path)
+    assert second.diagnostics == ()
+    assert len(second.media) == 2
+
+
+def test_a_nearer_file_of_the_same_name_wins_as_in_obsidian(vault: Path, tmp_path: Path) -> None:
+    far = _run(vault, tmp_path).cards[0].media[0]
+    (vault / "pic.png").write_bytes(png(seed=4))  # next to the note now
+    near = _run(vault, tmp_path).cards[0].media[0]
+    assert near.path == (vault / "pic.png").resolve() and near.name != far.name
+
+
+def test_other_options_do_not_share_entries(vault: Path, tmp_path: Path) -> None:
+    convert([vault], cache=NoteCache(tmp_path / "cache", "one"))
+    other = convert([vault], Options(subjects=("AWS",)), cache=NoteCache(tmp_path / "cache", "two"))
+    assert other.cards == ()
+
+
+def test_a_broken_cache_is_not_used_and_does_not_fail(vault: Path, tmp_path: Path) -> None:
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache/notes.sqlite").write_bytes(b"this is not a database" * 100)
+    assert len(_run(vault, tmp_path).cards) == 2
+    (tmp_path / "cache/notes.sqlite").unlink()
+    (tmp_path / "cache").chmod(0o500)
+    try:
+        assert len(_run(vault, tmp_path).cards) == 2
+    finally:
+        (tmp_path / "cache").chmod(0o700)
+
+
+def test_cli_uses_the_cache_unless_told_not_to(
+    vault: Path, tmp_path: Path, reads: list[str]
+) -> None:
+    out = str(tmp_path / "o.apkg")
+    for _ in range(2):
+        assert CliRunner().invoke(main, [str(vault), "-o", out, "-q", "-j", "1"]).exit_code == 0
+    assert sorted(reads) == ["a.md", "b.md"]
+    assert CliRunner().invoke(main, [str(vault), "-o", out, "--no-cache", "-j", "1"]).exit_code == 0
+    assert sorted(reads) == ["a.md", "a.md", "b.md", "b.md"]
