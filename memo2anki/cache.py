@@ -19,6 +19,7 @@ from pathlib import Path
 from .media import Journal, Lookup, file_unchanged
 
 _FORMAT = "1"
+_BATCH = 500  # notes written to the cache at a time
 
 
 def default_cache_dir() -> Path:
@@ -86,9 +87,18 @@ class NoteCache:
             self._pending.append((str(path.resolve()), _stamp(path), self.key, blob))
         except (OSError, pickle.PicklingError):
             return
+        if len(self._pending) >= _BATCH:  # bounded memory on a big first run
+            self._write()
 
     def flush(self) -> None:
-        """Write what :meth:`put` collected, in one transaction, and close."""
+        """Write what :meth:`put` collected and close."""
+        if self._db is None:
+            return
+        self._write()
+        self._db.close()
+        self._db = None
+
+    def _write(self) -> None:
         if self._db is None:
             return
         try:
@@ -97,10 +107,9 @@ class NoteCache:
                     "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)", self._pending
                 )
         except sqlite3.Error:
-            pass
-        finally:
             self._db.close()
             self._db = None
+        self._pending.clear()
 
 
 def _stamp(path: Path) -> str:
