@@ -1,0 +1,103 @@
+"""Regenerate docs/screenshots/: three sample cards as Anki shows them, on a phone (front and
+back, light and dark) and one back on a desktop.
+
+    python docs/make_screenshots.py            # needs `chromium` and Anki's library (`anki`)
+
+The deck is built from samples/ with memo2anki, imported into a new Anki collection, and each
+card is taken as Anki renders it (see memo2anki/preview.py). Install Debian's `chromium`, a
+Korean font (`fonts-noto-cjk`) and, for math, `libjs-mathjax`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+# Run from a checkout: this checkout's memo2anki, installed or not.
+sys.path.insert(0, str(REPO))
+
+from memo2anki.preview import (  # noqa: E402
+    DESKTOP,
+    PHONE,
+    Browser,
+    Shot,
+    anki_cards,
+    find_chromium,
+    find_mathjax,
+    shoot_cards,
+)
+
+OUT = REPO / "docs" / "screenshots"
+# name -> front: an image, a table and math; code, an image and a callout; a highlight, a tag
+# and a table.
+CARDS = {
+    "vpc": "VPC 서브넷 설계",
+    "etcd": "etcd 백업과 복구",
+    "cloudwatch": "CloudWatch 기본 지표",
+}
+DESKTOP_CARD = "etcd"
+
+
+def build_deck(folder: Path) -> Path:
+    """The samples deck, built by the memo2anki CLI of this checkout."""
+    apkg = folder / "samples.apkg"
+    subprocess.run(
+        [sys.executable, "-m", "memo2anki", str(REPO / "samples"), "-o", str(apkg), "-q"],
+        check=True,
+        cwd=REPO,
+    )
+    return apkg
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs")
+    parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio")
+    args = parser.parse_args()
+    chromium = find_chromium()
+    if chromium is None:
+        print("chromium not found: apt-get install chromium fonts-noto-cjk", file=sys.stderr)
+        return 1
+    mathjax = find_mathjax()
+    if mathjax is None:
+        print("note: no local MathJax (apt-get install libjs-mathjax): math stays TeX")
+    with tempfile.TemporaryDirectory(prefix="m2a-shots-") as tmp:
+        work = Path(tmp)
+        cards, media = anki_cards(build_deck(work), work / "anki", list(CARDS.values()))
+        desktop = list(CARDS).index(DESKTOP_CARD)
+        with Browser(chromium) as browser:
+            shots = shoot_cards(
+                browser, cards, list(CARDS), media, work / "pages",
+                client=PHONE, scale=args.scale, mathjax=mathjax,
+            )  # fmt: skip
+            shots += shoot_cards(
+                browser, [cards[desktop]], [f"{DESKTOP_CARD}-desktop"], media, work / "pages",
+                client=DESKTOP, sides=["back"], scale=args.scale, mathjax=mathjax,
+            )  # fmt: skip
+        return _publish(shots, args.out)
+
+
+def _publish(shots: list[Shot], out: Path) -> int:
+    """Copy the PNGs to ``out``; fail if any image on a card did not load."""
+    broken = [f"{shot.png.name}: {src}" for shot in shots for src in shot.broken_images]
+    if broken:
+        print("images that did not load:\n  " + "\n  ".join(broken), file=sys.stderr)
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for shot in shots:
+        target = out / shot.png.name
+        shutil.copyfile(shot.png, target)
+        total += target.stat().st_size
+        print(target)
+    print(f"{len(shots)} screenshots, {total / 1024:.0f} KiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""A new look never splits a deck: a package built with changed templates and CSS still
+updates the notes of an older one in real Anki, on the same note types."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from helpers import Anki, bump_mtime, memo, write_vault
+
+from memo2anki import package
+from memo2anki.cli import main
+
+MARK = "/* a later release's look */"
+
+
+def _build(vault: Path, out: Path) -> Path:
+    result = CliRunner().invoke(main, [str(vault), "-o", str(out), "--quiet", "--cloze"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _note_types(anki: Anki) -> dict[str, dict[str, Any]]:
+    # Anki's Python layer caches note types, and an import (done by its backend) does not
+    # clear that cache: read them afresh.
+    anki.col.models._clear_cache()
+    return {model["name"]: model for model in anki.col.models.all()}
+
+
+def test_changed_templates_and_css_update_the_same_note_types(
+    tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = write_vault(
+        tmp_path / "vault",
+        {"daily/2025-04-01.md": memo("**Service**\n기본 타입은 ==ClusterIP==")},
+    )
+    # The old release's package, built two minutes ago: Anki takes a note type's changes only
+    # from a package whose note type is newer (by the clock) than the one it holds.
+    with monkeypatch.context() as patch:
+        earlier = time.time() - 120
+        patch.setattr(time, "time", lambda: earlier)
+        old = _build(vault, tmp_path / "old.apkg")
+    log = anki.import_package(old)
+    assert len(log.new) == 2  # the card and its cloze note
+    before = _note_types(anki)
+    assert {"memo2anki", "memo2anki cloze"} <= set(before)
+
+    real_template = package._template
+
+    def restyled(name: str) -> str:
+        text = real_template(name)
+        return f"{text}\n{MARK}\n" if name.endswith(".css") else f"{text}\n<!-- {MARK} -->"
+
+    bump_mtime(vault / "daily/2025-04-01.md")
+    with monkeypatch.context() as patch:
+        patch.setattr(package, "_template", restyled)
+        new = _build(vault, tmp_path / "new.apkg")
+    log = anki.import_package(new)
+
+    assert list(log.conflicting) == []
+    assert len(log.updated) == 2 and list(log.new) == []
+    after = _note_types(anki)
+    assert set(after) == set(before)  # no "memo2anki+" copy
+    for name in ("memo2anki", "memo2anki cloze"):
+        model = after[name]
+        assert model["id"] == before[name]["id"]
+        assert MARK in model["css"]
+        assert all(MARK in t["qfmt"] and MARK in t["afmt"] for t in model["tmpls"])
+    assert after["memo2anki"]["id"] == package.MODEL_ID
+    assert [f["name"] for f in after["memo2anki"]["flds"]] == list(package.FIELDS)
+    assert len(anki.notes()) == 2
