@@ -83,9 +83,11 @@ class NoteCache:
         if self._db is None:
             return
         try:
+            key = str(path.resolve())
+            key.encode("utf-8")  # a file name that is not valid UTF-8 cannot be stored
             blob = pickle.dumps((result, journal), protocol=pickle.HIGHEST_PROTOCOL)
-            self._pending.append((str(path.resolve()), _stamp(path), self.key, blob))
-        except (OSError, pickle.PicklingError):
+            self._pending.append((key, _stamp(path), self.key, blob))
+        except (OSError, pickle.PicklingError, UnicodeEncodeError):
             return
         if len(self._pending) >= _BATCH:  # bounded memory on a big first run
             self._write()

@@ -16,8 +16,10 @@ import click
 from . import __version__
 from .cache import NoteCache, default_cache_dir
 from .convert import Options, Progress, Result, convert
+from .discover import is_markdown
+from .lint import unsupported_syntax
 from .memo import DEFAULT_SECTIONS
-from .model import Diagnostic, Memo2AnkiError
+from .model import Diagnostic, Memo2AnkiError, printable
 from .package import DEFAULT_DECK, write_package
 
 EPILOG = f"""\b
@@ -154,6 +156,10 @@ def build(
         raise click.UsageError("--json goes with --dry-run")
     if not deck.strip():
         raise click.BadParameter("the deck name is empty", param_hint="--deck")
+    if output is not None and is_markdown(output):
+        raise click.BadParameter(
+            "that is a note's name (.md); give the deck a name such as deck.apkg", param_hint="-o"
+        )
     with _reported(debug):
         options = _options(vault, sections, subjects, exclude=(output,) if output else ())
         with _progress(quiet) as progress:
@@ -162,18 +168,18 @@ def build(
         _require_cards(result, options)
         if dry_run:
             _print_cards(result, as_json)
-            return
         if strict and result.diagnostics:
             count = _n(len(result.diagnostics), "warning")
             raise Memo2AnkiError(f"{count} with --strict; nothing written")
+        if dry_run:
+            return
         assert output is not None
-        info = write_package(
-            result.cards, result.media, output, deck.strip(), result.vault.name, cloze
-        )
+        vault_name = printable(result.vault.name)
+        info = write_package(result.cards, result.media, output, deck.strip(), vault_name, cloze)
         if not quiet:
             extra = info.notes - len(result.cards)
             clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
-            click.echo(_summary(result, f"wrote {info.path}{clozes}"), err=True)
+            click.echo(printable(_summary(result, f"wrote {info.path}{clozes}")), err=True)
 
 
 @main.command(epilog="Exit status: 0 no problems, 1 problems found, 2 bad usage.")
@@ -194,7 +200,12 @@ def check(
         options = _options(vault, sections, subjects, exclude=())
         with _progress(quiet) as progress:
             result = convert(paths, options, jobs, progress, _cache(options, no_cache))
-        problems = [*result.diagnostics, *_duplicate_fronts(result)]
+        problems = [
+            *result.diagnostics,
+            *_duplicate_fronts(result),
+            *unsupported_syntax(result.cards),
+        ]
+        problems.sort(key=lambda d: (d.path, d.line or 0))  # each note's, in file order
         _report_diagnostics(problems, quiet=False)
         _require_cards(result, options)
         if problems:
@@ -253,7 +264,7 @@ def _reported(debug: bool) -> Iterator[None]:
     try:
         yield
     except Memo2AnkiError as err:
-        click.echo(f"memo2anki: error: {err}", err=True)
+        click.echo(printable(f"memo2anki: error: {err}"), err=True)
         sys.exit(1)
     except click.exceptions.Exit:
         raise
@@ -265,11 +276,18 @@ def _reported(debug: bool) -> Iterator[None]:
             traceback.print_exc()
         else:
             click.echo(
-                f"memo2anki: unexpected error: {type(err).__name__}: {err} "
+                f"memo2anki: unexpected error: {_one_line(err)} "
                 "(run again with --debug to see where)",
                 err=True,
             )
         sys.exit(1)
+
+
+def _one_line(err: Exception) -> str:
+    """An exception as one short printable line (its message may hold newlines or bytes)."""
+    text = " ".join(f"{type(err).__name__}: {err}".split())
+    text = text if len(text) <= 300 else f"{text[:297]}..."
+    return printable(text)
 
 
 def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
@@ -341,7 +359,10 @@ def _print_cards(result: Result, as_json: bool) -> None:
                         "subject": card.subject,
                         "front": card.front,
                         "tags": list(card.tags),
-                        "images": [str(m.path.relative_to(result.vault)) for m in card.media],
+                        "images": [
+                            printable(m.path.relative_to(result.vault).as_posix())
+                            for m in card.media
+                        ],
                     }
                     for card in result.cards
                 ],

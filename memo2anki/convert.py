@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -13,7 +14,7 @@ from .cache import NoteCache
 from .discover import find_notes, find_vault_root
 from .mdparse import make_markdown
 from .media import Journal, Lookup, MediaResolver, MediaStore
-from .memo import DEFAULT_SECTIONS, CardFinder, empty_back
+from .memo import DEFAULT_SECTIONS, CardFinder, empty_front, shows_nothing
 from .model import Card, Diagnostic, Media, Memo2AnkiError
 from .reader import read_note, vault_relpath
 from .render import CardRenderer
@@ -88,27 +89,42 @@ class NoteConverter:
         found = self.finder.find(note)
         diagnostics += found.diagnostics
         cards: list[Card] = []
-        for card, tokens in zip(found.cards, found.tokens, strict=True):
+        for card, front_tokens, tokens in zip(found.cards, found.fronts, found.tokens, strict=True):
             if self._subjects and _key(card.subject) not in self._subjects:
                 continue
+            front = self.renderer.render_front(front_tokens, path, note.relpath, card.line)
             rendered = self.renderer.render_tokens(tokens, path, note.relpath)
-            diagnostics += rendered.diagnostics
-            if not rendered.html:
-                diagnostics.append(empty_back(note.relpath, card.line, card.front))
+            diagnostics += (*front.diagnostics, *rendered.diagnostics)
+            if not _visible(front.html):
+                diagnostics.append(empty_front(note.relpath, card.line))
                 continue
+            if not _visible(rendered.html):
+                diagnostics.append(shows_nothing(note.relpath, card.line, card.front))
+                continue
+            media = {m.name: m for m in (*front.media, *rendered.media)}
             cards.append(
                 replace(
                     card,
+                    front_html=front.html,
                     back_html=rendered.html,
-                    media=rendered.media,
+                    media=tuple(media.values()),
                     tags=tuple(dict.fromkeys((*card.tags, *rendered.tags))),
                 )
             )
+        diagnostics.sort(key=lambda d: d.line or 0)  # in file order (stable: ties keep theirs)
         return NoteResult(tuple(cards), tuple(diagnostics), found.sections > 0, journal)
 
 
 def _key(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _visible(html: str) -> bool:
+    """Whether card HTML shows anything: some text, or an image."""
+    return "<img" in html or bool(_TAG.sub("", html).strip())
 
 
 def _reason(err: Memo2AnkiError) -> str:
@@ -143,7 +159,7 @@ def convert(
     ``cache``, notes unchanged since an earlier run are not read again.
     """
     vault = find_vault_root(paths, options.vault)
-    notes, diagnostics = find_notes(paths, options.exclude)
+    notes, diagnostics = find_notes(paths, options.exclude, vault)
     converter = NoteConverter(vault, options)
     results: list[NoteResult | None] = [None] * len(notes)
     done = 0
@@ -214,5 +230,8 @@ def gather(
         notes_with_section=sum(r.has_section for r in results),
         cards=tuple(cards),
         media=tuple(media.values()),
-        diagnostics=(*diagnostics, *(d for r in results for d in r.diagnostics)),
+        # Each once: a note embedded in another reports its own problems there too.
+        diagnostics=tuple(
+            dict.fromkeys((*diagnostics, *(d for r in results for d in r.diagnostics)))
+        ),
     )

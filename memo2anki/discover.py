@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .model import Diagnostic, Memo2AnkiError
+from .model import Diagnostic, Memo2AnkiError, printable
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 
@@ -34,25 +35,32 @@ def find_vault_root(paths: Sequence[Path], vault: Path | None = None) -> Path:
 
 
 def find_notes(
-    paths: Iterable[Path], exclude: Iterable[Path] = ()
+    paths: Iterable[Path], exclude: Iterable[Path] = (), vault: Path | None = None
 ) -> tuple[list[Path], list[Diagnostic]]:
     """Every markdown file named or below a named folder, each once, in path order.
 
     Folders starting with a dot are skipped; symlinked folders are not followed (they may
-    point outside the vault or loop). ``exclude`` names files never to read (the output).
+    point outside the vault or loop). A note that is a symlink is read only if it leads to a
+    file inside ``vault``; other links (out of the vault, broken, looping) are warnings.
+    ``exclude`` names files never to read (the output).
     """
-    excluded = {p.resolve() for p in exclude}
+    excluded = {_real(p) or Path(os.path.abspath(p)) for p in exclude}
     seen: set[Path] = set()
     found: list[Path] = []
     problems: list[Diagnostic] = []
     for given in paths:
         if not given.exists():
             raise Memo2AnkiError(f"{given}: no such file or folder")
-        files = _walk(given, problems) if given.is_dir() else iter([given])
+        files = _walk(given, vault, problems) if given.is_dir() else iter([given])
         for path in files:
             if given.is_dir() and not is_markdown(path):
                 continue
-            key = path.resolve()
+            real = _real(path)
+            problem = _link_problem(path, real, vault)
+            if problem is not None:
+                problems.append(Diagnostic(shown_path(path, vault), None, problem))
+                continue
+            key = real or Path(os.path.abspath(path))
             if key in seen or key in excluded:
                 continue
             seen.add(key)
@@ -60,11 +68,39 @@ def find_notes(
     return found, problems
 
 
-def _walk(folder: Path, problems: list[Diagnostic]) -> Iterator[Path]:
+def shown_path(path: Path, vault: Path | None) -> str:
+    """How a file is named in messages: vault-relative if inside it (the link itself, not
+    where it leads), posix, NFC, printable."""
+    absolute = Path(os.path.abspath(path))
+    if vault is not None and absolute.is_relative_to(vault):
+        text = absolute.relative_to(vault).as_posix()
+    else:
+        text = path.as_posix()
+    return unicodedata.normalize("NFC", printable(text))
+
+
+def _real(path: Path) -> Path | None:
+    """Where ``path`` really is, or None if it leads nowhere (missing, or a symlink loop)."""
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except OSError:
+        return None
+
+
+def _link_problem(path: Path, real: Path | None, vault: Path | None) -> str | None:
+    if not path.is_symlink():
+        return None
+    if real is None:
+        return "symbolic link that leads nowhere (missing or a loop); not read"
+    if vault is not None and not real.is_relative_to(vault):
+        return "symbolic link to a file outside the vault; not read"
+    return None
+
+
+def _walk(folder: Path, vault: Path | None, problems: list[Diagnostic]) -> Iterator[Path]:
     def on_error(err: OSError) -> None:
-        problems.append(
-            Diagnostic(str(err.filename or folder), None, f"cannot read folder: {err.strerror}")
-        )
+        where = shown_path(Path(err.filename), vault) if err.filename else str(folder)
+        problems.append(Diagnostic(where, None, f"cannot read folder: {err.strerror}"))
 
     for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))

@@ -16,6 +16,11 @@ from markdown_it.token import Token
 from .codehighlight import highlight_code
 from .obsidian import obsidian_plugins
 
+# CommonMark's preset stops at 20 levels of nesting and skips what is deeper: fine inline
+# (where more levels only cost time on runs of `[`), but a list item takes two block levels,
+# so an outline nested 10 deep would swallow the rest of the note. Blocks get more.
+MAX_NESTING = 100
+
 
 def make_markdown() -> MarkdownIt:
     """The one parser configuration: CommonMark, Obsidian's line breaks and syntax."""
@@ -34,10 +39,16 @@ def _core_halves(md: MarkdownIt) -> tuple[list[Any], list[Any]]:
 
 
 def parse_blocks(md: MarkdownIt, text: str, env: dict[str, Any]) -> list[Token]:
-    """Block tokens of ``text``; ``inline`` tokens keep their source but no children yet."""
+    """Block tokens of ``text``; ``inline`` tokens keep their source but no children yet.
+    Lists and quotes may nest :data:`MAX_NESTING` levels deep."""
     state = StateCore(text, md, env)
-    for rule in _core_halves(md)[0]:
-        rule(state)
+    inline_nesting = md.options["maxNesting"]
+    md.options["maxNesting"] = MAX_NESTING
+    try:
+        for rule in _core_halves(md)[0]:
+            rule(state)
+    finally:
+        md.options["maxNesting"] = inline_nesting
     return state.tokens
 
 

@@ -18,6 +18,7 @@ IMAGE_SUFFIXES = frozenset(
 DIGITAL_GARDEN_PREFIX = "/img/user/"
 _REMOTE = re.compile(r"^https?://", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
 _WINDOWS_ABS = re.compile(r"^(?:[a-z]:[\\/]|\\\\|//)", re.IGNORECASE)
 
 
@@ -74,6 +75,7 @@ class MediaResolver:
         self._root = str(self.vault)
         self._by_name: dict[str, list[Path]] | None = None
         self._cache: dict[tuple[str, Path], Lookup] = {}
+        self._listings: dict[Path, dict[str, str]] = {}
         self.journal: Journal | None = None
 
     def resolve(self, ref: str, note_dir: Path) -> Lookup:
@@ -94,8 +96,10 @@ class MediaResolver:
         text = unicodedata.normalize("NFC", unquote(raw.split("#", 1)[0].split("?", 1)[0]))
         if not text:
             return Lookup(problem="empty image reference")
+        if "\x00" in text:  # `%00`: no file has that name, and os calls raise on it
+            return Lookup(problem=f"not a file name: {ref}")
         if _WINDOWS_ABS.match(text) or _SCHEME.match(text):
-            return Lookup(problem=f"'{ref}' is outside the vault; not embedded")
+            return Lookup(problem=f"'{text}' is outside the vault; not embedded")
         text = text.replace("\\", "/")
         candidates: list[Path] = []
         if text.startswith(DIGITAL_GARDEN_PREFIX):
@@ -111,6 +115,8 @@ class MediaResolver:
                 refused = True
             elif inside.is_file():
                 return Lookup(path=inside)
+            elif (spelled := self._other_normalization(inside)) is not None:
+                return Lookup(path=spelled)
         found, name_refused = self._by_file_name(PurePosixPath(text).name, note_dir)
         if found is not None:
             return Lookup(path=found)
@@ -129,6 +135,33 @@ class MediaResolver:
         except (OSError, RuntimeError):  # a symlink loop
             return None
         return Path(real) if _within(real, self._root) else None
+
+    def _other_normalization(self, path: Path) -> Path | None:
+        """The file ``path`` names (inside the vault, missing as spelled) with every name
+        compared in NFC: macOS writes Korean names decomposed (NFD), links are composed."""
+        relative = path.relative_to(self.vault)
+        if str(relative).isascii():  # NFC and NFD differ only outside ASCII
+            return None
+        current = self.vault
+        for part in relative.parts:
+            if not os.path.lexists(current / part):
+                on_disk = self._names(current).get(unicodedata.normalize("NFC", part))
+                if on_disk is None:
+                    return None
+                part = on_disk
+            current = current / part
+        inside = self._inside(current)  # again: a name matched may be a symlink
+        return inside if inside is not None and inside.is_file() else None
+
+    def _names(self, folder: Path) -> dict[str, str]:
+        """A folder's entries by NFC name (listed once: the vault does not change mid-run)."""
+        if folder not in self._listings:
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                names = []
+            self._listings[folder] = {unicodedata.normalize("NFC", n): n for n in names}
+        return self._listings[folder]
 
     def _by_file_name(self, name: str, note_dir: Path) -> tuple[Path | None, bool]:
         """The nearest file of that name, and whether one was refused for leaving the vault."""
@@ -185,7 +218,9 @@ class MediaStore:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     digest.update(chunk)
             sha = digest.hexdigest()
-            suffix = path.suffix.lower() if path.suffix.isascii() else ""
+            suffix = path.suffix.lower()
+            if not _PLAIN_SUFFIX.fullmatch(suffix):  # the package name stays a plain name
+                suffix = ""
             media = Media(path=path, name=f"m2a-{sha[:20]}{suffix}", sha256=sha)
             self._by_path[path] = media
         return media

@@ -9,22 +9,23 @@ break or section end; it is kept as markdown and rendered later.
 
 from __future__ import annotations
 
+import html
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass, field, replace
-from typing import cast
 
 from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
-from .mdparse import inline_children, parse_blocks
+from .mdparse import MAX_NESTING, inline_children, parse_blocks
 from .model import Card, Diagnostic, Note
 from .tags import normalize_tag
 
 DEFAULT_SECTIONS = ("공부 메모장",)
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 
 
 def plain_text(children: Sequence[Token] | None) -> str:
@@ -51,12 +52,14 @@ def _key(title: str) -> str:
 @dataclass
 class Found:
     """The cards of one note, the warnings met, how many memo sections it has, and each card's
-    back as block tokens (aligned with ``cards``), ready for the renderer."""
+    back as block tokens and front as inline tokens (aligned with ``cards``), ready for the
+    renderer."""
 
     cards: list[Card]
     diagnostics: list[Diagnostic]
     sections: int
     tokens: list[list[Token]]
+    fronts: list[list[Token]] = field(default_factory=list)
 
 
 @dataclass
@@ -64,7 +67,7 @@ class _Open:
     """A card whose back is still being collected."""
 
     front: str
-    front_html: str
+    front_tokens: list[Token]  # inline; rendered with the back, as they may embed images
     line: int  # 0-based line of the heading
     back_start: int  # 0-based first line of the back
     first_token: int  # index of the back's first block token
@@ -105,7 +108,6 @@ class CardFinder:
 
     def __init__(self, md: MarkdownIt, sections: Sequence[str] = DEFAULT_SECTIONS) -> None:
         self.md = md
-        self.renderer = cast(RendererHTML, md.renderer)
         self.sections = {_key(s) for s in sections}
 
     def find(self, note: Note) -> Found:
@@ -113,6 +115,8 @@ class CardFinder:
         lines = note.text.split("\n")
         tokens = parse_blocks(self.md, note.text, {})
         found = Found([], [], 0, [])
+        if (deepest := _too_deep(tokens)) is not None:
+            found.diagnostics.append(too_deep(note.relpath, deepest))
         section_level: int | None = None
         subject = ""
         current: _Open | None = None
@@ -125,6 +129,7 @@ class CardFinder:
             if back.strip():
                 found.cards.append(self._card(note, subject, current, back))
                 found.tokens.append([*current.lead, *tokens[current.first_token : end_index]])
+                found.fronts.append(current.front_tokens)
             else:
                 found.diagnostics.append(empty_back(note.relpath, current.line + 1, current.front))
             current = None
@@ -145,7 +150,11 @@ class CardFinder:
                 elif level == section_level + 1:
                     subject = title
                 else:
-                    current = _Open(title, self._html(children), start, end, i + 3)
+                    current = _Open(title, children, start, end, i + 3)
+            elif tok.type == "fence" and _unclosed(tok, lines):
+                # It swallows the rest of the note: say so if cards or a section vanish in it.
+                if section_level is not None or self._has_section(lines[start + 1 : end]):
+                    found.diagnostics.append(unclosed_fence(note.relpath, start + 1, tok.markup))
             elif section_level is None:
                 continue
             elif tok.type == "hr":
@@ -159,14 +168,16 @@ class CardFinder:
                 if inner is not None:
                     close(start, i)
                     lead = _paragraph(tokens[i : i + 3], rest, start + 1) if rest else []
-                    current = _Open(plain_text(inner), self._html(inner), start, start + 1, i + 3)
+                    current = _Open(plain_text(inner), inner, start, start + 1, i + 3)
                     current.lead = lead
         close(len(lines), len(tokens))
         found.cards[:] = _number_equal_fronts(found.cards)
         return found
 
-    def _html(self, children: list[Token]) -> str:
-        return self.renderer.renderInline(children, self.md.options, {})
+    def _has_section(self, lines: list[str]) -> bool:
+        """Whether any of ``lines`` is a heading that opens a memo section."""
+        headings = (_ATX_HEADING.match(line) for line in lines)
+        return any(h is not None and _key(h.group(1)) in self.sections for h in headings)
 
     def _card(self, note: Note, subject: str, open_: _Open, back: str) -> Card:
         subject_tag = normalize_tag(subject)
@@ -175,7 +186,7 @@ class CardFinder:
             note=note.relpath,
             subject=subject,
             front=open_.front,
-            front_html=open_.front_html,
+            front_html=html.escape(open_.front),  # plain; the renderer formats it
             back_markdown=back,
             line=open_.line + 1,
             back_line=open_.back_start + 1,
@@ -188,6 +199,47 @@ class CardFinder:
 def empty_back(relpath: str, line: int, front: str) -> Diagnostic:
     """The warning for a heading that has nothing under it."""
     return Diagnostic(relpath, line, f"'{front}' has nothing under it; no card made")
+
+
+def unclosed_fence(relpath: str, line: int, markup: str) -> Diagnostic:
+    """The warning for a code block that is never closed."""
+    message = f"code block ({markup}) never closed: the rest of the note is code, no cards in it"
+    return Diagnostic(relpath, line, message)
+
+
+def too_deep(relpath: str, line: int) -> Diagnostic:
+    """The warning for nesting past the parser's limit, where it stops reading."""
+    message = "lists or quotes nested too deep: text after this line may not be read"
+    return Diagnostic(relpath, line, message)
+
+
+def _too_deep(tokens: list[Token]) -> int | None:
+    """The 1-based line where nesting reaches the parser's limit (markdown-it then skips
+    the rest of the list or quote, which for a list is the rest of the note), if it does."""
+    limit = MAX_NESTING - 1
+    deepest = next((t for t in tokens if t.level >= limit and t.map is not None), None)
+    return deepest.map[0] + 1 if deepest is not None and deepest.map is not None else None
+
+
+def _unclosed(fence: Token, lines: list[str]) -> bool:
+    """Whether a fenced code block runs to the end of the note for want of a closing fence."""
+    start, end = fence.map or (0, 0)
+    last = lines[end - 1].strip() if end - 1 > start else ""
+    return not (last.startswith(fence.markup) and not last.strip(fence.markup[0]))
+
+
+def shows_nothing(relpath: str, line: int, front: str) -> Diagnostic:
+    """The warning for a back whose markdown renders to nothing a card can show."""
+    message = (
+        f"'{front}' shows nothing under it (only comments, or HTML a card may not hold); "
+        "no card made"
+    )
+    return Diagnostic(relpath, line, message)
+
+
+def empty_front(relpath: str, line: int) -> Diagnostic:
+    """The warning for a heading that shows nothing (only markup, such as a comment)."""
+    return Diagnostic(relpath, line, "the heading shows no text; no card made")
 
 
 def _paragraph(opening: list[Token], content: str, line: int) -> list[Token]:

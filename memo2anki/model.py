@@ -12,6 +12,16 @@ class Memo2AnkiError(Exception):
     """A problem the user can fix; the CLI prints it as one line and exits non-zero."""
 
 
+def printable(text: str) -> str:
+    """``text`` safe to print, store or encode as UTF-8: the bytes of a file name that is not
+    valid UTF-8 (which Python keeps as lone surrogates) shown as ``\\xb0``, so that each
+    name stays distinct."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that does not stand for a byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass(frozen=True, order=True)
 class Diagnostic:
     """A warning about one place in one file, printed as ``path:line: message``."""
@@ -22,7 +32,7 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
+        return printable(f"{where}: {self.message}")
 
 
 @dataclass(frozen=True)

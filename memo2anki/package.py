@@ -202,9 +202,11 @@ def write_package(
             _write_zip(tmp, db_path, media)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
-    except OSError as err:
+    # sqlite3.Error: the collection is built in the temporary folder, which can fill up too.
+    except (OSError, sqlite3.Error) as err:
         tmp.unlink(missing_ok=True)
-        raise Memo2AnkiError(f"{out}: cannot write: {err.strerror or err}") from err
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+        raise Memo2AnkiError(f"{out}: cannot write: {reason}") from err
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import os
 import re
+import stat as stat_mode
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -12,7 +15,7 @@ import yaml
 from charset_normalizer import from_bytes
 from frontmatter.default_handlers import YAMLHandler
 
-from .model import Diagnostic, Memo2AnkiError, Note
+from .model import Diagnostic, Memo2AnkiError, Note, printable
 from .tags import normalize_tag, wikilink_label
 
 MAX_NOTE_BYTES = 8 * 1024 * 1024
@@ -22,6 +25,13 @@ _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[.\]\s+)?(.*\S)\s*$")
 _WIKILINK = re.compile(r"\[\[([^\]]+)\]\]")
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def read_note(path: Path, vault: Path) -> tuple[Note, list[Diagnostic]]:
@@ -29,17 +39,21 @@ def read_note(path: Path, vault: Path) -> tuple[Note, list[Diagnostic]]:
     relpath = vault_relpath(path, vault)
     try:
         stat = path.stat()
-        if stat.st_size > MAX_NOTE_BYTES:
-            raise Memo2AnkiError(
-                f"{relpath}: skipped, larger than {MAX_NOTE_BYTES // (1024 * 1024)} MiB"
-            )
+        # A pipe or device named .md would block the run or never end.
+        if not stat_mode.S_ISREG(stat.st_mode):
+            raise Memo2AnkiError(f"{relpath}: skipped, not a regular file")
         with path.open("rb") as f:  # read-only: notes are never modified
-            raw = f.read()
+            raw = f.read(MAX_NOTE_BYTES + 1)  # bounded: the file may grow after stat
     except OSError as err:
         raise Memo2AnkiError(f"{relpath}: cannot read: {err.strerror or err}") from err
+    if len(raw) > MAX_NOTE_BYTES:
+        raise Memo2AnkiError(
+            f"{relpath}: skipped, larger than {MAX_NOTE_BYTES // (1024 * 1024)} MiB"
+        )
     text, warnings = decode(raw, relpath)
     text, metadata, fm_warnings = split_frontmatter(text, relpath)
-    warnings += fm_warnings
+    tags, tag_warnings = frontmatter_tags(metadata, relpath)
+    warnings += fm_warnings + tag_warnings
     note = Note(
         path=path,
         relpath=relpath,
@@ -47,27 +61,37 @@ def read_note(path: Path, vault: Path) -> tuple[Note, list[Diagnostic]]:
         metadata=metadata,
         date=note_date(path, metadata),
         mtime=int(stat.st_mtime),
-        tags=tuple(dict.fromkeys(frontmatter_tags(metadata) + tags_section(text))),
+        tags=tuple(dict.fromkeys(tags + tags_section(text))),
     )
     return note, warnings
 
 
 def vault_relpath(path: Path, vault: Path) -> str:
-    """The note's path inside the vault (posix, NFC), or its plain path if outside."""
-    resolved = path.resolve()
+    """The note's path inside the vault (posix, NFC), or its plain path if outside; a name
+    that is not valid UTF-8 shows its odd bytes as ``\\xb0`` (see :func:`printable`)."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        resolved = Path(os.path.abspath(path))
     try:
         rel = resolved.relative_to(vault).as_posix()
     except ValueError:
         rel = path.as_posix()
-    return unicodedata.normalize("NFC", rel)
+    return unicodedata.normalize("NFC", printable(rel))
 
 
 def decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
-    """Bytes to text with LF line ends. UTF-8 (with or without BOM) and UTF-16 with a BOM
-    are read silently; anything else is detected and read with a warning."""
+    """Bytes to text with LF line ends. UTF-8 (with or without BOM) is read silently; UTF-16
+    or UTF-32 with a BOM, and anything else (detected), are read with a warning naming the
+    encoding, since Obsidian itself reads only UTF-8."""
     warnings: list[Diagnostic] = []
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = raw.decode("utf-16")
+    bom = next((name for mark, name in _BOMS if raw.startswith(mark)), None)
+    if bom is not None:
+        try:
+            text = raw.decode(bom)
+        except UnicodeDecodeError as err:
+            raise Memo2AnkiError(f"{relpath}: skipped, not a text file ({err.reason})") from err
+        warnings.append(Diagnostic(relpath, None, f"not UTF-8; read as {bom.upper()}"))
     else:
         try:
             text = raw.decode("utf-8-sig")
@@ -109,6 +133,11 @@ def split_frontmatter(text: str, relpath: str) -> tuple[str, dict[str, Any], lis
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(err, "problem", None) or "invalid YAML"
         return blanked, {}, [Diagnostic(relpath, line, f"broken frontmatter ignored: {problem}")]
+    # YAML's value constructors raise more than YAMLError (`date: 2025-13-45` is a
+    # ValueError, deep nesting a RecursionError); none of it may stop the note.
+    except Exception as err:
+        problem = " ".join(str(err).split()) or type(err).__name__
+        return blanked, {}, [Diagnostic(relpath, 1, f"broken frontmatter ignored: {problem}")]
     if data is None:
         return blanked, {}, []
     if not isinstance(data, dict):
@@ -141,13 +170,29 @@ def note_date(path: Path, metadata: dict[str, Any]) -> dt.date | None:
     return None
 
 
-def frontmatter_tags(metadata: dict[str, Any]) -> list[str]:
-    """Tags from frontmatter ``tags``/``tag``: a list, or a comma/space separated string."""
+# Tag values taken as text: YAML reads `2025` as a number and `2025-04-04` as a date.
+_TAG_VALUE = (str, int, float, dt.date)
+
+
+def frontmatter_tags(metadata: dict[str, Any], relpath: str) -> tuple[list[str], list[Diagnostic]]:
+    """Tags from frontmatter ``tags``/``tag``: a list, or a comma/space separated string.
+    Mappings and nested lists are left out with a warning, and never turned into text
+    (through YAML aliases that text could be huge)."""
     raw = metadata.get("tags", metadata.get("tag"))
     if raw is None:
-        return []
-    items = raw if isinstance(raw, list) else re.split(r"[,\s]+", str(raw))
-    return [t for t in (normalize_tag(str(item)) for item in items if item is not None) if t]
+        return [], []
+    if isinstance(raw, _TAG_VALUE):
+        labels = re.split(r"[,\s]+", str(raw))
+    elif isinstance(raw, list):
+        labels = [str(item) for item in raw if isinstance(item, _TAG_VALUE)]
+    else:
+        labels = []
+    tags = [t for t in map(normalize_tag, labels) if t]
+    values = raw if isinstance(raw, list) else [raw]
+    if all(item is None or isinstance(item, _TAG_VALUE) for item in values):
+        return tags, []
+    warning = "frontmatter tags: a mapping or nested list is not a tag; left out"
+    return tags, [Diagnostic(relpath, 1, warning)]
 
 
 def tags_section(text: str) -> list[str]:

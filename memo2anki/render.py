@@ -84,6 +84,15 @@ class CardRenderer:
         env: dict[str, Any] = {"m2a": _Context(note_path=note_path, relpath=relpath)}
         return self._finish(parse_inlines(self.md, tokens, env), 1, env)
 
+    def render_front(
+        self, children: list[Token], note_path: Path, relpath: str, line: int
+    ) -> Rendered:
+        """Render a card's front from its inline tokens (a heading's, from the card finder),
+        which stand on ``line``: images are embedded and raw HTML sanitized as in a back."""
+        env: dict[str, Any] = {"m2a": _Context(note_path=note_path, relpath=relpath)}
+        inline = Token("inline", "", 0, map=[0, 1], children=children)
+        return self._finish([inline], line, env)
+
     def _finish(self, tokens: list[Token], first_line: int, env: dict[str, Any]) -> Rendered:
         ctx: _Context = env["m2a"]
         _number_lines(tokens, first_line)
@@ -171,6 +180,10 @@ class CardRenderer:
             return f'<a class="m2a-remote" href="{html.escape(src, quote=True)}">{label}</a>'
         if lookup.path is None:
             ctx.warn(line, lookup.problem or f"image not found: {src}")
+            return _missing(src)
+        # A shared deck carries pictures only, never whatever file an image link names.
+        if not is_image(lookup.path.name):
+            ctx.warn(line, f"not an image; not embedded: {src}")
             return _missing(src)
         try:
             media = self.store.add(lookup.path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nh3
 
 _TAGS = set(nh3.ALLOWED_TAGS) | {"input", "section"}
@@ -58,3 +60,13 @@ def sanitize(html: str) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+
+
+_TAG_NAME = re.compile(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9-]*)")
+
+
+def removed_tags(html: str) -> list[str]:
+    """The tags in ``html`` that :func:`sanitize` takes out (``iframe``, ``script``, ...),
+    lower-case, each once."""
+    names = (name.lower() for name in _TAG_NAME.findall(html))
+    return list(dict.fromkeys(name for name in names if name not in _TAGS))

@@ -1,0 +1,66 @@
+"""Find memo syntax that Anki cannot show the way Obsidian does (for ``memo2anki check``).
+
+The cards are still made; these are the places where a card will look different from the
+note: plugin blocks that Obsidian turns into a result but a card shows as source text, and
+raw HTML that the sanitizer takes out of a shared deck.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .mdparse import make_markdown
+from .model import Card, Diagnostic
+from .sanitize import removed_tags
+
+# Fenced blocks that an Obsidian plugin (or Obsidian itself) replaces with their output.
+PLUGIN_BLOCKS = {
+    "dataview": "Dataview query",
+    "dataviewjs": "DataviewJS script",
+    "tasks": "Tasks query",
+    "query": "search query",
+    "mermaid": "Mermaid diagram",
+}
+# Dataview's inline queries: `= this.file.name`, `$= dv.current().file.name`.
+_INLINE_QUERY = ("= ", "$= ")
+
+
+def unsupported_syntax(cards: Sequence[Card], md: MarkdownIt | None = None) -> list[Diagnostic]:
+    """One problem per place in the cards' backs that Anki shows unlike Obsidian."""
+    md = md or make_markdown()
+    problems: list[Diagnostic] = []
+    for card in cards:
+        for tok, line in _tokens(md.parse(card.back_markdown, {}), card.back_line):
+            message = _problem(tok)
+            if message is not None:
+                problems.append(Diagnostic(card.note, line, message))
+    return list(dict.fromkeys(problems))  # `<iframe>` and `</iframe>` are one problem
+
+
+def _tokens(tokens: Sequence[Token], first_line: int) -> Iterator[tuple[Token, int]]:
+    """Every token with the file line it stands on (inline ones: their paragraph's)."""
+    line = first_line
+    for tok in tokens:
+        if tok.map is not None:
+            line = first_line + tok.map[0]
+        yield tok, line
+        for child in tok.children or ():
+            yield child, line
+
+
+def _problem(tok: Token) -> str | None:
+    if tok.type == "fence":
+        lang = tok.info.strip().split(maxsplit=1)[0].lower() if tok.info.strip() else ""
+        if lang in PLUGIN_BLOCKS:
+            return f"{PLUGIN_BLOCKS[lang]} (```{lang}) shows as its source text, not its result"
+    elif tok.type == "code_inline" and tok.content.startswith(_INLINE_QUERY):
+        return f"inline Dataview query `{tok.content.strip()}` shows as its source text"
+    elif tok.type in {"html_block", "html_inline"}:
+        removed = removed_tags(tok.content)
+        if removed:
+            tags = ", ".join(f"<{name}>" for name in removed)
+            return f"HTML {tags} is taken out of the card (a shared deck runs and loads nothing)"
+    return None

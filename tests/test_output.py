@@ -1,0 +1,159 @@
+"""Writing the deck: whatever goes wrong with the output path, one clear line, exit 1, no
+partial file left behind, and any previous deck at that path exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from helpers import memo, png, write_vault
+from sandbox import run_cli, run_on_tiny_disk
+
+from memo2anki.cli import main
+
+PREVIOUS = b"last week's deck"
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    # A 1 MiB picture that does not compress: the package cannot be small.
+    return write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": memo("**Pod**\n가장 작은 배포 단위\n![[pod.png]]"),
+            "image/pod.png": png() + os.urandom(1 << 20),
+        },
+    )
+
+
+@pytest.fixture
+def decks(tmp_path: Path) -> Path:
+    """A folder holding last week's deck."""
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "deck.apkg").write_bytes(PREVIOUS)
+    return folder
+
+
+def assert_untouched(folder: Path) -> None:
+    """Last week's deck as it was, and no temporary file beside it."""
+    assert sorted(os.listdir(folder)) == ["deck.apkg"]
+    assert (folder / "deck.apkg").read_bytes() == PREVIOUS
+
+
+def test_a_good_run_replaces_the_previous_deck_and_leaves_nothing_else(
+    vault: Path, decks: Path
+) -> None:
+    result = run(vault, "-o", decks / "deck.apkg")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(os.listdir(decks)) == ["deck.apkg"]
+    with zipfile.ZipFile(decks / "deck.apkg") as zf:
+        assert "collection.anki2" in zf.namelist()
+
+
+def test_folder_that_does_not_exist(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "no" / "such" / "deck.apkg"
+    result = run(vault, "-o", out)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"memo2anki: error: {out}: folder {out.parent} does not exist"
+    )
+    assert not (tmp_path / "no").exists()
+
+
+def test_path_that_is_a_folder(vault: Path, decks: Path) -> None:
+    result = run(vault, "-o", decks)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"memo2anki: error: {decks}: is a folder; give a file name such as {decks / 'deck.apkg'}"
+    )
+    assert_untouched(decks)
+
+
+def test_read_only_folder(vault: Path, decks: Path) -> None:
+    # Root ignores permission bits: the CLI runs in a child that gave up that power.
+    decks.chmod(0o555)
+    try:
+        proc = run_cli(vault, "-o", decks / "deck.apkg", honour_permissions=True)
+    finally:
+        decks.chmod(0o755)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"memo2anki: error: {decks / 'deck.apkg'}: cannot write: Permission denied"
+    ]
+    assert_untouched(decks)
+
+
+@pytest.mark.parametrize(
+    ("limit", "reason"),
+    [
+        (16 * 1024, "disk I/O error"),  # full while building the collection (SQLite)
+        (256 * 1024, "File too large"),  # full while writing the package itself
+    ],
+    ids=["collection", "package"],
+)
+def test_files_cannot_grow(vault: Path, decks: Path, limit: int, reason: str) -> None:
+    """A disk filling up mid-write, as the kernel's file size limit (works anywhere)."""
+    proc = run_cli(vault, "-o", decks / "deck.apkg", max_file_size=limit)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"memo2anki: error: {decks / 'deck.apkg'}: cannot write: {reason}"
+    ]
+    assert_untouched(decks)
+
+
+def test_disk_full(vault: Path, tmp_path: Path) -> None:
+    """A real full disk: the output folder is a 256 KiB filesystem of its own."""
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    outcome = run_on_tiny_disk(tiny, "256k", PREVIOUS, "deck.apkg", vault)
+    assert outcome["status"] == 1
+    assert outcome["stderr"].splitlines() == [
+        f"memo2anki: error: {tiny / 'deck.apkg'}: cannot write: No space left on device"
+    ]
+    assert outcome["files"] == ["deck.apkg"]
+    assert outcome["previous"] == PREVIOUS
+
+
+def test_output_inside_the_vault_is_not_read_back(vault: Path) -> None:
+    out = vault / "decks" / "deck.apkg"
+    out.parent.mkdir()
+    first = run(vault, "-o", out)
+    again = run(vault, "-o", out)
+    assert first.exit_code == again.exit_code == 0
+    summary = f"memo2anki: 1 card (CKA 1) from 1 note, 1 image, 0 warnings; wrote {out}"
+    assert first.stderr.splitlines() == again.stderr.splitlines() == [summary]
+    assert sorted(os.listdir(out.parent)) == ["deck.apkg"]
+
+
+def test_output_named_like_a_note_is_refused(vault: Path) -> None:
+    note = vault / "daily" / "2025-04-01.md"
+    before = note.read_bytes()
+    result = run(vault, "-o", note)
+    assert result.exit_code == 2
+    assert "that is a note's name (.md); give the deck a name such as deck.apkg" in result.stderr
+    assert note.read_bytes() == before
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["build", "dry-run"])
+def test_strict_turns_warnings_into_an_error(vault: Path, decks: Path, dry_run: bool) -> None:
+    (vault / "daily" / "2025-04-02.md").write_text(memo("**EC2**\n서버\n![](gone.png)"))
+    args = ["--dry-run"] if dry_run else ["-o", decks / "deck.apkg"]
+    result = run(vault, *args, "--strict")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "daily/2025-04-02.md:9: image not found: gone.png",
+        "memo2anki: error: 1 warning with --strict; nothing written",
+    ]
+    assert_untouched(decks)
+    # The same vault without --strict: the deck is written, warning and all.
+    result = run(vault, "-o", decks / "deck.apkg")
+    assert result.exit_code == 0
+    assert "2 cards (CKA 2) from 2 notes, 1 image, 1 warning" in result.stderr
