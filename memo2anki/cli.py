@@ -15,8 +15,9 @@ import click
 
 from . import __version__
 from .cache import NoteCache, default_cache_dir
+from .config import CONFIG_NAME, Config, find_config, load_config
 from .convert import Options, Progress, Result, convert
-from .discover import is_markdown
+from .discover import find_vault_root, is_markdown
 from .lint import unsupported_syntax
 from .memo import DEFAULT_SECTIONS
 from .model import Diagnostic, Memo2AnkiError, printable
@@ -69,6 +70,13 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             "above the first PATH that holds .obsidian/, else that folder.",
         ),
         click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path, dir_okay=False, exists=True),
+            help=f"Settings file (deck, sections, subjects, cloze). Default: {CONFIG_NAME} "
+            "in the vault root, if there is one; options given here win over it.",
+        ),
+        click.option(
             "--section",
             "sections",
             multiple=True,
@@ -117,7 +125,8 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     help="The .apkg file to write (required unless --dry-run).",
 )
 @click.option(
-    "--deck", default=DEFAULT_DECK, show_default=True, help="Top deck; one subdeck per subject."
+    "--deck",
+    help=f"Top deck; one subdeck per subject. Default: the config's, else '{DEFAULT_DECK}'.",
 )
 @click.option("--dry-run", is_flag=True, help="List the cards it would make; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: the list as JSON.")
@@ -131,8 +140,9 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
 def build(
     paths: tuple[Path, ...],
     output: Path | None,
-    deck: str,
+    deck: str | None,
     vault: Path | None,
+    config_path: Path | None,
     sections: tuple[str, ...],
     subjects: tuple[str, ...],
     dry_run: bool,
@@ -154,14 +164,17 @@ def build(
         raise click.UsageError("give the output file with -o OUT.apkg (or use --dry-run)")
     if as_json and not dry_run:
         raise click.UsageError("--json goes with --dry-run")
-    if not deck.strip():
+    if deck is not None and not deck.strip():
         raise click.BadParameter("the deck name is empty", param_hint="--deck")
     if output is not None and is_markdown(output):
         raise click.BadParameter(
             "that is a note's name (.md); give the deck a name such as deck.apkg", param_hint="-o"
         )
     with _reported(debug):
-        options = _options(vault, sections, subjects, exclude=(output,) if output else ())
+        exclude = (output,) if output else ()
+        options, config = _options(paths, vault, config_path, sections, subjects, exclude)
+        deck = (deck or config.deck or DEFAULT_DECK).strip()
+        cloze = cloze or bool(config.cloze)
         with _progress(quiet) as progress:
             result = convert(paths, options, jobs, progress, _cache(options, no_cache))
         _report_diagnostics(result.diagnostics, quiet)
@@ -175,7 +188,7 @@ def build(
             return
         assert output is not None
         vault_name = printable(result.vault.name)
-        info = write_package(result.cards, result.media, output, deck.strip(), vault_name, cloze)
+        info = write_package(result.cards, result.media, output, deck, vault_name, cloze)
         if not quiet:
             extra = info.notes - len(result.cards)
             clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
@@ -187,6 +200,7 @@ def build(
 def check(
     paths: tuple[Path, ...],
     vault: Path | None,
+    config_path: Path | None,
     sections: tuple[str, ...],
     subjects: tuple[str, ...],
     jobs: int,
@@ -197,7 +211,7 @@ def check(
     """Report problems in the memos under PATH... (missing images, empty cards, ...);
     write nothing. Exits 1 when there are any."""
     with _reported(debug):
-        options = _options(vault, sections, subjects, exclude=())
+        options, _ = _options(paths, vault, config_path, sections, subjects, exclude=())
         with _progress(quiet) as progress:
             result = convert(paths, options, jobs, progress, _cache(options, no_cache))
         problems = [
@@ -215,13 +229,25 @@ def check(
 
 
 def _options(
+    paths: tuple[Path, ...],
     vault: Path | None,
+    config_path: Path | None,
     sections: tuple[str, ...],
     subjects: tuple[str, ...],
     exclude: tuple[Path, ...],
-) -> Options:
-    titles = tuple(dict.fromkeys((*DEFAULT_SECTIONS, *(s.strip() for s in sections if s.strip()))))
-    return Options(vault=vault, sections=titles, subjects=subjects, exclude=exclude)
+) -> tuple[Options, Config]:
+    """The run's options: the command line over the vault's config over the defaults."""
+    config = (
+        load_config(config_path)
+        if config_path is not None
+        else find_config(find_vault_root(paths, vault))
+    )
+    given = (*DEFAULT_SECTIONS, *config.sections, *sections)
+    titles = tuple(dict.fromkeys(s.strip() for s in given if s.strip()))
+    options = Options(
+        vault=vault, sections=titles, subjects=subjects or config.subjects, exclude=exclude
+    )
+    return options, config
 
 
 def _cache(options: Options, disabled: bool) -> NoteCache | None:

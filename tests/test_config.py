@@ -1,0 +1,78 @@
+"""A vault's .memo2anki.toml: its settings apply, options win, mistakes are named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from helpers import memo, write_vault
+
+from memo2anki.cli import main
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "v",
+        {
+            "a.md": memo("**Pod**\n파드"),
+            "b.md": "# Study\n## Go\n**chan**\n채널 ==동기화==\n",
+            "c.md": memo("**EC2**\n서버", subject="AWS"),
+        },
+    )
+
+
+def test_config_names_sections_subjects_and_deck(vault: Path, tmp_path: Path) -> None:
+    (vault / ".memo2anki.toml").write_text(
+        'deck = "시험"\nsections = ["Study"]\nsubjects = ["Go", "CKA"]\n', encoding="utf-8"
+    )
+    result = run(vault, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["Pod", "chan"]
+    out = tmp_path / "o.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    from helpers import Anki
+
+    anki = Anki(tmp_path / "anki")
+    try:
+        anki.import_package(out)
+        assert sorted(n.deck for n in anki.notes()) == ["시험::CKA", "시험::Go"]
+    finally:
+        anki.close()
+
+
+def test_options_win_over_the_config(vault: Path) -> None:
+    (vault / ".memo2anki.toml").write_text('subjects = ["Go"]\n', encoding="utf-8")
+    result = run(vault, "--dry-run", "--subject", "AWS")
+    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["EC2"]
+
+
+def test_explicit_config_file_and_cloze(vault: Path, tmp_path: Path) -> None:
+    config = tmp_path / "my.toml"
+    config.write_text('sections = ["Study"]\ncloze = true\n', encoding="utf-8")
+    result = run(vault, "-o", tmp_path / "o.apkg", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert "(with 1 cloze note)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('deck = "a"\nsections = [\n', ".memo2anki.toml:2: broken config: Invalid value"),
+        ('sections = []\ndeck = \n', ".memo2anki.toml:2: broken config: Invalid value"),
+        ('dekc = "오타"\n', ".memo2anki.toml: unknown setting 'dekc'"),
+        ("sections = 3\n", ".memo2anki.toml: 'sections' must be a list of strings"),
+        ('cloze = "yes"\n', ".memo2anki.toml: 'cloze' must be true or false"),
+    ],
+)
+def test_a_broken_config_is_one_clear_error(vault: Path, text: str, message: str) -> None:
+    (vault / ".memo2anki.toml").write_text(text, encoding="utf-8")
+    result = run(vault, "--dry-run")
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("memo2anki: error: ") and message in line
