@@ -93,7 +93,7 @@ class NoteConverter:
             if self._subjects and _key(card.subject) not in self._subjects:
                 continue
             front = self.renderer.render_front(front_tokens, path, note.relpath, card.line)
-            rendered = self.renderer.render_tokens(tokens, path, note.relpath)
+            rendered = self.renderer.render_tokens(tokens, path, note.relpath, found.footnotes)
             diagnostics += (*front.diagnostics, *rendered.diagnostics)
             if not _visible(front.html):
                 diagnostics.append(empty_front(note.relpath, card.line))

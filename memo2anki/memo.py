@@ -60,6 +60,7 @@ class Found:
     sections: int
     tokens: list[list[Token]]
     fronts: list[list[Token]] = field(default_factory=list)
+    footnotes: list[Token] = field(default_factory=list)  # the note's footnote definitions
 
 
 @dataclass
@@ -114,7 +115,7 @@ class CardFinder:
         """The note's cards in note order, with each back's block tokens, and warnings."""
         lines = note.text.split("\n")
         tokens = parse_blocks(self.md, note.text, {})
-        found = Found([], [], 0, [])
+        found = Found([], [], 0, [], footnotes=_footnote_definitions(tokens))
         if (deepest := _too_deep(tokens)) is not None:
             found.diagnostics.append(too_deep(note.relpath, deepest))
         section_level: int | None = None
@@ -194,6 +195,20 @@ class CardFinder:
             tags=tuple(dict.fromkeys(tags)),
             mtime=note.mtime,
         )
+
+
+def _footnote_definitions(tokens: list[Token]) -> list[Token]:
+    """The tokens of every footnote definition (``[^1]: ...``) in a note, in order."""
+    picked: list[Token] = []
+    inside = False
+    for tok in tokens:
+        if tok.type == "footnote_reference_open":
+            inside = True
+        if inside:
+            picked.append(tok)
+        if tok.type == "footnote_reference_close":
+            inside = False
+    return picked
 
 
 def empty_back(relpath: str, line: int, front: str) -> Diagnostic:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MethodType
@@ -79,9 +80,23 @@ class CardRenderer:
         tokens = self.md.parse(markdown, env)
         return self._finish(tokens, first_line, env)
 
-    def render_tokens(self, tokens: list[Token], note_path: Path, relpath: str) -> Rendered:
-        """Render block tokens of a note (from :func:`~memo2anki.mdparse.parse_blocks`)."""
+    def render_tokens(
+        self,
+        tokens: list[Token],
+        note_path: Path,
+        relpath: str,
+        footnotes: Sequence[Token] = (),
+    ) -> Rendered:
+        """Render block tokens of a note (from :func:`~memo2anki.mdparse.parse_blocks`).
+
+        ``footnotes`` are the note's footnote definitions, wherever they stand: a back that
+        refers to one shows it at its end, as the note does.
+        """
         env: dict[str, Any] = {"m2a": _Context(note_path=note_path, relpath=relpath)}
+        if footnotes:
+            labels = [t.meta["label"] for t in footnotes if t.type == "footnote_reference_open"]
+            env["footnotes"] = {"refs": {f":{label}": -1 for label in labels}}
+            tokens = [*tokens, *deepcopy(list(footnotes))]
         return self._finish(parse_inlines(self.md, tokens, env), 1, env)
 
     def render_front(
