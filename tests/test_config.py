@@ -64,7 +64,7 @@ def test_explicit_config_file_and_cloze(vault: Path, tmp_path: Path) -> None:
     ("text", "message"),
     [
         ('deck = "a"\nsections = [\n', ".memo2anki.toml:2: broken config: Invalid value"),
-        ('sections = []\ndeck = \n', ".memo2anki.toml:2: broken config: Invalid value"),
+        ("sections = []\ndeck = \n", ".memo2anki.toml:2: broken config: Invalid value"),
         ('dekc = "오타"\n', ".memo2anki.toml: unknown setting 'dekc'"),
         ("sections = 3\n", ".memo2anki.toml: 'sections' must be a list of strings"),
         ('cloze = "yes"\n', ".memo2anki.toml: 'cloze' must be true or false"),
