@@ -52,6 +52,14 @@ class _DefaultGroup(click.Group):
         formatter.write_usage(ctx.command_path, "PATH... -o OUT.apkg [OPTIONS]")
 
 
+class _BuildCommand(click.Command):
+    """``build`` is what a bare ``memo2anki PATH...`` runs; its usage line says so."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        prog = ctx.parent.command_path if ctx.parent else "memo2anki"
+        formatter.write_usage(prog, "PATH... -o OUT.apkg [OPTIONS]")
+
+
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Turn the study memos in Obsidian daily notes into Anki cards."""
@@ -116,7 +124,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-@main.command(epilog=EPILOG)
+@main.command(cls=_BuildCommand, epilog=EPILOG)
 @_common
 @click.option(
     "-o",

@@ -11,7 +11,7 @@ import sqlite3
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -236,50 +236,24 @@ def _write_collection(notes: Sequence[PlannedNote], db_path: Path) -> None:
         conn.execute(
             "UPDATE col SET decks = ?, models = ?", (json.dumps(decks), json.dumps(all_models))
         )
-        note_rows, card_rows = [], []
-        for note in notes:
-            note_id = next(ids)
-            note_rows.append(
-                (
-                    note_id,
-                    note.guid,
-                    note.model.model_id,
-                    note.mtime or int(timestamp),
-                    -1,
-                    f" {' '.join(note.tags)} ",
-                    "\x1f".join(note.fields),
-                    note.fields[0],
-                    0,
-                    0,
-                    "",
-                )
-            )
-            for ord_ in _card_ords(note):
-                card_rows.append(
-                    (
-                        next(ids),
-                        note_id,
-                        deck_ids[note.deck],
-                        ord_,
-                        note.mtime or int(timestamp),
-                        -1,
-                        0,
-                        0,
-                        note.due,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        0,
-                        "",
-                    )
-                )
-        conn.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
+        card_rows: list[tuple[object, ...]] = []
+
+        def note_rows() -> Iterator[tuple[object, ...]]:
+            # A generator, so that each note's joined fields live only until inserted.
+            for note in notes:
+                note_id = next(ids)
+                mod = note.mtime or int(timestamp)
+                tags = f" {' '.join(note.tags)} "
+                flds = "\x1f".join(note.fields)
+                yield (note_id, note.guid, note.model.model_id, mod, -1, tags, flds, note.fields[0])
+                for ord_ in _card_ords(note):
+                    card_rows.append((next(ids), note_id, deck_ids[note.deck], ord_, mod, note.due))
+
+        conn.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '')", note_rows())
+        # Cards: no queue or scheduling yet (new), in study order by their due position.
         conn.executemany(
-            "INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows
+            "INSERT INTO cards VALUES (?, ?, ?, ?, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, '')",
+            card_rows,
         )
         conn.commit()
     finally:
