@@ -56,9 +56,10 @@ class Result:
 class NoteConverter:
     """Reads notes and makes their cards; build once per run and per worker process."""
 
-    def __init__(self, vault: Path, options: Options) -> None:
+    def __init__(self, vault: Path, options: Options, journal: bool = True) -> None:
         self.vault = vault
         self.options = options
+        self.journal = journal  # record what each result depends on (for the cache)
         md = make_markdown()
         self.finder = CardFinder(md, options.sections)
         self.resolver = MediaResolver(vault)
@@ -72,14 +73,14 @@ class NoteConverter:
 
     def convert(self, path: Path) -> NoteResult:
         """One note's cards, rendered; a note that cannot be read becomes a warning."""
-        journal = Journal()
+        journal = Journal() if self.journal else None
         self.resolver.journal = self.store.journal = journal
         try:
             return self._convert(path, journal)
         finally:
             self.resolver.journal = self.store.journal = None
 
-    def _convert(self, path: Path, journal: Journal) -> NoteResult:
+    def _convert(self, path: Path, journal: Journal | None) -> NoteResult:
         try:
             note, diagnostics = read_note(path, self.vault)
         except Memo2AnkiError as err:
@@ -160,12 +161,15 @@ def convert(
     """
     vault = find_vault_root(paths, options.vault)
     notes, diagnostics = find_notes(paths, options.exclude, vault)
-    converter = NoteConverter(vault, options)
+    converter = NoteConverter(vault, options, journal=cache is not None)
     results: list[NoteResult | None] = [None] * len(notes)
     done = 0
 
     def finished(index: int, result: NoteResult) -> None:
         nonlocal done
+        if cache is not None and result.journal is not None:  # fresh, not from the cache
+            journal, result = result.journal, replace(result, journal=None)
+            cache.put(notes[index], result, journal)
         results[index] = result
         done += 1
         if progress is not None:
@@ -181,7 +185,7 @@ def convert(
     workers = _workers(jobs, len(todo))
     if workers > 1:
         with ProcessPoolExecutor(
-            workers, initializer=_start_worker, initargs=(vault, options)
+            workers, initializer=_start_worker, initargs=(vault, options, cache is not None)
         ) as pool:
             chunk = max(1, min(64, len(todo) // (workers * 8)))
             fresh = pool.map(_convert_in_worker, [notes[i] for i in todo], chunksize=chunk)
@@ -191,10 +195,6 @@ def convert(
         for index in todo:
             finished(index, converter.convert(notes[index]))
     if cache is not None:
-        for index in todo:
-            fresh_result = results[index]
-            if fresh_result is not None and fresh_result.journal is not None:
-                cache.put(notes[index], fresh_result, fresh_result.journal)
         cache.flush()
     return gather(vault, len(notes), [r for r in results if r is not None], diagnostics)
 
@@ -208,9 +208,9 @@ def _workers(jobs: int, notes: int) -> int:
 _worker: NoteConverter | None = None
 
 
-def _start_worker(vault: Path, options: Options) -> None:
+def _start_worker(vault: Path, options: Options, journal: bool) -> None:
     global _worker
-    _worker = NoteConverter(vault, options)
+    _worker = NoteConverter(vault, options, journal)
 
 
 def _convert_in_worker(path: Path) -> NoteResult:

@@ -140,12 +140,12 @@ class PlannedNote:
 
 def plan_notes(
     cards: Sequence[Card], deck: str, vault_name: str, cloze: bool = False
-) -> list[PlannedNote]:
+) -> Iterator[PlannedNote]:
     """One note per card in a subdeck per subject, in the order given (study order); with
-    ``cloze``, a cloze note beside each card whose back has highlights."""
+    ``cloze``, a cloze note beside each card whose back has highlights. A generator, so a
+    big deck is written without all its notes in memory twice."""
     model = card_model()
     cloze_type = cloze_model() if cloze else None
-    planned: list[PlannedNote] = []
     for position, card in enumerate(cards):
         about = (
             card.subject,
@@ -158,18 +158,15 @@ def plan_notes(
         if cloze_type and text:
             notes.append((cloze_type, (text, card.front_html, *about), card_guid(card, "cloze")))
         for note_type, fields, guid in notes:
-            planned.append(
-                PlannedNote(
-                    deck=deck_name(deck, card.subject),
-                    model=note_type,
-                    fields=fields,
-                    tags=card.tags,
-                    guid=guid,
-                    due=position,
-                    mtime=card.mtime,
-                )
+            yield PlannedNote(
+                deck=deck_name(deck, card.subject),
+                model=note_type,
+                fields=fields,
+                tags=card.tags,
+                guid=guid,
+                due=position,
+                mtime=card.mtime,
             )
-    return planned
 
 
 def write_package(
@@ -198,7 +195,7 @@ def write_package(
     try:
         with tempfile.TemporaryDirectory(prefix="memo2anki-") as work:
             db_path = Path(work, "collection.anki2")
-            _write_collection(notes, db_path)
+            written = _write_collection(notes, db_path)
             _write_zip(tmp, db_path, media)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
@@ -210,54 +207,59 @@ def write_package(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return PackageInfo(path=out, notes=len(notes), media=len(media))
+    return PackageInfo(path=out, notes=written, media=len(media))
 
 
-def _write_collection(notes: Sequence[PlannedNote], db_path: Path) -> None:
+def _write_collection(notes: Iterable[PlannedNote], db_path: Path) -> int:
     """genanki's collection schema, note types and decks, with the notes and cards inserted in
-    bulk: genanki's per-note path costs more than all the rest of a cached re-export."""
+    bulk (genanki's per-note path costs more than all the rest of a cached re-export), one
+    note at a time from ``notes``. Returns how many notes were written."""
     timestamp = time.time()
     ids = itertools.count(int(timestamp * 1000))
+    deck_ids: dict[str, int] = {}
+    models: dict[int, genanki.Model] = {}
+    card_rows: list[tuple[object, ...]] = []
+    written = 0
+
+    def note_rows() -> Iterator[tuple[object, ...]]:
+        # Each note's joined fields live only until inserted.
+        nonlocal written
+        for note in notes:
+            deck_id = deck_ids.setdefault(note.deck, stable_id(note.deck))
+            models.setdefault(note.model.model_id, note.model)
+            note_id = next(ids)
+            written += 1
+            mod = note.mtime or int(timestamp)
+            tags = f" {' '.join(note.tags)} "
+            flds = "\x1f".join(note.fields)
+            yield (note_id, note.guid, note.model.model_id, mod, -1, tags, flds, note.fields[0])
+            for ord_ in _card_ords(note):
+                card_rows.append((next(ids), note_id, deck_id, ord_, mod, note.due))
+
     conn = sqlite3.connect(db_path)
     try:
         conn.executescript(APKG_SCHEMA)
         conn.executescript(APKG_COL)
-        deck_ids = {name: stable_id(name) for name in dict.fromkeys(n.deck for n in notes)}
-        models = {n.model.model_id: n.model for n in notes}
-        (decks_json,) = conn.execute("SELECT decks FROM col").fetchone()
-        decks = json.loads(decks_json)
+        conn.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '')", note_rows())
+        # New cards, not yet scheduled, coming up in study order (their due position).
+        conn.executemany(
+            "INSERT INTO cards VALUES (?, ?, ?, ?, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, '')",
+            card_rows,
+        )
+        (decks_json, models_json) = conn.execute("SELECT decks, models FROM col").fetchone()
+        decks, all_models = json.loads(decks_json), json.loads(models_json)
         for name, deck_id in deck_ids.items():
             decks[str(deck_id)] = genanki.Deck(deck_id, name).to_json()
         last_deck = next(reversed(deck_ids.values()), 1)
-        (models_json,) = conn.execute("SELECT models FROM col").fetchone()
-        all_models = json.loads(models_json)
         for model_id, model in models.items():
             all_models[str(model_id)] = model.to_json(timestamp, last_deck)
         conn.execute(
             "UPDATE col SET decks = ?, models = ?", (json.dumps(decks), json.dumps(all_models))
         )
-        card_rows: list[tuple[object, ...]] = []
-
-        def note_rows() -> Iterator[tuple[object, ...]]:
-            # A generator, so that each note's joined fields live only until inserted.
-            for note in notes:
-                note_id = next(ids)
-                mod = note.mtime or int(timestamp)
-                tags = f" {' '.join(note.tags)} "
-                flds = "\x1f".join(note.fields)
-                yield (note_id, note.guid, note.model.model_id, mod, -1, tags, flds, note.fields[0])
-                for ord_ in _card_ords(note):
-                    card_rows.append((next(ids), note_id, deck_ids[note.deck], ord_, mod, note.due))
-
-        conn.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '')", note_rows())
-        # Cards: no queue or scheduling yet (new), in study order by their due position.
-        conn.executemany(
-            "INSERT INTO cards VALUES (?, ?, ?, ?, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, '')",
-            card_rows,
-        )
         conn.commit()
     finally:
         conn.close()
+    return written
 
 
 _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
