@@ -40,39 +40,35 @@ def _template(name: str) -> str:
     return resources.files("memo2anki").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def card_model() -> genanki.Model:
-    """The memo2anki note type (id and fields frozen; templates and CSS may change)."""
+def _note_type(
+    model_id: int, name: str, fields: Sequence[str], card: str, kind: int
+) -> genanki.Model:
+    """A note type from its frozen id and fields and its current templates and stylesheet
+    (``templates/{card}_front.html``, ``{card}_back.html``, and the shared ``card.css``)."""
     return genanki.Model(
-        MODEL_ID,
-        MODEL_NAME,
-        fields=[{"name": name} for name in FIELDS],
+        model_id,
+        name,
+        fields=[{"name": field_name} for field_name in fields],
         templates=[
             {
-                "name": "Memo",
-                "qfmt": _template("front.html"),
-                "afmt": _template("back.html"),
+                "name": card.capitalize(),
+                "qfmt": _template(f"{card}_front.html"),
+                "afmt": _template(f"{card}_back.html"),
             }
         ],
         css=_template("card.css"),
+        model_type=kind,
     )
+
+
+def card_model() -> genanki.Model:
+    """The memo2anki note type (id and fields frozen; templates and CSS may change)."""
+    return _note_type(MODEL_ID, MODEL_NAME, FIELDS, "memo", genanki.Model.FRONT_BACK)
 
 
 def cloze_model() -> genanki.Model:
     """The cloze note type: each ``==highlight==`` of a back becomes a deletion."""
-    return genanki.Model(
-        CLOZE_MODEL_ID,
-        CLOZE_MODEL_NAME,
-        fields=[{"name": name} for name in CLOZE_FIELDS],
-        templates=[
-            {
-                "name": "Cloze",
-                "qfmt": _template("cloze_front.html"),
-                "afmt": _template("cloze_back.html"),
-            }
-        ],
-        css=_template("card.css"),
-        model_type=genanki.Model.CLOZE,
-    )
+    return _note_type(CLOZE_MODEL_ID, CLOZE_MODEL_NAME, CLOZE_FIELDS, "cloze", genanki.Model.CLOZE)
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
