@@ -9,7 +9,7 @@ import re
 import stat as stat_mode
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from charset_normalizer import from_bytes
@@ -34,6 +34,15 @@ _BOMS = (
 )
 
 
+def _read_bounded(f: BinaryIO, size: int) -> bytes:
+    """At most one byte past the size limit, even if the file grew after it was measured;
+    asking for the file's own size first, as read(n) sets n bytes aside before reading."""
+    raw = f.read(min(size, MAX_NOTE_BYTES) + 1)
+    if len(raw) > size and len(raw) <= MAX_NOTE_BYTES:  # it grew: read on, bounded
+        raw += f.read(MAX_NOTE_BYTES + 1 - len(raw))
+    return raw
+
+
 def read_note(path: Path, vault: Path) -> tuple[Note, list[Diagnostic]]:
     """Read one note; raises :class:`Memo2AnkiError` if it cannot be used at all."""
     relpath = vault_relpath(path, vault)
@@ -43,7 +52,7 @@ def read_note(path: Path, vault: Path) -> tuple[Note, list[Diagnostic]]:
         if not stat_mode.S_ISREG(stat.st_mode):
             raise Memo2AnkiError(f"{relpath}: skipped, not a regular file")
         with path.open("rb") as f:  # read-only: notes are never modified
-            raw = f.read(MAX_NOTE_BYTES + 1)  # bounded: the file may grow after stat
+            raw = _read_bounded(f, stat.st_size)
     except OSError as err:
         raise Memo2AnkiError(f"{relpath}: cannot read: {err.strerror or err}") from err
     if len(raw) > MAX_NOTE_BYTES:
