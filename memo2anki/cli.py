@@ -18,7 +18,7 @@ from .cache import NoteCache, default_cache_dir
 from .config import CONFIG_NAME, Config, find_config, load_config
 from .convert import Options, Progress, Result, convert
 from .discover import find_vault_root, is_markdown
-from .lint import unsupported_syntax
+from .lint import duplicate_fronts, unsupported_syntax
 from .memo import DEFAULT_SECTIONS
 from .model import Diagnostic, Memo2AnkiError, printable
 from .package import DEFAULT_DECK, write_package
@@ -224,7 +224,7 @@ def check(
             result = convert(paths, options, jobs, progress, _cache(options, no_cache))
         problems = [
             *result.diagnostics,
-            *_duplicate_fronts(result),
+            *duplicate_fronts(result.cards),
             *unsupported_syntax(result.cards),
         ]
         problems.sort(key=lambda d: (d.path, d.line or 0))  # each note's, in file order
@@ -349,21 +349,6 @@ def _require_cards(result: Result, options: Options) -> None:
         f"{_n(result.notes_with_section, 'memo section')} found but no cards: a card starts at a "
         "line that is only bold text (**Heading**) or at a heading below the subject"
     )
-
-
-def _duplicate_fronts(result: Result) -> list[Diagnostic]:
-    seen: dict[tuple[str, str], str] = {}
-    problems = []
-    for card in result.cards:
-        key = (card.subject, card.front)
-        where = f"{card.note}:{card.line}"
-        if key in seen:
-            problems.append(
-                Diagnostic(card.note, card.line, f"'{card.front}' is also a card at {seen[key]}")
-            )
-        else:
-            seen[key] = where
-    return problems
 
 
 def _summary(result: Result, outcome: str) -> str:

@@ -1,4 +1,5 @@
-"""Find memo syntax that Anki cannot show the way Obsidian does (for ``memo2anki check``).
+"""What ``memo2anki check`` reports beyond a build's warnings: memo syntax that Anki cannot
+show the way Obsidian does, and the same front twice in one subject.
 
 The cards are still made; these are the places where a card will look different from the
 note: plugin blocks that Obsidian turns into a result but a card shows as source text, and
@@ -38,6 +39,20 @@ def unsupported_syntax(cards: Sequence[Card], md: MarkdownIt | None = None) -> l
             if message is not None:
                 problems.append(Diagnostic(card.note, line, message))
     return list(dict.fromkeys(problems))  # `<iframe>` and `</iframe>` are one problem
+
+
+def duplicate_fronts(cards: Sequence[Card]) -> list[Diagnostic]:
+    """A problem for each card whose subject and front an earlier card already has: in Anki
+    the two are hard to tell apart, and usually one memo was meant to extend the other."""
+    first: dict[tuple[str, str], str] = {}
+    problems = []
+    for card in cards:
+        where = first.setdefault((card.subject, card.front), f"{card.note}:{card.line}")
+        if where != f"{card.note}:{card.line}":
+            problems.append(
+                Diagnostic(card.note, card.line, f"'{card.front}' is also a card at {where}")
+            )
+    return problems
 
 
 def _tokens(tokens: Sequence[Token], first_line: int) -> Iterator[tuple[Token, int]]:
