@@ -69,7 +69,7 @@ class NoteConverter:
 
     def still_resolves(self, ref: str, note_dir: str, outcome: Lookup) -> bool:
         """Whether an image or note reference still finds what it found before."""
-        return self.resolver.resolve(ref, Path(note_dir)) == outcome
+        return self.resolver.resolve(ref, note_dir) == outcome
 
     def convert(self, path: Path) -> NoteResult:
         """One note's cards, rendered; a note that cannot be read becomes a warning."""

@@ -74,20 +74,21 @@ class MediaResolver:
         self.vault = vault.resolve()
         self._root = str(self.vault)
         self._by_name: dict[str, list[Path]] | None = None
-        self._cache: dict[tuple[str, Path], Lookup] = {}
+        self._cache: dict[tuple[str, str], Lookup] = {}
         self._listings: dict[Path, dict[str, str]] = {}
         self.journal: Journal | None = None
 
-    def resolve(self, ref: str, note_dir: Path) -> Lookup:
+    def resolve(self, ref: str, note_dir: Path | str) -> Lookup:
         """Look ``ref`` up relative to the note's folder, the vault root, the Digital Garden
         prefix removed, then by file name anywhere in the vault."""
-        note_dir = Path(os.path.abspath(note_dir))
-        key = (ref, note_dir)
-        if key not in self._cache:
-            self._cache[key] = self._resolve(ref, note_dir)
+        folder = os.path.abspath(note_dir)
+        key = (ref, folder)
+        lookup = self._cache.get(key)
+        if lookup is None:
+            lookup = self._cache[key] = self._resolve(ref, Path(folder))
         if self.journal is not None:
-            self.journal.lookups.append((ref, str(note_dir), self._cache[key]))
-        return self._cache[key]
+            self.journal.lookups.append((ref, folder, lookup))
+        return lookup
 
     def _resolve(self, ref: str, note_dir: Path) -> Lookup:
         raw = ref.strip()
