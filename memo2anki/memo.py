@@ -25,6 +25,8 @@ from .model import Card, Diagnostic, Note
 from .tags import normalize_tag
 
 DEFAULT_SECTIONS = ("공부 메모장",)
+# Lines that may open a block running past the next heading, or define what a card refers to.
+_MAY_REACH_ON = re.compile(r"^\s*(```|~~~|\$\$|<|\[)")
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 
 
@@ -114,7 +116,7 @@ class CardFinder:
     def find(self, note: Note) -> Found:
         """The note's cards in note order, with each back's block tokens, and warnings."""
         lines = note.text.split("\n")
-        tokens = parse_blocks(self.md, note.text, {})
+        tokens = parse_blocks(self.md, self._from_first_section(lines), {})
         found = Found([], [], 0, [], footnotes=_footnote_definitions(tokens))
         if (deepest := _too_deep(tokens)) is not None:
             found.diagnostics.append(too_deep(note.relpath, deepest))
@@ -174,6 +176,19 @@ class CardFinder:
         close(len(lines), len(tokens))
         found.cards[:] = _number_equal_fronts(found.cards)
         return found
+
+    def _from_first_section(self, lines: list[str]) -> str:
+        """The note's text, with the lines before its first memo-section heading blanked when
+        nothing there can reach into the section (a fence, comment, math or HTML block, a
+        link or footnote definition): they hold no card, and a daily note's first half is
+        mostly such lines. Blank lines keep every line number; anything unusual is parsed."""
+        for i, line in enumerate(lines):
+            if line.startswith("#") and (heading := _ATX_HEADING.match(line)):
+                if _key(heading.group(1)) in self.sections:
+                    return "\n" * i + "\n".join(lines[i:])
+            elif _MAY_REACH_ON.match(line) or "%%" in line:
+                break
+        return "\n".join(lines)
 
     def _has_section(self, lines: list[str]) -> bool:
         """Whether any of ``lines`` is a heading that opens a memo section."""

@@ -27,3 +27,10 @@ def test_footnotes_defined_anywhere_in_the_note(tmp_path: Path) -> None:
     assert "가장 작은 배포 단위" in pod.back_html and "합의 알고리즘" not in pod.back_html
     assert "[^" not in etcd.back_html + pod.back_html
     assert result.diagnostics == ()
+
+
+def test_a_definition_before_the_memo_section(tmp_path: Path) -> None:
+    note = "# 오전\n[^k8s]: Kubernetes의 줄임말\n\n" + memo("**Pod**\n파드는 k8s[^k8s]의 단위")
+    vault = write_vault(tmp_path / "v", {"2025-01-01.md": note})
+    (card,) = convert([vault]).cards
+    assert "Kubernetes의 줄임말" in card.back_html

@@ -155,6 +155,16 @@ CASES: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         [("CKA", "A", "가")],
     ),
     (
+        "a section title inside a code block before the section is code",
+        "```\n# 공부 메모장\n**X**\n```\n# 공부 메모장\n## CKA\n**A**\n가",
+        [("CKA", "A", "가")],
+    ),
+    (
+        "an unclosed code block before the section swallows it",
+        "~~~\n# 오전\n# 공부 메모장\n## CKA\n**A**\n가",
+        [],
+    ),
+    (
         "setext section heading",
         "공부 메모장\n=====\n## CKA\n**A**\n가",
         [("CKA", "A", "가")],
