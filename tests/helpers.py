@@ -12,6 +12,9 @@ from typing import Any
 
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.scheduler.v3 import CardAnswer
+from click.testing import CliRunner, Result
+
+from memo2anki.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
@@ -35,6 +38,11 @@ def png(width: int = 8, height: int = 8, seed: int = 0) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def run(*args: str | Path) -> Result:
+    """Run the memo2anki command line in-process, as a user would type it."""
+    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def write_vault(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -9,15 +9,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from helpers import memo, png, write_vault
+from helpers import memo, png, run, write_vault
 
 from memo2anki import __version__
-from memo2anki.cli import main
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture

@@ -5,14 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from helpers import memo, write_vault
-
-from memo2anki.cli import main
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args])
+from helpers import memo, run, write_vault
 
 
 @pytest.fixture

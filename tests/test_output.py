@@ -8,17 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from helpers import memo, png, write_vault
+from helpers import memo, png, run, write_vault
 from sandbox import run_cli, run_on_tiny_disk
 
-from memo2anki.cli import main
-
 PREVIOUS = b"last week's deck"
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture

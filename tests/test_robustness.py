@@ -13,20 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from helpers import Anki, memo, png, write_vault
+from helpers import Anki, memo, png, run, write_vault
 from sandbox import run_cli
 
 from memo2anki import cli
-from memo2anki.cli import main
 from memo2anki.convert import convert
 
 GOOD = {"daily/2025-04-01.md": memo("**Pod**\n가장 작은 배포 단위")}
 POD = ("daily/2025-04-01.md:7", "Pod")  # the card GOOD makes, as (note:line, front)
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def dry_run(vault: Path, *args: str) -> tuple[int, list[str], list[tuple[str, str]]]:
