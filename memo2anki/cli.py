@@ -184,7 +184,7 @@ def build(
         deck = (deck or config.deck or DEFAULT_DECK).strip()
         cloze = cloze or bool(config.cloze)
         with _progress(quiet) as progress:
-            result = convert(paths, options, jobs, progress, _cache(options, no_cache))
+            result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
         _report_diagnostics(result.diagnostics, quiet)
         _require_cards(result, options)
         if dry_run:
@@ -221,7 +221,7 @@ def check(
     with _reported(debug):
         options, _ = _options(paths, vault, config_path, sections, subjects, exclude=())
         with _progress(quiet) as progress:
-            result = convert(paths, options, jobs, progress, _cache(options, no_cache))
+            result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
         problems = [
             *result.diagnostics,
             *duplicate_fronts(result.cards),
@@ -258,10 +258,13 @@ def _options(
     return options, config
 
 
-def _cache(options: Options, disabled: bool) -> NoteCache | None:
+def _cache(paths: tuple[Path, ...], options: Options, disabled: bool) -> NoteCache | None:
     if disabled:
         return None
-    key = repr((options.vault, options.sections, options.subjects, options.exclude))
+    # A note's cards depend on the vault root (their paths and identity come from it) and
+    # on which sections and subjects count; not on the output's name.
+    root = find_vault_root(paths, options.vault)
+    key = repr((str(root), options.sections, options.subjects))
     return NoteCache(default_cache_dir(), key)
 
 

@@ -124,3 +124,23 @@ def test_cli_uses_the_cache_unless_told_not_to(
     assert sorted(reads) == ["a.md", "b.md"]
     assert CliRunner().invoke(main, [str(vault), "-o", out, "--no-cache", "-j", "1"]).exit_code == 0
     assert sorted(reads) == ["a.md", "a.md", "b.md", "b.md"]
+
+
+def test_another_vault_root_is_another_card(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    (notes / "sub").mkdir(parents=True)
+    (notes / "sub/2025-01-01.md").write_text(memo("**A**\n가"), encoding="utf-8")
+    out = str(tmp_path / "o.apkg")
+    for folder, source in ((notes, "sub/2025-01-01.md"), (notes / "sub", "2025-01-01.md")):
+        result = CliRunner().invoke(main, [str(folder), "--dry-run", "-j", "1"])
+        assert result.stdout.split("\t")[2].startswith(source)
+    assert CliRunner().invoke(main, [str(notes), "-o", out, "-q"]).exit_code == 0
+
+
+def test_the_output_name_does_not_empty_the_cache(
+    vault: Path, tmp_path: Path, reads: list[str]
+) -> None:
+    for name in ("a.apkg", "b.apkg"):
+        result = CliRunner().invoke(main, [str(vault), "-o", str(tmp_path / name), "-j", "1"])
+        assert result.exit_code == 0
+    assert sorted(reads) == ["a.md", "b.md"]
