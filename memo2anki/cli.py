@@ -180,7 +180,7 @@ def build(
         )
     with _reported(debug):
         exclude = (output,) if output else ()
-        options, config = _options(paths, vault, config_path, sections, subjects, exclude)
+        options, config = _options(paths, vault, config_path, sections, subjects, exclude, debug)
         deck = (deck or config.deck or DEFAULT_DECK).strip()
         cloze = cloze or bool(config.cloze)
         with _progress(quiet) as progress:
@@ -219,7 +219,7 @@ def check(
     """Report problems in the memos under PATH... (missing images, empty cards, ...);
     write nothing. Exits 1 when there are any."""
     with _reported(debug):
-        options, _ = _options(paths, vault, config_path, sections, subjects, exclude=())
+        options, _ = _options(paths, vault, config_path, sections, subjects, (), debug)
         with _progress(quiet) as progress:
             result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
         problems = [
@@ -243,6 +243,7 @@ def _options(
     sections: tuple[str, ...],
     subjects: tuple[str, ...],
     exclude: tuple[Path, ...],
+    debug: bool,
 ) -> tuple[Options, Config]:
     """The run's options: the command line over the vault's config over the defaults."""
     config = (
@@ -253,7 +254,11 @@ def _options(
     given = (*DEFAULT_SECTIONS, *config.sections, *sections)
     titles = tuple(dict.fromkeys(s.strip() for s in given if s.strip()))
     options = Options(
-        vault=vault, sections=titles, subjects=subjects or config.subjects, exclude=exclude
+        vault=vault,
+        sections=titles,
+        subjects=subjects or config.subjects,
+        exclude=exclude,
+        skip_on_bug=not debug,  # with --debug, a bug stops the run and shows its traceback
     )
     return options, config
 

@@ -28,6 +28,9 @@ class Options:
     sections: tuple[str, ...] = DEFAULT_SECTIONS
     subjects: tuple[str, ...] = ()  # keep only these subjects (case-insensitive); all if empty
     exclude: tuple[Path, ...] = ()  # files never read as notes (the output)
+    # A bug met in one note: skip that note with a warning (True), or raise (False), so that
+    # a run still makes every other card and a debugging run still sees the traceback.
+    skip_on_bug: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,17 @@ class NoteConverter:
         self.resolver.journal = self.store.journal = journal
         try:
             return self._convert(path, journal)
+        except Exception as err:
+            if not self.options.skip_on_bug:
+                raise
+            message = (
+                f"skipped after an unexpected error ({type(err).__name__}: "
+                f"{' '.join(str(err).split())}); "
+                "run again with --debug to see where"
+            )
+            return NoteResult(
+                diagnostics=(Diagnostic(vault_relpath(path, self.vault), None, message),)
+            )
         finally:
             self.resolver.journal = self.store.journal = None
 

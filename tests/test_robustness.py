@@ -738,3 +738,30 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_where(
     assert result.stderr.startswith("Traceback (most recent call last):")
     assert "in broken" in result.stderr
     assert result.stderr.splitlines()[-2:] == ["RuntimeError: boom", "  on a second line"]
+
+
+def test_a_bug_in_one_note_skips_only_that_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memo2anki.memo import CardFinder
+
+    real_find = CardFinder.find
+
+    def find(self: CardFinder, note: Any) -> Any:
+        if note.relpath == "bad.md":
+            raise ValueError("a bug\nover two lines")
+        return real_find(self, note)
+
+    monkeypatch.setattr(CardFinder, "find", find)
+    vault = write_vault(tmp_path / "v", {"bad.md": memo("**A**\n가"), "good.md": memo("**B**\n나")})
+    result = run(vault, "--dry-run", "-j", "1")
+    assert result.exit_code == 0
+    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["B"]
+    assert result.stderr.splitlines()[0] == (
+        "bad.md: skipped after an unexpected error (ValueError: a bug over two lines); "
+        "run again with --debug to see where"
+    )
+    debug = run(vault, "--dry-run", "-j", "1", "--debug")
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last):" in debug.stderr
+    assert debug.stderr.splitlines()[-2:] == ["ValueError: a bug", "over two lines"]
