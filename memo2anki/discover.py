@@ -46,6 +46,7 @@ def find_notes(
     """
     excluded = {_real(p) or Path(os.path.abspath(p)) for p in exclude}
     seen: set[Path] = set()
+    parents: dict[str, str] = {}
     found: list[Path] = []
     problems: list[Diagnostic] = []
     for given in paths:
@@ -55,7 +56,7 @@ def find_notes(
         for path in files:
             if given.is_dir() and not is_markdown(path):
                 continue
-            real = _real(path)
+            real = _real(path, parents)
             problem = _link_problem(path, real, vault)
             if problem is not None:
                 problems.append(Diagnostic(shown_path(path, vault), None, problem))
@@ -79,10 +80,19 @@ def shown_path(path: Path, vault: Path | None) -> str:
     return unicodedata.normalize("NFC", printable(text))
 
 
-def _real(path: Path) -> Path | None:
-    """Where ``path`` really is, or None if it leads nowhere (missing, or a symlink loop)."""
+def _real(path: Path, parents: dict[str, str] | None = None) -> Path | None:
+    """Where ``path`` really is, or None if it leads nowhere (missing, or a symlink loop).
+
+    ``parents`` remembers the real path of each folder, so a vault of notes costs one
+    ``realpath`` per folder, not one per note.
+    """
     try:
-        return Path(os.path.realpath(path, strict=True))
+        if os.path.islink(path) or parents is None:
+            return Path(os.path.realpath(path, strict=True))
+        folder, name = os.path.split(os.path.abspath(path))
+        if folder not in parents:
+            parents[folder] = os.path.realpath(folder, strict=True)
+        return Path(parents[folder], name)
     except OSError:
         return None
 

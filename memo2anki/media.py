@@ -75,6 +75,7 @@ class MediaResolver:
         self._root = str(self.vault)
         self._by_name: dict[str, list[Path]] | None = None
         self._cache: dict[tuple[str, str], Lookup] = {}
+        self._real_folders: dict[str, str] = {}
         self._listings: dict[Path, dict[str, str]] = {}
         self.journal: Journal | None = None
 
@@ -132,10 +133,21 @@ class MediaResolver:
         if not _within(normal, self._root):
             return None
         try:
-            real = os.path.realpath(normal, strict=False)
+            real = self._realpath(normal)
         except (OSError, RuntimeError):  # a symlink loop
             return None
         return Path(real) if _within(real, self._root) else None
+
+    def _realpath(self, path: str) -> str:
+        """``os.path.realpath``, with each folder's real path worked out once: a re-export
+        checks every image lookup again, and most share a handful of folders."""
+        if os.path.islink(path):
+            return os.path.realpath(path, strict=False)
+        folder, name = os.path.split(path)
+        real = self._real_folders.get(folder)
+        if real is None:
+            real = self._real_folders[folder] = os.path.realpath(folder, strict=False)
+        return os.path.join(real, name)
 
     def _other_normalization(self, path: Path) -> Path | None:
         """The file ``path`` names (inside the vault, missing as spelled) with every name

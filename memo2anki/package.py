@@ -272,7 +272,8 @@ def _card_ords(note: PlannedNote) -> list[int]:
 def _write_zip(path: Path, db_path: Path, media: Sequence[Media]) -> None:
     # Media are streamed from their source files under their package names, so nothing is
     # copied or held in memory, and the names in the package are always plain names.
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    # Level 1: half the time of the default for a collection ~20% bigger (it is mostly text).
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.write(db_path, "collection.anki2")
         zf.writestr("media", json.dumps({str(i): m.name for i, m in enumerate(media)}))
         for i, item in enumerate(media):
