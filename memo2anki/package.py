@@ -221,7 +221,9 @@ def _write_collection(notes: Iterable[PlannedNote], db_path: Path) -> int:
         # Each note's joined fields live only until inserted.
         nonlocal written
         for note in notes:
-            deck_id = deck_ids.setdefault(note.deck, stable_id(note.deck))
+            deck_id = deck_ids.get(note.deck) or deck_ids.setdefault(
+                note.deck, stable_id(note.deck)
+            )
             models.setdefault(note.model.model_id, note.model)
             note_id = next(ids)
             written += 1
