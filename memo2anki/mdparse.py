@@ -7,6 +7,7 @@ to find the cards plus another of every back to render it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -20,6 +21,11 @@ from .obsidian import obsidian_plugins
 # (where more levels only cost time on runs of `[`), but a list item takes two block levels,
 # so an outline nested 10 deep would swallow the rest of the note. Blocks get more.
 MAX_NESTING = 100
+
+
+# One line that is an ATX heading (`## 제목`); group 1 is its text. For quick scans of a note's
+# lines where a full parse is not needed.
+ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 
 
 def make_markdown() -> MarkdownIt:

@@ -20,14 +20,13 @@ from dataclasses import dataclass, field, replace
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .mdparse import MAX_NESTING, inline_children, parse_blocks
+from .mdparse import ATX_HEADING, MAX_NESTING, inline_children, parse_blocks
 from .model import Card, Diagnostic, Note
 from .tags import normalize_tag
 
 DEFAULT_SECTIONS = ("공부 메모장",)
 # Lines that may open a block running past the next heading, or define what a card refers to.
 _MAY_REACH_ON = re.compile(r"^\s*(```|~~~|\$\$|<|\[)")
-_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 
 
 def plain_text(children: Sequence[Token] | None) -> str:
@@ -156,7 +155,8 @@ class CardFinder:
                     current = _Open(title, children, start, end, i + 3)
             elif tok.type == "fence" and _unclosed(tok, lines):
                 # It swallows the rest of the note: say so if cards or a section vanish in it.
-                if section_level is not None or self._has_section(lines[start + 1 : end]):
+                swallowed = lines[start + 1 : end]
+                if section_level is not None or any(map(self._opens_section, swallowed)):
                     found.diagnostics.append(unclosed_fence(note.relpath, start + 1, tok.markup))
             elif section_level is None:
                 continue
@@ -171,8 +171,7 @@ class CardFinder:
                 if inner is not None:
                     close(start, i)
                     lead = _paragraph(tokens[i : i + 3], rest, start + 1) if rest else []
-                    current = _Open(plain_text(inner), inner, start, start + 1, i + 3)
-                    current.lead = lead
+                    current = _Open(plain_text(inner), inner, start, start + 1, i + 3, lead)
         close(len(lines), len(tokens))
         found.cards[:] = _number_equal_fronts(found.cards)
         return found
@@ -183,17 +182,16 @@ class CardFinder:
         link or footnote definition): they hold no card, and a daily note's first half is
         mostly such lines. Blank lines keep every line number; anything unusual is parsed."""
         for i, line in enumerate(lines):
-            if line.startswith("#") and (heading := _ATX_HEADING.match(line)):
-                if _key(heading.group(1)) in self.sections:
-                    return "\n" * i + "\n".join(lines[i:])
-            elif _MAY_REACH_ON.match(line) or "%%" in line:
+            if line.startswith("#") and self._opens_section(line):
+                return "\n" * i + "\n".join(lines[i:])
+            if _MAY_REACH_ON.match(line) or "%%" in line:
                 break
         return "\n".join(lines)
 
-    def _has_section(self, lines: list[str]) -> bool:
-        """Whether any of ``lines`` is a heading that opens a memo section."""
-        headings = (_ATX_HEADING.match(line) for line in lines)
-        return any(h is not None and _key(h.group(1)) in self.sections for h in headings)
+    def _opens_section(self, line: str) -> bool:
+        """Whether a line is an ATX heading titled as a memo section."""
+        heading = ATX_HEADING.match(line)
+        return heading is not None and _key(heading.group(1)) in self.sections
 
     def _card(self, note: Note, subject: str, open_: _Open, back: str) -> Card:
         subject_tag = normalize_tag(subject)

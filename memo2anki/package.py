@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 import genanki
 from genanki.apkg_col import APKG_COL
@@ -115,8 +116,6 @@ class PackageInfo:
 @lru_cache(maxsize=4096)
 def obsidian_link(vault_name: str, relpath: str) -> str:
     """A link that opens the note in Obsidian."""
-    from urllib.parse import quote
-
     file = relpath[:-3] if relpath.lower().endswith(".md") else relpath
     return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
 

@@ -8,6 +8,7 @@ import os
 import re
 import stat as stat_mode
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -15,14 +16,15 @@ import yaml
 from charset_normalizer import from_bytes
 from frontmatter.default_handlers import YAMLHandler
 
+from .mdparse import ATX_HEADING
 from .model import Diagnostic, Memo2AnkiError, Note, printable
-from .tags import normalize_tag, wikilink_label
+from .obsidian.wikilinks import display_name, parse_inner
+from .tags import normalize_tag
 
 MAX_NOTE_BYTES = 8 * 1024 * 1024
 
 _FRONTMATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[.\]\s+)?(.*\S)\s*$")
 _WIKILINK = re.compile(r"\[\[([^\]]+)\]\]")
 # UTF-32 first: its little-endian mark starts with UTF-16's.
@@ -210,9 +212,9 @@ def tags_section(text: str) -> list[str]:
     tags: list[str] = []
     inside = False
     for line in text.split("\n"):
-        heading = _HEADING.match(line)
+        heading = ATX_HEADING.match(line)
         if heading:
-            inside = heading.group(2).strip().lower() == "tags"
+            inside = heading.group(1).strip().lower() == "tags"
             continue
         if not inside:
             continue
@@ -224,6 +226,12 @@ def tags_section(text: str) -> list[str]:
             continue
         content = item.group(1)
         links = _WIKILINK.findall(content)
-        labels = [wikilink_label(link) for link in links] if links else [content]
+        labels = [_link_label(link) for link in links] if links else [content]
         tags.extend(t for t in (normalize_tag(label) for label in labels) if t)
     return tags
+
+
+def _link_label(inner: str) -> str:
+    """The tag a ``[[inner]]`` names: its alias, else its target's name (never a heading)."""
+    link = parse_inner(inner, embed=False)
+    return display_name(replace(link, heading=None)) if link else ""

@@ -148,29 +148,30 @@ class CardRenderer:
         heading = tok.meta.get("heading")
         label = html.escape(str(tok.meta.get("alias") or tok.content or target))
         line = tok.meta.get("line")
+
+        def not_shown(message: str) -> str:
+            ctx.warn(line, message)
+            return f'<span class="m2a-embed-missing">{label}</span>'
+
         suffix = PurePosixPath(target).suffix.lower()
         if suffix and suffix != ".md":
-            ctx.warn(line, f"embedded file not shown: ![[{target}]]")
-            return f'<span class="m2a-embed-missing">{label}</span>'
+            return not_shown(f"embedded file not shown: ![[{target}]]")
         if ctx.depth >= 1:  # one level deep; this also cuts any cycle of embeds
             return f'<span class="m2a-embed-name">{label}</span>'
         path: Path | None = ctx.note_path
         if target:
             path = self.resolver.resolve(target if suffix else f"{target}.md", ctx.note_dir).path
         if path is None:
-            ctx.warn(line, f"embedded note not found: ![[{target}]]")
-            return f'<span class="m2a-embed-missing">{label}</span>'
+            return not_shown(f"embedded note not found: ![[{target}]]")
         try:
             note, _ = read_note(path, self.resolver.vault)
             if self.resolver.journal is not None:
                 self.resolver.journal.record_file(path)
         except Memo2AnkiError as err:
-            ctx.warn(line, f"embedded note not shown: {err}")
-            return f'<span class="m2a-embed-missing">{label}</span>'
+            return not_shown(f"embedded note not shown: {err}")
         part = section_of(self.md, note.text, str(heading)) if heading else (note.text, 1)
         if part is None:
-            ctx.warn(line, f"heading not found in embedded note: ![[{target}#{heading}]]")
-            return f'<span class="m2a-embed-missing">{label}</span>'
+            return not_shown(f"heading not found in embedded note: ![[{target}#{heading}]]")
         inner = self.render(part[0], path, note.relpath, part[1], _depth=ctx.depth + 1)
         ctx.media.update((m.name, m) for m in inner.media)
         ctx.diagnostics.extend(inner.diagnostics)

@@ -15,13 +15,3 @@ def normalize_tag(label: str) -> str:
     tag = _SPACES.sub("_", tag)
     tag = re.sub(r"/+", "::", tag).strip(":")
     return tag
-
-
-def wikilink_label(inner: str) -> str:
-    """What Obsidian shows for ``[[inner]]``: the alias, else the target's last segment."""
-    target, sep, alias = inner.replace("\\|", "|").partition("|")
-    if sep and alias.strip():
-        return alias.strip()
-    target = target.split("#", 1)[0]
-    name = target.rstrip("/").rsplit("/", 1)[-1]
-    return name[:-3] if name.lower().endswith(".md") else name
