@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import struct
+import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,11 @@ from memo2anki.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
+
+# The benchmark's vault generator makes big realistic vaults for tests too.
+sys.path.insert(0, str(REPO / "benchmarks"))
+from make_vault import make_vault as make_vault  # noqa: E402
+from make_vault import tree_digest as tree_digest  # noqa: E402
 
 
 def png(width: int = 8, height: int = 8, seed: int = 0) -> bytes:

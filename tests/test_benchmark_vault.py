@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from helpers import REPO
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-from make_vault import make_vault, tree_digest
+from helpers import make_vault, tree_digest
 
 from memo2anki.convert import convert
 

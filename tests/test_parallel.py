@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
-from helpers import REPO, Anki
+from helpers import Anki, make_vault
 
 from memo2anki.cli import main
 from memo2anki.convert import convert
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-from make_vault import make_vault
 
 
 def test_parallel_result_equals_single_process(tmp_path: Path) -> None:
