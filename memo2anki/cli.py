@@ -18,9 +18,7 @@ from .cache import NoteCache, default_cache_dir
 from .config import CONFIG_NAME, Config, find_config, load_config
 from .convert import Options, Progress, Result, convert
 from .discover import find_vault_root, is_markdown
-from .lint import duplicate_fronts, unsupported_syntax
-from .memo import DEFAULT_SECTIONS
-from .model import Diagnostic, Memo2AnkiError, printable
+from .model import DEFAULT_SECTIONS, Diagnostic, Memo2AnkiError, printable
 from .package import DEFAULT_DECK, write_package
 
 EPILOG = f"""\b
@@ -218,6 +216,9 @@ def check(
 ) -> None:
     """Report problems in the memos under PATH... (missing images, empty cards, ...);
     write nothing. Exits 1 when there are any."""
+    # Imported here: it parses markdown, which a build from the cache never needs.
+    from .lint import duplicate_fronts, unsupported_syntax
+
     with _reported(debug):
         options, _ = _options(paths, vault, config_path, sections, subjects, (), debug)
         with _progress(quiet) as progress:

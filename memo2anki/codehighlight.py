@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
+from pygments.styles.default import DefaultStyle
+from pygments.token import Whitespace
 from pygments.util import ClassNotFound
 
-_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True, style="default")
+
+class _CardStyle(DefaultStyle):  # type: ignore[misc]  # pygments has no type hints
+    """Pygments' default colours, without the one for whitespace: a colour on spaces shows
+    nothing, and a ``<span>`` around every run of spaces made code cards an eighth bigger."""
+
+    styles: ClassVar[dict[Any, str]] = {**DefaultStyle.styles, Whitespace: ""}
+
+
+_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True, style=_CardStyle)
 
 
 @lru_cache(maxsize=128)

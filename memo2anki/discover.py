@@ -44,8 +44,8 @@ def find_notes(
     file inside ``vault``; other links (out of the vault, broken, looping) are warnings.
     ``exclude`` names files never to read (the output).
     """
-    excluded = {_real(p) or Path(os.path.abspath(p)) for p in exclude}
-    seen: set[Path] = set()
+    excluded = {_real(p) or os.path.abspath(p) for p in exclude}
+    seen: set[str] = set()
     parents: dict[str, str] = {}
     found: list[Path] = []
     problems: list[Diagnostic] = []
@@ -56,12 +56,13 @@ def find_notes(
         for path in files:
             if given.is_dir() and not is_markdown(path):
                 continue
-            real = _real(path, parents)
-            problem = _link_problem(path, real, vault)
+            link = os.path.islink(path)
+            real = _real(path, parents, link)
+            problem = _link_problem(real, vault) if link else None
             if problem is not None:
                 problems.append(Diagnostic(shown_path(path, vault), None, problem))
                 continue
-            key = real or Path(os.path.abspath(path))
+            key = real or os.path.abspath(path)
             if key in seen or key in excluded:
                 continue
             seen.add(key)
@@ -80,29 +81,28 @@ def shown_path(path: Path, vault: Path | None) -> str:
     return unicodedata.normalize("NFC", printable(text))
 
 
-def _real(path: Path, parents: dict[str, str] | None = None) -> Path | None:
+def _real(path: Path, parents: dict[str, str] | None = None, link: bool = True) -> str | None:
     """Where ``path`` really is, or None if it leads nowhere (missing, or a symlink loop).
 
     ``parents`` remembers the real path of each folder, so a vault of notes costs one
-    ``realpath`` per folder, not one per note.
+    ``realpath`` per folder, not one per note (``link``: whether ``path`` is a symlink).
     """
     try:
-        if os.path.islink(path) or parents is None:
-            return Path(os.path.realpath(path, strict=True))
+        if link or parents is None:
+            return os.path.realpath(path, strict=True)
         folder, name = os.path.split(os.path.abspath(path))
         if folder not in parents:
             parents[folder] = os.path.realpath(folder, strict=True)
-        return Path(parents[folder], name)
+        return os.path.join(parents[folder], name)
     except OSError:
         return None
 
 
-def _link_problem(path: Path, real: Path | None, vault: Path | None) -> str | None:
-    if not path.is_symlink():
-        return None
+def _link_problem(real: str | None, vault: Path | None) -> str | None:
+    """What is wrong with a note that is a symlink leading to ``real``, if anything."""
     if real is None:
         return "symbolic link that leads nowhere (missing or a loop); not read"
-    if vault is not None and not real.is_relative_to(vault):
+    if vault is not None and not Path(real).is_relative_to(vault):
         return "symbolic link to a file outside the vault; not read"
     return None
 

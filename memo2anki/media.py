@@ -73,10 +73,10 @@ class MediaResolver:
     def __init__(self, vault: Path) -> None:
         self.vault = vault.resolve()
         self._root = str(self.vault)
-        self._by_name: dict[str, list[Path]] | None = None
+        self._by_name: dict[str, list[str]] | None = None
         self._cache: dict[tuple[str, str], Lookup] = {}
         self._real_folders: dict[str, str] = {}
-        self._listings: dict[Path, dict[str, str]] = {}
+        self._listings: dict[str, dict[str, str]] = {}
         self.journal: Journal | None = None
 
     def resolve(self, ref: str, note_dir: Path | str) -> Lookup:
@@ -86,12 +86,14 @@ class MediaResolver:
         key = (ref, folder)
         lookup = self._cache.get(key)
         if lookup is None:
-            lookup = self._cache[key] = self._resolve(ref, Path(folder))
+            lookup = self._cache[key] = self._resolve(ref, folder)
         if self.journal is not None:
             self.journal.lookups.append((ref, folder, lookup))
         return lookup
 
-    def _resolve(self, ref: str, note_dir: Path) -> Lookup:
+    # Paths are strings (os.path) from here on, not pathlib objects: a re-export checks every
+    # image lookup of the vault again, and pathlib's objects cost several times more.
+    def _resolve(self, ref: str, note_dir: str) -> Lookup:
         raw = ref.strip()
         if is_remote(raw):
             return Lookup(remote=True)
@@ -103,32 +105,32 @@ class MediaResolver:
         if _WINDOWS_ABS.match(text) or _SCHEME.match(text):
             return Lookup(problem=f"'{text}' is outside the vault; not embedded")
         text = text.replace("\\", "/")
-        candidates: list[Path] = []
+        root = self._root
+        candidates: list[str] = []
         if text.startswith(DIGITAL_GARDEN_PREFIX):
-            candidates.append(self.vault / text[len(DIGITAL_GARDEN_PREFIX) :])
+            candidates.append(os.path.join(root, text[len(DIGITAL_GARDEN_PREFIX) :]))
         if text.startswith("/"):
-            candidates.append(self.vault / text.lstrip("/"))
+            candidates.append(os.path.join(root, text.lstrip("/")))
         else:
-            candidates += [note_dir / text, self.vault / text]
+            candidates += [os.path.join(note_dir, text), os.path.join(root, text)]
         refused = False
         for candidate in candidates:
             inside = self._inside(candidate)
             if inside is None:
                 refused = True
-            elif inside.is_file():
-                return Lookup(path=inside)
+            elif os.path.isfile(inside):
+                return Lookup(path=Path(inside))
             elif (spelled := self._other_normalization(inside)) is not None:
-                return Lookup(path=spelled)
+                return Lookup(path=Path(spelled))
         found, name_refused = self._by_file_name(PurePosixPath(text).name, note_dir)
         if found is not None:
-            return Lookup(path=found)
+            return Lookup(path=Path(found))
         if refused or name_refused:
             return Lookup(problem=f"'{text}' is outside the vault; not embedded")
         return Lookup(problem=f"image not found: {text}")
 
-    def _inside(self, candidate: Path) -> Path | None:
+    def _inside(self, candidate: str) -> str | None:
         """The real path if it stays inside the vault (also after symlinks), else None."""
-        # os.path, not pathlib: this runs for every lookup and pathlib's objects cost more.
         normal = os.path.normpath(candidate)
         if not _within(normal, self._root):
             return None
@@ -136,7 +138,7 @@ class MediaResolver:
             real = self._realpath(normal)
         except (OSError, RuntimeError):  # a symlink loop
             return None
-        return Path(real) if _within(real, self._root) else None
+        return real if _within(real, self._root) else None
 
     def _realpath(self, path: str) -> str:
         """``os.path.realpath``, with each folder's real path worked out once: a re-export
@@ -149,24 +151,24 @@ class MediaResolver:
             real = self._real_folders[folder] = os.path.realpath(folder, strict=False)
         return os.path.join(real, name)
 
-    def _other_normalization(self, path: Path) -> Path | None:
+    def _other_normalization(self, path: str) -> str | None:
         """The file ``path`` names (inside the vault, missing as spelled) with every name
         compared in NFC: macOS writes Korean names decomposed (NFD), links are composed."""
-        relative = path.relative_to(self.vault)
-        if str(relative).isascii():  # NFC and NFD differ only outside ASCII
+        relative = os.path.relpath(path, self._root)
+        if relative.isascii() or relative == os.curdir:  # NFC and NFD differ only outside ASCII
             return None
-        current = self.vault
-        for part in relative.parts:
-            if not os.path.lexists(current / part):
+        current = self._root
+        for part in relative.split(os.sep):
+            if not os.path.lexists(os.path.join(current, part)):
                 on_disk = self._names(current).get(unicodedata.normalize("NFC", part))
                 if on_disk is None:
                     return None
                 part = on_disk
-            current = current / part
+            current = os.path.join(current, part)
         inside = self._inside(current)  # again: a name matched may be a symlink
-        return inside if inside is not None and inside.is_file() else None
+        return inside if inside is not None and os.path.isfile(inside) else None
 
-    def _names(self, folder: Path) -> dict[str, str]:
+    def _names(self, folder: str) -> dict[str, str]:
         """A folder's entries by NFC name (listed once: the vault does not change mid-run)."""
         if folder not in self._listings:
             try:
@@ -176,7 +178,7 @@ class MediaResolver:
             self._listings[folder] = {unicodedata.normalize("NFC", n): n for n in names}
         return self._listings[folder]
 
-    def _by_file_name(self, name: str, note_dir: Path) -> tuple[Path | None, bool]:
+    def _by_file_name(self, name: str, note_dir: str) -> tuple[str | None, bool]:
         """The nearest file of that name, and whether one was refused for leaving the vault."""
         if not name or name in {".", ".."}:
             return None, False
@@ -185,16 +187,16 @@ class MediaResolver:
         matches = self._by_name.get(name.casefold(), [])
 
         # Like Obsidian, prefer the file nearest the note, then the shortest path.
-        def rank(path: Path) -> tuple[int, int, str]:
-            shared = len(os.path.commonpath([path.parent, note_dir]).split(os.sep))
-            return (-shared, len(path.parts), str(path))
+        def rank(path: str) -> tuple[int, int, str]:
+            shared = len(os.path.commonpath([os.path.dirname(path), note_dir]).split(os.sep))
+            return (-shared, path.count(os.sep), path)
 
         refused = False
         for path in sorted(matches, key=rank):
             inside = self._inside(path)
             if inside is None:
                 refused = True
-            elif inside.is_file():
+            elif os.path.isfile(inside):
                 return inside, False
         return None, refused
 
@@ -203,13 +205,13 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _index_vault(vault: Path) -> dict[str, list[Path]]:
-    index: dict[str, list[Path]] = {}
+def _index_vault(vault: Path) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
     for dirpath, dirnames, filenames in os.walk(vault):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             key = unicodedata.normalize("NFC", name).casefold()
-            index.setdefault(key, []).append(Path(dirpath, name))
+            index.setdefault(key, []).append(os.path.join(dirpath, name))
     return index
 
 

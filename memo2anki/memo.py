@@ -21,10 +21,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .mdparse import ATX_HEADING, MAX_NESTING, inline_children, parse_blocks
-from .model import Card, Diagnostic, Note
+from .model import DEFAULT_SECTIONS, Card, Diagnostic, Note
 from .tags import normalize_tag
 
-DEFAULT_SECTIONS = ("공부 메모장",)
 # Lines that may open a block running past the next heading, or define what a card refers to.
 _MAY_REACH_ON = re.compile(r"^\s*(```|~~~|\$\$|<|\[)")
 

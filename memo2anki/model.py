@@ -5,7 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .media import Journal
+
+# The title of the section that holds the memos (`# 공부 메모장`); more can be configured.
+DEFAULT_SECTIONS = ("공부 메모장",)
 
 
 class Memo2AnkiError(Exception):
@@ -74,8 +80,22 @@ class Card:
     back_html: str = ""
     media: tuple[Media, ...] = field(default=())
     mtime: int = 0
+    # The Anki note's GUID, worked out from ``identity`` once (and cached with the card);
+    # empty: worked out when the package is written.
+    guid: str = ""
 
     @property
     def identity(self) -> tuple[str, str, str, int]:
         """What makes this card the same card across exports (never its back)."""
         return (self.note, self.subject, self.front, self.ordinal)
+
+
+@dataclass(frozen=True)
+class NoteResult:
+    """The cards of one note, with the warnings met."""
+
+    cards: tuple[Card, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    has_section: bool = False
+    # What the result depends on (for the cache); None when the note could not be read.
+    journal: Journal | None = field(default=None, compare=False)

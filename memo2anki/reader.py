@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
-from charset_normalizer import from_bytes
 from frontmatter.default_handlers import YAMLHandler
 
 from .mdparse import ATX_HEADING
@@ -118,6 +117,9 @@ def decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
 def _detect(raw: bytes, relpath: str) -> tuple[str, str]:
     if b"\x00" in raw:
         raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
+    # Imported here: it is only needed for the rare note that is not UTF-8.
+    from charset_normalizer import from_bytes
+
     best = from_bytes(raw).best()
     if best is None:
         raise Memo2AnkiError(f"{relpath}: skipped, not a text file (unknown encoding)")

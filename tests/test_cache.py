@@ -11,7 +11,8 @@ from helpers import memo, png, write_vault
 
 from memo2anki.cache import NoteCache
 from memo2anki.cli import main
-from memo2anki.convert import NoteConverter, Options, Result, convert
+from memo2anki.convert import Options, Result, convert
+from memo2anki.make_cards import NoteConverter
 
 
 @pytest.fixture

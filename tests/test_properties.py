@@ -18,8 +18,10 @@ from helpers import png, write_vault
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memo2anki.convert import NoteConverter, NoteResult, Options, convert
+from memo2anki.convert import Options, convert
+from memo2anki.make_cards import NoteConverter
 from memo2anki.media import MediaResolver, MediaStore
+from memo2anki.model import NoteResult
 from memo2anki.render import CardRenderer
 
 # Each example touches the disk: keep the counts modest and the whole file in seconds.

@@ -1,0 +1,139 @@
+"""One note in, its cards out: read it, find its memo cards, render each to card HTML.
+
+Kept apart from :mod:`memo2anki.convert` because it needs the markdown parser, which a
+re-export whose notes all come from the cache never loads.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .mdparse import make_markdown
+from .media import Journal, Lookup, MediaResolver, MediaStore
+from .memo import CardFinder, empty_front, shows_nothing
+from .model import Card, Diagnostic, Memo2AnkiError, NoteResult
+from .package import card_guid
+from .reader import read_note, vault_relpath
+from .render import CardRenderer
+
+if TYPE_CHECKING:
+    from .convert import Options
+
+
+class NoteConverter:
+    """Reads notes and makes their cards; build once per run and per worker process."""
+
+    def __init__(
+        self,
+        vault: Path,
+        options: Options,
+        journal: bool = True,
+        resolver: MediaResolver | None = None,
+    ) -> None:
+        self.vault = vault
+        self.options = options
+        self.journal = journal  # record what each result depends on (for the cache)
+        md = make_markdown()
+        self.finder = CardFinder(md, options.sections)
+        self.resolver = resolver or MediaResolver(vault)
+        self.store = MediaStore()
+        self.renderer = CardRenderer(self.resolver, self.store, md)
+        self._subjects = {_key(s) for s in options.subjects}
+
+    def still_resolves(self, ref: str, note_dir: str, outcome: Lookup) -> bool:
+        """Whether an image or note reference still finds what it found before."""
+        return self.resolver.resolve(ref, note_dir) == outcome
+
+    def convert(self, path: Path) -> NoteResult:
+        """One note's cards, rendered; a note that cannot be read becomes a warning."""
+        journal = Journal() if self.journal else None
+        self.resolver.journal = self.store.journal = journal
+        try:
+            return self._convert(path, journal)
+        except Exception as err:
+            if not self.options.skip_on_bug:
+                raise
+            message = (
+                f"skipped after an unexpected error ({type(err).__name__}: "
+                f"{' '.join(str(err).split())}); "
+                "run again with --debug to see where"
+            )
+            return NoteResult(
+                diagnostics=(Diagnostic(vault_relpath(path, self.vault), None, message),)
+            )
+        finally:
+            self.resolver.journal = self.store.journal = None
+
+    def _convert(self, path: Path, journal: Journal | None) -> NoteResult:
+        try:
+            note, diagnostics = read_note(path, self.vault)
+        except Memo2AnkiError as err:
+            return NoteResult(
+                diagnostics=(Diagnostic(vault_relpath(path, self.vault), None, _reason(err)),)
+            )
+        found = self.finder.find(note)
+        diagnostics += found.diagnostics
+        cards: list[Card] = []
+        for card, front_tokens, tokens in zip(found.cards, found.fronts, found.tokens, strict=True):
+            if self._subjects and _key(card.subject) not in self._subjects:
+                continue
+            front = self.renderer.render_front(front_tokens, path, note.relpath, card.line)
+            rendered = self.renderer.render_tokens(tokens, path, note.relpath, found.footnotes)
+            diagnostics += (*front.diagnostics, *rendered.diagnostics)
+            if not _visible(front.html):
+                diagnostics.append(empty_front(note.relpath, card.line))
+                continue
+            if not _visible(rendered.html):
+                diagnostics.append(shows_nothing(note.relpath, card.line, card.front))
+                continue
+            media = {m.name: m for m in (*front.media, *rendered.media)}
+            cards.append(
+                replace(
+                    card,
+                    guid=card_guid(card),
+                    front_html=front.html,
+                    back_html=rendered.html,
+                    media=tuple(media.values()),
+                    tags=tuple(dict.fromkeys((*card.tags, *rendered.tags))),
+                )
+            )
+        diagnostics.sort(key=lambda d: d.line or 0)  # in file order (stable: ties keep theirs)
+        return NoteResult(tuple(cards), tuple(diagnostics), found.sections > 0, journal)
+
+
+def _key(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _visible(html: str) -> bool:
+    """Whether card HTML shows anything: some text, or an image."""
+    return "<img" in html or bool(_TAG.sub("", html).strip())
+
+
+def _reason(err: Memo2AnkiError) -> str:
+    # The error text starts with the note's path; the Diagnostic carries the path itself.
+    text = str(err)
+    _, sep, rest = text.partition(": ")
+    return rest if sep else text
+
+
+_worker: NoteConverter | None = None
+
+
+def start_worker(vault: Path, options: Options, journal: bool) -> None:
+    """Set up a worker process: its own converter, used for every note it is given."""
+    global _worker
+    _worker = NoteConverter(vault, options, journal)
+
+
+def convert_in_worker(path: Path) -> NoteResult:
+    """One note's cards, in a worker process set up by :func:`start_worker`."""
+    assert _worker is not None, "worker not started"
+    return _worker.convert(path)
