@@ -52,6 +52,7 @@ class NoteCache:
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, str, str, bytes]] = []
         self._shared: dict[tuple[str, ...], object] = {}  # see _Unpickler
+        self._files: dict[tuple[str, int, int], bool] = {}
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._db = sqlite3.connect(folder / "notes.sqlite", timeout=5)
@@ -119,11 +120,18 @@ class NoteCache:
             result, journal = _Unpickler(io.BytesIO(blob), self._shared).load()
         except (pickle.UnpicklingError, ValueError, EOFError, AttributeError, ImportError):
             return None
-        if not all(file_unchanged(*f) for f in journal.files):
+        if not all(self._unchanged(f) for f in journal.files):
             return None
         if not all(still_resolves(*lookup) for lookup in journal.lookups):
             return None
         return result  # type: ignore[no-any-return]
+
+    def _unchanged(self, file: tuple[str, int, int]) -> bool:
+        # Checked once per run: thousands of cards share a few hundred pictures.
+        known = self._files.get(file)
+        if known is None:
+            known = self._files[file] = file_unchanged(*file)
+        return known
 
     def put(self, path: Path, result: object, journal: Journal) -> None:
         """Remember a fresh result (written by :meth:`flush`)."""

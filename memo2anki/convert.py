@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,9 +39,9 @@ class Result:
     diagnostics: tuple[Diagnostic, ...] = field(default=())
 
 
-def study_order(card: Card) -> tuple[bool, str, str, int]:
+def study_order(card: Card) -> tuple[bool, dt.date, str, int]:
     """Oldest note first (undated notes last), then the card's place in its note."""
-    return (card.date is None, card.date.isoformat() if card.date else "", card.note, card.line)
+    return (card.date is None, card.date or dt.date.min, card.note, card.line)
 
 
 # Worker processes pay for themselves only past this many notes (each must start and import).

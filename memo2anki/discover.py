@@ -52,11 +52,16 @@ def find_notes(
     for given in paths:
         if not given.exists():
             raise Memo2AnkiError(f"{given}: no such file or folder")
-        files = _walk(given, vault, problems) if given.is_dir() else iter([given])
-        for path in files:
-            if given.is_dir() and not is_markdown(path):
-                continue
-            link = os.path.islink(path)
+        files: Iterator[tuple[Path, bool]]
+        if given.is_dir():
+            files = (
+                (Path(path), link)
+                for path, link in _walk(str(given), vault, problems)
+                if _has_markdown_suffix(path)
+            )
+        else:
+            files = iter([(given, os.path.islink(given))])
+        for path, link in files:
             real = _real(path, parents, link)
             problem = _link_problem(real, vault) if link else None
             if problem is not None:
@@ -107,13 +112,34 @@ def _link_problem(real: str | None, vault: Path | None) -> str | None:
     return None
 
 
-def _walk(folder: Path, vault: Path | None, problems: list[Diagnostic]) -> Iterator[Path]:
-    def on_error(err: OSError) -> None:
-        where = shown_path(Path(err.filename), vault) if err.filename else str(folder)
+def _walk(
+    folder: str, vault: Path | None, problems: list[Diagnostic]
+) -> Iterator[tuple[str, bool]]:
+    """Every file below ``folder`` in path order (names starting with a dot skipped, symlinked
+    folders not entered), each with whether it is a symlink. ``os.scandir`` tells that without
+    a system call per file, which ``os.walk`` does not pass on."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as err:
+        where = shown_path(Path(err.filename), vault) if err.filename else folder
         problems.append(Diagnostic(where, None, f"cannot read folder: {err.strerror}"))
+        return
+    folders = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            is_folder = entry.is_dir()
+        except OSError:  # a symlink loop: shown as a file, then reported
+            is_folder = False
+        if not is_folder:
+            yield entry.path, entry.is_symlink()
+        elif not entry.is_symlink():
+            folders.append(entry.path)
+    for sub in folders:
+        yield from _walk(sub, vault, problems)
 
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield Path(dirpath, name)
+
+def _has_markdown_suffix(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in MARKDOWN_SUFFIXES

@@ -142,13 +142,15 @@ def plan_notes(
     model = card_model()
     cloze_type = cloze_model() if cloze else None
     decks: dict[str, str] = {}
+    about: tuple[str, ...] = ()
     for position, card in enumerate(cards):
-        about = (
-            card.subject,
-            card.note,
-            card.date.isoformat() if card.date else "",
-            obsidian_link(vault_name, card.note),
-        )
+        if about[:2] != (card.subject, card.note):  # the same for a note's cards in a row
+            about = (
+                card.subject,
+                card.note,
+                card.date.isoformat() if card.date else "",
+                obsidian_link(vault_name, card.note),
+            )
         subdeck = decks.get(card.subject) or decks.setdefault(
             card.subject, deck_name(deck, card.subject)
         )

@@ -8,6 +8,7 @@ import codecs
 import json
 import os
 import unicodedata
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -258,20 +259,22 @@ def test_tens_of_thousands_of_other_files(tmp_path: Path, monkeypatch: pytest.Mo
         f"daily/2025-04-{day:02}.md": memo(f"**D{day}**\n![[diagram.png]]") for day in range(1, 31)
     }
     vault = write_vault(tmp_path / "v", files)
-    walked: list[str] = []
-    real_walk = os.walk
+    listed: Counter[str] = Counter()
+    real_scandir = os.scandir
 
-    def counting_walk(top: Any, *args: Any, **kwargs: Any) -> Any:
-        walked.append(str(top))
-        return real_walk(top, *args, **kwargs)
+    def counting_scandir(path: Any = ".") -> Any:
+        if Path(path).is_relative_to(vault):
+            listed[os.path.relpath(path, vault)] += 1
+        return real_scandir(path)
 
-    monkeypatch.setattr(os, "walk", counting_walk)
+    monkeypatch.setattr(os, "scandir", counting_scandir)
     cards = json_cards(vault)
     assert [c["front"] for c in cards] == [f"D{day}" for day in range(1, 31)]
     assert all(c["images"] == ["attachments/39/diagram.png"] for c in cards)
-    # The vault is listed once to find the notes and once to index file names, however
+    # Each folder is listed once to find the notes and once to index file names, however
     # many images the notes look up.
-    assert len(walked) == 2
+    assert len(listed) == 1 + 1 + 40 + 1  # the vault, attachments/, its 40 folders, daily/
+    assert set(listed.values()) == {2}
 
 
 # --- Frontmatter --------------------------------------------------------------------------
