@@ -43,6 +43,7 @@ class NoteConverter:
         self.store = MediaStore()
         self.renderer = CardRenderer(self.resolver, self.store, md)
         self._subjects = {_key(s) for s in options.subjects}
+        self._real_folders: dict[str, str] = {}  # see vault_relpath
 
     def still_resolves(self, ref: str, note_dir: str, outcome: Lookup) -> bool:
         """Whether an image or note reference still finds what it found before."""
@@ -62,18 +63,23 @@ class NoteConverter:
                 f"{' '.join(str(err).split())}); "
                 "run again with --debug to see where"
             )
-            return NoteResult(
-                diagnostics=(Diagnostic(vault_relpath(path, self.vault), None, message),)
-            )
+            return NoteResult(diagnostics=(Diagnostic(self._relpath(path), None, message),))
         finally:
             self.resolver.journal = self.store.journal = None
 
+    def _relpath(self, path: Path) -> str:
+        return vault_relpath(path, self.vault, self._real_folders)
+
     def _convert(self, path: Path, journal: Journal | None) -> NoteResult:
         try:
-            note, diagnostics = read_note(path, self.vault)
+            note, diagnostics = read_note(path, self.vault, self._real_folders)
         except Memo2AnkiError as err:
             return NoteResult(
-                diagnostics=(Diagnostic(vault_relpath(path, self.vault), None, _reason(err)),)
+                diagnostics=(
+                    Diagnostic(
+                        vault_relpath(path, self.vault, self._real_folders), None, _reason(err)
+                    ),
+                )
             )
         found = self.finder.find(note)
         diagnostics += found.diagnostics

@@ -44,9 +44,12 @@ def _read_bounded(f: BinaryIO, size: int) -> bytes:
     return raw
 
 
-def read_note(path: Path, vault: Path) -> tuple[Note, list[Diagnostic]]:
-    """Read one note; raises :class:`Memo2AnkiError` if it cannot be used at all."""
-    relpath = vault_relpath(path, vault)
+def read_note(
+    path: Path, vault: Path, real_folders: dict[str, str] | None = None
+) -> tuple[Note, list[Diagnostic]]:
+    """Read one note; raises :class:`Memo2AnkiError` if it cannot be used at all.
+    ``real_folders``: see :func:`vault_relpath`."""
+    relpath = vault_relpath(path, vault, real_folders)
     try:
         stat = path.stat()
         # A pipe or device named .md would block the run or never end.
@@ -76,12 +79,21 @@ def read_note(path: Path, vault: Path) -> tuple[Note, list[Diagnostic]]:
     return note, warnings
 
 
-def vault_relpath(path: Path, vault: Path) -> str:
+def vault_relpath(path: Path, vault: Path, real_folders: dict[str, str] | None = None) -> str:
     """The note's path inside the vault (posix, NFC), or its plain path if outside; a name
-    that is not valid UTF-8 shows its odd bytes as ``\\xb0`` (see :func:`printable`)."""
+    that is not valid UTF-8 shows its odd bytes as ``\\xb0`` (see :func:`printable`).
+
+    ``real_folders`` remembers each folder's real path, for a run that reads many notes from
+    a few folders (which do not move during it)."""
     try:
-        resolved = path.resolve()
-    except (OSError, RuntimeError):  # a symlink loop
+        if os.path.islink(path) or real_folders is None:
+            resolved = Path(os.path.realpath(path))
+        else:
+            folder, name = os.path.split(os.path.abspath(path))
+            if folder not in real_folders:
+                real_folders[folder] = os.path.realpath(folder)
+            resolved = Path(real_folders[folder], name)
+    except (OSError, RuntimeError):  # missing, or a symlink loop
         resolved = Path(os.path.abspath(path))
     try:
         rel = resolved.relative_to(vault).as_posix()

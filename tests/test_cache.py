@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,3 +147,37 @@ def test_the_output_name_does_not_empty_the_cache(
         result = CliRunner().invoke(main, [str(vault), "-o", str(tmp_path / name), "-j", "1"])
         assert result.exit_code == 0
     assert sorted(reads) == ["a.md", "b.md"]
+
+
+def test_a_re_export_from_the_cache_never_loads_the_parser(vault: Path, tmp_path: Path) -> None:
+    # What makes a re-export cheap: nothing that parses or highlights markdown is imported
+    # when every note comes from the cache, and the cards are the same.
+    script = (
+        "import sys\n"
+        "from memo2anki.cli import main\n"
+        f"main([{str(vault)!r}, '--dry-run', '--json', '-j', '1'], standalone_mode=False)\n"
+        "loaded = [m for m in ('markdown_it', 'pygments', 'nh3') if m in sys.modules]\n"
+        "print('loaded:', *loaded, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "MEMO2ANKI_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run() -> tuple[str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout, done.stderr.splitlines()[-1]
+
+    cold_cards, cold_loaded = run()
+    warm_cards, warm_loaded = run()
+    assert cold_loaded == "loaded: markdown_it pygments nh3"
+    assert warm_loaded == "loaded:"
+    assert warm_cards == cold_cards and '"front": "A"' in warm_cards
+
+
+def test_cached_cards_share_each_picture(vault: Path, tmp_path: Path) -> None:
+    # Thousands of cards showing a few hundred pictures load each picture's record once.
+    (vault / "c.md").write_text(memo("**C**\n다\n![[pic.png]]"), encoding="utf-8")
+    _run(vault, tmp_path)
+    media = [m for c in _run(vault, tmp_path).cards for m in c.media]
+    assert [m.path.name for m in media] == ["pic.png", "pic.png"]
+    assert media[0] is media[1]

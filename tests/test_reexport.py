@@ -93,13 +93,15 @@ def test_identity_ignores_the_back_and_moving_cards_within_a_note(tmp_path: Path
     from memo2anki.package import card_guid
 
     vault = _vault(tmp_path)
-    guids = {c.front: card_guid(c) for c in convert([vault]).cards}
+    cards = convert([vault]).cards
+    assert all(c.guid == card_guid(c) for c in cards)  # worked out once, kept with the card
+    guids = {c.front: c.guid for c in cards}
     note = vault / "daily/2025-04-01.md"
     note.write_text(
         memo("**Service**\n완전히 새로 쓴 설명", "**새 카드**\n추가", "**Pod**\n다시 쓴 설명"),
         encoding="utf-8",
     )
-    again = {c.front: card_guid(c) for c in convert([vault]).cards}
+    again = {c.front: c.guid for c in convert([vault]).cards}
     assert again["Pod"] == guids["Pod"]
     assert again["Service"] == guids["Service"]
     assert again["새 카드"] not in guids.values()
