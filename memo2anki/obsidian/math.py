@@ -67,6 +67,9 @@ def _math_inline(state: StateInline, silent: bool) -> bool:
 
 def _math_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """dollarmath's block rule, made safe to call as a terminator (silent) check."""
+    # The same first test as dollarmath's, without two calls for each of a note's lines.
+    if not state.src.startswith("$$", state.bMarks[start_line] + state.tShift[start_line]):
+        return False
     if not silent:
         return _BLOCK(state, start_line, end_line, False)
     # dollarmath ignores `silent` and always pushes a token; undo its effects.
