@@ -19,6 +19,7 @@ one worker), not their sum: that is what ``wait4`` reports.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -298,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs is not None and args.runs < 1:
         parser.error("--runs must be at least 1")
     memo_cmd = shlex.split(args.memo_cmd) if args.memo_cmd else [sys.executable, "-m", "memo2anki"]
+    if not args.memo_cmd:
+        # As `pip install` does: otherwise, where PYTHONDONTWRITEBYTECODE is set, every run
+        # would compile the checkout's modules again, which an installed memo2anki never does.
+        compileall.compile_dir(REPO / "memo2anki", quiet=1)
 
     # Rows are printed as each size finishes, so stopping the long size keeps the others.
     print(machine(memo_cmd, args), end="\n\n")
