@@ -8,7 +8,6 @@ read or written is simply not used: it never changes a deck and never fails a ru
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import io
 import os
@@ -18,6 +17,7 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path, PurePath
 
+from .gcpause import cycle_collection_paused
 from .media import Journal, Lookup, file_unchanged
 from .model import Media
 
@@ -70,16 +70,9 @@ class NoteCache:
         found: list[object | None] = [None] * len(paths)
         if self._db is None:
             return found
-        # Unpickling makes many objects and no reference cycles: the cycle collector would
-        # only walk them again and again (a third of the time of a big re-export).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with cycle_collection_paused():  # unpickling makes many objects and no cycles
             for start in range(0, len(paths), _BATCH):
                 self._get_batch(paths, start, still_resolves, found)
-        finally:
-            if collecting:
-                gc.enable()
         return found
 
     def _get_batch(

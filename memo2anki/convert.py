@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .cache import NoteCache
 from .discover import find_notes, find_vault_root
+from .gcpause import cycle_collection_paused
 from .media import Lookup, MediaResolver
 from .model import DEFAULT_SECTIONS, Card, Diagnostic, Media, NoteResult
 
@@ -113,7 +114,8 @@ def convert(
                 finished(index, converter.convert(notes[index]))
     if cache is not None:
         cache.flush()
-    return gather(vault, len(notes), [r for r in results if r is not None], diagnostics)
+    with cycle_collection_paused():
+        return gather(vault, len(notes), [r for r in results if r is not None], diagnostics)
 
 
 def _workers(jobs: int, notes: int) -> int:

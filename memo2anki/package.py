@@ -23,6 +23,7 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
+from .gcpause import cycle_collection_paused
 from .model import Card, Media, Memo2AnkiError
 
 # Frozen with the first release: changing these ids or the fields breaks every user's
@@ -202,7 +203,8 @@ def write_package(
     try:
         with tempfile.TemporaryDirectory(prefix="memo2anki-") as work:
             db_path = Path(work, "collection.anki2")
-            written = _write_collection(notes, db_path)
+            with cycle_collection_paused():
+                written = _write_collection(notes, db_path)
             _write_zip(tmp, db_path, media)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)

@@ -169,3 +169,21 @@ def test_python_dash_m(vault: Path) -> None:
     )
     assert proc.returncode == 0
     assert "Pod" in proc.stdout
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["enabled", "disabled"])
+def test_a_run_leaves_the_cycle_collector_as_it_was(tmp_path: Path, enabled: bool) -> None:
+    # The CLI pauses it for its run only: a program calling main() keeps its own setting.
+    import gc
+
+    vault = write_vault(tmp_path / "v", {"a.md": memo("**A**\n가")})
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        for args in ([str(vault), "-o", str(tmp_path / "o.apkg")], ["check", str(vault)]):
+            assert run(*args).exit_code == 0
+            assert gc.isenabled() is enabled
+        assert run(str(tmp_path / "missing"), "-o", str(tmp_path / "o.apkg")).exit_code == 1
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
