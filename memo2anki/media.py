@@ -77,6 +77,10 @@ class MediaResolver:
         self._cache: dict[tuple[str, str], Lookup] = {}
         self._real_folders: dict[str, str] = {}
         self._listings: dict[str, dict[str, str]] = {}
+        # What each step found, by its inputs: the vault does not change during a run.
+        self._files_at: dict[str, tuple[str | None, bool]] = {}
+        self._by_name_found: dict[tuple[str, str], tuple[str | None, bool]] = {}
+        self._found_lookups: dict[str, Lookup] = {}
         self.journal: Journal | None = None
 
     def resolve(self, ref: str, note_dir: Path | str) -> Lookup:
@@ -115,19 +119,38 @@ class MediaResolver:
             candidates += [os.path.join(note_dir, text), os.path.join(root, text)]
         refused = False
         for candidate in candidates:
-            inside = self._inside(candidate)
-            if inside is None:
-                refused = True
-            elif os.path.isfile(inside):
-                return Lookup(path=Path(inside))
-            elif (spelled := self._other_normalization(inside)) is not None:
-                return Lookup(path=Path(spelled))
+            found, was_refused = self._file_at(candidate)
+            if found is not None:
+                return self._found(found)
+            refused = refused or was_refused
         found, name_refused = self._by_file_name(PurePosixPath(text).name, note_dir)
         if found is not None:
-            return Lookup(path=Path(found))
+            return self._found(found)
         if refused or name_refused:
             return Lookup(problem=f"'{text}' is outside the vault; not embedded")
         return Lookup(problem=f"image not found: {text}")
+
+    def _file_at(self, candidate: str) -> tuple[str | None, bool]:
+        """The file a candidate path names (its real path), and whether the path was refused
+        for leaving the vault. Remembered: the notes of many folders try the same paths."""
+        known = self._files_at.get(candidate)
+        if known is None:
+            inside = self._inside(candidate)
+            if inside is None:
+                known = (None, True)
+            elif os.path.isfile(inside):
+                known = (inside, False)
+            else:
+                known = (self._other_normalization(inside), False)
+            self._files_at[candidate] = known
+        return known
+
+    def _found(self, path: str) -> Lookup:
+        """The lookup of a file found (one per file: lookups are compared, never changed)."""
+        lookup = self._found_lookups.get(path)
+        if lookup is None:
+            lookup = self._found_lookups[path] = Lookup(path=Path(path))
+        return lookup
 
     def _inside(self, candidate: str) -> str | None:
         """The real path if it stays inside the vault (also after symlinks), else None."""
@@ -185,7 +208,14 @@ class MediaResolver:
         if self._by_name is None:
             self._by_name = _index_vault(self.vault)
         matches = self._by_name.get(name.casefold(), [])
+        # Which of several files is nearest depends on the note's folder; one file does not.
+        key = (name, note_dir if len(matches) > 1 else "")
+        known = self._by_name_found.get(key)
+        if known is None:
+            known = self._by_name_found[key] = self._nearest(matches, note_dir)
+        return known
 
+    def _nearest(self, matches: list[str], note_dir: str) -> tuple[str | None, bool]:
         # Like Obsidian, prefer the file nearest the note, then the shortest path.
         def rank(path: str) -> tuple[int, int, str]:
             shared = len(os.path.commonpath([os.path.dirname(path), note_dir]).split(os.sep))
