@@ -1,5 +1,5 @@
 """``python -m memo2anki``."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="memo2anki")
+run()
