@@ -11,6 +11,10 @@ stderr.
     python benchmarks/run.py --sizes 200,2000      # skip the long one
     python benchmarks/run.py --sizes 2000 --runs 9 --jobs 2
 
+With ``--ankdown CMD`` (ankdown installed on its own, say in another venv), ankdown runs in
+each round too, on the same cards written in its input format (``ankdown_input.py``), with
+``--highlight`` as memo2anki highlights code; its time gets a column of its own.
+
 The ratio is the median of the per-pair ratios memo2anki / floor, each pair measured back
 to back. With ``--jobs`` > 1, peak RSS is that of the largest single process (the parent or
 one worker), not their sum: that is what ``wait4`` reports.
@@ -59,6 +63,7 @@ class SizeResult:
     memo: list[Run] = field(default_factory=list)  # cold: --no-cache, every note read
     warm: list[Run] = field(default_factory=list)  # re-export of an unchanged vault
     floor: list[Run] = field(default_factory=list)
+    ankdown: list[Run] = field(default_factory=list)  # only with --ankdown
     package_notes: int | None = None
     package_media: int | None = None
 
@@ -165,6 +170,16 @@ def bench_size(
     cache = workdir / f"cache-{size}"
     shutil.rmtree(cache, ignore_errors=True)
     floor = [sys.executable, str(HERE / "floor.py"), str(vault), str(out_floor), "--quiet"]
+    ankdown: list[str] = []
+    if args.ankdown:
+        out_ankdown = workdir / f"ankdown-{size}.apkg"
+        ankdown_vault = workdir / f"ankdown-{size}"
+        log(f"[{size}] writing the cards in ankdown's format to {ankdown_vault}")
+        # In a child, so that this process stays small: a child's peak RSS as wait4 reports
+        # it starts from the size of the process it was forked from.
+        writer = [sys.executable, str(HERE / "ankdown_input.py"), str(vault), str(ankdown_vault)]
+        run_child(writer, "ankdown_input.py", workdir / "child.log")
+        ankdown = [*args.ankdown, "-r", str(ankdown_vault), "-p", str(out_ankdown), "--highlight"]
     runs = args.runs or (5 if size <= BIG else 3)
     warmup = args.warmup if args.warmup is not None else (1 if size <= BIG else 0)
     log_path = workdir / "child.log"
@@ -180,6 +195,8 @@ def bench_size(
         once(memo, out_memo, "memo2anki")
         once(warm, out_memo, "memo2anki re-export")
         once(floor, out_floor, "floor")
+        if ankdown:
+            once(ankdown, out_ankdown, "ankdown")
     for i in range(runs):
         a = once(memo, out_memo, "memo2anki")
         if result.package_notes is None:
@@ -195,9 +212,15 @@ def bench_size(
         result.memo.append(a)
         result.warm.append(w)
         result.floor.append(b)
+        other = ""
+        if ankdown:
+            result.ankdown.append(once(ankdown, out_ankdown, "ankdown"))
+            other = f", ankdown {result.ankdown[-1].seconds:.2f} s"
+            if i == 0 and package_counts(out_ankdown) != (stats.cards, stats.distinct_images):
+                log(f"[{size}] warning: ankdown's package does not hold every card and image")
         log(
             f"[{size}] run {i + 1}/{runs}: memo2anki {a.seconds:.2f} s, re-export "
-            f"{w.seconds:.2f} s, floor {b.seconds:.2f} s, ratio {a.seconds / b.seconds:.1f}"
+            f"{w.seconds:.2f} s, floor {b.seconds:.2f} s{other}, ratio {a.seconds / b.seconds:.1f}"
         )
     return result
 
@@ -207,11 +230,13 @@ def fmt_s(runs: list[Run]) -> str:
     return f"{statistics.median(times):.2f} ({min(times):.2f}–{max(times):.2f})"
 
 
-TABLE_HEAD = (
-    "| notes | cards | images (refs / distinct) | memo2anki s, median (min–max) "
-    "| re-export s | floor s | ratio | re-export ratio | cards/s "
-    "| peak RSS MiB memo2anki / re-export / floor |\n|" + "---:|" * 10
-)
+def table_head(ankdown: bool) -> str:
+    other = "| ankdown s " if ankdown else ""
+    return (
+        "| notes | cards | images (refs / distinct) | memo2anki s, median (min–max) "
+        f"| re-export s | floor s {other}| ratio | re-export ratio | cards/s "
+        "| peak RSS MiB memo2anki / re-export / floor |\n|" + "---:|" * (10 + ankdown)
+    )
 
 
 def table_row(r: SizeResult) -> str:
@@ -226,7 +251,8 @@ def table_row(r: SizeResult) -> str:
     return (
         f"| {s.notes:,} | {cards} | {s.image_refs:,} / {s.distinct_images} "
         f"| {fmt_s(r.memo)} | {fmt_s(r.warm)} | {fmt_s(r.floor)} "
-        f"| {statistics.median(r.ratios):.1f}× | {statistics.median(r.warm_ratios):.1f}× "
+        + (f"| {fmt_s(r.ankdown)} " if r.ankdown else "")
+        + f"| {statistics.median(r.ratios):.1f}× | {statistics.median(r.warm_ratios):.1f}× "
         f"| {s.cards / median:,.0f} | {rss} |"
     )
 
@@ -295,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
         help="command to run instead of 'python -m memo2anki' (split like a shell; "
         "it gets VAULT -o OUT.apkg --quiet [--jobs N])",
     )
+    parser.add_argument(
+        "--ankdown",
+        type=shlex.split,
+        metavar="CMD",
+        help="also time ankdown, run as CMD (split like a shell), e.g. ~/ankdown-venv/bin/ankdown",
+    )
     args = parser.parse_args(argv)
     if args.runs is not None and args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -306,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Rows are printed as each size finishes, so stopping the long size keeps the others.
     print(machine(memo_cmd, args), end="\n\n")
-    print(TABLE_HEAD, flush=True)
+    print(table_head(bool(args.ankdown)), flush=True)
     try:
         with tempfile.TemporaryDirectory(prefix="m2a-bench-") as tmp:
             workdir = args.workdir or Path(tmp)
@@ -321,6 +353,11 @@ def main(argv: list[str] | None = None) -> int:
         "again with the note cache filled. Wall time includes interpreter start-up. Ratios: "
         "median over runs of memo2anki / floor, run back to back. Peak RSS: the child's "
         "ru_maxrss from os.wait4 (with workers, the largest single process)."
+        + (
+            " ankdown: the same cards in its input format, --highlight, one process."
+            if args.ankdown
+            else ""
+        )
     )
     return 0
 

@@ -22,6 +22,7 @@ SAMPLES = REPO / "samples"
 
 # The benchmark's vault generator makes big realistic vaults for tests too.
 sys.path.insert(0, str(REPO / "benchmarks"))
+from ankdown_input import write_ankdown_input as write_ankdown_input  # noqa: E402
 from make_vault import make_vault as make_vault  # noqa: E402
 from make_vault import tree_digest as tree_digest  # noqa: E402
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from helpers import make_vault, tree_digest
+from helpers import make_vault, tree_digest, write_ankdown_input
 
 from memo2anki.convert import convert
 
@@ -23,3 +24,18 @@ def test_memo2anki_finds_every_generated_card(tmp_path: Path) -> None:
     assert len(result.cards) == stats.cards
     assert len(result.media) == stats.distinct_images
     assert result.diagnostics == ()
+
+
+def test_ankdown_input_holds_every_card_with_plain_image_links(tmp_path: Path) -> None:
+    # run.py --ankdown times ankdown on these files: the same cards, images it can read.
+    stats = make_vault(tmp_path / "v", 40, seed=5)
+    assert write_ankdown_input(tmp_path / "v", tmp_path / "a") == stats.cards
+    texts = [p.read_text(encoding="utf-8") for p in sorted((tmp_path / "a").rglob("*.md"))]
+    cards = [block for text in texts for block in text.split("\n---\n")]
+    assert len(cards) == stats.cards
+    assert all(block.count("\n%\n") == 2 for block in cards)  # front % back % tags
+    links = re.findall(r"!\[[^\]]*\]\(([^)]*)\)", "".join(texts))
+    assert len(links) == stats.image_refs
+    folder = {p.parent for p in (tmp_path / "a").rglob("*.md")}
+    assert all(any((f / link).is_file() for f in folder) and " " not in link for link in links)
+    assert "![[" not in "".join(texts)
