@@ -45,8 +45,10 @@ def study_order(card: Card) -> tuple[bool, dt.date, str, int]:
     return (card.date is None, card.date or dt.date.min, card.note, card.line)
 
 
-# Worker processes pay for themselves only past this many notes (each must start and import).
-PARALLEL_MIN_NOTES = 300
+# Worker processes pay for themselves only past this many notes to read (measured on two
+# cores): forked ones start with everything imported, spawned ones (macOS, Windows) import
+# it all again.
+PARALLEL_MIN_NOTES = {"fork": 50, "spawn": 300, "forkserver": 300}
 
 Progress = Callable[[int, int], None]  # (notes done so far, notes in all)
 
@@ -120,7 +122,15 @@ def convert(
 
 def _workers(jobs: int, notes: int) -> int:
     if jobs == 0:
-        return min(os.cpu_count() or 1, 8) if notes >= PARALLEL_MIN_NOTES else 1
+        import multiprocessing  # here: only a run with notes to read needs it
+
+        # Asked without fixing it (get_start_method() would): the first method is the default.
+        method = (
+            multiprocessing.get_start_method(allow_none=True)
+            or multiprocessing.get_all_start_methods()[0]
+        )
+        least = PARALLEL_MIN_NOTES.get(method, 300)
+        return min(os.cpu_count() or 1, 8) if notes >= least else 1
     return max(1, min(jobs, notes))
 
 

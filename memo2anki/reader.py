@@ -93,7 +93,7 @@ def vault_relpath(path: Path, vault: Path, real_folders: dict[str, str] | None =
             if folder not in real_folders:
                 real_folders[folder] = os.path.realpath(folder)
             resolved = Path(real_folders[folder], name)
-    except (OSError, RuntimeError):  # missing, or a symlink loop
+    except (OSError, RuntimeError):  # it cannot be resolved (a symlink loop)
         resolved = Path(os.path.abspath(path))
     try:
         rel = resolved.relative_to(vault).as_posix()

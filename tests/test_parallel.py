@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from helpers import Anki, make_vault
 
 from memo2anki.cli import main
-from memo2anki.convert import convert
+from memo2anki.convert import _workers, convert
 
 
 def test_parallel_result_equals_single_process(tmp_path: Path) -> None:
@@ -55,3 +57,17 @@ def test_progress_bar_hidden_when_quiet_or_not_a_terminal(tmp_path: Path) -> Non
     assert "reading notes" not in result.stderr and "%" not in result.stderr
     quiet = CliRunner().invoke(main, [str(tmp_path / "v"), "-o", str(out), "-q", "-j", "1"])
     assert quiet.output == ""
+
+
+@pytest.mark.parametrize(("method", "least"), [("fork", 50), ("spawn", 300)])
+def test_workers_are_used_where_they_pay(
+    monkeypatch: pytest.MonkeyPatch, method: str, least: int
+) -> None:
+    # Measured on two cores: forked workers gain from 50 notes, spawned ones (which import
+    # everything again) from 300. --jobs N is taken as given, never more than the notes.
+    import multiprocessing
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(multiprocessing, "get_start_method", lambda allow_none=False: method)
+    assert [_workers(0, n) for n in (1, least - 1, least, 10 * least)] == [1, 1, 2, 2]
+    assert [_workers(3, n) for n in (1, 2, 100)] == [1, 2, 3]
