@@ -12,9 +12,9 @@ from .model import Diagnostic, Memo2AnkiError, printable
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 
 
-def is_markdown(path: Path) -> bool:
+def is_markdown(path: str | os.PathLike[str]) -> bool:
     """Whether a file name looks like a note (the suffix in any case)."""
-    return path.suffix.lower() in MARKDOWN_SUFFIXES
+    return os.path.splitext(path)[1].lower() in MARKDOWN_SUFFIXES
 
 
 def find_vault_root(paths: Sequence[Path], vault: Path | None = None) -> Path:
@@ -57,7 +57,7 @@ def find_notes(
             files = (
                 (Path(path), link)
                 for path, link in _walk(str(given), vault, problems)
-                if _has_markdown_suffix(path)
+                if is_markdown(path)
             )
         else:
             files = iter([(given, os.path.islink(given))])
@@ -139,7 +139,3 @@ def _walk(
             folders.append(entry.path)
     for sub in folders:
         yield from _walk(sub, vault, problems)
-
-
-def _has_markdown_suffix(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in MARKDOWN_SUFFIXES
