@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -42,6 +42,7 @@ class _Context:
     note_path: Path
     relpath: str
     depth: int = 0  # 1 inside an embedded note, where further note embeds are not expanded
+    raw_html: bool = False  # whether raw HTML from the note was rendered
     media: dict[str, Media] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
@@ -114,7 +115,7 @@ class CardRenderer:
         body = self.html.render(tokens, self.md.options, env)
         # Only raw HTML from the note can carry anything unsafe: every other token is
         # escaped by the renderer (and its links checked by markdown-it's validateLink).
-        if any(t.type in _RAW_HTML for t in _walk(tokens)):
+        if ctx.raw_html:
             body = sanitize(body)
         return Rendered(
             html=body.strip(),
@@ -218,6 +219,7 @@ class CardRenderer:
         self, tokens: Sequence[Token], idx: int, _options: OptionsDict, env: dict[str, Any]
     ) -> str:
         tok = tokens[idx]
+        env["m2a"].raw_html = True
 
         def embed(match: re.Match[str]) -> str:
             tag = match.group(0)
@@ -228,16 +230,6 @@ class CardRenderer:
             return self._image(src, _attr(tag, "alt") or "", width, height, tok, env)
 
         return _IMG_TAG.sub(embed, tok.content)
-
-
-_RAW_HTML = frozenset({"html_block", "html_inline"})
-
-
-def _walk(tokens: Sequence[Token]) -> Iterator[Token]:
-    for tok in tokens:
-        yield tok
-        if tok.children:
-            yield from tok.children
 
 
 def section_of(md: MarkdownIt, text: str, heading: str) -> tuple[str, int] | None:

@@ -94,6 +94,8 @@ def parse_header(line: str) -> Callout | None:
 
 def _callouts_rule(state: StateCore) -> None:
     """Rebuild the token stream with callouts in place of their blockquotes."""
+    if "[!" not in state.src:  # no callout marker anywhere: nothing to rebuild
+        return
     out: list[Token] = []
     # One entry per open blockquote: the callout's tag, or None for a plain quote.
     stack: list[str | None] = []
