@@ -8,14 +8,17 @@ read or written is simply not used: it never changes a deck and never fails a ru
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
 import io
 import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from importlib import resources
-from pathlib import Path, PurePath
+from pathlib import Path, PosixPath, WindowsPath
+from typing import Any
 
 from .gcpause import cycle_collection_paused
 from .media import Journal, Lookup, file_unchanged
@@ -51,7 +54,6 @@ class NoteCache:
         self.key = hashlib.sha256(f"{code_fingerprint()}\0{options_key}".encode()).hexdigest()
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, str, str, bytes]] = []
-        self._shared: dict[tuple[str, ...], object] = {}  # see _Unpickler
         self._files: dict[tuple[str, int, int], bool] = {}
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -110,7 +112,7 @@ class NoteCache:
     ) -> object | None:
         """A stored result, if every file and lookup it depended on is as it was."""
         try:
-            result, journal = _Unpickler(io.BytesIO(blob), self._shared).load()
+            result, journal = pickle.loads(blob)
         except (pickle.UnpicklingError, ValueError, EOFError, AttributeError, ImportError):
             return None
         if not all(self._unchanged(f) for f in journal.files):
@@ -133,9 +135,7 @@ class NoteCache:
         try:
             key = _key(path)
             key.encode("utf-8")  # a file name that is not valid UTF-8 cannot be stored
-            buffer = io.BytesIO()
-            _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((result, journal))
-            blob = buffer.getvalue()
+            blob = _dumps((result, journal))
             self._pending.append((key, _stamp(path), self.key, blob))
         except (OSError, pickle.PicklingError, UnicodeEncodeError):
             return
@@ -164,36 +164,33 @@ class NoteCache:
         self._pending.clear()
 
 
-class _Pickler(pickle.Pickler):
-    """Stores paths and media as plain strings (see :class:`_Unpickler`)."""
-
-    def persistent_id(self, obj: object) -> tuple[str, ...] | None:
-        if isinstance(obj, Media):
-            return ("media", str(obj.path), obj.name, obj.sha256)
-        if isinstance(obj, PurePath):
-            return ("path", str(obj))
-        return None
+@lru_cache(maxsize=4096)
+def _shared_path(text: str) -> Path:
+    return Path(text)
 
 
-class _Unpickler(pickle.Unpickler):
-    """Loads each distinct path and medium once per run and shares it (they are immutable):
-    a vault's thousands of image references name a few hundred files."""
+@lru_cache(maxsize=4096)
+def _shared_media(path: str, name: str, sha256: str) -> Media:
+    return Media(_shared_path(path), name, sha256)
 
-    def __init__(self, file: io.BytesIO, shared: dict[tuple[str, ...], object]) -> None:
-        super().__init__(file)
-        self._shared = shared
 
-    def persistent_load(self, pid: tuple[str, ...]) -> object:
-        obj = self._shared.get(pid)
-        if obj is None:
-            if pid[0] == "media":
-                obj = Media(Path(pid[1]), pid[2], pid[3])
-            elif pid[0] == "path":
-                obj = Path(pid[1])
-            else:
-                raise pickle.UnpicklingError(f"unknown persistent id {pid[0]!r}")
-            self._shared[pid] = obj
-        return obj
+# Paths and media are stored as plain strings and loaded through the functions above, which
+# give one object for each distinct file (they are immutable): a vault's thousands of image
+# references name a few hundred files. Only these types cost a Python call when pickled.
+_REDUCERS: dict[type, Callable[[Any], Any]] = {
+    **copyreg.dispatch_table,
+    PosixPath: lambda path: (_shared_path, (str(path),)),
+    WindowsPath: lambda path: (_shared_path, (str(path),)),
+    Media: lambda media: (_shared_media, (str(media.path), media.name, media.sha256)),
+}
+
+
+def _dumps(obj: object) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(obj)
+    return buffer.getvalue()
 
 
 def _key(path: Path) -> str:
