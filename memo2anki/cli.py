@@ -218,8 +218,8 @@ def check(
 ) -> None:
     """Report problems in the memos under PATH... (missing images, empty cards, ...);
     write nothing. Exits 1 when there are any."""
-    # Imported here: it parses markdown, which a build from the cache never needs.
-    from .lint import duplicate_fronts, unsupported_syntax
+    # Imported here: lint loads the HTML sanitizer, which a build from the cache never needs.
+    from .lint import duplicate_fronts
 
     with _command(debug):
         options, _ = _options(paths, vault, config_path, sections, subjects, (), debug)
@@ -228,7 +228,7 @@ def check(
         problems = [
             *result.diagnostics,
             *duplicate_fronts(result.cards),
-            *unsupported_syntax(result.cards),
+            *result.lint,
         ]
         problems.sort(key=lambda d: (d.path, d.line or 0))  # each note's, in file order
         _report_diagnostics(problems, quiet=False)

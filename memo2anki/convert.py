@@ -38,6 +38,8 @@ class Result:
     cards: tuple[Card, ...]
     media: tuple[Media, ...]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+    # Syntax the cards show unlike Obsidian (reported by `check`, not by a build).
+    lint: tuple[Diagnostic, ...] = field(default=())
 
 
 def study_order(card: Card) -> tuple[bool, dt.date, str, int]:
@@ -150,4 +152,5 @@ def gather(
         diagnostics=tuple(
             dict.fromkeys((*diagnostics, *(d for r in results for d in r.diagnostics)))
         ),
+        lint=tuple(d for r in results for d in r.lint),
     )

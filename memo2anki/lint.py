@@ -9,13 +9,13 @@ raw HTML that the sanitizer takes out of a shared deck.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-
-from .mdparse import make_markdown
 from .model import Card, Diagnostic
 from .sanitize import removed_tags
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 # Fenced blocks that an Obsidian plugin (or Obsidian itself) replaces with their output.
 PLUGIN_BLOCKS = {
@@ -29,15 +29,15 @@ PLUGIN_BLOCKS = {
 _INLINE_QUERY = ("= ", "$= ")
 
 
-def unsupported_syntax(cards: Sequence[Card], md: MarkdownIt | None = None) -> list[Diagnostic]:
-    """One problem per place in the cards' backs that Anki shows unlike Obsidian."""
-    md = md or make_markdown()
-    problems: list[Diagnostic] = []
-    for card in cards:
-        for tok, line in _tokens(md.parse(card.back_markdown, {}), card.back_line):
-            message = _problem(tok)
-            if message is not None:
-                problems.append(Diagnostic(card.note, line, message))
+def unsupported_syntax(tokens: Sequence[Token], relpath: str) -> list[Diagnostic]:
+    """One problem per place in a card's back that Anki shows unlike Obsidian, from the back's
+    tokens as rendered (their maps count the note's lines): found while the card is made, so
+    ``check`` parses nothing again, and a card from the cache keeps its problems."""
+    problems = [
+        Diagnostic(relpath, line, message)
+        for tok, line in _tokens(tokens)
+        if (message := _problem(tok)) is not None
+    ]
     return list(dict.fromkeys(problems))  # `<iframe>` and `</iframe>` are one problem
 
 
@@ -55,12 +55,12 @@ def duplicate_fronts(cards: Sequence[Card]) -> list[Diagnostic]:
     return problems
 
 
-def _tokens(tokens: Sequence[Token], first_line: int) -> Iterator[tuple[Token, int]]:
-    """Every token with the file line it stands on (inline ones: their paragraph's)."""
-    line = first_line
+def _tokens(tokens: Sequence[Token]) -> Iterator[tuple[Token, int]]:
+    """Every token with the 1-based note line it stands on (inline ones: their paragraph's)."""
+    line = 1
     for tok in tokens:
         if tok.map is not None:
-            line = first_line + tok.map[0]
+            line = tok.map[0] + 1
         yield tok, line
         for child in tok.children or ():
             yield child, line

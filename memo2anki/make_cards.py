@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .lint import unsupported_syntax
 from .mdparse import make_markdown
 from .media import Journal, Lookup, MediaResolver, MediaStore
 from .memo import CardFinder, empty_front, shows_nothing
@@ -84,6 +85,7 @@ class NoteConverter:
         found = self.finder.find(note)
         diagnostics += found.diagnostics
         cards: list[Card] = []
+        lint: list[Diagnostic] = []
         for card, front_tokens, tokens in zip(found.cards, found.fronts, found.tokens, strict=True):
             if self._subjects and _key(card.subject) not in self._subjects:
                 continue
@@ -96,6 +98,7 @@ class NoteConverter:
             if not _visible(rendered.html):
                 diagnostics.append(shows_nothing(note.relpath, card.line, card.front))
                 continue
+            lint += unsupported_syntax(tokens, note.relpath)  # tokens now rendered
             media = {m.name: m for m in (*front.media, *rendered.media)}
             cards.append(
                 replace(
@@ -108,7 +111,9 @@ class NoteConverter:
                 )
             )
         diagnostics.sort(key=lambda d: d.line or 0)  # in file order (stable: ties keep theirs)
-        return NoteResult(tuple(cards), tuple(diagnostics), found.sections > 0, journal)
+        return NoteResult(
+            tuple(cards), tuple(diagnostics), found.sections > 0, tuple(lint), journal
+        )
 
 
 def _key(text: str) -> str:

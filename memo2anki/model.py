@@ -97,5 +97,7 @@ class NoteResult:
     cards: tuple[Card, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     has_section: bool = False
+    # What `check` reports beyond the warnings: syntax that a card shows unlike Obsidian.
+    lint: tuple[Diagnostic, ...] = ()
     # What the result depends on (for the cache); None when the note could not be read.
     journal: Journal | None = field(default=None, compare=False)

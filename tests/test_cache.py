@@ -181,3 +181,33 @@ def test_cached_cards_share_each_picture(vault: Path, tmp_path: Path) -> None:
     media = [m for c in _run(vault, tmp_path).cards for m in c.media]
     assert [m.path.name for m in media] == ["pic.png", "pic.png"]
     assert media[0] is media[1]
+
+
+def test_check_from_the_cache_reports_the_same_problems_without_parsing(tmp_path: Path) -> None:
+    # The syntax problems `check` reports are found while cards are made and cached with them.
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            "a.md": memo(
+                "**Query**\n```dataview\nLIST\n```", '**Video**\n강의 <iframe src="x"></iframe>'
+            )
+        },
+    )
+    script = (
+        "import sys\n"
+        "from memo2anki.cli import main\n"
+        "try:\n"
+        f"    main(['check', {str(vault)!r}, '-j', '1'], standalone_mode=False)\n"
+        "finally:\n"
+        "    print('markdown_it' in sys.modules, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "MEMO2ANKI_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [
+        subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    cold, warm = (run.stderr.splitlines() for run in runs)
+    assert cold[-1] == "True" and warm[-1] == "False", (cold, warm)
+    assert cold[:-1] == warm[:-1]
+    assert any("Dataview query (```dataview)" in line for line in warm)
+    assert any("HTML <iframe> is taken out" in line for line in warm)
