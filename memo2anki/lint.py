@@ -8,7 +8,7 @@ raw HTML that the sanitizer takes out of a shared deck.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .model import Card, Diagnostic
@@ -27,17 +27,23 @@ PLUGIN_BLOCKS = {
 }
 # Dataview's inline queries: `= this.file.name`, `$= dv.current().file.name`.
 _INLINE_QUERY = ("= ", "$= ")
+# The only token types that can hold such syntax (a card has thousands of others).
+_CHECKED = frozenset({"fence", "code_inline", "html_block", "html_inline"})
 
 
 def unsupported_syntax(tokens: Sequence[Token], relpath: str) -> list[Diagnostic]:
     """One problem per place in a card's back that Anki shows unlike Obsidian, from the back's
     tokens as rendered (their maps count the note's lines): found while the card is made, so
     ``check`` parses nothing again, and a card from the cache keeps its problems."""
-    problems = [
-        Diagnostic(relpath, line, message)
-        for tok, line in _tokens(tokens)
-        if (message := _problem(tok)) is not None
-    ]
+    problems: list[Diagnostic] = []
+    line = 1
+    for tok in tokens:
+        if tok.map is not None:
+            line = tok.map[0] + 1
+        # Inline tokens stand on their paragraph's line.
+        for each in (tok, *tok.children) if tok.children else (tok,):
+            if each.type in _CHECKED and (message := _problem(each)) is not None:
+                problems.append(Diagnostic(relpath, line, message))
     return list(dict.fromkeys(problems))  # `<iframe>` and `</iframe>` are one problem
 
 
@@ -53,17 +59,6 @@ def duplicate_fronts(cards: Sequence[Card]) -> list[Diagnostic]:
                 Diagnostic(card.note, card.line, f"'{card.front}' is also a card at {where}")
             )
     return problems
-
-
-def _tokens(tokens: Sequence[Token]) -> Iterator[tuple[Token, int]]:
-    """Every token with the 1-based note line it stands on (inline ones: their paragraph's)."""
-    line = 1
-    for tok in tokens:
-        if tok.map is not None:
-            line = tok.map[0] + 1
-        yield tok, line
-        for child in tok.children or ():
-            yield child, line
 
 
 def _problem(tok: Token) -> str | None:
