@@ -19,7 +19,6 @@ from .cache import NoteCache, default_cache_dir
 from .config import CONFIG_NAME, Config, find_config, load_config
 from .convert import Options, Progress, Result, convert
 from .discover import find_vault_root, is_markdown
-from .gcpause import cycle_collection_paused
 from .model import DEFAULT_SECTIONS, Diagnostic, Memo2AnkiError, printable
 from .package import DEFAULT_DECK, write_package
 
@@ -178,7 +177,7 @@ def build(
         raise click.BadParameter(
             "that is a note's name (.md); give the deck a name such as deck.apkg", param_hint="-o"
         )
-    with _command(debug):
+    with _reported(debug):
         exclude = (output,) if output else ()
         options, config = _options(paths, vault, config_path, sections, subjects, exclude, debug)
         deck = (deck or config.deck or DEFAULT_DECK).strip()
@@ -221,7 +220,7 @@ def check(
     # Imported here: lint loads the HTML sanitizer, which a build from the cache never needs.
     from .lint import duplicate_fronts
 
-    with _command(debug):
+    with _reported(debug):
         options, _ = _options(paths, vault, config_path, sections, subjects, (), debug)
         with _progress(quiet) as progress:
             result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
@@ -305,21 +304,12 @@ def _progress(quiet: bool) -> Iterator[Progress | None]:
 
 def run() -> None:
     """The ``memo2anki`` program (and ``python -m memo2anki``): :func:`main`, with the cycle
-    collector off for the whole process, which ends with the command. Besides what
-    :func:`_command` saves, that spares the full collection Python makes on exit, which
-    would walk every card once more (0.3 s of a 20,000-note re-export)."""
+    collector off for the whole process, which ends with the command (forked workers too).
+    A run makes next to no reference cycles (a few small objects per note, measured); the
+    collector would only walk every card made so far again and again, and once more at exit:
+    a fifth of a 20,000-note re-export."""
     gc.disable()
     main(prog_name="memo2anki")
-
-
-@contextmanager
-def _command(debug: bool) -> Iterator[None]:
-    """What a command runs in: failures reported (see :func:`_reported`), and the cycle
-    collector paused. A run is short and makes next to no reference cycles (a few small
-    objects per note, measured), so the collector would only walk every card made so far
-    again and again: a sixth of a big re-export. Worker processes inherit the pause."""
-    with _reported(debug), cycle_collection_paused():
-        yield
 
 
 @contextmanager

@@ -173,7 +173,8 @@ def test_python_dash_m(vault: Path) -> None:
 
 @pytest.mark.parametrize("enabled", [True, False], ids=["enabled", "disabled"])
 def test_a_run_leaves_the_cycle_collector_as_it_was(tmp_path: Path, enabled: bool) -> None:
-    # The CLI pauses it for its run only: a program calling main() keeps its own setting.
+    # Called in-process, main() pauses it only around its bulk steps and restores it: the
+    # caller keeps its own setting (the memo2anki program itself runs without it).
     import gc
 
     vault = write_vault(tmp_path / "v", {"a.md": memo("**A**\n가")})
