@@ -11,7 +11,7 @@ from pathlib import Path
 from .cache import NoteCache
 from .discover import find_notes, find_vault_root
 from .gcpause import cycle_collection_paused
-from .media import Lookup, MediaResolver
+from .media import MediaResolver
 from .model import DEFAULT_SECTIONS, Card, Diagnostic, Media, NoteResult
 
 
@@ -84,11 +84,8 @@ def convert(
         if progress is not None:
             progress(done, len(notes))
 
-    def still_resolves(ref: str, note_dir: str, outcome: Lookup) -> bool:
-        return resolver.resolve(ref, note_dir) == outcome
-
     todo = []
-    hits = cache.get_many(notes, still_resolves) if cache is not None else [None] * len(notes)
+    hits = cache.get_many(notes, resolver.still_finds) if cache is not None else [None] * len(notes)
     for index, hit in enumerate(hits):
         if isinstance(hit, NoteResult):
             finished(index, hit)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .lint import unsupported_syntax
 from .mdparse import make_markdown
-from .media import Journal, Lookup, MediaResolver, MediaStore
+from .media import Journal, MediaResolver, MediaStore
 from .memo import CardFinder, empty_front, shows_nothing
 from .model import Card, Diagnostic, Memo2AnkiError, NoteResult
 from .package import card_guid
@@ -45,10 +45,6 @@ class NoteConverter:
         self.renderer = CardRenderer(self.resolver, self.store, md)
         self._subjects = {_key(s) for s in options.subjects}
         self._real_folders: dict[str, str] = {}  # see vault_relpath
-
-    def still_resolves(self, ref: str, note_dir: str, outcome: Lookup) -> bool:
-        """Whether an image or note reference still finds what it found before."""
-        return self.resolver.resolve(ref, note_dir) == outcome
 
     def convert(self, path: Path) -> NoteResult:
         """One note's cards, rendered; a note that cannot be read becomes a warning."""

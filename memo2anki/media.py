@@ -95,6 +95,10 @@ class MediaResolver:
             self.journal.lookups.append((ref, folder, lookup))
         return lookup
 
+    def still_finds(self, ref: str, note_dir: str, outcome: Lookup) -> bool:
+        """Whether a reference looked up in an earlier run still finds what it found then."""
+        return self.resolve(ref, note_dir) == outcome
+
     # Paths are strings (os.path) from here on, not pathlib objects: a re-export checks every
     # image lookup of the vault again, and pathlib's objects cost several times more.
     def _resolve(self, ref: str, note_dir: str) -> Lookup:
