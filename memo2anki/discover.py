@@ -86,19 +86,32 @@ def shown_path(path: Path, vault: Path | None) -> str:
     return unicodedata.normalize("NFC", printable(text))
 
 
+def real_path(
+    path: str | os.PathLike[str],
+    folders: dict[str, str],
+    *,
+    strict: bool = False,
+    link: bool | None = None,
+) -> str:
+    """``os.path.realpath(path)``, with each folder's real path worked out once and kept in
+    ``folders``: a vault's thousands of files share a few folders, which do not move during a
+    run. ``link``: whether ``path`` is a symlink, when that is known already."""
+    if link if link is not None else os.path.islink(path):
+        return os.path.realpath(path, strict=strict)
+    folder, name = os.path.split(os.path.abspath(path))
+    real = folders.get(folder)
+    if real is None:
+        real = folders[folder] = os.path.realpath(folder, strict=strict)
+    return os.path.join(real, name)
+
+
 def _real(path: Path, parents: dict[str, str] | None = None, link: bool = True) -> str | None:
     """Where ``path`` really is, or None if it leads nowhere (missing, or a symlink loop).
-
-    ``parents`` remembers the real path of each folder, so a vault of notes costs one
-    ``realpath`` per folder, not one per note (``link``: whether ``path`` is a symlink).
-    """
+    ``parents``: see :func:`real_path` (``link``: whether ``path`` is a symlink)."""
     try:
-        if link or parents is None:
+        if parents is None:
             return os.path.realpath(path, strict=True)
-        folder, name = os.path.split(os.path.abspath(path))
-        if folder not in parents:
-            parents[folder] = os.path.realpath(folder, strict=True)
-        return os.path.join(parents[folder], name)
+        return real_path(path, parents, strict=True, link=link)
     except OSError:
         return None
 

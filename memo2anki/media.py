@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
+from .discover import real_path
 from .model import Media
 
 IMAGE_SUFFIXES = frozenset(
@@ -162,21 +163,10 @@ class MediaResolver:
         if not _within(normal, self._root):
             return None
         try:
-            real = self._realpath(normal)
+            real = real_path(normal, self._real_folders)
         except (OSError, RuntimeError):  # a symlink loop
             return None
         return real if _within(real, self._root) else None
-
-    def _realpath(self, path: str) -> str:
-        """``os.path.realpath``, with each folder's real path worked out once: a re-export
-        checks every image lookup again, and most share a handful of folders."""
-        if os.path.islink(path):
-            return os.path.realpath(path, strict=False)
-        folder, name = os.path.split(path)
-        real = self._real_folders.get(folder)
-        if real is None:
-            real = self._real_folders[folder] = os.path.realpath(folder, strict=False)
-        return os.path.join(real, name)
 
     def _other_normalization(self, path: str) -> str | None:
         """The file ``path`` names (inside the vault, missing as spelled) with every name

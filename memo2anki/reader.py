@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from .discover import real_path
 from .mdparse import ATX_HEADING
 from .model import Diagnostic, Memo2AnkiError, Note, printable
 from .obsidian.wikilinks import display_name, parse_inner
@@ -83,16 +84,12 @@ def vault_relpath(path: Path, vault: Path, real_folders: dict[str, str] | None =
     """The note's path inside the vault (posix, NFC), or its plain path if outside; a name
     that is not valid UTF-8 shows its odd bytes as ``\\xb0`` (see :func:`printable`).
 
-    ``real_folders`` remembers each folder's real path, for a run that reads many notes from
-    a few folders (which do not move during it)."""
+    ``real_folders``: see :func:`~memo2anki.discover.real_path`."""
     try:
-        if os.path.islink(path) or real_folders is None:
+        if real_folders is None:
             resolved = Path(os.path.realpath(path))
         else:
-            folder, name = os.path.split(os.path.abspath(path))
-            if folder not in real_folders:
-                real_folders[folder] = os.path.realpath(folder)
-            resolved = Path(real_folders[folder], name)
+            resolved = Path(real_path(path, real_folders))
     except (OSError, RuntimeError):  # it cannot be resolved (a symlink loop)
         resolved = Path(os.path.abspath(path))
     try:
