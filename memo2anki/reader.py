@@ -86,15 +86,14 @@ def vault_relpath(path: Path, vault: Path, real_folders: dict[str, str] | None =
 
     ``real_folders``: see :func:`~memo2anki.discover.real_path`."""
     try:
-        if real_folders is None:
-            resolved = Path(os.path.realpath(path))
-        else:
-            resolved = Path(real_path(path, real_folders))
+        resolved = real_path(path, {} if real_folders is None else real_folders)
     except (OSError, RuntimeError):  # it cannot be resolved (a symlink loop)
-        resolved = Path(os.path.abspath(path))
-    try:
-        rel = resolved.relative_to(vault).as_posix()
-    except ValueError:
+        resolved = os.path.abspath(path)
+    # On strings, not pathlib: this names every note of a run.
+    root = os.path.join(vault, "")
+    if os.path.normcase(resolved).startswith(os.path.normcase(root)):
+        rel = resolved[len(root) :].replace(os.sep, "/")
+    else:
         rel = path.as_posix()
     return unicodedata.normalize("NFC", printable(rel))
 
