@@ -11,6 +11,9 @@ stderr.
     python benchmarks/run.py --sizes 200,2000      # skip the long one
     python benchmarks/run.py --sizes 2000 --runs 9 --jobs 2
 
+Each round also times ``parser_alone.py``: markdown-it-py by itself parsing and rendering
+every memo section on all cores, which any first export with this parser must at least do.
+
 With ``--ankdown CMD`` (ankdown installed on its own, say in another venv), ankdown runs in
 each round too, on the same cards written in its input format (``ankdown_input.py``), with
 ``--highlight`` as memo2anki highlights code; its time gets a column of its own.
@@ -63,6 +66,7 @@ class SizeResult:
     memo: list[Run] = field(default_factory=list)  # cold: --no-cache, every note read
     warm: list[Run] = field(default_factory=list)  # re-export of an unchanged vault
     floor: list[Run] = field(default_factory=list)
+    parser: list[Run] = field(default_factory=list)  # markdown-it-py alone (parser_alone.py)
     ankdown: list[Run] = field(default_factory=list)  # only with --ankdown
     package_notes: int | None = None
     package_media: int | None = None
@@ -74,6 +78,10 @@ class SizeResult:
     @property
     def warm_ratios(self) -> list[float]:
         return [a.seconds / b.seconds for a, b in zip(self.warm, self.floor, strict=True)]
+
+    @property
+    def parser_ratios(self) -> list[float]:
+        return [a.seconds / b.seconds for a, b in zip(self.parser, self.floor, strict=True)]
 
 
 def log(message: str) -> None:
@@ -170,6 +178,9 @@ def bench_size(
     cache = workdir / f"cache-{size}"
     shutil.rmtree(cache, ignore_errors=True)
     floor = [sys.executable, str(HERE / "floor.py"), str(vault), str(out_floor), "--quiet"]
+    parser = [sys.executable, str(HERE / "parser_alone.py"), str(vault), "--quiet"]
+    if args.jobs is not None:
+        parser += ["--jobs", str(args.jobs)]
     ankdown: list[str] = []
     if args.ankdown:
         out_ankdown = workdir / f"ankdown-{size}.apkg"
@@ -195,6 +206,7 @@ def bench_size(
         once(memo, out_memo, "memo2anki")
         once(warm, out_memo, "memo2anki re-export")
         once(floor, out_floor, "floor")
+        run_child(parser, "parser_alone.py", log_path)
         if ankdown:
             once(ankdown, out_ankdown, "ankdown")
     for i in range(runs):
@@ -212,6 +224,7 @@ def bench_size(
         result.memo.append(a)
         result.warm.append(w)
         result.floor.append(b)
+        result.parser.append(run_child(parser, "parser_alone.py", log_path))
         other = ""
         if ankdown:
             result.ankdown.append(once(ankdown, out_ankdown, "ankdown"))
@@ -220,7 +233,8 @@ def bench_size(
                 log(f"[{size}] warning: ankdown's package does not hold every card and image")
         log(
             f"[{size}] run {i + 1}/{runs}: memo2anki {a.seconds:.2f} s, re-export "
-            f"{w.seconds:.2f} s, floor {b.seconds:.2f} s{other}, ratio {a.seconds / b.seconds:.1f}"
+            f"{w.seconds:.2f} s, floor {b.seconds:.2f} s, markdown-it-py alone "
+            f"{result.parser[-1].seconds:.2f} s{other}, ratio {a.seconds / b.seconds:.1f}"
         )
     return result
 
@@ -234,8 +248,9 @@ def table_head(ankdown: bool) -> str:
     other = "| ankdown s " if ankdown else ""
     return (
         "| notes | cards | images (refs / distinct) | memo2anki s, median (min–max) "
-        f"| re-export s | floor s {other}| ratio | re-export ratio | cards/s "
-        "| peak RSS MiB memo2anki / re-export / floor |\n|" + "---:|" * (10 + ankdown)
+        f"| re-export s | floor s | markdown-it-py alone s {other}| ratio | re-export ratio "
+        "| markdown-it-py alone ratio | cards/s | peak RSS MiB memo2anki / re-export / floor |"
+        "\n|" + "---:|" * (12 + ankdown)
     )
 
 
@@ -250,10 +265,10 @@ def table_row(r: SizeResult) -> str:
     )
     return (
         f"| {s.notes:,} | {cards} | {s.image_refs:,} / {s.distinct_images} "
-        f"| {fmt_s(r.memo)} | {fmt_s(r.warm)} | {fmt_s(r.floor)} "
+        f"| {fmt_s(r.memo)} | {fmt_s(r.warm)} | {fmt_s(r.floor)} | {fmt_s(r.parser)} "
         + (f"| {fmt_s(r.ankdown)} " if r.ankdown else "")
         + f"| {statistics.median(r.ratios):.1f}× | {statistics.median(r.warm_ratios):.1f}× "
-        f"| {s.cards / median:,.0f} | {rss} |"
+        f"| {statistics.median(r.parser_ratios):.1f}× | {s.cards / median:,.0f} | {rss} |"
     )
 
 
@@ -352,7 +367,9 @@ def main(argv: list[str] | None = None) -> int:
         "\nmemo2anki: a cold export (--no-cache, every note read). Re-export: the same vault "
         "again with the note cache filled. Wall time includes interpreter start-up. Ratios: "
         "median over runs of memo2anki / floor, run back to back. Peak RSS: the child's "
-        "ru_maxrss from os.wait4 (with workers, the largest single process)."
+        "ru_maxrss from os.wait4 (with workers, the largest single process). markdown-it-py "
+        "alone: a bare MarkdownIt (CommonMark and tables) parsing and rendering every memo "
+        "section on all cores, nothing else: the least a first export with this parser takes."
         + (
             " ankdown: the same cards in its input format, --highlight, one process."
             if args.ankdown

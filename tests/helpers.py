@@ -25,6 +25,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from ankdown_input import write_ankdown_input as write_ankdown_input  # noqa: E402
 from make_vault import make_vault as make_vault  # noqa: E402
 from make_vault import tree_digest as tree_digest  # noqa: E402
+from parser_alone import notes_of as notes_of  # noqa: E402
+from parser_alone import render_memo as render_memo  # noqa: E402
 
 
 def png(width: int = 8, height: int = 8, seed: int = 0) -> bytes:

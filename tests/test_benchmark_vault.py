@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from helpers import make_vault, tree_digest, write_ankdown_input
+from helpers import make_vault, notes_of, render_memo, tree_digest, write_ankdown_input
 
 from memo2anki.convert import convert
 
@@ -39,3 +39,14 @@ def test_ankdown_input_holds_every_card_with_plain_image_links(tmp_path: Path) -
     folder = {p.parent for p in (tmp_path / "a").rglob("*.md")}
     assert all(any((f / link).is_file() for f in folder) and " " not in link for link in links)
     assert "![[" not in "".join(texts)
+
+
+def test_parser_alone_renders_every_memo_section(tmp_path: Path) -> None:
+    # run.py's markdown-it-py column: the same notes, each memo section parsed and rendered.
+    stats = make_vault(tmp_path / "v", 40, seed=6)
+    notes = notes_of(tmp_path / "v")
+    assert len(notes) == stats.notes
+    sizes = [render_memo(note) for note in notes]
+    assert sum(size > 0 for size in sizes) == stats.notes_with_memo
+    html_of_all = sum(sizes)
+    assert html_of_all > 200 * stats.cards  # whole sections, not only their headings
