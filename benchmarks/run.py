@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import itertools
 import json
 import os
 import platform
@@ -65,6 +66,7 @@ class SizeResult:
     stats: VaultStats
     memo: list[Run] = field(default_factory=list)  # cold: --no-cache, every note read
     warm: list[Run] = field(default_factory=list)  # re-export of an unchanged vault
+    edited: list[Run] = field(default_factory=list)  # re-export after one note was saved again
     floor: list[Run] = field(default_factory=list)
     parser: list[Run] = field(default_factory=list)  # markdown-it-py alone (parser_alone.py)
     ankdown: list[Run] = field(default_factory=list)  # only with --ankdown
@@ -78,6 +80,10 @@ class SizeResult:
     @property
     def warm_ratios(self) -> list[float]:
         return [a.seconds / b.seconds for a, b in zip(self.warm, self.floor, strict=True)]
+
+    @property
+    def edited_ratios(self) -> list[float]:
+        return [a.seconds / b.seconds for a, b in zip(self.edited, self.floor, strict=True)]
 
     @property
     def parser_ratios(self) -> list[float]:
@@ -199,44 +205,71 @@ def bench_size(
         out.unlink(missing_ok=True)
         return run_child(cmd, label, log_path, cache)
 
-    log(f"[{size}] filling the note cache")
-    once(warm, out_memo, "memo2anki (fill cache)")
-    for i in range(warmup):
-        log(f"[{size}] warm-up {i + 1}/{warmup}")
-        once(memo, out_memo, "memo2anki")
-        once(warm, out_memo, "memo2anki re-export")
-        once(floor, out_floor, "floor")
-        run_child(parser, "parser_alone.py", log_path)
-        if ankdown:
-            once(ankdown, out_ankdown, "ankdown")
-    for i in range(runs):
-        a = once(memo, out_memo, "memo2anki")
-        if result.package_notes is None:
-            result.package_notes, result.package_media = package_counts(out_memo)
-            if (result.package_notes, result.package_media) != (stats.cards, stats.distinct_images):
-                log(
-                    f"[{size}] warning: memo2anki wrote {result.package_notes} notes and "
-                    f"{result.package_media} media; the vault holds {stats.cards} cards and "
-                    f"{stats.distinct_images} distinct images"
-                )
-        w = once(warm, out_memo, "memo2anki re-export")
-        b = once(floor, out_floor, "floor")
-        result.memo.append(a)
-        result.warm.append(w)
-        result.floor.append(b)
-        result.parser.append(run_child(parser, "parser_alone.py", log_path))
-        other = ""
-        if ankdown:
-            result.ankdown.append(once(ankdown, out_ankdown, "ankdown"))
-            other = f", ankdown {result.ankdown[-1].seconds:.2f} s"
-            if i == 0 and package_counts(out_ankdown) != (stats.cards, stats.distinct_images):
-                log(f"[{size}] warning: ankdown's package does not hold every card and image")
-        log(
-            f"[{size}] run {i + 1}/{runs}: memo2anki {a.seconds:.2f} s, re-export "
-            f"{w.seconds:.2f} s, floor {b.seconds:.2f} s, markdown-it-py alone "
-            f"{result.parser[-1].seconds:.2f} s{other}, ratio {a.seconds / b.seconds:.1f}"
-        )
+    # Today's note, saved again before each "edited" re-export: a new modification time, so
+    # the cache has to read it once more (its cards stay the same). Put back at the end.
+    today = last_memo_note(vault)
+    saved = today.stat()
+    saves = itertools.count(1)
+
+    def edited() -> Run:
+        stamp = saved.st_mtime_ns + next(saves) * 1_000_000_000
+        os.utime(today, ns=(stamp, stamp))
+        return once(warm, out_memo, "memo2anki re-export, one note edited")
+
+    try:
+        log(f"[{size}] filling the note cache")
+        once(warm, out_memo, "memo2anki (fill cache)")
+        for i in range(warmup):
+            log(f"[{size}] warm-up {i + 1}/{warmup}")
+            once(memo, out_memo, "memo2anki")
+            once(warm, out_memo, "memo2anki re-export")
+            edited()
+            once(floor, out_floor, "floor")
+            run_child(parser, "parser_alone.py", log_path)
+            if ankdown:
+                once(ankdown, out_ankdown, "ankdown")
+        for i in range(runs):
+            a = once(memo, out_memo, "memo2anki")
+            if result.package_notes is None:
+                result.package_notes, result.package_media = package_counts(out_memo)
+                if (result.package_notes, result.package_media) != (
+                    stats.cards,
+                    stats.distinct_images,
+                ):
+                    log(
+                        f"[{size}] warning: memo2anki wrote {result.package_notes} notes and "
+                        f"{result.package_media} media; the vault holds {stats.cards} cards "
+                        f"and {stats.distinct_images} distinct images"
+                    )
+            result.memo.append(a)
+            result.warm.append(once(warm, out_memo, "memo2anki re-export"))
+            result.edited.append(edited())
+            result.floor.append(once(floor, out_floor, "floor"))
+            result.parser.append(run_child(parser, "parser_alone.py", log_path))
+            other = ""
+            if ankdown:
+                result.ankdown.append(once(ankdown, out_ankdown, "ankdown"))
+                other = f", ankdown {result.ankdown[-1].seconds:.2f} s"
+                if i == 0 and package_counts(out_ankdown) != (stats.cards, stats.distinct_images):
+                    log(f"[{size}] warning: ankdown's package does not hold every card and image")
+            log(
+                f"[{size}] run {i + 1}/{runs}: memo2anki {a.seconds:.2f} s, re-export "
+                f"{result.warm[-1].seconds:.2f} s, one note edited "
+                f"{result.edited[-1].seconds:.2f} s, floor {result.floor[-1].seconds:.2f} s, "
+                f"markdown-it-py alone {result.parser[-1].seconds:.2f} s{other}, "
+                f"ratio {a.seconds / result.floor[-1].seconds:.1f}"
+            )
+    finally:
+        os.utime(today, ns=(saved.st_atime_ns, saved.st_mtime_ns))
     return result
+
+
+def last_memo_note(vault: Path) -> Path:
+    """The vault's newest daily note with a memo section ("today's note")."""
+    for note in sorted(vault.glob("daily/*/*.md"), reverse=True):
+        if "\n# 공부 메모장\n" in note.read_text(encoding="utf-8"):
+            return note
+    raise SystemExit(f"{vault}: no note with a memo section")
 
 
 def fmt_s(runs: list[Run]) -> str:
@@ -248,9 +281,9 @@ def table_head(ankdown: bool) -> str:
     other = "| ankdown s " if ankdown else ""
     return (
         "| notes | cards | images (refs / distinct) | memo2anki s, median (min–max) "
-        f"| re-export s | floor s | markdown-it-py alone s {other}| ratio | re-export ratio "
-        "| markdown-it-py alone ratio | cards/s | peak RSS MiB memo2anki / re-export / floor |"
-        "\n|" + "---:|" * (12 + ankdown)
+        f"| re-export s | re-export, one note edited s | floor s | markdown-it-py alone s {other}"
+        "| ratio | re-export ratio | edited ratio | markdown-it-py alone ratio | cards/s "
+        "| peak RSS MiB memo2anki / re-export / floor |\n|" + "---:|" * (14 + ankdown)
     )
 
 
@@ -265,10 +298,12 @@ def table_row(r: SizeResult) -> str:
     )
     return (
         f"| {s.notes:,} | {cards} | {s.image_refs:,} / {s.distinct_images} "
-        f"| {fmt_s(r.memo)} | {fmt_s(r.warm)} | {fmt_s(r.floor)} | {fmt_s(r.parser)} "
+        f"| {fmt_s(r.memo)} | {fmt_s(r.warm)} | {fmt_s(r.edited)} | {fmt_s(r.floor)} "
+        f"| {fmt_s(r.parser)} "
         + (f"| {fmt_s(r.ankdown)} " if r.ankdown else "")
         + f"| {statistics.median(r.ratios):.1f}× | {statistics.median(r.warm_ratios):.1f}× "
-        f"| {statistics.median(r.parser_ratios):.1f}× | {s.cards / median:,.0f} | {rss} |"
+        f"| {statistics.median(r.edited_ratios):.1f}× | {statistics.median(r.parser_ratios):.1f}× "
+        f"| {s.cards / median:,.0f} | {rss} |"
     )
 
 
@@ -365,11 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print(
         "\nmemo2anki: a cold export (--no-cache, every note read). Re-export: the same vault "
-        "again with the note cache filled. Wall time includes interpreter start-up. Ratios: "
-        "median over runs of memo2anki / floor, run back to back. Peak RSS: the child's "
-        "ru_maxrss from os.wait4 (with workers, the largest single process). markdown-it-py "
-        "alone: a bare MarkdownIt (CommonMark and tables) parsing and rendering every memo "
-        "section on all cores, nothing else: the least a first export with this parser takes."
+        "again with the note cache filled; one note edited: the same after the newest note "
+        "was saved again (read anew, the rest from the cache). Wall time includes interpreter "
+        "start-up. Ratios: median over runs of memo2anki / floor, run back to back. Peak RSS: "
+        "the child's ru_maxrss from os.wait4 (with workers, the largest single process). "
+        "markdown-it-py alone: a bare MarkdownIt (CommonMark and tables) parsing and rendering "
+        "every memo section on all cores, nothing else: the least a first export with this "
+        "parser takes."
         + (
             " ankdown: the same cards in its input format, --highlight, one process."
             if args.ankdown

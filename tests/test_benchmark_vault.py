@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from helpers import make_vault, notes_of, render_memo, tree_digest, write_ankdown_input
@@ -50,3 +52,23 @@ def test_parser_alone_renders_every_memo_section(tmp_path: Path) -> None:
     assert sum(size > 0 for size in sizes) == stats.notes_with_memo
     html_of_all = sum(sizes)
     assert html_of_all > 200 * stats.cards  # whole sections, not only their headings
+
+
+def test_benchmark_runs_and_leaves_the_vault_as_it_was(tmp_path: Path) -> None:
+    # One small round of the whole benchmark: every column measured, a row per size, and the
+    # note it saves again for the "one note edited" re-export put back as it was.
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+    command = [sys.executable, str(script), "--sizes", "20", "--runs", "1", "--warmup", "0"]
+    first = subprocess.run(
+        [*command, "--workdir", str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    vault = next(tmp_path.glob("vault-20-*"))
+    before = tree_digest(vault)
+    subprocess.run([*command, "--workdir", str(tmp_path)], capture_output=True, check=True)
+    assert tree_digest(vault) == before
+    make_vault(tmp_path / "fresh", 20, seed=0)
+    assert tree_digest(tmp_path / "fresh") == before
+    head, rule, row = first.stdout.split("\n\n")[1].splitlines()[:3]
+    assert "re-export, one note edited s" in head and "markdown-it-py alone ratio" in head
+    assert head.count("|") == rule.count("|") == row.count("|")
+    assert row.startswith("| 20 | ")
