@@ -73,21 +73,11 @@ class SizeResult:
     package_notes: int | None = None
     package_media: int | None = None
 
-    @property
-    def ratios(self) -> list[float]:
-        return [a.seconds / b.seconds for a, b in zip(self.memo, self.floor, strict=True)]
-
-    @property
-    def warm_ratios(self) -> list[float]:
-        return [a.seconds / b.seconds for a, b in zip(self.warm, self.floor, strict=True)]
-
-    @property
-    def edited_ratios(self) -> list[float]:
-        return [a.seconds / b.seconds for a, b in zip(self.edited, self.floor, strict=True)]
-
-    @property
-    def parser_ratios(self) -> list[float]:
-        return [a.seconds / b.seconds for a, b in zip(self.parser, self.floor, strict=True)]
+    def ratio(self, runs: list[Run]) -> float:
+        """The median of the per-round ratios of ``runs`` to the floor run beside them."""
+        return statistics.median(
+            a.seconds / b.seconds for a, b in zip(runs, self.floor, strict=True)
+        )
 
 
 def log(message: str) -> None:
@@ -301,9 +291,8 @@ def table_row(r: SizeResult) -> str:
         f"| {fmt_s(r.memo)} | {fmt_s(r.warm)} | {fmt_s(r.edited)} | {fmt_s(r.floor)} "
         f"| {fmt_s(r.parser)} "
         + (f"| {fmt_s(r.ankdown)} " if r.ankdown else "")
-        + f"| {statistics.median(r.ratios):.1f}× | {statistics.median(r.warm_ratios):.1f}× "
-        f"| {statistics.median(r.edited_ratios):.1f}× | {statistics.median(r.parser_ratios):.1f}× "
-        f"| {s.cards / median:,.0f} | {rss} |"
+        + "".join(f"| {r.ratio(runs):.1f}× " for runs in (r.memo, r.warm, r.edited, r.parser))
+        + f"| {s.cards / median:,.0f} | {rss} |"
     )
 
 
