@@ -66,7 +66,7 @@ class SizeResult:
     stats: VaultStats
     memo: list[Run] = field(default_factory=list)  # cold: --no-cache, every note read
     warm: list[Run] = field(default_factory=list)  # re-export of an unchanged vault
-    edited: list[Run] = field(default_factory=list)  # re-export after one note was saved again
+    edited: list[Run] = field(default_factory=list)  # re-export after one note was edited
     floor: list[Run] = field(default_factory=list)
     parser: list[Run] = field(default_factory=list)  # markdown-it-py alone (parser_alone.py)
     ankdown: list[Run] = field(default_factory=list)  # only with --ankdown
@@ -195,14 +195,17 @@ def bench_size(
         out.unlink(missing_ok=True)
         return run_child(cmd, label, log_path, cache)
 
-    # Today's note, saved again before each "edited" re-export: a new modification time, so
-    # the cache has to read it once more (its cards stay the same). Put back at the end.
+    # Today's note, edited before each "edited" re-export: one or two blank lines more at its
+    # end in turn, so its text and size change and the cache must read it again, while its
+    # cards stay the same. Put back as it was at the end.
     today = last_memo_note(vault)
-    saved = today.stat()
-    saves = itertools.count(1)
+    original, saved = today.read_bytes(), today.stat()
+    edits = itertools.count(1)
 
     def edited() -> Run:
-        stamp = saved.st_mtime_ns + next(saves) * 1_000_000_000
+        edit = next(edits)
+        today.write_bytes(original + b"\n" * (1 + edit % 2))
+        stamp = saved.st_mtime_ns + edit * 1_000_000_000
         os.utime(today, ns=(stamp, stamp))
         return once(warm, out_memo, "memo2anki re-export, one note edited")
 
@@ -250,6 +253,7 @@ def bench_size(
                 f"ratio {a.seconds / result.floor[-1].seconds:.1f}"
             )
     finally:
+        today.write_bytes(original)
         os.utime(today, ns=(saved.st_atime_ns, saved.st_mtime_ns))
     return result
 
@@ -389,13 +393,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print(
         "\nmemo2anki: a cold export (--no-cache, every note read). Re-export: the same vault "
-        "again with the note cache filled; one note edited: the same after the newest note "
-        "was saved again (read anew, the rest from the cache). Wall time includes interpreter "
-        "start-up. Ratios: median over runs of memo2anki / floor, run back to back. Peak RSS: "
-        "the child's ru_maxrss from os.wait4 (with workers, the largest single process). "
-        "markdown-it-py alone: a bare MarkdownIt (CommonMark and tables) parsing and rendering "
-        "every memo section on all cores, nothing else: the least a first export with this "
-        "parser takes."
+        "again with the note cache filled; one note edited: the same after the newest note was "
+        "edited (a blank line added: read anew, the rest from the cache). Wall time includes "
+        "interpreter start-up. Ratios: median over runs of memo2anki / floor, run back to "
+        "back. Peak RSS: the child's ru_maxrss from os.wait4 (with workers, the largest single "
+        "process). markdown-it-py alone: a bare MarkdownIt (CommonMark and tables) parsing and "
+        "rendering every memo section on all cores, nothing else: the least a first export "
+        "with this parser takes."
         + (
             " ankdown: the same cards in its input format, --highlight, one process."
             if args.ankdown

@@ -56,7 +56,7 @@ def test_parser_alone_renders_every_memo_section(tmp_path: Path) -> None:
 
 def test_benchmark_runs_and_leaves_the_vault_as_it_was(tmp_path: Path) -> None:
     # One small round of the whole benchmark: every column measured, a row per size, and the
-    # note it saves again for the "one note edited" re-export put back as it was.
+    # note it edits for the "one note edited" re-export put back as it was.
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
     command = [sys.executable, str(script), "--sizes", "20", "--runs", "1", "--warmup", "0"]
     first = subprocess.run(
