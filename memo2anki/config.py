@@ -4,7 +4,6 @@ with a bare ``memo2anki notes/ -o deck.apkg``. Command-line options win over it.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,8 @@ class Config:
 
 def load_config(path: Path) -> Config:
     """Read a config file; a broken or misspelled one is an error naming the file and line."""
+    import tomllib  # here: most vaults have no config file, and every run would import it
+
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
