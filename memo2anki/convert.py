@@ -120,6 +120,8 @@ def convert(
 
 
 def _workers(jobs: int, notes: int) -> int:
+    if jobs == 0 and notes < min(PARALLEL_MIN_NOTES.values()):
+        return 1  # a few changed notes: no need to ask how workers would start
     if jobs == 0:
         import multiprocessing  # here: only a run with notes to read needs it
 
