@@ -295,7 +295,7 @@ def table_row(r: SizeResult) -> str:
         f"| {fmt_s(r.memo)} | {fmt_s(r.warm)} | {fmt_s(r.edited)} | {fmt_s(r.floor)} "
         f"| {fmt_s(r.parser)} "
         + (f"| {fmt_s(r.ankdown)} " if r.ankdown else "")
-        + "".join(f"| {r.ratio(runs):.1f}× " for runs in (r.memo, r.warm, r.edited, r.parser))
+        + "".join(f"| {r.ratio(runs):.2f}× " for runs in (r.memo, r.warm, r.edited, r.parser))
         + f"| {s.cards / median:,.0f} | {rss} |"
     )
 
