@@ -274,10 +274,12 @@ def fmt_s(runs: list[Run]) -> str:
 def table_head(ankdown: bool) -> str:
     other = "| ankdown s " if ankdown else ""
     return (
-        "| notes | cards | images (refs / distinct) | memo2anki s, median (min–max) "
+        "| notes | cards | images (refs / distinct) | first export s, median (min–max) "
         f"| re-export s | re-export, one note edited s | floor s | markdown-it-py alone s {other}"
-        "| ratio | re-export ratio | edited ratio | markdown-it-py alone ratio | cards/s "
-        "| peak RSS MiB memo2anki / re-export / floor |\n|" + "---:|" * (14 + ankdown)
+        "| first export ratio | re-export ratio | edited ratio | markdown-it-py alone ratio "
+        "| cards/s (first export) | peak RSS MiB first export / re-export / floor |\n|"
+        + "---:|"
+        * (14 + ankdown)
     )
 
 
@@ -392,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         log("interrupted: the rows above are complete")
         return 130
     print(
-        "\nmemo2anki: a cold export (--no-cache, every note read). Re-export: the same vault "
+        "\nFirst export: memo2anki with --no-cache, every note read. Re-export: the same vault "
         "again with the note cache filled; one note edited: the same after the newest note was "
         "edited (a blank line added: read anew, the rest from the cache). Wall time includes "
         "interpreter start-up. Ratios: median over runs of memo2anki / floor, run back to "
