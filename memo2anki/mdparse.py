@@ -79,8 +79,8 @@ def inline_children(md: MarkdownIt, source: str) -> list[Token]:
 
 # Text in which no inline rule can start: letters and digits of any script, spaces, and
 # punctuation that is not one of markdown-it's rule characters. Every heading is parsed on
-# its own, and most are such text, as plain or as `**bold**` as a whole; a parse of them
-# costs a tenth of reading a note, and gives the tokens made here (a test compares them).
+# its own, and most are such text, plain or wholly `**bold**`: their parses took a tenth of a
+# first export, and gave the very tokens made here (a property test compares them).
 _PLAIN = re.compile(r"(?:[^\W_]|[ (),./'\"?;])+")
 _BOLD = re.compile(r"\*\*([^\s*][^*]*)\*\*( *)")
 
