@@ -71,13 +71,7 @@ class NoteConverter:
         try:
             note, diagnostics = read_note(path, self.vault, self._real_folders)
         except Memo2AnkiError as err:
-            return NoteResult(
-                diagnostics=(
-                    Diagnostic(
-                        vault_relpath(path, self.vault, self._real_folders), None, _reason(err)
-                    ),
-                )
-            )
+            return NoteResult(diagnostics=(Diagnostic(self._relpath(path), None, _reason(err)),))
         found = self.finder.find(note)
         diagnostics += found.diagnostics
         cards: list[Card] = []
