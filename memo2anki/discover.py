@@ -88,15 +88,15 @@ def shown_path(path: Path, vault: Path | None) -> str:
 
 def real_path(
     path: str | os.PathLike[str],
-    folders: dict[str, str],
+    folders: dict[str, str] | None = None,
     *,
     strict: bool = False,
     link: bool | None = None,
 ) -> str:
     """``os.path.realpath(path)``, with each folder's real path worked out once and kept in
-    ``folders``: a vault's thousands of files share a few folders, which do not move during a
-    run. ``link``: whether ``path`` is a symlink, when that is known already."""
-    if link if link is not None else os.path.islink(path):
+    ``folders`` (if given): a vault's thousands of files share a few folders, which do not move
+    during a run. ``link``: whether ``path`` is a symlink, when that is known already."""
+    if folders is None or (link if link is not None else os.path.islink(path)):
         return os.path.realpath(path, strict=strict)
     folder, name = os.path.split(os.path.abspath(path))
     real = folders.get(folder)
@@ -109,8 +109,6 @@ def _real(path: Path, parents: dict[str, str] | None = None, link: bool = True) 
     """Where ``path`` really is, or None if it leads nowhere (missing, or a symlink loop).
     ``parents``: see :func:`real_path` (``link``: whether ``path`` is a symlink)."""
     try:
-        if parents is None:
-            return os.path.realpath(path, strict=True)
         return real_path(path, parents, strict=True, link=link)
     except OSError:
         return None

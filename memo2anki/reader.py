@@ -86,7 +86,7 @@ def vault_relpath(path: Path, vault: Path, real_folders: dict[str, str] | None =
 
     ``real_folders``: see :func:`~memo2anki.discover.real_path`."""
     try:
-        resolved = real_path(path, {} if real_folders is None else real_folders)
+        resolved = real_path(path, real_folders)
     except (OSError, RuntimeError):  # it cannot be resolved (a symlink loop)
         resolved = os.path.abspath(path)
     # On strings, not pathlib: this names every note of a run.
