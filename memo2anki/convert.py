@@ -120,10 +120,10 @@ def convert(
 
 
 def _workers(jobs: int, notes: int) -> int:
-    if jobs == 0 and notes < min(PARALLEL_MIN_NOTES.values()):
-        return 1  # a few changed notes: no need to ask how workers would start
     if jobs == 0:
-        import multiprocessing  # here: only a run with notes to read needs it
+        if notes < min(PARALLEL_MIN_NOTES.values()):
+            return 1  # a few changed notes: no need to ask how workers would start
+        import multiprocessing  # here: only a run with enough notes to read needs it
 
         # Asked without fixing it (get_start_method() would): the first method is the default.
         method = (
