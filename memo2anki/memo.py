@@ -2,9 +2,10 @@
 
 A memo section opens at a heading whose text is a section title and runs to the next heading
 of the same or a higher level. Inside it, headings one level down name the subject, deeper
-headings are card fronts, and so is a top-level paragraph whose first line is a single bold
-span. A card's back is the source between its heading and the next card start, thematic
-break or section end; it is kept as markdown and rendered later.
+headings are card fronts, and so is any line of a top-level paragraph that is a single bold
+span (a single newline is a line break in Obsidian, so such a line shows as a heading). A
+card's back is the source between its heading and the next card start, thematic break or
+section end; it is kept as markdown and rendered later.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from .tags import normalize_tag
 
 # Lines that may open a block running past the next heading, or define what a card refers to.
 _MAY_REACH_ON = re.compile(r"^\s*(```|~~~|\$\$|<|\[)")
+# A paragraph line that may be a bold heading: most paragraphs have none.
+_MAY_BE_BOLD_LINE = re.compile(r"(?:^|\n)[ \t]*(?:\*\*|__)")
 
 
 def plain_text(children: Sequence[Token] | None) -> str:
@@ -76,8 +79,8 @@ class _Open:
 
 
 def bold_heading(line: list[Token]) -> list[Token] | None:
-    """The bold span's children if a paragraph's first line (its inline tokens) is one bold
-    span and nothing else."""
+    """The bold span's children if a paragraph's line (its inline tokens) is one bold span
+    and nothing else."""
     # markdown-it leaves empty text tokens around delimiters; they are not content.
     children = [t for t in line if t.type != "text" or t.content]
     if not children or children[0].type != "strong_open":
@@ -122,14 +125,17 @@ class CardFinder:
         subject = ""
         current: _Open | None = None
 
-        def close(end: int, end_index: int) -> None:
+        def close(end: int, end_index: int, tail: Sequence[Token] = ()) -> None:
+            # tail: the lines of a paragraph above a bold line in it, the back's last part
             nonlocal current
             if current is None:
                 return
             back = "\n".join(lines[current.back_start : end]).rstrip()
             if back.strip():
                 found.cards.append(self._card(note, subject, current, back))
-                found.tokens.append([*current.lead, *tokens[current.first_token : end_index]])
+                found.tokens.append(
+                    [*current.lead, *tokens[current.first_token : end_index], *tail]
+                )
                 found.fronts.append(current.front_tokens)
             else:
                 found.diagnostics.append(empty_back(note.relpath, current.line + 1, current.front))
@@ -162,15 +168,26 @@ class CardFinder:
             elif tok.type == "hr":
                 close(start, i)
             elif tok.type == "paragraph_open":
-                inline = tokens[i + 1]
-                if not inline.content.startswith(("**", "__")):
+                if not _MAY_BE_BOLD_LINE.search(tokens[i + 1].content):
                     continue  # cheap test first: most paragraphs are plain text
-                first_line, _, rest = inline.content.partition("\n")
-                inner = bold_heading(inline_children(self.md, first_line))
-                if inner is not None:
-                    close(start, i)
-                    lead = _paragraph(tokens[i : i + 3], rest, start + 1) if rest else []
-                    current = _Open(plain_text(inner), inner, start, start + 1, i + 3, lead)
+                # Every line that is one bold span starts a card; the lines between go
+                # to the card above them.
+                para = tokens[i : i + 3]
+                para_lines = tokens[i + 1].content.split("\n")
+                given = 0  # the paragraph's lines before this one belong to a card already
+                for k, line in enumerate(para_lines):
+                    if not line.lstrip().startswith(("**", "__")):
+                        continue
+                    inner = bold_heading(inline_children(self.md, line.strip()))
+                    if inner is None:
+                        continue
+                    above = "\n".join(para_lines[given:k])
+                    close(start + k, i, _paragraph(para, above, start + given, start + k))
+                    current = _Open(plain_text(inner), inner, start + k, start + k + 1, i + 3)
+                    given = k + 1
+                if current is not None and given and given < len(para_lines):
+                    below = "\n".join(para_lines[given:])
+                    current.lead = _paragraph(para, below, start + given, end)
         close(len(lines), len(tokens))
         found.cards[:] = _number_equal_fronts(found.cards)
         return found
@@ -269,10 +286,13 @@ def empty_front(relpath: str, line: int) -> Diagnostic:
     return Diagnostic(relpath, line, "the heading shows no text; no card made")
 
 
-def _paragraph(opening: list[Token], content: str, line: int) -> list[Token]:
-    """The lines after a bold heading, as a paragraph of their own."""
+def _paragraph(opening: list[Token], content: str, line: int, end: int) -> list[Token]:
+    """Some lines of a paragraph (source lines ``line`` to ``end``), as a paragraph of their
+    own; none if there are none."""
+    if not content:
+        return []
     para_open, inline, para_close = (copy(t) for t in opening)
-    para_open.map = inline.map = [line, opening[0].map[1] if opening[0].map else line]
+    para_open.map = inline.map = [line, end]
     inline.content = content
     inline.children = None
     return [para_open, inline, para_close]

@@ -95,9 +95,67 @@ CASES: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         [("CKA", "A", "가")],
     ),
     (
-        "a bold line in the middle of a paragraph is body",
+        "a bold line right under a line of text starts a card (Obsidian shows it on its own)",
         S + "**A**\n가\n**B**\n나",
-        [("CKA", "A", "가\n**B**\n나")],
+        [("CKA", "A", "가"), ("CKA", "B", "나")],
+    ),
+    (
+        "the note's own shape: a sentence, then a bold line, in one paragraph",
+        S + "**Route 53**\n단순, 가중치, 지연 시간.\n**EKS vs ECS**\nEKS는 쿠버네티스\n",
+        [
+            ("CKA", "Route 53", "단순, 가중치, 지연 시간."),
+            ("CKA", "EKS vs ECS", "EKS는 쿠버네티스"),
+        ],
+    ),
+    (
+        "bold lines one after another: the first has nothing under it",
+        S + "**A**\n**B**\n나\n**C**\n다",
+        [("CKA", "B", "나"), ("CKA", "C", "다")],
+    ),
+    (
+        "a bold last line of a paragraph takes what follows the blank line",
+        S + "**A**\n가\n**B**\n\n나\n",
+        [("CKA", "A", "가"), ("CKA", "B", "\n나")],
+    ),
+    (
+        "text above the first bold line of a subject belongs to no card",
+        S + "머리말\n**A**\n가",
+        [("CKA", "A", "가")],
+    ),
+    (
+        "an indented bold line inside a paragraph starts a card too",
+        S + "**A**\n가\n  **B**  \n나",
+        [("CKA", "A", "가"), ("CKA", "B", "나")],
+    ),
+    (
+        "bold then text on a later line of a paragraph is body",
+        S + "**A**\n가\n**etcd**는 저장소\n",
+        [("CKA", "A", "가\n**etcd**는 저장소")],
+    ),
+    (
+        "a bold line inside a list item, under its text, is body",
+        S + "**A**\n- 가\n  **B**\n- 나\n",
+        [("CKA", "A", "- 가\n  **B**\n- 나")],
+    ),
+    (
+        "a bold line inside a quote, under its text, is body",
+        S + "**A**\n> 가\n> **B**\n",
+        [("CKA", "A", "> 가\n> **B**")],
+    ),
+    (
+        "a bold line inside a callout is body",
+        S + "**A**\n> [!tip] 팁\n> **B**\n> 나\n",
+        [("CKA", "A", "> [!tip] 팁\n> **B**\n> 나")],
+    ),
+    (
+        "a bold cell inside a table is body",
+        S + "**A**\n\n| x | y |\n| - | - |\n| **B** | 2 |\n",
+        [("CKA", "A", "\n| x | y |\n| - | - |\n| **B** | 2 |")],
+    ),
+    (
+        "a bold line outside a memo section is nothing",
+        "# 오전\n가\n**A**\n나\n" + S + "**B**\n다",
+        [("CKA", "B", "다")],
     ),
     (
         "a subject heading ends the back and changes the subject",
@@ -195,6 +253,16 @@ def test_card_knows_its_line_and_note(finder: CardFinder) -> None:
     assert [(c.note, c.line, c.back_line) for c in cards] == [
         ("2025-04-04.md", 3, 4),
         ("2025-04-04.md", 6, 7),
+    ]
+
+
+def test_bold_lines_inside_a_paragraph_know_their_lines(finder: CardFinder) -> None:
+    text = "# 공부 메모장\n## CKA\n**A**\n가\n**B**\n나\n다\n**C**\n\n라\n"
+    cards = finder.find(_note(text)).cards
+    assert [(c.front, c.line, c.back_line) for c in cards] == [
+        ("A", 3, 4),
+        ("B", 5, 6),
+        ("C", 8, 9),
     ]
 
 
