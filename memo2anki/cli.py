@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,12 @@ from . import __version__
 from .cache import NoteCache, default_cache_dir
 from .config import CONFIG_NAME, Config, find_config, load_config
 from .convert import Options, Progress, Result, convert
+from .dates import DateRange, date_range, parse_date
 from .discover import find_vault_root, is_markdown
-from .model import DEFAULT_SECTIONS, Diagnostic, Memo2AnkiError, printable
+from .dryrun import card_lines, dry_run_object
+from .model import DEFAULT_SECTIONS, BadUsage, Diagnostic, Memo2AnkiError, printable
 from .package import DEFAULT_DECK, write_package
+from .usage import deck_name, output_file
 
 EPILOG = f"""\b
 Examples:
@@ -51,12 +56,43 @@ class _DefaultGroup(click.Group):
         formatter.write_usage(ctx.command_path, "PATH... -o OUT.apkg [OPTIONS]")
 
 
+class _BuildContext(click.Context):
+    """``build``'s messages name the program alone (``Try 'memo2anki --help'``): a bare
+    ``memo2anki PATH...`` runs it, and ``memo2anki --help`` is its help."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else "memo2anki"
+
+
 class _BuildCommand(click.Command):
-    """``build`` is what a bare ``memo2anki PATH...`` runs; its usage line says so."""
+    """``build`` is what a bare ``memo2anki PATH...`` runs; its usage line says so, and its
+    help (``memo2anki --help``) lists the other commands."""
+
+    context_class = _BuildContext
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         prog = ctx.parent.command_path if ctx.parent else "memo2anki"
         formatter.write_usage(prog, "PATH... -o OUT.apkg [OPTIONS]")
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _format_commands(ctx, formatter)
+        super().format_epilog(ctx, formatter)
+
+
+def _format_commands(ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    """The program's commands, as ``memo2anki --help`` shows them."""
+    group = ctx.parent.command if ctx.parent is not None else None
+    if not isinstance(group, click.Group) or ctx.parent is None:
+        return
+    rows = []
+    for name in group.list_commands(ctx.parent):
+        command = group.get_command(ctx.parent, name)
+        if command is not None and not command.hidden:
+            shown = f"{name} (the default)" if name == "build" else name
+            rows.append((shown, command.get_short_help_str(limit=60)))
+    with formatter.section("Commands (memo2anki COMMAND --help for each)"):
+        formatter.write_dl(rows)
 
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,13 +102,17 @@ def main() -> None:
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by ``build`` and ``check``."""
-    options = [
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.argument(
-            "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH..."
+            "paths",
+            nargs=-1,
+            required=True,
+            type=click.Path(path_type=Path, exists=True),
+            metavar="PATH...",
         ),
         click.option(
             "--vault",
-            type=click.Path(path_type=Path, file_okay=False),
+            type=click.Path(path_type=Path, file_okay=False, exists=True),
             help="Vault root where images are looked up. Default: the nearest folder "
             "above the first PATH that holds .obsidian/, else that folder.",
         ),
@@ -113,6 +153,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Read every note again instead of reusing the cards of notes unchanged since "
             "the last run (cache: $MEMO2ANKI_CACHE_DIR or ~/.cache/memo2anki).",
         ),
+        *_date_options(),
         click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
         click.option(
             "--debug", is_flag=True, help="Show the full traceback of an unexpected error."
@@ -121,6 +162,47 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _date_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """``--since``, ``--until``, ``--last``: their values go to ``ctx.meta``, read by
+    :func:`_options` (so no command's signature needs them)."""
+
+    def keep(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            ctx.meta[f"memo2anki.{param.name}"] = value
+
+    def to_date(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            try:
+                keep(ctx, param, parse_date(value))
+            except ValueError as err:
+                raise click.BadParameter(str(err)) from None
+
+    return [
+        click.option(
+            "--since",
+            metavar="DATE",
+            expose_value=False,
+            callback=to_date,
+            help="Only cards of notes dated DATE (YYYY-MM-DD) or later.",
+        ),
+        click.option(
+            "--until",
+            metavar="DATE",
+            expose_value=False,
+            callback=to_date,
+            help="Only cards of notes dated DATE or earlier.",
+        ),
+        click.option(
+            "--last",
+            metavar="N",
+            type=click.IntRange(min=1),
+            expose_value=False,
+            callback=keep,
+            help="Only cards of notes of the last N days (up to today, or to --until).",
+        ),
+    ]
 
 
 @main.command(cls=_BuildCommand, epilog=EPILOG)
@@ -133,6 +215,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option(
     "--deck",
+    callback=lambda ctx, param, value: _deck_option(value),
     help=f"Top deck; one subdeck per subject. Default: the config's, else '{DEFAULT_DECK}'.",
 )
 @click.option("--dry-run", is_flag=True, help="List the cards it would make; write nothing.")
@@ -171,35 +254,41 @@ def build(
         raise click.UsageError("give the output file with -o OUT.apkg (or use --dry-run)")
     if as_json and not dry_run:
         raise click.UsageError("--json goes with --dry-run")
-    if deck is not None and not deck.strip():
-        raise click.BadParameter("the deck name is empty", param_hint="--deck")
     if output is not None and is_markdown(output):
         raise click.BadParameter(
             "that is a note's name (.md); give the deck a name such as deck.apkg", param_hint="-o"
         )
     with _reported(debug):
+        target = output_file(output) if output is not None else None  # before any note is read
+        output = target.path if target is not None else None
         exclude = (output,) if output else ()
         options, config = _options(paths, vault, config_path, sections, subjects, exclude, debug)
-        deck = (deck or config.deck or DEFAULT_DECK).strip()
+        deck = deck or _config_deck(config) or DEFAULT_DECK
         cloze = cloze or bool(config.cloze)
         with _progress(quiet) as progress:
             result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
-        _report_diagnostics(result.diagnostics, quiet)
+        _report_diagnostics(result.diagnostics, quiet, result.vault)
         _require_cards(result, options)
         if dry_run:
-            _print_cards(result, as_json)
+            _print_cards(result, as_json, deck, cloze)
         if strict and result.diagnostics:
             count = _n(len(result.diagnostics), "warning")
             raise Memo2AnkiError(f"{count} with --strict; nothing written")
         if dry_run:
+            if not quiet and not as_json:  # JSON: stdout holds it all, for a program
+                _report_vault(result, vault)
+                outcome = "nothing written (--dry-run)"
+                click.echo(printable(_summary(result, outcome, _clozes(result, cloze))), err=True)
             return
-        assert output is not None
+        assert output is not None and target is not None
         vault_name = printable(result.vault.name)
         info = write_package(result.cards, result.media, output, deck, vault_name, cloze)
         if not quiet:
             extra = info.notes - len(result.cards)
             clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
-            click.echo(printable(_summary(result, f"wrote {info.path}{clozes}")), err=True)
+            added = " (.apkg added: Anki's import lists only .apkg files)" * target.suffix_added
+            _report_vault(result, vault)
+            click.echo(printable(_summary(result, f"wrote {info.path}{clozes}{added}")), err=True)
 
 
 @main.command(epilog="Exit status: 0 no problems, 1 problems found, 2 bad usage.")
@@ -230,11 +319,12 @@ def check(
             *result.lint,
         ]
         problems.sort(key=lambda d: (d.path, d.line or 0))  # each note's, in file order
-        _report_diagnostics(problems, quiet=False)
+        _report_diagnostics(problems, False, result.vault)
         _require_cards(result, options)
         if problems:
             raise Memo2AnkiError(f"{_n(len(problems), 'problem')} in {_n(result.notes, 'note')}")
         if not quiet:
+            _report_vault(result, vault)
             click.echo(_summary(result, "no problems"), err=True)
 
 
@@ -255,14 +345,51 @@ def _options(
     )
     given = (*DEFAULT_SECTIONS, *config.sections, *sections)
     titles = tuple(dict.fromkeys(s.strip() for s in given if s.strip()))
+    dates = _dates(config)
     options = Options(
         vault=vault,
         sections=titles,
         subjects=subjects or config.subjects,
         exclude=exclude,
         skip_on_bug=not debug,  # with --debug, a bug stops the run and shows its traceback
+        since=dates.since,
+        until=dates.until,
     )
     return options, config
+
+
+def _dates(config: Config) -> DateRange:
+    """The date range of ``--since``/``--until``/``--last``, else of the config's settings:
+    any of them given on the command line replaces all three of the config's."""
+    meta = click.get_current_context().meta
+    given = {key: meta.get(f"memo2anki.{key}") for key in ("since", "until", "last")}
+    if any(value is not None for value in given.values()):
+        since, until, last, where = given["since"], given["until"], given["last"], ""
+    else:
+        since, until, last = config.since, config.until, config.last
+        where = f"{config.path}: "
+    try:
+        return date_range(since, until, last)
+    except ValueError as err:
+        raise BadUsage(f"{where}{err}") from None
+
+
+def _deck_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return deck_name(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--deck") from None
+
+
+def _config_deck(config: Config) -> str | None:
+    if config.deck is None:
+        return None
+    try:
+        return deck_name(config.deck)
+    except ValueError as err:
+        raise BadUsage(f"{config.path}: deck {err}") from None
 
 
 def _cache(paths: tuple[Path, ...], options: Options, disabled: bool) -> NoteCache | None:
@@ -319,7 +446,7 @@ def _reported(debug: bool) -> Iterator[None]:
         yield
     except Memo2AnkiError as err:
         click.echo(printable(f"memo2anki: error: {err}"), err=True)
-        sys.exit(1)
+        sys.exit(err.exit_code)
     except click.exceptions.Exit:
         raise
     except KeyboardInterrupt:
@@ -344,11 +471,53 @@ def _one_line(err: Exception) -> str:
     return printable(text)
 
 
-def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
+def _report_diagnostics(
+    diagnostics: Sequence[Diagnostic], quiet: bool, vault: Path | None = None
+) -> None:
     if quiet:
         return
+    from_here = _from_here(vault) if vault is not None else None
     for diagnostic in diagnostics:
-        click.echo(f"{diagnostic}", err=True)
+        click.echo(f"{from_here(diagnostic) if from_here else diagnostic}", err=True)
+
+
+def _from_here(vault: Path) -> Callable[[Diagnostic], Diagnostic] | None:
+    """Warnings name files vault-relative; when the vault is below the current folder (a
+    person runs memo2anki from its parent) or holds it, the path that opens from here is
+    more use, to click in a terminal or editor. None when the two are apart."""
+    here = Path.cwd()
+    if vault == here or not (vault.is_relative_to(here) or here.is_relative_to(vault)):
+        return None
+
+    def shown(diagnostic: Diagnostic) -> Diagnostic:
+        if os.path.isabs(diagnostic.path) or not os.path.lexists(vault / diagnostic.path):
+            return diagnostic  # a file given outside the vault, already named from here
+        path = Path(os.path.relpath(vault / diagnostic.path, here)).as_posix()
+        return replace(diagnostic, path=path)
+
+    return shown
+
+
+# From this many missing images on, the summary names the vault root they were looked up in.
+MANY_MISSING_IMAGES = 3
+
+
+def _report_vault(result: Result, vault: Path | None) -> None:
+    """One line naming the vault root when it was guessed (no ``.obsidian/`` above the notes)
+    or when many images were not found in it: the usual cause is the wrong root."""
+    missing = sum(d.message.startswith("image not found") for d in result.diagnostics)
+    guessed = vault is None and not (result.vault / ".obsidian").is_dir()
+    if not guessed and missing < MANY_MISSING_IMAGES:
+        return
+    why = (
+        "no .obsidian/ folder above the notes, so their folder"
+        if guessed
+        else f"{_n(missing, 'image')} not found in it"
+    )
+    click.echo(
+        printable(f"memo2anki: vault root {result.vault} ({why}; give another with --vault DIR)"),
+        err=True,
+    )
 
 
 def _require_cards(result: Result, options: Options) -> None:
@@ -364,52 +533,58 @@ def _require_cards(result: Result, options: Options) -> None:
         )
     if options.subjects:
         wanted = ", ".join(options.subjects)
-        raise Memo2AnkiError(f"no cards of subject {wanted} in {_n(result.notes, 'note')}")
+        found = ", ".join(s or "(no subject)" for s in result.subjects)
+        found_text = f"; subjects found: {found}" if found else ""
+        raise Memo2AnkiError(
+            f"no cards of subject {wanted} in {_n(result.notes, 'note')}{found_text}"
+        )
     raise Memo2AnkiError(
         f"{_n(result.notes_with_section, 'memo section')} found but no cards: a card starts at a "
         "line that is only bold text (**Heading**) or at a heading below the subject"
     )
 
 
-def _summary(result: Result, outcome: str) -> str:
+def _summary(result: Result, outcome: str, extra: str = "") -> str:
     per_subject = Counter(card.subject or "(no subject)" for card in result.cards)
     subjects = ", ".join(f"{name} {count}" for name, count in per_subject.items())
     warnings = len(result.diagnostics)
     return (
-        f"memo2anki: {_n(len(result.cards), 'card')} ({subjects}) from "
-        f"{_n(result.notes, 'note')}, {_n(len(result.media), 'image')}, "
+        f"memo2anki: {_n(len(result.cards), 'card')} ({subjects}){extra} from "
+        f"{_notes(result)}, {_n(len(result.media), 'image')}, "
         f"{_n(warnings, 'warning')}; {outcome}"
     )
+
+
+def _notes(result: Result) -> str:
+    """``7 notes``, and how many held memos when not all did; with a date range, how many
+    cards it left out."""
+    text = _n(result.notes, "note")
+    if result.notes_with_section != result.notes:
+        text += f" ({result.notes_with_section} with memos)"
+    if result.dated_out:
+        text += f" ({_n(result.dated_out, 'card')} of other dates left out)"
+    return text
+
+
+def _clozes(result: Result, cloze: bool) -> str:
+    """`` + 2 cloze notes``, for a dry run's summary (a build says it after ``wrote``)."""
+    if not cloze:
+        return ""
+    from .package import cloze_text
+
+    count = sum(cloze_text(card.back_html) is not None for card in result.cards)
+    return f" + {_n(count, 'cloze note')}"
 
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 
 
-def _print_cards(result: Result, as_json: bool) -> None:
+def _print_cards(result: Result, as_json: bool, deck: str, cloze: bool) -> None:
     if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "note": card.note,
-                        "line": card.line,
-                        "date": card.date.isoformat() if card.date else None,
-                        "subject": card.subject,
-                        "front": card.front,
-                        "tags": list(card.tags),
-                        "images": [
-                            printable(m.path.relative_to(result.vault).as_posix())
-                            for m in card.media
-                        ],
-                    }
-                    for card in result.cards
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        text = json.dumps(dry_run_object(result, deck, cloze), ensure_ascii=False, indent=2)
+        # Bytes: UTF-8 whatever the console's encoding (a program reads it, not a person).
+        click.echo(text.encode("utf-8"))
         return
-    for card in result.cards:
-        images = f"  [{_n(len(card.media), 'image')}]" if card.media else ""
-        click.echo(f"{card.subject or '-'}\t{card.front}\t{card.note}:{card.line}{images}")
+    for line in card_lines(result, deck, cloze):
+        click.echo(line)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cache import NoteCache
+from .dates import DateRange, undated_left_out
 from .discover import find_notes, find_vault_root
 from .gcpause import cycle_collection_paused
 from .media import MediaResolver
@@ -26,6 +27,19 @@ class Options:
     # A bug met in one note: skip that note with a warning (True), or raise (False), so that
     # a run still makes every other card and a debugging run still sees the traceback.
     skip_on_bug: bool = False
+    # Keep only cards of notes dated in this range (--since, --until, --last); both ends
+    # included, None is open. With either end, undated notes are left out.
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @property
+    def dates(self) -> DateRange:
+        """The date range, whose ``keeps(date)`` says whether a note's cards are kept."""
+        return DateRange(self.since, self.until)
+
+    def keeps_date(self, date: dt.date | None) -> bool:
+        """Whether the cards of a note with this date (None: undated) are kept."""
+        return self.dates.keeps(date)
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,10 @@ class Result:
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     # Syntax the cards show unlike Obsidian (reported by `check`, not by a build).
     lint: tuple[Diagnostic, ...] = field(default=())
+    # Every subject met, kept by --subject or not, in order of first appearance.
+    subjects: tuple[str, ...] = field(default=())
+    # Cards left out because their note's date is outside --since/--until (or unknown).
+    dated_out: int = 0
 
 
 def study_order(card: Card) -> tuple[bool, dt.date, str, int]:
@@ -116,7 +134,28 @@ def convert(
     if cache is not None:
         cache.flush()
     with cycle_collection_paused():
-        return gather(vault, len(notes), [r for r in results if r is not None], diagnostics)
+        whole = gather(vault, len(notes), [r for r in results if r is not None], diagnostics)
+        return keep_dates(whole, options.dates)
+
+
+def keep_dates(result: Result, dates: DateRange) -> Result:
+    """The result with only the cards of notes dated in ``dates``, and one warning naming
+    the undated notes it left out. The warnings of a note whose cards are all left out go
+    with them: before an exam, last month's missing image is no news."""
+    if not dates.limited:
+        return result
+    kept = tuple(c for c in result.cards if dates.keeps(c.date))
+    undated = list(dict.fromkeys(c.note for c in result.cards if c.date is None))
+    gone = {c.note for c in result.cards} - {c.note for c in kept}
+    warning = (undated_left_out(undated, dates),) if undated else ()
+    return replace(
+        result,
+        cards=kept,
+        media=tuple({m.name: m for c in kept for m in c.media}.values()),
+        diagnostics=(*(d for d in result.diagnostics if d.path not in gone), *warning),
+        lint=tuple(d for d in result.lint if d.path not in gone),
+        dated_out=len(result.cards) - len(kept),
+    )
 
 
 def _workers(jobs: int, notes: int) -> int:
@@ -152,4 +191,5 @@ def gather(
             dict.fromkeys((*diagnostics, *(d for r in results for d in r.diagnostics)))
         ),
         lint=tuple(d for r in results for d in r.lint),
+        subjects=tuple(dict.fromkeys(s for r in results for s in r.subjects)),
     )

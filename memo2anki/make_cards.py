@@ -101,8 +101,9 @@ class NoteConverter:
                 )
             )
         diagnostics.sort(key=lambda d: d.line or 0)  # in file order (stable: ties keep theirs)
+        subjects = tuple(dict.fromkeys(c.subject for c in found.cards))
         return NoteResult(
-            tuple(cards), tuple(diagnostics), found.sections > 0, tuple(lint), journal
+            tuple(cards), tuple(diagnostics), found.sections > 0, tuple(lint), subjects, journal
         )
 
 

@@ -17,6 +17,15 @@ DEFAULT_SECTIONS = ("공부 메모장",)
 class Memo2AnkiError(Exception):
     """A problem the user can fix; the CLI prints it as one line and exits non-zero."""
 
+    exit_code = 1
+
+
+class BadUsage(Memo2AnkiError):
+    """A problem with what was asked (an option, a setting): exit status 2, as for a
+    mistyped option."""
+
+    exit_code = 2
+
 
 def printable(text: str) -> str:
     """``text`` safe to print, store or encode as UTF-8: the bytes of a file name that is not
@@ -99,5 +108,7 @@ class NoteResult:
     has_section: bool = False
     # What `check` reports beyond the warnings: syntax that a card shows unlike Obsidian.
     lint: tuple[Diagnostic, ...] = ()
+    # Every subject the note's cards have, kept by --subject or not (named when none is).
+    subjects: tuple[str, ...] = ()
     # What the result depends on (for the cache); None when the note could not be read.
     journal: Journal | None = field(default=None, compare=False)

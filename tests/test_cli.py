@@ -50,27 +50,42 @@ def test_dry_run_lists_cards_and_writes_nothing(vault: Path, tmp_path: Path) -> 
     result = run(vault, "--dry-run")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        "CKA\tPod\tdaily/2025-04-01.md:7  [1 image]",
-        "CKA\tService\tdaily/2025-04-01.md:11",
-        "AWS\tEC2\tdaily/2025-04-02.md:7",
+        "공부 메모장::CKA\tPod\tdaily/2025-04-01.md:7  [1 image]",
+        "공부 메모장::CKA\tService\tdaily/2025-04-01.md:11",
+        "공부 메모장::AWS\tEC2\tdaily/2025-04-02.md:7",
+    ]
+    assert result.stderr.splitlines() == [
+        "daily/2025-04-02.md:9: image not found: missing.png",
+        "memo2anki: 3 cards (CKA 2, AWS 1) from 2 notes, 1 image, 1 warning; "
+        "nothing written (--dry-run)",
     ]
     assert not list(tmp_path.glob("**/*.apkg"))
 
 
 def test_dry_run_json(vault: Path) -> None:
-    result = run(vault, "--dry-run", "--json")
+    result = run(vault, "--dry-run", "--json", "--deck", "시험")
     assert result.exit_code == 0
-    cards = json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    assert list(report) == ["vault", "cards", "warnings"]
+    cards = report["cards"]
+    back = cards[0].pop("back")
+    assert "가장 작은 배포 단위" in back and '<img src="m2a-' in back
+    assert len(cards[0].pop("guid")) == 10
     assert cards[0] == {
-        "note": "daily/2025-04-01.md",
-        "line": 7,
-        "date": "2025-04-01",
+        "deck": "시험::CKA",
         "subject": "CKA",
         "front": "Pod",
         "tags": ["CKA"],
+        "note": "daily/2025-04-01.md",
+        "line": 7,
+        "date": "2025-04-01",
         "images": ["image/pod.png"],
+        "cloze": None,
     }
     assert [c["front"] for c in cards] == ["Pod", "Service", "EC2"]
+    assert report["warnings"] == [
+        {"path": "daily/2025-04-02.md", "line": 9, "message": "image not found: missing.png"}
+    ]
 
 
 def test_subject_filter(vault: Path) -> None:
@@ -81,7 +96,9 @@ def test_subject_filter(vault: Path) -> None:
 def test_unknown_subject_is_an_error(vault: Path) -> None:
     result = run(vault, "--dry-run", "--subject", "Go")
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1] == "memo2anki: error: no cards of subject Go in 2 notes"
+    assert result.stderr.splitlines()[-1] == (
+        "memo2anki: error: no cards of subject Go in 2 notes; subjects found: CKA, AWS"
+    )
 
 
 def test_extra_section_title(tmp_path: Path) -> None:
@@ -94,7 +111,7 @@ def test_extra_section_title(tmp_path: Path) -> None:
     )
     result = run(vault, "--dry-run", "--section", "Study")
     assert result.exit_code == 0
-    assert result.stdout.startswith("Go\tchan\tn.md:3")
+    assert result.stdout.startswith("공부 메모장::Go\tchan\tn.md:3")
 
 
 def test_sections_but_no_cards(tmp_path: Path) -> None:
@@ -112,10 +129,12 @@ def test_no_notes(tmp_path: Path) -> None:
     assert result.stderr.strip() == "memo2anki: error: no markdown notes found"
 
 
-def test_missing_path_is_an_error(tmp_path: Path) -> None:
+def test_missing_path_is_bad_usage(tmp_path: Path) -> None:
     result = run(tmp_path / "nope", "-o", tmp_path / "x.apkg")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == f"memo2anki: error: {tmp_path / 'nope'}: no such file or folder"
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for 'PATH...': Path '{tmp_path / 'nope'}' does not exist."
+    )
 
 
 def test_output_is_required(vault: Path) -> None:
@@ -140,8 +159,11 @@ def test_unwritable_output_folder(vault: Path, tmp_path: Path) -> None:
 
 def test_output_that_is_a_folder(vault: Path, tmp_path: Path) -> None:
     result = run(vault, "-o", tmp_path)
-    assert result.exit_code == 1
-    assert "is a folder" in result.stderr.splitlines()[-1]
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"memo2anki: error: -o {tmp_path}: that is a folder; give a file name, "
+        f"such as -o {tmp_path / 'deck.apkg'}"
+    ]
 
 
 def test_version_and_help() -> None:
@@ -184,7 +206,7 @@ def test_a_run_leaves_the_cycle_collector_as_it_was(tmp_path: Path, enabled: boo
         for args in ([str(vault), "-o", str(tmp_path / "o.apkg")], ["check", str(vault)]):
             assert run(*args).exit_code == 0
             assert gc.isenabled() is enabled
-        assert run(str(tmp_path / "missing"), "-o", str(tmp_path / "o.apkg")).exit_code == 1
+        assert run(str(tmp_path / "missing"), "-o", str(tmp_path / "o.apkg")).exit_code == 2
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()

@@ -57,15 +57,44 @@ def test_explicit_config_file_and_cloze(vault: Path, tmp_path: Path) -> None:
     ("text", "message"),
     [
         ('deck = "a"\nsections = [\n', ".memo2anki.toml:2: broken config: Invalid value"),
-        ("sections = []\ndeck = \n", ".memo2anki.toml:2: broken config: Invalid value"),
-        ('dekc = "오타"\n', ".memo2anki.toml: unknown setting 'dekc'"),
-        ("sections = 3\n", ".memo2anki.toml: 'sections' must be a list of strings"),
-        ('cloze = "yes"\n', ".memo2anki.toml: 'cloze' must be true or false"),
+        ("sections = []\ndeck = \n", ".memo2anki.toml:2:8: broken config: Invalid value"),
+        (
+            "deck = CKA\n",
+            ".memo2anki.toml:1:8: broken config: Invalid value: strings need quotes, as in "
+            'deck = "CKA"',
+        ),
+        (
+            "cloze = yes\n",
+            ".memo2anki.toml:1:9: broken config: Invalid value: cloze = true or cloze = false",
+        ),
+        (
+            'dekc = "오타"\n',
+            ".memo2anki.toml:1: unknown setting 'dekc' "
+            "(known: deck, sections, subjects, cloze, since, until, last)",
+        ),
+        (
+            "sections = 3\n",
+            ".memo2anki.toml:1: 'sections' must be a list of strings, as in sections = [\"CKA\"]",
+        ),
+        (
+            'cloze = false\nsubjects = "CKA"\n',
+            ".memo2anki.toml:2: 'subjects' must be a list of strings, as in subjects = [\"CKA\"]",
+        ),
+        ('cloze = "yes"\n', ".memo2anki.toml:1: 'cloze' must be true or false"),
+        ("deck = 3\n", ".memo2anki.toml:1: 'deck' must be a non-empty string, as in deck ="),
+        ('deck = "CKA::"\n', ".memo2anki.toml: deck 'CKA::' has an empty part (CKA::?)"),
+        ('since = "4월"\n', ".memo2anki.toml:1: 'since' must be a date, as in since = 2025-04-01"),
+        ("last = 0\n", ".memo2anki.toml:1: 'last' must be a number of days, 1 or more"),
+        (
+            "since = 2025-04-10\nuntil = 2025-04-01\n",
+            ".memo2anki.toml: --since 2025-04-10 is after --until 2025-04-01",
+        ),
     ],
 )
 def test_a_broken_config_is_one_clear_error(vault: Path, text: str, message: str) -> None:
+    # A wrong setting is bad usage, as a wrong option is: exit 2, one line.
     (vault / ".memo2anki.toml").write_text(text, encoding="utf-8")
     result = run(vault, "--dry-run")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
-    assert line.startswith("memo2anki: error: ") and message in line
+    assert line.startswith(f"memo2anki: error: {vault / message[:15]}") and message[15:] in line

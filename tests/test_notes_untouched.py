@@ -110,6 +110,7 @@ def test_a_read_only_vault_builds(messy_vault: Path, tmp_path: Path) -> None:
             path.chmod(0o755)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.splitlines()[-1] == (
-        "memo2anki: 7 cards (CKA 6, 네트워크 1) from 10 notes, 1 image, 7 warnings; "
+        "memo2anki: 7 cards (CKA 6, 네트워크 1) from 10 notes (8 with memos), 1 image, "
+        "7 warnings; "
         f"wrote {tmp_path / 'deck.apkg'}"
     )

@@ -1,0 +1,67 @@
+"""What ``--dry-run`` shows: each card a build would write, in the deck it would go to, as lines
+for a person or as one JSON object for a program."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from .convert import Result
+from .model import printable
+from .package import card_guid, cloze_text, deck_name
+
+
+def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
+    """One line per card, ``deck<TAB>front<TAB>note:line``, with its images; with ``cloze``,
+    a marked line after each card that also gets a cloze note."""
+    for card in result.cards:
+        where = f"{deck_name(deck, card.subject)}\t{card.front}\t{card.note}:{card.line}"
+        images = f"  [{_n(len(card.media), 'image')}]" if card.media else ""
+        yield printable(f"{where}{images}")
+        text = cloze_text(card.back_html) if cloze else None
+        if text is not None:
+            yield printable(f"{where}  [cloze note, {_n(_cloze_cards(text), 'card')}]")
+
+
+def dry_run_object(result: Result, deck: str, cloze: bool) -> dict[str, Any]:
+    """The dry run as one JSON-ready object: ``cards`` (each with its deck, subject, front,
+    back HTML, tags, GUID, note, line, date, images, and its cloze text with ``cloze``) and
+    ``warnings`` (each ``path``, ``line``, ``message``; paths relative to ``vault``)."""
+    return {
+        "vault": printable(str(result.vault)),
+        "cards": [
+            {
+                "deck": deck_name(deck, card.subject),
+                "subject": card.subject,
+                "front": card.front,
+                "back": card.back_html,
+                "tags": list(card.tags),
+                "guid": card.guid or card_guid(card),
+                "note": card.note,
+                "line": card.line,
+                "date": card.date.isoformat() if card.date else None,
+                "images": [
+                    printable(m.path.relative_to(result.vault).as_posix()) for m in card.media
+                ],
+                "cloze": cloze_text(card.back_html) if cloze else None,
+            }
+            for card in result.cards
+        ],
+        "warnings": [
+            {"path": d.path, "line": d.line, "message": printable(d.message)}
+            for d in result.diagnostics
+        ],
+    }
+
+
+_CLOZE = re.compile(r"{{c(\d+)::")
+
+
+def _cloze_cards(text: str) -> int:
+    """How many cards Anki makes of a cloze note: one per cloze number."""
+    return len(set(_CLOZE.findall(text))) or 1
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"

@@ -1,0 +1,55 @@
+"""What a person asked for, checked before any note is read: the file to write and the deck's
+name. A mistake here is bad usage, told in one line that says what to type instead."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import BadUsage, Memo2AnkiError
+
+PACKAGE_SUFFIX = ".apkg"
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """The package to write, and whether ``.apkg`` was added to the name given."""
+
+    path: Path
+    suffix_added: bool = False
+
+
+def output_file(given: str | os.PathLike[str]) -> OutputFile:
+    """The file ``-o`` names. A folder (one that exists, or any name ending in a slash) is bad
+    usage; a name without ``.apkg`` gets it, since Anki's import dialog lists no other names;
+    a folder to write into that does not exist is an error."""
+    text = os.fspath(given)
+    path = Path(text)
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        example = Path(text.rstrip("/" + os.sep) or text) / "deck.apkg"
+        raise BadUsage(f"-o {text}: that is a folder; give a file name, such as -o {example}")
+    added = path.suffix.lower() != PACKAGE_SUFFIX
+    if added:
+        path = path.with_name(path.name + PACKAGE_SUFFIX)
+        if path.is_dir():
+            raise BadUsage(f"-o {text}: {path} is a folder; give another file name")
+    folder = path.parent
+    if not folder.is_dir():
+        raise Memo2AnkiError(f"{path}: folder {folder} does not exist")
+    return OutputFile(path, added)
+
+
+def deck_name(text: str) -> str:
+    """A deck name with the spaces around each ``::`` part trimmed (Anki shows ``a :: b`` as
+    parts named with spaces). ValueError for an empty part: Anki would name it ``blank``."""
+    parts = [part.strip() for part in text.split("::")]
+    if not any(parts):
+        raise ValueError("the deck name is empty")
+    if not all(parts):
+        shown = "::".join(part or "?" for part in parts)
+        raise ValueError(
+            f"{text!r} has an empty part ({shown}); name every part between '::', "
+            "as in 'CKA::Network'"
+        )
+    return "::".join(parts)
