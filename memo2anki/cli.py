@@ -25,7 +25,7 @@ from .discover import find_vault_root, is_markdown
 from .dryrun import card_lines, dry_run_object
 from .model import DEFAULT_SECTIONS, BadUsage, Diagnostic, Memo2AnkiError, printable
 from .package import DEFAULT_DECK, write_package
-from .usage import deck_name, output_file
+from .usage import deck_name, folder_problem, output_file
 
 EPILOG = f"""\b
 Examples:
@@ -164,6 +164,18 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+class _OutputPath(click.Path):
+    """``-o``: a folder (one that exists, or a name ending in a slash, which ``Path`` would
+    drop) is bad usage, told before any note is read."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str | os.PathLike):
+            problem = folder_problem(value)
+            if problem is not None:
+                self.fail(problem, param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _date_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
     """``--since``, ``--until``, ``--last``: their values go to ``ctx.meta``, read by
     :func:`_options` (so no command's signature needs them)."""
@@ -210,7 +222,7 @@ def _date_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=True),
+    type=_OutputPath(path_type=Path, dir_okay=True),
     help="The .apkg file to write (required unless --dry-run).",
 )
 @click.option(
@@ -533,7 +545,7 @@ def _require_cards(result: Result, options: Options) -> None:
         )
     if options.subjects:
         wanted = ", ".join(options.subjects)
-        found = ", ".join(s or "(no subject)" for s in result.subjects)
+        found = ", ".join(sorted((s or "(no subject)" for s in result.subjects), key=str.casefold))
         found_text = f"; subjects found: {found}" if found else ""
         raise Memo2AnkiError(
             f"no cards of subject {wanted} in {_n(result.notes, 'note')}{found_text}"
@@ -558,12 +570,12 @@ def _summary(result: Result, outcome: str, extra: str = "") -> str:
 def _notes(result: Result) -> str:
     """``7 notes``, and how many held memos when not all did; with a date range, how many
     cards it left out."""
-    text = _n(result.notes, "note")
+    about = []
     if result.notes_with_section != result.notes:
-        text += f" ({result.notes_with_section} with memos)"
+        about.append(f"{result.notes_with_section} with memos")
     if result.dated_out:
-        text += f" ({_n(result.dated_out, 'card')} of other dates left out)"
-    return text
+        about.append(f"{_n(result.dated_out, 'card')} of other dates left out")
+    return _n(result.notes, "note") + (f" ({'; '.join(about)})" if about else "")
 
 
 def _clozes(result: Result, cloze: bool) -> str:

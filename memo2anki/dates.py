@@ -35,7 +35,7 @@ class DateRange:
         if self.since and self.until:
             return f"{self.since} to {self.until}"
         if self.since:
-            return f"from {self.since}"
+            return f"{self.since} on"
         if self.until:
             return f"up to {self.until}"
         return "all dates"
@@ -80,7 +80,8 @@ def undated_left_out(notes: list[str], dates: DateRange) -> Diagnostic:
     others = len(notes) - 1
     more = f" (and those of {others} more undated note{'s' * (others != 1)})" if others else ""
     message = (
-        f"no date, so its cards{more} are left out of {dates.describe()}; "
-        "a note's date comes from its file name (YYYY-MM-DD) or its frontmatter date"
+        f"no date, so its cards{more} are left out: a date range ({dates.describe()}) keeps "
+        "dated notes only; a note's date comes from its file name (YYYY-MM-DD) or its "
+        "frontmatter date"
     )
     return Diagnostic(notes[0], None, message)

@@ -25,10 +25,10 @@ def output_file(given: str | os.PathLike[str]) -> OutputFile:
     usage; a name without ``.apkg`` gets it, since Anki's import dialog lists no other names;
     a folder to write into that does not exist is an error."""
     text = os.fspath(given)
+    problem = folder_problem(text)
+    if problem is not None:
+        raise BadUsage(f"-o {problem}")
     path = Path(text)
-    if text.endswith(("/", os.sep)) or path.is_dir():
-        example = Path(text.rstrip("/" + os.sep) or text) / "deck.apkg"
-        raise BadUsage(f"-o {text}: that is a folder; give a file name, such as -o {example}")
     added = path.suffix.lower() != PACKAGE_SUFFIX
     if added:
         path = path.with_name(path.name + PACKAGE_SUFFIX)
@@ -38,6 +38,16 @@ def output_file(given: str | os.PathLike[str]) -> OutputFile:
     if not folder.is_dir():
         raise Memo2AnkiError(f"{path}: folder {folder} does not exist")
     return OutputFile(path, added)
+
+
+def folder_problem(given: str | os.PathLike[str]) -> str | None:
+    """What is wrong with ``given`` as the package to write when it names a folder: one that
+    exists, or any name ending in a slash (``-o decks/``). None for a file name."""
+    text = os.fspath(given)
+    if not (text.endswith(("/", os.sep)) or os.path.isdir(text)):
+        return None
+    example = Path(text.rstrip("/" + os.sep) or text) / "deck.apkg"
+    return f"{text} is a folder; give a file name, such as {example}"
 
 
 def deck_name(text: str) -> str:
