@@ -31,6 +31,7 @@ EPILOG = f"""\b
 Examples:
   memo2anki notes/ -o cka.apkg            every memo card under notes/
   memo2anki notes/ -o cka.apkg --subject CKA --deck CKA
+  memo2anki notes/ -o exam.apkg --last 14 the last two weeks' notes only
   memo2anki daily/2025-04-04.md --dry-run list the cards a note makes
   memo2anki check notes/                  report problems only, write nothing
 
@@ -120,7 +121,8 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             "--config",
             "config_path",
             type=click.Path(path_type=Path, dir_okay=False, exists=True),
-            help=f"Settings file (deck, sections, subjects, cloze). Default: {CONFIG_NAME} "
+            help=f"Settings file (deck, sections, subjects, cloze, since, until, last). Default: "
+            f"{CONFIG_NAME} "
             "in the vault root, if there is one; options given here win over it.",
         ),
         click.option(
@@ -231,7 +233,9 @@ def _date_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
     help=f"Top deck; one subdeck per subject. Default: the config's, else '{DEFAULT_DECK}'.",
 )
 @click.option("--dry-run", is_flag=True, help="List the cards it would make; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="With --dry-run: the list as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="With --dry-run: one JSON object, always UTF-8."
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
 @click.option(
     "--cloze",
