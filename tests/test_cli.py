@@ -97,7 +97,7 @@ def test_unknown_subject_is_an_error(vault: Path) -> None:
     result = run(vault, "--dry-run", "--subject", "Go")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
-        "memo2anki: error: no cards of subject Go in 2 notes; subjects found: CKA, AWS"
+        "memo2anki: error: no cards of subject Go in 2 notes; subjects found: AWS, CKA"
     )
 
 
@@ -160,10 +160,10 @@ def test_unwritable_output_folder(vault: Path, tmp_path: Path) -> None:
 def test_output_that_is_a_folder(vault: Path, tmp_path: Path) -> None:
     result = run(vault, "-o", tmp_path)
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == [
-        f"memo2anki: error: -o {tmp_path}: that is a folder; give a file name, "
-        f"such as -o {tmp_path / 'deck.apkg'}"
-    ]
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '-o' / '--output': {tmp_path} is a folder; give a file name, "
+        f"such as {tmp_path / 'deck.apkg'}"
+    )
 
 
 def test_version_and_help() -> None:

@@ -64,10 +64,10 @@ def test_folder_that_does_not_exist(vault: Path, tmp_path: Path) -> None:
 def test_path_that_is_a_folder(vault: Path, decks: Path) -> None:
     result = run(vault, "-o", decks)
     assert result.exit_code == 2  # bad usage, found before any note is read
-    assert result.stderr.splitlines() == [
-        f"memo2anki: error: -o {decks}: that is a folder; give a file name, "
-        f"such as -o {decks / 'deck.apkg'}"
-    ]
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '-o' / '--output': {decks} is a folder; give a file name, "
+        f"such as {decks / 'deck.apkg'}"
+    )
     assert_untouched(decks)
 
 
