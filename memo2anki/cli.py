@@ -547,6 +547,11 @@ def _require_cards(result: Result, options: Options) -> None:
             f"no memo section in {_n(result.notes, 'note')}: looked for headings titled {titles} "
             "(name yours with --section)"
         )
+    if result.dated_out:
+        raise Memo2AnkiError(
+            f"no cards of notes dated {options.dates.describe()}: "
+            f"{_n(result.dated_out, 'card')} of other dates (or of none) left out"
+        )
     if options.subjects:
         wanted = ", ".join(options.subjects)
         found = ", ".join(sorted((s or "(no subject)" for s in result.subjects), key=str.casefold))

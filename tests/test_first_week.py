@@ -162,6 +162,15 @@ def test_a_range_that_cannot_be_meant_is_bad_usage(
     assert result.stderr.splitlines()[-1] == message
 
 
+def test_a_range_with_no_notes_says_so(dated: Path) -> None:
+    result = run(dated, "--dry-run", "--since", "2026-01-01")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "memo2anki: error: no cards of notes dated 2026-01-01 on: "
+        "6 cards of other dates (or of none) left out"
+    )
+
+
 def test_the_filter_is_a_predicate_over_a_date() -> None:
     # What the ledger reuses: a card left out by a range is filtered, not gone.
     options = Options(since=dt.date(2025, 4, 10), until=dt.date(2025, 4, 12))
