@@ -83,8 +83,7 @@ class _BuildCommand(click.Command):
 
 def _format_commands(ctx: click.Context, formatter: click.HelpFormatter) -> None:
     """The program's commands, as ``memo2anki --help`` shows them."""
-    group = ctx.parent.command if ctx.parent is not None else None
-    if not isinstance(group, click.Group) or ctx.parent is None:
+    if ctx.parent is None or not isinstance(group := ctx.parent.command, click.Group):
         return
     rows = []
     for name in group.list_commands(ctx.parent):
@@ -121,9 +120,9 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             "--config",
             "config_path",
             type=click.Path(path_type=Path, dir_okay=False, exists=True),
-            help=f"Settings file (deck, sections, subjects, cloze, since, until, last). Default: "
-            f"{CONFIG_NAME} "
-            "in the vault root, if there is one; options given here win over it.",
+            help="Settings file (deck, sections, subjects, cloze, since, until, last). "
+            f"Default: {CONFIG_NAME} in the vault root, if there is one; options given here "
+            "win over it.",
         ),
         click.option(
             "--section",
@@ -293,8 +292,8 @@ def build(
         if dry_run:
             if not quiet and not as_json:  # JSON: stdout holds it all, for a program
                 _report_vault(result, vault)
-                outcome = "nothing written (--dry-run)"
-                click.echo(printable(_summary(result, outcome, _clozes(result, cloze))), err=True)
+                outcome = f"dry run, nothing written{_clozes(result, cloze)}"
+                click.echo(printable(_summary(result, outcome)), err=True)
             return
         assert output is not None and target is not None
         vault_name = printable(result.vault.name)
@@ -337,10 +336,11 @@ def check(
         problems.sort(key=lambda d: (d.path, d.line or 0))  # each note's, in file order
         _report_diagnostics(problems, False, result.vault)
         _require_cards(result, options)
+        if problems or not quiet:
+            _report_vault(result, vault)
         if problems:
             raise Memo2AnkiError(f"{_n(len(problems), 'problem')} in {_n(result.notes, 'note')}")
         if not quiet:
-            _report_vault(result, vault)
             click.echo(_summary(result, "no problems"), err=True)
 
 
@@ -565,12 +565,12 @@ def _require_cards(result: Result, options: Options) -> None:
     )
 
 
-def _summary(result: Result, outcome: str, extra: str = "") -> str:
+def _summary(result: Result, outcome: str) -> str:
     per_subject = Counter(card.subject or "(no subject)" for card in result.cards)
     subjects = ", ".join(f"{name} {count}" for name, count in per_subject.items())
     warnings = len(result.diagnostics)
     return (
-        f"memo2anki: {_n(len(result.cards), 'card')} ({subjects}){extra} from "
+        f"memo2anki: {_n(len(result.cards), 'card')} ({subjects}) from "
         f"{_notes(result)}, {_n(len(result.media), 'image')}, "
         f"{_n(warnings, 'warning')}; {outcome}"
     )
@@ -588,13 +588,13 @@ def _notes(result: Result) -> str:
 
 
 def _clozes(result: Result, cloze: bool) -> str:
-    """`` + 2 cloze notes``, for a dry run's summary (a build says it after ``wrote``)."""
+    """`` (with 2 cloze notes)``, the cloze notes a dry run would add (as a build says)."""
     if not cloze:
         return ""
     from .package import cloze_text
 
     count = sum(cloze_text(card.back_html) is not None for card in result.cards)
-    return f" + {_n(count, 'cloze note')}"
+    return f" (with {_n(count, 'cloze note')})"
 
 
 def _n(count: int, noun: str) -> str:

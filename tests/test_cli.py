@@ -57,7 +57,7 @@ def test_dry_run_lists_cards_and_writes_nothing(vault: Path, tmp_path: Path) -> 
     assert result.stderr.splitlines() == [
         "daily/2025-04-02.md:9: image not found: missing.png",
         "memo2anki: 3 cards (CKA 2, AWS 1) from 2 notes, 1 image, 1 warning; "
-        "nothing written (--dry-run)",
+        "dry run, nothing written",
     ]
     assert not list(tmp_path.glob("**/*.apkg"))
 

@@ -120,7 +120,7 @@ def test_last_counts_back_from_today(tmp_path: Path) -> None:
     ]
     assert result.stderr.splitlines() == [
         "memo2anki: 2 cards (CKA 2) from 3 notes (1 card of other dates left out), 0 images, "
-        "0 warnings; nothing written (--dry-run)"
+        "0 warnings; dry run, nothing written"
     ]
 
 
@@ -342,7 +342,7 @@ def test_a_guessed_vault_root_is_named(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"memo2anki: vault root {notes} (no .obsidian/ folder above the notes, so their folder; "
         "give another with --vault DIR)",
-        "memo2anki: 1 card (CKA 1) from 1 note, 0 images, 0 warnings; nothing written (--dry-run)",
+        "memo2anki: 1 card (CKA 1) from 1 note, 0 images, 0 warnings; dry run, nothing written",
     ]
 
 
@@ -386,8 +386,8 @@ def test_dry_run_shows_decks_cloze_cards_and_ends_with_the_summary(tmp_path: Pat
         "시험::CKA\tNode\t2025-04-01.md:10",
     ]
     assert result.stderr.splitlines() == [
-        "memo2anki: 2 cards (CKA 2) + 1 cloze note from 1 note, 0 images, 0 warnings; "
-        "nothing written (--dry-run)"
+        "memo2anki: 2 cards (CKA 2) from 1 note, 0 images, 0 warnings; "
+        "dry run, nothing written (with 1 cloze note)"
     ]
     report = json.loads(run(vault, "--dry-run", "--json", "--cloze").stdout)
     assert [c["cloze"] for c in report["cards"]] == [
