@@ -36,6 +36,21 @@ def test_a_bold_line_under_a_line_of_text_is_a_card_in_anki(tmp_path: Path, anki
     assert "쿠버네티스" in notes["EKS vs ECS"] and "가중치" not in notes["EKS vs ECS"]
 
 
+def test_warnings_in_split_paragraphs_name_their_own_lines(tmp_path: Path) -> None:
+    # Lines above and below a bold line in one paragraph keep their line numbers.
+    note = "# 공부 메모장\n## CKA\n**A**\n가 ![[one.png]]\n**B**\n나\n![[two.png]]\n"
+    vault = write_vault(tmp_path / "v", {"n.md": note})
+    result = run(vault, "--dry-run")
+    assert result.stdout.splitlines() == [
+        "공부 메모장::CKA\tA\tn.md:3",
+        "공부 메모장::CKA\tB\tn.md:5",
+    ]
+    assert result.stderr.splitlines()[:2] == [
+        "n.md:4: image not found: one.png",
+        "n.md:7: image not found: two.png",
+    ]
+
+
 # --- Before an exam: only recent notes ----------------------------------------------------
 
 
