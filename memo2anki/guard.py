@@ -7,10 +7,13 @@ would act when the card is shown (see :mod:`memo2anki.inert`).
 
 from __future__ import annotations
 
+import re
+
 from .fields import RESERVED, reserved_names
 from .inert import inert
 from .model import Card, Diagnostic, Note
 
+_ESCAPE = re.compile(r"\\(?=[!-/:-@\[-`{-~])")  # a markdown backslash escape
 _ANKI_TAGS = {
     "[latex]": "runs LaTeX",
     "[$]": "runs LaTeX",
@@ -77,10 +80,10 @@ def card_warnings(card: Card) -> list[Diagnostic]:
 
 
 def _line_of(card: Card, name: str) -> int:
-    """The first line of the card's source that holds ``name`` (any case)."""
-    if name.lower() in card.front.lower():
-        return card.line
+    """The first line of the card's source that holds ``name`` (any case, as markdown shows
+    it: ``[\\$]`` is ``[$]``), else the heading's."""
+    wanted = name.lower()
     for offset, line in enumerate(card.back_markdown.lower().split("\n")):
-        if name.lower() in line:
+        if wanted in line or wanted in _ESCAPE.sub("", line):
             return card.back_line + offset
     return card.line
