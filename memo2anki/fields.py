@@ -12,7 +12,9 @@ A field is one of two kinds, said where it is built below:
 
 Every field is then made *inert* (:mod:`memo2anki.inert`: no MathJax link, style or loading
 command, no Anki ``[latex]`` or ``[sound:]``), and every field, deck name and tag loses the
-characters Anki's format reserves (:data:`RESERVED`). Deck names and tags are plain text
+characters Anki's format reserves (:data:`RESERVED`). The front and back are made so once,
+when the card is made (:func:`memo2anki.guard.safe_card`, which also warns), and are cached
+so; the other fields here, as the package is written. Deck names and tags are plain text
 (Anki shows them as text).
 """
 
@@ -32,6 +34,8 @@ from .model import Card
 # treat them each their own way); a lone surrogate cannot be written as UTF-8 at all.
 RESERVED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What escaping, inert() or scrub() could change in plain text.
+_PLAIN = re.compile("[&<>\"'\\\\\\[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _URL_TEXT = re.compile(r"[A-Za-z0-9:/?=&%._~-]*")
 # Not in a tag: a tag is text to Anki, but a note type that shows {{Tags}} puts it in HTML.
@@ -51,13 +55,10 @@ def scrub(text: str) -> str:
     return RESERVED.sub("", _SURROGATE.sub("\ufffd", text))
 
 
-def html_field(card_html: str) -> str:
-    """A field of sanitized HTML (Front, Back, Text), inert and scrubbed."""
-    return scrub(inert(card_html)[0])
-
-
 def text_field(text: str) -> str:
     """A field of escaped text (Subject, Source, Date), inert and scrubbed."""
+    if _PLAIN.search(text) is None:  # nearly always: nothing to escape, neutralise or remove
+        return text
     return scrub(inert(html.escape(text, quote=True))[0])
 
 
@@ -89,11 +90,12 @@ def about_fields(card: Card, link: str) -> tuple[str, str, str, str]:
 
 
 def card_fields(card: Card, about: tuple[str, ...]) -> tuple[str, ...]:
-    """The memo2anki note's fields: Front and Back (sanitized HTML), then ``about``."""
-    return (html_field(card.front_html), html_field(card.back_html), *about)
+    """The memo2anki note's fields: Front and Back (sanitized HTML, made inert and scrubbed
+    when the card was made), then ``about``."""
+    return (card.front_html, card.back_html, *about)
 
 
 def cloze_fields(text: str, card: Card, about: tuple[str, ...]) -> tuple[str, ...]:
-    """The cloze note's fields: Text (the back's sanitized HTML with its deletions, see
-    :func:`memo2anki.package.cloze_text`), Front (sanitized HTML), then ``about``."""
-    return (html_field(text), html_field(card.front_html), *about)
+    """The cloze note's fields: Text (the back with its deletions, see
+    :func:`memo2anki.package.cloze_text`), Front, then ``about``."""
+    return (text, card.front_html, *about)

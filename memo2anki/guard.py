@@ -8,8 +8,9 @@ would act when the card is shown (see :mod:`memo2anki.inert`).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from .fields import RESERVED, reserved_names
+from .fields import RESERVED, reserved_names, scrub
 from .inert import inert
 from .model import Card, Diagnostic, Note
 
@@ -59,23 +60,39 @@ def subject_warnings(card: Card) -> list[Diagnostic]:
     return warnings
 
 
-def card_warnings(card: Card) -> list[Diagnostic]:
-    """What a rendered card's front and back cannot hold as written, each at the line of the
-    note that holds it (the heading's, when it came from elsewhere: an embedded note, a
-    character reference)."""
-    warnings: list[Diagnostic] = []
-    lines = card.back_markdown.split("\n") if RESERVED.search(card.back_markdown) else []
-    for offset, line in enumerate(lines):
-        if names := reserved_names(line):
-            warnings.append(
-                Diagnostic(card.note, card.back_line + offset, _reserved(names, "the line"))
+def safe_card(card: Card) -> tuple[Card, list[Diagnostic]]:
+    """The card with its front and back HTML made inert and scrubbed (as
+    :func:`memo2anki.fields.html_field` does), and warnings for what they held, each at the
+    line of the note that holds it (the heading's, when it came from elsewhere: an embedded
+    note, a character reference)."""
+    front_html, front_found = inert(card.front_html)
+    back_html, back_found = inert(card.back_html)
+    warnings = [
+        Diagnostic(card.note, _line_of(card, name), _acting(name, "the card"))
+        for name in dict.fromkeys((*front_found, *back_found))
+    ]
+    # The rendered HTML first: what is not in it (a comment's text) needs no warning.
+    if RESERVED.search(front_html) or RESERVED.search(back_html):
+        warnings += _reserved_lines(card) or [
+            Diagnostic(
+                card.note, card.line, _reserved(reserved_names(front_html + back_html), "the card")
             )
+        ]
+        front_html, back_html = scrub(front_html), scrub(back_html)
+    if front_html is card.front_html and back_html is card.back_html:
+        return card, warnings
+    return replace(card, front_html=front_html, back_html=back_html), warnings
+
+
+def _reserved_lines(card: Card) -> list[Diagnostic]:
+    """A warning for each line of the card's source holding reserved characters."""
+    warnings = []
     if names := reserved_names(card.front):
         warnings.append(Diagnostic(card.note, card.line, _reserved(names, "the heading")))
-    if not warnings and (names := reserved_names(card.front_html + card.back_html)):
-        warnings.append(Diagnostic(card.note, card.line, _reserved(names, "the card")))
-    for name in dict.fromkeys((*inert(card.front_html)[1], *inert(card.back_html)[1])):
-        warnings.append(Diagnostic(card.note, _line_of(card, name), _acting(name, "the card")))
+    for offset, line in enumerate(card.back_markdown.split("\n")):
+        if names := reserved_names(line):
+            where = card.back_line + offset
+            warnings.append(Diagnostic(card.note, where, _reserved(names, "the line")))
     return warnings
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .guard import card_warnings, note_warnings, subject_warnings
+from .guard import note_warnings, safe_card, subject_warnings
 from .lint import unsupported_syntax
 from .mdparse import make_markdown
 from .media import Journal, MediaResolver, MediaStore
@@ -102,8 +102,10 @@ class NoteConverter:
                 media=tuple(media.values()),
                 tags=tuple(dict.fromkeys((*card.tags, *rendered.tags))),
             )
-            # What the fields cannot hold as written (they are made safe in the package).
-            diagnostics += card_warnings(card)
+            # What the fields cannot hold as written, said here and made safe (the subject
+            # and source when the package is written: they are part of the card's identity).
+            card, warnings = safe_card(card)
+            diagnostics += warnings
             if card.subject not in subjects_seen:
                 subjects_seen.add(card.subject)
                 diagnostics += subject_warnings(card)

@@ -451,3 +451,18 @@ def test_any_text_anywhere_gives_a_deck_anki_imports(
     for note in notes:
         assert len(note.fields) == 6
     assert_inert(notes)
+
+
+DECKS = [
+    ("<img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>"),
+    ("A\x1fB\x01", "AB"),
+    ("Top::Sub", "Top::Sub"),  # nesting asked for on purpose stays
+]
+
+
+@pytest.mark.parametrize(("deck", "shown"), DECKS, ids=["markup", "reserved", "nested"])
+def test_a_deck_name_is_plain_text(tmp_path: Path, deck: str, shown: str) -> None:
+    _, anki = build(tmp_path, {"n.md": memo("**A**\n가", subject="S::T")}, "--deck", deck)
+    (card,) = anki.notes()
+    # A subject's `::` does not nest a deck further; Anki shows deck names as text.
+    assert card.deck == f"{shown}::S:T"
