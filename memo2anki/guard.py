@@ -15,12 +15,22 @@ from .inert import inert
 from .model import Card, Diagnostic, Note
 
 _ESCAPE = re.compile(r"\\(?=[!-/:-@\[-`{-~])")  # a markdown backslash escape
-_ANKI_TAGS = {
-    "[latex]": "runs LaTeX",
-    "[$]": "runs LaTeX",
-    "[$$]": "runs LaTeX",
-    "[sound:": "plays a sound",
-    "[anki:tts": "speaks it",
+# What showing the card would do with each, for the warning.
+_ACTIONS = {
+    "[latex]": "Anki would run LaTeX on it",
+    "[$]": "Anki would run LaTeX on it",
+    "[$$]": "Anki would run LaTeX on it",
+    "[sound:": "Anki would play a file",
+    "[anki:tts": "Anki would speak it",
+    "\\href": "Anki's MathJax would make a link of it",
+    "\\style": "Anki's MathJax would make a style of it",
+    "\\bbox": "Anki's MathJax would make a style of it",
+    "\\class": "Anki's MathJax would give the math a class",
+    "\\cssId": "Anki's MathJax would give the math an id",
+    "\\data": "Anki's MathJax would give the math attributes",
+    "\\mmlToken": "Anki's MathJax would give the math attributes",
+    "\\unicode": "Anki's MathJax would look up a font",
+    "\\require": "Anki's MathJax would load an extension",
 }
 
 
@@ -30,10 +40,7 @@ def _reserved(names: list[str], where: str) -> str:
 
 
 def _acting(name: str, where: str) -> str:
-    if name in _ANKI_TAGS:
-        return f"{where} holds {name}, which Anki {_ANKI_TAGS[name]} on; shown as text"
-    what = "loads code or fonts" if name in {"\\require", "\\unicode"} else "links or styles"
-    return f"{where} holds {name}, which Anki's MathJax {what} with; shown as text"
+    return f"{where} holds {name} ({_ACTIONS.get(name, 'Anki would act on it')}); shown as text"
 
 
 def note_warnings(note: Note) -> list[Diagnostic]:

@@ -103,4 +103,5 @@ def removed_tags(html: str) -> list[str]:
     """The tags in ``html`` that :func:`sanitize` takes out (``iframe``, ``script``, ...),
     lower-case, each once."""
     names = (name.lower() for name in _TAG_NAME.findall(html))
-    return list(dict.fromkeys(name for name in names if name not in _TAGS))
+    # `<image>` is not taken out: the renderer reads it as the `<img>` it is to a browser.
+    return list(dict.fromkeys(name for name in names if name not in _TAGS and name != "image"))

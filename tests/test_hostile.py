@@ -269,7 +269,7 @@ def test_math_that_would_link_style_or_load_is_shown_as_text(tmp_path: Path) -> 
             assert "\u2060" not in back, tex
         else:
             assert "\u2060" in back, tex
-            expected.append(f"n.md:{9 + 4 * i}: the card holds {command}, which ")
+            expected.append(f"n.md:{9 + 4 * i}: the card holds {command} (")
     assert len(warnings) == len(expected)
     for warning, start in zip(warnings, expected, strict=True):
         assert warning.startswith(start) and warning.endswith("; shown as text"), warning
