@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memo2anki.convert import Options, convert
+from memo2anki.inert import inert
 from memo2anki.package import write_package
 
 set_lang("en")
@@ -466,3 +467,33 @@ def test_a_deck_name_is_plain_text(tmp_path: Path, deck: str, shown: str) -> Non
     (card,) = anki.notes()
     # A subject's `::` does not nest a deck further; Anki shows deck names as text.
     assert card.deck == f"{shown}::S:T"
+
+
+# --- Making text inert is linear in its size -------------------------------------------------
+
+# Inputs that would make a careless pattern rescan the rest of the text at each command.
+INERT_INPUTS = {
+    "unclosed hrefs": r"\(" + r"\href{https://e.example/" * 2000,
+    "unclosed bbox options": r"\(" + r"\bbox[red " * 2000,
+    "tags between commands": r"\(" + r"<b>\style{a}{b}</b>" * 2000,
+    "unclosed Anki tags": "[latex]" * 2000 + "[sound:" * 2000,
+    "openers": r"\(\[" * 4000,
+}
+
+
+def _best_time(text: str) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        inert(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("text", INERT_INPUTS.values(), ids=INERT_INPUTS.keys())
+def test_making_text_inert_grows_linearly(text: str) -> None:
+    # Doubling the text about doubles the work; quadratic work would quadruple it.
+    single, double = _best_time(text * 2), _best_time(text * 4)
+    assert double / single < 3.0, (single, double)
