@@ -501,3 +501,36 @@ def test_making_text_inert_grows_linearly(text: str) -> None:
     # (Two doublings, not one: a ratio that wide stays clear of a busy machine's noise.)
     single, quadruple = _best_times(text, text * 4)
     assert quadruple / single < 8, (single, quadruple)
+
+
+FRONTS = [
+    "**A <img src=x onerror=alert(1)> B**",
+    '**A <image src="https://e.example/p.png"> B**',
+    "### A <svg onload=alert(1)> B",
+    r"### A $\href{javascript:alert(1)}{x}$ B",
+    "**A `<b onmouseover=alert(1)>` B**",
+]
+
+
+def test_fronts_and_embedded_notes_hold_nothing_active(tmp_path: Path) -> None:
+    cards = [f"{front}\n가" for front in FRONTS] + ["**Embeds**\n가\n![[other]]"]
+    other = '<image src="https://e.example/p.png">\n\n가\x1f나 $\\style{color:red}{x}$\n'
+    warnings, anki = build(tmp_path, {"n.md": memo(*cards), "other.md": other})
+    notes = anki.notes()
+    assert len(notes) == len(FRONTS) + 1
+    assert_inert(notes)
+    assert [strip_html(n.fields["Front"]).replace("\u2060", "") for n in notes] == [
+        "A [missing image: x] B",
+        "A https://e.example/p.png B",
+        "A  B",
+        r"A \(\href{javascript:alert(1)}{x}\) B",
+        "A <b onmouseover=alert(1)> B",
+        "Embeds",
+    ]
+    # What came from the embedded note is warned about at the line that embeds it.
+    assert [w.split(" (")[0].split(", which")[0] for w in warnings] == [
+        "n.md:7: image not found: x",
+        "n.md:16: the card holds \\href",
+        "n.md:22: the card holds \\style",
+        "n.md:22: the card holds U+001F",
+    ]
