@@ -19,6 +19,7 @@ from .cache import NoteCache, default_cache_dir
 from .config import CONFIG_NAME, Config, find_config, load_config
 from .convert import Options, Progress, Result, convert
 from .discover import find_vault_root, is_markdown
+from .fields import RESERVED
 from .model import DEFAULT_SECTIONS, Diagnostic, Memo2AnkiError, printable
 from .package import DEFAULT_DECK, write_package
 
@@ -173,6 +174,8 @@ def build(
         raise click.UsageError("--json goes with --dry-run")
     if deck is not None and not deck.strip():
         raise click.BadParameter("the deck name is empty", param_hint="--deck")
+    if deck is not None and RESERVED.search(deck):
+        raise click.BadParameter("the deck name holds a control character", param_hint="--deck")
     if output is not None and is_markdown(output):
         raise click.BadParameter(
             "that is a note's name (.md); give the deck a name such as deck.apkg", param_hint="-o"
