@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .guard import note_warnings, safe_card, subject_warnings
 from .lint import unsupported_syntax
 from .mdparse import make_markdown
 from .media import Journal, MediaResolver, MediaStore
@@ -74,6 +75,9 @@ class NoteConverter:
             return NoteResult(diagnostics=(Diagnostic(self._relpath(path), None, _reason(err)),))
         found = self.finder.find(note)
         diagnostics += found.diagnostics
+        if found.cards:
+            diagnostics += note_warnings(note)
+        subjects_seen: set[str] = set()
         cards: list[Card] = []
         lint: list[Diagnostic] = []
         for card, front_tokens, tokens in zip(found.cards, found.fronts, found.tokens, strict=True):
@@ -90,16 +94,22 @@ class NoteConverter:
                 continue
             lint += unsupported_syntax(tokens, note.relpath)  # tokens now rendered
             media = {m.name: m for m in (*front.media, *rendered.media)}
-            cards.append(
-                replace(
-                    card,
-                    guid=card_guid(card),
-                    front_html=front.html,
-                    back_html=rendered.html,
-                    media=tuple(media.values()),
-                    tags=tuple(dict.fromkeys((*card.tags, *rendered.tags))),
-                )
+            card = replace(
+                card,
+                guid=card_guid(card),
+                front_html=front.html,
+                back_html=rendered.html,
+                media=tuple(media.values()),
+                tags=tuple(dict.fromkeys((*card.tags, *rendered.tags))),
             )
+            # What the fields cannot hold as written, said here and made safe (the subject
+            # and source when the package is written: they are part of the card's identity).
+            card, warnings = safe_card(card)
+            diagnostics += warnings
+            if card.subject not in subjects_seen:
+                subjects_seen.add(card.subject)
+                diagnostics += subject_warnings(card)
+            cards.append(card)
         diagnostics.sort(key=lambda d: d.line or 0)  # in file order (stable: ties keep theirs)
         subjects = tuple(dict.fromkeys(c.subject for c in found.cards))
         return NoteResult(

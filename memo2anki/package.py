@@ -22,6 +22,7 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
+from . import fields
 from .gcpause import cycle_collection_paused
 from .model import Card, Media, Memo2AnkiError
 
@@ -75,18 +76,24 @@ def cloze_model() -> genanki.Model:
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+# Anki reads cloze markers in the field's text: a `{{c2::...}}` the person wrote (in code too)
+# would become a deletion. As character references the braces look the same and mean nothing.
+_BRACES = re.compile(r"\{(?=\{)")
 
 
 def cloze_text(back_html: str) -> str | None:
-    """The back with each highlight as its own cloze (c1, c2, ...); None without highlights."""
+    """The back with each highlight as its own cloze (c1, c2, ...); None without highlights.
+    Any ``{{`` of the back's own shows as written."""
     counter = itertools.count(1)
 
     def deletion(match: re.Match[str]) -> str:
-        # "::" and "}}" would end the cloze early; as character references they look the same.
-        inner = match.group(1).replace("::", ":&#58;").replace("}}", "}&#125;")
+        # "::" and "}" would end the cloze early; as character references they look the same.
+        inner = match.group(1).replace("::", ":&#58;").replace("}", "&#125;")
         return f"{{{{c{next(counter)}::{inner}}}}}"
 
-    text, count = _MARK.subn(deletion, back_html)
+    if "<mark>" not in back_html:
+        return None
+    text, count = _MARK.subn(deletion, _BRACES.sub("&#123;", back_html))
     return text if count else None
 
 
@@ -97,8 +104,7 @@ def stable_id(text: str) -> int:
 
 def deck_name(deck: str, subject: str) -> str:
     """``Deck::Subject``, or the deck itself for cards without a subject."""
-    subject = subject.replace("::", ":")
-    return f"{deck}::{subject}" if subject else deck
+    return fields.deck_name(deck, subject)
 
 
 def card_guid(card: Card, kind: str = "memo2anki") -> str:
@@ -144,22 +150,20 @@ def plan_notes(
     cloze_type = cloze_model() if cloze else None
     decks: dict[str, str] = {}
     about: tuple[str, ...] = ()
+    note_of_about: tuple[str, str] = ("", "")
     for position, card in enumerate(cards):
-        if about[:2] != (card.subject, card.note):  # the same for a note's cards in a row
-            about = (
-                card.subject,
-                card.note,
-                card.date.isoformat() if card.date else "",
-                obsidian_link(vault_name, card.note),
-            )
+        if note_of_about != (card.subject, card.note):  # the same for a note's cards in a row
+            note_of_about = (card.subject, card.note)
+            about = fields.about_fields(card, obsidian_link(vault_name, card.note))
+        tags = _tags(card.tags)
         subdeck = decks.get(card.subject) or decks.setdefault(
             card.subject, deck_name(deck, card.subject)
         )
         yield PlannedNote(
             subdeck,
             model,
-            (card.front_html, card.back_html, *about),
-            card.tags,
+            fields.card_fields(card, about),
+            tags,
             card.guid or card_guid(card),
             position,
             card.mtime,
@@ -169,12 +173,18 @@ def plan_notes(
             yield PlannedNote(
                 subdeck,
                 cloze_type,
-                (text, card.front_html, *about),
-                card.tags,
+                fields.cloze_fields(text, card, about),
+                tags,
                 card_guid(card, "cloze"),
                 position,
                 card.mtime,
             )
+
+
+@lru_cache(maxsize=4096)
+def _tags(labels: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: a note's cards mostly share their tags.
+    return fields.tags(labels)
 
 
 def write_package(

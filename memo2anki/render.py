@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from contextlib import suppress
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -22,8 +23,10 @@ from .media import MediaResolver, MediaStore, is_image
 from .model import Diagnostic, Media, Memo2AnkiError
 from .reader import read_note
 from .sanitize import sanitize
+from .svgcheck import svg_problem
 
-_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+# `<image>` too: an HTML parser reads it as `<img>`.
+_IMG_TAG = re.compile(r"<(?:img|image)\b[^>]*>", re.IGNORECASE)
 _SIZE = re.compile(r"^(\d{1,5})(?:x(\d{1,5}))?$")
 
 
@@ -202,6 +205,9 @@ class CardRenderer:
         if not is_image(lookup.path.name):
             ctx.warn(line, f"not an image; not embedded: {src}")
             return _missing(src)
+        if lookup.path.suffix.lower() == ".svg" and (problem := self._svg_problem(lookup.path)):
+            ctx.warn(line, f"{problem}; not embedded: {src}")
+            return _missing(src)
         try:
             media = self.store.add(lookup.path)
         except OSError as err:
@@ -214,6 +220,15 @@ class CardRenderer:
         if height:
             attrs += f' height="{height}"'
         return f"<img {attrs}>"
+
+    def _svg_problem(self, path: Path) -> str | None:
+        """Why an SVG may not go into the deck (see :mod:`memo2anki.svgcheck`), or None."""
+        problem = svg_problem(path)
+        if problem and self.resolver.journal is not None:
+            # The cached result depends on the file: a cleaned SVG is embedded next run.
+            with suppress(OSError):
+                self.resolver.journal.record_file(path)
+        return problem
 
     def _render_html(
         self, tokens: Sequence[Token], idx: int, _options: OptionsDict, env: dict[str, Any]

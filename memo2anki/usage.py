@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .fields import RESERVED
 from .model import BadUsage, Memo2AnkiError
 
 PACKAGE_SUFFIX = ".apkg"
@@ -56,6 +57,8 @@ def deck_name(text: str) -> str:
     parts = [part.strip() for part in text.split("::")]
     if not any(parts):
         raise ValueError("the deck name is empty")
+    if RESERVED.search(text):
+        raise ValueError("the deck name holds a control character")
     if not all(parts):
         shown = "::".join(part or "?" for part in parts)
         raise ValueError(
