@@ -16,9 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import SAMPLES
-
-from memo2anki.cli import main
-from memo2anki.preview import (
+from preview import (
     DESKTOP,
     PHONE,
     Browser,
@@ -28,6 +26,8 @@ from memo2anki.preview import (
     find_chromium,
     shoot_cards,
 )
+
+from memo2anki.cli import main
 
 # The README's cards: an image, a table and math; code, an image and a callout; a highlight,
 # a tag and a table.
