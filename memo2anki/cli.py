@@ -413,3 +413,9 @@ def _print_cards(result: Result, as_json: bool) -> None:
     for card in result.cards:
         images = f"  [{_n(len(card.media), 'image')}]" if card.media else ""
         click.echo(f"{card.subject or '-'}\t{card.front}\t{card.note}:{card.line}{images}")
+
+
+# `sync` lives in its own module, built from the options and reports above.
+from .cli_sync import sync as _sync  # noqa: E402
+
+main.add_command(_sync)

@@ -1,0 +1,136 @@
+"""``memo2anki sync``: the plan of a build carried straight into Anki, through AnkiConnect when
+Anki runs with it, else into the profile's collection file. The plan is the package's own
+(same cards, GUIDs, note types, decks, tags and ledger); only the writer differs."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ledger as ledgers
+from .anki_profiles import find_profile
+from .ankiconnect import DEFAULT_URL, AnkiConnect, detect
+from .convert import Result
+from .model import Diagnostic, Memo2AnkiError
+from .plan import Layout, Plan, Scope, plan_changes
+from .sync_steps import Steps
+
+COLLECTION = "collection"
+ANKICONNECT = "ankiconnect"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a sync goes: a collection file (with its profile's backups folder), or
+    AnkiConnect's address."""
+
+    way: str  # COLLECTION or ANKICONNECT
+    collection: Path | None = None
+    backups: Path | None = None
+    url: str = DEFAULT_URL
+    key: str | None = None
+    profile: str | None = None
+
+    def __str__(self) -> str:
+        if self.way == ANKICONNECT:
+            return f"Anki through AnkiConnect ({self.url})"
+        who = f"profile '{self.profile}', " if self.profile else ""
+        return f"{who}{self.collection}"
+
+
+def choose_target(
+    via: str | None,
+    profile: str | None,
+    collection: Path | None,
+    url: str = DEFAULT_URL,
+    key: str | None = None,
+    answers: Callable[[str, str | None], bool] = detect,
+) -> Target:
+    """AnkiConnect when it answers (or ``via`` says so), else the collection file: the one
+    given, or the profile's (``profile``, else the one Anki loaded last)."""
+    if collection is not None and via != ANKICONNECT:
+        return Target(COLLECTION, collection, collection.parent / "backups")
+    if via == ANKICONNECT or (via is None and collection is None and answers(url, key)):
+        if via == ANKICONNECT and not answers(url, key):
+            raise Memo2AnkiError(
+                f"AnkiConnect does not answer at {url}: start Anki with the AnkiConnect add-on "
+                "(code 2055492159), or sync with Anki closed (--via collection)"
+            )
+        return Target(ANKICONNECT, url=url, key=key)
+    found = find_profile(profile)
+    return Target(COLLECTION, found.collection, found.backups, profile=found.name)
+
+
+def plan_sync(
+    result: Result,
+    paths: Sequence[Path],
+    deck: str,
+    vault_name: str,
+    subjects: Sequence[str] = (),
+    cloze: bool = False,
+    now: int | None = None,
+) -> tuple[Plan, ledgers.Ledger, list[Diagnostic]]:
+    """The run's plan against the vault's ledger, as a build makes it; with the ledger read
+    (which the ledger written after the sync must still match) and its warnings."""
+    ledger, diagnostics = ledgers.load(result.vault, vault_name)
+    scope = Scope(
+        subjects=tuple(unicodedata.normalize("NFC", s).strip().casefold() for s in subjects),
+        paths=tuple(_scope_path(p, result.vault) for p in paths),
+    )
+    layout = Layout(deck=deck, vault_name=vault_name, cloze=cloze)
+    stamp = int(time.time()) if now is None else now
+    plan = plan_changes(result.cards, ledger, scope, stamp, layout)
+    return plan, ledger, [*diagnostics, *plan.diagnostics]
+
+
+def _scope_path(path: Path, vault: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(vault.resolve()).as_posix()
+    except ValueError:
+        return ""
+    if rel in ("", "."):
+        return ""
+    rel = unicodedata.normalize("NFC", rel)
+    return rel if path.suffix.lower() == ".md" else f"{rel}/"
+
+
+@dataclass(frozen=True)
+class Synced:
+    """What a sync did, for the report."""
+
+    target: Target
+    steps: Steps
+    backup: Path | None
+    media_added: int
+    ledger_warnings: tuple[Diagnostic, ...] = ()
+
+
+def run_sync(
+    result: Result,
+    plan: Plan,
+    read: ledgers.Ledger,
+    target: Target,
+    delete_gone: bool = False,
+    make_backup: bool = True,
+) -> Synced:
+    """Carry the plan into the target, then write the ledger (only after a sync that went
+    through, as a build writes it only after the package)."""
+    if target.way == ANKICONNECT:
+        from .write_ankiconnect import apply_plan as apply_connect
+
+        client = AnkiConnect(target.url, target.key)
+        applied = apply_connect(client, plan, result.media, read, delete_gone)
+        synced = Synced(target, applied.steps, None, applied.media_added)
+    else:
+        from .write_collection import apply_plan, open_collection
+
+        assert target.collection is not None
+        folder = target.backups if make_backup else None
+        with open_collection(target.collection) as col:
+            done = apply_plan(col, plan, result.media, delete_gone, folder)
+        synced = Synced(target, done.steps, done.backup, done.media_added)
+    warnings = ledgers.save(result.vault, plan.ledger, read.read_digest)
+    return Synced(synced.target, synced.steps, synced.backup, synced.media_added, tuple(warnings))
