@@ -363,19 +363,23 @@ def test_a_killed_sync_leaves_the_collection_before_or_after_and_sound(tmp_path:
     total = 28 * 12
     rng = random.Random(12)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    for attempt in range(5):
-        folder = tmp_path / f"c{attempt}"
+
+    def start(folder: Path) -> tuple[subprocess.Popen[bytes], Path]:
         Anki(folder).close()
-        path = folder / "collection.anki2"
-        (vault / ".memo2anki").mkdir(exist_ok=True)
         (vault / ".memo2anki" / "ledger.json").unlink(missing_ok=True)
-        child = subprocess.Popen(
-            [sys.executable, "-c", KILL_SCRIPT, str(vault), str(path)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(rng.uniform(0.3, 2.5))
+        path = folder / "collection.anki2"
+        args = [sys.executable, "-c", KILL_SCRIPT, str(vault), str(path)]
+        out = subprocess.DEVNULL
+        return subprocess.Popen(args, env=env, stdout=out, stderr=out), path
+
+    # How long a whole sync takes here: the kills fall in its second half, where it writes.
+    began = time.monotonic()
+    child, _ = start(tmp_path / "whole")
+    assert child.wait() == 0
+    duration = time.monotonic() - began
+    for attempt in range(5):
+        child, path = start(tmp_path / f"c{attempt}")
+        time.sleep(rng.uniform(0.45, 1.0) * duration)
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
         child.wait()
