@@ -9,7 +9,6 @@ the commit, so nothing forces a one-way full sync with AnkiWeb.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from typing import Any
 
 from .ankiconnect import ADDON_CODE
 from .model import Media, Memo2AnkiError
-from .package import PlannedNote, _write_collection, _write_zip, card_model, cloze_model
+from .package import card_model, cloze_model
+from .package_notes import notes_package
 from .plan import GONE_TAG, Plan, TargetNote
 from .sync_steps import Held, HeldCard, Steps, referenced_media, sync_steps
 
@@ -170,18 +170,9 @@ def _import_new(col: Any, notes: Iterable[TargetNote], media: Mapping[str, Media
     from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition as Condition
 
     notes = list(notes)
-    models = {m.name: m for m in (card_model(), cloze_model())}
-    planned = [
-        PlannedNote(n.deck, models[n.note_type], n.fields, n.tags, n.guid, n.due, n.mtime)
-        for n in notes
-    ]
     wanted = [media[name] for name in sorted(referenced_media(notes)) if name in media]
-    with tempfile.TemporaryDirectory(prefix="memo2anki-sync-") as work:
-        db_path = Path(work, "collection.anki2")
-        _write_collection(planned, db_path)
-        package = Path(work, "new.apkg")
-        missing = [m for m in wanted if not col.media.have(m.name)]
-        _write_zip(package, db_path, missing)
+    missing = [m for m in wanted if not col.media.have(m.name)]
+    with notes_package(notes, missing) as package:
         options = collection.ImportAnkiPackageOptions(
             update_notes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_NEVER,
             update_notetypes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
