@@ -21,7 +21,14 @@ import genanki
 
 from .ledger import GONE, LIVE, Ledger, LedgerCard
 from .model import Card, Diagnostic
-from .package import CLOZE_MODEL_NAME, MODEL_NAME, cloze_text, deck_name, obsidian_link
+from .package import (
+    CLOZE_MODEL_NAME,
+    MODEL_NAME,
+    cloze_guid,
+    cloze_text,
+    deck_name,
+    obsidian_link,
+)
 
 GONE_TAG = "memo2anki::gone"
 
@@ -189,11 +196,6 @@ def guid_of(identity: Identity, attempt: int = 0) -> str:
     """The GUID of an identity; ``attempt`` > 0 when that one is taken by a renamed card."""
     parts: tuple[object, ...] = identity if attempt == 0 else (*identity, attempt)
     return str(genanki.guid_for("memo2anki", *parts))
-
-
-def cloze_guid(guid: str) -> str:
-    """A cloze note's GUID, from its card's (so a renamed card's cloze note follows it)."""
-    return str(genanki.guid_for("memo2anki cloze", guid))
 
 
 _TAG = re.compile(r"<[^>]*>")
