@@ -176,7 +176,7 @@ def load(vault: Path, vault_name: str) -> tuple[Ledger, list[Diagnostic]]:
         reason = "not UTF-8" if isinstance(err, UnicodeDecodeError) else str(err)
         return Ledger(vault_name, (), digest), [_warn(where, f"ledger not used: {reason}")]
     if name != vault_name:
-        message = f"ledger not used: it is vault '{name}''s, and this vault is '{vault_name}'"
+        message = f"ledger not used: it was written for vault '{name}', not '{vault_name}'"
         return Ledger(vault_name, (), digest), [_warn(where, message)]
     return Ledger(vault_name, cards, digest), []
 
