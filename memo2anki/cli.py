@@ -9,18 +9,22 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
+from .build import plan_build, write_build
 from .cache import NoteCache, default_cache_dir
 from .config import CONFIG_NAME, Config, find_config, load_config
 from .convert import Options, Progress, Result, convert
 from .discover import find_vault_root, is_markdown
 from .model import DEFAULT_SECTIONS, Diagnostic, Memo2AnkiError, printable
-from .package import DEFAULT_DECK, write_package
+from .package import DEFAULT_DECK
+from .plan import Layout, Plan
+from .report import change_lines, changes_json, counts_line, deck_notice
 
 EPILOG = f"""\b
 Examples:
@@ -135,8 +139,27 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     "--deck",
     help=f"Top deck; one subdeck per subject. Default: the config's, else '{DEFAULT_DECK}'.",
 )
-@click.option("--dry-run", is_flag=True, help="List the cards it would make; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="With --dry-run: the list as JSON.")
+@click.option(
+    "--dry-run", is_flag=True, help="List the cards it would make and what changes; write nothing."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="The report as JSON on stdout (with --dry-run, the cards too).",
+)
+@click.option(
+    "--changes",
+    "list_changes",
+    is_flag=True,
+    help="List each new, updated, renamed, moved or gone card.",
+)
+@click.option(
+    "--leave-out-gone",
+    is_flag=True,
+    help="Leave cards whose memo is gone out of the deck (default: carried once more, tagged "
+    "memo2anki::gone).",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
 @click.option(
     "--cloze",
@@ -154,6 +177,8 @@ def build(
     subjects: tuple[str, ...],
     dry_run: bool,
     as_json: bool,
+    list_changes: bool,
+    leave_out_gone: bool,
     strict: bool,
     cloze: bool,
     jobs: int,
@@ -169,8 +194,6 @@ def build(
     """
     if output is None and not dry_run:
         raise click.UsageError("give the output file with -o OUT.apkg (or use --dry-run)")
-    if as_json and not dry_run:
-        raise click.UsageError("--json goes with --dry-run")
     if deck is not None and not deck.strip():
         raise click.BadParameter("the deck name is empty", param_hint="--deck")
     if output is not None and is_markdown(output):
@@ -186,20 +209,30 @@ def build(
             result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
         _report_diagnostics(result.diagnostics, quiet)
         _require_cards(result, options)
+        layout = Layout(deck, printable(result.vault.name), cloze, leave_out_gone)
+        plan, plan_warnings = plan_build(result, paths, options, layout)
+        _report_diagnostics(plan_warnings, quiet)
+        result = replace(result, diagnostics=(*result.diagnostics, *plan_warnings))
         if dry_run:
-            _print_cards(result, as_json)
+            _print_cards(result, as_json, plan)
+        _report_changes(plan, list_changes, as_json and not dry_run, quiet)
         if strict and result.diagnostics:
             count = _n(len(result.diagnostics), "warning")
             raise Memo2AnkiError(f"{count} with --strict; nothing written")
         if dry_run:
+            if not (quiet or as_json):  # with --json, the counts are in the JSON
+                outcome = f"{counts_line(plan)}; nothing written (--dry-run)"
+                click.echo(printable(_summary(result, outcome)), err=True)
             return
         assert output is not None
-        vault_name = printable(result.vault.name)
-        info = write_package(result.cards, result.media, output, deck, vault_name, cloze)
+        info, ledger_warnings = write_build(plan, result.media, result.vault, output)
+        _report_diagnostics(ledger_warnings, quiet)
+        result = replace(result, diagnostics=(*result.diagnostics, *ledger_warnings))
         if not quiet:
-            extra = info.notes - len(result.cards)
+            extra = sum(max(0, len(c.notes) - 1) for c in plan.changes)
             clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
-            click.echo(printable(_summary(result, f"wrote {info.path}{clozes}")), err=True)
+            outcome = f"{counts_line(plan)}; wrote {info.path}{clozes}"
+            click.echo(printable(_summary(result, outcome)), err=True)
 
 
 @main.command(epilog="Exit status: 0 no problems, 1 problems found, 2 bad usage.")
@@ -386,33 +419,43 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 
 
-def _print_cards(result: Result, as_json: bool) -> None:
+def _report_changes(plan: Plan, listed: bool, as_json: bool, quiet: bool) -> None:
+    """The change report a build prints beside its summary: each change with ``--changes``
+    (stdout), the report as JSON with ``--json``, and a word when cards changed deck."""
+    if listed:
+        for line in change_lines(plan):
+            click.echo(line)
     if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "note": card.note,
-                        "line": card.line,
-                        "date": card.date.isoformat() if card.date else None,
-                        "subject": card.subject,
-                        "front": card.front,
-                        "tags": list(card.tags),
-                        "images": [
-                            printable(m.path.relative_to(result.vault).as_posix())
-                            for m in card.media
-                        ],
-                    }
-                    for card in result.cards
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        click.echo(json.dumps({"changes": changes_json(plan)}, ensure_ascii=False, indent=2))
+    notice = deck_notice(plan)
+    if notice and not quiet:
+        click.echo(notice, err=True)
+
+
+def _print_cards(result: Result, as_json: bool, plan: Plan | None = None) -> None:
+    if as_json:
+        cards = _cards_json(result)
+        report = {"cards": cards, "changes": changes_json(plan)} if plan else cards
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
     for card in result.cards:
         images = f"  [{_n(len(card.media), 'image')}]" if card.media else ""
         click.echo(f"{card.subject or '-'}\t{card.front}\t{card.note}:{card.line}{images}")
+
+
+def _cards_json(result: Result) -> list[dict[str, Any]]:
+    return [
+        {
+            "note": card.note,
+            "line": card.line,
+            "date": card.date.isoformat() if card.date else None,
+            "subject": card.subject,
+            "front": card.front,
+            "tags": list(card.tags),
+            "images": [printable(m.path.relative_to(result.vault).as_posix()) for m in card.media],
+        }
+        for card in result.cards
+    ]
 
 
 # `sync` lives in its own module, built from the options and reports above.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from .ankiconnect import DEFAULT_URL
+from .build import plan_build
 from .cli import (
     _cache,
     _common,
@@ -21,8 +24,9 @@ from .cli import (
 from .convert import convert
 from .model import Diagnostic, printable
 from .package import DEFAULT_DECK
-from .plan import KINDS, Plan
-from .sync import ANKICONNECT, COLLECTION, Synced, choose_target, plan_sync, run_sync
+from .plan import Layout
+from .report import change_lines, changes_json, counts_line
+from .sync import ANKICONNECT, COLLECTION, Synced, choose_target, run_sync
 from .sync_steps import Steps
 
 EPILOG = """\b
@@ -64,6 +68,8 @@ NEXT = {
 )
 @click.option("--cloze", is_flag=True, help="Also sync cloze cards of each back's ==highlights==.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--changes", "list_changes", is_flag=True, help="List each change (path:line: what).")
+@click.option("--json", "as_json", is_flag=True, help="The change report as JSON on stdout.")
 @click.option(
     "--delete-gone",
     is_flag=True,
@@ -98,6 +104,8 @@ def sync(
     deck: str | None,
     cloze: bool,
     dry_run: bool,
+    list_changes: bool,
+    as_json: bool,
     delete_gone: bool,
     no_backup: bool,
     ankiconnect_url: str,
@@ -117,26 +125,28 @@ def sync(
         cloze = cloze or bool(config.cloze)
         with _progress(quiet) as progress:
             result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
-        vault_name = printable(result.vault.name)
-        plan, read, warnings = plan_sync(result, paths, deck, vault_name, options.subjects, cloze)
-        _report_diagnostics([*result.diagnostics, *warnings], quiet)
+        _report_diagnostics(result.diagnostics, quiet)
         _require_cards(result, options)
+        layout = Layout(deck, printable(result.vault.name), cloze)
+        plan, plan_warnings = plan_build(result, paths, options, layout)
+        _report_diagnostics(plan_warnings, quiet)
+        result = replace(result, diagnostics=(*result.diagnostics, *plan_warnings))
+        if list_changes:
+            for line in change_lines(plan):
+                click.echo(line)
+        if as_json:
+            click.echo(json.dumps({"changes": changes_json(plan)}, ensure_ascii=False, indent=2))
         if dry_run:
             if not quiet:
-                click.echo(printable(_summary(result, f"would sync: {_changes(plan)}")), err=True)
+                outcome = f"{counts_line(plan)}; nothing changed (--dry-run)"
+                click.echo(printable(_summary(result, outcome)), err=True)
             return
         target = choose_target(via, profile, collection, ankiconnect_url, ankiconnect_key)
-        synced = run_sync(result, plan, read, target, delete_gone, not no_backup)
+        synced = run_sync(result, plan, target, delete_gone, not no_backup)
         _report_diagnostics([*_hand_moved(synced.steps), *synced.ledger_warnings], quiet)
         if not quiet:
-            click.echo(printable(_summary(result, f"synced: {_changes(plan)}")), err=True)
+            click.echo(printable(_summary(result, f"{counts_line(plan)}; synced")), err=True)
             click.echo(printable(_done(synced)), err=True)
-
-
-def _changes(plan: Plan) -> str:
-    """The change counts, as a build reports them: only the non-zero ones."""
-    parts = [f"{plan.counts[k]} {k.value}" for k in KINDS if plan.counts.get(k)]
-    return ", ".join(parts) or "nothing"
 
 
 def _hand_moved(steps: Steps) -> list[Diagnostic]:

@@ -176,7 +176,7 @@ def load(vault: Path, vault_name: str) -> tuple[Ledger, list[Diagnostic]]:
         reason = "not UTF-8" if isinstance(err, UnicodeDecodeError) else str(err)
         return Ledger(vault_name, (), digest), [_warn(where, f"ledger not used: {reason}")]
     if name != vault_name:
-        message = f"ledger not used: it is vault '{name}''s, and this vault is '{vault_name}'"
+        message = f"ledger not used: it was written for vault '{name}', not '{vault_name}'"
         return Ledger(vault_name, (), digest), [_warn(where, message)]
     return Ledger(vault_name, cards, digest), []
 
@@ -187,21 +187,21 @@ def _warn(where: str, message: str) -> Diagnostic:
 
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    """Hold ``.memo2anki/ledger.lock`` exclusively (waiting for another run to finish)."""
-    fd = os.open(folder / "ledger.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    """Hold an exclusive lock on the ``.memo2anki`` folder (waiting for another run to
+    finish writing); where folders cannot be locked (Windows), the compare-and-swap in
+    :func:`save` still catches a race."""
     try:
-        try:
-            import fcntl
-        except ImportError:  # Windows: the compare-and-swap below still catches a race
-            yield
-            return
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        yield
     finally:
-        os.close(fd)
+        os.close(fd)  # closing releases the lock
 
 
 def save(vault: Path, ledger: Ledger, read_digest: str | None) -> list[Diagnostic]:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .model import Media
-from .package import PlannedNote, _write_collection, _write_zip, card_model, cloze_model
+from .package import PlannedNote, card_model, cloze_model, write_notes
 from .plan import TargetNote
 
 
@@ -23,8 +23,6 @@ def notes_package(notes: Iterable[TargetNote], media: Sequence[Media]) -> Iterat
         for n in notes
     ]
     with tempfile.TemporaryDirectory(prefix="memo2anki-sync-") as work:
-        db_path = Path(work, "collection.anki2")
-        _write_collection(planned, db_path)
         package = Path(work, "new-notes.apkg")
-        _write_zip(package, db_path, media)
+        write_notes(planned, media, package)
         yield package

@@ -21,14 +21,21 @@ import genanki
 
 from .ledger import GONE, LIVE, Ledger, LedgerCard
 from .model import Card, Diagnostic
-from .package import CLOZE_MODEL_NAME, MODEL_NAME, cloze_text, deck_name, obsidian_link
+from .package import (
+    CLOZE_MODEL_NAME,
+    MODEL_NAME,
+    cloze_guid,
+    cloze_text,
+    deck_name,
+    obsidian_link,
+)
 
 GONE_TAG = "memo2anki::gone"
 
 # "Much the same": the Dice similarity of two texts' character bigrams (which suits Korean,
 # whose words change their endings) at least this. Chosen from tests/test_plan.py's table of
-# real-looking edits: rewording a line or adding one stays above 0.6, another card's back on
-# the same topic stays below 0.45.
+# real-looking edits: a reworded ending, a line added, typos fixed, lines reordered score
+# 0.70 and up; half the back rewritten, or another fact of the same topic, 0.46 and down.
 BACK_SIMILAR = 0.6
 FRONT_SIMILAR = 0.5  # a card moved to another note or subject: its front too
 SIMILARITY_CHARS = 3000  # texts are compared by their start only, so pairing stays linear
@@ -189,11 +196,6 @@ def guid_of(identity: Identity, attempt: int = 0) -> str:
     """The GUID of an identity; ``attempt`` > 0 when that one is taken by a renamed card."""
     parts: tuple[object, ...] = identity if attempt == 0 else (*identity, attempt)
     return str(genanki.guid_for("memo2anki", *parts))
-
-
-def cloze_guid(guid: str) -> str:
-    """A cloze note's GUID, from its card's (so a renamed card's cloze note follows it)."""
-    return str(genanki.guid_for("memo2anki cloze", guid))
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -404,7 +406,7 @@ def plan_changes(
             )
             if before_entry.state == GONE:
                 kind = Kind.RETURNED
-            elif i in paired:
+            elif i in paired and card.front != before.front:
                 same_place = identity[:2] == before_entry.identity[:2] and subdeck == before.deck
                 kind = Kind.RENAMED if same_place else Kind.MOVED
             elif card.note != before.note or subdeck != before.deck:

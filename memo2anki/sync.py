@@ -4,9 +4,7 @@ Anki runs with it, else into the profile's collection file. The plan is the pack
 
 from __future__ import annotations
 
-import time
-import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from .anki_profiles import find_profile
 from .ankiconnect import DEFAULT_URL, AnkiConnect, detect
 from .convert import Result
 from .model import Diagnostic, Memo2AnkiError
-from .plan import Layout, Plan, Scope, plan_changes
+from .plan import Plan
 from .sync_steps import Steps
 
 COLLECTION = "collection"
@@ -64,39 +62,6 @@ def choose_target(
     return Target(COLLECTION, found.collection, found.backups, profile=found.name)
 
 
-def plan_sync(
-    result: Result,
-    paths: Sequence[Path],
-    deck: str,
-    vault_name: str,
-    subjects: Sequence[str] = (),
-    cloze: bool = False,
-    now: int | None = None,
-) -> tuple[Plan, ledgers.Ledger, list[Diagnostic]]:
-    """The run's plan against the vault's ledger, as a build makes it; with the ledger read
-    (which the ledger written after the sync must still match) and its warnings."""
-    ledger, diagnostics = ledgers.load(result.vault, vault_name)
-    scope = Scope(
-        subjects=tuple(unicodedata.normalize("NFC", s).strip().casefold() for s in subjects),
-        paths=tuple(_scope_path(p, result.vault) for p in paths),
-    )
-    layout = Layout(deck=deck, vault_name=vault_name, cloze=cloze)
-    stamp = int(time.time()) if now is None else now
-    plan = plan_changes(result.cards, ledger, scope, stamp, layout)
-    return plan, ledger, [*diagnostics, *plan.diagnostics]
-
-
-def _scope_path(path: Path, vault: Path) -> str:
-    try:
-        rel = path.resolve().relative_to(vault.resolve()).as_posix()
-    except ValueError:
-        return ""
-    if rel in ("", "."):
-        return ""
-    rel = unicodedata.normalize("NFC", rel)
-    return rel if path.suffix.lower() == ".md" else f"{rel}/"
-
-
 @dataclass(frozen=True)
 class Synced:
     """What a sync did, for the report."""
@@ -111,7 +76,6 @@ class Synced:
 def run_sync(
     result: Result,
     plan: Plan,
-    read: ledgers.Ledger,
     target: Target,
     delete_gone: bool = False,
     make_backup: bool = True,
@@ -121,8 +85,10 @@ def run_sync(
     if target.way == ANKICONNECT:
         from .write_ankiconnect import apply_plan as apply_connect
 
+        # The notes as memo2anki last wrote them, by which AnkiConnect's way finds them.
+        previous, _ = ledgers.load(result.vault, plan.ledger.vault)
         client = AnkiConnect(target.url, target.key)
-        applied = apply_connect(client, plan, result.media, read, delete_gone)
+        applied = apply_connect(client, plan, result.media, previous, delete_gone)
         synced = Synced(target, applied.steps, None, applied.media_added)
     else:
         from .write_collection import apply_plan, open_collection
@@ -132,5 +98,5 @@ def run_sync(
         with open_collection(target.collection) as col:
             done = apply_plan(col, plan, result.media, delete_gone, folder)
         synced = Synced(target, done.steps, done.backup, done.media_added)
-    warnings = ledgers.save(result.vault, plan.ledger, read.read_digest)
+    warnings = ledgers.save(result.vault, plan.ledger, plan.ledger.read_digest)
     return Synced(synced.target, synced.steps, synced.backup, synced.media_added, tuple(warnings))

@@ -12,7 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .plan import GONE_TAG, Change, Kind, Plan, TargetNote, cloze_guid
+from .package import cloze_guid
+from .plan import GONE_TAG, Change, Kind, Plan, TargetNote
 from .plan import digest as fields_digest
 
 _SRC = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)"', re.IGNORECASE)

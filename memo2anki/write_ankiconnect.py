@@ -17,9 +17,9 @@ from typing import Any
 from .ankiconnect import AnkiConnect
 from .ledger import Ledger, LedgerCard
 from .model import Media
-from .package import CLOZE_FIELDS, CLOZE_MODEL_NAME, FIELDS, MODEL_NAME
+from .package import CLOZE_FIELDS, CLOZE_MODEL_NAME, FIELDS, MODEL_NAME, cloze_guid
 from .package_notes import notes_package
-from .plan import GONE_TAG, Plan, TargetNote, cloze_guid
+from .plan import GONE_TAG, Plan, TargetNote
 from .sync_steps import Held, HeldCard, Steps, referenced_media, sync_steps
 
 BATCH = 500  # ids per notesInfo/cardsInfo request: one answer stays a few megabytes

@@ -36,7 +36,7 @@ def test_build_writes_deck_and_summarizes(vault: Path, tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         "daily/2025-04-02.md:9: image not found: missing.png",
-        f"memo2anki: 3 cards (CKA 2, AWS 1) from 2 notes, 1 image, 1 warning; wrote {out}",
+        f"memo2anki: 3 cards (CKA 2, AWS 1) from 2 notes, 1 image, 1 warning; 3 new; wrote {out}",
     ]
 
 
@@ -60,7 +60,7 @@ def test_dry_run_lists_cards_and_writes_nothing(vault: Path, tmp_path: Path) -> 
 def test_dry_run_json(vault: Path) -> None:
     result = run(vault, "--dry-run", "--json")
     assert result.exit_code == 0
-    cards = json.loads(result.stdout)
+    cards = json.loads(result.stdout)["cards"]
     assert cards[0] == {
         "note": "daily/2025-04-01.md",
         "line": 7,
@@ -124,9 +124,12 @@ def test_output_is_required(vault: Path) -> None:
     assert "give the output file with -o OUT.apkg" in result.stderr
 
 
-def test_json_needs_dry_run(vault: Path, tmp_path: Path) -> None:
+def test_json_with_a_build_gives_the_changes(vault: Path, tmp_path: Path) -> None:
     result = run(vault, "-o", tmp_path / "x.apkg", "--json")
-    assert result.exit_code == 2
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)["changes"]
+    assert report["counts"]["new"] == 3 and report["first_run"] is True
+    assert [c["now"]["front"] for c in report["list"]] == ["Pod", "Service", "EC2"]
 
 
 def test_unwritable_output_folder(vault: Path, tmp_path: Path) -> None:

@@ -31,14 +31,17 @@ def dry_run(vault: Path, *args: str) -> tuple[int, list[str], list[tuple[str, st
 
 
 def _cards(stdout: str) -> list[tuple[str, str]]:
-    return [(f"{c['note']}:{c['line']}", c["front"]) for c in json.loads(stdout or "[]")]
+    return [
+        (f"{c['note']}:{c['line']}", c["front"])
+        for c in json.loads(stdout or '{"cards": []}')["cards"]
+    ]
 
 
 def json_cards(vault: Path, warnings: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """The cards of ``--dry-run --json``, after checking its exit status and warnings."""
     result = run(vault, "--dry-run", "--json")
     assert (result.exit_code, result.stderr.splitlines()) == (0, list(warnings))
-    cards: list[dict[str, Any]] = json.loads(result.stdout)
+    cards: list[dict[str, Any]] = json.loads(result.stdout)["cards"]
     return cards
 
 
@@ -356,7 +359,7 @@ def test_frontmatter(
     result = run(vault, "--dry-run", "--json")
     assert result.exit_code == 0
     assert result.stderr.splitlines() == warnings
-    (card,) = json.loads(result.stdout)
+    (card,) = json.loads(result.stdout)["cards"]
     assert card["front"] == "A"
     assert card["tags"] == tags
 
@@ -486,7 +489,7 @@ def test_headings_made_only_of_markup(tmp_path: Path) -> None:
     result = run(vault, "--dry-run", "--json")
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [f"n.md:7: {no_text}", f"n.md:10: {no_text}"]
-    cards = json.loads(result.stdout)
+    cards = json.loads(result.stdout)["cards"]
     assert [(c["line"], c["front"], c["images"]) for c in cards] == [
         (13, "pod.png", ["image/pod.png"]),  # the picture is the front
         (16, "kubectl", []),
@@ -536,7 +539,7 @@ def test_nothing_outside_the_vault_is_embedded(
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         f"n.md:9: {message}",
-        f"memo2anki: 1 card (CKA 1) from 1 note, 0 images, 1 warning; wrote {out}",
+        f"memo2anki: 1 card (CKA 1) from 1 note, 0 images, 1 warning; 1 new; wrote {out}",
     ]
 
 
