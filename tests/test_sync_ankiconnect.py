@@ -174,7 +174,7 @@ def test_first_sync_through_ankiconnect_adds_notes_with_memo2ankis_note_type(
 ) -> None:
     code, output = sync(vault, standin)
     assert code == 0, output
-    assert "synced: 3 new" in output and "through AnkiConnect" in output
+    assert "3 new; synced" in output and "through AnkiConnect" in output
     assert "next: sync Anki" in output
     notes = memo_notes(standin)  # found by the note type's frozen id
     assert set(notes) == {"Docker Network", "CNI", "etcd"}
@@ -271,5 +271,5 @@ def test_dry_run_through_ankiconnect_sends_nothing(
     vault: Path, standin: AnkiConnectStandIn
 ) -> None:
     code, output = sync(vault, standin, "--dry-run")
-    assert code == 0 and "would sync: 3 new" in output
+    assert code == 0 and "3 new; nothing changed (--dry-run)" in output
     assert standin.requests == []

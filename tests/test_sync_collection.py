@@ -100,7 +100,7 @@ def test_first_sync_adds_every_card_with_its_media_note_type_and_a_backup(
 ) -> None:
     code, output = sync(vault, col_path)
     assert code == 0, output
-    assert "synced: 3 new" in output
+    assert "3 new; synced" in output
     assert "3 notes added" in output and "1 image added" in output
     assert "next: open Anki and sync it" in output
     notes = memo_notes(col_path)
@@ -120,7 +120,7 @@ def test_an_unchanged_vault_changes_nothing_not_even_the_file(vault: Path, col_p
     sync(vault, col_path)
     before = hashlib.sha256(col_path.read_bytes()).hexdigest()
     code, output = sync(vault, col_path)
-    assert code == 0 and "synced: 3 unchanged" in output
+    assert code == 0 and "3 unchanged; synced" in output
     assert "already matches the memos; nothing changed" in output
     assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before
 
@@ -264,7 +264,7 @@ def test_dry_run_leaves_the_collection_bytes_and_the_ledger_alone(
 ) -> None:
     before = hashlib.sha256(col_path.read_bytes()).hexdigest()
     code, output = sync(vault, col_path, "--dry-run")
-    assert code == 0 and "would sync: 3 new" in output
+    assert code == 0 and "3 new; nothing changed (--dry-run)" in output
     assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before
     assert not (vault / ".memo2anki" / "ledger.json").exists()
     assert not (col_path.parent / "backups").exists()
