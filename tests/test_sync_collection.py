@@ -396,3 +396,90 @@ def test_a_killed_sync_leaves_the_collection_before_or_after_and_sound(tmp_path:
         assert code == 0, output
         with Opened(path) as anki:
             assert anki.col.note_count() == total
+
+
+def test_one_memo_edited_in_a_big_vault_touches_only_that_memos_note(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        f"daily/2025-05-{day:02d}.md": note(
+            *(f"**주제 {day}-{i}**\n설명 {day} {i}" for i in range(4))
+        )
+        for day in range(1, 31)
+    }
+    vault = write_vault(tmp_path / "vault", files)
+    Anki(tmp_path / "p").close()
+    path = tmp_path / "p" / "collection.anki2"
+    sync(vault, path, "--no-backup")
+    with Opened(path) as anki:
+        anki.col.db.execute("update notes set mod = 1000")  # a mark any write would move
+    edited = vault / "daily/2025-05-17.md"
+    edited.write_text(edited.read_text().replace("설명 17 2", "설명 17 2 고침"))
+    code, output = sync(vault, path, "--no-backup")
+    assert code == 0 and "1 updated, 119 unchanged" in output and "1 note updated" in output
+    with Opened(path) as anki:
+        touched = anki.col.db.list("select flds from notes where mod != 1000")
+    assert len(touched) == 1 and "설명 17 2 고침" in touched[0]
+
+
+def test_cloze_notes_are_synced_beside_their_cards(vault: Path, col_path: Path) -> None:
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(note(DOCKER, "**CNI**\n==플러그인== 규격과 ==구현==의 모음"))
+    code, output = sync(vault, col_path, "--cloze")
+    assert code == 0 and "4 notes added" in output, output
+    with Opened(col_path) as anki:
+        (nid,) = anki.col.find_notes('"note:memo2anki cloze"')
+        assert "{{c1::플러그인}}" in anki.col.get_note(nid)["Text"]
+        assert len(anki.col.get_note(nid).card_ids()) == 2
+    daily.write_text(note(DOCKER, "**CNI**\n==플러그인== 규격과 ==구현체==의 모음"))
+    code, output = sync(vault, col_path, "--cloze")
+    assert code == 0 and "2 notes updated" in output, output  # the card and its cloze note
+    with Opened(col_path) as anki:
+        assert anki.col.find_notes('"note:memo2anki cloze"') == [nid]
+        assert "{{c2::구현체}}" in anki.col.get_note(nid)["Text"]
+
+
+def test_an_image_anki_has_is_not_added_again(vault: Path, col_path: Path) -> None:
+    sync(vault, col_path)
+    (vault / "daily/2025-04-03.md").write_text(note("**etcd 백업**\n스냅샷\n![[etcd.png]]"))
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 note added" in output and "image added" not in output
+
+
+def test_changes_and_json_report_each_change(vault: Path, col_path: Path) -> None:
+    import json
+
+    sync(vault, col_path)
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(daily.read_text().replace("**CNI**", "**CNI (Container Network Interface)**"))
+    result = run("sync", vault, "--collection", col_path, "--changes", "--dry-run", "--no-cache")
+    assert result.exit_code == 0
+    assert (
+        "daily/2025-04-01.md:7: renamed 'CNI' -> 'CNI (Container Network Interface)'"
+        in result.output
+    )
+    result = run("sync", vault, "--collection", col_path, "--json", "--dry-run", "--no-cache")
+    start = result.output.index("{")
+    report = json.loads(result.output[start : result.output.rindex("}") + 1])
+    assert report["changes"]["counts"]["renamed"] == 1
+
+
+def test_no_anki_profile_anywhere_is_an_error_naming_where_it_looked(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANKI_BASE", str(tmp_path / "no-anki-here"))
+    code, output = sync_profile(vault, "--via", "collection")
+    assert code == 1
+    assert "no Anki profiles found (looked in " in output and "--collection FILE" in output
+
+
+def test_via_ankiconnect_when_nothing_answers_says_what_to_do(vault: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run(
+        "sync", vault, "--via", "ankiconnect", "--ankiconnect-url", f"http://127.0.0.1:{port}"
+    )
+    assert result.exit_code == 1
+    assert "AnkiConnect does not answer at" in result.output
+    assert "(--via collection)" in result.output
