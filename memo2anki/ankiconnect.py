@@ -113,3 +113,12 @@ def detect(url: str = DEFAULT_URL, key: str | None = None, timeout: float = 1.0)
     except Memo2AnkiError as err:
         # Anki is there and asks for a key: it answers, the key is the person's to give.
         return "API key" in str(err)
+
+
+def active_profile(url: str = DEFAULT_URL, key: str | None = None) -> str | None:
+    """The profile Anki has open, when its AnkiConnect is recent enough to say."""
+    try:
+        name = AnkiConnect(url, key, timeout=5.0).call("getActiveProfile")
+    except Memo2AnkiError:
+        return None
+    return name if isinstance(name, str) else None

@@ -4,13 +4,14 @@ Anki runs with it, else into the profile's collection file. The plan is the pack
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import ledger as ledgers
 from .anki_profiles import find_profile
-from .ankiconnect import DEFAULT_URL, AnkiConnect, detect
+from .ankiconnect import DEFAULT_URL, AnkiConnect, active_profile, detect
 from .convert import Result
 from .model import Diagnostic, Memo2AnkiError
 from .plan import Plan
@@ -34,7 +35,8 @@ class Target:
 
     def __str__(self) -> str:
         if self.way == ANKICONNECT:
-            return f"Anki through AnkiConnect ({self.url})"
+            who = f"profile '{self.profile}' of " if self.profile else ""
+            return f"{who}Anki through AnkiConnect ({self.url})"
         who = f"profile '{self.profile}', " if self.profile else ""
         return f"{who}{self.collection}"
 
@@ -46,20 +48,33 @@ def choose_target(
     url: str = DEFAULT_URL,
     key: str | None = None,
     answers: Callable[[str, str | None], bool] = detect,
+    active: Callable[[str, str | None], str | None] = active_profile,
 ) -> Target:
     """AnkiConnect when it answers (or ``via`` says so), else the collection file: the one
-    given, or the profile's (``profile``, else the one Anki loaded last)."""
+    given, or the profile's (``profile``, else the one Anki loaded last). With ``profile``,
+    AnkiConnect only when that is the profile Anki has open (another one is not locked)."""
     if collection is not None and via != ANKICONNECT:
         return Target(COLLECTION, collection, collection.parent / "backups")
-    if via == ANKICONNECT or (via is None and collection is None and answers(url, key)):
-        if via == ANKICONNECT and not answers(url, key):
+    if via == ANKICONNECT:
+        if not answers(url, key):
             raise Memo2AnkiError(
                 f"AnkiConnect does not answer at {url}: start Anki with the AnkiConnect add-on "
                 "(code 2055492159), or sync with Anki closed (--via collection)"
             )
         return Target(ANKICONNECT, url=url, key=key)
+    if via is None and answers(url, key):
+        open_profile = active(url, key) if profile is not None else None
+        if profile is None or (open_profile is not None and _same(open_profile, profile)):
+            return Target(ANKICONNECT, url=url, key=key, profile=open_profile)
     found = find_profile(profile)
     return Target(COLLECTION, found.collection, found.backups, profile=found.name)
+
+
+def _same(a: str, b: str) -> bool:
+    def fold(text: str) -> str:
+        return unicodedata.normalize("NFC", text).strip().casefold()
+
+    return fold(a) == fold(b)
 
 
 @dataclass(frozen=True)

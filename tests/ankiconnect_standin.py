@@ -36,9 +36,10 @@ class AnkiConnectStandIn:
     """A stand-in for the AnkiConnect add-on over a real collection (``with`` starts and stops
     it). ``requests`` keeps every request as received, sub-actions of ``multi`` included."""
 
-    def __init__(self, collection: Path, key: str | None = None) -> None:
+    def __init__(self, collection: Path, key: str | None = None, profile: str = "User 1") -> None:
         self.path = collection
         self.key = key
+        self.profile = profile
         self.requests: list[dict[str, Any]] = []
         self.col: Collection | None = None
         self._server: HTTPServer | None = None
@@ -171,6 +172,9 @@ class AnkiConnectStandIn:
     def version(self) -> int:
         return API_VERSION
 
+    def getActiveProfile(self) -> str:
+        return self.profile
+
     def multi(self, actions: list[dict[str, Any]]) -> list[Any]:
         return [self.handler(action) for action in actions]
 
@@ -255,7 +259,7 @@ class AnkiConnectStandIn:
             result.append(
                 {
                     "noteId": note.id,
-                    "profile": "User 1",
+                    "profile": self.profile,
                     "tags": note.tags,
                     "fields": fields,
                     "modelName": model["name"],

@@ -166,6 +166,22 @@ def test_ankiconnect_is_chosen_when_it_answers_else_the_collection(tmp_path: Pat
         choose_target(ANKICONNECT, None, None, answers=lambda u, k: False)
 
 
+def test_a_profile_asked_for_goes_through_ankiconnect_only_if_anki_has_it_open(
+    standin: AnkiConnectStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_anki_profiles import make_anki2
+
+    base = make_anki2(tmp_path / "Anki2", ["User 1", "사용자 1"], last="User 1")
+    monkeypatch.setenv("ANKI_BASE", str(base))
+    open_one = choose_target(None, "user 1", None, standin.url)
+    assert (open_one.way, str(open_one)) == (
+        ANKICONNECT,
+        f"profile 'User 1' of Anki through AnkiConnect ({standin.url})",
+    )
+    other = choose_target(None, "사용자 1", None, standin.url)
+    assert (other.way, other.collection) == (COLLECTION, base / "사용자 1" / "collection.anki2")
+
+
 # -- syncing through it --------------------------------------------------------------------
 
 
