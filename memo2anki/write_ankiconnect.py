@@ -50,13 +50,17 @@ def held_notes(client: AnkiConnect, plan: Plan, previous: Ledger) -> dict[str, H
     nids = client.call("findNotes", query=f'"note:{MODEL_NAME}" OR "note:{CLOZE_MODEL_NAME}"')
     infos = [i for chunk in _chunks(nids) for i in client.call("notesInfo", notes=chunk) if i]
     card_ids = [c for info in infos for c in info["cards"]]
+    # Decks and suspension rather than cardsInfo, which renders every card's question and
+    # answer on the way.
     cards: dict[int, HeldCard] = {}
     for chunk in _chunks(card_ids):
-        for info in client.call("cardsInfo", cards=chunk):
-            if info:
-                cards[info["cardId"]] = HeldCard(
-                    info["cardId"], info["deckName"], info["queue"] == -1
-                )
+        decks, suspended = client.multi(
+            [("getDecks", {"cards": chunk}), ("areSuspended", {"cards": chunk})]
+        )
+        deck_of = {cid: deck for deck, ids in decks.items() for cid in ids}
+        for cid, is_suspended in zip(chunk, suspended, strict=True):
+            if cid in deck_of:
+                cards[cid] = HeldCard(cid, deck_of[cid], bool(is_suspended))
     by_key: dict[Key, list[Held]] = {}
     for info in sorted(infos, key=lambda i: i["noteId"]):  # oldest first: the order added
         ordered = sorted(info["fields"].items(), key=lambda kv: kv[1]["order"])

@@ -184,6 +184,14 @@ class AnkiConnectStandIn:
     def createDeck(self, deck: str) -> int:
         return int(self._collection().decks.id(deck, create=True) or 0)
 
+    def getDecks(self, cards: list[int]) -> dict[str, list[int]]:
+        col = self._collection()
+        decks: dict[str, list[int]] = {}
+        for card in cards:
+            did = col.db.scalar("select did from cards where id=?", card)
+            decks.setdefault(col.decks.get(did)["name"], []).append(card)
+        return decks
+
     def changeDeck(self, cards: list[int], deck: str) -> None:
         col = self._collection()
         did = col.decks.id(deck, create=True)

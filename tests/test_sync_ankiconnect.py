@@ -246,7 +246,7 @@ def test_an_edit_made_in_anki_is_kept_and_unchanged_syncs_send_no_writes(
     code, output = sync(vault, standin)
     assert code == 0 and "nothing changed" in output
     assert memo_notes(standin)["CNI"]["back"] == "fixed on my phone"
-    reads = {"version", "findNotes", "notesInfo", "cardsInfo"}
+    reads = {"version", "findNotes", "notesInfo", "multi", "getDecks", "areSuspended"}
     assert {r["action"] for r in standin.requests} <= reads
 
 
