@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 import genanki
 
@@ -110,9 +111,8 @@ class Layout:
     leave_out_gone: bool = False
 
 
-@dataclass(frozen=True)
-class TargetNote:
-    """One Anki note as the target must hold it."""
+class TargetNote(NamedTuple):
+    """One Anki note as the target must hold it (a named tuple: a big deck makes many)."""
 
     guid: str
     note_type: str  # package.MODEL_NAME or package.CLOZE_MODEL_NAME
@@ -123,8 +123,7 @@ class TargetNote:
     due: int  # position in study order: new cards come up in this order
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """Where a card is (or was): its note, line, subject, front and deck."""
 
     note: str
@@ -167,6 +166,8 @@ class Plan:
     filtered: int = 0  # ledger cards out of this run's scope, carried over unchanged
     first_run: bool = False  # there was no ledger to compare against
     counts: dict[Kind, int] = field(default_factory=dict, compare=False)
+    # Whether the ledger after this run differs from the one before (else it is not written).
+    ledger_changed: bool = True
 
     def notes(self) -> Iterator[TargetNote]:
         """The notes the target must hold, in study order."""
@@ -351,7 +352,7 @@ def plan_changes(
             if i not in match
         ]
         gone = [
-            _side(j, entries[j].identity, entries[j].front, entries[j].back_html)
+            _side(j, entries[j].identity, entries[j].front, ledger.last_html(entries[j])[1])
             for j in allowed_entries
         ]
         for i, j in _pairs(appeared, gone):
@@ -369,6 +370,7 @@ def plan_changes(
             matched.add(j)
 
     used = {e.guid for e in entries}
+    ledger_changed = not entries or ledger.vault != layout.vault_name
     changes: list[Change] = []
     new_entries: list[LedgerCard] = []
     for i, card in enumerate(cards):
@@ -431,6 +433,13 @@ def plan_changes(
                 )
             )
         changes.append(Change(kind, guid, place, before, tuple(notes)))
+        if not ledger_changed:
+            ledger_changed = (
+                before_entry is None
+                or kind is not Kind.UNCHANGED
+                or before_entry.line != card.line
+                or before_entry.identity != identity
+            )
         new_entries.append(
             LedgerCard(
                 guid=guid,
@@ -464,14 +473,16 @@ def plan_changes(
         if entry.state == GONE:
             carried.append(entry)  # retired before: left out from now on
             continue
+        ledger_changed = True
+        front_html, back_html = ledger.last_html(entry)
         before = Place(entry.note, entry.line, entry.subject, entry.front, entry.deck)
         notes = []
         stamp = entry.stamp
         if not layout.leave_out_gone:
             stamp = max(now, entry.stamp + 1)
             fields = fields_of(
-                entry.front_html,
-                entry.back_html,
+                front_html,
+                back_html,
                 entry.subject,
                 entry.note,
                 entry.date,
@@ -479,9 +490,9 @@ def plan_changes(
             )
             tags = (*(t for t in entry.tags if t != GONE_TAG), GONE_TAG)
             notes.append(TargetNote(entry.guid, MODEL_NAME, entry.deck, fields, tags, stamp, due))
-            text = cloze_text(entry.back_html) if layout.cloze else None
+            text = cloze_text(back_html) if layout.cloze else None
             if text:
-                cloze_fields = (text, entry.front_html, *fields[2:])
+                cloze_fields = (text, front_html, *fields[2:])
                 notes.append(
                     TargetNote(
                         cloze_guid(entry.guid),
@@ -508,8 +519,8 @@ def plan_changes(
                 digest=entry.digest,
                 stamp=stamp,
                 state=GONE,
-                front_html=entry.front_html,
-                back_html=entry.back_html,
+                front_html=front_html,
+                back_html=back_html,
                 tags=entry.tags,
             )
         )
@@ -517,9 +528,12 @@ def plan_changes(
     tally = Counter(c.kind for c in changes)
     return Plan(
         changes=tuple(changes),
-        ledger=Ledger(layout.vault_name, (*new_entries, *carried), ledger.read_digest),
+        ledger=Ledger(
+            layout.vault_name, (*new_entries, *carried), ledger.read_digest, ledger.fields
+        ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,
         first_run=not entries,
         counts={k: tally[k] for k in KINDS if tally[k]},
+        ledger_changed=ledger_changed,
     )
