@@ -11,6 +11,7 @@ figure is the median of ``--runs`` runs. Used by ``run.py`` for its ledger table
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import json
 import os
@@ -45,11 +46,12 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
         # The ledger of the last export: every card, one of them since edited (so the ledger
         # is written again, as after any change).
         cards = list(first.ledger.cards)
-        cards[0] = replace(cards[0], digest="edited since")
+        cards[0] = cards[0]._replace(digest="edited since")
         last = replace(first.ledger, cards=tuple(cards))
         (root / ledger_file.FOLDER).mkdir()
         ledger_file.ledger_path(root).write_text(ledger_file.dumps(last), encoding="utf-8")
         raw = ledger_file.ledger_path(root).read_bytes()
+        fields_bytes = len(ledger_file.dumps_fields(last).encode())
         load, plan, save = [], [], []
         for i in range(runs):
             t0 = time.perf_counter()
@@ -70,6 +72,7 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
         "cards": len(result.cards),
         "ledger_bytes": len(raw),
         "ledger_gzip_bytes": len(gzip.compress(raw)),
+        "fields_bytes": fields_bytes,
         "cards_from_cache_s": cards_s,
         "load_s": statistics.median(load),
         "plan_s": statistics.median(plan),
@@ -82,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("vault", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
+    gc.disable()  # as the memo2anki command does (see cli.run)
     os.environ.setdefault("MEMO2ANKI_CACHE_DIR", tempfile.mkdtemp(prefix="m2a-cache-"))
     print(json.dumps(measure(args.vault, args.runs)))
     return 0

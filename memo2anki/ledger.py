@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .model import Diagnostic
 
@@ -33,9 +33,9 @@ LIVE = "live"
 GONE = "gone"  # no longer in any memo; its retiring copy (tagged memo2anki::gone) was handled
 
 
-@dataclass(frozen=True)
-class LedgerCard:
-    """One Anki note memo2anki manages, as it was last exported."""
+class LedgerCard(NamedTuple):
+    """One Anki note memo2anki manages, as it was last exported (a named tuple: a ledger
+    holds every card of a vault, and a frozen dataclass costs ten times as much to make)."""
 
     guid: str
     identity: tuple[str, str, str, int]  # (note file name or path, subject, front, ordinal)

@@ -137,9 +137,8 @@ class Place(NamedTuple):
         return f"{self.note}:{self.line}"
 
 
-@dataclass(frozen=True)
-class Change:
-    """What happens to one card memo2anki manages."""
+class Change(NamedTuple):
+    """What happens to one card memo2anki manages (a named tuple: one per card)."""
 
     kind: Kind
     guid: str
