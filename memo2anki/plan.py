@@ -94,7 +94,10 @@ class Scope:
         if self.since or self.until:
             if not card.date:
                 return False
-            day = dt.date.fromisoformat(card.date)
+            try:
+                day = dt.date.fromisoformat(card.date)
+            except ValueError:  # a hand-edited ledger: out of reach rather than gone
+                return False
             if (self.since and day < self.since) or (self.until and day > self.until):
                 return False
         return True
