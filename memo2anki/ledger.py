@@ -134,7 +134,7 @@ COLUMNS = (
     "digest",
     "tags",
 )
-_TYPES = (str, list, str, int, str, str, str, str, str, int, str, list)
+_TYPES = [str, list, str, int, str, str, str, str, str, int, str, list]
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -189,11 +189,7 @@ def parse(text: str) -> tuple[str, tuple[LedgerCard, ...]]:
         raise ValueError("not a memo2anki ledger")
     cards = []
     for number, row in enumerate(data["cards"], 1):
-        if not (
-            type(row) is list
-            and len(row) == len(_TYPES)
-            and all(type(v) is t for v, t in zip(row, _TYPES, strict=True))
-        ):
+        if type(row) is not list or list(map(type, row)) != _TYPES:
             raise ValueError(f"card {number} is damaged")
         guid, identity, note, line, subject, front, deck, date, state, stamp, digest_, tags = row
         if not (

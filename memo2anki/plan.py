@@ -300,6 +300,8 @@ def _settle_identities(
     same card would share one: the card the ledger knows from that note keeps it (without a
     ledger, the note first by path), and the other is told apart by its folder, with a warning."""
     identities = [c.identity for c in cards]
+    if len(set(identities)) == len(identities):
+        return identities, []  # as always, but with two notes of one name and one card
     groups: dict[Identity, list[int]] = {}
     for i, identity in enumerate(identities):
         groups.setdefault(identity, []).append(i)
@@ -336,9 +338,9 @@ def plan_changes(
 
     # Fronts that a note holds more than once are told apart by their order, which an edit
     # shifts: those cards are paired by their backs first, and by their order only if not.
-    counts: Counter[tuple[str, str, str]] = Counter(i[:3] for i in identities)
-    counts_before: Counter[tuple[str, str, str]] = Counter(e.identity[:3] for e in entries)
-    shared = {k for k, n in (counts | counts_before).items() if n > 1}
+    # (A second card of one front in a note has an ordinal above 0, so those tell them.)
+    shared = {i[:3] for i in identities if i[3]}
+    shared.update(e.identity[:3] for e in entries if e.identity[3])
 
     match: dict[int, int] = {}  # card index -> entry index
     entry_index = {e.identity: j for j, e in enumerate(entries)}
@@ -377,13 +379,9 @@ def plan_changes(
     new_entries: list[LedgerCard] = []
     for i, card in enumerate(cards):
         identity = identities[i]
+        date = card.date.isoformat() if card.date else ""
         fields = fields_of(
-            card.front_html,
-            card.back_html,
-            card.subject,
-            card.note,
-            card.date.isoformat() if card.date else "",
-            layout.vault_name,
+            card.front_html, card.back_html, card.subject, card.note, date, layout.vault_name
         )
         subdeck = deck_name(layout.deck, card.subject)
         card_digest = digest(fields, card.tags)
@@ -444,20 +442,20 @@ def plan_changes(
             )
         new_entries.append(
             LedgerCard(
-                guid=guid,
-                identity=identity,
-                note=card.note,
-                line=card.line,
-                subject=card.subject,
-                front=card.front,
-                deck=subdeck,
-                date=card.date.isoformat() if card.date else "",
-                digest=card_digest,
-                stamp=stamp,
-                state=LIVE,
-                front_html=card.front_html,
-                back_html=card.back_html,
-                tags=card.tags,
+                guid,
+                identity,
+                card.note,
+                card.line,
+                card.subject,
+                card.front,
+                subdeck,
+                date,
+                card_digest,
+                stamp,
+                LIVE,
+                card.front_html,
+                card.back_html,
+                card.tags,
             )
         )
 
