@@ -63,4 +63,4 @@ def write_build(
     """Write the package, then (only once it is written) the ledger. A ledger that cannot be
     written is a warning: the deck is there all the same."""
     info = write_plan(plan, media, out)
-    return info, ledger_file.save(vault, plan.ledger, plan.ledger.read_digest)
+    return info, ledger_file.save(vault, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)

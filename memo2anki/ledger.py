@@ -15,10 +15,10 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .model import Diagnostic
 
@@ -26,14 +26,16 @@ FORMAT = "memo2anki ledger"
 VERSION = 1
 FOLDER = ".memo2anki"
 FILE_NAME = "ledger.json"
+FIELDS_NAME = "fields.json"
+FIELDS_FORMAT = "memo2anki last fields"
 
 LIVE = "live"
 GONE = "gone"  # no longer in any memo; its retiring copy (tagged memo2anki::gone) was handled
 
 
-@dataclass(frozen=True)
-class LedgerCard:
-    """One Anki note memo2anki manages, as it was last exported."""
+class LedgerCard(NamedTuple):
+    """One Anki note memo2anki manages, as it was last exported (a named tuple: a ledger
+    holds every card of a vault, and a frozen dataclass costs ten times as much to make)."""
 
     guid: str
     identity: tuple[str, str, str, int]  # (note file name or path, subject, front, ordinal)
@@ -53,6 +55,43 @@ class LedgerCard:
     tags: tuple[str, ...] = ()
 
 
+class LastFields(Mapping[str, tuple[str, str]]):
+    """The last Front and Back HTML of every card, by GUID, from ``.memo2anki/fields.json``:
+    read only when a run needs them (a card gone or paired), which most runs never do."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._fields: dict[str, tuple[str, str]] | None = None if path else {}
+
+    def _load(self) -> dict[str, tuple[str, str]]:
+        if self._fields is None:
+            self._fields = {}
+            try:
+                assert self._path is not None
+                data = json.loads(self._path.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and data.get("format") == FIELDS_FORMAT:
+                    for row in data["fields"]:
+                        guid, front, back = row
+                        if (
+                            isinstance(guid, str)
+                            and isinstance(front, str)
+                            and isinstance(back, str)
+                        ):
+                            self._fields[guid] = (front, back)
+            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+                pass  # gone cards are then carried with empty fields: see the README
+        return self._fields
+
+    def __getitem__(self, guid: str) -> tuple[str, str]:
+        return self._load()[guid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
 @dataclass(frozen=True)
 class Ledger:
     """Every card of a vault that memo2anki exported, by GUID (in the order written)."""
@@ -61,10 +100,18 @@ class Ledger:
     cards: tuple[LedgerCard, ...] = ()
     # The file's bytes as read (None: there was none): the write checks nobody wrote since.
     read_digest: str | None = field(default=None, compare=False)
+    # The last fields of cards read from the file (whose front_html and back_html are empty).
+    fields: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False)
 
     @property
     def empty(self) -> bool:
         return not self.cards
+
+    def last_html(self, card: LedgerCard) -> tuple[str, str]:
+        """A card's last Front and Back HTML."""
+        if card.front_html or card.back_html:
+            return card.front_html, card.back_html
+        return self.fields.get(card.guid, ("", ""))
 
 
 def ledger_path(vault: Path) -> Path:
@@ -72,68 +119,60 @@ def ledger_path(vault: Path) -> Path:
     return vault / FOLDER / FILE_NAME
 
 
-def _card_json(card: LedgerCard) -> str:
-    data = {
-        "guid": card.guid,
-        "identity": list(card.identity),
-        "note": card.note,
-        "line": card.line,
-        "subject": card.subject,
-        "front": card.front,
-        "deck": card.deck,
-        "date": card.date,
-        "state": card.state,
-        "stamp": card.stamp,
-        "digest": card.digest,
-        "tags": list(card.tags),
-        "front_html": card.front_html,
-        "back_html": card.back_html,
-    }
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+# One card per line, as an array in this order (named in the file's header).
+COLUMNS = (
+    "guid",
+    "identity",
+    "note",
+    "line",
+    "subject",
+    "front",
+    "deck",
+    "date",
+    "state",
+    "stamp",
+    "digest",
+    "tags",
+)
+_TYPES = [str, list, str, int, str, str, str, str, str, int, str, list]
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _lines(head: dict[str, Any], key: str, rows: Iterator[str]) -> str:
+    text = json.dumps(head, ensure_ascii=False)
+    body = ",\n".join(rows)
+    return f'{text[:-1]}, "{key}": [\n{body}\n]}}\n' if body else f'{text[:-1]}, "{key}": []}}\n'
 
 
 def dumps(ledger: Ledger) -> str:
     """The ledger as JSON text: a header, then one card per line."""
-    head = json.dumps(
-        {"format": FORMAT, "version": VERSION, "vault": ledger.vault}, ensure_ascii=False
+    head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
+    rows = (
+        _encode(
+            [
+                c.guid,
+                c.identity,
+                c.note,
+                c.line,
+                c.subject,
+                c.front,
+                c.deck,
+                c.date,
+                c.state,
+                c.stamp,
+                c.digest,
+                c.tags,
+            ]
+        )
+        for c in ledger.cards
     )
-    lines = ",\n".join(_card_json(c) for c in ledger.cards)
-    return f'{head[:-1]}, "cards": [\n{lines}\n]}}\n' if lines else f'{head[:-1]}, "cards": []}}\n'
+    return _lines(head, "cards", rows)
 
 
-def _card(data: Any) -> LedgerCard:
-    identity = data["identity"]
-    if not (
-        isinstance(identity, list)
-        and len(identity) == 4
-        and all(isinstance(x, str) for x in identity[:3])
-        and isinstance(identity[3], int)
-    ):
-        raise ValueError("bad identity")
-    card = LedgerCard(
-        guid=data["guid"],
-        identity=(identity[0], identity[1], identity[2], identity[3]),
-        note=data["note"],
-        line=data["line"],
-        subject=data["subject"],
-        front=data["front"],
-        deck=data["deck"],
-        date=data["date"],
-        digest=data["digest"],
-        stamp=data["stamp"],
-        state=data["state"],
-        front_html=data["front_html"],
-        back_html=data["back_html"],
-        tags=tuple(data["tags"]),
-    )
-    for name in ("guid", "note", "subject", "front", "deck", "date", "digest", "state"):
-        if not isinstance(getattr(card, name), str):
-            raise ValueError(f"bad {name}")
-    if not isinstance(card.line, int) or not isinstance(card.stamp, int):
-        raise ValueError("bad line or stamp")
-    if card.state not in (LIVE, GONE) or not all(isinstance(t, str) for t in card.tags):
-        raise ValueError("bad state or tags")
-    return card
+def dumps_fields(ledger: Ledger) -> str:
+    """The last Front and Back HTML of the ledger's cards, one card per line."""
+    rows = (_encode([c.guid, *ledger.last_html(c)]) for c in ledger.cards)
+    return _lines({"format": FIELDS_FORMAT, "version": VERSION}, "fields", rows)
 
 
 def parse(text: str) -> tuple[str, tuple[LedgerCard, ...]]:
@@ -148,13 +187,40 @@ def parse(text: str) -> tuple[str, tuple[LedgerCard, ...]]:
         raise ValueError(f"ledger version {data.get('version')!r}; this memo2anki reads {VERSION}")
     if not isinstance(data.get("vault"), str) or not isinstance(data.get("cards"), list):
         raise ValueError("not a memo2anki ledger")
-    try:
-        cards = tuple(_card(c) for c in data["cards"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"a card entry is damaged ({err})") from err
+    cards = []
+    for number, row in enumerate(data["cards"], 1):
+        if type(row) is not list or list(map(type, row)) != _TYPES:
+            raise ValueError(f"card {number} is damaged")
+        guid, identity, note, line, subject, front, deck, date, state, stamp, digest_, tags = row
+        if not (
+            len(identity) == 4
+            and all(type(x) is str for x in identity[:3])
+            and type(identity[3]) is int
+            and state in (LIVE, GONE)
+            and all(type(t) is str for t in tags)
+        ):
+            raise ValueError(f"card {number} is damaged")
+        cards.append(
+            LedgerCard(
+                guid,
+                (identity[0], identity[1], identity[2], identity[3]),
+                note,
+                line,
+                subject,
+                front,
+                deck,
+                date,
+                digest_,
+                stamp,
+                state,
+                "",
+                "",
+                tuple(tags),
+            )
+        )
     if len({c.guid for c in cards}) != len(cards):
         raise ValueError("a card is in it twice")
-    return data["vault"], cards
+    return data["vault"], tuple(cards)
 
 
 def load(vault: Path, vault_name: str) -> tuple[Ledger, list[Diagnostic]]:
@@ -178,7 +244,7 @@ def load(vault: Path, vault_name: str) -> tuple[Ledger, list[Diagnostic]]:
     if name != vault_name:
         message = f"ledger not used: it was written for vault '{name}', not '{vault_name}'"
         return Ledger(vault_name, (), digest), [_warn(where, message)]
-    return Ledger(vault_name, cards, digest), []
+    return Ledger(vault_name, cards, digest, LastFields(path.with_name(FIELDS_NAME))), []
 
 
 def _warn(where: str, message: str) -> Diagnostic:
@@ -204,12 +270,31 @@ def _locked(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def save(vault: Path, ledger: Ledger, read_digest: str | None) -> list[Diagnostic]:
+def _replace_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def save(
+    vault: Path, ledger: Ledger, read_digest: str | None, changed: bool = True
+) -> list[Diagnostic]:
     """Write the ledger atomically, only if the file is still what this run read
-    (``read_digest``; None: there was none). Returns warnings; never raises on I/O."""
+    (``read_digest``; None: there was none), and only if ``changed`` (a run that changed
+    nothing leaves the files and their times alone). The cards' last fields go to
+    ``fields.json`` beside it, first. Returns warnings; never raises on I/O."""
     path = ledger_path(vault)
     where = f"{FOLDER}/{FILE_NAME}"
-    text = dumps(ledger).encode("utf-8")
+    if not changed and read_digest is not None and ledger.cards:
+        return []
+    text = dumps(ledger).encode("utf-8", "backslashreplace")
     try:
         path.parent.mkdir(exist_ok=True)
         with _locked(path.parent):
@@ -225,16 +310,13 @@ def save(vault: Path, ledger: Ledger, read_digest: str | None) -> list[Diagnosti
                 return [Diagnostic(where, None, message)]
             if now is not None and now == hashlib.sha256(text).hexdigest():
                 return []  # nothing changed: leave the file (and its time) alone
-            fd, tmp = tempfile.mkstemp(prefix=".ledger.", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(text)
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            # The fields first: a run stopped between the two leaves newer fields beside the
+            # old ledger, which only ever carries a gone card with its latest text.
+            _replace_atomically(
+                path.with_name(FIELDS_NAME),
+                dumps_fields(ledger).encode("utf-8", "backslashreplace"),
+            )
+            _replace_atomically(path, text)
     except OSError as err:
         reason = err.strerror or str(err)
         message = f"cannot write the ledger ({reason}); the deck was written, but the next run "

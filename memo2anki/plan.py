@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 import genanki
 
@@ -93,7 +94,10 @@ class Scope:
         if self.since or self.until:
             if not card.date:
                 return False
-            day = dt.date.fromisoformat(card.date)
+            try:
+                day = dt.date.fromisoformat(card.date)
+            except ValueError:  # a hand-edited ledger: out of reach rather than gone
+                return False
             if (self.since and day < self.since) or (self.until and day > self.until):
                 return False
         return True
@@ -110,9 +114,8 @@ class Layout:
     leave_out_gone: bool = False
 
 
-@dataclass(frozen=True)
-class TargetNote:
-    """One Anki note as the target must hold it."""
+class TargetNote(NamedTuple):
+    """One Anki note as the target must hold it (a named tuple: a big deck makes many)."""
 
     guid: str
     note_type: str  # package.MODEL_NAME or package.CLOZE_MODEL_NAME
@@ -123,8 +126,7 @@ class TargetNote:
     due: int  # position in study order: new cards come up in this order
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """Where a card is (or was): its note, line, subject, front and deck."""
 
     note: str
@@ -138,9 +140,8 @@ class Place:
         return f"{self.note}:{self.line}"
 
 
-@dataclass(frozen=True)
-class Change:
-    """What happens to one card memo2anki manages."""
+class Change(NamedTuple):
+    """What happens to one card memo2anki manages (a named tuple: one per card)."""
 
     kind: Kind
     guid: str
@@ -167,6 +168,8 @@ class Plan:
     filtered: int = 0  # ledger cards out of this run's scope, carried over unchanged
     first_run: bool = False  # there was no ledger to compare against
     counts: dict[Kind, int] = field(default_factory=dict, compare=False)
+    # Whether the ledger after this run differs from the one before (else it is not written).
+    ledger_changed: bool = True
 
     def notes(self) -> Iterator[TargetNote]:
         """The notes the target must hold, in study order."""
@@ -297,6 +300,8 @@ def _settle_identities(
     same card would share one: the card the ledger knows from that note keeps it (without a
     ledger, the note first by path), and the other is told apart by its folder, with a warning."""
     identities = [c.identity for c in cards]
+    if len(set(identities)) == len(identities):
+        return identities, []  # as always, but with two notes of one name and one card
     groups: dict[Identity, list[int]] = {}
     for i, identity in enumerate(identities):
         groups.setdefault(identity, []).append(i)
@@ -333,9 +338,9 @@ def plan_changes(
 
     # Fronts that a note holds more than once are told apart by their order, which an edit
     # shifts: those cards are paired by their backs first, and by their order only if not.
-    counts: Counter[tuple[str, str, str]] = Counter(i[:3] for i in identities)
-    counts_before: Counter[tuple[str, str, str]] = Counter(e.identity[:3] for e in entries)
-    shared = {k for k, n in (counts | counts_before).items() if n > 1}
+    # (A second card of one front in a note has an ordinal above 0, so those tell them.)
+    shared = {i[:3] for i in identities if i[3]}
+    shared.update(e.identity[:3] for e in entries if e.identity[3])
 
     match: dict[int, int] = {}  # card index -> entry index
     entry_index = {e.identity: j for j, e in enumerate(entries)}
@@ -351,7 +356,7 @@ def plan_changes(
             if i not in match
         ]
         gone = [
-            _side(j, entries[j].identity, entries[j].front, entries[j].back_html)
+            _side(j, entries[j].identity, entries[j].front, ledger.last_html(entries[j])[1])
             for j in allowed_entries
         ]
         for i, j in _pairs(appeared, gone):
@@ -369,17 +374,14 @@ def plan_changes(
             matched.add(j)
 
     used = {e.guid for e in entries}
+    ledger_changed = not entries or ledger.vault != layout.vault_name
     changes: list[Change] = []
     new_entries: list[LedgerCard] = []
     for i, card in enumerate(cards):
         identity = identities[i]
+        date = card.date.isoformat() if card.date else ""
         fields = fields_of(
-            card.front_html,
-            card.back_html,
-            card.subject,
-            card.note,
-            card.date.isoformat() if card.date else "",
-            layout.vault_name,
+            card.front_html, card.back_html, card.subject, card.note, date, layout.vault_name
         )
         subdeck = deck_name(layout.deck, card.subject)
         card_digest = digest(fields, card.tags)
@@ -431,22 +433,29 @@ def plan_changes(
                 )
             )
         changes.append(Change(kind, guid, place, before, tuple(notes)))
+        if not ledger_changed:
+            ledger_changed = (
+                before_entry is None
+                or kind is not Kind.UNCHANGED
+                or before_entry.line != card.line
+                or before_entry.identity != identity
+            )
         new_entries.append(
             LedgerCard(
-                guid=guid,
-                identity=identity,
-                note=card.note,
-                line=card.line,
-                subject=card.subject,
-                front=card.front,
-                deck=subdeck,
-                date=card.date.isoformat() if card.date else "",
-                digest=card_digest,
-                stamp=stamp,
-                state=LIVE,
-                front_html=card.front_html,
-                back_html=card.back_html,
-                tags=card.tags,
+                guid,
+                identity,
+                card.note,
+                card.line,
+                card.subject,
+                card.front,
+                subdeck,
+                date,
+                card_digest,
+                stamp,
+                LIVE,
+                card.front_html,
+                card.back_html,
+                card.tags,
             )
         )
 
@@ -464,14 +473,16 @@ def plan_changes(
         if entry.state == GONE:
             carried.append(entry)  # retired before: left out from now on
             continue
+        ledger_changed = True
+        front_html, back_html = ledger.last_html(entry)
         before = Place(entry.note, entry.line, entry.subject, entry.front, entry.deck)
         notes = []
         stamp = entry.stamp
         if not layout.leave_out_gone:
             stamp = max(now, entry.stamp + 1)
             fields = fields_of(
-                entry.front_html,
-                entry.back_html,
+                front_html,
+                back_html,
                 entry.subject,
                 entry.note,
                 entry.date,
@@ -479,9 +490,9 @@ def plan_changes(
             )
             tags = (*(t for t in entry.tags if t != GONE_TAG), GONE_TAG)
             notes.append(TargetNote(entry.guid, MODEL_NAME, entry.deck, fields, tags, stamp, due))
-            text = cloze_text(entry.back_html) if layout.cloze else None
+            text = cloze_text(back_html) if layout.cloze else None
             if text:
-                cloze_fields = (text, entry.front_html, *fields[2:])
+                cloze_fields = (text, front_html, *fields[2:])
                 notes.append(
                     TargetNote(
                         cloze_guid(entry.guid),
@@ -508,8 +519,8 @@ def plan_changes(
                 digest=entry.digest,
                 stamp=stamp,
                 state=GONE,
-                front_html=entry.front_html,
-                back_html=entry.back_html,
+                front_html=front_html,
+                back_html=back_html,
                 tags=entry.tags,
             )
         )
@@ -517,9 +528,12 @@ def plan_changes(
     tally = Counter(c.kind for c in changes)
     return Plan(
         changes=tuple(changes),
-        ledger=Ledger(layout.vault_name, (*new_entries, *carried), ledger.read_digest),
+        ledger=Ledger(
+            layout.vault_name, (*new_entries, *carried), ledger.read_digest, ledger.fields
+        ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,
         first_run=not entries,
         counts={k: tally[k] for k in KINDS if tally[k]},
+        ledger_changed=ledger_changed,
     )

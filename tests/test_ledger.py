@@ -186,9 +186,20 @@ def test_leave_out_gone(vault: Path, tmp_path: Path) -> None:
 def test_the_ledger_file(vault: Path, tmp_path: Path) -> None:
     assert run(vault, "-o", tmp_path / "deck.apkg").exit_code == 0
     lines = (vault / LEDGER).read_text(encoding="utf-8").splitlines()
-    assert lines[0] == '{"format": "memo2anki ledger", "version": 1, "vault": "vault", "cards": ['
+    head = json.loads(f"{lines[0]}]}}")
+    assert (head["format"], head["version"], head["vault"]) == ("memo2anki ledger", 1, "vault")
     assert len(lines) == 4 + 2  # one card per line, so a git diff shows one line per card
-    assert json.loads(lines[1].rstrip(","))["identity"] == ["2025-04-01.md", "CKA", "Pod", 0]
+    pod = dict(zip(head["columns"], json.loads(lines[1].rstrip(",")), strict=True))
+    assert pod["identity"] == ["2025-04-01.md", "CKA", "Pod", 0]
+    assert (pod["note"], pod["line"], pod["front"], pod["state"]) == (
+        "daily/2025-04-01.md",
+        7,
+        "Pod",
+        "live",
+    )
+    # The cards' last fields beside it, also one per line: what a gone card is carried with.
+    fields = (vault / ".memo2anki/fields.json").read_text(encoding="utf-8").splitlines()
+    assert json.loads(fields[1].rstrip(",")) == [pod["guid"], "Pod", "<p>가장 작은 배포 단위</p>"]
 
 
 def test_dry_run_check_and_a_failed_build_never_write_the_ledger(
@@ -210,8 +221,8 @@ BAD_LEDGERS = {
         "ledger version 9; this memo2anki reads 1",
     ),
     "a damaged card": (
-        b'{"format": "memo2anki ledger", "version": 1, "vault": "vault", "cards": [{"guid": 1}]}',
-        "a card entry is damaged ('identity')",
+        b'{"format": "memo2anki ledger", "version": 1, "vault": "vault", "cards": [["g", 1]]}',
+        "card 1 is damaged",
     ),
     "another vault's": (
         b'{"format": "memo2anki ledger", "version": 1, "vault": "other", "cards": []}',
