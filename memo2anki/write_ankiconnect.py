@@ -19,7 +19,7 @@ from .ledger import Ledger, LedgerCard
 from .model import Media
 from .package import CLOZE_FIELDS, CLOZE_MODEL_NAME, FIELDS, MODEL_NAME, cloze_guid
 from .package_notes import notes_package
-from .plan import GONE_TAG, Plan, TargetNote
+from .plan import GONE_TAG, Kind, Plan, TargetNote
 from .sync_steps import Held, HeldCard, Steps, referenced_media, sync_steps
 
 BATCH = 500  # ids per notesInfo/cardsInfo request: one answer stays a few megabytes
@@ -36,9 +36,10 @@ def _target_key(note: TargetNote) -> Key:
     return _key(note.note_type, dict(zip(FIELD_NAMES[note.note_type], note.fields, strict=False)))
 
 
-def _ledger_keys(entry: LedgerCard) -> dict[str, Key]:
+def _ledger_keys(previous: Ledger, entry: LedgerCard) -> dict[str, Key]:
     """The keys of the notes memo2anki last wrote for a ledger card (its note, and a cloze)."""
-    fields = {"Source": entry.note, "Subject": entry.subject, "Front": entry.front_html}
+    front_html, _ = previous.last_html(entry)
+    fields = {"Source": entry.note, "Subject": entry.subject, "Front": front_html}
     return {
         entry.guid: _key(MODEL_NAME, fields),
         cloze_guid(entry.guid): _key(CLOZE_MODEL_NAME, fields),
@@ -73,13 +74,19 @@ def held_notes(client: AnkiConnect, plan: Plan, previous: Ledger) -> dict[str, H
         )
         by_key.setdefault(_key(info["modelName"], values), []).append(held)
 
-    keys: dict[str, Key] = {}
-    for entry in previous.cards:
-        keys.update(_ledger_keys(entry))
+    # A card whose content is as the ledger has it is found by its target fields; any other
+    # by the fields memo2anki last wrote (read only for those: most syncs change few cards).
+    entries = {e.guid: e for e in previous.cards}
     found: dict[str, Held] = {}
     for change in plan.changes:
         guids = [n.guid for n in change.notes] or [change.guid, cloze_guid(change.guid)]
         targets = {n.guid: n for n in change.notes}
+        entry = entries.get(change.guid)
+        keys = (
+            _ledger_keys(previous, entry)
+            if entry is not None and change.kind not in (Kind.NEW, Kind.UNCHANGED)
+            else {}
+        )
         for guid in guids:
             key = keys.get(guid) or (_target_key(targets[guid]) if guid in targets else None)
             candidates = by_key.get(key) if key else None
