@@ -113,5 +113,5 @@ def run_sync(
         with open_collection(target.collection) as col:
             done = apply_plan(col, plan, result.media, delete_gone, folder)
         synced = Synced(target, done.steps, done.backup, done.media_added)
-    warnings = ledgers.save(result.vault, plan.ledger, plan.ledger.read_digest)
+    warnings = ledgers.save(result.vault, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)
     return Synced(synced.target, synced.steps, synced.backup, synced.media_added, tuple(warnings))
