@@ -70,12 +70,13 @@ def schema_mark(col: Any) -> int:
 def backup(col: Any, folder: Path) -> Path | None:
     """A backup made the way Anki makes one, into the profile's ``backups`` folder; the newest
     backup there (None: none) once it is written."""
-    folder.mkdir(parents=True, exist_ok=True)
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
     except Exception as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
         raise Memo2AnkiError(
-            f"{folder}: cannot back up the collection ({err}); nothing changed"
+            f"{folder}: cannot back up the collection ({reason}); nothing changed"
         ) from err
     found = sorted(folder.glob("*.colpkg"), key=lambda p: p.stat().st_mtime)
     return found[-1] if found else None

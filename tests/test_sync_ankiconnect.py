@@ -4,8 +4,10 @@ so every outcome is checked in the collection itself."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,6 +155,38 @@ def test_proxies_in_the_environment_are_never_used(
 def test_only_http_addresses_are_accepted() -> None:
     with pytest.raises(Memo2AnkiError, match="give it as http://HOST:PORT"):
         AnkiConnect("file:///etc/passwd")
+
+
+def post(url: str, body: bytes) -> object:
+    request = urllib.request.Request(url, data=body, method="POST")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_the_stand_in_answers_in_the_add_ons_shapes(standin: AnkiConnectStandIn) -> None:
+    url = standin.url
+    assert post(url, b"") == {"apiVersion": "AnkiConnect v.6"}
+    assert post(url, b"not json") is None
+    assert post(url, json.dumps({"action": "version", "version": 6}).encode()) == {
+        "result": 6,
+        "error": None,
+    }
+    # Without a version the add-on answers as version 4: the bare result; errors keep the pair.
+    assert post(url, json.dumps({"action": "deckNames"}).encode()) == ["Default"]
+    assert post(url, json.dumps({"action": "nope", "version": 6}).encode()) == {
+        "result": None,
+        "error": "unsupported action",
+    }
+    multi = {
+        "action": "multi",
+        "version": 6,
+        "params": {"actions": [{"action": "version", "version": 6}, {"action": "deckNames"}]},
+    }
+    assert post(url, json.dumps(multi).encode()) == {
+        "result": [{"result": 6, "error": None}, ["Default"]],
+        "error": None,
+    }
 
 
 # -- choosing the way in -------------------------------------------------------------------

@@ -483,3 +483,38 @@ def test_via_ankiconnect_when_nothing_answers_says_what_to_do(vault: Path, tmp_p
     assert result.exit_code == 1
     assert "AnkiConnect does not answer at" in result.output
     assert "(--via collection)" in result.output
+
+
+def test_a_backup_that_cannot_be_made_stops_the_sync_before_any_change(
+    vault: Path, col_path: Path
+) -> None:
+    (col_path.parent / "backups").write_text("a file where the folder should be")
+    before = hashlib.sha256(col_path.read_bytes()).hexdigest()
+    code, output = sync(vault, col_path)
+    assert code == 1
+    assert output.strip().splitlines()[-1] == (
+        f"memo2anki: error: {col_path.parent / 'backups'}: cannot back up the collection "
+        "(File exists); nothing changed"
+    )
+    assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before
+    assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+def test_a_change_that_would_force_a_full_sync_is_rolled_back_whole(
+    vault: Path, col_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import memo2anki.write_collection as writer
+
+    real_move = writer._move
+
+    def move_and_touch_the_schema(col: object, steps: object) -> None:
+        real_move(col, steps)  # type: ignore[arg-type]
+        col.set_schema_modified()  # type: ignore[attr-defined]  # as a field added would
+
+    monkeypatch.setattr(writer, "_move", move_and_touch_the_schema)
+    code, output = sync(vault, col_path, "--no-backup")
+    assert code == 1
+    assert "would force a one-way full sync with AnkiWeb; nothing was changed" in output
+    with Opened(col_path) as anki:
+        assert anki.col.note_count() == 1  # the person's own note only
+        assert anki.col.models.get(MODEL_ID) is None
