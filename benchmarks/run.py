@@ -258,6 +258,8 @@ def bench_size(
     finally:
         today.write_bytes(original)
         os.utime(today, ns=(saved.st_atime_ns, saved.st_mtime_ns))
+        # The ledger its runs wrote into the vault: the vault is left as it was generated.
+        shutil.rmtree(vault / ".memo2anki", ignore_errors=True)
     return result
 
 

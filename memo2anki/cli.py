@@ -31,11 +31,13 @@ Examples:
   memo2anki notes/ -o cka.apkg            every memo card under notes/
   memo2anki notes/ -o cka.apkg --subject CKA --deck CKA
   memo2anki daily/2025-04-04.md --dry-run list the cards a note makes
+  memo2anki notes/ -o cka.apkg --changes  say each card renamed, moved, gone, ...
   memo2anki check notes/                  report problems only, write nothing
 
 \b
 Then in Anki: File > Import the .apkg. Importing again after edits updates the
-same cards and keeps their review history.
+same cards and keeps their review history; what was exported is remembered in
+.memo2anki/ in the vault (safe to delete).
 
 \b
 Exit status: 0 done (warnings allowed), 1 nothing could be made or the output

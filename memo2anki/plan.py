@@ -350,11 +350,10 @@ def plan_changes(
     paired: set[int] = set()
 
     def pair(allowed_entries: list[int]) -> None:
-        appeared = [
-            _side(i, identities[i], cards[i].front, cards[i].back_html)
-            for i in range(len(cards))
-            if i not in match
-        ]
+        todo = [i for i in range(len(cards)) if i not in match]
+        if not todo or not allowed_entries:
+            return  # nothing to pair (a first run, say): no texts to work out
+        appeared = [_side(i, identities[i], cards[i].front, cards[i].back_html) for i in todo]
         gone = [
             _side(j, entries[j].identity, entries[j].front, ledger.last_html(entries[j])[1])
             for j in allowed_entries

@@ -85,7 +85,7 @@ def test_a_vault_is_never_changed(messy_vault: Path, tmp_path: Path) -> None:
     statuses = [CliRunner().invoke(main, [str(a) for a in args]).exit_code for args in runs]
     assert statuses == [0, 0, 1, 0, 1]
     after = snapshot(messy_vault)
-    ledger = {".memo2anki", ".memo2anki/ledger.json"}
+    ledger = {".memo2anki", ".memo2anki/ledger.json", ".memo2anki/fields.json"}
     assert set(after) - set(before) == {"decks/deck.apkg", *ledger}
     del after["decks/deck.apkg"]
     changed = {

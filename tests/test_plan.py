@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import replace
 
 import pytest
@@ -284,3 +285,33 @@ def test_two_notes_of_one_name_keep_their_cards_apart() -> None:
     again = plan_changes([c, a], plan.ledger, Scope(), T1, LAYOUT)
     by_note = {ch.now.note: ch.guid for ch in again.changes if ch.now}
     assert by_note["2025/notes.md"] == a.guid
+
+
+def test_pairing_work_grows_linearly_with_the_vault(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every card of a big vault renamed at once: comparisons grow with the cards, not with
+    their square (past CROSS_PAIRS_MAX, a card is compared with its own note's and front's)."""
+    import memo2anki.plan as plan_module
+
+    calls = 0
+    dice = plan_module._dice
+
+    def counted(a: Counter[str], b: Counter[str]) -> float:
+        nonlocal calls
+        calls += 1
+        return dice(a, b)
+
+    monkeypatch.setattr(plan_module, "_dice", counted)
+
+    def comparisons(n: int) -> int:
+        nonlocal calls
+        notes = [f"daily/2025-{i:05d}.md" for i in range(n)]
+        before = [card(f"카드 {i}", f"{POD} {i}", note=notes[i]) for i in range(n)]
+        after = [card(f"카드 {i} 정리", f"{POD} {i}", note=notes[i]) for i in range(n)]
+        calls = 0
+        _, second = replan(before, after)
+        assert all(c.kind is Kind.RENAMED for c in second.changes)
+        return calls
+
+    small, double = comparisons(600), comparisons(1200)
+    assert plan_module.CROSS_PAIRS_MAX < 600 * 600  # both sizes are past the bound
+    assert double <= 2.5 * small
