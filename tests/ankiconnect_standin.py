@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.collection import Collection
 from anki.consts import MODEL_CLOZE
 from anki.errors import NotFoundError
 
@@ -438,7 +438,9 @@ class AnkiConnectStandIn:
         return [n for n in os.listdir(folder) if fnmatch.fnmatch(n, pattern)]
 
     def importPackage(self, path: str) -> bool:
-        # As the add-on's newer releases: Anki's importer with the profile's default options.
-        request = ImportAnkiPackageRequest(package_path=path, options=ImportAnkiPackageOptions())
-        self._collection().import_anki_package(request)
+        # As the add-on: Anki's AnkiPackageImporter (which in Anki 2.1.50+ is the new importer
+        # with note types merged and scheduling and deck options taken along).
+        from anki.importing import AnkiPackageImporter
+
+        AnkiPackageImporter(self._collection(), path).run()
         return True

@@ -222,17 +222,23 @@ def test_a_profile_asked_for_goes_through_ankiconnect_only_if_anki_has_it_open(
 def test_first_sync_through_ankiconnect_adds_notes_with_memo2ankis_note_type(
     vault: Path, standin: AnkiConnectStandIn
 ) -> None:
+    col = standin.col
+    assert col is not None
+    options = col.decks.config_dict_for_deck_id(1)
+    options["new"]["perDay"] = 7  # the person's own deck options
+    col.decks.update_config(options)
+    scm = col.db.scalar("select scm from col")
     code, output = sync(vault, standin)
     assert code == 0, output
     assert "3 new; synced" in output and "through AnkiConnect" in output
     assert "next: sync Anki" in output
     notes = memo_notes(standin)  # found by the note type's frozen id
     assert set(notes) == {"Docker Network", "CNI", "etcd"}
-    col = standin.col
-    assert col is not None
     assert "m2a-" in str(notes["etcd"]["back"])
     assert any(name.startswith("m2a-") for name in standin.getMediaFilesNames())
     assert all(r.get("version") == 6 for r in standin.requests)
+    assert col.decks.config_dict_for_deck_id(1)["new"]["perDay"] == 7
+    assert col.db.scalar("select scm from col") == scm
 
 
 def test_each_change_reaches_anki_through_ankiconnect(

@@ -50,6 +50,9 @@ def col_path(tmp_path: Path) -> Path:
     own = anki.col.new_note(basic)
     own["Front"], own["Back"] = "my own card", "kept as it is"
     anki.col.add_note(own, anki.col.decks.id("Default"))
+    options = anki.col.decks.config_dict_for_deck_id(1)
+    options["new"]["perDay"] = 7  # the person's own deck options
+    anki.col.decks.update_config(options)
     anki.close()
     return tmp_path / "profile" / "collection.anki2"
 
@@ -111,6 +114,8 @@ def test_first_sync_adds_every_card_with_its_media_note_type_and_a_backup(
         (image,) = anki.media_in(str(notes["etcd"]["back"]))
         assert image in anki.media_files()
         assert anki.col.note_count() == 4  # the person's own note, and the three
+        assert anki.col.decks.config_dict_for_deck_id(1)["new"]["perDay"] == 7
+        assert set(anki.col.decks.all_names()) == {"Default", "공부 메모장", "공부 메모장::CKA"}
     backups = list((col_path.parent / "backups").glob("*.colpkg"))
     assert len(backups) == 1 and f"backup: {backups[0]}" in output
     assert (vault / ".memo2anki" / "ledger.json").is_file()
