@@ -329,3 +329,21 @@ def test_dry_run_through_ankiconnect_sends_nothing(
     code, output = sync(vault, standin, "--dry-run")
     assert code == 0 and "3 new; nothing changed (--dry-run)" in output
     assert standin.requests == []
+
+
+def test_the_api_key_is_given_on_the_command_line_or_in_the_environment(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Anki(tmp_path / "keyed").close()
+    with AnkiConnectStandIn(tmp_path / "keyed" / "collection.anki2", key="s3cret") as server:
+        code, output = sync(vault, server)
+        assert code == 1
+        assert output.strip().splitlines()[-1] == (
+            "memo2anki: error: AnkiConnect asks for its API key: give it with "
+            "--ankiconnect-key KEY (or MEMO2ANKI_ANKICONNECT_KEY)"
+        )
+        code, output = sync(vault, server, "--ankiconnect-key", "s3cret")
+        assert code == 0 and "3 new; synced" in output
+        monkeypatch.setenv("MEMO2ANKI_ANKICONNECT_KEY", "s3cret")
+        code, output = sync(vault, server)
+        assert code == 0 and "nothing changed" in output
