@@ -33,6 +33,7 @@ Examples:
   memo2anki daily/2025-04-04.md --dry-run list the cards a note makes
   memo2anki notes/ -o cka.apkg --changes  say each card renamed, moved, gone, ...
   memo2anki check notes/                  report problems only, write nothing
+  memo2anki sync notes/                   straight into Anki (memo2anki sync --help)
 
 \b
 Then in Anki: File > Import the .apkg. Importing again after edits updates the
