@@ -125,6 +125,7 @@ def apply_plan(
 ) -> Applied:
     """Carry ``plan`` into the open collection: a backup (unless ``backup_folder`` is None),
     then every step in one transaction, rolled back whole if anything fails."""
+    _check_note_types(col)
     steps = sync_steps(plan, held_notes(col), delete_gone)
     if steps.empty:
         return Applied(steps, None, 0)
@@ -163,6 +164,23 @@ def apply_plan(
     return Applied(steps, saved, added_media)
 
 
+def _check_note_types(col: Any) -> None:
+    """memo2anki's note types, where the collection has them, with memo2anki's own fields: one
+    whose fields were changed in Anki is left to the person, and nothing is synced."""
+    for model in (card_model(), cloze_model()):
+        have = col.models.get(model.model_id)
+        if have is None:
+            continue
+        fields = [f["name"] for f in have["flds"]]
+        wanted = [f["name"] for f in model.fields]
+        if fields != wanted:
+            raise Memo2AnkiError(
+                f"the note type '{have['name']}' in this collection has the fields "
+                f"{', '.join(fields)}, not memo2anki's {', '.join(wanted)}; nothing changed "
+                "(restore its fields in Anki's Manage Note Types, or sync into another profile)"
+            )
+
+
 def _import_new(col: Any, notes: Iterable[TargetNote], media: Mapping[str, Media]) -> int:
     """Add notes by importing a package of them, as File > Import would: their GUIDs, and
     note types with memo2anki's own ids (created when missing), and only media Anki lacks
@@ -191,8 +209,6 @@ def _update(col: Any, steps: Steps) -> None:
     for update in steps.update:
         note = col.get_note(update.note_id)
         target = update.note
-        if len(note.fields) != len(target.fields):
-            continue  # the person changed the note type's fields: leave it to them
         note.fields[:] = list(target.fields)
         note.tags = list(target.tags)
         notes.append(note)

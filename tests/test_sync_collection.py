@@ -523,3 +523,20 @@ def test_a_change_that_would_force_a_full_sync_is_rolled_back_whole(
     with Opened(col_path) as anki:
         assert anki.col.note_count() == 1  # the person's own note only
         assert anki.col.models.get(MODEL_ID) is None
+
+
+def test_a_note_type_whose_fields_were_changed_in_anki_stops_the_sync(
+    vault: Path, col_path: Path
+) -> None:
+    sync(vault, col_path)
+    with Opened(col_path) as anki:
+        model = anki.col.models.get(MODEL_ID)
+        anki.col.models.add_field(model, anki.col.models.new_field("My notes"))
+        anki.col.models.update_dict(model)
+    before = hashlib.sha256(col_path.read_bytes()).hexdigest()
+    (vault / "daily/2025-04-02.md").unlink()
+    code, output = sync(vault, col_path)
+    assert code == 1
+    assert "the note type 'memo2anki' in this collection has the fields Front, Back, " in output
+    assert "My notes, not memo2anki's Front, Back, Subject, Source, Date, Link" in output
+    assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before
