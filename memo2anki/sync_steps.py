@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .model import Memo2AnkiError
 from .package import cloze_guid
 from .plan import GONE_TAG, Change, Kind, Plan, TargetNote
 from .plan import digest as fields_digest
@@ -160,3 +161,12 @@ def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:
 def referenced_media(notes: Sequence[TargetNote]) -> set[str]:
     """The file names the notes' fields show as images."""
     return {name for n in notes for f in n.fields for name in _SRC.findall(f)}
+
+
+def fields_changed(name: str, fields: Sequence[str], wanted: Sequence[str]) -> Memo2AnkiError:
+    """The error of a memo2anki note type whose fields the person changed in Anki."""
+    return Memo2AnkiError(
+        f"the note type '{name}' in this collection has the fields {', '.join(fields)}, not "
+        f"memo2anki's {', '.join(wanted)}; nothing changed (restore its fields in Anki's "
+        "Manage Note Types, or sync into another profile)"
+    )

@@ -20,7 +20,7 @@ from .model import Media
 from .package import CLOZE_FIELDS, CLOZE_MODEL_NAME, FIELDS, MODEL_NAME, cloze_guid
 from .package_notes import notes_package
 from .plan import GONE_TAG, Kind, Plan, TargetNote
-from .sync_steps import Held, HeldCard, Steps, referenced_media, sync_steps
+from .sync_steps import Held, HeldCard, Steps, fields_changed, referenced_media, sync_steps
 
 BATCH = 500  # ids per notesInfo/cardsInfo request: one answer stays a few megabytes
 FIELD_NAMES = {MODEL_NAME: FIELDS, CLOZE_MODEL_NAME: CLOZE_FIELDS}
@@ -115,6 +115,12 @@ def apply_plan(
 ) -> Applied:
     """Carry ``plan`` into Anki through AnkiConnect. Not one transaction (the add-on has
     none): each step is done in order, and a sync run again after a failure finishes it."""
+    present = client.call("modelNames")
+    for name, expected in FIELD_NAMES.items():
+        if name in present:
+            fields = client.call("modelFieldNames", modelName=name)
+            if list(fields) != list(expected):
+                raise fields_changed(name, fields, expected)
     steps = sync_steps(plan, held_notes(client, plan, previous), delete_gone)
     if steps.empty:
         return Applied(steps, 0)

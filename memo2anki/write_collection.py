@@ -20,7 +20,7 @@ from .model import Media, Memo2AnkiError
 from .package import card_model, cloze_model
 from .package_notes import notes_package
 from .plan import GONE_TAG, Plan, TargetNote
-from .sync_steps import Held, HeldCard, Steps, referenced_media, sync_steps
+from .sync_steps import Held, HeldCard, Steps, fields_changed, referenced_media, sync_steps
 
 INSTALL_ANKI = 'the collection way needs Anki\'s library: pip install "memo2anki[anki]"'
 
@@ -174,11 +174,7 @@ def _check_note_types(col: Any) -> None:
         fields = [f["name"] for f in have["flds"]]
         wanted = [f["name"] for f in model.fields]
         if fields != wanted:
-            raise Memo2AnkiError(
-                f"the note type '{have['name']}' in this collection has the fields "
-                f"{', '.join(fields)}, not memo2anki's {', '.join(wanted)}; nothing changed "
-                "(restore its fields in Anki's Manage Note Types, or sync into another profile)"
-            )
+            raise fields_changed(have["name"], fields, wanted)
 
 
 def _import_new(col: Any, notes: Iterable[TargetNote], media: Mapping[str, Media]) -> int:

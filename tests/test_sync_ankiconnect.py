@@ -286,7 +286,8 @@ def test_an_edit_made_in_anki_is_kept_and_unchanged_syncs_send_no_writes(
     code, output = sync(vault, standin)
     assert code == 0 and "nothing changed" in output
     assert memo_notes(standin)["CNI"]["back"] == "fixed on my phone"
-    reads = {"version", "findNotes", "notesInfo", "multi", "getDecks", "areSuspended"}
+    reads = {"version", "modelNames", "modelFieldNames", "findNotes", "notesInfo", "multi"}
+    reads |= {"getDecks", "areSuspended"}
     assert {r["action"] for r in standin.requests} <= reads
 
 
@@ -347,3 +348,19 @@ def test_the_api_key_is_given_on_the_command_line_or_in_the_environment(
         monkeypatch.setenv("MEMO2ANKI_ANKICONNECT_KEY", "s3cret")
         code, output = sync(vault, server)
         assert code == 0 and "nothing changed" in output
+
+
+def test_a_note_type_whose_fields_were_changed_stops_the_sync_through_ankiconnect(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    sync(vault, standin)
+    col = standin.col
+    assert col is not None
+    model = col.models.get(MODEL_ID)
+    col.models.add_field(model, col.models.new_field("My notes"))
+    col.models.update_dict(model)
+    standin.requests.clear()
+    (vault / "daily/2025-04-02.md").unlink()
+    code, output = sync(vault, standin)
+    assert code == 1 and "My notes, not memo2anki's Front, Back" in output
+    assert {r["action"] for r in standin.requests} <= {"version", "modelNames", "modelFieldNames"}
