@@ -218,7 +218,8 @@ def build(
         result = replace(result, diagnostics=(*result.diagnostics, *plan_warnings))
         if dry_run:
             _print_cards(result, as_json, plan)
-        _report_changes(plan, list_changes, as_json and not dry_run, quiet)
+        # With --json, the list is in the JSON (stdout stays one JSON document).
+        _report_changes(plan, list_changes and not as_json, as_json and not dry_run, quiet)
         if strict and result.diagnostics:
             count = _n(len(result.diagnostics), "warning")
             raise Memo2AnkiError(f"{count} with --strict; nothing written")

@@ -376,13 +376,20 @@ def plan_changes(
     ledger_changed = not entries or ledger.vault != layout.vault_name
     changes: list[Change] = []
     new_entries: list[LedgerCard] = []
+    about: tuple[str, ...] = ("", "")  # the same for a note's cards in a row
     for i, card in enumerate(cards):
         identity = identities[i]
-        date = card.date.isoformat() if card.date else ""
-        fields = fields_of(
-            card.front_html, card.back_html, card.subject, card.note, date, layout.vault_name
-        )
-        subdeck = deck_name(layout.deck, card.subject)
+        if about[:2] != (card.subject, card.note):
+            date = card.date.isoformat() if card.date else ""
+            about = (
+                card.subject,
+                card.note,
+                date,
+                obsidian_link(layout.vault_name, card.note),
+                deck_name(layout.deck, card.subject),
+            )
+        fields = (card.front_html, card.back_html, *about[:4])
+        date, subdeck = about[2], about[4]
         card_digest = digest(fields, card.tags)
         place = Place(card.note, card.line, card.subject, card.front, subdeck)
         j = match.get(i)
@@ -432,13 +439,17 @@ def plan_changes(
                 )
             )
         changes.append(Change(kind, guid, place, before, tuple(notes)))
-        if not ledger_changed:
-            ledger_changed = (
-                before_entry is None
-                or kind is not Kind.UNCHANGED
-                or before_entry.line != card.line
-                or before_entry.identity != identity
-            )
+        if (
+            before_entry is not None
+            and kind is Kind.UNCHANGED
+            and before_entry.line == card.line
+            and before_entry.identity == identity
+            and before_entry.tags == card.tags
+        ):
+            # As the ledger has it (its fields stay in fields.json): nothing to make.
+            new_entries.append(before_entry)
+            continue
+        ledger_changed = True
         new_entries.append(
             LedgerCard(
                 guid,

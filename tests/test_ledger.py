@@ -125,7 +125,7 @@ def test_json_report(vault: Path, tmp_path: Path) -> None:
         "etcd",
         "Service",
     ]
-    built = run(vault, "-o", out, "--json")
+    built = run(vault, "-o", out, "--json", "--changes")  # the list is in the JSON only
     assert json.loads(built.stdout)["changes"] == report["changes"]
     changes = report["changes"]
     assert changes["counts"] == {
