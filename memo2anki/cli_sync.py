@@ -131,7 +131,7 @@ def sync(
         plan, plan_warnings = plan_build(result, paths, options, layout)
         _report_diagnostics(plan_warnings, quiet)
         result = replace(result, diagnostics=(*result.diagnostics, *plan_warnings))
-        if list_changes:
+        if list_changes and not as_json:  # with --json, the list is in the JSON
             for line in change_lines(plan):
                 click.echo(line)
         if as_json:

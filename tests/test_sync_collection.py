@@ -465,6 +465,8 @@ def test_changes_and_json_report_each_change(vault: Path, col_path: Path) -> Non
     start = result.output.index("{")
     report = json.loads(result.output[start : result.output.rindex("}") + 1])
     assert report["changes"]["counts"]["renamed"] == 1
+    both = run("sync", vault, "--collection", col_path, "--json", "--changes", "--dry-run")
+    assert json.loads(both.stdout)["changes"]["counts"]["renamed"] == 1  # one JSON document
 
 
 def test_no_anki_profile_anywhere_is_an_error_naming_where_it_looked(
