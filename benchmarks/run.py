@@ -72,6 +72,7 @@ class SizeResult:
     ankdown: list[Run] = field(default_factory=list)  # only with --ankdown
     package_notes: int | None = None
     package_media: int | None = None
+    ledger: dict[str, float] = field(default_factory=dict)  # ledger_step.py's figures
 
     def ratio(self, runs: list[Run]) -> float:
         """The median of the per-round ratios of ``runs`` to the floor run beside them."""
@@ -252,10 +253,44 @@ def bench_size(
                 f"markdown-it-py alone {result.parser[-1].seconds:.2f} s{other}, "
                 f"ratio {a.seconds / result.floor[-1].seconds:.1f}"
             )
+        result.ledger = ledger_step(vault, cache, runs)
+        log(f"[{size}] ledger: {result.ledger}")
     finally:
         today.write_bytes(original)
         os.utime(today, ns=(saved.st_atime_ns, saved.st_mtime_ns))
+        # The ledger its runs wrote into the vault: the vault is left as it was generated.
+        shutil.rmtree(vault / ".memo2anki", ignore_errors=True)
     return result
+
+
+def ledger_step(vault: Path, cache: Path, runs: int) -> dict[str, float]:
+    """The ledger's part of a re-export (ledger_step.py, in a child, its note cache warm)."""
+    cmd = [sys.executable, str(HERE / "ledger_step.py"), str(vault), "--runs", str(runs)]
+    proc = subprocess.run(cmd, env=child_env(cache), capture_output=True, text=True, check=True)
+    figures: dict[str, float] = json.loads(proc.stdout)
+    return figures
+
+
+def ledger_table(results: Sequence[SizeResult]) -> str:
+    """What the ledger weighs and costs, beside the re-export it is part of."""
+    lines = [
+        "| notes | cards | ledger.json MiB (gzip) | fields.json MiB | read s | plan s | write s "
+        "| ledger step s | re-export s | ledger step / re-export |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if not r.ledger:
+            continue
+        g = r.ledger
+        step = g["load_s"] + g["plan_s"] + g["save_s"]
+        warm = statistics.median(x.seconds for x in r.warm)
+        lines.append(
+            f"| {r.stats.notes:,} | {g['cards']:,.0f} | {g['ledger_bytes'] / 2**20:.1f} "
+            f"({g['ledger_gzip_bytes'] / 2**20:.2f}) | {g['fields_bytes'] / 2**20:.1f} "
+            f"| {g['load_s']:.3f} | {g['plan_s']:.3f} | {g['save_s']:.3f} | {step:.3f} "
+            f"| {warm:.2f} | {step / warm:.0%} |"
+        )
+    return "\n".join(lines)
 
 
 def last_memo_note(vault: Path) -> Path:
@@ -388,8 +423,11 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="m2a-bench-") as tmp:
             workdir = args.workdir or Path(tmp)
             workdir.mkdir(parents=True, exist_ok=True)
+            done = []
             for size in args.sizes:
-                print(table_row(bench_size(size, args, memo_cmd, workdir)), flush=True)
+                done.append(bench_size(size, args, memo_cmd, workdir))
+                print(table_row(done[-1]), flush=True)
+            print(f"\n{ledger_table(done)}", flush=True)
     except KeyboardInterrupt:
         log("interrupted: the rows above are complete")
         return 130

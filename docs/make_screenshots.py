@@ -4,7 +4,7 @@ back, light and dark) and one back on a desktop.
     python docs/make_screenshots.py            # needs `chromium` and Anki's library (`anki`)
 
 The deck is built from samples/ with memo2anki, imported into a new Anki collection, and each
-card is taken as Anki renders it (see memo2anki/preview.py). Install Debian's `chromium`, a
+card is taken as Anki renders it (see tests/preview.py). Install Debian's `chromium`, a
 Korean font (`fonts-noto-cjk`) and, for math, `libjs-mathjax`.
 """
 
@@ -18,10 +18,11 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-# Run from a checkout: this checkout's memo2anki, installed or not.
-sys.path.insert(0, str(REPO))
+# Run from a checkout: this checkout's memo2anki, installed or not, and the screenshot driver
+# kept with the tests (it needs the test extra, so it is not part of the installed package).
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from memo2anki.preview import (  # noqa: E402
+from preview import (  # noqa: E402
     DESKTOP,
     PHONE,
     Browser,

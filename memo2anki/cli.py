@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .build import plan_build, write_build
 from .cache import NoteCache, default_cache_dir
 from .config import CONFIG_NAME, Config, find_config, load_config
 from .convert import Options, Progress, Result, convert
@@ -24,7 +25,9 @@ from .dates import DateRange, date_range, parse_date
 from .discover import find_vault_root, is_markdown
 from .dryrun import card_lines, dry_run_object
 from .model import DEFAULT_SECTIONS, BadUsage, Diagnostic, Memo2AnkiError, printable
-from .package import DEFAULT_DECK, write_package
+from .package import DEFAULT_DECK
+from .plan import Kind, Layout, Plan
+from .report import change_lines, changes_json, counts_line, deck_notice
 from .usage import deck_name, folder_problem, output_file
 
 EPILOG = f"""\b
@@ -33,11 +36,14 @@ Examples:
   memo2anki notes/ -o cka.apkg --subject CKA --deck CKA
   memo2anki notes/ -o exam.apkg --last 14 the last two weeks' notes only
   memo2anki daily/2025-04-04.md --dry-run list the cards a note makes
+  memo2anki notes/ -o cka.apkg --changes  say each card renamed, moved, gone, ...
   memo2anki check notes/                  report problems only, write nothing
+  memo2anki sync notes/                   straight into Anki (memo2anki sync --help)
 
 \b
 Then in Anki: File > Import the .apkg. Importing again after edits updates the
-same cards and keeps their review history.
+same cards and keeps their review history; what was exported is remembered in
+.memo2anki/ in the vault (safe to delete).
 
 \b
 Exit status: 0 done (warnings allowed), 1 nothing could be made or the output
@@ -231,9 +237,26 @@ def _date_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
     callback=lambda ctx, param, value: _deck_option(value),
     help=f"Top deck; one subdeck per subject. Default: the config's, else '{DEFAULT_DECK}'.",
 )
-@click.option("--dry-run", is_flag=True, help="List the cards it would make; write nothing.")
 @click.option(
-    "--json", "as_json", is_flag=True, help="With --dry-run: one JSON object, always UTF-8."
+    "--dry-run", is_flag=True, help="List the cards it would make and what changes; write nothing."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="The report as one JSON object on stdout, always UTF-8 (with --dry-run, the cards too).",
+)
+@click.option(
+    "--changes",
+    "list_changes",
+    is_flag=True,
+    help="List each new, updated, renamed, moved or gone card.",
+)
+@click.option(
+    "--leave-out-gone",
+    is_flag=True,
+    help="Leave cards whose memo is gone out of the deck (default: carried once more, tagged "
+    "memo2anki::gone).",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
 @click.option(
@@ -252,6 +275,8 @@ def build(
     subjects: tuple[str, ...],
     dry_run: bool,
     as_json: bool,
+    list_changes: bool,
+    leave_out_gone: bool,
     strict: bool,
     cloze: bool,
     jobs: int,
@@ -267,8 +292,6 @@ def build(
     """
     if output is None and not dry_run:
         raise click.UsageError("give the output file with -o OUT.apkg (or use --dry-run)")
-    if as_json and not dry_run:
-        raise click.UsageError("--json goes with --dry-run")
     if output is not None and is_markdown(output):
         raise click.BadParameter(
             "that is a note's name (.md); give the deck a name such as deck.apkg", param_hint="-o"
@@ -284,26 +307,34 @@ def build(
             result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
         _report_diagnostics(result.diagnostics, quiet, result.vault)
         _require_cards(result, options)
+        layout = Layout(deck, printable(result.vault.name), cloze, leave_out_gone)
+        plan, plan_warnings = plan_build(result, paths, options, layout)
+        _report_diagnostics(plan_warnings, quiet)
+        result = replace(result, diagnostics=(*result.diagnostics, *plan_warnings))
         if dry_run:
-            _print_cards(result, as_json, deck, cloze)
+            _print_cards(result, as_json, deck, cloze, plan)
+        # With --json, the list is in the JSON (stdout stays one JSON document).
+        _report_changes(plan, list_changes and not as_json, as_json and not dry_run, quiet)
         if strict and result.diagnostics:
             count = _n(len(result.diagnostics), "warning")
             raise Memo2AnkiError(f"{count} with --strict; nothing written")
         if dry_run:
-            if not quiet and not as_json:  # JSON: stdout holds it all, for a program
+            if not (quiet or as_json):  # with --json, stdout holds it all, for a program
                 _report_vault(result, vault)
-                outcome = f"dry run, nothing written{_clozes(result, cloze)}"
+                outcome = f"{counts_line(plan)}; dry run, nothing written{_clozes(result, cloze)}"
                 click.echo(printable(_summary(result, outcome)), err=True)
             return
         assert output is not None and target is not None
-        vault_name = printable(result.vault.name)
-        info = write_package(result.cards, result.media, output, deck, vault_name, cloze)
+        info, ledger_warnings = write_build(plan, result.media, result.vault, output)
+        _report_diagnostics(ledger_warnings, quiet, result.vault)
+        result = replace(result, diagnostics=(*result.diagnostics, *ledger_warnings))
         if not quiet:
-            extra = info.notes - len(result.cards)
+            extra = sum(max(0, len(c.notes) - 1) for c in plan.changes)
             clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
             added = " (.apkg added: Anki's import lists only .apkg files)" * target.suffix_added
             _report_vault(result, vault)
-            click.echo(printable(_summary(result, f"wrote {info.path}{clozes}{added}")), err=True)
+            outcome = f"{counts_line(plan)}; wrote {info.path}{clozes}{added}"
+            click.echo(printable(_summary(result, outcome)), err=True)
 
 
 @main.command(epilog="Exit status: 0 no problems, 1 problems found, 2 bad usage.")
@@ -601,11 +632,38 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 
 
-def _print_cards(result: Result, as_json: bool, deck: str, cloze: bool) -> None:
+def _report_changes(plan: Plan, listed: bool, as_json: bool, quiet: bool) -> None:
+    """The change report a build prints beside its summary: each change with ``--changes``
+    (stdout), the report as JSON with ``--json``, and a word when cards changed deck."""
+    if listed:
+        for line in change_lines(plan):
+            click.echo(line)
     if as_json:
-        text = json.dumps(dry_run_object(result, deck, cloze), ensure_ascii=False, indent=2)
-        # Bytes: UTF-8 whatever the console's encoding (a program reads it, not a person).
-        click.echo(text.encode("utf-8"))
+        _echo_json({"changes": changes_json(plan)})
+    notice = deck_notice(plan)
+    if notice and not quiet:
+        click.echo(notice, err=True)
+
+
+def _echo_json(data: object) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    # Bytes: UTF-8 whatever the console's encoding (a program reads it, not a person).
+    click.echo(text.encode("utf-8"))
+
+
+def _print_cards(result: Result, as_json: bool, deck: str, cloze: bool, plan: Plan) -> None:
+    if as_json:
+        # The plan's GUIDs: a renamed or moved card keeps the one it had.
+        guids = [c.guid for c in plan.changes if c.kind is not Kind.GONE]
+        report = dry_run_object(result, deck, cloze, guids)
+        report["changes"] = changes_json(plan)
+        _echo_json(report)
         return
     for line in card_lines(result, deck, cloze):
         click.echo(line)
+
+
+# `sync` lives in its own module, built from the options and reports above.
+from .cli_sync import sync as _sync  # noqa: E402
+
+main.add_command(_sync)

@@ -4,7 +4,7 @@ for a person or as one JSON object for a program."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .convert import Result
@@ -24,10 +24,13 @@ def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
             yield printable(f"{where}  [cloze note, {_n(_cloze_cards(text), 'card')}]")
 
 
-def dry_run_object(result: Result, deck: str, cloze: bool) -> dict[str, Any]:
+def dry_run_object(
+    result: Result, deck: str, cloze: bool, guids: Sequence[str] | None = None
+) -> dict[str, Any]:
     """The dry run as one JSON-ready object: ``cards`` (each with its deck, subject, front,
     back HTML, tags, GUID, note, line, date, images, and its cloze text with ``cloze``) and
-    ``warnings`` (each ``path``, ``line``, ``message``; paths relative to ``vault``)."""
+    ``warnings`` (each ``path``, ``line``, ``message``; paths relative to ``vault``).
+    ``guids``: each card's GUID as planned (a renamed card keeps its old one)."""
     return {
         "vault": printable(str(result.vault)),
         "cards": [
@@ -37,7 +40,7 @@ def dry_run_object(result: Result, deck: str, cloze: bool) -> dict[str, Any]:
                 "front": card.front,
                 "back": card.back_html,
                 "tags": list(card.tags),
-                "guid": card.guid or card_guid(card),
+                "guid": guids[i] if guids is not None else card.guid or card_guid(card),
                 "note": card.note,
                 "line": card.line,
                 "date": card.date.isoformat() if card.date else None,
@@ -46,7 +49,7 @@ def dry_run_object(result: Result, deck: str, cloze: bool) -> dict[str, Any]:
                 ],
                 "cloze": cloze_text(card.back_html) if cloze else None,
             }
-            for card in result.cards
+            for i, card in enumerate(result.cards)
         ],
         "warnings": [
             {"path": d.path, "line": d.line, "message": printable(d.message)}

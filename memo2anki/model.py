@@ -95,8 +95,10 @@ class Card:
 
     @property
     def identity(self) -> tuple[str, str, str, int]:
-        """What makes this card the same card across exports (never its back)."""
-        return (self.note, self.subject, self.front, self.ordinal)
+        """What makes this card the same card across exports (never its back): its note's
+        file name (not its folder, so moving a note or taking another folder as the vault
+        root keeps it, as Obsidian's links do), subject, front, and order among equal fronts."""
+        return (self.note.rpartition("/")[2], self.subject, self.front, self.ordinal)
 
 
 @dataclass(frozen=True)

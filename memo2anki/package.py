@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import quote
 
 import genanki
@@ -25,6 +25,9 @@ from genanki.apkg_schema import APKG_SCHEMA
 from . import fields
 from .gcpause import cycle_collection_paused
 from .model import Card, Media, Memo2AnkiError
+
+if TYPE_CHECKING:
+    from .plan import Plan
 
 # Frozen with the first release: changing these ids or the fields breaks every user's
 # re-import (Anki then sees a different note type and duplicates the cards).
@@ -112,6 +115,11 @@ def card_guid(card: Card, kind: str = "memo2anki") -> str:
     return str(genanki.guid_for(kind, *card.identity))
 
 
+def cloze_guid(guid: str) -> str:
+    """A cloze note's GUID, from its card's (so the cloze note of a renamed card follows it)."""
+    return str(genanki.guid_for("memo2anki cloze", guid))
+
+
 @dataclass(frozen=True)
 class PackageInfo:
     """What was written."""
@@ -175,7 +183,7 @@ def plan_notes(
                 cloze_type,
                 fields.cloze_fields(text, card, about),
                 tags,
-                card_guid(card, "cloze"),
+                cloze_guid(card.guid or card_guid(card)),
                 position,
                 card.mtime,
             )
@@ -197,7 +205,22 @@ def write_package(
 ) -> PackageInfo:
     """Write the .apkg atomically: to a temporary file beside ``out``, then renamed over it,
     so a failed run leaves any previous file intact and never half a deck."""
-    notes = plan_notes(cards, deck, vault_name, cloze)
+    return write_notes(plan_notes(cards, deck, vault_name, cloze), media, out)
+
+
+def write_plan(plan: Plan, media: Iterable[Media], out: Path) -> PackageInfo:
+    """The package writer of a change plan: every note the plan says the deck holds (its
+    GUID, fields, tags, deck and stamp as planned), written atomically."""
+    types = {MODEL_NAME: card_model(), CLOZE_MODEL_NAME: cloze_model()}
+    notes = (
+        PlannedNote(n.deck, types[n.note_type], n.fields, n.tags, n.guid, n.due, n.mtime)
+        for n in plan.notes()
+    )
+    return write_notes(notes, media, out)
+
+
+def write_notes(notes: Iterable[PlannedNote], media: Iterable[Media], out: Path) -> PackageInfo:
+    """Write these notes and media as an .apkg atomically (see :func:`write_package`)."""
     media = list({m.name: m for m in media}.values())
     folder = out.parent
     if out.is_dir():

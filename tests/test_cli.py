@@ -36,7 +36,7 @@ def test_build_writes_deck_and_summarizes(vault: Path, tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         "daily/2025-04-02.md:9: image not found: missing.png",
-        f"memo2anki: 3 cards (CKA 2, AWS 1) from 2 notes, 1 image, 1 warning; wrote {out}",
+        f"memo2anki: 3 cards (CKA 2, AWS 1) from 2 notes, 1 image, 1 warning; 3 new; wrote {out}",
     ]
 
 
@@ -57,7 +57,7 @@ def test_dry_run_lists_cards_and_writes_nothing(vault: Path, tmp_path: Path) -> 
     assert result.stderr.splitlines() == [
         "daily/2025-04-02.md:9: image not found: missing.png",
         "memo2anki: 3 cards (CKA 2, AWS 1) from 2 notes, 1 image, 1 warning; "
-        "dry run, nothing written",
+        "3 new; dry run, nothing written",
     ]
     assert not list(tmp_path.glob("**/*.apkg"))
 
@@ -66,7 +66,7 @@ def test_dry_run_json(vault: Path) -> None:
     result = run(vault, "--dry-run", "--json", "--deck", "시험")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert list(report) == ["vault", "cards", "warnings"]
+    assert list(report) == ["vault", "cards", "warnings", "changes"]
     cards = report["cards"]
     back = cards[0].pop("back")
     assert "가장 작은 배포 단위" in back and '<img src="m2a-' in back
@@ -143,9 +143,12 @@ def test_output_is_required(vault: Path) -> None:
     assert "give the output file with -o OUT.apkg" in result.stderr
 
 
-def test_json_needs_dry_run(vault: Path, tmp_path: Path) -> None:
+def test_json_with_a_build_gives_the_changes(vault: Path, tmp_path: Path) -> None:
     result = run(vault, "-o", tmp_path / "x.apkg", "--json")
-    assert result.exit_code == 2
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)["changes"]
+    assert report["counts"]["new"] == 3 and report["first_run"] is True
+    assert [c["now"]["front"] for c in report["list"]] == ["Pod", "Service", "EC2"]
 
 
 def test_unwritable_output_folder(vault: Path, tmp_path: Path) -> None:

@@ -135,7 +135,7 @@ def test_last_counts_back_from_today(tmp_path: Path) -> None:
     ]
     assert result.stderr.splitlines() == [
         "memo2anki: 2 cards (CKA 2) from 3 notes (1 card of other dates left out), 0 images, "
-        "0 warnings; dry run, nothing written"
+        "0 warnings; 2 new; dry run, nothing written"
     ]
 
 
@@ -234,7 +234,7 @@ def test_output_without_apkg_gets_it_and_says_so(vault: Path, tmp_path: Path, an
     assert result.exit_code == 0
     assert result.stderr.splitlines()[-1] == (
         "memo2anki: 2 cards (CKA 1, AWS 1) from 2 notes, 0 images, 1 warning; "
-        f"wrote {tmp_path / 'cka.apkg'} (.apkg added: Anki's import lists only .apkg files)"
+        f"2 new; wrote {tmp_path / 'cka.apkg'} (.apkg added: Anki's import lists only .apkg files)"
     )
     assert not (tmp_path / "cka").exists()
     anki.import_package(tmp_path / "cka.apkg")
@@ -357,7 +357,7 @@ def test_a_guessed_vault_root_is_named(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"memo2anki: vault root {notes} (no .obsidian/ folder above the notes, so their folder; "
         "give another with --vault DIR)",
-        "memo2anki: 1 card (CKA 1) from 1 note, 0 images, 0 warnings; dry run, nothing written",
+        "memo2anki: 1 card (CKA 1) from 1 note, 0 images, 0 warnings; 1 new; dry run, nothing written",
     ]
 
 
@@ -381,7 +381,7 @@ def test_the_summary_says_how_many_notes_had_memos(tmp_path: Path) -> None:
     result = run(vault, "-o", tmp_path / "o.apkg")
     assert result.stderr.splitlines() == [
         "memo2anki: 1 card (CKA 1) from 3 notes (1 with memos), 0 images, 0 warnings; "
-        f"wrote {tmp_path / 'o.apkg'}"
+        f"1 new; wrote {tmp_path / 'o.apkg'}"
     ]
 
 
@@ -402,7 +402,7 @@ def test_dry_run_shows_decks_cloze_cards_and_ends_with_the_summary(tmp_path: Pat
     ]
     assert result.stderr.splitlines() == [
         "memo2anki: 2 cards (CKA 2) from 1 note, 0 images, 0 warnings; "
-        "dry run, nothing written (with 1 cloze note)"
+        "2 new; dry run, nothing written (with 1 cloze note)"
     ]
     report = json.loads(run(vault, "--dry-run", "--json", "--cloze").stdout)
     assert [c["cloze"] for c in report["cards"]] == [

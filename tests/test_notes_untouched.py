@@ -1,5 +1,6 @@
-"""memo2anki never changes a vault: after builds, checks and dry runs over a messy vault,
-every file in it has the same bytes, permissions and modification time as before."""
+"""memo2anki never changes a vault's notes: after builds, checks and dry runs over a messy
+vault, every file in it has the same bytes, permissions and modification time as before, and
+the one thing added is the ledger (``.memo2anki/ledger.json``), written by builds only."""
 
 from __future__ import annotations
 
@@ -84,7 +85,8 @@ def test_a_vault_is_never_changed(messy_vault: Path, tmp_path: Path) -> None:
     statuses = [CliRunner().invoke(main, [str(a) for a in args]).exit_code for args in runs]
     assert statuses == [0, 0, 1, 0, 1]
     after = snapshot(messy_vault)
-    assert set(after) - set(before) == {"decks/deck.apkg"}
+    ledger = {".memo2anki", ".memo2anki/ledger.json", ".memo2anki/fields.json"}
+    assert set(after) - set(before) == {"decks/deck.apkg", *ledger}
     del after["decks/deck.apkg"]
     changed = {
         path: (before[path], after.get(path))
@@ -109,8 +111,9 @@ def test_a_read_only_vault_builds(messy_vault: Path, tmp_path: Path) -> None:
         for path in paths:
             path.chmod(0o755)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.splitlines()[-1] == (
+    assert proc.stderr.splitlines()[-2:] == [
+        ".memo2anki/ledger.json: cannot write the ledger (Permission denied); the deck was "
+        "written, but the next run cannot tell what changed since this one",
         "memo2anki: 7 cards (CKA 6, 네트워크 1) from 10 notes (8 with memos), 1 image, "
-        "7 warnings; "
-        f"wrote {tmp_path / 'deck.apkg'}"
-    )
+        f"8 warnings; 7 new; wrote {tmp_path / 'deck.apkg'}",
+    ]

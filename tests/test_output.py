@@ -122,8 +122,9 @@ def test_output_inside_the_vault_is_not_read_back(vault: Path) -> None:
     first = run(vault, "-o", out)
     again = run(vault, "-o", out)
     assert first.exit_code == again.exit_code == 0
-    summary = f"memo2anki: 1 card (CKA 1) from 1 note, 1 image, 0 warnings; wrote {out}"
-    assert first.stderr.splitlines() == again.stderr.splitlines() == [summary]
+    summary = "memo2anki: 1 card (CKA 1) from 1 note, 1 image, 0 warnings; {}; wrote " + str(out)
+    assert first.stderr.splitlines() == [summary.format("1 new")]
+    assert again.stderr.splitlines() == [summary.format("1 unchanged")]
     assert sorted(os.listdir(out.parent)) == ["deck.apkg"]
 
 

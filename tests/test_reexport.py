@@ -138,3 +138,22 @@ def test_cloze_notes_beside_the_cards(tmp_path: Path, anki: Anki) -> None:
         log = anki.import_package(out)
         assert len(log.new) == 0
     assert len(anki.notes()) == 3
+
+
+def test_identity_is_the_note_file_name_not_its_folder(tmp_path: Path) -> None:
+    """Moving a note, or taking another folder as the vault root, keeps every GUID even
+    without a ledger; a note at the vault root keeps the GUIDs of the path-based scheme."""
+    import genanki
+
+    from memo2anki.convert import Options, convert
+
+    vault = _vault(tmp_path)
+    before = {c.front: c.guid for c in convert([vault]).cards}
+    (vault / "2025" / "04").mkdir(parents=True)
+    (vault / "daily/2025-04-02.md").rename(vault / "2025/04/2025-04-02.md")
+    moved = convert([vault]).cards
+    assert {c.front: c.guid for c in moved} == before
+    assert {c.note for c in moved} == {"daily/2025-04-01.md", "2025/04/2025-04-02.md"}
+    sub = convert([vault / "2025"], Options(vault=vault / "2025")).cards
+    assert {c.front: c.guid for c in sub} == {f: before[f] for f in ("etcd", "CNI")}
+    assert before["etcd"] == str(genanki.guid_for("memo2anki", "2025-04-02.md", "CKA", "etcd", 0))

@@ -537,7 +537,7 @@ def test_nothing_outside_the_vault_is_embedded(
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         f"n.md:9: {message}",
-        f"memo2anki: 1 card (CKA 1) from 1 note, 0 images, 1 warning; wrote {out}",
+        f"memo2anki: 1 card (CKA 1) from 1 note, 0 images, 1 warning; 1 new; wrote {out}",
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,10 @@ from memo2anki.cli import main
 def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[AnkiNote], Anki]:
     tmp = tmp_path_factory.mktemp("samples")
     out = tmp / "samples.apkg"
-    result = CliRunner().invoke(main, [str(SAMPLES), "-o", str(out)])
+    # A copy: a build writes its ledger into the vault, and a ledger left by an earlier run
+    # (the README's own command writes one) would change what this first export says.
+    vault = shutil.copytree(SAMPLES, tmp / "samples", ignore=shutil.ignore_patterns(".memo2anki"))
+    result = CliRunner().invoke(main, [str(vault), "-o", str(out)])
     assert result.exit_code == 0, result.output
     anki = Anki(tmp / "anki")
     log = anki.import_package(out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import SAMPLES
-
-from memo2anki.cli import main
-from memo2anki.preview import (
+from preview import (
     DESKTOP,
     PHONE,
     Browser,
@@ -28,6 +27,8 @@ from memo2anki.preview import (
     find_chromium,
     shoot_cards,
 )
+
+from memo2anki.cli import main
 
 # The README's cards: an image, a table and math; code, an image and a callout; a highlight,
 # a tag and a table.
@@ -58,7 +59,9 @@ def browser() -> Iterator[Browser]:
 def cards(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[CardSides], Path]:
     tmp = tmp_path_factory.mktemp("look")
     apkg = tmp / "samples.apkg"
-    result = CliRunner().invoke(main, [str(SAMPLES), "-o", str(apkg), "-q"])
+    # A copy: a build writes its ledger into the vault (see test_samples_deck).
+    vault = shutil.copytree(SAMPLES, tmp / "samples", ignore=shutil.ignore_patterns(".memo2anki"))
+    result = CliRunner().invoke(main, [str(vault), "-o", str(apkg), "-q"])
     assert result.exit_code == 0, result.output
     return anki_cards(apkg, tmp / "anki", list(CARDS.values()))
 

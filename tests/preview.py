@@ -34,7 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .model import Memo2AnkiError
+from memo2anki.model import Memo2AnkiError
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 MATHJAX_PATHS = (Path("/usr/share/javascript/mathjax/MathJax.js"),)

@@ -1,0 +1,66 @@
+"""A build against the ledger: what changed since the last export, then the package and the
+ledger written in that order. The CLI (and the sync writers) call these; they print nothing."""
+
+from __future__ import annotations
+
+import os
+import time
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import ledger as ledger_file
+from .convert import Options, Result
+from .model import Diagnostic, Media
+from .package import PackageInfo, write_plan
+from .plan import Layout, Plan, Scope, plan_changes
+
+
+def scope_for(paths: Sequence[Path], vault: Path, options: Options) -> Scope:
+    """What a run with these PATHs and options can see of the vault."""
+    given = []
+    root = os.path.join(vault, "")
+    for path in paths:
+        # As reader.vault_relpath names notes (not imported: it loads the parser).
+        resolved = os.path.realpath(path)
+        if os.path.join(resolved, "") == root:
+            given.append("")
+            continue
+        if not resolved.startswith(root):
+            continue  # outside the vault: no ledger card is there
+        rel = unicodedata.normalize("NFC", resolved[len(root) :].replace(os.sep, "/"))
+        given.append(f"{rel}/" if os.path.isdir(resolved) else rel)
+    subjects = tuple(unicodedata.normalize("NFC", s).strip().casefold() for s in options.subjects)
+    return Scope(
+        subjects=subjects,
+        # PATHs all outside the vault: a path no note has, so no ledger card is in reach.
+        paths=() if "" in given else tuple(given) or ("\0",),
+        since=getattr(options, "since", None),
+        until=getattr(options, "until", None),
+    )
+
+
+def plan_build(
+    result: Result,
+    paths: Sequence[Path],
+    options: Options,
+    layout: Layout,
+    now: int | None = None,
+) -> tuple[Plan, list[Diagnostic]]:
+    """The plan of this run against the vault's ledger (read, never written, here), and the
+    warnings about the ledger and the cards' identities."""
+    ledger, warnings = ledger_file.load(result.vault, layout.vault_name)
+    scope = scope_for(paths, result.vault, options)
+    plan = plan_changes(
+        result.cards, ledger, scope, int(time.time()) if now is None else now, layout
+    )
+    return plan, [*warnings, *plan.diagnostics]
+
+
+def write_build(
+    plan: Plan, media: Sequence[Media], vault: Path, out: Path
+) -> tuple[PackageInfo, list[Diagnostic]]:
+    """Write the package, then (only once it is written) the ledger. A ledger that cannot be
+    written is a warning: the deck is there all the same."""
+    info = write_plan(plan, media, out)
+    return info, ledger_file.save(vault, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)

@@ -1,0 +1,329 @@
+"""The ledger: what memo2anki exported last, kept in the vault, so the next run tells what changed.
+
+It lives at ``.memo2anki/ledger.json`` in the vault root (a dot-folder, which Obsidian does not
+list), so it travels with the vault into backups, git and other machines. The file is JSON with
+one card per line, so a git diff shows one line per changed card. It is written atomically
+(a temporary file, then ``os.replace``) under a lock, and only if nobody else wrote it since
+this run read it (compare-and-swap on its bytes): two runs at once never corrupt it, and the
+one that lost the race says so. Deleting it is always safe: the next run is a first run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .model import Diagnostic
+
+FORMAT = "memo2anki ledger"
+VERSION = 1
+FOLDER = ".memo2anki"
+FILE_NAME = "ledger.json"
+FIELDS_NAME = "fields.json"
+FIELDS_FORMAT = "memo2anki last fields"
+
+LIVE = "live"
+GONE = "gone"  # no longer in any memo; its retiring copy (tagged memo2anki::gone) was handled
+
+
+class LedgerCard(NamedTuple):
+    """One Anki note memo2anki manages, as it was last exported (a named tuple: a ledger
+    holds every card of a vault, and a frozen dataclass costs ten times as much to make)."""
+
+    guid: str
+    identity: tuple[str, str, str, int]  # (note file name or path, subject, front, ordinal)
+    note: str  # vault-relative path of the note it came from
+    line: int
+    subject: str
+    front: str  # plain text
+    deck: str
+    date: str  # ISO date, or "" when the note has none
+    digest: str  # of every field, the tags and the note type: any change shows here
+    stamp: int  # when its content last changed (the Anki note's modification time)
+    state: str = LIVE  # LIVE or GONE
+    # Its last Front and Back HTML and tags: what a gone card is carried with once more, and
+    # what backs are compared by (the back's plain text is worked out from it when needed).
+    front_html: str = ""
+    back_html: str = ""
+    tags: tuple[str, ...] = ()
+
+
+class LastFields(Mapping[str, tuple[str, str]]):
+    """The last Front and Back HTML of every card, by GUID, from ``.memo2anki/fields.json``:
+    read only when a run needs them (a card gone or paired), which most runs never do."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._fields: dict[str, tuple[str, str]] | None = None if path else {}
+
+    def _load(self) -> dict[str, tuple[str, str]]:
+        if self._fields is None:
+            self._fields = {}
+            try:
+                assert self._path is not None
+                data = json.loads(self._path.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and data.get("format") == FIELDS_FORMAT:
+                    for row in data["fields"]:
+                        guid, front, back = row
+                        if (
+                            isinstance(guid, str)
+                            and isinstance(front, str)
+                            and isinstance(back, str)
+                        ):
+                            self._fields[guid] = (front, back)
+            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+                pass  # gone cards are then carried with empty fields: see the README
+        return self._fields
+
+    def __getitem__(self, guid: str) -> tuple[str, str]:
+        return self._load()[guid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Every card of a vault that memo2anki exported, by GUID (in the order written)."""
+
+    vault: str = ""  # the vault folder's name: a ledger copied from another vault is not used
+    cards: tuple[LedgerCard, ...] = ()
+    # The file's bytes as read (None: there was none): the write checks nobody wrote since.
+    read_digest: str | None = field(default=None, compare=False)
+    # The last fields of cards read from the file (whose front_html and back_html are empty).
+    fields: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.cards
+
+    def last_html(self, card: LedgerCard) -> tuple[str, str]:
+        """A card's last Front and Back HTML."""
+        if card.front_html or card.back_html:
+            return card.front_html, card.back_html
+        return self.fields.get(card.guid, ("", ""))
+
+
+def ledger_path(vault: Path) -> Path:
+    """Where a vault's ledger lives."""
+    return vault / FOLDER / FILE_NAME
+
+
+# One card per line, as an array in this order (named in the file's header).
+COLUMNS = (
+    "guid",
+    "identity",
+    "note",
+    "line",
+    "subject",
+    "front",
+    "deck",
+    "date",
+    "state",
+    "stamp",
+    "digest",
+    "tags",
+)
+_TYPES = [str, list, str, int, str, str, str, str, str, int, str, list]
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _lines(head: dict[str, Any], key: str, rows: Iterator[str]) -> str:
+    text = json.dumps(head, ensure_ascii=False)
+    body = ",\n".join(rows)
+    return f'{text[:-1]}, "{key}": [\n{body}\n]}}\n' if body else f'{text[:-1]}, "{key}": []}}\n'
+
+
+def dumps(ledger: Ledger) -> str:
+    """The ledger as JSON text: a header, then one card per line."""
+    head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
+    rows = (
+        _encode(
+            [
+                c.guid,
+                c.identity,
+                c.note,
+                c.line,
+                c.subject,
+                c.front,
+                c.deck,
+                c.date,
+                c.state,
+                c.stamp,
+                c.digest,
+                c.tags,
+            ]
+        )
+        for c in ledger.cards
+    )
+    return _lines(head, "cards", rows)
+
+
+def dumps_fields(ledger: Ledger) -> str:
+    """The last Front and Back HTML of the ledger's cards, one card per line."""
+    rows = (_encode([c.guid, *ledger.last_html(c)]) for c in ledger.cards)
+    return _lines({"format": FIELDS_FORMAT, "version": VERSION}, "fields", rows)
+
+
+def parse(text: str) -> tuple[str, tuple[LedgerCard, ...]]:
+    """(vault name, cards) of a ledger's text; ValueError when it is not one memo2anki reads."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON (line {err.lineno})") from err
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError("not a memo2anki ledger")
+    if data.get("version") != VERSION:
+        raise ValueError(f"ledger version {data.get('version')!r}; this memo2anki reads {VERSION}")
+    if not isinstance(data.get("vault"), str) or not isinstance(data.get("cards"), list):
+        raise ValueError("not a memo2anki ledger")
+    cards = []
+    for number, row in enumerate(data["cards"], 1):
+        if type(row) is not list or list(map(type, row)) != _TYPES:
+            raise ValueError(f"card {number} is damaged")
+        guid, identity, note, line, subject, front, deck, date, state, stamp, digest_, tags = row
+        if not (
+            len(identity) == 4
+            and all(type(x) is str for x in identity[:3])
+            and type(identity[3]) is int
+            and state in (LIVE, GONE)
+            and all(type(t) is str for t in tags)
+        ):
+            raise ValueError(f"card {number} is damaged")
+        cards.append(
+            LedgerCard(
+                guid,
+                (identity[0], identity[1], identity[2], identity[3]),
+                note,
+                line,
+                subject,
+                front,
+                deck,
+                date,
+                digest_,
+                stamp,
+                state,
+                "",
+                "",
+                tuple(tags),
+            )
+        )
+    if len({c.guid for c in cards}) != len(cards):
+        raise ValueError("a card is in it twice")
+    return data["vault"], tuple(cards)
+
+
+def load(vault: Path, vault_name: str) -> tuple[Ledger, list[Diagnostic]]:
+    """The vault's ledger; an empty one (a first run) when there is none, or with a warning
+    when it cannot be read, is damaged, or belongs to another vault."""
+    path = ledger_path(vault)
+    where = f"{FOLDER}/{FILE_NAME}"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Ledger(vault=vault_name), []
+    except OSError as err:
+        reason = err.strerror or str(err)
+        return Ledger(vault=vault_name), [_warn(where, f"cannot read the ledger ({reason})")]
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        name, cards = parse(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        reason = "not UTF-8" if isinstance(err, UnicodeDecodeError) else str(err)
+        return Ledger(vault_name, (), digest), [_warn(where, f"ledger not used: {reason}")]
+    if name != vault_name:
+        message = f"ledger not used: it was written for vault '{name}', not '{vault_name}'"
+        return Ledger(vault_name, (), digest), [_warn(where, message)]
+    return Ledger(vault_name, cards, digest, LastFields(path.with_name(FIELDS_NAME))), []
+
+
+def _warn(where: str, message: str) -> Diagnostic:
+    return Diagnostic(where, None, f"{message}; this run is treated as a first run")
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the ``.memo2anki`` folder (waiting for another run to
+    finish writing); where folders cannot be locked (Windows), the compare-and-swap in
+    :func:`save` still catches a race."""
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _replace_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def save(
+    vault: Path, ledger: Ledger, read_digest: str | None, changed: bool = True
+) -> list[Diagnostic]:
+    """Write the ledger atomically, only if the file is still what this run read
+    (``read_digest``; None: there was none), and only if ``changed`` (a run that changed
+    nothing leaves the files and their times alone). The cards' last fields go to
+    ``fields.json`` beside it, first. Returns warnings; never raises on I/O."""
+    path = ledger_path(vault)
+    where = f"{FOLDER}/{FILE_NAME}"
+    if not changed and read_digest is not None and ledger.cards:
+        return []
+    text = dumps(ledger).encode("utf-8", "backslashreplace")
+    try:
+        path.parent.mkdir(exist_ok=True)
+        with _locked(path.parent):
+            try:
+                now = hashlib.sha256(path.read_bytes()).hexdigest()
+            except FileNotFoundError:
+                now = None
+            if now != read_digest:
+                message = (
+                    "not updated: another run changed the ledger while this one ran; "
+                    "run again so the next export compares against both"
+                )
+                return [Diagnostic(where, None, message)]
+            if now is not None and now == hashlib.sha256(text).hexdigest():
+                return []  # nothing changed: leave the file (and its time) alone
+            # The fields first: a run stopped between the two leaves newer fields beside the
+            # old ledger, which only ever carries a gone card with its latest text.
+            _replace_atomically(
+                path.with_name(FIELDS_NAME),
+                dumps_fields(ledger).encode("utf-8", "backslashreplace"),
+            )
+            _replace_atomically(path, text)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        message = f"cannot write the ledger ({reason}); the deck was written, but the next run "
+        return [Diagnostic(where, None, message + "cannot tell what changed since this one")]
+    return []
+
+
+def by_identity(cards: Sequence[LedgerCard]) -> dict[tuple[str, str, str, int], LedgerCard]:
+    """The cards by identity (the last one wins, which a ledger never has twice)."""
+    return {c.identity: c for c in cards}

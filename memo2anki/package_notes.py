@@ -1,0 +1,28 @@
+"""A package of chosen plan notes: how a live sync adds notes, so that they carry their GUIDs
+and memo2anki's note types keep their frozen ids (which no other way into Anki can set), and
+a package imported later, or before, matches them instead of duplicating them."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from .model import Media
+from .package import PlannedNote, card_model, cloze_model, write_notes
+from .plan import TargetNote
+
+
+@contextmanager
+def notes_package(notes: Iterable[TargetNote], media: Sequence[Media]) -> Iterator[Path]:
+    """A temporary .apkg of ``notes`` and ``media``, deleted after the ``with`` block."""
+    models = {m.name: m for m in (card_model(), cloze_model())}
+    planned = [
+        PlannedNote(n.deck, models[n.note_type], n.fields, n.tags, n.guid, n.due, n.mtime)
+        for n in notes
+    ]
+    with tempfile.TemporaryDirectory(prefix="memo2anki-sync-") as work:
+        package = Path(work, "new-notes.apkg")
+        write_notes(planned, media, package)
+        yield package

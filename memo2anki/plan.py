@@ -1,0 +1,555 @@
+"""What changes in a deck, worked out once as plain data: the cards of this run and the ledger
+of the last one in, a plan of new, updated, renamed, moved, gone and unchanged cards out.
+
+The plan never knows its target: one writer per target (the package, a collection, AnkiConnect)
+carries it out, and no writer decides what changes. :func:`plan_changes` does no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NamedTuple
+
+import genanki
+
+from .fields import link_field, text_field
+from .fields import tags as clean_tags
+from .ledger import GONE, LIVE, Ledger, LedgerCard
+from .model import Card, Diagnostic
+from .package import (
+    CLOZE_MODEL_NAME,
+    MODEL_NAME,
+    cloze_guid,
+    cloze_text,
+    deck_name,
+    obsidian_link,
+)
+
+GONE_TAG = "memo2anki::gone"
+
+# "Much the same": the Dice similarity of two texts' character bigrams (which suits Korean,
+# whose words change their endings) at least this. Chosen from tests/test_plan.py's table of
+# real-looking edits: a reworded ending, a line added, typos fixed, lines reordered score
+# 0.70 and up; half the back rewritten, or another fact of the same topic, 0.46 and down.
+BACK_SIMILAR = 0.6
+FRONT_SIMILAR = 0.5  # a card moved to another note or subject: its front too
+SIMILARITY_CHARS = 3000  # texts are compared by their start only, so pairing stays linear
+# Past this many (appeared × disappeared) pairs, cards that moved note or subject are paired
+# only with a card of the same front, so a vault-wide rewrite cannot take quadratic time.
+CROSS_PAIRS_MAX = 250_000
+
+Identity = tuple[str, str, str, int]
+
+
+class Kind(StrEnum):
+    """What happens to one card."""
+
+    NEW = "new"
+    UPDATED = "updated"
+    RENAMED = "renamed"  # its heading was edited; the back is much the same
+    MOVED = "moved"  # to another note, subject or deck (its front possibly edited too)
+    RETURNED = "returned"  # was gone, and is in a memo again
+    GONE = "gone"  # in no memo any more
+    UNCHANGED = "unchanged"
+
+
+# The order of the summary line.
+KINDS = (
+    Kind.NEW,
+    Kind.UPDATED,
+    Kind.RENAMED,
+    Kind.MOVED,
+    Kind.RETURNED,
+    Kind.GONE,
+    Kind.UNCHANGED,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run can see: the cards of other subjects, notes outside the PATHs given (and
+    other dates) are out of its reach, carried over unchanged and never gone."""
+
+    subjects: tuple[str, ...] = ()  # NFC, casefolded; empty: every subject
+    # Vault-relative notes, or folders ending in "/"; empty (or ""): the whole vault.
+    paths: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def covers(self, card: LedgerCard) -> bool:
+        """Whether the run could have seen this ledger card (so its absence means gone)."""
+        if self.subjects and _fold(card.subject) not in self.subjects:
+            return False
+        if self.paths and not any(
+            p == "" or card.note == p or (p.endswith("/") and card.note.startswith(p))
+            for p in self.paths
+        ):
+            return False
+        if self.since or self.until:
+            if not card.date:
+                return False
+            try:
+                day = dt.date.fromisoformat(card.date)
+            except ValueError:  # a hand-edited ledger: out of reach rather than gone
+                return False
+            if (self.since and day < self.since) or (self.until and day > self.until):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How cards become Anki notes: the top deck, the vault's name (for the Obsidian link),
+    cloze notes beside them, and whether gone cards are carried once more."""
+
+    deck: str
+    vault_name: str
+    cloze: bool = False
+    leave_out_gone: bool = False
+
+
+class TargetNote(NamedTuple):
+    """One Anki note as the target must hold it (a named tuple: a big deck makes many)."""
+
+    guid: str
+    note_type: str  # package.MODEL_NAME or package.CLOZE_MODEL_NAME
+    deck: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    mtime: int  # when its content last changed: Anki applies it only when newer
+    due: int  # position in study order: new cards come up in this order
+
+
+class Place(NamedTuple):
+    """Where a card is (or was): its note, line, subject, front and deck."""
+
+    note: str
+    line: int
+    subject: str
+    front: str
+    deck: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.note}:{self.line}"
+
+
+class Change(NamedTuple):
+    """What happens to one card memo2anki manages (a named tuple: one per card)."""
+
+    kind: Kind
+    guid: str
+    now: Place | None  # None: gone
+    before: Place | None  # from the ledger; None: new
+    # What the target must hold for it: the card's note (and its cloze note); empty for a
+    # gone card that is left out.
+    notes: tuple[TargetNote, ...] = ()
+
+    @property
+    def deck_changed(self) -> bool:
+        return (
+            self.now is not None and self.before is not None and self.now.deck != self.before.deck
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every change of one run, in study order (gone cards last), and the ledger after it."""
+
+    changes: tuple[Change, ...]
+    ledger: Ledger
+    diagnostics: tuple[Diagnostic, ...] = ()
+    filtered: int = 0  # ledger cards out of this run's scope, carried over unchanged
+    first_run: bool = False  # there was no ledger to compare against
+    counts: dict[Kind, int] = field(default_factory=dict, compare=False)
+    # Whether the ledger after this run differs from the one before (else it is not written).
+    ledger_changed: bool = True
+
+    def notes(self) -> Iterator[TargetNote]:
+        """The notes the target must hold, in study order."""
+        for change in self.changes:
+            yield from change.notes
+
+
+def fields_of(
+    front_html: str, back_html: str, subject: str, note: str, date: str, vault_name: str
+) -> tuple[str, ...]:
+    """The memo2anki note type's fields (package.FIELDS) of a card: Front and Back as the card
+    made them (sanitized HTML), Subject, Source and Date escaped text, Link a URL (see
+    :mod:`memo2anki.fields`)."""
+    link = link_field(obsidian_link(vault_name, note))
+    return (front_html, back_html, text_field(subject), text_field(note), text_field(date), link)
+
+
+def digest(fields: Sequence[str], tags: Sequence[str], note_type: str = MODEL_NAME) -> str:
+    """A short digest of a note's fields, tags and note type: any change changes it."""
+    text = "\x1e".join(("\x1f".join(fields), " ".join(tags), note_type))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def natural_identity(card: Card) -> Identity:
+    """The card's identity: its note's file name (never its folder), subject, front, ordinal."""
+    return card.identity
+
+
+def guid_of(identity: Identity, attempt: int = 0) -> str:
+    """The GUID of an identity; ``attempt`` > 0 when that one is taken by a renamed card."""
+    parts: tuple[object, ...] = identity if attempt == 0 else (*identity, attempt)
+    return str(genanki.guid_for("memo2anki", *parts))
+
+
+_TAG = re.compile(r"<[^>]*>")
+_IMG = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"[^>]*>", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+
+
+def plain_text(card_html: str) -> str:
+    """What a card's HTML says, for comparing: text without markup, images by name, folded."""
+    text = _IMG.sub(lambda m: f" {m.group(1)} ", card_html[: SIMILARITY_CHARS * 4])
+    text = html.unescape(_TAG.sub(" ", text))
+    text = _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip().casefold()
+    return text[:SIMILARITY_CHARS]
+
+
+def _grams(text: str) -> Counter[str]:
+    if len(text) < 2:
+        return Counter([text]) if text else Counter()
+    return Counter(text[i : i + 2] for i in range(len(text) - 1))
+
+
+def _dice(a: Counter[str], b: Counter[str]) -> float:
+    total = a.total() + b.total()
+    if not total:
+        return 1.0
+    return 2 * sum((a & b).values()) / total
+
+
+def similarity(a: str, b: str) -> float:
+    """How much the same two plain texts are, 0 to 1 (Dice over character bigrams)."""
+    return _dice(_grams(a), _grams(b))
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+@dataclass
+class _Side:
+    """A card or ledger entry taking part in pairing, with its texts worked out once."""
+
+    index: int
+    place: tuple[str, str]  # (note file name, subject)
+    front: str
+    back: Counter[str]
+    front_grams: Counter[str]
+
+
+def _pairs(appeared: list[_Side], gone: list[_Side]) -> list[tuple[int, int]]:
+    """One-to-one pairs (appeared index, gone index), best first."""
+    cross_all = len(appeared) * len(gone) <= CROSS_PAIRS_MAX
+    by_front: dict[str, list[_Side]] = {}
+    by_place: dict[tuple[str, str], list[_Side]] = {}
+    for g in gone:
+        by_front.setdefault(g.front, []).append(g)
+        by_place.setdefault(g.place, []).append(g)
+    scored: list[tuple[float, int, int]] = []
+    for a in appeared:
+        candidates = gone if cross_all else by_place.get(a.place, []) + by_front.get(a.front, [])
+        seen: set[int] = set()
+        for g in candidates:
+            if g.index in seen:
+                continue
+            seen.add(g.index)
+            back = _dice(a.back, g.back)
+            if back < BACK_SIMILAR:
+                continue
+            if a.place == g.place:
+                score = back
+            else:
+                front = 1.0 if a.front == g.front else _dice(a.front_grams, g.front_grams)
+                if front < FRONT_SIMILAR:
+                    continue
+                score = (back + front) / 2
+            scored.append((-score, a.index, g.index))
+    scored.sort()
+    taken_a: set[int] = set()
+    taken_g: set[int] = set()
+    pairs = []
+    for _score, ai, gi in scored:
+        if ai not in taken_a and gi not in taken_g:
+            taken_a.add(ai)
+            taken_g.add(gi)
+            pairs.append((ai, gi))
+    return pairs
+
+
+def _side(index: int, identity: Identity, front: str, back_html: str) -> _Side:
+    folded = _fold(front)
+    return _Side(
+        index, (identity[0], identity[1]), folded, _grams(plain_text(back_html)), _grams(folded)
+    )
+
+
+def _settle_identities(
+    cards: Sequence[Card], known: dict[Identity, LedgerCard]
+) -> tuple[list[Identity], list[Diagnostic]]:
+    """Each card's identity. Two notes of one file name (in different folders) that hold the
+    same card would share one: the card the ledger knows from that note keeps it (without a
+    ledger, the note first by path), and the other is told apart by its folder, with a warning."""
+    identities = [c.identity for c in cards]
+    if len(set(identities)) == len(identities):
+        return identities, []  # as always, but with two notes of one name and one card
+    groups: dict[Identity, list[int]] = {}
+    for i, identity in enumerate(identities):
+        groups.setdefault(identity, []).append(i)
+    diagnostics = []
+    for identity, members in groups.items():
+        if len(members) < 2:
+            continue
+        entry = known.get(identity)
+        keeper = min(
+            members, key=lambda i: (entry is None or cards[i].note != entry.note, cards[i].note)
+        )
+        for i in members:
+            if i == keeper:
+                continue
+            card = cards[i]
+            identities[i] = (card.note, card.subject, card.front, card.ordinal)
+            message = (
+                f"'{card.front}' is also a card of {cards[keeper].note}, a note of the same "
+                "name: this one is told apart by its folder (rename one of the notes to "
+                "keep them apart for good)"
+            )
+            diagnostics.append(Diagnostic(card.note, card.line, message))
+    return identities, diagnostics
+
+
+def plan_changes(
+    cards: Sequence[Card], ledger: Ledger, scope: Scope, now: int, layout: Layout
+) -> Plan:
+    """The plan for one run: ``cards`` in study order, against ``ledger``, at time ``now``
+    (whole seconds). Pure: no I/O."""
+    entries = list(ledger.cards)
+    known = {e.identity: e for e in entries}
+    identities, diagnostics = _settle_identities(cards, known)
+
+    # Fronts that a note holds more than once are told apart by their order, which an edit
+    # shifts: those cards are paired by their backs first, and by their order only if not.
+    # (A second card of one front in a note has an ordinal above 0, so those tell them.)
+    shared = {i[:3] for i in identities if i[3]}
+    shared.update(e.identity[:3] for e in entries if e.identity[3])
+
+    match: dict[int, int] = {}  # card index -> entry index
+    entry_index = {e.identity: j for j, e in enumerate(entries)}
+    for i, identity in enumerate(identities):
+        if identity[:3] not in shared and (j := entry_index.get(identity)) is not None:
+            match[i] = j
+    paired: set[int] = set()
+
+    def pair(allowed_entries: list[int]) -> None:
+        todo = [i for i in range(len(cards)) if i not in match]
+        if not todo or not allowed_entries:
+            return  # nothing to pair (a first run, say): no texts to work out
+        appeared = [_side(i, identities[i], cards[i].front, cards[i].back_html) for i in todo]
+        gone = [
+            _side(j, entries[j].identity, entries[j].front, ledger.last_html(entries[j])[1])
+            for j in allowed_entries
+        ]
+        for i, j in _pairs(appeared, gone):
+            match[i] = j
+            if identities[i] != entries[j].identity:
+                paired.add(i)
+
+    matched = set(match.values())
+    pair([j for j, e in enumerate(entries) if j not in matched and scope.covers(e)])
+    # Then the shared fronts left over, by their order, as before there was a ledger.
+    matched = set(match.values())
+    for i, identity in enumerate(identities):
+        if i not in match and (j := entry_index.get(identity)) is not None and j not in matched:
+            match[i] = j
+            matched.add(j)
+
+    used = {e.guid for e in entries}
+    ledger_changed = not entries or ledger.vault != layout.vault_name
+    changes: list[Change] = []
+    new_entries: list[LedgerCard] = []
+    about: tuple[str, ...] = ()  # the same for a note's cards in a row
+    about_of: tuple[str, str] = ("", "")
+    for i, card in enumerate(cards):
+        identity = identities[i]
+        if not about or about_of != (card.subject, card.note):
+            about_of = (card.subject, card.note)
+            date = card.date.isoformat() if card.date else ""
+            about = (
+                *fields_of("", "", card.subject, card.note, date, layout.vault_name)[2:],
+                date,
+                deck_name(layout.deck, card.subject),
+            )
+        fields = (card.front_html, card.back_html, *about[:4])
+        date, subdeck = about[4], about[5]
+        tags = clean_tags(card.tags)
+        card_digest = digest(fields, tags)
+        place = Place(card.note, card.line, card.subject, card.front, subdeck)
+        j = match.get(i)
+        before_entry = entries[j] if j is not None else None
+        if before_entry is None:
+            kind = Kind.NEW
+            guid = card.guid if identity == card.identity and card.guid else guid_of(identity)
+            attempt = 0
+            while guid in used:
+                attempt += 1
+                guid = guid_of(identity, attempt)
+            stamp = card.mtime or now
+            before = None
+        else:
+            guid = before_entry.guid
+            before = Place(
+                before_entry.note,
+                before_entry.line,
+                before_entry.subject,
+                before_entry.front,
+                before_entry.deck,
+            )
+            if before_entry.state == GONE:
+                kind = Kind.RETURNED
+            elif i in paired and card.front != before.front:
+                same_place = identity[:2] == before_entry.identity[:2] and subdeck == before.deck
+                kind = Kind.RENAMED if same_place else Kind.MOVED
+            elif card.note != before.note or subdeck != before.deck:
+                kind = Kind.MOVED
+            elif card_digest != before_entry.digest:
+                kind = Kind.UPDATED
+            else:
+                kind = Kind.UNCHANGED
+            # Unchanged content keeps its time, so an edit made in Anki since survives.
+            if card_digest == before_entry.digest and before_entry.state == LIVE:
+                stamp = before_entry.stamp
+            else:
+                stamp = max(now, before_entry.stamp + 1)
+        used.add(guid)
+        notes = [TargetNote(guid, MODEL_NAME, subdeck, fields, tags, stamp, i)]
+        text = cloze_text(card.back_html) if layout.cloze else None
+        if text:
+            cloze_fields = (text, card.front_html, *fields[2:])
+            notes.append(
+                TargetNote(
+                    cloze_guid(guid), CLOZE_MODEL_NAME, subdeck, cloze_fields, tags, stamp, i
+                )
+            )
+        changes.append(Change(kind, guid, place, before, tuple(notes)))
+        if (
+            before_entry is not None
+            and kind is Kind.UNCHANGED
+            and before_entry.line == card.line
+            and before_entry.identity == identity
+            and before_entry.tags == tags
+        ):
+            # As the ledger has it (its fields stay in fields.json): nothing to make.
+            new_entries.append(before_entry)
+            continue
+        ledger_changed = True
+        new_entries.append(
+            LedgerCard(
+                guid,
+                identity,
+                card.note,
+                card.line,
+                card.subject,
+                card.front,
+                subdeck,
+                date,
+                card_digest,
+                stamp,
+                LIVE,
+                card.front_html,
+                card.back_html,
+                tags,
+            )
+        )
+
+    matched = set(match.values())
+    carried: list[LedgerCard] = []
+    filtered = 0
+    due = len(cards)
+    for j, entry in enumerate(entries):
+        if j in matched:
+            continue
+        if not scope.covers(entry):
+            filtered += entry.state == LIVE
+            carried.append(entry)
+            continue
+        if entry.state == GONE:
+            carried.append(entry)  # retired before: left out from now on
+            continue
+        ledger_changed = True
+        front_html, back_html = ledger.last_html(entry)
+        before = Place(entry.note, entry.line, entry.subject, entry.front, entry.deck)
+        notes = []
+        stamp = entry.stamp
+        if not layout.leave_out_gone:
+            stamp = max(now, entry.stamp + 1)
+            fields = fields_of(
+                front_html,
+                back_html,
+                entry.subject,
+                entry.note,
+                entry.date,
+                layout.vault_name,
+            )
+            tags = (*(t for t in entry.tags if t != GONE_TAG), GONE_TAG)
+            notes.append(TargetNote(entry.guid, MODEL_NAME, entry.deck, fields, tags, stamp, due))
+            text = cloze_text(back_html) if layout.cloze else None
+            if text:
+                cloze_fields = (text, front_html, *fields[2:])
+                notes.append(
+                    TargetNote(
+                        cloze_guid(entry.guid),
+                        CLOZE_MODEL_NAME,
+                        entry.deck,
+                        cloze_fields,
+                        tags,
+                        stamp,
+                        due,
+                    )
+                )
+            due += 1
+        changes.append(Change(Kind.GONE, entry.guid, None, before, tuple(notes)))
+        carried.append(
+            LedgerCard(
+                guid=entry.guid,
+                identity=entry.identity,
+                note=entry.note,
+                line=entry.line,
+                subject=entry.subject,
+                front=entry.front,
+                deck=entry.deck,
+                date=entry.date,
+                digest=entry.digest,
+                stamp=stamp,
+                state=GONE,
+                front_html=front_html,
+                back_html=back_html,
+                tags=entry.tags,
+            )
+        )
+
+    tally = Counter(c.kind for c in changes)
+    return Plan(
+        changes=tuple(changes),
+        ledger=Ledger(
+            layout.vault_name, (*new_entries, *carried), ledger.read_digest, ledger.fields
+        ),
+        diagnostics=tuple(diagnostics),
+        filtered=filtered,
+        first_run=not entries,
+        counts={k: tally[k] for k in KINDS if tally[k]},
+        ledger_changed=ledger_changed,
+    )

@@ -1,0 +1,446 @@
+"""A stand-in for the AnkiConnect add-on (2055492159), for tests: protocol version 6 as the
+add-on speaks it, backed by a real collection opened with Anki's library, so what a sync did
+can be checked in the collection itself. Its whole protocol lives in this module.
+
+What it copies from the add-on (plugin/__init__.py and web.py, read, not copied): a request
+is ``{"action", "version", "params", "key"}``; ``version`` defaults to 4, under which a success
+is the bare result; from 5 on the reply is ``{"result", "error"}``, and an error is always
+``{"result": null, "error": message}``. A wrong key is ``valid api key must be provided``, an
+unknown action ``unsupported action``, wrong parameters Python's own TypeError message.
+``multi`` runs each sub-action through the same handler (each with its own version), one
+after another, with no rollback. An empty body answers ``{"apiVersion": "AnkiConnect v.6"}``
+and a body that is not JSON ``null``. It serves on 127.0.0.1 on an ephemeral port only.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import inspect
+import json
+import os
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+from anki.collection import Collection
+from anki.consts import MODEL_CLOZE
+from anki.errors import NotFoundError
+
+API_VERSION = 6
+
+
+class AnkiConnectStandIn:
+    """A stand-in for the AnkiConnect add-on over a real collection (``with`` starts and stops
+    it). ``requests`` keeps every request as received, sub-actions of ``multi`` included."""
+
+    def __init__(self, collection: Path, key: str | None = None, profile: str = "User 1") -> None:
+        self.path = collection
+        self.key = key
+        self.profile = profile
+        self.requests: list[dict[str, Any]] = []
+        self.col: Collection | None = None
+        self._server: HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def __enter__(self) -> AnkiConnectStandIn:
+        self.col = Collection(str(self.path))
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                reply = standin._http_body(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = HTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        if self.col is not None:
+            self.col.close()
+            self.col = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # -- the add-on's protocol -----------------------------------------------------------
+
+    def _http_body(self, body: bytes) -> bytes:
+        if not body:
+            return json.dumps({"apiVersion": f"AnkiConnect v.{API_VERSION}"}).encode()
+        try:
+            request = json.loads(body.decode("utf-8"))
+        except ValueError:
+            return json.dumps(None).encode()
+        with self._lock:
+            return json.dumps(self.handler(request)).encode("utf-8")
+
+    def handler(self, request: dict[str, Any]) -> Any:
+        self.requests.append(request)
+        name = request.get("action", "")
+        version = request.get("version", 4)
+        params = request.get("params", {})
+        key = request.get("key")
+        try:
+            if key != self.key and name != "requestPermission":
+                raise Exception("valid api key must be provided")
+            method = self._actions().get(name)
+            if method is None:
+                raise Exception("unsupported action")
+            result = method(**params)
+            return result if version <= 4 else {"result": result, "error": None}
+        except Exception as err:
+            return {"result": None, "error": str(err)}
+
+    def _actions(self) -> dict[str, Callable[..., Any]]:
+        return {
+            name: getattr(self, name)
+            for name, _ in inspect.getmembers(type(self), inspect.isfunction)
+            if name[0].islower() and name not in ("handler",)
+        }
+
+    # -- helpers as the add-on has them --------------------------------------------------
+
+    def _collection(self) -> Collection:
+        if self.col is None:
+            raise Exception("collection is not available")
+        return self.col
+
+    def _note(self, note_id: int) -> Any:
+        try:
+            return self._collection().get_note(note_id)
+        except NotFoundError:
+            raise NotFoundError(f"Note was not found: {note_id}", None, None, None) from None
+
+    def _card(self, card_id: int) -> Any:
+        try:
+            return self._collection().get_card(card_id)
+        except NotFoundError:
+            raise NotFoundError(f"Card was not found: {card_id}", None, None, None) from None
+
+    def _create_note(self, note: dict[str, Any]) -> tuple[Any, int]:
+        col = self._collection()
+        model = col.models.by_name(note["modelName"])
+        if model is None:
+            raise Exception("model was not found: {}".format(note["modelName"]))
+        deck = col.decks.by_name(note["deckName"])
+        if deck is None:
+            raise Exception("deck was not found: {}".format(note["deckName"]))
+        anki_note = col.new_note(model)
+        if "tags" in note:
+            anki_note.tags = note["tags"]
+        for name, value in note["fields"].items():
+            for anki_name in anki_note.keys():  # noqa: SIM118 (a Note is not a dict)
+                if name.lower() == anki_name.lower():
+                    anki_note[anki_name] = value
+                    break
+        allow = note.get("options", {}).get("allowDuplicate", False)
+        if type(allow) is not bool:
+            raise Exception('option parameter "allowDuplicate" must be boolean')
+        state = anki_note.fields_check()
+        if state == 1:  # EMPTY
+            raise Exception("cannot create note because it is empty")
+        if state == 2 and not allow:  # DUPLICATE
+            raise Exception("cannot create note because it is a duplicate")
+        return anki_note, deck["id"]
+
+    # -- actions (the ones memo2anki's sync uses, and a few neighbours) ------------------
+
+    def version(self) -> int:
+        return API_VERSION
+
+    def getActiveProfile(self) -> str:
+        return self.profile
+
+    def multi(self, actions: list[dict[str, Any]]) -> list[Any]:
+        return [self.handler(action) for action in actions]
+
+    def deckNames(self) -> list[str]:
+        return self._collection().decks.all_names()
+
+    def createDeck(self, deck: str) -> int:
+        return int(self._collection().decks.id(deck, create=True) or 0)
+
+    def getDecks(self, cards: list[int]) -> dict[str, list[int]]:
+        col = self._collection()
+        decks: dict[str, list[int]] = {}
+        for card in cards:
+            did = col.db.scalar("select did from cards where id=?", card)
+            decks.setdefault(col.decks.get(did)["name"], []).append(card)
+        return decks
+
+    def changeDeck(self, cards: list[int], deck: str) -> None:
+        col = self._collection()
+        did = col.decks.id(deck, create=True)
+        col.set_deck(cards, did)
+
+    def modelNames(self) -> list[str]:
+        return self._collection().models.all_names()
+
+    def modelNamesAndIds(self) -> dict[str, int]:
+        col = self._collection()
+        return {n.name: n.id for n in col.models.all_names_and_ids()}
+
+    def modelFieldNames(self, modelName: str) -> list[str]:
+        model = self._collection().models.by_name(modelName)
+        if model is None:
+            raise Exception(f"model was not found: {modelName}")
+        return [f["name"] for f in model["flds"]]
+
+    def createModel(
+        self,
+        modelName: str,
+        inOrderFields: list[str],
+        cardTemplates: list[dict[str, str]],
+        css: str | None = None,
+        isCloze: bool = False,
+    ) -> dict[str, Any]:
+        if len(inOrderFields) == 0:
+            raise Exception("Must provide at least one field for inOrderFields")
+        if len(cardTemplates) == 0:
+            raise Exception("Must provide at least one card for cardTemplates")
+        mm = self._collection().models
+        if modelName in mm.all_names():
+            raise Exception("Model name already exists")
+        m = mm.new(modelName)
+        if isCloze:
+            m["type"] = MODEL_CLOZE
+        for field in inOrderFields:
+            mm.add_field(m, mm.new_field(field))
+        if css is not None:
+            m["css"] = css
+        for count, card in enumerate(cardTemplates, start=1):
+            t = mm.new_template(card.get("Name", f"Card {count}"))
+            t["qfmt"], t["afmt"] = card["Front"], card["Back"]
+            mm.add_template(m, t)
+        mm.add(m)
+        return dict(m)
+
+    def findNotes(self, query: str | None = None) -> list[int]:
+        if query is None:
+            return []
+        return [int(n) for n in self._collection().find_notes(query)]
+
+    def findCards(self, query: str | None = None) -> list[int]:
+        if query is None:
+            return []
+        return [int(c) for c in self._collection().find_cards(query)]
+
+    def notesInfo(self, notes: list[int]) -> list[dict[str, Any]]:
+        col = self._collection()
+        result: list[dict[str, Any]] = []
+        for nid in notes:
+            try:
+                note = self._note(nid)
+            except NotFoundError:
+                result.append({})
+                continue
+            model = note.note_type()
+            fields = {
+                f["name"]: {"value": note.fields[f["ord"]], "order": f["ord"]}
+                for f in model["flds"]
+            }
+            cards = col.db.list("select id from cards where nid = ? order by ord", note.id)
+            result.append(
+                {
+                    "noteId": note.id,
+                    "profile": self.profile,
+                    "tags": note.tags,
+                    "fields": fields,
+                    "modelName": model["name"],
+                    "mod": note.mod,
+                    "cards": cards,
+                }
+            )
+        return result
+
+    def cardsInfo(self, cards: list[int]) -> list[dict[str, Any]]:
+        col = self._collection()
+        result: list[dict[str, Any]] = []
+        for cid in cards:
+            try:
+                card = self._card(cid)
+            except NotFoundError:
+                result.append({})
+                continue
+            note = card.note()
+            model = note.note_type()
+            fields = {
+                f["name"]: {"value": note.fields[f["ord"]], "order": f["ord"]}
+                for f in model["flds"]
+            }
+            result.append(
+                {
+                    "cardId": card.id,
+                    "fields": fields,
+                    "fieldOrder": card.ord,
+                    "modelName": model["name"],
+                    "ord": card.ord,
+                    "deckName": col.decks.name(card.did),
+                    "note": card.nid,
+                    "type": card.type,
+                    "queue": card.queue,
+                    "due": card.due,
+                    "reps": card.reps,
+                    "lapses": card.lapses,
+                    "mod": card.mod,
+                }
+            )
+        return result
+
+    def addNote(self, note: dict[str, Any]) -> int:
+        anki_note, deck_id = self._create_note(note)
+        self._collection().add_note(anki_note, deck_id)
+        return int(anki_note.id)
+
+    def addNotes(self, notes: list[dict[str, Any]]) -> list[int]:
+        # The add-on's newer releases: every note checked, and none added if one fails.
+        results: list[int] = []
+        errors: list[str] = []
+        for note in notes:
+            try:
+                results.append(self.addNote(note))
+            except Exception as err:
+                errors.append(str(err))
+        if errors:
+            if results:
+                self._collection().remove_notes(results)
+            raise Exception(str(errors))
+        return results
+
+    def canAddNotesWithErrorDetail(self, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        for note in notes:
+            try:
+                self._create_note(note)
+                results.append({"canAdd": True})
+            except Exception as err:
+                results.append({"canAdd": False, "error": str(err)})
+        return results
+
+    def updateNoteFields(self, note: dict[str, Any]) -> None:
+        anki_note = self._note(note["id"])
+        for name, value in note["fields"].items():
+            if name in anki_note:
+                anki_note[name] = value
+        self._collection().update_note(anki_note)
+
+    def updateNoteTags(self, note: int, tags: list[str] | str) -> None:
+        if isinstance(tags, str):
+            tags = [tags]
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise Exception("Must provide tags as a list of strings")
+        anki_note = self._note(note)
+        anki_note.tags = tags
+        self._collection().update_note(anki_note)
+
+    def updateNote(self, note: dict[str, Any]) -> None:
+        updated = False
+        if "fields" in note:
+            self.updateNoteFields(note)
+            updated = True
+        if "tags" in note:
+            self.updateNoteTags(note["id"], note["tags"])
+            updated = True
+        if not updated:
+            raise Exception('Must provide a "fields" or "tags" property.')
+
+    def addTags(self, notes: list[int], tags: str, add: bool = True) -> None:
+        col = self._collection()
+        if add:
+            col.tags.bulk_add(notes, tags)
+        else:
+            col.tags.bulk_remove(notes, tags)
+
+    def removeTags(self, notes: list[int], tags: str) -> None:
+        self.addTags(notes, tags, False)
+
+    def getTags(self) -> list[str]:
+        return self._collection().tags.all()
+
+    def suspended(self, card: int) -> bool:
+        return bool(self._card(card).queue == -1)
+
+    def areSuspended(self, cards: list[int]) -> list[bool | None]:
+        out: list[bool | None] = []
+        for card in cards:
+            try:
+                out.append(self.suspended(card))
+            except NotFoundError:
+                out.append(None)
+        return out
+
+    def suspend(self, cards: list[int], suspend: bool = True) -> bool:
+        cards = [c for c in cards if self.suspended(c) != suspend]
+        if not cards:
+            return False
+        sched = self._collection().sched
+        if suspend:
+            sched.suspend_cards(cards)
+        else:
+            sched.unsuspend_cards(cards)
+        return True
+
+    def unsuspend(self, cards: list[int]) -> bool:
+        return self.suspend(cards, False)
+
+    def deleteNotes(self, notes: list[int]) -> None:
+        self._collection().remove_notes(notes)
+
+    def storeMediaFile(
+        self,
+        filename: str,
+        data: str | None = None,
+        path: str | None = None,
+        url: str | None = None,
+        skipHash: str | None = None,
+        deleteExisting: bool = True,
+    ) -> str:
+        if not (data or path or url):
+            raise Exception('You must provide a "data", "path", or "url" field.')
+        if url:
+            raise Exception("the stand-in downloads nothing")
+        if data:
+            content = base64.b64decode(data)
+        else:
+            assert path is not None
+            content = Path(path).read_bytes()
+        media = self._collection().media
+        if deleteExisting and media.have(filename):
+            media.trash_files([filename])
+        return str(media.write_data(filename, content))
+
+    def getMediaFilesNames(self, pattern: str = "*") -> list[str]:
+        folder = self._collection().media.dir()
+        return [n for n in os.listdir(folder) if fnmatch.fnmatch(n, pattern)]
+
+    def importPackage(self, path: str) -> bool:
+        # As the add-on: Anki's AnkiPackageImporter (which in Anki 2.1.50+ is the new importer
+        # with note types merged and scheduling and deck options taken along).
+        from anki.importing import AnkiPackageImporter
+
+        AnkiPackageImporter(self._collection(), path).run()
+        return True

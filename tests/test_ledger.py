@@ -1,0 +1,324 @@
+"""The ledger and the change report: exact text of the report, and every way the ledger can
+be missing, damaged, foreign, unwritable or raced for."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import REPO, memo, run, write_vault
+
+from memo2anki import ledger as ledger_file
+from memo2anki.ledger import Ledger
+
+LEDGER = ".memo2anki/ledger.json"
+FIRST_RUN = "this run is treated as a first run"
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": memo(
+                "**Pod**\n가장 작은 배포 단위", "**Service**\n파드 묶음에 고정 IP와 DNS 이름"
+            ),
+            "daily/2025-04-02.md": memo(
+                "**CNI**\n컨테이너 네트워크 인터페이스 표준, 플러그인이 파드에 IP를 준다"
+            ),
+            "daily/2025-04-03.md": memo(
+                "**Route 53 라우팅 정책**\n단순, 가중치, 지연 시간, 장애 조치", subject="AWS"
+            ),
+        },
+    )
+
+
+def _week_of_edits(vault: Path) -> None:
+    daily = vault / "daily"
+    (daily / "2025-04-01.md").write_text(
+        memo("**Pod**\n쿠버네티스에서 가장 작은 배포 단위. 컨테이너 묶음"), encoding="utf-8"
+    )
+    (daily / "2025-04-05.md").write_text(
+        memo("**Service**\n파드 묶음에 고정 IP와 DNS 이름"), encoding="utf-8"
+    )
+    (daily / "2025-04-02.md").write_text(
+        memo(
+            "**CNI (Container Network Interface)**\n"
+            "컨테이너 네트워크 인터페이스 표준, 플러그인이 파드에 IP를 준다",
+            "**etcd**\n클러스터 상태 저장소",
+        ),
+        encoding="utf-8",
+    )
+    (daily / "2025-04-03.md").unlink()
+
+
+CHANGES = [
+    "daily/2025-04-01.md:7: updated 'Pod'",
+    "daily/2025-04-02.md:7: renamed 'CNI' -> 'CNI (Container Network Interface)'",
+    "daily/2025-04-02.md:10: new 'etcd'",
+    "daily/2025-04-05.md:7: moved 'Service' from daily/2025-04-01.md to daily/2025-04-05.md",
+    "daily/2025-04-03.md: gone 'Route 53 라우팅 정책' (was daily/2025-04-03.md:7)",
+]
+COUNTS = "1 new, 1 updated, 1 renamed, 1 moved, 1 gone"
+
+
+def test_the_report_line_and_changes(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deck.apkg"
+    first = run(vault, "-o", out)
+    assert (first.exit_code, first.stdout) == (0, "")
+    assert first.stderr.splitlines() == [
+        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 0 warnings; 4 new; wrote {out}"
+    ]
+    _week_of_edits(vault)
+    result = run(vault, "-o", out, "--changes")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == CHANGES
+    assert result.stderr.splitlines() == [
+        f"memo2anki: 4 cards (CKA 4) from 3 notes, 0 images, 0 warnings; {COUNTS}; wrote {out}"
+    ]
+    again = run(vault, "-o", out, "--changes")
+    assert again.stdout == ""
+    assert again.stderr.splitlines() == [
+        f"memo2anki: 4 cards (CKA 4) from 3 notes, 0 images, 0 warnings; 4 unchanged; wrote {out}"
+    ]
+
+
+def test_dry_run_reports_the_same_and_writes_nothing(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    ledger_before = (vault / LEDGER).read_bytes()
+    deck_before = out.read_bytes()
+    _week_of_edits(vault)
+    result = run(vault, "-o", out, "--dry-run", "--changes")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "공부 메모장::CKA\tPod\tdaily/2025-04-01.md:7",
+        "공부 메모장::CKA\tCNI (Container Network Interface)\tdaily/2025-04-02.md:7",
+        "공부 메모장::CKA\tetcd\tdaily/2025-04-02.md:10",
+        "공부 메모장::CKA\tService\tdaily/2025-04-05.md:7",
+        *CHANGES,
+    ]
+    assert result.stderr.splitlines() == [
+        "memo2anki: 4 cards (CKA 4) from 3 notes, 0 images, 0 warnings; "
+        f"{COUNTS}; dry run, nothing written"
+    ]
+    assert (vault / LEDGER).read_bytes() == ledger_before
+    assert out.read_bytes() == deck_before
+    # The build after it reports the same changes: the dry run remembered nothing.
+    assert run(vault, "-o", out, "--changes").stdout.splitlines() == CHANGES
+
+
+def test_json_report(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    _week_of_edits(vault)
+    dry = run(vault, "--dry-run", "--json")
+    assert dry.stderr == ""
+    report = json.loads(dry.stdout)
+    assert [c["front"] for c in report["cards"]] == [
+        "Pod",
+        "CNI (Container Network Interface)",
+        "etcd",
+        "Service",
+    ]
+    built = run(vault, "-o", out, "--json", "--changes")  # the list is in the JSON only
+    assert json.loads(built.stdout)["changes"] == report["changes"]
+    changes = report["changes"]
+    assert changes["counts"] == {
+        "new": 1,
+        "updated": 1,
+        "renamed": 1,
+        "moved": 1,
+        "returned": 0,
+        "gone": 1,
+        "unchanged": 0,
+    }
+    assert (changes["first_run"], changes["filtered"]) == (False, 0)
+    renamed = changes["list"][1]
+    assert renamed["kind"] == "renamed" and renamed["in_deck"] is True
+    assert renamed["now"] == {
+        "note": "daily/2025-04-02.md",
+        "line": 7,
+        "subject": "CKA",
+        "front": "CNI (Container Network Interface)",
+        "deck": "공부 메모장::CKA",
+    }
+    assert renamed["before"]["front"] == "CNI"
+    gone = changes["list"][-1]
+    assert (gone["kind"], gone["now"], gone["before"]["note"]) == (
+        "gone",
+        None,
+        "daily/2025-04-03.md",
+    )
+
+
+def test_a_new_deck_says_an_import_does_not_move_cards(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    result = run(vault, "-o", out, "--deck", "CKA 시험", "--subject", "CKA", "--changes")
+    assert result.stdout.splitlines() == [
+        "daily/2025-04-01.md:7: moved 'Pod' from deck 공부 메모장::CKA to CKA 시험::CKA",
+        "daily/2025-04-01.md:10: moved 'Service' from deck 공부 메모장::CKA to CKA 시험::CKA",
+        "daily/2025-04-02.md:7: moved 'CNI' from deck 공부 메모장::CKA to CKA 시험::CKA",
+    ]
+    assert result.stderr.splitlines() == [
+        "memo2anki: 3 cards changed deck; importing a package does not move cards Anki already "
+        "has (in Anki's browser: select them, Change Deck)",
+        f"memo2anki: 3 cards (CKA 3) from 3 notes, 0 images, 0 warnings; 3 moved; wrote {out}",
+    ]  # the AWS card is out of reach of --subject CKA: not gone
+
+
+def test_leave_out_gone(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run(vault, "-o", out, "--changes", "--leave-out-gone")
+    assert result.stdout.splitlines() == [
+        "daily/2025-04-03.md: gone 'Route 53 라우팅 정책' (was daily/2025-04-03.md:7); "
+        "left out of the deck"
+    ]
+
+
+def test_the_ledger_file(vault: Path, tmp_path: Path) -> None:
+    assert run(vault, "-o", tmp_path / "deck.apkg").exit_code == 0
+    lines = (vault / LEDGER).read_text(encoding="utf-8").splitlines()
+    head = json.loads(f"{lines[0]}]}}")
+    assert (head["format"], head["version"], head["vault"]) == ("memo2anki ledger", 1, "vault")
+    assert len(lines) == 4 + 2  # one card per line, so a git diff shows one line per card
+    pod = dict(zip(head["columns"], json.loads(lines[1].rstrip(",")), strict=True))
+    assert pod["identity"] == ["2025-04-01.md", "CKA", "Pod", 0]
+    assert (pod["note"], pod["line"], pod["front"], pod["state"]) == (
+        "daily/2025-04-01.md",
+        7,
+        "Pod",
+        "live",
+    )
+    # The cards' last fields beside it, also one per line: what a gone card is carried with.
+    fields = (vault / ".memo2anki/fields.json").read_text(encoding="utf-8").splitlines()
+    assert json.loads(fields[1].rstrip(",")) == [pod["guid"], "Pod", "<p>가장 작은 배포 단위</p>"]
+
+
+def test_dry_run_check_and_a_failed_build_never_write_the_ledger(
+    vault: Path, tmp_path: Path
+) -> None:
+    assert run(vault, "--dry-run").exit_code == 0
+    assert run("check", vault).exit_code == 0
+    failed = run(vault, "-o", tmp_path / "no" / "such" / "deck.apkg")
+    assert failed.exit_code == 1
+    assert not (vault / ".memo2anki").exists()
+
+
+BAD_LEDGERS = {
+    "corrupt": (b'{"format": "memo2anki ledger", "vers', "not valid JSON (line 1)"),
+    "not UTF-8": (b"\xff\xfe{}", "not UTF-8"),
+    "foreign": (b'{"format": "something else"}', "not a memo2anki ledger"),
+    "a newer version": (
+        b'{"format": "memo2anki ledger", "version": 9, "vault": "vault", "cards": []}',
+        "ledger version 9; this memo2anki reads 1",
+    ),
+    "a damaged card": (
+        b'{"format": "memo2anki ledger", "version": 1, "vault": "vault", "cards": [["g", 1]]}',
+        "card 1 is damaged",
+    ),
+    "another vault's": (
+        b'{"format": "memo2anki ledger", "version": 1, "vault": "other", "cards": []}',
+        "it was written for vault 'other', not 'vault'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_LEDGERS.values(), ids=BAD_LEDGERS.keys())
+def test_a_bad_ledger_is_a_warning_and_a_first_run(
+    case: tuple[bytes, str], vault: Path, tmp_path: Path
+) -> None:
+    content, reason = case
+    out = tmp_path / "deck.apkg"
+    (vault / ".memo2anki").mkdir()
+    (vault / LEDGER).write_bytes(content)
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"{LEDGER}: ledger not used: {reason}; {FIRST_RUN}",
+        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 1 warning; 4 new; wrote {out}",
+    ]
+    # Replaced by a good one: the next run compares against it.
+    assert "4 unchanged" in run(vault, "-o", out).stderr
+
+
+def test_a_ledger_copied_from_another_vault_is_not_used(vault: Path, tmp_path: Path) -> None:
+    assert run(vault, "-o", tmp_path / "a.apkg").exit_code == 0
+    other = write_vault(tmp_path / "other", {"2025-04-09.md": memo("**Pod**\n다른 금고")})
+    (other / ".memo2anki").mkdir()
+    (other / LEDGER).write_bytes((vault / LEDGER).read_bytes())
+    result = run(other, "-o", tmp_path / "b.apkg", "--changes")
+    assert result.stdout.splitlines() == ["2025-04-09.md:7: new 'Pod'"]  # nothing gone
+    assert result.stderr.splitlines()[0] == (
+        f"{LEDGER}: ledger not used: it was written for vault 'vault', not 'other'; {FIRST_RUN}"
+    )
+
+
+def test_a_deleted_ledger_is_a_first_run_with_the_same_guids(vault: Path, tmp_path: Path) -> None:
+    first = run(vault, "-o", tmp_path / "a.apkg", "--json")
+    (vault / LEDGER).unlink()
+    again = run(vault, "-o", tmp_path / "b.apkg", "--json")
+    assert again.stderr.splitlines()[-1].endswith(f"; 4 new; wrote {tmp_path / 'b.apkg'}")
+    guids = [[c["guid"] for c in json.loads(r.stdout)["changes"]["list"]] for r in (first, again)]
+    assert guids[0] == guids[1]
+
+
+def test_an_unwritable_ledger_is_a_warning_and_the_deck_is_written(
+    vault: Path, tmp_path: Path
+) -> None:
+    (vault / ".memo2anki").write_text("a file where the ledger's folder goes")
+    out = tmp_path / "deck.apkg"
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0 and out.is_file()
+    assert result.stderr.splitlines() == [
+        f"{LEDGER}: cannot read the ledger (Not a directory); {FIRST_RUN}",
+        f"{LEDGER}: cannot write the ledger (File exists); the deck was written, but the next "
+        "run cannot tell what changed since this one",
+        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 2 warnings; 4 new; wrote {out}",
+    ]
+
+
+def test_a_run_that_lost_the_race_says_so_and_the_winner_is_kept(
+    vault: Path, tmp_path: Path
+) -> None:
+    assert run(vault, "-o", tmp_path / "a.apkg").exit_code == 0
+    mine, _ = ledger_file.load(vault, "vault")
+    theirs = Ledger("vault", mine.cards[:1], mine.read_digest)
+    assert ledger_file.save(vault, theirs, mine.read_digest) == []  # the other run wrote first
+    (warning,) = ledger_file.save(vault, mine, mine.read_digest)
+    assert str(warning) == (
+        f"{LEDGER}: not updated: another run changed the ledger while this one ran; run again "
+        "so the next export compares against both"
+    )
+    kept, problems = ledger_file.load(vault, "vault")
+    assert problems == [] and kept.cards == theirs.cards
+
+
+def test_concurrent_runs_never_corrupt_the_ledger(vault: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "memo2anki", str(vault), "-o", str(tmp_path / f"{i}.apkg")],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
+    outcomes = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    raced = "not updated: another run changed the ledger"
+    for status, stderr in outcomes:
+        assert status == 0, stderr
+        lines = stderr.splitlines()
+        assert all(raced in line for line in lines[:-1])
+        # Before any other run wrote it, or after: never a half-read ledger.
+        assert "; 4 new; wrote" in lines[-1] or "; 4 unchanged; wrote" in lines[-1]
+    loaded, problems = ledger_file.load(vault, "vault")
+    assert problems == [] and len(loaded.cards) == 4

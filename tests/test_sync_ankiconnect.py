@@ -1,0 +1,366 @@
+"""The AnkiConnect way, against a stand-in for the AnkiConnect add-on (tests/ankiconnect_standin.py:
+protocol version 6 as the add-on speaks it, over a real collection opened with Anki's library),
+so every outcome is checked in the collection itself."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ankiconnect_standin import AnkiConnectStandIn
+from helpers import Anki, png, run, write_vault
+
+from memo2anki.ankiconnect import AnkiConnect, detect
+from memo2anki.model import Memo2AnkiError
+from memo2anki.package import MODEL_ID
+from memo2anki.plan import GONE_TAG
+from memo2anki.sync import ANKICONNECT, COLLECTION, choose_target
+
+DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"
+CNI = "**CNI**\n컨테이너 네트워크 인터페이스 표준 플러그인 규격과 그 구현들"
+ETCD = "**etcd**\n쿠버네티스의 모든 클러스터 상태를 저장하는 분산 키값 저장소\n![[etcd.png]]"
+
+
+def note(*cards: str, subject: str = "CKA") -> str:
+    return f"# 공부 메모장\n## {subject}\n" + "\n\n".join(cards) + "\n"
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": note(DOCKER, CNI),
+            "daily/2025-04-02.md": note(ETCD),
+            "etcd.png": png(seed=3),
+        },
+    )
+
+
+@pytest.fixture
+def standin(tmp_path: Path) -> Iterator[AnkiConnectStandIn]:
+    """Anki running with the AnkiConnect add-on (a stand-in for it), on an empty profile."""
+    Anki(tmp_path / "profile").close()
+    with AnkiConnectStandIn(tmp_path / "profile" / "collection.anki2") as server:
+        yield server
+
+
+def sync(vault: Path, server: AnkiConnectStandIn, *args: str) -> tuple[int, str]:
+    result = run("sync", vault, "--ankiconnect-url", server.url, "--no-cache", *args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+def memo_notes(server: AnkiConnectStandIn) -> dict[str, dict[str, object]]:
+    col = server.col
+    assert col is not None
+    out: dict[str, dict[str, object]] = {}
+    for nid in col.find_notes(f"mid:{MODEL_ID}"):
+        n = col.get_note(nid)
+        cards = [col.get_card(c) for c in n.card_ids()]
+        out[n["Front"]] = {
+            "id": nid,
+            "guid": n.guid,
+            "deck": col.decks.name(cards[0].did),
+            "tags": sorted(n.tags),
+            "suspended": all(c.queue == -1 for c in cards),
+            "back": n["Back"],
+        }
+    return out
+
+
+# -- the client ------------------------------------------------------------------------------
+
+
+def test_the_client_speaks_version_6_with_the_key_and_multi(tmp_path: Path) -> None:
+    Anki(tmp_path / "p").close()
+    with AnkiConnectStandIn(tmp_path / "p" / "collection.anki2", key="s3cret") as server:
+        assert detect(server.url, "s3cret")
+        client = AnkiConnect(server.url, "s3cret")
+        assert client.call("version") == 6
+        assert client.multi([("deckNames", {}), ("createDeck", {"deck": "새 덱"})])[0] == [
+            "Default"
+        ]
+        assert "새 덱" in client.call("deckNames")
+        sub_actions = server.requests[-3:-1]
+        assert [r["action"] for r in sub_actions] == ["deckNames", "createDeck"]
+        assert all(r["version"] == 6 and r["key"] == "s3cret" for r in sub_actions)
+        with pytest.raises(Memo2AnkiError, match="AnkiConnect asks for its API key"):
+            AnkiConnect(server.url).call("deckNames")
+        assert detect(server.url)  # it answers; the key is asked for when syncing
+
+
+def test_the_add_ons_errors_become_one_clear_message(standin: AnkiConnectStandIn) -> None:
+    client = AnkiConnect(standin.url)
+    with pytest.raises(Memo2AnkiError, match="AnkiConnect refused 'noSuchThing': unsupported"):
+        client.call("noSuchThing")
+    with pytest.raises(Memo2AnkiError, match=r"refused 'notesInfo': .*unexpected keyword"):
+        client.call("notesInfo", nope=[1])
+    with pytest.raises(Memo2AnkiError, match="refused 'updateNoteFields': Note was not found"):
+        client.multi([("deckNames", {}), ("updateNoteFields", {"note": {"id": 5, "fields": {}}})])
+
+
+def test_nothing_answering_is_no_ankiconnect(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert not detect(f"http://127.0.0.1:{port}")
+    with pytest.raises(Memo2AnkiError, match="cannot reach AnkiConnect at"):
+        AnkiConnect(f"http://127.0.0.1:{port}").call("version")
+
+
+def test_a_server_that_never_answers_times_out() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)  # accepts the connection, never answers
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with pytest.raises(Memo2AnkiError, match=r"did not answer within 0\.3 s"):
+            AnkiConnect(url, timeout=0.3).call("version")
+
+
+def test_proxies_in_the_environment_are_never_used(
+    standin: AnkiConnectStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hits: list[bytes] = []
+    proxy = socket.socket()
+    proxy.bind(("127.0.0.1", 0))
+    proxy.listen(1)
+
+    def accept() -> None:
+        try:
+            conn, _ = proxy.accept()
+            hits.append(conn.recv(100))
+            conn.close()
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    address = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, address)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    assert AnkiConnect(standin.url).call("version") == 6
+    proxy.close()
+    thread.join(1)
+    assert hits == []
+
+
+def test_only_http_addresses_are_accepted() -> None:
+    with pytest.raises(Memo2AnkiError, match="give it as http://HOST:PORT"):
+        AnkiConnect("file:///etc/passwd")
+
+
+def post(url: str, body: bytes) -> object:
+    request = urllib.request.Request(url, data=body, method="POST")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_the_stand_in_answers_in_the_add_ons_shapes(standin: AnkiConnectStandIn) -> None:
+    url = standin.url
+    assert post(url, b"") == {"apiVersion": "AnkiConnect v.6"}
+    assert post(url, b"not json") is None
+    assert post(url, json.dumps({"action": "version", "version": 6}).encode()) == {
+        "result": 6,
+        "error": None,
+    }
+    # Without a version the add-on answers as version 4: the bare result; errors keep the pair.
+    assert post(url, json.dumps({"action": "deckNames"}).encode()) == ["Default"]
+    assert post(url, json.dumps({"action": "nope", "version": 6}).encode()) == {
+        "result": None,
+        "error": "unsupported action",
+    }
+    multi = {
+        "action": "multi",
+        "version": 6,
+        "params": {"actions": [{"action": "version", "version": 6}, {"action": "deckNames"}]},
+    }
+    assert post(url, json.dumps(multi).encode()) == {
+        "result": [{"result": 6, "error": None}, ["Default"]],
+        "error": None,
+    }
+
+
+# -- choosing the way in -------------------------------------------------------------------
+
+
+def test_ankiconnect_is_chosen_when_it_answers_else_the_collection(tmp_path: Path) -> None:
+    given = tmp_path / "c.anki2"
+    assert choose_target(None, None, None, answers=lambda u, k: True).way == ANKICONNECT
+    assert choose_target(None, None, given, answers=lambda u, k: True).way == COLLECTION
+    with pytest.raises(Memo2AnkiError, match="AnkiConnect does not answer at"):
+        choose_target(ANKICONNECT, None, None, answers=lambda u, k: False)
+
+
+def test_a_profile_asked_for_goes_through_ankiconnect_only_if_anki_has_it_open(
+    standin: AnkiConnectStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_anki_profiles import make_anki2
+
+    base = make_anki2(tmp_path / "Anki2", ["User 1", "사용자 1"], last="User 1")
+    monkeypatch.setenv("ANKI_BASE", str(base))
+    open_one = choose_target(None, "user 1", None, standin.url)
+    assert (open_one.way, str(open_one)) == (
+        ANKICONNECT,
+        f"profile 'User 1' of Anki through AnkiConnect ({standin.url})",
+    )
+    other = choose_target(None, "사용자 1", None, standin.url)
+    assert (other.way, other.collection) == (COLLECTION, base / "사용자 1" / "collection.anki2")
+
+
+# -- syncing through it --------------------------------------------------------------------
+
+
+def test_first_sync_through_ankiconnect_adds_notes_with_memo2ankis_note_type(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    col = standin.col
+    assert col is not None
+    options = col.decks.config_dict_for_deck_id(1)
+    options["new"]["perDay"] = 7  # the person's own deck options
+    col.decks.update_config(options)
+    scm = col.db.scalar("select scm from col")
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    assert "3 new; synced" in output and "through AnkiConnect" in output
+    assert "next: sync Anki" in output
+    notes = memo_notes(standin)  # found by the note type's frozen id
+    assert set(notes) == {"Docker Network", "CNI", "etcd"}
+    assert "m2a-" in str(notes["etcd"]["back"])
+    assert any(name.startswith("m2a-") for name in standin.getMediaFilesNames())
+    assert all(r.get("version") == 6 for r in standin.requests)
+    assert col.decks.config_dict_for_deck_id(1)["new"]["perDay"] == 7
+    assert col.db.scalar("select scm from col") == scm
+
+
+def test_each_change_reaches_anki_through_ankiconnect(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    sync(vault, standin)
+    first = memo_notes(standin)
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(
+        daily.read_text()
+        .replace("통신 불가능", "통신이 전혀 안 됨")
+        .replace("**CNI**", "**CNI (Container Network Interface)**")
+    )
+    (vault / "daily/2025-04-02.md").write_text(note(ETCD, subject="Kubernetes"))
+    code, output = sync(vault, standin)
+    assert code == 0 and "1 updated, 1 renamed, 1 moved" in output, output
+    now = memo_notes(standin)
+    assert now["Docker Network"]["id"] == first["Docker Network"]["id"]
+    assert "통신이 전혀 안 됨" in str(now["Docker Network"]["back"])
+    assert now["CNI (Container Network Interface)"]["id"] == first["CNI"]["id"]
+    assert now["etcd"]["deck"] == "공부 메모장::Kubernetes"
+
+    kept = (vault / "daily/2025-04-02.md").read_text()
+    (vault / "daily/2025-04-02.md").unlink()
+    code, output = sync(vault, standin)
+    assert code == 0 and "1 gone" in output
+    gone = memo_notes(standin)["etcd"]
+    assert GONE_TAG in gone["tags"] and gone["suspended"]
+    (vault / "daily/2025-04-02.md").write_text(kept)
+    sync(vault, standin)
+    back = memo_notes(standin)["etcd"]
+    assert GONE_TAG not in back["tags"] and not back["suspended"] and back["id"] == gone["id"]
+
+
+def test_an_edit_made_in_anki_is_kept_and_unchanged_syncs_send_no_writes(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    sync(vault, standin)
+    col = standin.col
+    assert col is not None
+    n = col.get_note(col.find_notes('"Front:CNI"')[0])
+    n["Back"] = "fixed on my phone"
+    col.update_note(n)
+    standin.requests.clear()
+    code, output = sync(vault, standin)
+    assert code == 0 and "nothing changed" in output
+    assert memo_notes(standin)["CNI"]["back"] == "fixed on my phone"
+    reads = {"version", "modelNames", "modelFieldNames", "findNotes", "notesInfo", "multi"}
+    reads |= {"getDecks", "areSuspended"}
+    assert {r["action"] for r in standin.requests} <= reads
+
+
+def test_delete_gone_through_ankiconnect(vault: Path, standin: AnkiConnectStandIn) -> None:
+    sync(vault, standin)
+    (vault / "daily/2025-04-02.md").unlink()
+    code, output = sync(vault, standin, "--delete-gone")
+    assert code == 0 and "1 note deleted" in output
+    assert set(memo_notes(standin)) == {"Docker Network", "CNI"}
+
+
+def test_a_package_and_ankiconnect_never_duplicate_each_other(
+    vault: Path, standin: AnkiConnectStandIn, tmp_path: Path
+) -> None:
+    deck = tmp_path / "deck.apkg"
+    assert run(vault, "-o", deck, "--no-cache").exit_code == 0
+    sync(vault, standin)
+    col = standin.col
+    assert col is not None
+    log = standin.importPackage(str(deck))
+    assert log is True
+    assert len(col.find_notes(f"mid:{MODEL_ID}")) == 3
+    assert [n for n in col.models.all_names() if n.startswith("memo2anki")] == ["memo2anki"]
+
+
+def test_a_deck_imported_first_is_found_and_not_added_again(
+    vault: Path, standin: AnkiConnectStandIn, tmp_path: Path
+) -> None:
+    deck = tmp_path / "deck.apkg"
+    assert run(vault, "-o", deck, "--no-cache").exit_code == 0
+    standin.importPackage(str(deck))
+    code, output = sync(vault, standin)
+    assert code == 0 and "nothing changed" in output, output
+    assert len(memo_notes(standin)) == 3
+
+
+def test_dry_run_through_ankiconnect_sends_nothing(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    code, output = sync(vault, standin, "--dry-run")
+    assert code == 0 and "3 new; nothing changed (--dry-run)" in output
+    assert standin.requests == []
+
+
+def test_the_api_key_is_given_on_the_command_line_or_in_the_environment(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Anki(tmp_path / "keyed").close()
+    with AnkiConnectStandIn(tmp_path / "keyed" / "collection.anki2", key="s3cret") as server:
+        code, output = sync(vault, server)
+        assert code == 1
+        assert output.strip().splitlines()[-1] == (
+            "memo2anki: error: AnkiConnect asks for its API key: give it with "
+            "--ankiconnect-key KEY (or MEMO2ANKI_ANKICONNECT_KEY)"
+        )
+        code, output = sync(vault, server, "--ankiconnect-key", "s3cret")
+        assert code == 0 and "3 new; synced" in output
+        monkeypatch.setenv("MEMO2ANKI_ANKICONNECT_KEY", "s3cret")
+        code, output = sync(vault, server)
+        assert code == 0 and "nothing changed" in output
+
+
+def test_a_note_type_whose_fields_were_changed_stops_the_sync_through_ankiconnect(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    sync(vault, standin)
+    col = standin.col
+    assert col is not None
+    model = col.models.get(MODEL_ID)
+    col.models.add_field(model, col.models.new_field("My notes"))
+    col.models.update_dict(model)
+    standin.requests.clear()
+    (vault / "daily/2025-04-02.md").unlink()
+    code, output = sync(vault, standin)
+    assert code == 1 and "My notes, not memo2anki's Front, Back" in output
+    assert {r["action"] for r in standin.requests} <= {"version", "modelNames", "modelFieldNames"}

@@ -1,0 +1,544 @@
+"""`memo2anki sync` the collection way, against real collections made with Anki's library:
+each kind of change as a person's Anki sees it afterwards, and the collection never harmed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+from helpers import Anki, png, run, write_vault
+
+from memo2anki.package import MODEL_ID
+from memo2anki.plan import GONE_TAG
+
+DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"
+CNI = "**CNI**\n컨테이너 네트워크 인터페이스 표준 플러그인 규격과 그 구현들"
+ETCD = "**etcd**\n쿠버네티스의 모든 클러스터 상태를 저장하는 분산 키값 저장소\n![[etcd.png]]"
+
+
+def note(*cards: str, subject: str = "CKA") -> str:
+    body = "\n\n".join(cards)
+    return f"# 공부 메모장\n## {subject}\n{body}\n"
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": note(DOCKER, CNI),
+            "daily/2025-04-02.md": note(ETCD),
+            "etcd.png": png(seed=3),
+        },
+    )
+
+
+@pytest.fixture
+def col_path(tmp_path: Path) -> Path:
+    """A person's collection, with one note of their own (a Basic note memo2anki never
+    touches)."""
+    anki = Anki(tmp_path / "profile")
+    basic = anki.col.models.by_name("Basic")
+    own = anki.col.new_note(basic)
+    own["Front"], own["Back"] = "my own card", "kept as it is"
+    anki.col.add_note(own, anki.col.decks.id("Default"))
+    options = anki.col.decks.config_dict_for_deck_id(1)
+    options["new"]["perDay"] = 7  # the person's own deck options
+    anki.col.decks.update_config(options)
+    anki.close()
+    return tmp_path / "profile" / "collection.anki2"
+
+
+def sync(vault: Path, col_path: Path, *args: str) -> tuple[int, str]:
+    result = run("sync", vault, "--collection", col_path, "--no-cache", *args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+class Opened:
+    """The collection opened for a look, closed again so the next sync can open it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> Anki:
+        self.anki = Anki.__new__(Anki)
+        self.anki.col = Collection(str(self.path))
+        return self.anki
+
+    def __exit__(self, *exc: object) -> None:
+        self.anki.close()
+
+
+def memo_notes(path: Path) -> dict[str, dict[str, object]]:
+    """memo2anki's notes by front: id, guid, deck, tags, suspended, fields."""
+    out: dict[str, dict[str, object]] = {}
+    with Opened(path) as anki:
+        col = anki.col
+        for nid in col.find_notes(f"mid:{MODEL_ID}"):
+            n = col.get_note(nid)
+            cards = [col.get_card(c) for c in n.card_ids()]
+            out[n["Front"]] = {
+                "id": nid,
+                "guid": n.guid,
+                "deck": col.decks.name(cards[0].did),
+                "tags": sorted(n.tags),
+                "suspended": all(c.queue == -1 for c in cards),
+                "back": n["Back"],
+                "reps": cards[0].reps,
+            }
+    return out
+
+
+def test_first_sync_adds_every_card_with_its_media_note_type_and_a_backup(
+    vault: Path, col_path: Path
+) -> None:
+    code, output = sync(vault, col_path)
+    assert code == 0, output
+    assert "3 new; synced" in output
+    assert "3 notes added" in output and "1 image added" in output
+    assert "next: open Anki and sync it" in output
+    notes = memo_notes(col_path)
+    assert set(notes) == {"Docker Network", "CNI", "etcd"}
+    assert {n["deck"] for n in notes.values()} == {"공부 메모장::CKA"}
+    with Opened(col_path) as anki:
+        assert anki.col.models.get(MODEL_ID)["name"] == "memo2anki"
+        (image,) = anki.media_in(str(notes["etcd"]["back"]))
+        assert image in anki.media_files()
+        assert anki.col.note_count() == 4  # the person's own note, and the three
+        assert anki.col.decks.config_dict_for_deck_id(1)["new"]["perDay"] == 7
+        assert set(anki.col.decks.all_names()) == {"Default", "공부 메모장", "공부 메모장::CKA"}
+    backups = list((col_path.parent / "backups").glob("*.colpkg"))
+    assert len(backups) == 1 and f"backup: {backups[0]}" in output
+    assert (vault / ".memo2anki" / "ledger.json").is_file()
+
+
+def test_an_unchanged_vault_changes_nothing_not_even_the_file(vault: Path, col_path: Path) -> None:
+    sync(vault, col_path)
+    before = hashlib.sha256(col_path.read_bytes()).hexdigest()
+    code, output = sync(vault, col_path)
+    assert code == 0 and "3 unchanged; synced" in output
+    assert "already matches the memos; nothing changed" in output
+    assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before
+
+
+def test_an_edited_back_updates_the_same_note_and_keeps_its_history(
+    vault: Path, col_path: Path
+) -> None:
+    sync(vault, col_path)
+    with Opened(col_path) as anki:
+        assert anki.answer_all("공부 메모장::CKA") == 3
+    before = memo_notes(col_path)
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(daily.read_text().replace("통신 불가능", "통신이 전혀 안 됨"))
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 updated, 2 unchanged" in output and "1 note updated" in output
+    after = memo_notes(col_path)
+    assert after["Docker Network"]["id"] == before["Docker Network"]["id"]
+    assert "통신이 전혀 안 됨" in str(after["Docker Network"]["back"])
+    assert after["Docker Network"]["reps"] == 1  # its review history
+
+
+def test_an_edit_made_in_anki_survives_until_the_memo_changes(vault: Path, col_path: Path) -> None:
+    sync(vault, col_path)
+    with Opened(col_path) as anki:
+        nid = anki.col.find_notes('"Front:CNI"')[0]
+        n = anki.col.get_note(nid)
+        n["Back"] = "fixed on my phone"
+        anki.col.update_note(n)
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(daily.read_text())  # saved again, unchanged
+    sync(vault, col_path)
+    assert memo_notes(col_path)["CNI"]["back"] == "fixed on my phone"
+    daily.write_text(daily.read_text().replace("표준", "표준인"))
+    sync(vault, col_path)
+    assert "표준인" in str(memo_notes(col_path)["CNI"]["back"])
+
+
+def test_a_renamed_heading_keeps_its_note(vault: Path, col_path: Path) -> None:
+    sync(vault, col_path)
+    before = memo_notes(col_path)["CNI"]
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(daily.read_text().replace("**CNI**", "**CNI (Container Network Interface)**"))
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 renamed" in output
+    after = memo_notes(col_path)
+    assert "CNI" not in after
+    assert after["CNI (Container Network Interface)"]["id"] == before["id"]
+
+
+def test_a_moved_note_adds_no_note(vault: Path, col_path: Path) -> None:
+    sync(vault, col_path)
+    before = memo_notes(col_path)
+    (vault / "2025/04").mkdir(parents=True)
+    (vault / "daily/2025-04-02.md").rename(vault / "2025/04/2025-04-02.md")
+    code, output = sync(vault, col_path)
+    assert code == 0, output
+    after = memo_notes(col_path)
+    assert {k: v["id"] for k, v in after.items()} == {k: v["id"] for k, v in before.items()}
+
+
+def test_a_card_whose_subject_changed_moves_to_its_new_deck(vault: Path, col_path: Path) -> None:
+    sync(vault, col_path)
+    (vault / "daily/2025-04-02.md").write_text(note(ETCD, subject="Kubernetes"))
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 moved" in output and "1 card moved" in output
+    assert memo_notes(col_path)["etcd"]["deck"] == "공부 메모장::Kubernetes"
+
+
+def test_a_card_moved_by_hand_is_left_where_the_person_put_it(vault: Path, col_path: Path) -> None:
+    sync(vault, col_path)
+    with Opened(col_path) as anki:
+        nid = anki.col.find_notes('"Front:etcd"')[0]
+        anki.col.set_deck(anki.col.get_note(nid).card_ids(), anki.col.decks.id("My own deck"))
+    (vault / "daily/2025-04-02.md").write_text(note(ETCD, subject="Kubernetes"))
+    code, output = sync(vault, col_path)
+    assert code == 0
+    assert "daily/2025-04-02.md:3: 'etcd' stays in deck 'My own deck', where it was moved by " in (
+        output
+    )
+    assert memo_notes(col_path)["etcd"]["deck"] == "My own deck"
+
+
+def test_gone_cards_are_tagged_and_suspended_and_come_back(vault: Path, col_path: Path) -> None:
+    sync(vault, col_path)
+    daily = vault / "daily/2025-04-02.md"
+    kept = daily.read_text()
+    daily.unlink()
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 gone" in output and "1 card suspended" in output
+    gone = memo_notes(col_path)["etcd"]
+    assert GONE_TAG in gone["tags"] and gone["suspended"]
+    daily.write_text(kept)
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 returned" in output and "1 card unsuspended" in output
+    back = memo_notes(col_path)["etcd"]
+    assert GONE_TAG not in back["tags"] and not back["suspended"]
+    assert back["id"] == gone["id"]
+
+
+def test_delete_gone_deletes_them_after_a_backup_and_nothing_else(
+    vault: Path, col_path: Path
+) -> None:
+    sync(vault, col_path, "--no-backup")
+    (vault / "daily/2025-04-02.md").unlink()
+    code, output = sync(vault, col_path, "--delete-gone")
+    assert code == 0 and "1 note deleted" in output
+    assert set(memo_notes(col_path)) == {"Docker Network", "CNI"}
+    assert len(list((col_path.parent / "backups").glob("*.colpkg"))) == 1
+    with Opened(col_path) as anki:
+        (own,) = anki.col.find_notes('"note:Basic"')
+        assert anki.col.get_note(own)["Back"] == "kept as it is"
+
+
+def test_a_package_imported_then_synced_and_the_reverse_never_duplicate(
+    vault: Path, tmp_path: Path
+) -> None:
+    deck = tmp_path / "deck.apkg"
+    assert run(vault, "-o", deck, "--no-cache").exit_code == 0
+    imported = Anki(tmp_path / "imported")
+    imported.import_package(deck)
+    imported.close()
+    path = tmp_path / "imported" / "collection.anki2"
+    code, output = sync(vault, path)
+    assert code == 0 and "nothing changed" in output, output
+    assert len(memo_notes(path)) == 3
+
+    synced = Anki(tmp_path / "synced")
+    synced.close()
+    path = tmp_path / "synced" / "collection.anki2"
+    sync(vault, path)
+    with Opened(path) as anki:
+        log = anki.import_package(deck)
+        assert not log.new and not log.conflicting
+        assert anki.col.note_count() == 3
+        names = anki.col.models.all_names()
+        assert [n for n in names if n.startswith("memo2anki")] == ["memo2anki"]
+
+
+def test_dry_run_leaves_the_collection_bytes_and_the_ledger_alone(
+    vault: Path, col_path: Path
+) -> None:
+    before = hashlib.sha256(col_path.read_bytes()).hexdigest()
+    code, output = sync(vault, col_path, "--dry-run")
+    assert code == 0 and "3 new; nothing changed (--dry-run)" in output
+    assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before
+    assert not (vault / ".memo2anki" / "ledger.json").exists()
+    assert not (col_path.parent / "backups").exists()
+
+
+def test_the_schema_time_is_unchanged_so_ankiweb_needs_no_full_sync(
+    vault: Path, col_path: Path
+) -> None:
+    def scm() -> int:
+        with Opened(col_path) as anki:
+            return int(anki.col.db.scalar("select scm from col"))
+
+    start = scm()
+    sync(vault, col_path)  # creates the note type
+    (vault / "daily/2025-04-02.md").write_text(note(ETCD, subject="Kubernetes"))
+    sync(vault, col_path)  # moves a card to a new deck
+    (vault / "daily/2025-04-02.md").unlink()
+    sync(vault, col_path, "--delete-gone")
+    assert scm() == start
+
+
+def test_a_collection_anki_holds_open_is_one_line_saying_what_to_do(
+    vault: Path, col_path: Path
+) -> None:
+    held = Collection(str(col_path))  # Anki running with the profile loaded
+    try:
+        code, output = sync(vault, col_path)
+    finally:
+        held.close()
+    assert code == 1
+    (line,) = output.strip().splitlines()[-1:]
+    assert "Anki has this collection open; close Anki and run again" in line
+    assert "AnkiConnect add-on (code 2055492159)" in line
+    assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+def test_without_ankis_library_one_line_says_how_to_install_it(
+    vault: Path, col_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "anki.collection", None)
+    code, output = sync(vault, col_path)
+    assert code == 1
+    assert output.strip().splitlines()[-1] == (
+        'memo2anki: error: the collection way needs Anki\'s library: pip install "memo2anki[anki]"'
+    )
+
+
+def test_a_missing_collection_file_is_an_error(vault: Path, tmp_path: Path) -> None:
+    code, output = sync(vault, tmp_path / "nowhere.anki2")
+    assert code == 1 and "nowhere.anki2: no such collection" in output
+
+
+def test_usage_errors_exit_2(vault: Path, col_path: Path) -> None:
+    both = run("sync", vault, "--collection", col_path, "--profile", "x")
+    assert both.exit_code == 2 and "give --profile or --collection, not both" in both.output
+    via = run("sync", vault, "--via", "ankiconnect", "--profile", "x")
+    assert via.exit_code == 2
+
+
+def test_the_profile_is_found_by_name_and_an_unknown_one_lists_them(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_anki_profiles import make_anki2
+
+    base = make_anki2(tmp_path / "Anki2", ["사용자 1", "work"], last="work")
+    for name in ("사용자 1", "work"):
+        Anki(base / name).close()
+    monkeypatch.setenv("ANKI_BASE", str(base))
+    code, output = sync_profile(vault, "--via", "collection", "--profile", "사용자 1")
+    assert code == 0 and f"profile '사용자 1', {base / '사용자 1' / 'collection.anki2'}" in output
+    assert list((base / "사용자 1" / "backups").glob("*.colpkg"))
+    code, output = sync_profile(vault, "--via", "collection", "--profile", "User 1")
+    assert code == 1 and "there are: 'work', '사용자 1'" in output
+
+
+def sync_profile(vault: Path, *args: str) -> tuple[int, str]:
+    result = run("sync", vault, "--no-cache", *args)
+    return result.exit_code, result.output
+
+
+KILL_SCRIPT = """
+import sys
+from memo2anki.cli import main
+main(["sync", sys.argv[1], "--collection", sys.argv[2], "--no-cache", "--no-backup", "-q"])
+"""
+
+
+def test_a_killed_sync_leaves_the_collection_before_or_after_and_sound(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        f"daily/2025-03-{day:02d}.md": note(
+            *(f"**카드 {day}-{i}**\n내용 {day} {i} " + "설명 " * 30 for i in range(12))
+        )
+        for day in range(1, 29)
+    }
+    vault = write_vault(tmp_path / "vault", files)
+    total = 28 * 12
+    rng = random.Random(12)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
+    def start(folder: Path) -> tuple[subprocess.Popen[bytes], Path]:
+        Anki(folder).close()
+        (vault / ".memo2anki" / "ledger.json").unlink(missing_ok=True)
+        path = folder / "collection.anki2"
+        args = [sys.executable, "-c", KILL_SCRIPT, str(vault), str(path)]
+        out = subprocess.DEVNULL
+        return subprocess.Popen(args, env=env, stdout=out, stderr=out), path
+
+    # How long a whole sync takes here: the kills fall in its second half, where it writes.
+    began = time.monotonic()
+    child, _ = start(tmp_path / "whole")
+    assert child.wait() == 0
+    duration = time.monotonic() - began
+    for attempt in range(5):
+        child, path = start(tmp_path / f"c{attempt}")
+        time.sleep(rng.uniform(0.45, 1.0) * duration)
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+        child.wait()
+        col = Collection(str(path))
+        try:
+            count = col.note_count()
+            problems, ok = col.fix_integrity()
+        finally:
+            col.close()
+        assert ok, problems
+        assert count in (0, total)
+        # And a sync run again afterwards completes it, without a duplicate.
+        code, output = sync(vault, path, "--no-backup")
+        assert code == 0, output
+        with Opened(path) as anki:
+            assert anki.col.note_count() == total
+
+
+def test_one_memo_edited_in_a_big_vault_touches_only_that_memos_note(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        f"daily/2025-05-{day:02d}.md": note(
+            *(f"**주제 {day}-{i}**\n설명 {day} {i}" for i in range(4))
+        )
+        for day in range(1, 31)
+    }
+    vault = write_vault(tmp_path / "vault", files)
+    Anki(tmp_path / "p").close()
+    path = tmp_path / "p" / "collection.anki2"
+    sync(vault, path, "--no-backup")
+    with Opened(path) as anki:
+        anki.col.db.execute("update notes set mod = 1000")  # a mark any write would move
+    edited = vault / "daily/2025-05-17.md"
+    edited.write_text(edited.read_text().replace("설명 17 2", "설명 17 2 고침"))
+    code, output = sync(vault, path, "--no-backup")
+    assert code == 0 and "1 updated, 119 unchanged" in output and "1 note updated" in output
+    with Opened(path) as anki:
+        touched = anki.col.db.list("select flds from notes where mod != 1000")
+    assert len(touched) == 1 and "설명 17 2 고침" in touched[0]
+
+
+def test_cloze_notes_are_synced_beside_their_cards(vault: Path, col_path: Path) -> None:
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(note(DOCKER, "**CNI**\n==플러그인== 규격과 ==구현==의 모음"))
+    code, output = sync(vault, col_path, "--cloze")
+    assert code == 0 and "4 notes added" in output, output
+    with Opened(col_path) as anki:
+        (nid,) = anki.col.find_notes('"note:memo2anki cloze"')
+        assert "{{c1::플러그인}}" in anki.col.get_note(nid)["Text"]
+        assert len(anki.col.get_note(nid).card_ids()) == 2
+    daily.write_text(note(DOCKER, "**CNI**\n==플러그인== 규격과 ==구현체==의 모음"))
+    code, output = sync(vault, col_path, "--cloze")
+    assert code == 0 and "2 notes updated" in output, output  # the card and its cloze note
+    with Opened(col_path) as anki:
+        assert anki.col.find_notes('"note:memo2anki cloze"') == [nid]
+        assert "{{c2::구현체}}" in anki.col.get_note(nid)["Text"]
+
+
+def test_an_image_anki_has_is_not_added_again(vault: Path, col_path: Path) -> None:
+    sync(vault, col_path)
+    (vault / "daily/2025-04-03.md").write_text(note("**etcd 백업**\n스냅샷\n![[etcd.png]]"))
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 note added" in output and "image added" not in output
+
+
+def test_changes_and_json_report_each_change(vault: Path, col_path: Path) -> None:
+    import json
+
+    sync(vault, col_path)
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(daily.read_text().replace("**CNI**", "**CNI (Container Network Interface)**"))
+    result = run("sync", vault, "--collection", col_path, "--changes", "--dry-run", "--no-cache")
+    assert result.exit_code == 0
+    assert (
+        "daily/2025-04-01.md:7: renamed 'CNI' -> 'CNI (Container Network Interface)'"
+        in result.output
+    )
+    result = run("sync", vault, "--collection", col_path, "--json", "--dry-run", "--no-cache")
+    start = result.output.index("{")
+    report = json.loads(result.output[start : result.output.rindex("}") + 1])
+    assert report["changes"]["counts"]["renamed"] == 1
+    both = run("sync", vault, "--collection", col_path, "--json", "--changes", "--dry-run")
+    assert json.loads(both.stdout)["changes"]["counts"]["renamed"] == 1  # one JSON document
+
+
+def test_no_anki_profile_anywhere_is_an_error_naming_where_it_looked(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANKI_BASE", str(tmp_path / "no-anki-here"))
+    code, output = sync_profile(vault, "--via", "collection")
+    assert code == 1
+    assert "no Anki profiles found (looked in " in output and "--collection FILE" in output
+
+
+def test_via_ankiconnect_when_nothing_answers_says_what_to_do(vault: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run(
+        "sync", vault, "--via", "ankiconnect", "--ankiconnect-url", f"http://127.0.0.1:{port}"
+    )
+    assert result.exit_code == 1
+    assert "AnkiConnect does not answer at" in result.output
+    assert "(--via collection)" in result.output
+
+
+def test_a_backup_that_cannot_be_made_stops_the_sync_before_any_change(
+    vault: Path, col_path: Path
+) -> None:
+    (col_path.parent / "backups").write_text("a file where the folder should be")
+    before = hashlib.sha256(col_path.read_bytes()).hexdigest()
+    code, output = sync(vault, col_path)
+    assert code == 1
+    assert output.strip().splitlines()[-1] == (
+        f"memo2anki: error: {col_path.parent / 'backups'}: cannot back up the collection "
+        "(File exists); nothing changed"
+    )
+    assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before
+    assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+def test_a_change_that_would_force_a_full_sync_is_rolled_back_whole(
+    vault: Path, col_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import memo2anki.write_collection as writer
+
+    real_move = writer._move
+
+    def move_and_touch_the_schema(col: object, steps: object) -> None:
+        real_move(col, steps)  # type: ignore[arg-type]
+        col.set_schema_modified()  # type: ignore[attr-defined]  # as a field added would
+
+    monkeypatch.setattr(writer, "_move", move_and_touch_the_schema)
+    code, output = sync(vault, col_path, "--no-backup")
+    assert code == 1
+    assert "would force a one-way full sync with AnkiWeb; nothing was changed" in output
+    with Opened(col_path) as anki:
+        assert anki.col.note_count() == 1  # the person's own note only
+        assert anki.col.models.get(MODEL_ID) is None
+
+
+def test_a_note_type_whose_fields_were_changed_in_anki_stops_the_sync(
+    vault: Path, col_path: Path
+) -> None:
+    sync(vault, col_path)
+    with Opened(col_path) as anki:
+        model = anki.col.models.get(MODEL_ID)
+        anki.col.models.add_field(model, anki.col.models.new_field("My notes"))
+        anki.col.models.update_dict(model)
+    before = hashlib.sha256(col_path.read_bytes()).hexdigest()
+    (vault / "daily/2025-04-02.md").unlink()
+    code, output = sync(vault, col_path)
+    assert code == 1
+    assert "the note type 'memo2anki' in this collection has the fields Front, Back, " in output
+    assert "My notes, not memo2anki's Front, Back, Subject, Source, Date, Link" in output
+    assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before

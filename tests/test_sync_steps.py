@@ -1,0 +1,156 @@
+"""What a sync does for each kind of change, given what the collection holds: table-driven,
+on plain data (the end-to-end outcomes are in test_sync_collection.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from memo2anki.ledger import Ledger
+from memo2anki.package import MODEL_NAME, cloze_guid
+from memo2anki.plan import GONE_TAG, Change, Kind, Place, Plan, TargetNote
+from memo2anki.sync_steps import Held, HeldCard, Steps, sync_steps
+
+OLD, NEW, MINE = "공부 메모장::CKA", "공부 메모장::K8s", "My deck"
+FIELDS = ("<b>etcd</b>", "back", "CKA", "daily/a.md", "2025-04-01", "obsidian://x")
+EDITED = ("<b>etcd</b>", "back, edited", *FIELDS[2:])
+
+
+def target(
+    deck: str = OLD, fields: tuple[str, ...] = FIELDS, tags: tuple[str, ...] = ("CKA",)
+) -> TargetNote:
+    return TargetNote("g1", MODEL_NAME, deck, fields, tags, 100, 0)
+
+
+def place(deck: str) -> Place:
+    return Place("daily/a.md", 3, "CKA", "etcd", deck)
+
+
+def held(
+    deck: str = OLD,
+    fields: tuple[str, ...] = FIELDS,
+    tags: tuple[str, ...] = ("CKA",),
+    suspended: bool = False,
+) -> Held:
+    return Held(7, fields, tags, (HeldCard(70, deck, suspended),))
+
+
+def change(
+    kind: Kind, now: str | None = OLD, before: str | None = OLD, fields: tuple[str, ...] = FIELDS
+) -> Change:
+    """A change of the card ``g1``: now in deck ``now`` (None: gone), before in ``before``."""
+    notes = (target(now, fields),) if now else ()
+    return Change(kind, "g1", place(now) if now else None, place(before) if before else None, notes)
+
+
+CASES = [
+    # (what, change, held, delete_gone, expected steps)
+    ("new, not in Anki: added", change(Kind.NEW, before=None), None, False, Steps(add=(target(),))),
+    (
+        "new, imported before, same fields: nothing",
+        change(Kind.NEW, before=None),
+        held(),
+        False,
+        Steps(),
+    ),
+    (
+        "new, imported before, other fields: updated",
+        change(Kind.NEW, before=None),
+        held(fields=EDITED),
+        False,
+        "update",
+    ),
+    (
+        "unchanged, edited in Anki: left alone",
+        change(Kind.UNCHANGED),
+        held(fields=EDITED),
+        False,
+        Steps(),
+    ),
+    (
+        "unchanged but deleted in Anki: added back",
+        change(Kind.UNCHANGED),
+        None,
+        False,
+        Steps(add=(target(),)),
+    ),
+    ("updated: updated", change(Kind.UPDATED, fields=EDITED), held(), False, "update"),
+    (
+        "updated to what Anki holds already: nothing",
+        change(Kind.UPDATED, fields=EDITED),
+        held(fields=EDITED),
+        False,
+        Steps(),
+    ),
+    ("moved deck: moved", change(Kind.MOVED, now=NEW), held(), False, Steps(move=((NEW, (70,)),))),
+    (
+        "moved deck, moved by hand: left",
+        change(Kind.MOVED, now=NEW),
+        held(deck=MINE),
+        False,
+        "hand",
+    ),
+    (
+        "moved deck, already there: nothing",
+        change(Kind.MOVED, now=NEW),
+        held(deck=NEW),
+        False,
+        Steps(),
+    ),
+    (
+        "gone: tagged and suspended",
+        change(Kind.GONE, now=None),
+        held(),
+        False,
+        Steps(tag_gone=(7,), suspend=(70,)),
+    ),
+    (
+        "gone again, already retired: nothing",
+        change(Kind.GONE, now=None),
+        held(tags=("CKA", GONE_TAG), suspended=True),
+        False,
+        Steps(),
+    ),
+    ("gone, deleted in Anki: nothing", change(Kind.GONE, now=None), None, False, Steps()),
+    (
+        "gone with --delete-gone: deleted",
+        change(Kind.GONE, now=None),
+        held(),
+        True,
+        Steps(delete=(7,)),
+    ),
+    (
+        "returned: untagged and unsuspended",
+        change(Kind.RETURNED),
+        held(tags=("CKA", GONE_TAG), suspended=True),
+        False,
+        "returned",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "the_change", "have", "delete_gone", "expected"), CASES, ids=[c[0] for c in CASES]
+)
+def test_steps(
+    what: str, the_change: Change, have: Held | None, delete_gone: bool, expected: object
+) -> None:
+    plan = Plan(changes=(the_change,), ledger=Ledger())
+    steps = sync_steps(plan, {"g1": have} if have else {}, delete_gone)
+    if expected == "update":
+        assert [u.note_id for u in steps.update] == [7] and not steps.add
+        assert steps.update[0].note == the_change.notes[0]
+    elif expected == "hand":
+        assert not steps.move and [h.deck for h in steps.hand_moved] == [MINE]
+    elif expected == "returned":
+        assert [u.note_id for u in steps.update] == [7]
+        assert GONE_TAG not in steps.update[0].note.tags
+        assert steps.unsuspend == (70,)
+    else:
+        assert steps == expected
+
+
+def test_a_gone_card_left_out_of_the_plans_notes_is_still_retired_with_its_cloze() -> None:
+    gone = Change(Kind.GONE, "g1", None, place(OLD), ())
+    cloze = Held(8, FIELDS, ("CKA",), (HeldCard(80, OLD, False), HeldCard(81, OLD, False)))
+    steps = sync_steps(Plan((gone,), Ledger()), {"g1": held(), cloze_guid("g1"): cloze})
+    assert steps.tag_gone == (7, 8) and steps.suspend == (70, 80, 81)
