@@ -357,7 +357,8 @@ def test_a_guessed_vault_root_is_named(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"memo2anki: vault root {notes} (no .obsidian/ folder above the notes, so their folder; "
         "give another with --vault DIR)",
-        "memo2anki: 1 card (CKA 1) from 1 note, 0 images, 0 warnings; 1 new; dry run, nothing written",
+        "memo2anki: 1 card (CKA 1) from 1 note, 0 images, 0 warnings; 1 new; "
+        "dry run, nothing written",
     ]
 
 
