@@ -40,10 +40,16 @@ class Journal:
     lookups: list[tuple[str, str, Lookup]] = field(default_factory=list)
     files: list[tuple[str, int, int]] = field(default_factory=list)
 
-    def record_file(self, path: Path) -> None:
-        """Note a file whose content went into the result."""
-        stat = path.stat()
-        self.files.append((str(path), stat.st_size, stat.st_mtime_ns))
+    def record_file(self, path: Path) -> tuple[str, int, int]:
+        """Note a file whose content goes into the result (before reading it: a change made
+        while it is read is then seen by the next run)."""
+        try:
+            stat = path.stat()
+            file = (str(path), stat.st_size, stat.st_mtime_ns)
+        except OSError:  # gone: the stamp of no file, so that the next run looks again
+            file = (str(path), -1, -1)
+        self.files.append(file)
+        return file
 
 
 def file_unchanged(path: str, size: int, mtime_ns: int) -> bool:
@@ -244,13 +250,17 @@ class MediaStore:
 
     def __init__(self) -> None:
         self._by_path: dict[Path, Media] = {}
+        self._stamps: dict[Path, tuple[str, int, int]] = {}  # each file as it was hashed
         self.journal: Journal | None = None
 
     def add(self, path: Path) -> Media:
         """The :class:`Media` for a resolved file (read and hashed on first sight)."""
-        if self.journal is not None:
-            self.journal.record_file(path)
         media = self._by_path.get(path)
+        if self.journal is not None:
+            if media is None:
+                self._stamps[path] = self.journal.record_file(path)
+            else:  # as it was when hashed, not as it is now
+                self.journal.files.append(self._stamps.get(path) or self.journal.record_file(path))
         if media is None:
             digest = hashlib.sha256()
             with path.open("rb") as f:
