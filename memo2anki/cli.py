@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import traceback
 from collections import Counter
@@ -18,9 +19,10 @@ from . import __version__
 from .cache import NoteCache, default_cache_dir
 from .config import CONFIG_NAME, Config, find_config, load_config
 from .convert import Options, Progress, Result, convert
-from .discover import find_vault_root, is_markdown
-from .model import DEFAULT_SECTIONS, Diagnostic, Memo2AnkiError, printable
+from .discover import find_vault_root, is_markdown, shown_path
+from .model import DEFAULT_SECTIONS, Diagnostic, Media, Memo2AnkiError, one_line, printable
 from .package import DEFAULT_DECK, write_package
+from .signals import Stopped, stopping_on_signals
 
 EPILOG = f"""\b
 Examples:
@@ -177,6 +179,14 @@ def build(
         raise click.BadParameter(
             "that is a note's name (.md); give the deck a name such as deck.apkg", param_hint="-o"
         )
+    if output is not None and _links_to_note(output):
+        raise click.BadParameter(
+            one_line(
+                f"{output} is a symbolic link to a note; the deck would replace the link "
+                "and that note would be left out: give the deck a file of its own"
+            ),
+            param_hint="-o",
+        )
     with _reported(debug):
         exclude = (output,) if output else ()
         options, config = _options(paths, vault, config_path, sections, subjects, exclude, debug)
@@ -196,10 +206,11 @@ def build(
         assert output is not None
         vault_name = printable(result.vault.name)
         info = write_package(result.cards, result.media, output, deck, vault_name, cloze)
+        _report_diagnostics([_gone(m, result.vault) for m in info.missing], quiet)
         if not quiet:
             extra = info.notes - len(result.cards)
             clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
-            click.echo(printable(_summary(result, f"wrote {info.path}{clozes}")), err=True)
+            click.echo(one_line(_summary(result, f"wrote {info.path}{clozes}")), err=True)
 
 
 @main.command(epilog="Exit status: 0 no problems, 1 problems found, 2 bad usage.")
@@ -309,7 +320,8 @@ def run() -> None:
     collector would only walk every card made so far again and again, and once more at exit:
     a fifth of a 20,000-note re-export."""
     gc.disable()
-    main(prog_name="memo2anki")
+    with stopping_on_signals():  # SIGTERM, SIGHUP: cleaned up as after Ctrl-C
+        main(prog_name="memo2anki")
 
 
 @contextmanager
@@ -318,10 +330,13 @@ def _reported(debug: bool) -> Iterator[None]:
     try:
         yield
     except Memo2AnkiError as err:
-        click.echo(printable(f"memo2anki: error: {err}"), err=True)
+        click.echo(one_line(f"memo2anki: error: {err}"), err=True)
         sys.exit(1)
     except click.exceptions.Exit:
         raise
+    except Stopped as err:
+        click.echo(f"memo2anki: stopped by {err.name}; nothing written", err=True)
+        sys.exit(128 + err.signum)
     except KeyboardInterrupt:
         click.echo("memo2anki: interrupted; nothing written", err=True)
         sys.exit(130)
@@ -341,7 +356,7 @@ def _one_line(err: Exception) -> str:
     """An exception as one short printable line (its message may hold newlines or bytes)."""
     text = " ".join(f"{type(err).__name__}: {err}".split())
     text = text if len(text) <= 300 else f"{text[:297]}..."
-    return printable(text)
+    return one_line(text)
 
 
 def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
@@ -349,6 +364,16 @@ def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
         return
     for diagnostic in diagnostics:
         click.echo(f"{diagnostic}", err=True)
+
+
+def _links_to_note(output: Path) -> bool:
+    """Whether ``-o`` is a symbolic link to a note (or a chain of them ending at one)."""
+    return output.is_symlink() and is_markdown(os.path.realpath(output))
+
+
+def _gone(media: Media, vault: Path) -> Diagnostic:
+    message = "image moved or deleted while the deck was written; left out of the deck"
+    return Diagnostic(shown_path(media.path, vault), None, message)
 
 
 def _require_cards(result: Result, options: Options) -> None:
@@ -412,4 +437,5 @@ def _print_cards(result: Result, as_json: bool) -> None:
         return
     for card in result.cards:
         images = f"  [{_n(len(card.media), 'image')}]" if card.media else ""
-        click.echo(f"{card.subject or '-'}\t{card.front}\t{card.note}:{card.line}{images}")
+        fields = (card.subject or "-", card.front, f"{card.note}:{card.line}{images}")
+        click.echo("\t".join(map(one_line, fields)))

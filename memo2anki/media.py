@@ -236,12 +236,28 @@ def _within(path: str, root: str) -> bool:
 
 
 def _index_vault(vault: Path) -> dict[str, list[str]]:
+    # A stack, not os.walk: before Python 3.12 it recurses, and a vault may nest folders
+    # deeper than the recursion limit.
     index: dict[str, list[str]] = {}
-    for dirpath, dirnames, filenames in os.walk(vault):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            key = unicodedata.normalize("NFC", name).casefold()
-            index.setdefault(key, []).append(os.path.join(dirpath, name))
+    stack = [str(vault)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if is_folder:  # as os.walk: a symlinked folder is neither a file nor entered
+                if not entry.name.startswith(".") and not entry.is_symlink():
+                    stack.append(entry.path)
+            else:
+                key = unicodedata.normalize("NFC", entry.name).casefold()
+                index.setdefault(key, []).append(entry.path)
     return index
 
 

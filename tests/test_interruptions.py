@@ -1,0 +1,197 @@
+"""Interruptions and odd file systems: the run goes on or stops cleanly, names the real cause,
+leaves nothing behind, and prints one clean line per warning."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import REPO, Anki, memo, png, run, write_vault
+
+from memo2anki import cli
+from memo2anki.convert import convert
+
+
+def _remove_tree(top: Path) -> None:
+    """shutil.rmtree without recursion (pytest's own clean-up would fail on this tree)."""
+    stack = [(str(top), False)]
+    while stack:
+        path, emptied = stack.pop()
+        if emptied:
+            os.rmdir(path)
+            continue
+        stack.append((path, True))
+        with os.scandir(path) as listing:
+            for entry in listing:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, False))
+                else:
+                    os.unlink(entry.path)
+
+
+@pytest.fixture
+def deep_vault(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "v"
+    if (tmp_path / "v").exists():
+        _remove_tree(tmp_path / "v")
+
+
+def test_a_folder_nested_deeper_than_the_recursion_limit(deep_vault: Path) -> None:
+    deep = Path(*["d"] * (sys.getrecursionlimit() + 100))
+    folder = str(deep_vault)
+    os.mkdir(folder)
+    for part in deep.parts:  # one at a time: os.makedirs recurses too
+        folder = os.path.join(folder, part)
+        os.mkdir(folder)
+    vault = write_vault(
+        deep_vault,
+        {
+            f"{deep}/2025-04-04.md": memo("**깊은 곳**\n그림\n![[pic.png]]"),
+            "image/pic.png": png(seed=3),  # found by name: the vault-wide index walks it all
+        },
+    )
+    result = run(vault, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert '"front": "깊은 곳"' in result.stdout and '"image/pic.png"' in result.stdout
+    (card,) = convert([vault]).cards
+    assert card.note == f"{deep.as_posix()}/2025-04-04.md"
+
+
+def test_an_image_removed_while_the_deck_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki: Anki
+) -> None:
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            "n.md": memo("**A**\n하나\n![[gone.png]]", "**B**\n둘\n![[kept.png]]"),
+            "gone.png": png(seed=1),
+            "kept.png": png(seed=2),
+        },
+    )
+    real = cli.write_package
+
+    def removed_meanwhile(*args: object, **kwargs: object) -> object:
+        (vault / "gone.png").rename(vault / "renamed.png")  # Obsidian renames attachments
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "write_package", removed_meanwhile)
+    out = tmp_path / "out.apkg"
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        "gone.png: image moved or deleted while the deck was written; left out of the deck"
+    )
+    anki.import_package(out)
+    assert [n.fields["Front"].count("<img") for n in anki.notes()] == [0, 0]
+    assert sorted(n.fields["Back"].count("<img") for n in anki.notes()) == [1, 1]
+    assert len(anki.media_files()) == 1  # kept.png, and nothing named for the missing one
+    assert sorted(os.listdir(tmp_path)) == ["anki", "memo2anki-cache", "out.apkg", "v"]
+
+
+def test_an_output_that_is_a_link_to_a_note_is_refused(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가")})
+    link = tmp_path / "deck.apkg"
+    link.symlink_to(vault / "n.md")
+    result = run(vault, "-o", link)
+    assert result.exit_code == 2
+    assert "deck.apkg is a symbolic link to a note" in result.stderr
+    assert link.is_symlink() and (vault / "n.md").read_text(encoding="utf-8") == memo("**A**\n가")
+    # A link to anything else is an ordinary output: the deck takes the link's place.
+    other = tmp_path / "other.apkg"
+    other.symlink_to(tmp_path / "old.apkg")
+    assert run(vault, "-o", other).exit_code == 0
+    assert not other.is_symlink() and other.stat().st_size > 0
+
+
+# A child that runs the real command line and stops in the middle of writing the deck: the
+# .apkg's temporary file and the collection's temporary folder both exist, and the zip is
+# being streamed.
+_STOPS_MID_WRITE = """
+import sys, time
+from pathlib import Path
+from memo2anki import cli, package
+
+real = package._write_zip
+marker = Path(sys.argv[1])
+
+def slow(path, db_path, media):
+    missing = real(path, db_path, media)
+    marker.touch()  # tell the test: the .tmp is written, not yet renamed
+    time.sleep(120)
+    return missing
+
+package._write_zip = slow
+sys.argv = ["memo2anki", *sys.argv[2:]]
+cli.run()
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_signal_mid_write_leaves_nothing_behind(tmp_path: Path, stop: signal.Signals) -> None:
+    vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가\n![[p.png]]"), "p.png": png()})
+    out_dir, temp_dir = tmp_path / "out", tmp_path / "tmp"
+    out_dir.mkdir()
+    temp_dir.mkdir()
+    (out_dir / "deck.apkg").write_bytes(b"last week's deck")
+    marker = tmp_path / "writing"
+    env = {**os.environ, "TMPDIR": str(temp_dir), "PYTHONPATH": str(REPO)}
+    args = [str(marker), str(vault), "-o", str(out_dir / "deck.apkg")]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _STOPS_MID_WRITE, *args], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for _ in range(600):  # a bound on a broken child, not a measured time
+            if marker.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), child.communicate()[1]
+        assert [p.suffix for p in out_dir.iterdir()].count(".tmp") == 1  # caught mid-write
+        assert [p.name[:10] for p in temp_dir.iterdir()] == ["memo2anki-"]
+        child.send_signal(stop)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 128 + stop
+    assert stderr.splitlines() == [f"memo2anki: stopped by {stop.name}; nothing written"]
+    assert [p.name for p in out_dir.iterdir()] == ["deck.apkg"]
+    assert (out_dir / "deck.apkg").read_bytes() == b"last week's deck"
+    assert list(temp_dir.iterdir()) == []
+
+
+_ESCAPE = "\x1b]0;owned\x07\x1b[2J"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "2025-04-04\nn.md:1: forged warning.md",
+        f"2025-04-04 {_ESCAPE}.md",
+        "2025-04-04 \u202eevil\u2028line.md",
+        "2025-04-04 \x85\x9b31m.md",
+    ],
+    ids=["newline", "escape sequences", "bidi and line separator", "C1 controls"],
+)
+def test_every_warning_is_one_clean_line(tmp_path: Path, name: str) -> None:
+    vault = write_vault(
+        tmp_path / "v",
+        {name: memo(f"**A**\n가\n![[{_ESCAPE}missing.png]]", "**B**\n")},
+    )
+    result = run(vault, "-o", tmp_path / f"out{_ESCAPE}\n.apkg")
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3  # the missing image, the empty card, the summary
+    for line in lines:
+        assert line.isprintable(), repr(line)
+        assert not any(c in line for c in "\x1b\x07\x85\x9b\u202e\u2028")
+    assert lines[0].startswith(name.translate({10: "\\n", 0x1B: "\\x1b"})[:10])
+    assert "\\x1b]0;owned\\x07" in lines[0] and "missing.png" in lines[0]
+    assert lines[2].endswith("\\n.apkg")
+    check = run("check", vault)
+    assert all(line.isprintable() for line in check.stderr.splitlines())
+    assert len(check.stderr.splitlines()) == 3
