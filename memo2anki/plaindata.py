@@ -68,96 +68,119 @@ def _fail(expected: str, data: Any) -> BadData:
     return BadData(f"expected {expected}, found {type(data).__name__}")
 
 
-def _plain(kind: type) -> Decoder:
+@dataclasses.dataclass(frozen=True)
+class _Spec:
+    """How to read one type: the JSON types its data may have (checked exactly: a bool is
+    not an int here), and what builds the value from such data (None: the data itself)."""
+
+    raw: frozenset[type]
+    build: Decoder | None = None
+
+
+def _decoder(kind: Any) -> Decoder:
+    """A function that checks plain data against ``kind`` and builds the value."""
+    spec = _spec(kind)
+
     def decode(data: Any) -> Any:
-        if type(data) is not kind:  # exact: a bool is not an int here
-            raise _fail(kind.__name__, data)
-        return data
+        if type(data) not in spec.raw:
+            raise _fail(str(kind), data)
+        return data if spec.build is None else spec.build(data)
 
     return decode
 
 
-def _path(data: Any) -> Path:
-    if type(data) is not str:
-        raise _fail("a path", data)
-    return _shared_path(data)
-
-
-def _date(data: Any) -> dt.date:
-    if type(data) is not str:
-        raise _fail("a date", data)
-    return dt.date.fromisoformat(data)  # a ValueError is bad data too
-
-
-def _none(data: Any) -> None:
-    if data is not None:
-        raise _fail("null", data)
-
-
-def _array(data: Any, length: int | None = None) -> list[Any]:
-    if type(data) is not list or (length is not None and len(data) != length):
-        raise _fail(f"an array of {length}" if length is not None else "an array", data)
-    return data
-
-
+# Checking is done a record at a time (every field's JSON type in one pass in C, then only
+# the fields that need building): a re-export loads every card of the vault this way.
 @cache
-def _decoder(kind: Any) -> Decoder:
-    """A function that checks plain data against ``kind`` and builds the value."""
+def _spec(kind: Any) -> _Spec:
     origin = typing.get_origin(kind)
     args = typing.get_args(kind)
-    if kind in (str, int, float, bool):
-        return _plain(kind)
-    if kind is type(None):
-        return _none
+    if kind in (str, int, float, bool, type(None)):
+        return _Spec(frozenset({kind}))
     if kind is Path:
-        return _path
+        return _Spec(frozenset({str}), _shared_path)
     if kind is dt.date:
-        return _date
+        return _Spec(frozenset({str}), dt.date.fromisoformat)  # a ValueError is bad data
     if origin in (types.UnionType, typing.Union):
-        options = [_decoder(arg) for arg in args]
-
-        def union(data: Any) -> Any:
-            for option in options:
-                try:
-                    return option(data)
-                except BadData:
-                    continue
-            raise _fail(str(kind), data)
-
-        return union
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        item = _decoder(args[0])
-        return lambda data: tuple(item(x) for x in _array(data))
+        return _union([_spec(arg) for arg in args], kind)
+    if origin in (tuple, list) and (origin is list or (len(args) == 2 and args[1] is Ellipsis)):
+        return _Spec(frozenset({list}), _sequence(_spec(args[0]), origin))
     if origin is tuple:
-        items = [_decoder(arg) for arg in args]
-        size = len(items)
-        return lambda data: tuple(f(x) for f, x in zip(items, _array(data, size), strict=True))
-    if origin is list:
-        item = _decoder(args[0])
-        return lambda data: [item(x) for x in _array(data)]
+        return _Spec(frozenset({list}), _record([_spec(arg) for arg in args], tuple))
     if kind is Media:
-        return _media
+        return _Spec(frozenset({list}), _record([_spec(str)] * 3, _media))
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        return _dataclass_decoder(kind)
+        return _Spec(frozenset({list}), _record([_spec(h) for _, h in _hints(kind)], _maker(kind)))
     raise TypeError(f"cannot store {kind!r}")
 
 
-def _media(data: Any) -> Media:
-    path, name, sha256 = _array(data, 3)
-    if type(path) is not str or type(name) is not str or type(sha256) is not str:
-        raise _fail("media", data)
-    return _shared_media(path, name, sha256)
+def _union(options: list[_Spec], kind: Any) -> _Spec:
+    raw = frozenset().union(*(option.raw for option in options))
+    built = [option for option in options if option.build is not None]
+    if not built:
+        return _Spec(raw)
+    if len(built) > 1 or sum(len(option.raw) for option in options) != len(raw):
+        raise TypeError(f"cannot store {kind!r}: its options look alike in JSON")
+    (option,) = built
+    build, built_raw = option.build, option.raw
+    assert build is not None
+    return _Spec(raw, lambda data: build(data) if type(data) in built_raw else data)
 
 
-def _dataclass_decoder(cls: type) -> Decoder:
-    fields = [_decoder(hint) for _, hint in _hints(cls)]
+def _sequence(item: _Spec, make: type) -> Decoder:
+    allowed, build = item.raw, item.build
+    if build is None:
+
+        def plain_items(data: list[Any]) -> Any:
+            if not allowed.issuperset(map(type, data)):
+                raise BadData(f"expected items of {sorted(t.__name__ for t in allowed)}")
+            return make(data)
+
+        return plain_items
+
+    def built_items(data: list[Any]) -> Any:
+        if not allowed.issuperset(map(type, data)):
+            raise BadData(f"expected items of {sorted(t.__name__ for t in allowed)}")
+        return make(map(build, data))
+
+    return built_items
+
+
+def _record(fields: list[_Spec], make: Callable[[list[Any]], Any]) -> Decoder:
+    """An array of fields of these specs, made into a value by ``make``."""
+    raws = tuple(field.raw for field in fields)
+    builds = tuple((i, field.build) for i, field in enumerate(fields) if field.build is not None)
     count = len(fields)
+    contains = frozenset.__contains__
 
-    def decode(data: Any) -> Any:
-        values = _array(data, count)
-        return cls(*[field(value) for field, value in zip(fields, values, strict=True)])
+    def record(data: list[Any]) -> Any:
+        if len(data) != count or not all(map(contains, raws, map(type, data))):
+            raise BadData(f"expected an array of {count} fields of the right types")
+        for index, build in builds:  # the data is fresh from json.loads: changed in place
+            data[index] = build(data[index])
+        return make(data)
 
-    return decode
+    return record
+
+
+def _media(data: list[Any]) -> Media:
+    return _shared_media(*data)
+
+
+def _maker(cls: type) -> Callable[[list[Any]], Any]:
+    """Builds an instance from its checked fields, as pickle does: without calling
+    ``__init__``, whose frozen setattr per field costs more than all the checking."""
+    names = tuple(name for name, _ in _hints(cls))
+    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
+        return lambda values: cls(*values)
+    new = object.__new__
+
+    def make(values: list[Any]) -> Any:
+        instance: Any = new(cls)
+        instance.__dict__.update(zip(names, values, strict=True))
+        return instance
+
+    return make
 
 
 @cache
