@@ -110,7 +110,7 @@ def _spec(kind: Any) -> _Spec:
     if kind is Media:
         return _Spec(frozenset({list}), _record([_spec(str)] * 3, _media))
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        return _Spec(frozenset({list}), _record([_spec(h) for _, h in _hints(kind)], _maker(kind)))
+        return _Spec(frozenset({list}), _record([_spec(h) for _, h in _hints(kind)], cls=kind))
     raise TypeError(f"cannot store {kind!r}")
 
 
@@ -146,41 +146,39 @@ def _sequence(item: _Spec, make: type) -> Decoder:
     return built_items
 
 
-def _record(fields: list[_Spec], make: Callable[[list[Any]], Any]) -> Decoder:
-    """An array of fields of these specs, made into a value by ``make``."""
+def _record(
+    fields: list[_Spec], make: Callable[[list[Any]], Any] | None = None, cls: type | None = None
+) -> Decoder:
+    """An array of fields of these specs, made into a value by ``make``, or into an instance
+    of the dataclass ``cls`` the way pickle makes one: without calling ``__init__``, whose
+    frozen setattr per field costs more than all the checking."""
     raws = tuple(field.raw for field in fields)
     builds = tuple((i, field.build) for i, field in enumerate(fields) if field.build is not None)
     count = len(fields)
     contains = frozenset.__contains__
+    if cls is not None and (hasattr(cls, "__post_init__") or hasattr(cls, "__slots__")):
+        slow = cls
+        make, cls = (lambda values: slow(*values)), None
+    names = tuple(name for name, _ in _hints(cls)) if cls is not None else ()
+    new = object.__new__
 
     def record(data: list[Any]) -> Any:
         if len(data) != count or not all(map(contains, raws, map(type, data))):
             raise BadData(f"expected an array of {count} fields of the right types")
         for index, build in builds:  # the data is fresh from json.loads: changed in place
             data[index] = build(data[index])
-        return make(data)
+        if cls is None:
+            assert make is not None
+            return make(data)
+        instance: Any = new(cls)
+        instance.__dict__.update(zip(names, data, strict=True))
+        return instance
 
     return record
 
 
 def _media(data: list[Any]) -> Media:
     return _shared_media(*data)
-
-
-def _maker(cls: type) -> Callable[[list[Any]], Any]:
-    """Builds an instance from its checked fields, as pickle does: without calling
-    ``__init__``, whose frozen setattr per field costs more than all the checking."""
-    names = tuple(name for name, _ in _hints(cls))
-    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
-        return lambda values: cls(*values)
-    new = object.__new__
-
-    def make(values: list[Any]) -> Any:
-        instance: Any = new(cls)
-        instance.__dict__.update(zip(names, values, strict=True))
-        return instance
-
-    return make
 
 
 @cache
