@@ -42,7 +42,12 @@ def loads(blob: bytes | str, kind: Any) -> Any:
         data = json.loads(blob)
     except (ValueError, TypeError, RecursionError) as err:
         raise BadData(f"not JSON: {err}") from err
-    return _decoder(kind)(data)
+    try:
+        return _decoder(kind)(data)
+    except BadData:
+        raise
+    except ValueError as err:  # a value its type refuses (a date that is no date)
+        raise BadData(str(err)) from err
 
 
 @cache
