@@ -195,3 +195,62 @@ def test_every_warning_is_one_clean_line(tmp_path: Path, name: str) -> None:
     check = run("check", vault)
     assert all(line.isprintable() for line in check.stderr.splitlines())
     assert len(check.stderr.splitlines()) == 3
+
+
+# A child that reads a vault in worker processes, each of which notes its pid and reads
+# slowly, so that the stop comes while the workers are busy.
+_STOPS_MID_READ = """
+import os, sys, time
+from pathlib import Path
+from memo2anki import cli, make_cards
+
+real = make_cards.convert_in_worker
+pids = Path(sys.argv[1])
+
+def slow(path):
+    with pids.open("a") as f:
+        f.write(f"{os.getpid()}\\n")
+    time.sleep(0.05)
+    return real(path)
+
+make_cards.convert_in_worker = slow  # forked workers start with this module as it is here
+sys.argv = ["memo2anki", *sys.argv[2:]]
+cli.run()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers")
+@pytest.mark.parametrize("group", [False, True], ids=["the run", "the run and its workers"])
+def test_a_signal_while_workers_read_stops_them_all(tmp_path: Path, group: bool) -> None:
+    notes = {f"2025-01-{i % 28 + 1:02d}-{i}.md": memo(f"**카드 {i}**\n내용") for i in range(200)}
+    vault = write_vault(tmp_path / "v", notes)
+    pids = tmp_path / "pids"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = [str(pids), str(vault), "-o", str(tmp_path / "deck.apkg"), "-j", "2"]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _STOPS_MID_READ, *args],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a service or a terminal has
+    )
+    try:
+        for _ in range(600):  # a bound on a broken child, not a measured time
+            if pids.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert pids.exists(), child.communicate()[1]
+        if group:
+            os.killpg(child.pid, signal.SIGTERM)
+        else:
+            child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 128 + signal.SIGTERM
+    assert stderr.splitlines() == ["memo2anki: stopped by SIGTERM; nothing written"]
+    assert sorted(os.listdir(tmp_path)) == ["memo2anki-cache", "pids", "v"]  # no deck, no .tmp
+    assert len(pids.read_text().split()) < 200  # it stopped reading
+    for pid in set(pids.read_text().split()):
+        with pytest.raises(ProcessLookupError):  # no worker left behind
+            os.kill(int(pid), 0)
