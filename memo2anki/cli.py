@@ -246,7 +246,7 @@ def check(
         if problems:
             raise Memo2AnkiError(f"{_n(len(problems), 'problem')} in {_n(result.notes, 'note')}")
         if not quiet:
-            click.echo(_summary(result, "no problems"), err=True)
+            click.echo(one_line(_summary(result, "no problems")), err=True)
 
 
 def _options(

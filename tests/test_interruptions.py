@@ -254,3 +254,12 @@ def test_a_signal_while_workers_read_stops_them_all(tmp_path: Path, group: bool)
     for pid in set(pids.read_text().split()):
         with pytest.raises(ProcessLookupError):  # no worker left behind
             os.kill(int(pid), 0)
+
+
+def test_a_subject_with_escape_sequences_is_shown_not_obeyed(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가", subject=f"CKA{_ESCAPE}")})
+    for args in (["check", vault], [vault, "--dry-run"], [vault, "-o", tmp_path / "o.apkg"]):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        for line in result.output.splitlines():
+            assert line.replace("\t", " ").isprintable() and "CKA\\x1b]0;owned" in line
