@@ -167,19 +167,26 @@ def _record(
     names = tuple(name for name, _ in _hints(cls)) if cls is not None else ()
     new = object.__new__
 
-    def record(data: list[Any]) -> Any:
+    def fields_of(data: list[Any]) -> list[Any]:
         if len(data) != count or not all(map(contains, raws, map(type, data))):
             raise BadData(f"expected an array of {count} fields of the right types")
         for index, build in builds:  # the data is fresh from json.loads: changed in place
             data[index] = build(data[index])
-        if cls is None:
-            assert make is not None
-            return make(data)
-        instance: Any = new(cls)
-        instance.__dict__.update(zip(names, data, strict=True))
+        return data
+
+    if cls is None:
+        assert make is not None
+        made = make
+        return lambda data: made(fields_of(data))
+    kind = cls
+
+    def instance_of(data: list[Any]) -> Any:
+        instance: Any = new(kind)
+        # The lengths are equal: checked in fields_of.
+        instance.__dict__.update(zip(names, fields_of(data), strict=False))
         return instance
 
-    return record
+    return instance_of
 
 
 def _media(data: list[Any]) -> Media:
