@@ -69,128 +69,144 @@ def _shared_media(path: str, name: str, sha256: str) -> Media:
     return Media(_shared_path(path), name, sha256)
 
 
-def _fail(expected: str, data: Any) -> BadData:
-    return BadData(f"expected {expected}, found {type(data).__name__}")
+_PLAIN = (str, int, float, bool, type(None))
 
 
-@dataclasses.dataclass(frozen=True)
-class _Spec:
-    """How to read one type: the JSON types its data may have (checked exactly: a bool is
-    not an int here), and what builds the value from such data (None: the data itself)."""
-
-    raw: frozenset[type]
-    build: Decoder | None = None
-
-
+@cache
 def _decoder(kind: Any) -> Decoder:
-    """A function that checks plain data against ``kind`` and builds the value."""
-    spec = _spec(kind)
+    """A function that checks plain data against ``kind`` and builds the value.
 
-    def decode(data: Any) -> Any:
-        if type(data) not in spec.raw:
-            raise _fail(str(kind), data)
-        return data if spec.build is None else spec.build(data)
-
+    Written out as Python source from the type hints, as :mod:`dataclasses` writes its
+    ``__init__``: every check inline, which is over twice as quick as a function per field (a
+    re-export loads every card of the vault this way). Only the types and names of memo2anki's
+    own dataclasses go into the source, never stored data. Checks are exact: a bool is not an
+    int here. Instances are made as pickle makes them, without ``__init__`` (whose frozen
+    setattr per field costs more than the checks)."""
+    writer = _Writer()
+    lines = ["def decode(data):", *writer.check(kind, "data", "value", 1), "    return value"]
+    code = "\n".join(lines)
+    exec(compile(code, f"<plaindata decoder of {kind!r}>", "exec"), writer.names)
+    decode: Decoder = writer.names["decode"]
     return decode
 
 
-# Checking is done a record at a time (every field's JSON type in one pass in C, then only
-# the fields that need building): a re-export loads every card of the vault this way.
-@cache
-def _spec(kind: Any) -> _Spec:
-    origin = typing.get_origin(kind)
-    args = typing.get_args(kind)
-    if kind in (str, int, float, bool, type(None)):
-        return _Spec(frozenset({kind}))
-    if kind is Path:
-        return _Spec(frozenset({str}), _shared_path)
-    if kind is dt.date:
-        return _Spec(frozenset({str}), dt.date.fromisoformat)  # a ValueError is bad data
-    if origin in (types.UnionType, typing.Union):
-        return _union([_spec(arg) for arg in args], kind)
-    if origin in (tuple, list) and (origin is list or (len(args) == 2 and args[1] is Ellipsis)):
-        return _Spec(frozenset({list}), _sequence(_spec(args[0]), origin))
-    if origin is tuple:
-        return _Spec(frozenset({list}), _record([_spec(arg) for arg in args], tuple))
-    if kind is Media:
-        return _Spec(frozenset({list}), _record([_spec(str)] * 3, _media))
-    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        return _Spec(frozenset({list}), _record([_spec(h) for _, h in _hints(kind)], cls=kind))
-    raise TypeError(f"cannot store {kind!r}")
+class _Writer:
+    """Writes the statements that check one value and build it."""
 
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {
+            "BadData": BadData,
+            "new": object.__new__,
+            "shared_path": _shared_path,
+            "shared_media": _shared_media,
+            "date_of": dt.date.fromisoformat,  # a ValueError is bad data too
+        }
+        self._count = 0
+        self._depth = 0
 
-def _union(options: list[_Spec], kind: Any) -> _Spec:
-    raw = frozenset().union(*(option.raw for option in options))
-    built = [option for option in options if option.build is not None]
-    if not built:
-        return _Spec(raw)
-    if len(built) > 1 or sum(len(option.raw) for option in options) != len(raw):
-        raise TypeError(f"cannot store {kind!r}: its options look alike in JSON")
-    (option,) = built
-    build, built_raw = option.build, option.raw
-    assert build is not None
-    return _Spec(raw, lambda data: build(data) if type(data) in built_raw else data)
+    def _fresh(self, stem: str) -> str:
+        self._count += 1
+        return f"{stem}{self._count}"
 
+    def _name(self, value: Any) -> str:
+        name = self._fresh("ref")
+        self.names[name] = value
+        return name
 
-def _sequence(item: _Spec, make: type) -> Decoder:
-    allowed, build = item.raw, item.build
-    if build is None:
+    def check(self, kind: Any, src: str, dst: str, indent: int) -> list[str]:
+        """Statements that raise BadData unless ``src`` is data of ``kind``, and otherwise
+        set ``dst`` to the value."""
+        self._depth += 1
+        if self._depth > 20:
+            raise TypeError(f"cannot store {kind!r}: nested too deep")
+        try:
+            return [("    " * indent) + line for line in self._check(kind, src, dst)]
+        finally:
+            self._depth -= 1
 
-        def plain_items(data: list[Any]) -> Any:
-            if not allowed.issuperset(map(type, data)):
-                raise BadData(f"expected items of {sorted(t.__name__ for t in allowed)}")
-            return make(data)
+    def _fail(self, kind: Any) -> str:
+        name = kind.__name__ if isinstance(kind, type) else repr(kind)
+        return f"raise BadData({f'expected {name}'!r})"
 
-        return plain_items
+    @staticmethod
+    def _same(src: str, dst: str) -> list[str]:
+        return [] if src == dst else [f"{dst} = {src}"]
 
-    def built_items(data: list[Any]) -> Any:
-        if not allowed.issuperset(map(type, data)):
-            raise BadData(f"expected items of {sorted(t.__name__ for t in allowed)}")
-        return make(map(build, data))
+    def _check(self, kind: Any, src: str, dst: str) -> list[str]:
+        origin, args = typing.get_origin(kind), typing.get_args(kind)
+        if kind is type(None):
+            return [f"if {src} is not None: {self._fail(kind)}", *self._same(src, dst)]
+        if kind in _PLAIN:  # the builtin by its name: no stored name can shadow it
+            check = f"if type({src}) is not {kind.__name__}: {self._fail(kind)}"
+            return [check, *self._same(src, dst)]
+        if kind in (Path, dt.date):
+            build = "shared_path" if kind is Path else "date_of"
+            return [f"if type({src}) is not str: {self._fail(kind)}", f"{dst} = {build}({src})"]
+        if origin in (types.UnionType, typing.Union):
+            others = [arg for arg in args if arg is not type(None)]
+            if len(others) == 1 and len(args) == 2:  # X | None
+                inner = self.check(others[0], src, dst, 1)
+                return [f"if {src} is None:", f"    {dst} = None", "else:", *inner]
+            if all(arg in _PLAIN for arg in args):
+                allowed = self._name(frozenset(args))
+                check = f"if type({src}) not in {allowed}: {self._fail(kind)}"
+                return [check, *self._same(src, dst)]
+            raise TypeError(f"cannot store {kind!r}: its options look alike in JSON")
+        if origin in (tuple, list) and (origin is list or (len(args) == 2 and args[1] is ...)):
+            item, items, made = self._fresh("item"), self._fresh("items"), self._fresh("made")
+            make = "list" if origin is list else "tuple"
+            if args[0] in _PLAIN:  # checked in place: the data is fresh from json.loads
+                return [
+                    f"if type({src}) is not list: {self._fail(kind)}",
+                    f"for {item} in {src}:",
+                    *self.check(args[0], item, item, 1),
+                    f"{dst} = {make}({src})",
+                ]
+            return [
+                f"if type({src}) is not list: {self._fail(kind)}",
+                f"{items} = []",
+                f"for {item} in {src}:",
+                *self.check(args[0], item, made, 1),
+                f"    {items}.append({made})",
+                f"{dst} = {make}({items})",
+            ]
+        if origin is tuple:
+            return self._record(kind, list(args), src, lambda p: [f"{dst} = ({', '.join(p)},)"])
+        if kind is Media:
+            media = lambda p: [f"{dst} = shared_media({', '.join(p)})"]  # noqa: E731
+            return self._record(kind, [str, str, str], src, media)
+        if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+            return self._instance(kind, src, dst)
+        raise TypeError(f"cannot store {kind!r}")
 
-    return built_items
+    def _record(
+        self, kind: Any, fields: list[Any], src: str, make: Callable[[list[str]], list[str]]
+    ) -> list[str]:
+        """An array of ``fields``, then the lines ``make`` writes from the checked fields'
+        variables."""
+        if not fields:
+            raise TypeError(f"cannot store {kind!r}: it has no fields")
+        parts = [self._fresh("field") for _ in fields]
+        lines = [
+            f"if type({src}) is not list or len({src}) != {len(fields)}: {self._fail(kind)}",
+            f"{', '.join(parts)}, = {src}",
+        ]
+        for part, field in zip(parts, fields, strict=True):
+            lines += self._check(field, part, part)
+        return lines + make(parts)
 
+    def _instance(self, cls: type, src: str, dst: str) -> list[str]:
+        hints = _hints(cls)
+        name = self._name(cls)
 
-def _record(
-    fields: list[_Spec], make: Callable[[list[Any]], Any] | None = None, cls: type | None = None
-) -> Decoder:
-    """An array of fields of these specs, made into a value by ``make``, or into an instance
-    of the dataclass ``cls`` the way pickle makes one: without calling ``__init__``, whose
-    frozen setattr per field costs more than all the checking."""
-    raws = tuple(field.raw for field in fields)
-    builds = tuple((i, field.build) for i, field in enumerate(fields) if field.build is not None)
-    count = len(fields)
-    contains = frozenset.__contains__
-    if cls is not None and (hasattr(cls, "__post_init__") or hasattr(cls, "__slots__")):
-        slow = cls
-        make, cls = (lambda values: slow(*values)), None
-    names = tuple(name for name, _ in _hints(cls)) if cls is not None else ()
-    new = object.__new__
+        def make(parts: list[str]) -> list[str]:
+            if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
+                return [f"{dst} = {name}({', '.join(parts)})"]
+            pairs = zip((field for field, _ in hints), parts, strict=True)
+            values = ", ".join(f"{field!r}: {part}" for field, part in pairs)
+            return [f"{dst} = new({name})", f"{dst}.__dict__.update({{{values}}})"]
 
-    def fields_of(data: list[Any]) -> list[Any]:
-        if len(data) != count or not all(map(contains, raws, map(type, data))):
-            raise BadData(f"expected an array of {count} fields of the right types")
-        for index, build in builds:  # the data is fresh from json.loads: changed in place
-            data[index] = build(data[index])
-        return data
-
-    if cls is None:
-        assert make is not None
-        made = make
-        return lambda data: made(fields_of(data))
-    kind = cls
-
-    def instance_of(data: list[Any]) -> Any:
-        instance: Any = new(kind)
-        # The lengths are equal: checked in fields_of.
-        instance.__dict__.update(zip(names, fields_of(data), strict=False))
-        return instance
-
-    return instance_of
-
-
-def _media(data: list[Any]) -> Media:
-    return _shared_media(*data)
+        return self._record(cls, [hint for _, hint in hints], src, make)
 
 
 @cache
