@@ -1,29 +1,29 @@
 """Remember each note's cards between runs, so re-exporting a big vault only reads what changed.
 
 An entry is used only while everything that went into it is unchanged: the note file (size and
-modification time), every file it embedded, every image lookup's outcome (a picture added,
-moved or deleted changes it), the options, and memo2anki's own code. A cache that cannot be
-read or written is simply not used: it never changes a deck and never fails a run.
+modification time, taken before it is read), every file it embedded, every image lookup's
+outcome (a picture added, moved or deleted changes it), the options, and memo2anki's own code.
+A cache that cannot be read or written is simply not used, and a row that does not hold what
+memo2anki stores is a row not there: the cache never changes a deck and never fails a run.
+Rows are JSON of plain data (:mod:`memo2anki.plaindata`), never pickles: reading one cannot
+run code.
 """
 
 from __future__ import annotations
 
-import copyreg
 import hashlib
-import io
 import os
-import pickle
 import sqlite3
 from collections.abc import Callable, Sequence
-from functools import lru_cache
-from pathlib import Path, PosixPath, WindowsPath
-from typing import Any
+from pathlib import Path
 
+from . import plaindata
 from .gcpause import cycle_collection_paused
 from .media import Journal, Lookup, file_unchanged
-from .model import Media
+from .model import NoteResult
 
-_FORMAT = "2"
+_FORMAT = "3"
+_ENTRY = tuple[NoteResult, Journal]  # what a row holds
 _BATCH = 500  # notes written to the cache at a time
 
 
@@ -55,6 +55,9 @@ class NoteCache:
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, str, str, bytes]] = []
         self._files: dict[tuple[str, int, int], bool] = {}
+        # Each note's stamp as it was before it was read: a note saved while it is read is
+        # stored under its old stamp, so the next run reads it again.
+        self._stamps: dict[str, str] = {}
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._db = sqlite3.connect(folder / "notes.sqlite", timeout=5)
@@ -67,12 +70,13 @@ class NoteCache:
 
     def get_many(
         self, paths: Sequence[Path], still_resolves: Callable[[str, str, Lookup], bool]
-    ) -> list[object | None]:
-        """Each path's cached result if nothing it depends on has changed, else None."""
-        found: list[object | None] = [None] * len(paths)
+    ) -> list[NoteResult | None]:
+        """Each path's cached result if nothing it depends on has changed, else None.
+        Call it before reading the notes: it takes the stamps that :meth:`put` stores."""
+        found: list[NoteResult | None] = [None] * len(paths)
         if self._db is None:
             return found
-        with cycle_collection_paused():  # unpickling makes many objects and no cycles
+        with cycle_collection_paused():  # loading makes many objects and no cycles
             for start in range(0, len(paths), _BATCH):
                 self._get_batch(paths, start, still_resolves, found)
         return found
@@ -82,7 +86,7 @@ class NoteCache:
         paths: Sequence[Path],
         start: int,
         still_resolves: Callable[[str, str, Lookup], bool],
-        found: list[object | None],
+        found: list[NoteResult | None],
     ) -> None:
         wanted: dict[str, tuple[int, str]] = {}
         for index in range(start, min(start + _BATCH, len(paths))):
@@ -92,6 +96,7 @@ class NoteCache:
                 wanted[key] = (index, _stamp(paths[index]))
             except (OSError, UnicodeEncodeError):
                 continue
+            self._stamps[key] = wanted[key][1]
         if self._db is None or not wanted:
             return
         marks = ", ".join("?" * len(wanted))
@@ -108,18 +113,23 @@ class NoteCache:
                 found[index] = self._load(blob, still_resolves)
 
     def _load(
-        self, blob: bytes, still_resolves: Callable[[str, str, Lookup], bool]
-    ) -> object | None:
-        """A stored result, if every file and lookup it depended on is as it was."""
+        self, blob: object, still_resolves: Callable[[str, str, Lookup], bool]
+    ) -> NoteResult | None:
+        """A stored result, if every file and lookup it depended on is as it was; None for
+        a row that holds anything else (whatever is in it)."""
         try:
-            result, journal = pickle.loads(blob)
-        except (pickle.UnpicklingError, ValueError, EOFError, AttributeError, ImportError):
+            if not isinstance(blob, bytes | str):
+                return None
+            entry: tuple[NoteResult, Journal] = plaindata.loads(blob, _ENTRY)
+            result, journal = entry
+            if not all(self._unchanged(f) for f in journal.files):
+                return None
+            if not all(still_resolves(*lookup) for lookup in journal.lookups):
+                return None
+        # Checked data can still name odd files (a NUL in a path is a ValueError in os.stat).
+        except (plaindata.BadData, ValueError, TypeError, OSError, RecursionError):
             return None
-        if not all(self._unchanged(f) for f in journal.files):
-            return None
-        if not all(still_resolves(*lookup) for lookup in journal.lookups):
-            return None
-        return result  # type: ignore[no-any-return]
+        return result
 
     def _unchanged(self, file: tuple[str, int, int]) -> bool:
         # Checked once per run: thousands of cards share a few hundred pictures.
@@ -128,17 +138,19 @@ class NoteCache:
             known = self._files[file] = file_unchanged(*file)
         return known
 
-    def put(self, path: Path, result: object, journal: Journal) -> None:
-        """Remember a fresh result (written by :meth:`flush`)."""
+    def put(self, path: Path, result: NoteResult, journal: Journal) -> None:
+        """Remember a fresh result (written by :meth:`flush`) under the stamp the note had
+        when :meth:`get_many` looked it up, before it was read."""
         if self._db is None:
             return
-        try:
-            key = _key(path)
-            key.encode("utf-8")  # a file name that is not valid UTF-8 cannot be stored
-            blob = _dumps((result, journal))
-            self._pending.append((key, _stamp(path), self.key, blob))
-        except (OSError, pickle.PicklingError, UnicodeEncodeError):
+        stamp = self._stamps.pop(_key(path), None)
+        if stamp is None:  # not looked up first: when it was read is unknown
             return
+        try:
+            blob = plaindata.dumps((result, journal), _ENTRY)
+        except (TypeError, ValueError, UnicodeEncodeError):
+            return
+        self._pending.append((_key(path), stamp, self.key, blob))
         if len(self._pending) >= _BATCH:  # bounded memory on a big first run
             self._write()
 
@@ -162,35 +174,6 @@ class NoteCache:
             self._db.close()
             self._db = None
         self._pending.clear()
-
-
-@lru_cache(maxsize=4096)
-def _shared_path(text: str) -> Path:
-    return Path(text)
-
-
-@lru_cache(maxsize=4096)
-def _shared_media(path: str, name: str, sha256: str) -> Media:
-    return Media(_shared_path(path), name, sha256)
-
-
-# Paths and media are stored as plain strings and loaded through the functions above, which
-# give one object for each distinct file (they are immutable): a vault's thousands of image
-# references name a few hundred files. Only these types cost a Python call when pickled.
-_REDUCERS: dict[type, Callable[[Any], Any]] = {
-    **copyreg.dispatch_table,
-    PosixPath: lambda path: (_shared_path, (str(path),)),
-    WindowsPath: lambda path: (_shared_path, (str(path),)),
-    Media: lambda media: (_shared_media, (str(media.path), media.name, media.sha256)),
-}
-
-
-def _dumps(obj: object) -> bytes:
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = _REDUCERS
-    pickler.dump(obj)
-    return buffer.getvalue()
 
 
 def _key(path: Path) -> str:

@@ -22,12 +22,21 @@ from .cache import NoteCache, default_cache_dir
 from .config import CONFIG_NAME, Config, find_config, load_config
 from .convert import Options, Progress, Result, convert
 from .dates import DateRange, date_range, parse_date
-from .discover import find_vault_root, is_markdown
+from .discover import find_vault_root, is_markdown, shown_path
 from .dryrun import card_lines, dry_run_object
-from .model import DEFAULT_SECTIONS, BadUsage, Diagnostic, Memo2AnkiError, printable
+from .model import (
+    DEFAULT_SECTIONS,
+    BadUsage,
+    Diagnostic,
+    Media,
+    Memo2AnkiError,
+    one_line,
+    printable,
+)
 from .package import DEFAULT_DECK
 from .plan import Kind, Layout, Plan
 from .report import change_lines, changes_json, counts_line, deck_notice
+from .signals import Stopped, stopping_on_signals
 from .usage import deck_name, folder_problem, output_file
 
 EPILOG = f"""\b
@@ -296,6 +305,14 @@ def build(
         raise click.BadParameter(
             "that is a note's name (.md); give the deck a name such as deck.apkg", param_hint="-o"
         )
+    if output is not None and _links_to_note(output):
+        raise click.BadParameter(
+            one_line(
+                f"{output} is a symbolic link to a note; the deck would replace the link "
+                "and that note would be left out: give the deck a file of its own"
+            ),
+            param_hint="-o",
+        )
     with _reported(debug):
         target = output_file(output) if output is not None else None  # before any note is read
         output = target.path if target is not None else None
@@ -322,10 +339,11 @@ def build(
             if not (quiet or as_json):  # with --json, stdout holds it all, for a program
                 _report_vault(result, vault)
                 outcome = f"{counts_line(plan)}; dry run, nothing written{_clozes(result, cloze)}"
-                click.echo(printable(_summary(result, outcome)), err=True)
+                click.echo(one_line(_summary(result, outcome)), err=True)
             return
         assert output is not None and target is not None
         info, ledger_warnings = write_build(plan, result.media, result.vault, output)
+        ledger_warnings = [*(_gone(m, result.vault) for m in info.missing), *ledger_warnings]
         _report_diagnostics(ledger_warnings, quiet, result.vault)
         result = replace(result, diagnostics=(*result.diagnostics, *ledger_warnings))
         if not quiet:
@@ -334,7 +352,7 @@ def build(
             added = " (.apkg added: Anki's import lists only .apkg files)" * target.suffix_added
             _report_vault(result, vault)
             outcome = f"{counts_line(plan)}; wrote {info.path}{clozes}{added}"
-            click.echo(printable(_summary(result, outcome)), err=True)
+            click.echo(one_line(_summary(result, outcome)), err=True)
 
 
 @main.command(epilog="Exit status: 0 no problems, 1 problems found, 2 bad usage.")
@@ -372,7 +390,7 @@ def check(
         if problems:
             raise Memo2AnkiError(f"{_n(len(problems), 'problem')} in {_n(result.notes, 'note')}")
         if not quiet:
-            click.echo(_summary(result, "no problems"), err=True)
+            click.echo(one_line(_summary(result, "no problems")), err=True)
 
 
 def _options(
@@ -483,7 +501,8 @@ def run() -> None:
     collector would only walk every card made so far again and again, and once more at exit:
     a fifth of a 20,000-note re-export."""
     gc.disable()
-    main(prog_name="memo2anki")
+    with stopping_on_signals():  # SIGTERM, SIGHUP: cleaned up as after Ctrl-C
+        main(prog_name="memo2anki")
 
 
 @contextmanager
@@ -492,10 +511,13 @@ def _reported(debug: bool) -> Iterator[None]:
     try:
         yield
     except Memo2AnkiError as err:
-        click.echo(printable(f"memo2anki: error: {err}"), err=True)
+        click.echo(one_line(f"memo2anki: error: {err}"), err=True)
         sys.exit(err.exit_code)
     except click.exceptions.Exit:
         raise
+    except Stopped as err:
+        click.echo(f"memo2anki: stopped by {err.name}; nothing written", err=True)
+        sys.exit(128 + err.signum)
     except KeyboardInterrupt:
         click.echo("memo2anki: interrupted; nothing written", err=True)
         sys.exit(130)
@@ -515,7 +537,7 @@ def _one_line(err: Exception) -> str:
     """An exception as one short printable line (its message may hold newlines or bytes)."""
     text = " ".join(f"{type(err).__name__}: {err}".split())
     text = text if len(text) <= 300 else f"{text[:297]}..."
-    return printable(text)
+    return one_line(text)
 
 
 def _report_diagnostics(
@@ -562,9 +584,19 @@ def _report_vault(result: Result, vault: Path | None) -> None:
         else f"{_n(missing, 'image')} not found in it"
     )
     click.echo(
-        printable(f"memo2anki: vault root {result.vault} ({why}; give another with --vault DIR)"),
+        one_line(f"memo2anki: vault root {result.vault} ({why}; give another with --vault DIR)"),
         err=True,
     )
+
+
+def _links_to_note(output: Path) -> bool:
+    """Whether ``-o`` is a symbolic link to a note (or a chain of them ending at one)."""
+    return output.is_symlink() and is_markdown(os.path.realpath(output))
+
+
+def _gone(media: Media, vault: Path) -> Diagnostic:
+    message = "image moved or deleted while the deck was written; left out of the deck"
+    return Diagnostic(shown_path(media.path, vault), None, message)
 
 
 def _require_cards(result: Result, options: Options) -> None:

@@ -22,7 +22,7 @@ from .cli import (
     _summary,
 )
 from .convert import convert
-from .model import Diagnostic, printable
+from .model import Diagnostic, one_line, printable
 from .package import DEFAULT_DECK
 from .plan import Layout
 from .report import change_lines, changes_json, counts_line
@@ -139,14 +139,14 @@ def sync(
         if dry_run:
             if not quiet:
                 outcome = f"{counts_line(plan)}; nothing changed (--dry-run)"
-                click.echo(printable(_summary(result, outcome)), err=True)
+                click.echo(one_line(_summary(result, outcome)), err=True)
             return
         target = choose_target(via, profile, collection, ankiconnect_url, ankiconnect_key)
         synced = run_sync(result, plan, target, delete_gone, not no_backup)
         _report_diagnostics([*_hand_moved(synced.steps), *synced.ledger_warnings], quiet)
         if not quiet:
-            click.echo(printable(_summary(result, f"{counts_line(plan)}; synced")), err=True)
-            click.echo(printable(_done(synced)), err=True)
+            click.echo(one_line(_summary(result, f"{counts_line(plan)}; synced")), err=True)
+            click.echo(one_line(_done(synced)), err=True)
 
 
 def _hand_moved(steps: Steps) -> list[Diagnostic]:

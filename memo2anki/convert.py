@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cache import NoteCache
 from .dates import DateRange, undated_left_out
@@ -14,6 +16,9 @@ from .discover import find_notes, find_vault_root
 from .gcpause import cycle_collection_paused
 from .media import MediaResolver
 from .model import DEFAULT_SECTIONS, Card, Diagnostic, Media, NoteResult
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 
 @dataclass(frozen=True)
@@ -120,13 +125,20 @@ def convert(
             from concurrent.futures import ProcessPoolExecutor
 
             with ProcessPoolExecutor(
-                workers, initializer=make_cards.start_worker, initargs=(vault, options, journal)
+                workers,
+                mp_context=worker_context(),
+                initializer=make_cards.start_worker,
+                initargs=(vault, options, journal),
             ) as pool:
                 chunk = max(1, min(64, len(todo) // (workers * 8)))
                 paths_todo = [notes[i] for i in todo]
-                fresh = pool.map(make_cards.convert_in_worker, paths_todo, chunksize=chunk)
-                for index, result in zip(todo, fresh, strict=True):
-                    finished(index, result)
+                try:
+                    fresh = pool.map(make_cards.convert_in_worker, paths_todo, chunksize=chunk)
+                    for index, result in zip(todo, fresh, strict=True):
+                        finished(index, result)
+                except BaseException:  # interrupted: the notes not yet begun are not read
+                    pool.shutdown(cancel_futures=True)
+                    raise
         else:
             converter = make_cards.NoteConverter(vault, options, journal, resolver)
             for index in todo:
@@ -158,18 +170,25 @@ def keep_dates(result: Result, dates: DateRange) -> Result:
     )
 
 
+def worker_start_method() -> str:
+    """How worker processes start, the same on every Python version (3.14 makes forkserver
+    Linux's default): fork where it is safe, as forked workers start with everything
+    imported; spawn on macOS (where fork is unsafe) and Windows (where there is none)."""
+    if sys.platform == "darwin" or sys.platform.startswith("win"):
+        return "spawn"
+    return "fork"
+
+
+def worker_context() -> BaseContext:
+    """The multiprocessing context of :func:`worker_start_method`."""
+    import multiprocessing  # here: only a run with enough notes to read needs it
+
+    return multiprocessing.get_context(worker_start_method())
+
+
 def _workers(jobs: int, notes: int) -> int:
     if jobs == 0:
-        if notes < min(PARALLEL_MIN_NOTES.values()):
-            return 1  # a few changed notes: no need to ask how workers would start
-        import multiprocessing  # here: only a run with enough notes to read needs it
-
-        # Asked without fixing it (get_start_method() would): the first method is the default.
-        method = (
-            multiprocessing.get_start_method(allow_none=True)
-            or multiprocessing.get_all_start_methods()[0]
-        )
-        least = PARALLEL_MIN_NOTES.get(method, 300)
+        least = PARALLEL_MIN_NOTES[worker_start_method()]
         return min(os.cpu_count() or 1, 8) if notes >= least else 1
     return max(1, min(jobs, notes))
 

@@ -128,25 +128,28 @@ def _walk(
 ) -> Iterator[tuple[str, bool]]:
     """Every file below ``folder`` in path order (names starting with a dot skipped, symlinked
     folders not entered), each with whether it is a symlink. ``os.scandir`` tells that without
-    a system call per file, which ``os.walk`` does not pass on."""
-    try:
-        with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda entry: entry.name)
-    except OSError as err:
-        where = shown_path(Path(err.filename), vault) if err.filename else folder
-        problems.append(Diagnostic(where, None, f"cannot read folder: {err.strerror}"))
-        return
-    folders = []
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
+    a system call per file, which ``os.walk`` does not pass on. A stack, not recursion: a
+    vault may nest folders deeper than Python's recursion limit."""
+    stack = [folder]
+    while stack:
+        current = stack.pop()
         try:
-            is_folder = entry.is_dir()
-        except OSError:  # a symlink loop: shown as a file, then reported
-            is_folder = False
-        if not is_folder:
-            yield entry.path, entry.is_symlink()
-        elif not entry.is_symlink():
-            folders.append(entry.path)
-    for sub in folders:
-        yield from _walk(sub, vault, problems)
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as err:
+            where = shown_path(Path(err.filename), vault) if err.filename else current
+            problems.append(Diagnostic(where, None, f"cannot read folder: {err.strerror}"))
+            continue
+        folders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_folder = entry.is_dir()
+            except OSError:  # a symlink loop: shown as a file, then reported
+                is_folder = False
+            if not is_folder:
+                yield entry.path, entry.is_symlink()
+            elif not entry.is_symlink():
+                folders.append(entry.path)
+        stack.extend(reversed(folders))  # the first folder next, as recursion would

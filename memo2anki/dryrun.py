@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .convert import Result
-from .model import printable
+from .model import one_line, printable
 from .package import card_guid, cloze_text, deck_name
 
 
@@ -16,12 +16,14 @@ def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
     """One line per card, ``deck<TAB>front<TAB>note:line``, with its images; with ``cloze``,
     a marked line after each card that also gets a cloze note."""
     for card in result.cards:
-        where = f"{deck_name(deck, card.subject)}\t{card.front}\t{card.note}:{card.line}"
+        # Each column one clean line: a tab or escape in a name must not forge a column.
+        columns = (deck_name(deck, card.subject), card.front, f"{card.note}:{card.line}")
+        where = "\t".join(map(one_line, columns))
         images = f"  [{_n(len(card.media), 'image')}]" if card.media else ""
-        yield printable(f"{where}{images}")
+        yield f"{where}{images}"
         text = cloze_text(card.back_html) if cloze else None
         if text is not None:
-            yield printable(f"{where}  [cloze note, {_n(_cloze_cards(text), 'card')}]")
+            yield f"{where}  [cloze note, {_n(_cloze_cards(text), 'card')}]"
 
 
 def dry_run_object(

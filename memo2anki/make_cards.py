@@ -21,6 +21,7 @@ from .model import Card, Diagnostic, Memo2AnkiError, NoteResult
 from .package import card_guid
 from .reader import read_note, vault_relpath
 from .render import CardRenderer
+from .signals import default_signals_in_worker
 
 if TYPE_CHECKING:
     from .convert import Options
@@ -142,6 +143,7 @@ _worker: NoteConverter | None = None
 def start_worker(vault: Path, options: Options, journal: bool) -> None:
     """Set up a worker process: its own converter, used for every note it is given."""
     global _worker
+    default_signals_in_worker()
     _worker = NoteConverter(vault, options, journal)
 
 

@@ -40,10 +40,16 @@ class Journal:
     lookups: list[tuple[str, str, Lookup]] = field(default_factory=list)
     files: list[tuple[str, int, int]] = field(default_factory=list)
 
-    def record_file(self, path: Path) -> None:
-        """Note a file whose content went into the result."""
-        stat = path.stat()
-        self.files.append((str(path), stat.st_size, stat.st_mtime_ns))
+    def record_file(self, path: Path) -> tuple[str, int, int]:
+        """Note a file whose content goes into the result (before reading it: a change made
+        while it is read is then seen by the next run)."""
+        try:
+            stat = path.stat()
+            file = (str(path), stat.st_size, stat.st_mtime_ns)
+        except OSError:  # gone: the stamp of no file, so that the next run looks again
+            file = (str(path), -1, -1)
+        self.files.append(file)
+        return file
 
 
 def file_unchanged(path: str, size: int, mtime_ns: int) -> bool:
@@ -230,12 +236,28 @@ def _within(path: str, root: str) -> bool:
 
 
 def _index_vault(vault: Path) -> dict[str, list[str]]:
+    # A stack, not os.walk: before Python 3.12 it recurses, and a vault may nest folders
+    # deeper than the recursion limit.
     index: dict[str, list[str]] = {}
-    for dirpath, dirnames, filenames in os.walk(vault):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            key = unicodedata.normalize("NFC", name).casefold()
-            index.setdefault(key, []).append(os.path.join(dirpath, name))
+    stack = [str(vault)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if is_folder:  # as os.walk: a symlinked folder is neither a file nor entered
+                if not entry.name.startswith(".") and not entry.is_symlink():
+                    stack.append(entry.path)
+            else:
+                key = unicodedata.normalize("NFC", entry.name).casefold()
+                index.setdefault(key, []).append(entry.path)
     return index
 
 
@@ -244,13 +266,17 @@ class MediaStore:
 
     def __init__(self) -> None:
         self._by_path: dict[Path, Media] = {}
+        self._stamps: dict[Path, tuple[str, int, int]] = {}  # each file as it was hashed
         self.journal: Journal | None = None
 
     def add(self, path: Path) -> Media:
         """The :class:`Media` for a resolved file (read and hashed on first sight)."""
-        if self.journal is not None:
-            self.journal.record_file(path)
         media = self._by_path.get(path)
+        if self.journal is not None:
+            if media is None:
+                self._stamps[path] = self.journal.record_file(path)
+            else:  # as it was when hashed, not as it is now
+                self.journal.files.append(self._stamps.get(path) or self.journal.record_file(path))
         if media is None:
             digest = hashlib.sha256()
             with path.open("rb") as f:

@@ -37,6 +37,25 @@ def printable(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+# What a terminal would act on rather than show: C0 and C1 controls (escape sequences, line
+# breaks that forge a second line), DEL, Unicode line breaks, and the bidirectional controls
+# that make a line read in another order.
+_CONTROLS = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))},
+    **{code: f"\\u{code:04x}" for code in (0x2028, 0x2029, *range(0x202A, 0x202F))},
+    **{code: f"\\u{code:04x}" for code in range(0x2066, 0x206A)},
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+
+
+def one_line(text: str) -> str:
+    """``text`` as one clean printable line: :func:`printable`, with every control character
+    shown as an escape (``\\x1b``, ``\\n``) instead of acting on the terminal."""
+    return printable(text).translate(_CONTROLS)
+
+
 @dataclass(frozen=True, order=True)
 class Diagnostic:
     """A warning about one place in one file, printed as ``path:line: message``."""
@@ -47,7 +66,7 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return printable(f"{where}: {self.message}")
+        return one_line(f"{where}: {self.message}")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 from urllib.parse import quote
 
 import genanki
@@ -127,6 +127,9 @@ class PackageInfo:
     path: Path
     notes: int
     media: int
+    # Pictures found while the cards were made but gone when the deck was written (moved or
+    # deleted during the run): left out of the deck, which is written all the same.
+    missing: tuple[Media, ...] = ()
 
 
 @lru_cache(maxsize=4096)
@@ -238,7 +241,7 @@ def write_notes(notes: Iterable[PlannedNote], media: Iterable[Media], out: Path)
             db_path = Path(work, "collection.anki2")
             with cycle_collection_paused():
                 written = _write_collection(notes, db_path)
-            _write_zip(tmp, db_path, media)
+            missing = _write_zip(tmp, db_path, media)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     # sqlite3.Error: the collection is built in the temporary folder, which can fill up too.
@@ -249,7 +252,7 @@ def write_notes(notes: Iterable[PlannedNote], media: Iterable[Media], out: Path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return PackageInfo(path=out, notes=written, media=len(media))
+    return PackageInfo(out, written, len(media) - len(missing), tuple(missing))
 
 
 def _write_collection(notes: Iterable[PlannedNote], db_path: Path) -> int:
@@ -330,12 +333,42 @@ def _card_ords(note: PlannedNote) -> list[int]:
     return sorted(numbers) or [0]
 
 
-def _write_zip(path: Path, db_path: Path, media: Sequence[Media]) -> None:
+def _write_zip(path: Path, db_path: Path, media: Sequence[Media]) -> list[Media]:
+    """Returns the media whose file could not be opened (gone since it was found)."""
     # Media are streamed from their source files under their package names, so nothing is
     # copied or held in memory, and the names in the package are always plain names.
     # Level 1: half the time of the default for a collection ~20% bigger (it is mostly text).
+    missing: list[Media] = []
+    names: dict[str, str] = {}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.write(db_path, "collection.anki2")
-        zf.writestr("media", json.dumps({str(i): m.name for i, m in enumerate(media)}))
         for i, item in enumerate(media):
-            zf.write(item.path, str(i), compress_type=zipfile.ZIP_STORED)
+            try:
+                source = item.path.open("rb")
+            except OSError:
+                missing.append(item)
+                continue
+            with source:
+                _copy_into(zf, str(i), source, item.path)
+            names[str(i)] = item.name
+        # After the files: it names only those the package holds.
+        zf.writestr("media", json.dumps(names))
+    return missing
+
+
+def _copy_into(zf: zipfile.ZipFile, name: str, source: BinaryIO, path: Path) -> None:
+    """One open file stored in the zip; a failure to read it names the file, not the zip."""
+    stat = os.fstat(source.fileno())
+    # A zip cannot date a file before 1980.
+    info = zipfile.ZipInfo(name, max(time.localtime(stat.st_mtime)[:6], (1980, 1, 1, 0, 0, 0)))
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = stat.st_size
+    with zf.open(info, "w") as dest:
+        while True:
+            try:
+                chunk = source.read(1 << 20)
+            except OSError as err:
+                raise Memo2AnkiError(f"{path}: cannot read image: {err.strerror or err}") from err
+            if not chunk:
+                break
+            dest.write(chunk)

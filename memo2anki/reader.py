@@ -113,13 +113,42 @@ def decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
     else:
         try:
             text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text, encoding = _detect(raw, relpath)
-            warnings.append(Diagnostic(relpath, None, f"not UTF-8; read as {encoding}"))
+        except UnicodeDecodeError as err:
+            mostly = _mostly_utf8(raw, err, relpath)
+            if mostly is not None:
+                text, warning = mostly
+                warnings.append(warning)
+            else:
+                text, encoding = _detect(raw, relpath)
+                warnings.append(Diagnostic(relpath, None, f"not UTF-8; read as {encoding}"))
     if "\x00" in text:
         raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return text, warnings
+
+
+# A UTF-8 note with a few bad bytes (a broken copy, a truncated sync) is still UTF-8; a note
+# in a legacy encoding has a bad sequence at nearly every non-ASCII character.
+_MOST_BAD_PER_NON_ASCII = 0.05
+
+
+def _mostly_utf8(
+    raw: bytes, err: UnicodeDecodeError, relpath: str
+) -> tuple[str, Diagnostic] | None:
+    """The text read as Obsidian reads it (each bad sequence as U+FFFD), with a warning at
+    the line of the first bad byte; None when the bytes are not mostly UTF-8."""
+    if b"\x00" in raw:
+        return None
+    text = raw.decode("utf-8-sig", errors="replace")
+    bad = text.count("\ufffd") - raw.count("\ufffd".encode())
+    good = sum(1 for char in text if char >= "\x80") - text.count("\ufffd")
+    if bad <= 0 or good <= 0 or bad > (good + bad) * _MOST_BAD_PER_NON_ASCII:
+        return None
+    before = raw[: err.start].decode("utf-8-sig", errors="replace")
+    line = before.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+    places = "place" if bad == 1 else "places"
+    message = f"not valid UTF-8 in {bad} {places}, shown as \ufffd (as Obsidian shows them)"
+    return text, Diagnostic(relpath, line, message)
 
 
 def _detect(raw: bytes, relpath: str) -> tuple[str, str]:

@@ -168,9 +168,9 @@ class CardRenderer:
         if path is None:
             return not_shown(f"embedded note not found: ![[{target}]]")
         try:
-            note, _ = read_note(path, self.resolver.vault)
-            if self.resolver.journal is not None:
+            if self.resolver.journal is not None:  # before reading: see record_file
                 self.resolver.journal.record_file(path)
+            note, _ = read_note(path, self.resolver.vault)
         except Memo2AnkiError as err:
             return not_shown(f"embedded note not shown: {err}")
         part = section_of(self.md, note.text, str(heading)) if heading else (note.text, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import printable
+from .model import one_line
 from .plan import KINDS, Change, Kind, Plan
 
 
@@ -29,7 +29,7 @@ def change_line(change: Change) -> str:
     if change.kind is Kind.GONE:
         assert before is not None
         text = f"{before.note}: gone '{before.front}' (was {before.where})"
-        return printable(text if change.notes else f"{text}; left out of the deck")
+        return one_line(text if change.notes else f"{text}; left out of the deck")
     assert now is not None
     front = f"'{now.front}'"
     if before is not None and before.front != now.front:
@@ -39,7 +39,7 @@ def change_line(change: Change) -> str:
         what = f"{what} {_moved(change)}"
     elif change.kind is Kind.RETURNED and before is not None and before.note != now.note:
         what = f"{what} (was {before.where})"
-    return printable(f"{now.where}: {what}")
+    return one_line(f"{now.where}: {what}")
 
 
 def change_lines(plan: Plan) -> list[str]:

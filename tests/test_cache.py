@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
+import pickle
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from helpers import memo, png, write_vault
 
+from memo2anki import make_cards
 from memo2anki.cache import NoteCache
 from memo2anki.cli import main
 from memo2anki.convert import Options, Result, convert
@@ -211,3 +217,103 @@ def test_check_from_the_cache_reports_the_same_problems_without_parsing(tmp_path
     assert cold[:-1] == warm[:-1]
     assert any("Dataview query (```dataview)" in line for line in warm)
     assert any("HTML <iframe> is taken out" in line for line in warm)
+
+
+def test_a_note_saved_while_it_is_read_is_read_again(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Obsidian saves as one types: the note changes just after this run read it.
+    original = make_cards.read_note
+
+    def read_then_saved(path: Path, *args: Any) -> Any:
+        read = original(path, *args)
+        if path.name == "a.md":
+            _touch(path, memo("**A**\n저장된 새 내용\n![[pic.png]]"))
+        return read
+
+    monkeypatch.setattr(make_cards, "read_note", read_then_saved)
+    during = _run(vault, tmp_path)
+    monkeypatch.undo()
+    assert "저장된 새 내용" not in during.cards[0].back_html  # it was read before the save
+    after = _run(vault, tmp_path)
+    assert "저장된 새 내용" in after.cards[0].back_html
+    assert after == convert([vault])
+
+
+def _real_row(vault: Path, tmp_path: Path) -> list[Any]:
+    _run(vault, tmp_path)
+    with sqlite3.connect(tmp_path / "cache/notes.sqlite") as db:
+        blob = db.execute("SELECT result FROM notes WHERE path LIKE '%a.md'").fetchone()[0]
+    row: list[Any] = json.loads(blob)  # plain JSON: nothing in it can run when read
+    return row
+
+
+class _Runs:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.system, ("touch ran-from-the-cache",))
+
+
+def _changed(path: tuple[int, ...], value: Any) -> Callable[[list[Any]], Any]:
+    """A real row with the value at ``path`` (indexes into the nested arrays) replaced."""
+
+    def change(row: list[Any]) -> Any:
+        inner = row
+        for index in path[:-1]:
+            inner = inner[index]
+        inner[path[-1]] = value
+        return json.dumps(row).encode()
+
+    return change
+
+
+# row[0]: the NoteResult; row[0][0]: its cards; row[0][0][0]: the first card; row[1]: journal
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        lambda row: b"not json at all",
+        lambda row: pickle.dumps(_Runs()),
+        lambda row: b"[" * 100_000,
+        lambda row: 42,
+        lambda row: None,
+        lambda row: b"[1, 2]",
+        lambda row: json.dumps(row[0]).encode(),
+        _changed((0, 0, 0, 5), "3"),  # the card's line as text
+        _changed((0, 0, 0, 7), "2025-13-45"),  # no such date
+        _changed((0, 0, 0, 8), "CKA"),  # tags not a list
+        _changed((0, 0, 0, 11), [["x", "y"]]),  # media of the wrong shape
+        _changed((0, 1), [["a.md", True, "a bool is not a line"]]),
+        _changed((0, 2), 1),  # has_section not a bool
+        _changed((1, 1), [["a\x00b", 1, 2]]),  # a journaled file no system call can name
+        _changed((0, 0), [None]),
+    ],
+    ids=[
+        "not JSON",
+        "a pickle that runs code",
+        "nested too deep",
+        "an integer",
+        "NULL",
+        "another shape",
+        "half an entry",
+        "a number as text",
+        "a bad date",
+        "a string for a list",
+        "bad media",
+        "a bool for a line",
+        "an int for a bool",
+        "a NUL in a path",
+        "null for a card",
+    ],
+)
+def test_whatever_a_cache_row_holds_the_deck_is_made(
+    vault: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hostile: Callable[[list[Any]], Any],
+) -> None:
+    blob = hostile(_real_row(vault, tmp_path))
+    with sqlite3.connect(tmp_path / "cache/notes.sqlite") as db:
+        db.execute("UPDATE notes SET result = ?", (blob,))
+    monkeypatch.chdir(tmp_path)
+    assert _run(vault, tmp_path) == convert([vault])  # read again, as if not cached
+    assert not (tmp_path / "ran-from-the-cache").exists()
+    assert _run(vault, tmp_path) == convert([vault])  # and stored right again

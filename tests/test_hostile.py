@@ -355,7 +355,7 @@ RESERVED_PLACES = [
     ("n.md", memo("### A\x1fB\n가"), reserves("n.md:7", "the card", "U+001F"), ("Front", "AB")),
     ("n.md", memo("**A**\n가", subject="S\x01T"),
      reserves("n.md:7", "the subject 'ST'", "U+0001"), ("Subject", "ST")),
-    ("a\x1fb.md", memo("**A**\n가"), reserves("a\x1fb.md", "the file name", "U+001F"),
+    ("a\x1fb.md", memo("**A**\n가"), reserves("a\\x1fb.md", "the file name", "U+001F"),
      ("Source", "ab.md")),
     ("n.md", memo("**A**\n가\n\n<div>나&#31;다</div>"), reserves("n.md:7", "the card", "U+001F"),
      ("Back", "나다")),

@@ -81,3 +81,55 @@ def test_cp949_is_decoded_with_a_warning(tmp_path: Path) -> None:
 def test_binary_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Memo2AnkiError, match=r"n.md: skipped, not a text file"):
         _read(tmp_path, "n.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+
+
+_KOREAN_LINES = [
+    "# 공부 메모장",
+    "## 네트워크",
+    "**서브넷 마스크**",
+    "네트워크 부분과 호스트 부분을 나눈다.",
+]
+_KOREAN = "\n".join(_KOREAN_LINES * 3) + "\n"
+
+
+def _broken_at(line: int, bad: bytes, newline: bytes = b"\n") -> bytes:
+    """The Korean note in UTF-8 with ``bad`` bytes put at the start of 1-based ``line``."""
+    lines = _KOREAN.encode("utf-8").split(b"\n")
+    lines[line - 1] = bad + lines[line - 1]
+    return newline.join(lines)
+
+
+def _shown_at(line: int, marks: int = 1) -> str:
+    """The Korean note as read with ``marks`` replacement characters starting ``line``."""
+    lines = _KOREAN.split("\n")
+    lines[line - 1] = "\ufffd" * marks + lines[line - 1]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("raw", "text", "warnings"),
+    [
+        (
+            _broken_at(4, b"\xff"),
+            _shown_at(4),
+            ["n.md:4: not valid UTF-8 in 1 place, shown as \ufffd (as Obsidian shows them)"],
+        ),
+        (
+            _broken_at(7, b"\xed\x95", b"\r\n"),  # a character cut short, in a CRLF note
+            _shown_at(7),
+            ["n.md:7: not valid UTF-8 in 1 place, shown as \ufffd (as Obsidian shows them)"],
+        ),
+        (
+            _broken_at(2, b"\x80").replace("나눈다".encode(), b"\xc0\xaf", 1),
+            _shown_at(2).replace("나눈다", "\ufffd\ufffd", 1),
+            ["n.md:2: not valid UTF-8 in 3 places, shown as \ufffd (as Obsidian shows them)"],
+        ),
+        (_KOREAN.encode("cp949"), _KOREAN, ["n.md: not UTF-8; read as CP949"]),
+    ],
+    ids=["one bad byte", "a cut character, CRLF", "three bad sequences", "cp949 still detected"],
+)
+def test_a_few_bad_bytes_in_utf8_are_replaced_as_obsidian_does(
+    tmp_path: Path, raw: bytes, text: str, warnings: list[str]
+) -> None:
+    note, got = _read(tmp_path, "n.md", raw)
+    assert (note.text, got) == (text, warnings)

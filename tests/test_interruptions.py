@@ -1,0 +1,275 @@
+"""Interruptions and odd file systems: the run goes on or stops cleanly, names the real cause,
+leaves nothing behind, and prints one clean line per warning."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import REPO, Anki, memo, png, run, write_vault
+
+from memo2anki import build
+from memo2anki.convert import convert
+
+
+def _remove_tree(top: Path) -> None:
+    """shutil.rmtree without recursion (pytest's own clean-up would fail on this tree)."""
+    stack = [(str(top), False)]
+    while stack:
+        path, emptied = stack.pop()
+        if emptied:
+            os.rmdir(path)
+            continue
+        stack.append((path, True))
+        with os.scandir(path) as listing:
+            for entry in listing:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, False))
+                else:
+                    os.unlink(entry.path)
+
+
+@pytest.fixture
+def deep_vault(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "v"
+    if (tmp_path / "v").exists():
+        _remove_tree(tmp_path / "v")
+
+
+def test_a_folder_nested_deeper_than_the_recursion_limit(deep_vault: Path) -> None:
+    deep = Path(*["d"] * (sys.getrecursionlimit() + 100))
+    folder = str(deep_vault)
+    os.mkdir(folder)
+    for part in deep.parts:  # one at a time: os.makedirs recurses too
+        folder = os.path.join(folder, part)
+        os.mkdir(folder)
+    vault = write_vault(
+        deep_vault,
+        {
+            f"{deep}/2025-04-04.md": memo("**깊은 곳**\n그림\n![[pic.png]]"),
+            "image/pic.png": png(seed=3),  # found by name: the vault-wide index walks it all
+        },
+    )
+    result = run(vault, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert '"front": "깊은 곳"' in result.stdout and '"image/pic.png"' in result.stdout
+    (card,) = convert([vault]).cards
+    assert card.note == f"{deep.as_posix()}/2025-04-04.md"
+
+
+def test_an_image_removed_while_the_deck_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki: Anki
+) -> None:
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            "n.md": memo("**A**\n하나\n![[gone.png]]", "**B**\n둘\n![[kept.png]]"),
+            "gone.png": png(seed=1),
+            "kept.png": png(seed=2),
+        },
+    )
+    real = build.write_plan
+
+    def removed_meanwhile(*args: object, **kwargs: object) -> object:
+        (vault / "gone.png").rename(vault / "renamed.png")  # Obsidian renames attachments
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build, "write_plan", removed_meanwhile)
+    out = tmp_path / "out.apkg"
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        "gone.png: image moved or deleted while the deck was written; left out of the deck"
+    )
+    anki.import_package(out)
+    assert [n.fields["Front"].count("<img") for n in anki.notes()] == [0, 0]
+    assert sorted(n.fields["Back"].count("<img") for n in anki.notes()) == [1, 1]
+    assert len(anki.media_files()) == 1  # kept.png, and nothing named for the missing one
+    assert sorted(os.listdir(tmp_path)) == ["anki", "memo2anki-cache", "out.apkg", "v"]
+
+
+def test_an_output_that_is_a_link_to_a_note_is_refused(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가")})
+    link = tmp_path / "deck.apkg"
+    link.symlink_to(vault / "n.md")
+    result = run(vault, "-o", link)
+    assert result.exit_code == 2
+    assert "deck.apkg is a symbolic link to a note" in result.stderr
+    assert link.is_symlink() and (vault / "n.md").read_text(encoding="utf-8") == memo("**A**\n가")
+    # A link to anything else is an ordinary output: the deck takes the link's place.
+    other = tmp_path / "other.apkg"
+    other.symlink_to(tmp_path / "old.apkg")
+    assert run(vault, "-o", other).exit_code == 0
+    assert not other.is_symlink() and other.stat().st_size > 0
+
+
+# A child that runs the real command line and stops in the middle of writing the deck: the
+# .apkg's temporary file and the collection's temporary folder both exist, and the zip is
+# being streamed.
+_STOPS_MID_WRITE = """
+import sys, time
+from pathlib import Path
+from memo2anki import cli, package
+
+real = package._write_zip
+marker = Path(sys.argv[1])
+
+def slow(path, db_path, media):
+    missing = real(path, db_path, media)
+    marker.touch()  # tell the test: the .tmp is written, not yet renamed
+    time.sleep(120)
+    return missing
+
+package._write_zip = slow
+sys.argv = ["memo2anki", *sys.argv[2:]]
+cli.run()
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_signal_mid_write_leaves_nothing_behind(tmp_path: Path, stop: signal.Signals) -> None:
+    vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가\n![[p.png]]"), "p.png": png()})
+    out_dir, temp_dir = tmp_path / "out", tmp_path / "tmp"
+    out_dir.mkdir()
+    temp_dir.mkdir()
+    (out_dir / "deck.apkg").write_bytes(b"last week's deck")
+    marker = tmp_path / "writing"
+    env = {**os.environ, "TMPDIR": str(temp_dir), "PYTHONPATH": str(REPO)}
+    args = [str(marker), str(vault), "-o", str(out_dir / "deck.apkg")]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _STOPS_MID_WRITE, *args], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for _ in range(600):  # a bound on a broken child, not a measured time
+            if marker.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), child.communicate()[1]
+        assert [p.suffix for p in out_dir.iterdir()].count(".tmp") == 1  # caught mid-write
+        assert [p.name[:10] for p in temp_dir.iterdir()] == ["memo2anki-"]
+        child.send_signal(stop)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 128 + stop
+    assert stderr.splitlines() == [f"memo2anki: stopped by {stop.name}; nothing written"]
+    assert [p.name for p in out_dir.iterdir()] == ["deck.apkg"]
+    assert (out_dir / "deck.apkg").read_bytes() == b"last week's deck"
+    assert list(temp_dir.iterdir()) == []
+
+
+_ESCAPE = "\x1b]0;owned\x07\x1b[2J"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "2025-04-04\nn.md:1: forged warning.md",
+        f"2025-04-04 {_ESCAPE}.md",
+        "2025-04-04 \u202eevil\u2028line.md",
+        "2025-04-04 \x85\x9b31m.md",
+    ],
+    ids=["newline", "escape sequences", "bidi and line separator", "C1 controls"],
+)
+def test_every_warning_is_one_clean_line(tmp_path: Path, name: str) -> None:
+    vault = write_vault(
+        tmp_path / "v",
+        {name: memo(f"**A**\n가\n![[{_ESCAPE}missing.png]]", "**B**\n")},
+    )
+    result = run(vault, "-o", tmp_path / f"out{_ESCAPE}\n.apkg")
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    # The missing image, the characters it names that a card may not hold, the empty card
+    # and the summary; a file name holding such characters is one warning more.
+    assert len(lines) == 4 + any(c in name for c in "\x1b\x07")
+    for line in lines:
+        assert line.isprintable(), repr(line)
+        assert not any(c in line for c in "\x1b\x07\x85\x9b\u202e\u2028")
+    (missing,) = (line for line in lines if "image not found" in line)
+    assert missing.startswith(name.translate({10: "\\n", 0x1B: "\\x1b"})[:10])
+    assert "\\x1b]0;owned\\x07" in missing and "missing.png" in missing
+    assert lines[-1].endswith("\\n.apkg")
+    check = run("check", vault)
+    assert all(line.isprintable() for line in check.stderr.splitlines())
+    assert len(check.stderr.splitlines()) == len(lines)
+
+
+# A child that reads a vault in worker processes, each of which notes its pid and reads
+# slowly, so that the stop comes while the workers are busy.
+_STOPS_MID_READ = """
+import os, sys, time
+from pathlib import Path
+from memo2anki import cli, make_cards
+
+real = make_cards.convert_in_worker
+pids = Path(sys.argv[1])
+
+def slow(path):
+    with pids.open("a") as f:
+        f.write(f"{os.getpid()}\\n")
+    time.sleep(0.05)
+    return real(path)
+
+make_cards.convert_in_worker = slow  # forked workers start with this module as it is here
+sys.argv = ["memo2anki", *sys.argv[2:]]
+cli.run()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers")
+@pytest.mark.parametrize("group", [False, True], ids=["the run", "the run and its workers"])
+def test_a_signal_while_workers_read_stops_them_all(tmp_path: Path, group: bool) -> None:
+    notes = {f"2025-01-{i % 28 + 1:02d}-{i}.md": memo(f"**카드 {i}**\n내용") for i in range(200)}
+    vault = write_vault(tmp_path / "v", notes)
+    pids = tmp_path / "pids"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = [str(pids), str(vault), "-o", str(tmp_path / "deck.apkg"), "-j", "2"]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _STOPS_MID_READ, *args],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a service or a terminal has
+    )
+    try:
+        for _ in range(600):  # a bound on a broken child, not a measured time
+            if pids.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert pids.exists(), child.communicate()[1]
+        if group:
+            os.killpg(child.pid, signal.SIGTERM)
+        else:
+            child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 128 + signal.SIGTERM
+    assert stderr.splitlines() == ["memo2anki: stopped by SIGTERM; nothing written"]
+    assert sorted(os.listdir(tmp_path)) == ["memo2anki-cache", "pids", "v"]  # no deck, no .tmp
+    assert len(pids.read_text().split()) < 200  # it stopped reading
+    for pid in set(pids.read_text().split()):
+        with pytest.raises(ProcessLookupError):  # no worker left behind
+            os.kill(int(pid), 0)
+
+
+def test_a_subject_with_escape_sequences_is_shown_not_obeyed(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가", subject=f"CKA{_ESCAPE}")})
+    # The subject loses the characters a card may not hold (a warning, so check finds a
+    # problem); nothing printed on the way carries them to the terminal.
+    for args, code in (
+        (["check", vault], 1),
+        ([vault, "--dry-run"], 0),
+        ([vault, "-o", tmp_path / "o.apkg"], 0),
+    ):
+        result = run(*args)
+        assert result.exit_code == code, result.output
+        assert "the subject 'CKA]0;owned[2J' holds U+001B, U+0007" in result.stderr
+        for line in result.output.splitlines():
+            assert line.replace("\t", " ").isprintable() and "\x1b" not in line
