@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
-from copy import deepcopy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MethodType
@@ -17,6 +16,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
+from .footnotes import parse_with_footnotes
 from .mdparse import make_markdown, parse_inlines
 from .media import MediaResolver, MediaStore, is_image
 from .model import Diagnostic, Media, Memo2AnkiError
@@ -86,19 +86,20 @@ class CardRenderer:
         tokens: list[Token],
         note_path: Path,
         relpath: str,
-        footnotes: Sequence[Token] = (),
+        footnotes: Mapping[str, Sequence[Token]] | None = None,
     ) -> Rendered:
         """Render block tokens of a note (from :func:`~memo2anki.mdparse.parse_blocks`).
 
-        ``footnotes`` are the note's footnote definitions, wherever they stand: a back that
-        refers to one shows it at its end, as the note does.
+        ``footnotes`` are the note's footnote definitions by label (see
+        :func:`~memo2anki.footnotes.definitions_by_label`), wherever they stand: a back that
+        refers to one shows it at its end, as the note does; only those are parsed.
         """
         env: dict[str, Any] = {"m2a": _Context(note_path=note_path, relpath=relpath)}
         if footnotes:
-            labels = [t.meta["label"] for t in footnotes if t.type == "footnote_reference_open"]
-            env["footnotes"] = {"refs": {f":{label}": -1 for label in labels}}
-            tokens = [*tokens, *deepcopy(list(footnotes))]
-        return self._finish(parse_inlines(self.md, tokens, env), 1, env)
+            parsed = parse_with_footnotes(self.md, tokens, env, footnotes)
+        else:
+            parsed = parse_inlines(self.md, tokens, env)
+        return self._finish(parsed, 1, env)
 
     def render_front(
         self, children: list[Token], note_path: Path, relpath: str, line: int
@@ -229,7 +230,11 @@ class CardRenderer:
             width, height = _int(_attr(tag, "width")), _int(_attr(tag, "height"))
             return self._image(src, _attr(tag, "alt") or "", width, height, tok, env)
 
-        return _IMG_TAG.sub(embed, tok.content)
+        # Past the last `>` no tag can close: without this bound each unclosed `<img` was
+        # searched to the end of the block, time growing with the square of their number.
+        content = tok.content
+        end = content.rfind(">") + 1
+        return _IMG_TAG.sub(embed, content[:end]) + content[end:]
 
 
 def section_of(md: MarkdownIt, text: str, heading: str) -> tuple[str, int] | None:
