@@ -76,7 +76,12 @@ class NoteConverter:
         diagnostics += found.diagnostics
         cards: list[Card] = []
         lint: list[Diagnostic] = []
-        for card, front_tokens, tokens in zip(found.cards, found.fronts, found.tokens, strict=True):
+        for index, (card, front_tokens, tokens) in enumerate(
+            zip(found.cards, found.fronts, found.tokens, strict=True)
+        ):
+            # Rendering gives a back's tokens their inline children: let go of each card's
+            # once it is made, or a big note holds the token tree of all its cards at once.
+            found.tokens[index] = found.fronts[index] = []
             if self._subjects and _key(card.subject) not in self._subjects:
                 continue
             front = self.renderer.render_front(front_tokens, path, note.relpath, card.line)

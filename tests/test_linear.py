@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,7 +48,7 @@ ROWS: dict[str, tuple[Callable[[int], str], int]] = {
     "tags item of spaces": (lambda n: f"# Tags\n-{' ' * n}\n{_back('b')}", 40_000),
     "tags item of [[": (lambda n: f"# Tags\n- {'[[' * (n // 2)}\n{_back('b')}", 40_000),
     "unclosed <img in HTML": (lambda n: _back("<div>\n" + "<img " * (n // 5)), 100_000),
-    "< and spaces in HTML": (lambda n: _back("<div>\n<" + " " * n + "x"), 100_000),
+    "< and spaces in HTML": (lambda n: _back("<div>\n<" + " " * n + "1"), 100_000),
     "cards with footnotes": (
         lambda n: (
             SECTION
@@ -250,3 +251,35 @@ _NEW_MATH = make_markdown()
 def test_math_blocks_are_found_as_before(lines: list[str]) -> None:
     text = "\n".join(lines)
     assert _NEW_MATH.render(text) == _OLD_MATH.render(text)
+
+
+def _memo_of(mib: float) -> str:
+    card = (
+        "**Card {i}**\n컨테이너 네트워크는 `iptables`로 **포트포워딩**을 한다 [[CNI]] #cka\n"
+        "- Host: 호스트의 네트워크 네임스페이스\n- Bridge: 격리된 네임스페이스\n"
+        + "노드마다 kubelet이 Pod spec을 보고 컨테이너를 실행한다. " * 6
+        + "\n\n"
+    )
+    parts, size, i = [SECTION], 0, 0
+    while size < mib * 1024 * 1024:
+        parts.append(card.format(i=i))
+        size += len(parts[-1].encode())
+        i += 1
+    return "".join(parts)
+
+
+def test_memory_stays_a_small_multiple_of_the_note(tmp_path: Path) -> None:
+    # Measured 16 times the note's size here; holding every card's tokens until the note
+    # was done took 28.
+    vault = write_vault(tmp_path / "v", {"small.md": _memo_of(0.01), "big.md": _memo_of(1)})
+    converter = NoteConverter(vault, Options())
+    converter.convert(vault / "small.md")  # parser and lexers made before measuring
+    size = (vault / "big.md").stat().st_size
+    tracemalloc.start()
+    try:
+        result = converter.convert(vault / "big.md")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(result.cards) > 1500
+    assert peak < 22 * size, f"peak {peak / size:.1f} times the note"
