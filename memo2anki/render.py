@@ -62,6 +62,10 @@ class CardRenderer:
         self.store = store
         self.md = md or make_markdown()
         self.html = cast(RendererHTML, self.md.renderer)
+        # Embedded notes of the note whose cards are being made: see _embedded.
+        self._embeds: dict[tuple[str, str | None, int, int], tuple[bool, Rendered | str | None]]
+        self._embeds = {}
+        self._embeds_of: Path | None = None
         # Set directly: add_render_rule would rebind these methods to the renderer.
         overrides = {
             "image": self._render_image,
@@ -165,21 +169,58 @@ class CardRenderer:
             path = self.resolver.resolve(target if suffix else f"{target}.md", ctx.note_dir).path
         if path is None:
             return not_shown(f"embedded note not found: ![[{target}]]")
-        try:
-            note, _ = read_note(path, self.resolver.vault)
-            if self.resolver.journal is not None:
-                self.resolver.journal.record_file(path)
-        except Memo2AnkiError as err:
-            return not_shown(f"embedded note not shown: {err}")
-        part = section_of(self.md, note.text, str(heading)) if heading else (note.text, 1)
-        if part is None:
+        inner = self._embedded(path, str(heading) if heading else None, ctx.note_path)
+        if isinstance(inner, str):
+            return not_shown(f"embedded note not shown: {inner}")
+        if inner is None:
             return not_shown(f"heading not found in embedded note: ![[{target}#{heading}]]")
-        inner = self.render(part[0], path, note.relpath, part[1], _depth=ctx.depth + 1)
         ctx.media.update((m.name, m) for m in inner.media)
         ctx.diagnostics.extend(inner.diagnostics)
         return (
             f'<div class="m2a-embed"><div class="m2a-embed-title">{label}</div>{inner.html}</div>'
         )
+
+    def _embedded(self, path: Path, heading: str | None, embedder: Path) -> Rendered | str | None:
+        """An embedded note (or its section under ``heading``) rendered one level deep; why
+        it cannot be read; or None if it has no such heading.
+
+        Kept while one note's cards are made, per file state: each of a note's `![[#part]]`
+        read and parsed the whole note again, time growing with the square of their number.
+        """
+        if embedder != self._embeds_of:
+            self._embeds.clear()
+            self._embeds_of = embedder
+        try:
+            stat = path.stat()
+            key: tuple[str, str | None, int, int] | None = (
+                str(path),
+                heading,
+                stat.st_mtime_ns,
+                stat.st_size,
+            )
+        except OSError:
+            key = None  # read_note says why
+        if key is not None and key in self._embeds:
+            read, result = self._embeds[key]
+        else:
+            read, result = self._embed_uncached(path, heading)
+            if key is not None:
+                self._embeds[key] = (read, result)
+        if read and self.resolver.journal is not None:
+            self.resolver.journal.record_file(path)
+        return result
+
+    def _embed_uncached(
+        self, path: Path, heading: str | None
+    ) -> tuple[bool, Rendered | str | None]:
+        try:
+            note, _ = read_note(path, self.resolver.vault)
+        except Memo2AnkiError as err:
+            return False, str(err)
+        part = section_of(self.md, note.text, heading) if heading else (note.text, 1)
+        if part is None:
+            return True, None
+        return True, self.render(part[0], path, note.relpath, part[1], _depth=1)
 
     def _image(
         self,

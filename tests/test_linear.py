@@ -26,6 +26,7 @@ from memo2anki.convert import Options
 from memo2anki.make_cards import NoteConverter
 from memo2anki.mdparse import ATX_HEADING, make_markdown
 from memo2anki.obsidian import math as obsidian_math
+from memo2anki.package import PlannedNote, _card_ords, cloze_model
 from memo2anki.reader import _link_label, tags_section
 from memo2anki.tags import normalize_tag
 
@@ -58,6 +59,14 @@ ROWS: dict[str, tuple[Callable[[int], str], int]] = {
         6_000,
     ),
     "$$ lines never closed": (lambda n: _back("\n".join("$$x" for _ in range(n // 4))), 6_000),
+    "embeds of a part of the note": (
+        lambda n: (
+            SECTION
+            + "".join(f"**C{i}**\n![[#참고]]\n\n" for i in range(n // 20))
+            + "# 참고\n짧은 설명\n"
+        ),
+        6_000,
+    ),
     # Linear already; kept so they stay so:
     "runs of [": (lambda n: _back("[" * n), 3_000),
     "[a](": (lambda n: _back("[a](" * (n // 4)), 6_000),
@@ -283,3 +292,17 @@ def test_memory_stays_a_small_multiple_of_the_note(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert len(result.cards) > 1500
     assert peak < 22 * size, f"peak {peak / size:.1f} times the note"
+
+
+def test_cloze_numbers_are_counted_in_linear_time() -> None:
+    def seconds(n: int) -> float:
+        note = PlannedNote("d", cloze_model(), ("{{c1::a}} " + "{{c1::" * n, ""), (), "g", 0, 0)
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            assert _card_ords(note) == [0]
+            best = min(best, time.process_time() - start)
+        return best
+
+    small, double = seconds(20_000), seconds(40_000)
+    assert double < 3 * max(small, 1e-4)
