@@ -10,7 +10,8 @@ memo2anki's own converter (read, find cards, render, sanitize, lint); the median
 of ``--runs`` runs per size, and the ratio of each size to the one before it (2 is linear, 4
 quadratic). Memory: a note of realistic memos (the benchmark vault's notes, put end to end)
 converted by ``python -m memo2anki NOTE -o OUT --no-cache`` in a child process; its peak RSS
-from ``os.wait4``, and that less the peak for a tiny note, per MiB of note.
+from ``os.wait4``, and how much it grows per MiB of note (below ~1 MiB the start-up's own peak
+hides the note).
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ PATTERNS: dict[str, Callable[[int], str]] = {
         SECTION
         + "".join(f"**C{i}**\nsee[^{i}]\n\n" for i in range(n // 30))
         + "".join(f"[^{i}]: note {i}\n" for i in range(n // 30))
+    ),
+    "![[#part]] embeds": lambda n: (
+        SECTION
+        + "".join(f"**C{i}**\n![[#참고]]\n\n" for i in range(n // 20))
+        + "# 참고\n짧은 설명\n"
     ),
     "runs of [ (markdown-it)": lambda n: _back("[" * n),
 }
@@ -98,15 +104,29 @@ def _memo_note(vault: Path, source: Path, mib: float) -> int:
     return len(text.encode())
 
 
+# Run by a small process of its own: Linux keeps a process's peak RSS through exec, so a child
+# forked straight from this one (which has made big notes) would report this one's peak.
+_MEASURE = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(child.pid, 0)
+print(usage.ru_maxrss if status == 0 else -1)
+"""
+
+
 def _peak_rss_mib(vault: Path) -> float:
-    child = subprocess.Popen(
-        [sys.executable, "-m", "memo2anki", vault, "-o", vault / "out.apkg", "--no-cache", "-q"],
+    command = [sys.executable, "-m", "memo2anki", vault, "-o", vault / "out.apkg", "--no-cache"]
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *map(str, command), "-q"],
         env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    _, status, usage = os.wait4(child.pid, 0)
-    if status != 0:
-        raise SystemExit(f"memo2anki failed on {vault}")
-    return usage.ru_maxrss / 1024  # KiB on Linux
+    kib = int(done.stdout)
+    if kib < 0:
+        raise SystemExit(f"memo2anki failed on {vault}: {done.stderr.strip()}")
+    return kib / 1024  # KiB on Linux
 
 
 def memory_table(sizes: list[float]) -> None:
@@ -122,12 +142,12 @@ def memory_table(sizes: list[float]) -> None:
             size = _memo_note(vault, source, mib)
             rows.append((size / 2**20, _peak_rss_mib(vault)))
             shutil.rmtree(vault)
-        (_, base), *measured = rows
-        print("| note | peak RSS | above a tiny note, per MiB of note |")
+        print("| note | peak RSS | per MiB of note, from the row before |")
         print("|---|---|---|")
-        print(f"| tiny | {base:.0f} MiB | |")
-        for note_mib, rss in measured:
-            print(f"| {note_mib:.1f} MiB | {rss:.0f} MiB | {(rss - base) / note_mib:.0f} MiB |")
+        print(f"| tiny | {rows[0][1]:.0f} MiB | |")
+        for (last_mib, last_rss), (note_mib, rss) in itertools.pairwise(rows):
+            slope = (rss - last_rss) / (note_mib - last_mib)
+            print(f"| {note_mib:.1f} MiB | {rss:.0f} MiB | {slope:.0f} MiB |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
