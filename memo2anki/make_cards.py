@@ -120,7 +120,9 @@ _TAG = re.compile(r"<[^>]*>")
 
 def _visible(html: str) -> bool:
     """Whether card HTML shows anything: some text, or an image."""
-    return "<img" in html or bool(_TAG.sub("", html).strip())
+    # Tags end at the last `>`: past it, a stray `<` would be searched to the end each time.
+    end = html.rfind(">") + 1
+    return "<img" in html or bool((_TAG.sub("", html[:end]) + html[end:]).strip())
 
 
 def _reason(err: Memo2AnkiError) -> str:

@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 
 from memo2anki.convert import Options
-from memo2anki.make_cards import NoteConverter
+from memo2anki.make_cards import NoteConverter, _visible
 from memo2anki.mdparse import ATX_HEADING, make_markdown
 from memo2anki.obsidian import math as obsidian_math
 from memo2anki.package import PlannedNote, _card_ords, cloze_model
@@ -306,3 +306,32 @@ def test_cloze_numbers_are_counted_in_linear_time() -> None:
 
     small, double = seconds(20_000), seconds(40_000)
     assert double < 3 * max(small, 1e-4)
+
+
+def test_an_embedded_note_edited_between_two_runs_shows_its_new_text(tmp_path: Path) -> None:
+    vault = write_vault(
+        tmp_path / "v",
+        {"a.md": _back("![[b#part]]\n![[b#part]]"), "b.md": "# part\nold text\n"},
+    )
+    converter = NoteConverter(vault, Options())
+    (first,) = converter.convert(vault / "a.md").cards
+    (vault / "b.md").write_text("# part\nthe new text\n", encoding="utf-8")
+    (second,) = converter.convert(vault / "a.md").cards
+    assert first.back_html.count("old text") == 2
+    assert second.back_html.count("the new text") == 2 and "old text" not in second.back_html
+
+
+@pytest.mark.parametrize(
+    ("html", "shows"), [("<p></p>" + "<" * 40_000, True), ("<" * 40_000 + "<p></p>", False)]
+)
+def test_telling_whether_a_back_shows_anything_is_linear(html: str, shows: bool) -> None:
+    def seconds(text: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            assert _visible(text) is shows
+            best = min(best, time.process_time() - start)
+        return best
+
+    doubled = html.replace("<" * 40_000, "<" * 80_000)
+    assert seconds(doubled) < 3 * max(seconds(html), 1e-4)
