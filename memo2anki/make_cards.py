@@ -81,7 +81,12 @@ class NoteConverter:
         subjects_seen: set[str] = set()
         cards: list[Card] = []
         lint: list[Diagnostic] = []
-        for card, front_tokens, tokens in zip(found.cards, found.fronts, found.tokens, strict=True):
+        for index, (card, front_tokens, tokens) in enumerate(
+            zip(found.cards, found.fronts, found.tokens, strict=True)
+        ):
+            # Rendering gives a back's tokens their inline children: let go of each card's
+            # once it is made, or a big note holds the token tree of all its cards at once.
+            found.tokens[index] = found.fronts[index] = []
             if self._subjects and _key(card.subject) not in self._subjects:
                 continue
             front = self.renderer.render_front(front_tokens, path, note.relpath, card.line)
@@ -127,7 +132,9 @@ _TAG = re.compile(r"<[^>]*>")
 
 def _visible(html: str) -> bool:
     """Whether card HTML shows anything: some text, or an image."""
-    return "<img" in html or bool(_TAG.sub("", html).strip())
+    # Tags end at the last `>`: past it, a stray `<` would be searched to the end each time.
+    end = html.rfind(">") + 1
+    return "<img" in html or bool((_TAG.sub("", html[:end]) + html[end:]).strip())
 
 
 def _reason(err: Memo2AnkiError) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from .footnotes import definitions_by_label
 from .mdparse import ATX_HEADING, MAX_NESTING, inline_children, parse_blocks
 from .model import DEFAULT_SECTIONS, Card, Diagnostic, Note
 from .tags import normalize_tag
@@ -63,7 +64,8 @@ class Found:
     sections: int
     tokens: list[list[Token]]
     fronts: list[list[Token]] = field(default_factory=list)
-    footnotes: list[Token] = field(default_factory=list)  # the note's footnote definitions
+    # The note's footnote definitions by label.
+    footnotes: dict[str, list[Token]] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,7 +120,7 @@ class CardFinder:
         """The note's cards in note order, with each back's block tokens, and warnings."""
         lines = note.text.split("\n")
         tokens = parse_blocks(self.md, self._from_first_section(lines), {})
-        found = Found([], [], 0, [], footnotes=_footnote_definitions(tokens))
+        found = Found([], [], 0, [], footnotes=definitions_by_label(tokens))
         if (deepest := _too_deep(tokens)) is not None:
             found.diagnostics.append(too_deep(note.relpath, deepest))
         section_level: int | None = None
@@ -224,20 +226,6 @@ class CardFinder:
             tags=tuple(dict.fromkeys(tags)),
             mtime=note.mtime,
         )
-
-
-def _footnote_definitions(tokens: list[Token]) -> list[Token]:
-    """The tokens of every footnote definition (``[^1]: ...``) in a note, in order."""
-    picked: list[Token] = []
-    inside = False
-    for tok in tokens:
-        if tok.type == "footnote_reference_open":
-            inside = True
-        if inside:
-            picked.append(tok)
-        if tok.type == "footnote_reference_close":
-            inside = False
-    return picked
 
 
 def empty_back(relpath: str, line: int, front: str) -> Diagnostic:

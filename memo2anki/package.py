@@ -329,7 +329,11 @@ def _card_ords(note: PlannedNote) -> list[int]:
     """The cards a note has: one for a Q/A note, one per cloze number for a cloze note."""
     if note.model.model_type != genanki.Model.CLOZE:
         return [0]
-    numbers = {int(n) - 1 for n in _CLOZE_NUMBER.findall(note.fields[0]) if int(n) > 0}
+    # No match can end past the last `}}`: cut there, or each unclosed `{{c1::` in a back is
+    # searched to its end, time growing with the square of their number.
+    text = note.fields[0]
+    text = text[: text.rfind("}}") + 2]
+    numbers = {int(n) - 1 for n in _CLOZE_NUMBER.findall(text) if int(n) > 0}
     return sorted(numbers) or [0]
 
 

@@ -25,8 +25,11 @@ MAX_NOTE_BYTES = 8 * 1024 * 1024
 
 _FRONTMATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[.\]\s+)?(.*\S)\s*$")
-_WIKILINK = re.compile(r"\[\[([^\]]+)\]\]")
+# Both on a stripped line, each a single scan: `\s+(.*\S)\s*$` on a line of spaces, or
+# `\[\[([^\]]+)` on a run of `[[`, tried every start and took time growing with its square.
+_LIST_ITEM = re.compile(r"(?:[-*+]|\d+[.)])\s+(?:\[.\]\s+)?(.+)")
+_WIKILINK = re.compile(r"\[\[((?:(?!\[\[)[^\]])+)\]\]")
+_THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:\s*\1){2,}\s*")
 # UTF-32 first: its little-endian mark starts with UTF-16's.
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -257,10 +260,10 @@ def tags_section(text: str) -> list[str]:
             continue
         if not inside:
             continue
-        if re.match(r"^ {0,3}([-*_])(\s*\1){2,}\s*$", line):
+        if _THEMATIC_BREAK.fullmatch(line):
             inside = False
             continue
-        item = _LIST_ITEM.match(line)
+        item = _LIST_ITEM.fullmatch(line.strip())
         if not item:
             continue
         content = item.group(1)

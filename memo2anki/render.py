@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MethodType
@@ -18,6 +17,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
+from .footnotes import parse_with_footnotes
 from .mdparse import make_markdown, parse_inlines
 from .media import MediaResolver, MediaStore, is_image
 from .model import Diagnostic, Media, Memo2AnkiError
@@ -65,6 +65,10 @@ class CardRenderer:
         self.store = store
         self.md = md or make_markdown()
         self.html = cast(RendererHTML, self.md.renderer)
+        # Embedded notes of the note whose cards are being made: see _embedded.
+        self._embeds: dict[tuple[str, str | None, int, int], tuple[bool, Rendered | str | None]]
+        self._embeds = {}
+        self._embeds_of: Path | None = None
         # Set directly: add_render_rule would rebind these methods to the renderer.
         overrides = {
             "image": self._render_image,
@@ -89,19 +93,20 @@ class CardRenderer:
         tokens: list[Token],
         note_path: Path,
         relpath: str,
-        footnotes: Sequence[Token] = (),
+        footnotes: Mapping[str, Sequence[Token]] | None = None,
     ) -> Rendered:
         """Render block tokens of a note (from :func:`~memo2anki.mdparse.parse_blocks`).
 
-        ``footnotes`` are the note's footnote definitions, wherever they stand: a back that
-        refers to one shows it at its end, as the note does.
+        ``footnotes`` are the note's footnote definitions by label (see
+        :func:`~memo2anki.footnotes.definitions_by_label`), wherever they stand: a back that
+        refers to one shows it at its end, as the note does; only those are parsed.
         """
         env: dict[str, Any] = {"m2a": _Context(note_path=note_path, relpath=relpath)}
         if footnotes:
-            labels = [t.meta["label"] for t in footnotes if t.type == "footnote_reference_open"]
-            env["footnotes"] = {"refs": {f":{label}": -1 for label in labels}}
-            tokens = [*tokens, *deepcopy(list(footnotes))]
-        return self._finish(parse_inlines(self.md, tokens, env), 1, env)
+            parsed = parse_with_footnotes(self.md, tokens, env, footnotes)
+        else:
+            parsed = parse_inlines(self.md, tokens, env)
+        return self._finish(parsed, 1, env)
 
     def render_front(
         self, children: list[Token], note_path: Path, relpath: str, line: int
@@ -167,21 +172,60 @@ class CardRenderer:
             path = self.resolver.resolve(target if suffix else f"{target}.md", ctx.note_dir).path
         if path is None:
             return not_shown(f"embedded note not found: ![[{target}]]")
-        try:
-            if self.resolver.journal is not None:  # before reading: see record_file
-                self.resolver.journal.record_file(path)
-            note, _ = read_note(path, self.resolver.vault)
-        except Memo2AnkiError as err:
-            return not_shown(f"embedded note not shown: {err}")
-        part = section_of(self.md, note.text, str(heading)) if heading else (note.text, 1)
-        if part is None:
+        inner = self._embedded(path, str(heading) if heading else None, ctx.note_path)
+        if isinstance(inner, str):
+            return not_shown(f"embedded note not shown: {inner}")
+        if inner is None:
             return not_shown(f"heading not found in embedded note: ![[{target}#{heading}]]")
-        inner = self.render(part[0], path, note.relpath, part[1], _depth=ctx.depth + 1)
         ctx.media.update((m.name, m) for m in inner.media)
         ctx.diagnostics.extend(inner.diagnostics)
         return (
             f'<div class="m2a-embed"><div class="m2a-embed-title">{label}</div>{inner.html}</div>'
         )
+
+    def _embedded(self, path: Path, heading: str | None, embedder: Path) -> Rendered | str | None:
+        """An embedded note (or its section under ``heading``) rendered one level deep; why
+        it cannot be read; or None if it has no such heading.
+
+        Kept while one note's cards are made, per file state: each of a note's `![[#part]]`
+        read and parsed the whole note again, time growing with the square of their number.
+        """
+        if embedder != self._embeds_of:
+            self._embeds.clear()
+            self._embeds_of = embedder
+        try:
+            stat = path.stat()
+            key: tuple[str, str | None, int, int] | None = (
+                str(path),
+                heading,
+                stat.st_mtime_ns,
+                stat.st_size,
+            )
+        except OSError:
+            key = None  # read_note says why
+        if key is not None and key in self._embeds:
+            read, result = self._embeds[key]
+        else:
+            read, result = self._embed_uncached(path, heading)
+            if key is not None:
+                self._embeds[key] = (read, result)
+        if read and self.resolver.journal is not None:
+            # The stamp taken before it was read: a change made meanwhile is seen next run.
+            stamp = (key[3], key[2]) if key is not None else (-1, -1)
+            self.resolver.journal.files.append((str(path), *stamp))
+        return result
+
+    def _embed_uncached(
+        self, path: Path, heading: str | None
+    ) -> tuple[bool, Rendered | str | None]:
+        try:
+            note, _ = read_note(path, self.resolver.vault)
+        except Memo2AnkiError as err:
+            return False, str(err)
+        part = section_of(self.md, note.text, heading) if heading else (note.text, 1)
+        if part is None:
+            return True, None
+        return True, self.render(part[0], path, note.relpath, part[1], _depth=1)
 
     def _image(
         self,
@@ -244,7 +288,11 @@ class CardRenderer:
             width, height = _int(_attr(tag, "width")), _int(_attr(tag, "height"))
             return self._image(src, _attr(tag, "alt") or "", width, height, tok, env)
 
-        return _IMG_TAG.sub(embed, tok.content)
+        # Past the last `>` no tag can close: without this bound each unclosed `<img` was
+        # searched to the end of the block, time growing with the square of their number.
+        content = tok.content
+        end = content.rfind(">") + 1
+        return _IMG_TAG.sub(embed, content[:end]) + content[end:]
 
 
 def section_of(md: MarkdownIt, text: str, heading: str) -> tuple[str, int] | None:

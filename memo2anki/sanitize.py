@@ -96,7 +96,8 @@ def sanitize(html: str) -> str:
     )
 
 
-_TAG_NAME = re.compile(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9-]*)")
+# One run of spaces at most: `<\s*/?\s*` split a run between its two `\s*` every way.
+_TAG_NAME = re.compile(r"<\s*(?:/\s*)?([a-zA-Z][a-zA-Z0-9-]*)")
 
 
 def removed_tags(html: str) -> list[str]:

@@ -17,6 +17,7 @@ Rendering, with the TeX HTML-escaped (MathJax reads the text, so ``&lt;`` is ``<
 from __future__ import annotations
 
 from collections.abc import Sequence
+from weakref import WeakKeyDictionary
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
@@ -66,18 +67,56 @@ def _math_inline(state: StateInline, silent: bool) -> bool:
 
 
 def _math_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    """dollarmath's block rule, made safe to call as a terminator (silent) check."""
+    """dollarmath's block rule, made safe and quick to call as a terminator (silent) check."""
     # The same first test as dollarmath's, without two calls for each of a note's lines.
     if not state.src.startswith("$$", state.bMarks[start_line] + state.tShift[start_line]):
         return False
-    if not silent:
-        return _BLOCK(state, start_line, end_line, False)
-    # dollarmath ignores `silent` and always pushes a token; undo its effects.
-    tokens, line = len(state.tokens), state.line
-    found = _BLOCK(state, start_line, end_line, False)
-    del state.tokens[tokens:]
-    state.line = line
-    return found
+    if not _closes(state, start_line, end_line):
+        return False
+    # dollarmath ignores `silent` and always pushes a token: called only to make one.
+    return True if silent else _BLOCK(state, start_line, end_line, False)
+
+
+# Per block state, the last `$$` line found never to close: (its line, the line where the
+# search stopped). A paragraph asks at each of its lines whether a `$$` block starts there,
+# and each search ran to the paragraph's end: `$$x` lines took time growing with their
+# square. A later line inside that stretch cannot close either (no line of it ends with `$$`),
+# unless the search may now pass the stopping line: it is not blank here and not the end.
+_NEVER_CLOSED: WeakKeyDictionary[StateBlock, tuple[int, int]] = WeakKeyDictionary()
+
+
+def _closes(state: StateBlock, start_line: int, end_line: int) -> bool:
+    """Whether dollarmath's block rule (no labels, no blank lines) finds the block's end."""
+    if state.is_code_block(start_line):
+        return False
+    start = state.bMarks[start_line] + state.tShift[start_line]
+    first = state.src[start : state.eMarks[start_line]]
+    if len(first) < 2:
+        return False
+    if len(first.strip()) > 3:
+        if first.strip().endswith("$$"):
+            return True
+        if "$$" in first[2:]:
+            return False
+    known = _NEVER_CLOSED.get(state)
+    if known is not None and known[0] < start_line < known[1]:
+        stop = known[1]
+        if stop >= end_line or not _line(state, stop).strip():
+            return False
+    line = start_line + 1
+    while line < end_line:
+        text = _line(state, line).strip()
+        if text.endswith("$$"):
+            return True
+        if not text:
+            break
+        line += 1
+    _NEVER_CLOSED[state] = (start_line, line)
+    return False
+
+
+def _line(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
 
 
 def _tex(token: Token) -> str:
