@@ -17,7 +17,7 @@ from .mdparse import make_markdown
 from .media import Journal, MediaResolver, MediaStore
 from .memo import CardFinder, empty_front, shows_nothing
 from .model import Card, Diagnostic, Memo2AnkiError, NoteResult
-from .package import card_guid
+from .package import card_guid, content_digest
 from .reader import read_note, vault_relpath
 from .render import CardRenderer
 
@@ -90,6 +90,7 @@ class NoteConverter:
                 continue
             lint += unsupported_syntax(tokens, note.relpath)  # tokens now rendered
             media = {m.name: m for m in (*front.media, *rendered.media)}
+            tags = tuple(dict.fromkeys((*card.tags, *rendered.tags)))
             cards.append(
                 replace(
                     card,
@@ -97,7 +98,8 @@ class NoteConverter:
                     front_html=front.html,
                     back_html=rendered.html,
                     media=tuple(media.values()),
-                    tags=tuple(dict.fromkeys((*card.tags, *rendered.tags))),
+                    tags=tags,
+                    digest=content_digest(front.html, rendered.html, tags),
                 )
             )
         diagnostics.sort(key=lambda d: d.line or 0)  # in file order (stable: ties keep theirs)

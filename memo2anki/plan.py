@@ -8,7 +8,6 @@ carries it out, and no writer decides what changes. :func:`plan_changes` does no
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import re
 import unicodedata
@@ -27,6 +26,7 @@ from .package import (
     MODEL_NAME,
     cloze_guid,
     cloze_text,
+    content_digest,
     deck_name,
     obsidian_link,
 )
@@ -184,10 +184,10 @@ def fields_of(
     return (front_html, back_html, subject, note, date, obsidian_link(vault_name, note))
 
 
-def digest(fields: Sequence[str], tags: Sequence[str], note_type: str = MODEL_NAME) -> str:
-    """A short digest of a note's fields, tags and note type: any change changes it."""
-    text = "\x1e".join(("\x1f".join(fields), " ".join(tags), note_type))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+def digest(card: Card) -> str:
+    """The card's digest of its front, back and tags (the ledger's ``digest``): the other
+    fields (subject, note, date, link) are the ledger's columns and the vault's name."""
+    return card.digest or content_digest(card.front_html, card.back_html, card.tags)
 
 
 def natural_identity(card: Card) -> Identity:
@@ -373,7 +373,8 @@ def plan_changes(
             matched.add(j)
 
     used = {e.guid for e in entries}
-    ledger_changed = not entries or ledger.vault != layout.vault_name
+    same_vault = ledger.vault == layout.vault_name  # else every Link field changed
+    ledger_changed = not entries or not same_vault
     changes: list[Change] = []
     new_entries: list[LedgerCard] = []
     about: tuple[str, ...] = ("", "")  # the same for a note's cards in a row
@@ -390,7 +391,7 @@ def plan_changes(
             )
         fields = (card.front_html, card.back_html, *about[:4])
         date, subdeck = about[2], about[4]
-        card_digest = digest(fields, card.tags)
+        card_digest = digest(card)
         place = Place(card.note, card.line, card.subject, card.front, subdeck)
         j = match.get(i)
         before_entry = entries[j] if j is not None else None
@@ -412,6 +413,7 @@ def plan_changes(
                 before_entry.front,
                 before_entry.deck,
             )
+            same_note = card.note == before.note and date == before_entry.date and same_vault
             if before_entry.state == GONE:
                 kind = Kind.RETURNED
             elif i in paired and card.front != before.front:
@@ -419,12 +421,14 @@ def plan_changes(
                 kind = Kind.RENAMED if same_place else Kind.MOVED
             elif card.note != before.note or subdeck != before.deck:
                 kind = Kind.MOVED
-            elif card_digest != before_entry.digest:
+            elif card_digest != before_entry.digest or not same_note:
                 kind = Kind.UPDATED
             else:
                 kind = Kind.UNCHANGED
             # Unchanged content keeps its time, so an edit made in Anki since survives.
-            if card_digest == before_entry.digest and before_entry.state == LIVE:
+            if kind is Kind.UNCHANGED or (
+                kind is Kind.MOVED and card_digest == before_entry.digest and same_note
+            ):  # a move of deck only: the fields are the same
                 stamp = before_entry.stamp
             else:
                 stamp = max(now, before_entry.stamp + 1)
