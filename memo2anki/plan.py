@@ -378,6 +378,8 @@ def plan_changes(
     changes: list[Change] = []
     new_entries: list[LedgerCard] = []
     about: tuple[str, ...] = ("", "")  # the same for a note's cards in a row
+    cloze = layout.cloze
+    UNCHANGED = Kind.UNCHANGED  # a local: looked up for every card
     for i, card in enumerate(cards):
         identity = identities[i]
         if about[:2] != (card.subject, card.note):
@@ -395,6 +397,39 @@ def plan_changes(
         place = Place(card.note, card.line, card.subject, card.front, subdeck)
         j = match.get(i)
         before_entry = entries[j] if j is not None else None
+        if (
+            before_entry is not None
+            and before_entry.digest == card_digest
+            and before_entry.line == card.line
+            and before_entry.note == card.note
+            and before_entry.deck == subdeck
+            and before_entry.date == date
+            and before_entry.state == LIVE
+            and before_entry.identity == identity
+            and before_entry.tags == card.tags
+            and same_vault
+        ):
+            # The common case, kept short: a card just as the ledger has it (so `place` is
+            # where it was too), with its old stamp; its entry stays as it is.
+            guid, stamp = before_entry.guid, before_entry.stamp
+            used.add(guid)
+            note = TargetNote(guid, MODEL_NAME, subdeck, fields, card.tags, stamp, i)
+            text = cloze_text(card.back_html) if cloze else None
+            if text:
+                extra = TargetNote(
+                    cloze_guid(guid),
+                    CLOZE_MODEL_NAME,
+                    subdeck,
+                    (text, card.front_html, *fields[2:]),
+                    card.tags,
+                    stamp,
+                    i,
+                )
+                changes.append(Change(UNCHANGED, guid, place, place, (note, extra)))
+            else:
+                changes.append(Change(UNCHANGED, guid, place, place, (note,)))
+            new_entries.append(before_entry)
+            continue
         if before_entry is None:
             kind = Kind.NEW
             guid = card.guid if identity == card.identity and card.guid else guid_of(identity)
