@@ -345,7 +345,9 @@ def plan_changes(
     match: dict[int, int] = {}  # card index -> entry index
     entry_index = {e.identity: j for j, e in enumerate(entries)}
     for i, identity in enumerate(identities):
-        if identity[:3] not in shared and (j := entry_index.get(identity)) is not None:
+        if (j := entry_index.get(identity)) is not None and (
+            identity[:3] not in shared or entries[j].digest == digest(cards[i])
+        ):  # (one of several equal fronts, unchanged: the same card, no need to compare)
             match[i] = j
     paired: set[int] = set()
 
