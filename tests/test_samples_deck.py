@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ from memo2anki.cli import main
 def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[AnkiNote], Anki]:
     tmp = tmp_path_factory.mktemp("samples")
     out = tmp / "samples.apkg"
-    result = CliRunner().invoke(main, [str(SAMPLES), "-o", str(out)])
+    samples = shutil.copytree(SAMPLES, tmp / "samples")  # a build writes its ledger there
+    result = CliRunner().invoke(main, [str(samples), "-o", str(out)])
     assert result.exit_code == 0, result.output
     anki = Anki(tmp / "anki")
     log = anki.import_package(out)

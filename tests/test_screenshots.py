@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,7 +59,8 @@ def browser() -> Iterator[Browser]:
 def cards(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[CardSides], Path]:
     tmp = tmp_path_factory.mktemp("look")
     apkg = tmp / "samples.apkg"
-    result = CliRunner().invoke(main, [str(SAMPLES), "-o", str(apkg), "-q"])
+    samples = shutil.copytree(SAMPLES, tmp / "samples")  # a build writes its ledger there
+    result = CliRunner().invoke(main, [str(samples), "-o", str(apkg), "-q"])
     assert result.exit_code == 0, result.output
     return anki_cards(apkg, tmp / "anki", list(CARDS.values()))
 
