@@ -529,7 +529,9 @@ def plan_changes(
         before = Place(entry.note, entry.line, entry.subject, entry.front, entry.deck)
         notes = []
         stamp = entry.stamp
-        if not layout.leave_out_gone:
+        # Without its last fields (fields.json lost or damaged) it is left out: carried
+        # with empty ones, it would blank the note in Anki.
+        if not layout.leave_out_gone and (front_html or back_html):
             stamp = max(now, entry.stamp + 1)
             fields = fields_of(
                 front_html,
