@@ -45,7 +45,7 @@ class LedgerCard(NamedTuple):
     front: str  # plain text
     deck: str
     date: str  # ISO date, or "" when the note has none
-    digest: str  # of every field, the tags and the note type: any change shows here
+    digest: str  # of the front, back and tags (package.content_digest)
     stamp: int  # when its content last changed (the Anki note's modification time)
     state: str = LIVE  # LIVE or GONE
     # Its last Front and Back HTML and tags: what a gone card is carried with once more, and
@@ -135,6 +135,8 @@ COLUMNS = (
     "tags",
 )
 _TYPES = [str, list, str, int, str, str, str, str, str, int, str, list]
+_IDENTITY_TYPES = [str, str, str, int]
+_STATES = (LIVE, GONE)
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -188,34 +190,24 @@ def parse(text: str) -> tuple[str, tuple[LedgerCard, ...]]:
     if not isinstance(data.get("vault"), str) or not isinstance(data.get("cards"), list):
         raise ValueError("not a memo2anki ledger")
     cards = []
+    make = LedgerCard._make
     for number, row in enumerate(data["cards"], 1):
-        if type(row) is not list or list(map(type, row)) != _TYPES:
-            raise ValueError(f"card {number} is damaged")
-        guid, identity, note, line, subject, front, deck, date, state, stamp, digest_, tags = row
-        if not (
-            len(identity) == 4
-            and all(type(x) is str for x in identity[:3])
-            and type(identity[3]) is int
-            and state in (LIVE, GONE)
-            and all(type(t) is str for t in tags)
+        # Checked with map() and list compares: a ledger holds every card of a vault.
+        if (
+            type(row) is not list
+            or list(map(type, row)) != _TYPES
+            or list(map(type, row[1])) != _IDENTITY_TYPES
+            or row[8] not in _STATES
+            or (row[11] and set(map(type, row[11])) != {str})
         ):
             raise ValueError(f"card {number} is damaged")
+        guid, identity, note, line, subject, front, deck, date, state, stamp, digest_, tags = row
         cards.append(
-            LedgerCard(
-                guid,
-                (identity[0], identity[1], identity[2], identity[3]),
-                note,
-                line,
-                subject,
-                front,
-                deck,
-                date,
-                digest_,
-                stamp,
-                state,
-                "",
-                "",
-                tuple(tags),
+            make(
+                (
+                    *(guid, tuple(identity), note, line, subject, front, deck, date),
+                    *(digest_, stamp, state, "", "", tuple(tags)),  # the HTML: fields.json
+                )
             )
         )
     if len({c.guid for c in cards}) != len(cards):

@@ -12,13 +12,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .fields import tags as clean_tags
 from .guard import note_warnings, safe_card, subject_warnings
 from .lint import unsupported_syntax
 from .mdparse import make_markdown
 from .media import Journal, MediaResolver, MediaStore
 from .memo import CardFinder, empty_front, shows_nothing
 from .model import Card, Diagnostic, Memo2AnkiError, NoteResult
-from .package import card_guid
+from .package import card_guid, content_digest
 from .reader import read_note, vault_relpath
 from .render import CardRenderer
 from .signals import default_signals_in_worker
@@ -115,7 +116,10 @@ class NoteConverter:
             if card.subject not in subjects_seen:
                 subjects_seen.add(card.subject)
                 diagnostics += subject_warnings(card)
-            cards.append(card)
+            # Tags as Anki holds them, and the digest the ledger compares, of what is written.
+            tags = clean_tags(card.tags)
+            digest = content_digest(card.front_html, card.back_html, tags)
+            cards.append(replace(card, tags=tags, digest=digest))
         diagnostics.sort(key=lambda d: d.line or 0)  # in file order (stable: ties keep theirs)
         subjects = tuple(dict.fromkeys(c.subject for c in found.cards))
         return NoteResult(

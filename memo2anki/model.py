@@ -111,6 +111,9 @@ class Card:
     # The Anki note's GUID, worked out from ``identity`` once (and cached with the card);
     # empty: worked out when the package is written.
     guid: str = ""
+    # A digest of the front, back and tags (package.content_digest), worked out once the same
+    # way, for the ledger to tell a changed card; empty: worked out when needed.
+    digest: str = ""
 
     @property
     def identity(self) -> tuple[str, str, str, int]:

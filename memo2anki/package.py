@@ -115,6 +115,12 @@ def card_guid(card: Card, kind: str = "memo2anki") -> str:
     return str(genanki.guid_for(kind, *card.identity))
 
 
+def content_digest(front_html: str, back_html: str, tags: Sequence[str]) -> str:
+    """A short digest of a card's front, back and tags: any change changes it."""
+    text = "\x1f".join((front_html, back_html, " ".join(tags)))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
 def cloze_guid(guid: str) -> str:
     """A cloze note's GUID, from its card's (so the cloze note of a renamed card follows it)."""
     return str(genanki.guid_for("memo2anki cloze", guid))

@@ -8,7 +8,6 @@ carries it out, and no writer decides what changes. :func:`plan_changes` does no
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import re
 import unicodedata
@@ -21,7 +20,6 @@ from typing import NamedTuple
 import genanki
 
 from .fields import link_field, text_field
-from .fields import tags as clean_tags
 from .ledger import GONE, LIVE, Ledger, LedgerCard
 from .model import Card, Diagnostic
 from .package import (
@@ -29,6 +27,7 @@ from .package import (
     MODEL_NAME,
     cloze_guid,
     cloze_text,
+    content_digest,
     deck_name,
     obsidian_link,
 )
@@ -189,10 +188,10 @@ def fields_of(
     return (front_html, back_html, text_field(subject), text_field(note), text_field(date), link)
 
 
-def digest(fields: Sequence[str], tags: Sequence[str], note_type: str = MODEL_NAME) -> str:
-    """A short digest of a note's fields, tags and note type: any change changes it."""
-    text = "\x1e".join(("\x1f".join(fields), " ".join(tags), note_type))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+def digest(card: Card) -> str:
+    """The card's digest of its front, back and tags (the ledger's ``digest``): the other
+    fields (subject, note, date, link) are the ledger's columns and the vault's name."""
+    return card.digest or content_digest(card.front_html, card.back_html, card.tags)
 
 
 def natural_identity(card: Card) -> Identity:
@@ -350,7 +349,9 @@ def plan_changes(
     match: dict[int, int] = {}  # card index -> entry index
     entry_index = {e.identity: j for j, e in enumerate(entries)}
     for i, identity in enumerate(identities):
-        if identity[:3] not in shared and (j := entry_index.get(identity)) is not None:
+        if (j := entry_index.get(identity)) is not None and (
+            identity[:3] not in shared or entries[j].digest == digest(cards[i])
+        ):  # (one of several equal fronts, unchanged: the same card, no need to compare)
             match[i] = j
     paired: set[int] = set()
 
@@ -378,11 +379,14 @@ def plan_changes(
             matched.add(j)
 
     used = {e.guid for e in entries}
-    ledger_changed = not entries or ledger.vault != layout.vault_name
+    same_vault = ledger.vault == layout.vault_name  # else every Link field changed
+    ledger_changed = not entries or not same_vault
     changes: list[Change] = []
     new_entries: list[LedgerCard] = []
     about: tuple[str, ...] = ()  # the same for a note's cards in a row
     about_of: tuple[str, str] = ("", "")
+    cloze = layout.cloze
+    UNCHANGED = Kind.UNCHANGED  # a local: looked up for every card
     for i, card in enumerate(cards):
         identity = identities[i]
         if not about or about_of != (card.subject, card.note):
@@ -395,11 +399,44 @@ def plan_changes(
             )
         fields = (card.front_html, card.back_html, *about[:4])
         date, subdeck = about[4], about[5]
-        tags = clean_tags(card.tags)
-        card_digest = digest(fields, tags)
+        tags = card.tags  # as Anki holds them (see make_cards)
+        card_digest = digest(card)
         place = Place(card.note, card.line, card.subject, card.front, subdeck)
         j = match.get(i)
         before_entry = entries[j] if j is not None else None
+        if (
+            before_entry is not None
+            and before_entry.digest == card_digest
+            and before_entry.line == card.line
+            and before_entry.note == card.note
+            and before_entry.deck == subdeck
+            and before_entry.date == date
+            and before_entry.state == LIVE
+            and before_entry.identity == identity
+            and before_entry.tags == card.tags
+            and same_vault
+        ):
+            # The common case, kept short: a card just as the ledger has it (so `place` is
+            # where it was too), with its old stamp; its entry stays as it is.
+            guid, stamp = before_entry.guid, before_entry.stamp
+            used.add(guid)
+            note = TargetNote(guid, MODEL_NAME, subdeck, fields, card.tags, stamp, i)
+            text = cloze_text(card.back_html) if cloze else None
+            if text:
+                extra = TargetNote(
+                    cloze_guid(guid),
+                    CLOZE_MODEL_NAME,
+                    subdeck,
+                    (text, card.front_html, *fields[2:]),
+                    card.tags,
+                    stamp,
+                    i,
+                )
+                changes.append(Change(UNCHANGED, guid, place, place, (note, extra)))
+            else:
+                changes.append(Change(UNCHANGED, guid, place, place, (note,)))
+            new_entries.append(before_entry)
+            continue
         if before_entry is None:
             kind = Kind.NEW
             guid = card.guid if identity == card.identity and card.guid else guid_of(identity)
@@ -418,6 +455,7 @@ def plan_changes(
                 before_entry.front,
                 before_entry.deck,
             )
+            same_note = card.note == before.note and date == before_entry.date and same_vault
             if before_entry.state == GONE:
                 kind = Kind.RETURNED
             elif i in paired and card.front != before.front:
@@ -425,12 +463,14 @@ def plan_changes(
                 kind = Kind.RENAMED if same_place else Kind.MOVED
             elif card.note != before.note or subdeck != before.deck:
                 kind = Kind.MOVED
-            elif card_digest != before_entry.digest:
+            elif card_digest != before_entry.digest or not same_note:
                 kind = Kind.UPDATED
             else:
                 kind = Kind.UNCHANGED
             # Unchanged content keeps its time, so an edit made in Anki since survives.
-            if card_digest == before_entry.digest and before_entry.state == LIVE:
+            if kind is Kind.UNCHANGED or (
+                kind is Kind.MOVED and card_digest == before_entry.digest and same_note
+            ):  # a move of deck only: the fields are the same
                 stamp = before_entry.stamp
             else:
                 stamp = max(now, before_entry.stamp + 1)
@@ -494,7 +534,9 @@ def plan_changes(
         before = Place(entry.note, entry.line, entry.subject, entry.front, entry.deck)
         notes = []
         stamp = entry.stamp
-        if not layout.leave_out_gone:
+        # Without its last fields (fields.json lost or damaged) it is left out: carried
+        # with empty ones, it would blank the note in Anki.
+        if not layout.leave_out_gone and (front_html or back_html):
             stamp = max(now, entry.stamp + 1)
             fields = fields_of(
                 front_html,

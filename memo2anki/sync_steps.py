@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from .model import Memo2AnkiError
 from .package import cloze_guid
 from .plan import GONE_TAG, Change, Kind, Plan, TargetNote
-from .plan import digest as fields_digest
 
 _SRC = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)"', re.IGNORECASE)
 
@@ -152,10 +151,7 @@ def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:
         # Unchanged in the memo: what Anki holds is left alone (an edit made there survives),
         # except the tag of a card that came back before this sync saw it go.
         return GONE_TAG in have.tags
-    same = fields_digest(have.fields, sorted(have.tags)) == fields_digest(
-        note.fields, sorted(note.tags)
-    )
-    return not same
+    return tuple(have.fields) != tuple(note.fields) or sorted(have.tags) != sorted(note.tags)
 
 
 def referenced_media(notes: Sequence[TargetNote]) -> set[str]:

@@ -322,3 +322,18 @@ def test_concurrent_runs_never_corrupt_the_ledger(vault: Path, tmp_path: Path) -
         assert "; 4 new; wrote" in lines[-1] or "; 4 unchanged; wrote" in lines[-1]
     loaded, problems = ledger_file.load(vault, "vault")
     assert problems == [] and len(loaded.cards) == 4
+
+
+def test_a_gone_card_without_its_last_fields_is_left_out(vault: Path, tmp_path: Path) -> None:
+    """fields.json lost: a gone card is not carried with empty fields (which would blank
+    the note in Anki), only reported."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    (vault / ".memo2anki/fields.json").write_text("damaged", encoding="utf-8")
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run(vault, "-o", out, "--changes")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "daily/2025-04-03.md: gone 'Route 53 라우팅 정책' (was daily/2025-04-03.md:7); "
+        "left out of the deck"
+    ]
