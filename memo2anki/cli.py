@@ -320,14 +320,8 @@ def build(
         options, config = _options(paths, vault, config_path, sections, subjects, exclude, debug)
         deck = deck or _config_deck(config) or DEFAULT_DECK
         cloze = cloze or bool(config.cloze)
-        with _progress(quiet) as progress:
-            result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
-        _report_diagnostics(result.diagnostics, quiet, result.vault)
-        _require_cards(result, options)
-        layout = Layout(deck, printable(result.vault.name), cloze, leave_out_gone)
-        plan, plan_warnings = plan_build(result, paths, options, layout)
-        _report_diagnostics(plan_warnings, quiet)
-        result = replace(result, diagnostics=(*result.diagnostics, *plan_warnings))
+        layout = Layout(deck, "", cloze, leave_out_gone)
+        result, plan = _read_and_plan(paths, options, layout, jobs, no_cache, quiet)
         if dry_run:
             _print_cards(result, as_json, deck, cloze, plan)
         # With --json, the list is in the JSON (stdout stays one JSON document).
@@ -391,6 +385,26 @@ def check(
             raise Memo2AnkiError(f"{_n(len(problems), 'problem')} in {_n(result.notes, 'note')}")
         if not quiet:
             click.echo(one_line(_summary(result, "no problems")), err=True)
+
+
+def _read_and_plan(
+    paths: tuple[Path, ...],
+    options: Options,
+    layout: Layout,
+    jobs: int,
+    no_cache: bool,
+    quiet: bool,
+) -> tuple[Result, Plan]:
+    """Read the notes and plan the changes against the ledger, reporting the warnings: what a
+    build and a sync share. ``layout``'s vault name is filled in from the vault found."""
+    with _progress(quiet) as progress:
+        result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
+    _report_diagnostics(result.diagnostics, quiet, result.vault)
+    _require_cards(result, options)
+    layout = replace(layout, vault_name=printable(result.vault.name))
+    plan, plan_warnings = plan_build(result, paths, options, layout)
+    _report_diagnostics(plan_warnings, quiet, result.vault)
+    return replace(result, diagnostics=(*result.diagnostics, *plan_warnings)), plan
 
 
 def _options(

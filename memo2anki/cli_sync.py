@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from .ankiconnect import DEFAULT_URL
-from .build import plan_build
 from .cli import (
-    _cache,
     _common,
+    _config_deck,
+    _deck_option,
+    _echo_json,
     _n,
     _options,
-    _progress,
+    _read_and_plan,
     _report_diagnostics,
     _reported,
-    _require_cards,
     _summary,
 )
-from .convert import convert
-from .model import Diagnostic, one_line, printable
+from .model import Diagnostic, one_line
 from .package import DEFAULT_DECK
 from .plan import Layout
 from .report import change_lines, changes_json, counts_line
@@ -64,6 +61,7 @@ NEXT = {
 )
 @click.option(
     "--deck",
+    callback=lambda ctx, param, value: _deck_option(value),
     help=f"Top deck; one subdeck per subject. Default: the config's, else '{DEFAULT_DECK}'.",
 )
 @click.option("--cloze", is_flag=True, help="Also sync cloze cards of each back's ==highlights==.")
@@ -117,25 +115,17 @@ def sync(
         raise click.UsageError("give --profile or --collection, not both")
     if via == ANKICONNECT and (profile is not None or collection is not None):
         raise click.UsageError("--via ankiconnect syncs into the profile Anki has open")
-    if deck is not None and not deck.strip():
-        raise click.BadParameter("the deck name is empty", param_hint="--deck")
     with _reported(debug):
         options, config = _options(paths, vault, config_path, sections, subjects, (), debug)
-        deck = (deck or config.deck or DEFAULT_DECK).strip()
+        deck = deck or _config_deck(config) or DEFAULT_DECK
         cloze = cloze or bool(config.cloze)
-        with _progress(quiet) as progress:
-            result = convert(paths, options, jobs, progress, _cache(paths, options, no_cache))
-        _report_diagnostics(result.diagnostics, quiet)
-        _require_cards(result, options)
-        layout = Layout(deck, printable(result.vault.name), cloze)
-        plan, plan_warnings = plan_build(result, paths, options, layout)
-        _report_diagnostics(plan_warnings, quiet)
-        result = replace(result, diagnostics=(*result.diagnostics, *plan_warnings))
+        layout = Layout(deck, "", cloze)
+        result, plan = _read_and_plan(paths, options, layout, jobs, no_cache, quiet)
         if list_changes and not as_json:  # with --json, the list is in the JSON
             for line in change_lines(plan):
                 click.echo(line)
         if as_json:
-            click.echo(json.dumps({"changes": changes_json(plan)}, ensure_ascii=False, indent=2))
+            _echo_json({"changes": changes_json(plan)})
         if dry_run:
             if not quiet:
                 outcome = f"{counts_line(plan)}; nothing changed (--dry-run)"
@@ -143,7 +133,8 @@ def sync(
             return
         target = choose_target(via, profile, collection, ankiconnect_url, ankiconnect_key)
         synced = run_sync(result, plan, target, delete_gone, not no_backup)
-        _report_diagnostics([*_hand_moved(synced.steps), *synced.ledger_warnings], quiet)
+        warnings = [*_hand_moved(synced.steps), *synced.ledger_warnings]
+        _report_diagnostics(warnings, quiet, result.vault)
         if not quiet:
             click.echo(one_line(_summary(result, f"{counts_line(plan)}; synced")), err=True)
             click.echo(one_line(_done(synced)), err=True)

@@ -252,8 +252,11 @@ def test_the_output_is_checked_before_any_note_is_read(vault: Path, tmp_path: Pa
 
 
 @pytest.mark.parametrize("deck", ["a::", "::CKA::", "a:: ::b"])
-def test_an_empty_part_of_a_deck_name_is_bad_usage(vault: Path, deck: str) -> None:
-    result = run(vault, "--dry-run", "--deck", deck)
+@pytest.mark.parametrize("command", [[], ["sync"]], ids=["build", "sync"])
+def test_an_empty_part_of_a_deck_name_is_bad_usage(
+    vault: Path, deck: str, command: list[str]
+) -> None:
+    result = run(*command, vault, "--dry-run", "--deck", deck)
     assert result.exit_code == 2
     shown = "::".join(p.strip() or "?" for p in deck.split("::"))
     assert result.stderr.splitlines()[-1] == (
