@@ -137,7 +137,8 @@ def sync(
         _report_diagnostics(warnings, quiet, result.vault)
         if not quiet:
             click.echo(one_line(_summary(result, f"{counts_line(plan)}; synced")), err=True)
-            click.echo(one_line(_done(synced)), err=True)
+            for line in _done(synced):
+                click.echo(one_line(line), err=True)
 
 
 def _hand_moved(steps: Steps) -> list[Diagnostic]:
@@ -154,10 +155,11 @@ def _hand_moved(steps: Steps) -> list[Diagnostic]:
     return out
 
 
-def _done(synced: Synced) -> str:
+def _done(synced: Synced) -> list[str]:
+    """What the sync did in Anki, and what to do next."""
     steps = synced.steps
     if steps.empty:
-        return f"memo2anki: {synced.target} already matches the memos; nothing changed"
+        return [f"memo2anki: {synced.target} already matches the memos; nothing changed"]
     parts = [
         _n(len(steps.add), "note") + " added" if steps.add else "",
         _n(len(steps.update), "note") + " updated" if steps.update else "",
@@ -169,4 +171,7 @@ def _done(synced: Synced) -> str:
     ]
     backup = f"; backup: {synced.backup}" if synced.backup else ""
     done = ", ".join(p for p in parts if p)
-    return f"memo2anki: into {synced.target}: {done}{backup}\nmemo2anki: {NEXT[synced.target.way]}"
+    return [
+        f"memo2anki: into {synced.target}: {done}{backup}",
+        f"memo2anki: {NEXT[synced.target.way]}",
+    ]

@@ -105,7 +105,10 @@ def test_first_sync_adds_every_card_with_its_media_note_type_and_a_backup(
     assert code == 0, output
     assert "3 new; synced" in output
     assert "3 notes added" in output and "1 image added" in output
-    assert "next: open Anki and sync it" in output
+    # The last line, on a line of its own: what to do next.
+    assert output.splitlines()[-1] == (
+        "memo2anki: next: open Anki and sync it to send the changes to AnkiWeb and your phone"
+    )
     notes = memo_notes(col_path)
     assert set(notes) == {"Docker Network", "CNI", "etcd"}
     assert {n["deck"] for n in notes.values()} == {"공부 메모장::CKA"}
