@@ -3,13 +3,12 @@ for a person or as one JSON object for a program."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .convert import Result
 from .model import one_line, printable
-from .package import card_guid, cloze_text, deck_name
+from .package import card_guid, cloze_ords, cloze_text, deck_name
 
 
 def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
@@ -23,7 +22,7 @@ def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
         yield f"{where}{images}"
         text = cloze_text(card.back_html) if cloze else None
         if text is not None:
-            yield f"{where}  [cloze note, {_n(_cloze_cards(text), 'card')}]"
+            yield f"{where}  [cloze note, {_n(len(cloze_ords(text)), 'card')}]"
 
 
 def dry_run_object(
@@ -58,14 +57,6 @@ def dry_run_object(
             for d in result.diagnostics
         ],
     }
-
-
-_CLOZE = re.compile(r"{{c(\d+)::")
-
-
-def _cloze_cards(text: str) -> int:
-    """How many cards Anki makes of a cloze note: one per cloze number."""
-    return len(set(_CLOZE.findall(text))) or 1
 
 
 def _n(count: int, noun: str) -> str:

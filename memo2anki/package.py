@@ -331,16 +331,21 @@ _TABLES, _INDEXES = _split_schema(APKG_SCHEMA)
 _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
 
 
+def cloze_ords(text: str) -> list[int]:
+    """The cards Anki makes of a cloze note's text: one per cloze number (0-based), at least
+    one."""
+    # No match can end past the last `}}`: cut there, or each unclosed `{{c1::` in a back is
+    # searched to its end, time growing with the square of their number.
+    text = text[: text.rfind("}}") + 2]
+    numbers = {int(n) - 1 for n in _CLOZE_NUMBER.findall(text) if int(n) > 0}
+    return sorted(numbers) or [0]
+
+
 def _card_ords(note: PlannedNote) -> list[int]:
     """The cards a note has: one for a Q/A note, one per cloze number for a cloze note."""
     if note.model.model_type != genanki.Model.CLOZE:
         return [0]
-    # No match can end past the last `}}`: cut there, or each unclosed `{{c1::` in a back is
-    # searched to its end, time growing with the square of their number.
-    text = note.fields[0]
-    text = text[: text.rfind("}}") + 2]
-    numbers = {int(n) - 1 for n in _CLOZE_NUMBER.findall(text) if int(n) > 0}
-    return sorted(numbers) or [0]
+    return cloze_ords(note.fields[0])
 
 
 def _write_zip(path: Path, db_path: Path, media: Sequence[Media]) -> list[Media]:
