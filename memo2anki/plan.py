@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import repeat
 from typing import NamedTuple
 
 import genanki
@@ -298,14 +299,16 @@ def _side(index: int, identity: Identity, front: str, back_html: str) -> _Side:
 
 
 def _settle_identities(
-    cards: Sequence[Card], known: dict[Identity, LedgerCard]
+    cards: Sequence[Card], entries: Sequence[LedgerCard]
 ) -> tuple[list[Identity], list[Diagnostic]]:
     """Each card's identity. Two notes of one file name (in different folders) that hold the
     same card would share one: the card the ledger knows from that note keeps it (without a
     ledger, the note first by path), and the other is told apart by its folder, with a warning."""
-    identities = [c.identity for c in cards]
+    # (Card.identity, without a property call per card.)
+    identities = [(c.note.rpartition("/")[2], c.subject, c.front, c.ordinal) for c in cards]
     if len(set(identities)) == len(identities):
         return identities, []  # as always, but with two notes of one name and one card
+    known = {e.identity: e for e in entries}
     groups: dict[Identity, list[int]] = {}
     for i, identity in enumerate(identities):
         groups.setdefault(identity, []).append(i)
@@ -337,8 +340,7 @@ def plan_changes(
     """The plan for one run: ``cards`` in study order, against ``ledger``, at time ``now``
     (whole seconds). Pure: no I/O."""
     entries = list(ledger.cards)
-    known = {e.identity: e for e in entries}
-    identities, diagnostics = _settle_identities(cards, known)
+    identities, diagnostics = _settle_identities(cards, entries)
 
     # Fronts that a note holds more than once are told apart by their order, which an edit
     # shifts: those cards are paired by their backs first, and by their order only if not.
@@ -346,13 +348,12 @@ def plan_changes(
     shared = {i[:3] for i in identities if i[3]}
     shared.update(e.identity[:3] for e in entries if e.identity[3])
 
-    match: dict[int, int] = {}  # card index -> entry index
     entry_index = {e.identity: j for j, e in enumerate(entries)}
-    for i, identity in enumerate(identities):
-        if (j := entry_index.get(identity)) is not None and (
-            identity[:3] not in shared or entries[j].digest == digest(cards[i])
-        ):  # (one of several equal fronts, unchanged: the same card, no need to compare)
-            match[i] = j
+    found = enumerate(map(entry_index.get, identities, repeat(-1)))
+    match = {i: j for i, j in found if j >= 0}  # card index -> entry index
+    for i, j in list(match.items()) if shared else ():
+        if identities[i][:3] in shared and entries[j].digest != digest(cards[i]):
+            del match[i]  # one of several equal fronts, changed: paired by its back first
     paired: set[int] = set()
 
     def pair(allowed_entries: list[int]) -> None:
@@ -374,53 +375,55 @@ def plan_changes(
     # Then the shared fronts left over, by their order, as before there was a ledger.
     matched = set(match.values())
     for i, identity in enumerate(identities):
-        if i not in match and (j := entry_index.get(identity)) is not None and j not in matched:
-            match[i] = j
-            matched.add(j)
+        if i not in match and (k := entry_index.get(identity, -1)) >= 0 and k not in matched:
+            match[i] = k
+            matched.add(k)
 
     used = {e.guid for e in entries}
     same_vault = ledger.vault == layout.vault_name  # else every Link field changed
     ledger_changed = not entries or not same_vault
     changes: list[Change] = []
     new_entries: list[LedgerCard] = []
-    about: tuple[str, ...] = ()  # the same for a note's cards in a row
-    about_of: tuple[str, str] = ("", "")
+    # The same for a note's cards in a row: its Subject, Source, Date and Link fields, date
+    # and subdeck.
+    about: tuple[str, ...] = ()
+    date = subdeck = ""
+    last_subject: str | None = None
+    last_note: str | None = None
     cloze = layout.cloze
-    UNCHANGED = Kind.UNCHANGED  # a local: looked up for every card
+    # Locals, looked up for every card; the named tuples of an unchanged card are made
+    # without their __new__'s Python frame (a vault holds thousands of cards).
+    UNCHANGED = Kind.UNCHANGED
+    make = tuple.__new__
     for i, card in enumerate(cards):
-        identity = identities[i]
-        if not about or about_of != (card.subject, card.note):
-            about_of = (card.subject, card.note)
+        note_path, subject = card.note, card.subject
+        if note_path != last_note or subject != last_subject:
+            last_note, last_subject = note_path, subject
             date = card.date.isoformat() if card.date else ""
-            about = (
-                *fields_of("", "", card.subject, card.note, date, layout.vault_name)[2:],
-                date,
-                deck_name(layout.deck, card.subject),
-            )
-        fields = (card.front_html, card.back_html, *about[:4])
-        date, subdeck = about[4], about[5]
-        tags = card.tags  # as Anki holds them (see make_cards)
-        card_digest = digest(card)
-        place = Place(card.note, card.line, card.subject, card.front, subdeck)
-        j = match.get(i)
-        before_entry = entries[j] if j is not None else None
+            about = fields_of("", "", subject, note_path, date, layout.vault_name)[2:]
+            subdeck = deck_name(layout.deck, subject)
+        j = match.get(i, -1)
+        before_entry = entries[j] if j >= 0 else None
+        card_digest = card.digest or digest(card)
         if (
             before_entry is not None
             and before_entry.digest == card_digest
             and before_entry.line == card.line
-            and before_entry.note == card.note
+            and before_entry.note == note_path
             and before_entry.deck == subdeck
             and before_entry.date == date
             and before_entry.state == LIVE
-            and before_entry.identity == identity
             and before_entry.tags == card.tags
+            and i not in paired  # (else its identity is another's: see pair())
             and same_vault
         ):
-            # The common case, kept short: a card just as the ledger has it (so `place` is
-            # where it was too), with its old stamp; its entry stays as it is.
+            # The common case, kept short: a card just as the ledger has it (so it is where
+            # it was too), with its old stamp (its GUID is in `used` already); its entry
+            # stays as it is.
             guid, stamp = before_entry.guid, before_entry.stamp
-            used.add(guid)
-            note = TargetNote(guid, MODEL_NAME, subdeck, fields, card.tags, stamp, i)
+            fields = (card.front_html, card.back_html, *about)
+            place = make(Place, (note_path, card.line, subject, card.front, subdeck))
+            note = make(TargetNote, (guid, MODEL_NAME, subdeck, fields, card.tags, stamp, i))
             text = cloze_text(card.back_html) if cloze else None
             if text:
                 extra = TargetNote(
@@ -434,9 +437,13 @@ def plan_changes(
                 )
                 changes.append(Change(UNCHANGED, guid, place, place, (note, extra)))
             else:
-                changes.append(Change(UNCHANGED, guid, place, place, (note,)))
+                changes.append(make(Change, (UNCHANGED, guid, place, place, (note,))))
             new_entries.append(before_entry)
             continue
+        identity = identities[i]
+        fields = (card.front_html, card.back_html, *about)
+        tags = card.tags  # as Anki holds them (see make_cards)
+        place = Place(note_path, card.line, subject, card.front, subdeck)
         if before_entry is None:
             kind = Kind.NEW
             guid = card.guid if identity == card.identity and card.guid else guid_of(identity)
@@ -587,7 +594,11 @@ def plan_changes(
     return Plan(
         changes=tuple(changes),
         ledger=Ledger(
-            layout.vault_name, (*new_entries, *carried), ledger.read_digest, ledger.fields
+            layout.vault_name,
+            (*new_entries, *carried),
+            ledger.read_digest,
+            ledger.fields,
+            ledger.source,
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,
