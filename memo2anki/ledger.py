@@ -17,6 +17,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -102,6 +103,9 @@ class Ledger:
     read_digest: str | None = field(default=None, compare=False)
     # The last fields of cards read from the file (whose front_html and back_html are empty).
     fields: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False)
+    # The file as read, passed on by the plan: a card written again as read (the same
+    # object) is written as its line of that file, and with its line of fields.json.
+    source: ReadFile | None = field(default=None, compare=False, repr=False)
 
     @property
     def empty(self) -> bool:
@@ -112,6 +116,16 @@ class Ledger:
         if card.front_html or card.back_html:
             return card.front_html, card.back_html
         return self.fields.get(card.guid, ("", ""))
+
+
+class ReadFile(NamedTuple):
+    """A ledger file as read: its cards (in the file's order), each one's row of the file
+    when the file is as memo2anki wrote it (None: edited since, or written by an older
+    memo2anki), and the digest of the ``fields.json`` written beside it (None: unknown)."""
+
+    cards: tuple[LedgerCard, ...]
+    rows: tuple[bytes, ...] | None
+    fields_digest: str | None
 
 
 def ledger_path(vault: Path) -> Path:
@@ -134,85 +148,157 @@ COLUMNS = (
     "digest",
     "tags",
 )
-_TYPES = [str, list, str, int, str, str, str, str, str, int, str, list]
-_IDENTITY_TYPES = [str, str, str, int]
+_TYPES = (str, list, str, int, str, str, str, str, str, int, str, list)
+_IDENTITY_TYPES = (str, str, str, int)
 _STATES = (LIVE, GONE)
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_END = b"\n]}\n"
 
 
-def _lines(head: dict[str, Any], key: str, rows: Iterator[str]) -> str:
-    text = json.dumps(head, ensure_ascii=False)
-    body = ",\n".join(rows)
-    return f'{text[:-1]}, "{key}": [\n{body}\n]}}\n' if body else f'{text[:-1]}, "{key}": []}}\n'
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "backslashreplace")
+
+
+def _file(head: dict[str, Any], key: str, rows: list[bytes]) -> tuple[bytes, str]:
+    """A file of one row per line, as bytes (``head`` first, with the digest of its rows as
+    ``rows``), and that digest."""
+    body = b",\n".join(rows)
+    rows_digest = hashlib.sha256(body).hexdigest()
+    text = json.dumps({**head, "rows": rows_digest}, ensure_ascii=False)[:-1]
+    if not rows:
+        return _utf8(f'{text}, "{key}": []}}\n'), rows_digest
+    return b"".join((_utf8(f'{text}, "{key}": [\n'), body, _END)), rows_digest
+
+
+def _rows(raw: bytes, rows_digest: object) -> tuple[bytes, ...] | None:
+    """The rows of a file as :func:`_file` writes it, when its header's digest of them says
+    they are as written (so each is one row, in order, as memo2anki encodes it)."""
+    start = raw.find(b"\n") + 1
+    if not start or not raw.endswith(_END) or not isinstance(rows_digest, str):
+        return None
+    body = raw[start : -len(_END)]
+    if hashlib.sha256(body).hexdigest() != rows_digest:
+        return None
+    return tuple(body.split(b",\n"))
+
+
+def _positions(ledger: Ledger) -> dict[int, int]:
+    """The position in the file it was read from of each card of ``ledger`` written again as
+    read (the same object: the plan passes an unchanged card on as it is), by its id() (the
+    file's cards live as long as ``ledger.source``, so no other object has their ids)."""
+    if ledger.source is None or ledger.source.rows is None:
+        return {}
+    return {id(card): k for k, card in enumerate(ledger.source.cards)}
+
+
+def _ledger_file(ledger: Ledger, fields_digest: str | None, positions: Mapping[int, int]) -> bytes:
+    """The ledger file: a header (with the digest of the ``fields.json`` written beside it),
+    then one card per line; a card written again as read keeps its row as read."""
+    read = ledger.source.rows if ledger.source is not None else None
+    rows = [
+        read[k]
+        if read is not None and (k := positions.get(id(c), -1)) >= 0
+        else _utf8(
+            _encode(
+                [
+                    c.guid,
+                    c.identity,
+                    c.note,
+                    c.line,
+                    c.subject,
+                    c.front,
+                    c.deck,
+                    c.date,
+                    c.state,
+                    c.stamp,
+                    c.digest,
+                    c.tags,
+                ]
+            )
+        )
+        for c in ledger.cards
+    ]
+    head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
+    if fields_digest is not None:
+        head["fields"] = fields_digest
+    return _file(head, "cards", rows)[0]
+
+
+def _fields_file(
+    ledger: Ledger, last_rows: Sequence[bytes] | None, positions: Mapping[int, int]
+) -> bytes:
+    """``fields.json``: the last Front and Back HTML of the ledger's cards, one card per
+    line. ``last_rows``: the rows of the one written with the file the ledger was read from,
+    in the order of its cards, kept for the cards written again as read."""
+    rows = [
+        last_rows[k]
+        if last_rows is not None
+        and not (c.front_html or c.back_html)
+        and (k := positions.get(id(c), -1)) >= 0
+        else _utf8(_encode([c.guid, *ledger.last_html(c)]))
+        for c in ledger.cards
+    ]
+    return _file({"format": FIELDS_FORMAT, "version": VERSION}, "fields", rows)[0]
 
 
 def dumps(ledger: Ledger) -> str:
     """The ledger as JSON text: a header, then one card per line."""
-    head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
-    rows = (
-        _encode(
-            [
-                c.guid,
-                c.identity,
-                c.note,
-                c.line,
-                c.subject,
-                c.front,
-                c.deck,
-                c.date,
-                c.state,
-                c.stamp,
-                c.digest,
-                c.tags,
-            ]
-        )
-        for c in ledger.cards
-    )
-    return _lines(head, "cards", rows)
+    return _ledger_file(ledger, None, _positions(ledger)).decode("utf-8")
 
 
 def dumps_fields(ledger: Ledger) -> str:
-    """The last Front and Back HTML of the ledger's cards, one card per line."""
-    rows = (_encode([c.guid, *ledger.last_html(c)]) for c in ledger.cards)
-    return _lines({"format": FIELDS_FORMAT, "version": VERSION}, "fields", rows)
+    """The last Front and Back HTML of the ledger's cards as JSON text, one card per line."""
+    return _fields_file(ledger, None, {}).decode("utf-8")
 
 
-def parse(text: str) -> tuple[str, tuple[LedgerCard, ...]]:
-    """(vault name, cards) of a ledger's text; ValueError when it is not one memo2anki reads."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"not valid JSON (line {err.lineno})") from err
+def _check(rows: list[Any]) -> None:
+    """ValueError naming the first damaged row, if any."""
+    for number, row in enumerate(rows, 1):
+        if (
+            type(row) is not list
+            or tuple(map(type, row)) != _TYPES
+            or tuple(map(type, row[1])) != _IDENTITY_TYPES
+            or row[8] not in _STATES
+            or (row[11] and set(map(type, row[11])) != {str})
+        ):
+            raise ValueError(f"card {number} is damaged")
+
+
+def _header(data: object) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError("not a memo2anki ledger")
     if data.get("version") != VERSION:
         raise ValueError(f"ledger version {data.get('version')!r}; this memo2anki reads {VERSION}")
     if not isinstance(data.get("vault"), str) or not isinstance(data.get("cards"), list):
         raise ValueError("not a memo2anki ledger")
-    cards = []
-    make = LedgerCard._make
-    for number, row in enumerate(data["cards"], 1):
-        # Checked with map() and list compares: a ledger holds every card of a vault.
-        if (
-            type(row) is not list
-            or list(map(type, row)) != _TYPES
-            or list(map(type, row[1])) != _IDENTITY_TYPES
-            or row[8] not in _STATES
-            or (row[11] and set(map(type, row[11])) != {str})
-        ):
-            raise ValueError(f"card {number} is damaged")
-        guid, identity, note, line, subject, front, deck, date, state, stamp, digest_, tags = row
-        cards.append(
-            make(
-                (
-                    *(guid, tuple(identity), note, line, subject, front, deck, date),
-                    *(digest_, stamp, state, "", "", tuple(tags)),  # the HTML: fields.json
-                )
-            )
-        )
+    return data
+
+
+def parse(raw: bytes) -> tuple[dict[str, Any], tuple[LedgerCard, ...], tuple[bytes, ...] | None]:
+    """(header, cards, each card's row as read when the file is as memo2anki wrote it) of a
+    ledger file's bytes; ValueError when it is not one memo2anki reads."""
+    try:
+        data = _header(json.loads(raw.decode("utf-8")))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON (line {err.lineno})") from err
+    rows = data.pop("cards")
+    read = _rows(raw, data.get("rows")) if rows else None
+    if read is None or len(read) != len(rows):
+        # Edited since memo2anki wrote it (else its rows are as written: checked then).
+        read = None
+        if rows:
+            _check(rows)
+    make = partial(tuple.__new__, LedgerCard)
+    cards = tuple(
+        [
+            # In LedgerCard's order; the HTML is in fields.json.
+            make((g, tuple(i), n, line, s, f, d, date, digest_, stamp, state, "", "", tuple(t)))
+            for g, i, n, line, s, f, d, date, state, stamp, digest_, t in rows
+        ]
+    )
     if len({c.guid for c in cards}) != len(cards):
         raise ValueError("a card is in it twice")
-    return data["vault"], tuple(cards)
+    return data, cards, read
 
 
 def load(vault: Path, vault_name: str) -> tuple[Ledger, list[Diagnostic]]:
@@ -229,14 +315,16 @@ def load(vault: Path, vault_name: str) -> tuple[Ledger, list[Diagnostic]]:
         return Ledger(vault=vault_name), [_warn(where, f"cannot read the ledger ({reason})")]
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        name, cards = parse(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+        head, cards, rows = parse(raw)
+    except (UnicodeDecodeError, ValueError, TypeError) as err:
         reason = "not UTF-8" if isinstance(err, UnicodeDecodeError) else str(err)
         return Ledger(vault_name, (), digest), [_warn(where, f"ledger not used: {reason}")]
-    if name != vault_name:
-        message = f"ledger not used: it was written for vault '{name}', not '{vault_name}'"
+    if head["vault"] != vault_name:
+        message = f"ledger not used: it was written for vault '{head['vault']}', not '{vault_name}'"
         return Ledger(vault_name, (), digest), [_warn(where, message)]
-    return Ledger(vault_name, cards, digest, LastFields(path.with_name(FIELDS_NAME))), []
+    fields_digest = head.get("fields")
+    source = ReadFile(cards, rows, fields_digest if isinstance(fields_digest, str) else None)
+    return Ledger(vault_name, cards, digest, LastFields(path.with_name(FIELDS_NAME)), source), []
 
 
 def _warn(where: str, message: str) -> Diagnostic:
@@ -275,6 +363,25 @@ def _replace_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def _last_rows(ledger: Ledger, fields_path: Path) -> tuple[bytes, ...] | None:
+    """The rows of ``fields.json`` as written with the file the ledger was read from (its
+    header names their digest), so the cards written again as read keep theirs without the
+    file being parsed; None when it is not that file (changed since, or written by a run
+    stopped before its ledger), and then every card's fields are worked out again."""
+    source = ledger.source
+    if source is None or source.rows is None or source.fields_digest is None:
+        return None
+    try:
+        raw = fields_path.read_bytes()
+        head = json.loads(raw[: raw.find(b"\n")] + b"]}")
+    except (OSError, ValueError):
+        return None
+    if hashlib.sha256(raw).hexdigest() != source.fields_digest or not isinstance(head, dict):
+        return None
+    rows = _rows(raw, head.get("rows"))
+    return rows if rows is not None and len(rows) == len(source.cards) else None
+
+
 def save(
     vault: Path, ledger: Ledger, read_digest: str | None, changed: bool = True
 ) -> list[Diagnostic]:
@@ -286,7 +393,10 @@ def save(
     where = f"{FOLDER}/{FILE_NAME}"
     if not changed and read_digest is not None and ledger.cards:
         return []
-    text = dumps(ledger).encode("utf-8", "backslashreplace")
+    positions = _positions(ledger)
+    last_rows = _last_rows(ledger, path.with_name(FIELDS_NAME)) if positions else None
+    fields_bytes = _fields_file(ledger, last_rows, positions)
+    text = _ledger_file(ledger, hashlib.sha256(fields_bytes).hexdigest(), positions)
     try:
         path.parent.mkdir(exist_ok=True)
         with _locked(path.parent):
@@ -304,10 +414,7 @@ def save(
                 return []  # nothing changed: leave the file (and its time) alone
             # The fields first: a run stopped between the two leaves newer fields beside the
             # old ledger, which only ever carries a gone card with its latest text.
-            _replace_atomically(
-                path.with_name(FIELDS_NAME),
-                dumps_fields(ledger).encode("utf-8", "backslashreplace"),
-            )
+            _replace_atomically(path.with_name(FIELDS_NAME), fields_bytes)
             _replace_atomically(path, text)
     except OSError as err:
         reason = err.strerror or str(err)

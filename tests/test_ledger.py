@@ -337,3 +337,82 @@ def test_a_gone_card_without_its_last_fields_is_left_out(vault: Path, tmp_path: 
         "daily/2025-04-03.md: gone 'Route 53 라우팅 정책' (was daily/2025-04-03.md:7); "
         "left out of the deck"
     ]
+
+
+def _as_written_whole(vault: Path, tmp_path: Path) -> dict[str, bytes]:
+    """The vault's ledger files as a run writes them when it encodes every card again (as
+    it does with a ledger edited by hand, or one from before the rows were kept as read)."""
+    loaded, problems = ledger_file.load(vault, "vault")
+    assert problems == []
+    whole = Ledger(loaded.vault, loaded.cards, None, loaded.fields)  # no file it was read from
+    other = tmp_path / "whole"
+    other.mkdir(exist_ok=True)
+    assert ledger_file.save(other, whole, None) == []
+    return {p.name: p.read_bytes() for p in sorted((other / ".memo2anki").iterdir())}
+
+
+def _files(vault: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((vault / ".memo2anki").iterdir())}
+
+
+def test_unchanged_cards_keep_their_rows_and_the_files_are_as_if_written_whole(
+    vault: Path, tmp_path: Path
+) -> None:
+    """A run after an edit writes the cards it did not change as their rows were read (not
+    encoded again): the files are byte for byte what encoding every card gives."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    before = [_files(vault)[name].splitlines() for name in ("ledger.json", "fields.json")]
+    (vault / "daily/2025-04-02.md").write_text(
+        memo("**CNI**\n컨테이너 네트워크 인터페이스 표준. 플러그인이 파드에 IP를 준다"),
+        encoding="utf-8",
+    )
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0 and "; 1 updated, 3 unchanged; wrote" in result.stderr
+    after = _files(vault)
+    assert after == _as_written_whole(vault, tmp_path)
+    for name, old in zip(("ledger.json", "fields.json"), before, strict=True):
+        new = after[name].splitlines()
+        # The header (with the digests) and the CNI card's row changed; nothing else.
+        assert [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b] == [0, 3]
+    fields = json.loads(after["fields.json"])["fields"]
+    assert "플러그인이 파드에 IP를 준다" in fields[2][2]
+
+
+def test_ledger_files_edited_by_hand_are_read_and_written_whole(
+    vault: Path, tmp_path: Path
+) -> None:
+    """Both files laid out otherwise (pretty-printed by hand, or fields.json left newer by
+    a run stopped before its ledger): read all the same, a gone card carried with its last
+    fields, and written back one card per line."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    for name in ("ledger.json", "fields.json"):
+        path = vault / ".memo2anki" / name
+        path.write_text(json.dumps(json.loads(path.read_bytes()), indent=2), encoding="utf-8")
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run(vault, "-o", out, "--changes")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "daily/2025-04-03.md: gone 'Route 53 라우팅 정책' (was daily/2025-04-03.md:7)"
+    ]
+    assert "; 1 gone, 3 unchanged; wrote" in result.stderr
+    after = _files(vault)
+    assert after == _as_written_whole(vault, tmp_path)
+    assert len(after["ledger.json"].splitlines()) == 4 + 2
+
+
+def test_a_damaged_row_is_found_in_a_ledger_whose_rows_are_vouched_for(
+    vault: Path, tmp_path: Path
+) -> None:
+    """The rows' digest in the header vouches only for rows as memo2anki wrote them: a row
+    changed by hand fails it, so the rows are checked, and the damaged one named."""
+    assert run(vault, "-o", tmp_path / "deck.apkg").exit_code == 0
+    path = vault / LEDGER
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(',"live",', ',"alive",', 1), encoding="utf-8")
+    result = run(vault, "-o", tmp_path / "deck.apkg")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0] == (
+        f"{LEDGER}: ledger not used: card 1 is damaged; {FIRST_RUN}"
+    )
