@@ -1,11 +1,20 @@
-"""Time the ledger's part of a re-export, in one process, on a vault: reading the ledger,
-planning the changes against it, and writing it again (what a build adds to a re-export
-without a ledger), and what the ledger weighs. Prints one JSON object.
+"""Time what the ledger adds to a re-export, in one process, on a vault, and what it weighs.
+Prints one JSON object.
 
     python benchmarks/ledger_step.py VAULT [--runs 5]
 
-The cards come from the note cache as a re-export's do (filled first if need be); every
-figure is the median of ``--runs`` runs. Used by ``run.py`` for its ledger table.
+Each round takes the cards from the note cache (filled first if need be), as a re-export
+does, and then, side by side:
+
+- *no ledger*: the package written straight from the cards (``write_package``, memo2anki's
+  public API, which keeps no ledger);
+- *one card edited*: the ledger of the last export read (one of its cards since edited),
+  the changes planned against it, the package written from the plan, the ledger written;
+- *unchanged*: the same against the ledger of an export of these very cards (nothing to
+  write: the ledger is left alone).
+
+The ledger's cost is the difference between a way with it and the one without; every figure
+is the median of ``--runs`` rounds. Used by ``run.py`` for its ledger table.
 """
 
 from __future__ import annotations
@@ -19,72 +28,99 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from memo2anki import ledger as ledger_file
 from memo2anki.cache import NoteCache, default_cache_dir
-from memo2anki.convert import Options, convert
+from memo2anki.convert import Options, Result, convert
 from memo2anki.model import DEFAULT_SECTIONS
-from memo2anki.package import write_plan
+from memo2anki.package import write_package, write_plan
 from memo2anki.plan import Layout, Scope, plan_changes
+
+
+def _ledger_folder(root: Path, result: Result, layout: Layout, now: int, edited: bool) -> Path:
+    """A folder holding the ledger an export of these cards wrote (as a run writes it), with
+    one card since edited if ``edited``."""
+    first = plan_changes(result.cards, ledger_file.Ledger(layout.vault_name), Scope(), now, layout)
+    cards = list(first.ledger.cards)
+    if edited:
+        cards[0] = cards[0]._replace(digest="edited since")
+    folder = root / ("edited" if edited else "unchanged")
+    folder.mkdir()
+    ledger = ledger_file.Ledger(layout.vault_name, tuple(cards))
+    assert ledger_file.save(folder, ledger, None) == []
+    return folder
 
 
 def measure(vault: Path, runs: int) -> dict[str, float]:
     options = Options()
     key = repr((str(vault.resolve()), DEFAULT_SECTIONS, ()))
-    result = convert([vault], options, cache=NoteCache(default_cache_dir(), key))  # fill it
+
+    def cards() -> Result:
+        return convert([vault], options, cache=NoteCache(default_cache_dir(), key))
+
+    result = cards()  # fills the cache
     layout = Layout("공부 메모장", result.vault.name)
     now = int(time.time())
+    times: dict[str, list[float]] = {}
+    clock = [0.0]
+
+    def lap(name: str) -> None:
+        """Record the time since the last lap under ``name``."""
+        now_ = time.perf_counter()
+        times.setdefault(name, []).append(now_ - clock[0])
+        clock[0] = now_
+
     with tempfile.TemporaryDirectory(prefix="m2a-ledger-") as work:
         root = Path(work)
-        first = plan_changes(
-            result.cards, ledger_file.Ledger(layout.vault_name), Scope(), now, layout
-        )
-        # The ledger of the last export: every card, one of them since edited (so the ledger
-        # is written again, as after any change).
-        cards = list(first.ledger.cards)
-        cards[0] = cards[0]._replace(digest="edited since")
-        last = replace(first.ledger, cards=tuple(cards))
-        (root / ledger_file.FOLDER).mkdir()
-        ledger_file.ledger_path(root).write_text(ledger_file.dumps(last), encoding="utf-8")
-        raw = ledger_file.ledger_path(root).read_bytes()
-        fields_bytes = len(ledger_file.dumps_fields(last).encode())
-        load, plan, save, cards_s, package_s = [], [], [], [], []
+        folders = {e: _ledger_folder(root, result, layout, now, e) for e in (True, False)}
+        saved = {
+            e: {p: p.read_bytes() for p in (f / ledger_file.FOLDER).iterdir()}
+            for e, f in folders.items()
+        }
+        edited_files = saved[True]
         for i in range(runs):
-            # The rest of a re-export, in the same round: the cards from the note cache,
-            # and the package written.
-            tc = time.perf_counter()
-            result = convert([vault], options, cache=NoteCache(default_cache_dir(), key))
-            t0 = time.perf_counter()
-            ledger, warnings = ledger_file.load(root, layout.vault_name)
-            t1 = time.perf_counter()
-            planned = plan_changes(result.cards, ledger, Scope(), now + 1 + i, layout)
-            t2 = time.perf_counter()
-            problems = ledger_file.save(root, planned.ledger, ledger.read_digest)
-            t3 = time.perf_counter()
-            write_plan(planned, result.media, root / "deck.apkg")
-            t4 = time.perf_counter()
-            cards_s.append(t0 - tc)
-            package_s.append(t4 - t3)
-            assert not warnings and not problems and len(ledger.cards) == len(result.cards)
-            # Put the measured file back, so each run reads the same ledger.
-            ledger_file.ledger_path(root).write_bytes(raw)
-            load.append(t1 - t0)
-            plan.append(t2 - t1)
-            save.append(t3 - t2)
+            clock[0] = time.perf_counter()
+            result = cards()
+            lap("cards_from_cache_s")
+            write_package(
+                result.cards, result.media, root / "a.apkg", layout.deck, layout.vault_name
+            )
+            lap("package_alone_s")
+            for edited, folder in folders.items():
+                way = "edited" if edited else "unchanged"
+                clock[0] = time.perf_counter()
+                ledger, warnings = ledger_file.load(folder, layout.vault_name)
+                lap(f"{way}_load_s")
+                planned = plan_changes(result.cards, ledger, Scope(), now + 1 + i, layout)
+                lap(f"{way}_plan_s")
+                write_plan(planned, result.media, root / "b.apkg")
+                lap(f"{way}_package_s")
+                problems = ledger_file.save(
+                    folder, planned.ledger, ledger.read_digest, planned.ledger_changed
+                )
+                lap(f"{way}_save_s")
+                assert not warnings and not problems and len(ledger.cards) == len(result.cards)
+                assert planned.ledger_changed == edited
+                for path, data in saved[edited].items():  # each round reads the same ledger
+                    path.write_bytes(data)
+    figures: dict[str, float] = {k: statistics.median(v) for k, v in times.items()}
+    for way in ("edited", "unchanged"):
+        with_ledger = sum(
+            figures[f"{way}_{step}_s"] for step in ("load", "plan", "package", "save")
+        )
+        figures[f"{way}_ledger_s"] = with_ledger - figures["package_alone_s"]
+    raw = next(data for path, data in edited_files.items() if path.name == ledger_file.FILE_NAME)
+    fields = next(data for path, data in edited_files.items() if path.name != ledger_file.FILE_NAME)
     return {
         "notes": result.notes,
         "cards": len(result.cards),
         "ledger_bytes": len(raw),
         "ledger_gzip_bytes": len(gzip.compress(raw)),
-        "fields_bytes": fields_bytes,
-        "cards_from_cache_s": statistics.median(cards_s),
-        "package_s": statistics.median(package_s),
-        "load_s": statistics.median(load),
-        "plan_s": statistics.median(plan),
-        "save_s": statistics.median(save),
+        "fields_bytes": len(fields),
+        "reexport_s": figures["cards_from_cache_s"] + figures["package_alone_s"],
+        **figures,
     }
 
 
