@@ -145,26 +145,24 @@ def obsidian_link(vault_name: str, relpath: str) -> str:
     return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
 
 
-class PlannedNote(NamedTuple):
-    """One Anki note as it will be written (a named tuple: a big deck makes many)."""
+class TargetNote(NamedTuple):
+    """One Anki note as the target must hold it (a named tuple: a big deck makes many)."""
 
+    guid: str
+    note_type: str  # MODEL_NAME or CLOZE_MODEL_NAME
     deck: str
-    model: genanki.Model
     fields: tuple[str, ...]
     tags: tuple[str, ...]
-    guid: str
+    mtime: int  # when its content last changed: Anki applies it only when newer
     due: int  # position in study order: new cards come up in this order
-    mtime: int  # the source file's modification time: Anki updates only newer notes
 
 
 def plan_notes(
     cards: Sequence[Card], deck: str, vault_name: str, cloze: bool = False
-) -> Iterator[PlannedNote]:
-    """One note per card in a subdeck per subject, in the order given (study order); with
-    ``cloze``, a cloze note beside each card whose back has highlights. A generator, so a
-    big deck is written without all its notes in memory twice."""
-    model = card_model()
-    cloze_type = cloze_model() if cloze else None
+) -> Iterator[TargetNote]:
+    """One note per card in a subdeck per subject, in the order given (study order), stamped
+    with its file's time; with ``cloze``, a cloze note beside each card whose back has
+    highlights. A generator, so a big deck is written without all its notes in memory twice."""
     decks: dict[str, str] = {}
     about: tuple[str, ...] = ()
     note_of_about: tuple[str, str] = ("", "")
@@ -176,25 +174,20 @@ def plan_notes(
         subdeck = decks.get(card.subject) or decks.setdefault(
             card.subject, deck_name(deck, card.subject)
         )
-        yield PlannedNote(
-            subdeck,
-            model,
-            fields.card_fields(card, about),
-            tags,
-            card.guid or card_guid(card),
-            position,
-            card.mtime,
+        guid = card.guid or card_guid(card)
+        yield TargetNote(
+            guid, MODEL_NAME, subdeck, fields.card_fields(card, about), tags, card.mtime, position
         )
-        text = cloze_text(card.back_html) if cloze_type else None
-        if cloze_type and text:
-            yield PlannedNote(
+        text = cloze_text(card.back_html) if cloze else None
+        if text:
+            yield TargetNote(
+                cloze_guid(guid),
+                CLOZE_MODEL_NAME,
                 subdeck,
-                cloze_type,
                 fields.cloze_fields(text, card, about),
                 tags,
-                cloze_guid(card.guid or card_guid(card)),
-                position,
                 card.mtime,
+                position,
             )
 
 
@@ -220,15 +213,10 @@ def write_package(
 def write_plan(plan: Plan, media: Iterable[Media], out: Path) -> PackageInfo:
     """The package writer of a change plan: every note the plan says the deck holds (its
     GUID, fields, tags, deck and stamp as planned), written atomically."""
-    types = {MODEL_NAME: card_model(), CLOZE_MODEL_NAME: cloze_model()}
-    notes = (
-        PlannedNote(n.deck, types[n.note_type], n.fields, n.tags, n.guid, n.due, n.mtime)
-        for n in plan.notes()
-    )
-    return write_notes(notes, media, out)
+    return write_notes(plan.notes(), media, out)
 
 
-def write_notes(notes: Iterable[PlannedNote], media: Iterable[Media], out: Path) -> PackageInfo:
+def write_notes(notes: Iterable[TargetNote], media: Iterable[Media], out: Path) -> PackageInfo:
     """Write these notes and media as an .apkg atomically (see :func:`write_package`)."""
     media = list({m.name: m for m in media}.values())
     folder = out.parent
@@ -261,13 +249,14 @@ def write_notes(notes: Iterable[PlannedNote], media: Iterable[Media], out: Path)
     return PackageInfo(out, written, len(media) - len(missing), tuple(missing))
 
 
-def _write_collection(notes: Iterable[PlannedNote], db_path: Path) -> int:
+def _write_collection(notes: Iterable[TargetNote], db_path: Path) -> int:
     """genanki's collection schema, note types and decks, with the notes and cards inserted in
     bulk (genanki's per-note path costs more than all the rest of a cached re-export), one
     note at a time from ``notes``. Returns how many notes were written."""
     timestamp = time.time()
     ids = itertools.count(int(timestamp * 1000))
     deck_ids: dict[str, int] = {}
+    types = {MODEL_NAME: card_model(), CLOZE_MODEL_NAME: cloze_model()}
     models: dict[int, genanki.Model] = {}
     card_rows: list[tuple[object, ...]] = []
     written = 0
@@ -279,13 +268,14 @@ def _write_collection(notes: Iterable[PlannedNote], db_path: Path) -> int:
             deck_id = deck_ids.get(note.deck) or deck_ids.setdefault(
                 note.deck, stable_id(note.deck)
             )
-            models.setdefault(note.model.model_id, note.model)
+            model = types[note.note_type]
+            models.setdefault(model.model_id, model)
             note_id = next(ids)
             written += 1
             mod = note.mtime or int(timestamp)
             tags = f" {' '.join(note.tags)} "
             flds = "\x1f".join(note.fields)
-            yield (note_id, note.guid, note.model.model_id, mod, -1, tags, flds, note.fields[0])
+            yield (note_id, note.guid, model.model_id, mod, -1, tags, flds, note.fields[0])
             for ord_ in _card_ords(note):
                 card_rows.append((next(ids), note_id, deck_id, ord_, mod, note.due))
 
@@ -341,9 +331,9 @@ def cloze_ords(text: str) -> list[int]:
     return sorted(numbers) or [0]
 
 
-def _card_ords(note: PlannedNote) -> list[int]:
+def _card_ords(note: TargetNote) -> list[int]:
     """The cards a note has: one for a Q/A note, one per cloze number for a cloze note."""
-    if note.model.model_type != genanki.Model.CLOZE:
+    if note.note_type != CLOZE_MODEL_NAME:
         return [0]
     return cloze_ords(note.fields[0])
 

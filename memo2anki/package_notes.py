@@ -10,19 +10,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .model import Media
-from .package import PlannedNote, card_model, cloze_model, write_notes
-from .plan import TargetNote
+from .package import TargetNote, write_notes
 
 
 @contextmanager
 def notes_package(notes: Iterable[TargetNote], media: Sequence[Media]) -> Iterator[Path]:
     """A temporary .apkg of ``notes`` and ``media``, deleted after the ``with`` block."""
-    models = {m.name: m for m in (card_model(), cloze_model())}
-    planned = [
-        PlannedNote(n.deck, models[n.note_type], n.fields, n.tags, n.guid, n.due, n.mtime)
-        for n in notes
-    ]
     with tempfile.TemporaryDirectory(prefix="memo2anki-sync-") as work:
         package = Path(work, "new-notes.apkg")
-        write_notes(planned, media, package)
+        write_notes(notes, media, package)
         yield package

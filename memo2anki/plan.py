@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import repeat
+from operator import attrgetter
 from typing import NamedTuple
 
 import genanki
@@ -26,6 +27,7 @@ from .model import Card, Diagnostic
 from .package import (
     CLOZE_MODEL_NAME,
     MODEL_NAME,
+    TargetNote,
     cloze_guid,
     cloze_text,
     content_digest,
@@ -114,18 +116,6 @@ class Layout:
     vault_name: str
     cloze: bool = False
     leave_out_gone: bool = False
-
-
-class TargetNote(NamedTuple):
-    """One Anki note as the target must hold it (a named tuple: a big deck makes many)."""
-
-    guid: str
-    note_type: str  # package.MODEL_NAME or package.CLOZE_MODEL_NAME
-    deck: str
-    fields: tuple[str, ...]
-    tags: tuple[str, ...]
-    mtime: int  # when its content last changed: Anki applies it only when newer
-    due: int  # position in study order: new cards come up in this order
 
 
 class Place(NamedTuple):
@@ -300,14 +290,16 @@ def _side(index: int, identity: Identity, front: str, back_html: str) -> _Side:
 
 def _settle_identities(
     cards: Sequence[Card], entries: Sequence[LedgerCard]
-) -> tuple[list[Identity], list[Diagnostic]]:
-    """Each card's identity. Two notes of one file name (in different folders) that hold the
-    same card would share one: the card the ledger knows from that note keeps it (without a
-    ledger, the note first by path), and the other is told apart by its folder, with a warning."""
+) -> tuple[list[Identity], dict[Identity, int], list[Diagnostic]]:
+    """Each card's identity, and each identity's card (by index). Two notes of one file name
+    (in different folders) that hold the same card would share one: the card the ledger
+    knows from that note keeps it (without a ledger, the note first by path), and the other
+    is told apart by its folder, with a warning."""
     # (Card.identity, without a property call per card.)
     identities = [(c.note.rpartition("/")[2], c.subject, c.front, c.ordinal) for c in cards]
-    if len(set(identities)) == len(identities):
-        return identities, []  # as always, but with two notes of one name and one card
+    index = dict(zip(identities, range(len(identities)), strict=True))
+    if len(index) == len(identities):
+        return identities, index, []  # as always, but with two notes of one name and one card
     known = {e.identity: e for e in entries}
     groups: dict[Identity, list[int]] = {}
     for i, identity in enumerate(identities):
@@ -331,7 +323,7 @@ def _settle_identities(
                 "keep them apart for good)"
             )
             diagnostics.append(Diagnostic(card.note, card.line, message))
-    return identities, diagnostics
+    return identities, {identity: i for i, identity in enumerate(identities)}, diagnostics
 
 
 def plan_changes(
@@ -340,7 +332,7 @@ def plan_changes(
     """The plan for one run: ``cards`` in study order, against ``ledger``, at time ``now``
     (whole seconds). Pure: no I/O."""
     entries = list(ledger.cards)
-    identities, diagnostics = _settle_identities(cards, entries)
+    identities, card_index, diagnostics = _settle_identities(cards, entries)
 
     # Fronts that a note holds more than once are told apart by their order, which an edit
     # shifts: those cards are paired by their backs first, and by their order only if not.
@@ -348,9 +340,9 @@ def plan_changes(
     shared = {i[:3] for i in identities if i[3]}
     shared.update(e.identity[:3] for e in entries if e.identity[3])
 
-    entry_index = {e.identity: j for j, e in enumerate(entries)}
-    found = enumerate(map(entry_index.get, identities, repeat(-1)))
-    match = {i: j for i, j in found if j >= 0}  # card index -> entry index
+    # Card index -> entry index (the ledger never holds an identity twice).
+    found = enumerate(map(card_index.get, [e.identity for e in entries], repeat(-1)))
+    match = {i: j for j, i in found if i >= 0}
     for i, j in list(match.items()) if shared else ():
         if identities[i][:3] in shared and entries[j].digest != digest(cards[i]):
             del match[i]  # one of several equal fronts, changed: paired by its back first
@@ -372,14 +364,17 @@ def plan_changes(
 
     matched = set(match.values())
     pair([j for j, e in enumerate(entries) if j not in matched and scope.covers(e)])
-    # Then the shared fronts left over, by their order, as before there was a ledger.
-    matched = set(match.values())
-    for i, identity in enumerate(identities):
-        if i not in match and (k := entry_index.get(identity, -1)) >= 0 and k not in matched:
-            match[i] = k
-            matched.add(k)
+    # Then the shared fronts left over, by their order, as before there was a ledger. (Only
+    # those can be unmatched while the ledger holds their identity.)
+    if shared:
+        matched = set(match.values())
+        entry_index = {e.identity: j for j, e in enumerate(entries)}
+        for i, identity in enumerate(identities):
+            if i not in match and (k := entry_index.get(identity, -1)) >= 0 and k not in matched:
+                match[i] = k
+                matched.add(k)
 
-    used = {e.guid for e in entries}
+    used: set[str] | None = None  # the GUIDs taken: worked out for the first new card
     same_vault = ledger.vault == layout.vault_name  # else every Link field changed
     ledger_changed = not entries or not same_vault
     changes: list[Change] = []
@@ -390,6 +385,7 @@ def plan_changes(
     date = subdeck = ""
     last_subject: str | None = None
     last_note: str | None = None
+    decks: dict[str, str] = {}  # by subject
     cloze = layout.cloze
     # Locals, looked up for every card; the named tuples of an unchanged card are made
     # without their __new__'s Python frame (a vault holds thousands of cards).
@@ -401,7 +397,9 @@ def plan_changes(
             last_note, last_subject = note_path, subject
             date = card.date.isoformat() if card.date else ""
             about = fields_of("", "", subject, note_path, date, layout.vault_name)[2:]
-            subdeck = deck_name(layout.deck, subject)
+            subdeck = decks.get(subject) or decks.setdefault(
+                subject, deck_name(layout.deck, subject)
+            )
         j = match.get(i, -1)
         before_entry = entries[j] if j >= 0 else None
         card_digest = card.digest or digest(card)
@@ -418,7 +416,7 @@ def plan_changes(
             and same_vault
         ):
             # The common case, kept short: a card just as the ledger has it (so it is where
-            # it was too), with its old stamp (its GUID is in `used` already); its entry
+            # it was too), with its old stamp (its GUID is an entry's, so taken); its entry
             # stays as it is.
             guid, stamp = before_entry.guid, before_entry.stamp
             fields = (card.front_html, card.back_html, *about)
@@ -447,6 +445,8 @@ def plan_changes(
         if before_entry is None:
             kind = Kind.NEW
             guid = card.guid if identity == card.identity and card.guid else guid_of(identity)
+            if used is None:
+                used = {e.guid for e in entries}
             attempt = 0
             while guid in used:
                 attempt += 1
@@ -481,7 +481,8 @@ def plan_changes(
                 stamp = before_entry.stamp
             else:
                 stamp = max(now, before_entry.stamp + 1)
-        used.add(guid)
+        if used is not None:  # (else it is an entry's, among those it will hold)
+            used.add(guid)
         notes = [TargetNote(guid, MODEL_NAME, subdeck, fields, tags, stamp, i)]
         text = cloze_text(card.back_html) if layout.cloze else None
         if text:
@@ -590,7 +591,7 @@ def plan_changes(
             )
         )
 
-    tally = Counter(c.kind for c in changes)
+    tally = Counter(map(attrgetter("kind"), changes))
     return Plan(
         changes=tuple(changes),
         ledger=Ledger(

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .model import Memo2AnkiError
-from .package import cloze_guid
-from .plan import GONE_TAG, Change, Kind, Plan, TargetNote
+from .package import TargetNote, cloze_guid
+from .plan import GONE_TAG, Change, Kind, Plan
 
 _SRC = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)"', re.IGNORECASE)
 

@@ -17,9 +17,16 @@ from typing import Any
 from .ankiconnect import AnkiConnect
 from .ledger import Ledger, LedgerCard
 from .model import Media
-from .package import CLOZE_FIELDS, CLOZE_MODEL_NAME, FIELDS, MODEL_NAME, cloze_guid
+from .package import (
+    CLOZE_FIELDS,
+    CLOZE_MODEL_NAME,
+    FIELDS,
+    MODEL_NAME,
+    TargetNote,
+    cloze_guid,
+)
 from .package_notes import notes_package
-from .plan import GONE_TAG, Kind, Plan, TargetNote
+from .plan import GONE_TAG, Kind, Plan
 from .sync_steps import Held, HeldCard, Steps, fields_changed, referenced_media, sync_steps
 
 BATCH = 500  # ids per notesInfo/cardsInfo request: one answer stays a few megabytes

@@ -17,9 +17,9 @@ from typing import Any
 
 from .ankiconnect import ADDON_CODE
 from .model import Media, Memo2AnkiError
-from .package import card_model, cloze_model
+from .package import TargetNote, card_model, cloze_model
 from .package_notes import notes_package
-from .plan import GONE_TAG, Plan, TargetNote
+from .plan import GONE_TAG, Plan
 from .sync_steps import Held, HeldCard, Steps, fields_changed, referenced_media, sync_steps
 
 INSTALL_ANKI = 'the collection way needs Anki\'s library: pip install "memo2anki[anki]"'

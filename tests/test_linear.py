@@ -26,7 +26,7 @@ from memo2anki.convert import Options
 from memo2anki.make_cards import NoteConverter, _visible
 from memo2anki.mdparse import ATX_HEADING, make_markdown
 from memo2anki.obsidian import math as obsidian_math
-from memo2anki.package import PlannedNote, _card_ords, cloze_model
+from memo2anki.package import CLOZE_MODEL_NAME, TargetNote, _card_ords
 from memo2anki.reader import _link_label, tags_section
 from memo2anki.tags import normalize_tag
 
@@ -296,7 +296,7 @@ def test_memory_stays_a_small_multiple_of_the_note(tmp_path: Path) -> None:
 
 def test_cloze_numbers_are_counted_in_linear_time() -> None:
     def seconds(n: int) -> float:
-        note = PlannedNote("d", cloze_model(), ("{{c1::a}} " + "{{c1::" * n, ""), (), "g", 0, 0)
+        note = TargetNote("g", CLOZE_MODEL_NAME, "d", ("{{c1::a}} " + "{{c1::" * n, ""), (), 0, 0)
         best = float("inf")
         for _ in range(3):
             start = time.process_time()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from memo2anki.ledger import Ledger
-from memo2anki.package import MODEL_NAME, cloze_guid
-from memo2anki.plan import GONE_TAG, Change, Kind, Place, Plan, TargetNote
+from memo2anki.package import MODEL_NAME, TargetNote, cloze_guid
+from memo2anki.plan import GONE_TAG, Change, Kind, Place, Plan
 from memo2anki.sync_steps import Held, HeldCard, Steps, sync_steps
 
 OLD, NEW, MINE = "공부 메모장::CKA", "공부 메모장::K8s", "My deck"
