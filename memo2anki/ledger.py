@@ -119,12 +119,12 @@ class Ledger:
 
 
 class ReadFile(NamedTuple):
-    """A ledger file as read: its cards (in the file's order), each one's row of the file
-    when the file is as memo2anki wrote it (None: edited since, or written by an older
-    memo2anki), and the digest of the ``fields.json`` written beside it (None: unknown)."""
+    """A ledger file as read: its cards (in the file's order), its rows when the file is as
+    memo2anki wrote it (None: edited since, or written by an older memo2anki), and the digest
+    of the ``fields.json`` written beside it (None: unknown)."""
 
     cards: tuple[LedgerCard, ...]
-    rows: tuple[bytes, ...] | None
+    body: bytes | None  # its rows, one per line (split only when the ledger is written)
     fields_digest: str | None
 
 
@@ -159,42 +159,52 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "backslashreplace")
 
 
-def _file(head: dict[str, Any], key: str, rows: list[bytes]) -> tuple[bytes, str]:
-    """A file of one row per line, as bytes (``head`` first, with the digest of its rows as
-    ``rows``), and that digest."""
+def _file(head: dict[str, Any], key: str, rows: list[bytes], vouch: bool) -> list[bytes]:
+    """A file of one row per line, as the bytes to write: ``head`` first (with the digest of
+    the rows as ``rows`` if ``vouch``)."""
     body = b",\n".join(rows)
-    rows_digest = hashlib.sha256(body).hexdigest()
-    text = json.dumps({**head, "rows": rows_digest}, ensure_ascii=False)[:-1]
+    if vouch:
+        head = {**head, "rows": hashlib.sha256(body).hexdigest()}
+    text = json.dumps(head, ensure_ascii=False)[:-1]
     if not rows:
-        return _utf8(f'{text}, "{key}": []}}\n'), rows_digest
-    return b"".join((_utf8(f'{text}, "{key}": [\n'), body, _END)), rows_digest
+        return [_utf8(f'{text}, "{key}": []}}\n')]
+    return [_utf8(f'{text}, "{key}": [\n'), body, _END]
 
 
-def _rows(raw: bytes, rows_digest: object) -> tuple[bytes, ...] | None:
-    """The rows of a file as :func:`_file` writes it, when its header's digest of them says
-    they are as written (so each is one row, in order, as memo2anki encodes it)."""
+def _body(raw: bytes, rows_digest: object = None) -> bytes | None:
+    """The rows of a file as :func:`_file` writes it, one per line; with ``rows_digest``,
+    only if they are as written (the digest its header holds of them)."""
     start = raw.find(b"\n") + 1
-    if not start or not raw.endswith(_END) or not isinstance(rows_digest, str):
+    if not start or not raw.endswith(_END):
         return None
     body = raw[start : -len(_END)]
-    if hashlib.sha256(body).hexdigest() != rows_digest:
+    if rows_digest is not None and hashlib.sha256(body).hexdigest() != rows_digest:
         return None
-    return tuple(body.split(b",\n"))
+    return body
+
+
+def _split(body: bytes | None, count: int) -> list[bytes] | None:
+    """The rows of a body, if it holds ``count``."""
+    rows = body.split(b",\n") if body is not None else None
+    return rows if rows is not None and len(rows) == count else None
 
 
 def _positions(ledger: Ledger) -> dict[int, int]:
     """The position in the file it was read from of each card of ``ledger`` written again as
     read (the same object: the plan passes an unchanged card on as it is), by its id() (the
     file's cards live as long as ``ledger.source``, so no other object has their ids)."""
-    if ledger.source is None or ledger.source.rows is None:
+    if ledger.source is None or ledger.source.body is None:
         return {}
     return {id(card): k for k, card in enumerate(ledger.source.cards)}
 
 
-def _ledger_file(ledger: Ledger, fields_digest: str | None, positions: Mapping[int, int]) -> bytes:
+def _ledger_file(
+    ledger: Ledger, fields_digest: str | None, positions: Mapping[int, int]
+) -> list[bytes]:
     """The ledger file: a header (with the digest of the ``fields.json`` written beside it),
     then one card per line; a card written again as read keeps its row as read."""
-    read = ledger.source.rows if ledger.source is not None else None
+    source = ledger.source
+    read = _split(source.body, len(source.cards)) if source is not None and positions else None
     rows = [
         read[k]
         if read is not None and (k := positions.get(id(c), -1)) >= 0
@@ -221,12 +231,12 @@ def _ledger_file(ledger: Ledger, fields_digest: str | None, positions: Mapping[i
     head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
     if fields_digest is not None:
         head["fields"] = fields_digest
-    return _file(head, "cards", rows)[0]
+    return _file(head, "cards", rows, vouch=True)
 
 
 def _fields_file(
     ledger: Ledger, last_rows: Sequence[bytes] | None, positions: Mapping[int, int]
-) -> bytes:
+) -> list[bytes]:
     """``fields.json``: the last Front and Back HTML of the ledger's cards, one card per
     line. ``last_rows``: the rows of the one written with the file the ledger was read from,
     in the order of its cards, kept for the cards written again as read."""
@@ -238,17 +248,18 @@ def _fields_file(
         else _utf8(_encode([c.guid, *ledger.last_html(c)]))
         for c in ledger.cards
     ]
-    return _file({"format": FIELDS_FORMAT, "version": VERSION}, "fields", rows)[0]
+    # (Vouched for by its digest in the ledger's header.)
+    return _file({"format": FIELDS_FORMAT, "version": VERSION}, "fields", rows, vouch=False)
 
 
 def dumps(ledger: Ledger) -> str:
     """The ledger as JSON text: a header, then one card per line."""
-    return _ledger_file(ledger, None, _positions(ledger)).decode("utf-8")
+    return b"".join(_ledger_file(ledger, None, _positions(ledger))).decode("utf-8")
 
 
 def dumps_fields(ledger: Ledger) -> str:
     """The last Front and Back HTML of the ledger's cards as JSON text, one card per line."""
-    return _fields_file(ledger, None, {}).decode("utf-8")
+    return b"".join(_fields_file(ledger, None, {})).decode("utf-8")
 
 
 def _check(rows: list[Any]) -> None:
@@ -274,7 +285,7 @@ def _header(data: object) -> dict[str, Any]:
     return data
 
 
-def parse(raw: bytes) -> tuple[dict[str, Any], tuple[LedgerCard, ...], tuple[bytes, ...] | None]:
+def parse(raw: bytes) -> tuple[dict[str, Any], tuple[LedgerCard, ...], bytes | None]:
     """(header, cards, each card's row as read when the file is as memo2anki wrote it) of a
     ledger file's bytes; ValueError when it is not one memo2anki reads."""
     try:
@@ -282,12 +293,10 @@ def parse(raw: bytes) -> tuple[dict[str, Any], tuple[LedgerCard, ...], tuple[byt
     except json.JSONDecodeError as err:
         raise ValueError(f"not valid JSON (line {err.lineno})") from err
     rows = data.pop("cards")
-    read = _rows(raw, data.get("rows")) if rows else None
-    if read is None or len(read) != len(rows):
-        # Edited since memo2anki wrote it (else its rows are as written: checked then).
-        read = None
-        if rows:
-            _check(rows)
+    digest_ = data.get("rows")
+    body = _body(raw, digest_) if rows and isinstance(digest_, str) else None
+    if body is None:
+        _check(rows)  # edited since memo2anki wrote it (else its rows are as written, checked)
     make = partial(tuple.__new__, LedgerCard)
     cards = tuple(
         [
@@ -298,7 +307,7 @@ def parse(raw: bytes) -> tuple[dict[str, Any], tuple[LedgerCard, ...], tuple[byt
     )
     if len({c.guid for c in cards}) != len(cards):
         raise ValueError("a card is in it twice")
-    return data, cards, read
+    return data, cards, body
 
 
 def load(vault: Path, vault_name: str) -> tuple[Ledger, list[Diagnostic]]:
@@ -350,11 +359,11 @@ def _locked(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _replace_atomically(path: Path, data: bytes) -> None:
+def _replace_atomically(path: Path, data: list[bytes]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            f.writelines(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -363,23 +372,28 @@ def _replace_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _last_rows(ledger: Ledger, fields_path: Path) -> tuple[bytes, ...] | None:
+def _digest(pieces: list[bytes]) -> str:
+    h = hashlib.sha256()
+    for piece in pieces:
+        h.update(piece)
+    return h.hexdigest()
+
+
+def _last_rows(ledger: Ledger, fields_path: Path) -> list[bytes] | None:
     """The rows of ``fields.json`` as written with the file the ledger was read from (its
-    header names their digest), so the cards written again as read keep theirs without the
-    file being parsed; None when it is not that file (changed since, or written by a run
+    header names the file's digest), so the cards written again as read keep theirs without
+    the file being parsed; None when it is not that file (changed since, or written by a run
     stopped before its ledger), and then every card's fields are worked out again."""
     source = ledger.source
-    if source is None or source.rows is None or source.fields_digest is None:
+    if source is None or source.body is None or source.fields_digest is None:
         return None
     try:
         raw = fields_path.read_bytes()
-        head = json.loads(raw[: raw.find(b"\n")] + b"]}")
-    except (OSError, ValueError):
+    except OSError:
         return None
-    if hashlib.sha256(raw).hexdigest() != source.fields_digest or not isinstance(head, dict):
+    if hashlib.sha256(raw).hexdigest() != source.fields_digest:
         return None
-    rows = _rows(raw, head.get("rows"))
-    return rows if rows is not None and len(rows) == len(source.cards) else None
+    return _split(_body(raw), len(source.cards))
 
 
 def save(
@@ -396,7 +410,7 @@ def save(
     positions = _positions(ledger)
     last_rows = _last_rows(ledger, path.with_name(FIELDS_NAME)) if positions else None
     fields_bytes = _fields_file(ledger, last_rows, positions)
-    text = _ledger_file(ledger, hashlib.sha256(fields_bytes).hexdigest(), positions)
+    text = _ledger_file(ledger, _digest(fields_bytes), positions)
     try:
         path.parent.mkdir(exist_ok=True)
         with _locked(path.parent):
@@ -410,7 +424,7 @@ def save(
                     "run again so the next export compares against both"
                 )
                 return [Diagnostic(where, None, message)]
-            if now is not None and now == hashlib.sha256(text).hexdigest():
+            if now is not None and now == _digest(text):
                 return []  # nothing changed: leave the file (and its time) alone
             # The fields first: a run stopped between the two leaves newer fields beside the
             # old ledger, which only ever carries a gone card with its latest text.
