@@ -45,7 +45,7 @@ def _ledger_folder(root: Path, result: Result, layout: Layout, now: int, edited:
     first = plan_changes(result.cards, ledger_file.Ledger(layout.vault_name), Scope(), now, layout)
     cards = list(first.ledger.cards)
     if edited:
-        cards[0] = cards[0]._replace(digest="edited since")
+        cards[0] = cards[0]._replace(digest="edited since", key="edited since")
     folder = root / ("edited" if edited else "unchanged")
     folder.mkdir()
     ledger = ledger_file.Ledger(layout.vault_name, tuple(cards))

@@ -54,6 +54,7 @@ class LedgerCard(NamedTuple):
     front_html: str = ""
     back_html: str = ""
     tags: tuple[str, ...] = ()
+    key: str = ""  # package.row_key of the card as exported; empty: compared column by column
 
 
 class LastFields(Mapping[str, tuple[str, str]]):
@@ -147,8 +148,11 @@ COLUMNS = (
     "stamp",
     "digest",
     "tags",
+    "key",
 )
-_TYPES = (str, list, str, int, str, str, str, str, str, int, str, list)
+_TYPES = (str, list, str, int, str, str, str, str, str, int, str, list, str)
+# A ledger written before rows had their key: read, and written again with one.
+_KEYLESS = COLUMNS[:-1]
 _IDENTITY_TYPES = (str, str, str, int)
 _STATES = (LIVE, GONE)
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -223,6 +227,7 @@ def _ledger_file(
                     c.stamp,
                     c.digest,
                     c.tags,
+                    c.key,
                 ]
             )
         )
@@ -262,12 +267,12 @@ def dumps_fields(ledger: Ledger) -> str:
     return b"".join(_fields_file(ledger, None, {})).decode("utf-8")
 
 
-def _check(rows: list[Any]) -> None:
+def _check(rows: list[Any], types: tuple[type, ...] = _TYPES) -> None:
     """ValueError naming the first damaged row, if any."""
     for number, row in enumerate(rows, 1):
         if (
             type(row) is not list
-            or tuple(map(type, row)) != _TYPES
+            or tuple(map(type, row)) != types
             or tuple(map(type, row[1])) != _IDENTITY_TYPES
             or row[8] not in _STATES
             or (row[11] and set(map(type, row[11])) != {str})
@@ -294,15 +299,20 @@ def parse(raw: bytes) -> tuple[dict[str, Any], tuple[LedgerCard, ...], bytes | N
         raise ValueError(f"not valid JSON (line {err.lineno})") from err
     rows = data.pop("cards")
     digest_ = data.get("rows")
-    body = _body(raw, digest_) if rows and isinstance(digest_, str) else None
-    if body is None:
-        _check(rows)  # edited since memo2anki wrote it (else its rows are as written, checked)
+    body = None
+    if data.get("columns") == list(_KEYLESS):
+        _check(rows, _TYPES[:-1])
+        rows = [[*row, ""] for row in rows]
+    else:
+        body = _body(raw, digest_) if rows and isinstance(digest_, str) else None
+        if body is None:
+            _check(rows)  # edited since memo2anki wrote it (else as written, so checked)
     make = partial(tuple.__new__, LedgerCard)
     cards = tuple(
         [
             # In LedgerCard's order; the HTML is in fields.json.
-            make((g, tuple(i), n, line, s, f, d, date, digest_, stamp, state, "", "", tuple(t)))
-            for g, i, n, line, s, f, d, date, state, stamp, digest_, t in rows
+            make((g, tuple(i), n, line, s, f, d, date, dg, stamp, state, "", "", tuple(t), k))
+            for g, i, n, line, s, f, d, date, state, stamp, dg, t, k in rows
         ]
     )
     if len({c.guid for c in cards}) != len(cards):

@@ -19,7 +19,7 @@ from .mdparse import make_markdown
 from .media import Journal, MediaResolver, MediaStore
 from .memo import CardFinder, empty_front, shows_nothing
 from .model import Card, Diagnostic, Memo2AnkiError, NoteResult
-from .package import card_guid, content_digest
+from .package import card_guid, content_digest, row_key
 from .reader import read_note, vault_relpath
 from .render import CardRenderer
 from .signals import default_signals_in_worker
@@ -119,7 +119,8 @@ class NoteConverter:
             # Tags as Anki holds them, and the digest the ledger compares, of what is written.
             tags = clean_tags(card.tags)
             digest = content_digest(card.front_html, card.back_html, tags)
-            cards.append(replace(card, tags=tags, digest=digest))
+            card = replace(card, tags=tags, digest=digest)
+            cards.append(replace(card, key=row_key(card)))
         diagnostics.sort(key=lambda d: d.line or 0)  # in file order (stable: ties keep theirs)
         subjects = tuple(dict.fromkeys(c.subject for c in found.cards))
         return NoteResult(

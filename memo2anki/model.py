@@ -114,6 +114,9 @@ class Card:
     # A digest of the front, back and tags (package.content_digest), worked out once the same
     # way, for the ledger to tell a changed card; empty: worked out when needed.
     digest: str = ""
+    # A digest of all that the ledger's plan compares of a card with its row (package.row_key):
+    # the same key, the same card, unchanged; empty: compared column by column.
+    key: str = ""
 
     @property
     def identity(self) -> tuple[str, str, str, int]:

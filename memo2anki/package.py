@@ -121,6 +121,17 @@ def content_digest(front_html: str, back_html: str, tags: Sequence[str]) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
+def row_key(card: Card) -> str:
+    """A short digest of all that the ledger's plan compares of a card with its row: its
+    identity (note file name, subject, front, ordinal), note, line, date, tags and
+    :func:`content_digest` (so ``card.digest`` must be worked out first)."""
+    date = card.date.isoformat() if card.date else ""
+    name = card.note.rpartition("/")[2]
+    parts = (name, card.subject, card.front, str(card.ordinal), card.note, str(card.line), date)
+    text = "\x1f".join((*parts, " ".join(card.tags), card.digest))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
 def cloze_guid(guid: str) -> str:
     """A cloze note's GUID, from its card's (so the cloze note of a renamed card follows it)."""
     return str(genanki.guid_for("memo2anki cloze", guid))

@@ -326,13 +326,56 @@ def _settle_identities(
     return identities, {identity: i for i, identity in enumerate(identities)}, diagnostics
 
 
+def _key_hits(cards: Sequence[Card], ledger: Ledger) -> dict[int, int]:
+    """Card index -> entry index of the cards whose key is a row's key: each the same card as
+    that row, with all that the plan compares as exported. Only when every card has its GUID
+    and no two share one (so no two share an identity), and the rows are as memo2anki wrote
+    them (a row's key then goes with its identity)."""
+    source = ledger.source
+    if source is None or source.body is None or not ledger.cards:
+        return {}
+    guids = [c.guid for c in cards]
+    if not all(guids) or len(set(guids)) != len(guids):
+        return {}
+    key_index = {e.key: j for j, e in enumerate(ledger.cards) if e.key}
+    found = enumerate(map(key_index.get, [c.key for c in cards], repeat(-1)))
+    return {i: j for i, j in found if j >= 0}
+
+
+def _match_around(
+    cards: Sequence[Card], entries: Sequence[LedgerCard], hits: dict[int, int]
+) -> tuple[list[Identity], dict[int, int]]:
+    """Each card's identity and its match by identity (card index -> entry index), given the
+    cards matched by key (whose identities are their rows', and all distinct)."""
+    identities = [
+        entries[j].identity if (j := hits.get(i, -1)) >= 0 else c.identity
+        for i, c in enumerate(cards)
+    ]
+    rest = {identities[i]: i for i in range(len(cards)) if i not in hits}
+    match = dict(hits)
+    if rest:
+        taken = set(hits.values())
+        for j, e in enumerate(entries):
+            if j not in taken and (i := rest.get(e.identity, -1)) >= 0:
+                match[i] = j
+    return identities, match
+
+
 def plan_changes(
     cards: Sequence[Card], ledger: Ledger, scope: Scope, now: int, layout: Layout
 ) -> Plan:
     """The plan for one run: ``cards`` in study order, against ``ledger``, at time ``now``
     (whole seconds). Pure: no I/O."""
     entries = list(ledger.cards)
-    identities, card_index, diagnostics = _settle_identities(cards, entries)
+    hits = _key_hits(cards, ledger)
+    if hits:
+        identities, match = _match_around(cards, entries, hits)
+        diagnostics: list[Diagnostic] = []
+    else:
+        identities, card_index, diagnostics = _settle_identities(cards, entries)
+        # Card index -> entry index (the ledger never holds an identity twice).
+        found = enumerate(map(card_index.get, [e.identity for e in entries], repeat(-1)))
+        match = {i: j for j, i in found if i >= 0}
 
     # Fronts that a note holds more than once are told apart by their order, which an edit
     # shifts: those cards are paired by their backs first, and by their order only if not.
@@ -340,9 +383,6 @@ def plan_changes(
     shared = {i[:3] for i in identities if i[3]}
     shared.update(e.identity[:3] for e in entries if e.identity[3])
 
-    # Card index -> entry index (the ledger never holds an identity twice).
-    found = enumerate(map(card_index.get, [e.identity for e in entries], repeat(-1)))
-    match = {i: j for j, i in found if i >= 0}
     for i, j in list(match.items()) if shared else ():
         if identities[i][:3] in shared and entries[j].digest != digest(cards[i]):
             del match[i]  # one of several equal fronts, changed: paired by its back first
@@ -400,21 +440,28 @@ def plan_changes(
             subdeck = decks.get(subject) or decks.setdefault(
                 subject, deck_name(layout.deck, subject)
             )
-        j = match.get(i, -1)
-        before_entry = entries[j] if j >= 0 else None
-        card_digest = card.digest or digest(card)
-        if (
-            before_entry is not None
-            and before_entry.digest == card_digest
-            and before_entry.line == card.line
-            and before_entry.note == note_path
-            and before_entry.deck == subdeck
-            and before_entry.date == date
-            and before_entry.state == LIVE
-            and before_entry.tags == card.tags
-            and i not in paired  # (else its identity is another's: see pair())
-            and same_vault
-        ):
+        before_entry: LedgerCard | None
+        j = hits.get(i, -1)
+        if j >= 0:  # its key is its row's: all but the deck and state are as exported
+            before_entry = entries[j]
+            unchanged = before_entry.deck == subdeck and before_entry.state == LIVE and same_vault
+        else:
+            j = match.get(i, -1)
+            before_entry = entries[j] if j >= 0 else None
+            unchanged = (
+                before_entry is not None
+                and before_entry.digest == (card.digest or digest(card))
+                and before_entry.line == card.line
+                and before_entry.note == note_path
+                and before_entry.deck == subdeck
+                and before_entry.date == date
+                and before_entry.state == LIVE
+                and before_entry.tags == card.tags
+                and before_entry.key == card.key  # (a row from before keys is given one)
+                and i not in paired  # (else its identity is another's: see pair())
+                and same_vault
+            )
+        if unchanged and before_entry is not None:
             # The common case, kept short: a card just as the ledger has it (so it is where
             # it was too), with its old stamp (its GUID is an entry's, so taken); its entry
             # stays as it is.
@@ -439,6 +486,7 @@ def plan_changes(
             new_entries.append(before_entry)
             continue
         identity = identities[i]
+        card_digest = card.digest or digest(card)
         fields = (card.front_html, card.back_html, *about)
         tags = card.tags  # as Anki holds them (see make_cards)
         place = Place(note_path, card.line, subject, card.front, subdeck)
@@ -493,12 +541,16 @@ def plan_changes(
                 )
             )
         changes.append(Change(kind, guid, place, before, tuple(notes)))
+        # Its row's key, when its identity is the card's own (one told apart by its folder
+        # is compared column by column).
+        key = card.key if identity == card.identity else ""
         if (
             before_entry is not None
             and kind is Kind.UNCHANGED
             and before_entry.line == card.line
             and before_entry.identity == identity
             and before_entry.tags == tags
+            and before_entry.key == key
         ):
             # As the ledger has it (its fields stay in fields.json): nothing to make.
             new_entries.append(before_entry)
@@ -520,6 +572,7 @@ def plan_changes(
                 card.front_html,
                 card.back_html,
                 tags,
+                key,
             )
         )
 
@@ -588,6 +641,7 @@ def plan_changes(
                 front_html=front_html,
                 back_html=back_html,
                 tags=entry.tags,
+                key=entry.key,
             )
         )
 

@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 from helpers import Anki, bump_mtime, memo, png, run, write_vault
 
-from memo2anki.plan import GONE_TAG
+from memo2anki import ledger as ledger_file
+from memo2anki.convert import convert
+from memo2anki.ledger import Ledger
+from memo2anki.model import Card
+from memo2anki.plan import GONE_TAG, Kind, Layout, Scope, _key_hits, plan_changes
 from memo2anki.render import CardRenderer, Rendered
 
 DECK = "공부 메모장::CKA"
@@ -190,3 +194,70 @@ def test_a_changed_rendering_reaches_anki(
     backs = [n.fields["Back"] for n in anki.notes()]
     assert len(backs) == 4 and all(b.startswith('<div class="v2">') for b in backs)
     assert anki.scheduling() == history
+
+
+def _cards(vault: Path) -> list[Card]:
+    return list(convert([vault]).cards)
+
+
+def test_matching_cards_by_key_plans_as_comparing_every_column(tmp_path: Path) -> None:
+    """A card whose key is its row's is taken as unchanged without its columns compared:
+    over a week of edits (renames, moves, edited and deleted memos, shifted lines, two notes
+    of one name, one front twice) the plan is the one comparing every column gives."""
+    vault = write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": memo(
+                "**Pod**\n가장 작은 배포 단위", "**Service**\n고정 IP와 DNS"
+            ),
+            "daily/2025-04-02.md": memo("**CNI**\n네트워크 플러그인", "**CNI**\nCalico, Flannel"),
+            "daily/2025-04-03.md": memo("**Route 53**\n라우팅 정책", subject="AWS"),
+            "archive/2025-04-01.md": memo("**Deployment**\n파드를 원하는 수만큼 유지"),
+        },
+    )
+    layout = Layout("공부 메모장", "vault")
+    ledger_dir = tmp_path / "ledger"
+    ledger_dir.mkdir()
+    first = plan_changes(_cards(vault), Ledger("vault"), Scope(), 1_000, layout)
+    assert ledger_file.save(ledger_dir, first.ledger, None) == []
+    daily = vault / "daily"
+
+    def week(step: int) -> None:
+        if step == 1:
+            (daily / "2025-04-01.md").write_text(
+                memo(
+                    "**Pod**\n가장 작은 배포 단위, 컨테이너 묶음",
+                    "**Service (ClusterIP)**\n고정 IP와 DNS",
+                ),
+                encoding="utf-8",
+            )
+            (daily / "2025-04-03.md").unlink()
+        elif step == 2:
+            (daily / "2025").mkdir()
+            text = (daily / "2025-04-02.md").read_text(encoding="utf-8")
+            (daily / "2025" / "2025-04-02.md").write_text(
+                text.replace("**CNI**", "\n**CNI**", 1), encoding="utf-8"
+            )
+            (daily / "2025-04-02.md").unlink()
+
+    for step in (1, 2, 3):  # (the third changes nothing)
+        week(step)
+        ledger, problems = ledger_file.load(ledger_dir, "vault")
+        assert problems == [] and ledger.source is not None
+        cards = _cards(vault)
+        by_key = plan_changes(cards, ledger, Scope(), 1_000 + step, layout)
+        by_column = plan_changes(
+            cards,
+            Ledger(ledger.vault, ledger.cards, ledger.read_digest, ledger.fields),
+            Scope(),
+            1_000 + step,
+            layout,
+        )
+        assert by_key == by_column
+        assert by_key.counts == by_column.counts
+        assert len(_key_hits(cards, ledger)) >= 3  # (the cards as exported, by key)
+        assert (
+            ledger_file.save(ledger_dir, by_key.ledger, ledger.read_digest, by_key.ledger_changed)
+            == []
+        )
+    assert by_key.counts == {Kind.UNCHANGED: 5}

@@ -418,3 +418,28 @@ def test_a_damaged_row_is_found_in_a_ledger_whose_rows_are_vouched_for(
     assert result.stderr.splitlines()[0] == (
         f"{LEDGER}: ledger not used: card 1 is damaged; {FIRST_RUN}"
     )
+
+
+def test_a_ledger_from_before_row_keys_is_read_and_given_them(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / LEDGER
+    data = json.loads(path.read_bytes())
+    assert data["columns"][-1] == "key"
+    old = {
+        "format": data["format"],
+        "version": data["version"],
+        "vault": data["vault"],
+        "columns": data["columns"][:-1],
+        "cards": [row[:-1] for row in data["cards"]],
+    }
+    path.write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 0 warnings; 4 unchanged; "
+        f"wrote {out}"
+    ]
+    again = json.loads(path.read_bytes())
+    assert [row[:-1] for row in again["cards"]] == old["cards"]  # (the stamps kept too)
+    assert [row[-1] for row in again["cards"]] == [row[-1] for row in data["cards"]]

@@ -10,7 +10,7 @@ import pytest
 
 from memo2anki.ledger import GONE, Ledger
 from memo2anki.model import Card
-from memo2anki.package import card_guid
+from memo2anki.package import card_guid, row_key
 from memo2anki.plan import (
     BACK_SIMILAR,
     GONE_TAG,
@@ -18,6 +18,7 @@ from memo2anki.plan import (
     Layout,
     Plan,
     Scope,
+    digest,
     plain_text,
     plan_changes,
     similarity,
@@ -315,3 +316,28 @@ def test_pairing_work_grows_linearly_with_the_vault(monkeypatch: pytest.MonkeyPa
     small, double = comparisons(600), comparisons(1200)
     assert plan_module.CROSS_PAIRS_MAX < 600 * 600  # both sizes are past the bound
     assert double <= 2.5 * small
+
+
+KEYED = card("CNI", "컨테이너 네트워크 인터페이스")
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        replace(KEYED, line=8),
+        replace(KEYED, note="daily/2025/2025-04-01.md"),  # moved: same identity, other note
+        replace(KEYED, note="daily/2025-04-02.md"),
+        replace(KEYED, subject="AWS"),
+        replace(KEYED, front="CNI (Container Network Interface)"),
+        replace(KEYED, ordinal=1),
+        replace(KEYED, date=dt.date(2025, 4, 2)),
+        replace(KEYED, date=None),
+        replace(KEYED, tags=("CKA", "network")),
+        replace(KEYED, digest="another back"),
+    ],
+)
+def test_a_card_key_covers_all_the_plan_compares(changed: Card) -> None:
+    keyed = replace(KEYED, digest=digest(KEYED))
+    changed = replace(changed, digest=changed.digest or keyed.digest)
+    assert row_key(keyed) == row_key(replace(keyed, back_markdown="not compared", mtime=1))
+    assert row_key(changed) != row_key(keyed)
