@@ -7,8 +7,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .convert import Result
+from .fields import deck_name
 from .model import one_line, printable
-from .package import card_guid, cloze_ords, cloze_text, deck_name
+from .package import card_guid, cloze_ords, cloze_text
 
 
 def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:

@@ -83,10 +83,9 @@ def tags(labels: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tag for tag in cleaned if tag))
 
 
-def about_fields(card: Card, link: str) -> tuple[str, str, str, str]:
+def about_fields(subject: str, note: str, date: str, link: str) -> tuple[str, str, str, str]:
     """Subject, Source, Date (escaped text) and Link, the same for a note's cards."""
-    date = card.date.isoformat() if card.date else ""
-    return text_field(card.subject), text_field(card.note), text_field(date), link_field(link)
+    return text_field(subject), text_field(note), text_field(date), link_field(link)
 
 
 def card_fields(card: Card, about: tuple[str, ...]) -> tuple[str, ...]:

@@ -257,16 +257,6 @@ def _fields_file(
     return _file({"format": FIELDS_FORMAT, "version": VERSION}, "fields", rows, vouch=False)
 
 
-def dumps(ledger: Ledger) -> str:
-    """The ledger as JSON text: a header, then one card per line."""
-    return b"".join(_ledger_file(ledger, None, _positions(ledger))).decode("utf-8")
-
-
-def dumps_fields(ledger: Ledger) -> str:
-    """The last Front and Back HTML of the ledger's cards as JSON text, one card per line."""
-    return b"".join(_fields_file(ledger, None, {})).decode("utf-8")
-
-
 def _check(rows: list[Any], types: tuple[type, ...] = _TYPES) -> None:
     """ValueError naming the first damaged row, if any."""
     for number, row in enumerate(rows, 1):
@@ -445,8 +435,3 @@ def save(
         message = f"cannot write the ledger ({reason}); the deck was written, but the next run "
         return [Diagnostic(where, None, message + "cannot tell what changed since this one")]
     return []
-
-
-def by_identity(cards: Sequence[LedgerCard]) -> dict[tuple[str, str, str, int], LedgerCard]:
-    """The cards by identity (the last one wins, which a ledger never has twice)."""
-    return {c.identity: c for c in cards}

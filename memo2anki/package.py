@@ -105,11 +105,6 @@ def stable_id(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") >> 2
 
 
-def deck_name(deck: str, subject: str) -> str:
-    """``Deck::Subject``, or the deck itself for cards without a subject."""
-    return fields.deck_name(deck, subject)
-
-
 def card_guid(card: Card, kind: str = "memo2anki") -> str:
     """The note's GUID, from the card's identity and never from its back."""
     return str(genanki.guid_for(kind, *card.identity))
@@ -126,8 +121,7 @@ def row_key(card: Card) -> str:
     identity (note file name, subject, front, ordinal), note, line, date, tags and
     :func:`content_digest` (so ``card.digest`` must be worked out first)."""
     date = card.date.isoformat() if card.date else ""
-    name = card.note.rpartition("/")[2]
-    parts = (name, card.subject, card.front, str(card.ordinal), card.note, str(card.line), date)
+    parts = (*map(str, card.identity), card.note, str(card.line), date)
     text = "\x1f".join((*parts, " ".join(card.tags), card.digest))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
@@ -180,10 +174,12 @@ def plan_notes(
     for position, card in enumerate(cards):
         if note_of_about != (card.subject, card.note):  # the same for a note's cards in a row
             note_of_about = (card.subject, card.note)
-            about = fields.about_fields(card, obsidian_link(vault_name, card.note))
+            date = card.date.isoformat() if card.date else ""
+            link = obsidian_link(vault_name, card.note)
+            about = fields.about_fields(card.subject, card.note, date, link)
         tags = _tags(card.tags)
         subdeck = decks.get(card.subject) or decks.setdefault(
-            card.subject, deck_name(deck, card.subject)
+            card.subject, fields.deck_name(deck, card.subject)
         )
         guid = card.guid or card_guid(card)
         yield TargetNote(

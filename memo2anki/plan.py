@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import genanki
 
-from .fields import link_field, text_field
+from .fields import about_fields, deck_name
 from .ledger import GONE, LIVE, Ledger, LedgerCard
 from .model import Card, Diagnostic
 from .package import (
@@ -31,7 +31,6 @@ from .package import (
     cloze_guid,
     cloze_text,
     content_digest,
-    deck_name,
     obsidian_link,
 )
 
@@ -175,19 +174,17 @@ def fields_of(
     """The memo2anki note type's fields (package.FIELDS) of a card: Front and Back as the card
     made them (sanitized HTML), Subject, Source and Date escaped text, Link a URL (see
     :mod:`memo2anki.fields`)."""
-    link = link_field(obsidian_link(vault_name, note))
-    return (front_html, back_html, text_field(subject), text_field(note), text_field(date), link)
+    return (
+        front_html,
+        back_html,
+        *about_fields(subject, note, date, obsidian_link(vault_name, note)),
+    )
 
 
 def digest(card: Card) -> str:
     """The card's digest of its front, back and tags (the ledger's ``digest``): the other
     fields (subject, note, date, link) are the ledger's columns and the vault's name."""
     return card.digest or content_digest(card.front_html, card.back_html, card.tags)
-
-
-def natural_identity(card: Card) -> Identity:
-    """The card's identity: its note's file name (never its folder), subject, front, ordinal."""
-    return card.identity
 
 
 def guid_of(identity: Identity, attempt: int = 0) -> str:
@@ -295,8 +292,7 @@ def _settle_identities(
     (in different folders) that hold the same card would share one: the card the ledger
     knows from that note keeps it (without a ledger, the note first by path), and the other
     is told apart by its folder, with a warning."""
-    # (Card.identity, without a property call per card.)
-    identities = [(c.note.rpartition("/")[2], c.subject, c.front, c.ordinal) for c in cards]
+    identities = [c.identity for c in cards]
     index = dict(zip(identities, range(len(identities)), strict=True))
     if len(index) == len(identities):
         return identities, index, []  # as always, but with two notes of one name and one card
@@ -436,7 +432,9 @@ def plan_changes(
         if note_path != last_note or subject != last_subject:
             last_note, last_subject = note_path, subject
             date = card.date.isoformat() if card.date else ""
-            about = fields_of("", "", subject, note_path, date, layout.vault_name)[2:]
+            about = about_fields(
+                subject, note_path, date, obsidian_link(layout.vault_name, note_path)
+            )
             subdeck = decks.get(subject) or decks.setdefault(
                 subject, deck_name(layout.deck, subject)
             )
