@@ -92,13 +92,17 @@ class AnkiConnect:
         return version
 
 
+class KeyRequired(Memo2AnkiError):
+    """AnkiConnect answers, and asks for its API key."""
+
+
 def _result(action: str, reply: Any) -> Any:
     if not isinstance(reply, dict) or set(reply) != {"result", "error"}:
         raise Memo2AnkiError(f"AnkiConnect's answer to '{action}' is not protocol version 6")
     if reply["error"] is not None:
         error = str(reply["error"])
         if "valid api key" in error:
-            raise Memo2AnkiError(
+            raise KeyRequired(
                 "AnkiConnect asks for its API key: give it with --ankiconnect-key KEY "
                 "(or MEMO2ANKI_ANKICONNECT_KEY)"
             )
@@ -110,9 +114,10 @@ def detect(url: str = DEFAULT_URL, key: str | None = None, timeout: float = 1.0)
     """Whether AnkiConnect (protocol 6 or later) answers at ``url``."""
     try:
         return AnkiConnect(url, key).version(timeout) >= PROTOCOL
-    except Memo2AnkiError as err:
-        # Anki is there and asks for a key: it answers, the key is the person's to give.
-        return "API key" in str(err)
+    except KeyRequired:
+        return True  # Anki is there and asks for a key: the key is the person's to give
+    except Memo2AnkiError:
+        return False
 
 
 def active_profile(url: str = DEFAULT_URL, key: str | None = None) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import ledger as ledger_file
 from .convert import Options, Result
-from .model import Diagnostic, Media
+from .model import Diagnostic, Media, fold
 from .package import PackageInfo, write_plan
 from .plan import Layout, Plan, Scope, plan_changes
 
@@ -30,7 +30,7 @@ def scope_for(paths: Sequence[Path], vault: Path, options: Options) -> Scope:
             continue  # outside the vault: no ledger card is there
         rel = unicodedata.normalize("NFC", resolved[len(root) :].replace(os.sep, "/"))
         given.append(f"{rel}/" if os.path.isdir(resolved) else rel)
-    subjects = tuple(unicodedata.normalize("NFC", s).strip().casefold() for s in options.subjects)
+    subjects = tuple(map(fold, options.subjects))
     return Scope(
         subjects=subjects,
         # PATHs all outside the vault: a path no note has, so no ledger card is in reach.
@@ -63,4 +63,9 @@ def write_build(
     """Write the package, then (only once it is written) the ledger. A ledger that cannot be
     written is a warning: the deck is there all the same."""
     info = write_plan(plan, media, out)
-    return info, ledger_file.save(vault, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)
+    return info, save_ledger(plan, vault)
+
+
+def save_ledger(plan: Plan, vault: Path) -> list[Diagnostic]:
+    """Write the ledger after the plan was carried out (see :func:`ledger.save`)."""
+    return ledger_file.save(vault, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)

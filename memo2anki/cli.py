@@ -33,6 +33,7 @@ from .model import (
     one_line,
     printable,
 )
+from .model import plural as _n
 from .package import DEFAULT_DECK
 from .plan import Kind, Layout, Plan
 from .report import change_lines, changes_json, counts_line, deck_notice
@@ -672,10 +673,6 @@ def _clozes(result: Result, cloze: bool) -> str:
 
     count = sum(cloze_text(card.back_html) is not None for card in result.cards)
     return f" (with {_n(count, 'cloze note')})"
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' * (count != 1)}"
 
 
 def _report_changes(plan: Plan, listed: bool, as_json: bool, quiet: bool) -> None:

@@ -12,7 +12,6 @@ from .cli import (
     _config_deck,
     _deck_option,
     _echo_json,
-    _n,
     _options,
     _read_and_plan,
     _report_diagnostics,
@@ -20,6 +19,7 @@ from .cli import (
     _summary,
 )
 from .model import Diagnostic, one_line
+from .model import plural as _n
 from .package import DEFAULT_DECK
 from .plan import Layout
 from .report import change_lines, changes_json, counts_line

@@ -8,7 +8,7 @@ from typing import Any
 
 from .convert import Result
 from .fields import deck_name
-from .model import one_line, printable
+from .model import one_line, plural, printable
 from .package import card_guid, cloze_ords, cloze_text
 
 
@@ -19,11 +19,11 @@ def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
         # Each column one clean line: a tab or escape in a name must not forge a column.
         columns = (deck_name(deck, card.subject), card.front, f"{card.note}:{card.line}")
         where = "\t".join(map(one_line, columns))
-        images = f"  [{_n(len(card.media), 'image')}]" if card.media else ""
+        images = f"  [{plural(len(card.media), 'image')}]" if card.media else ""
         yield f"{where}{images}"
         text = cloze_text(card.back_html) if cloze else None
         if text is not None:
-            yield f"{where}  [cloze note, {_n(len(cloze_ords(text)), 'card')}]"
+            yield f"{where}  [cloze note, {plural(len(cloze_ords(text)), 'card')}]"
 
 
 def dry_run_object(
@@ -58,7 +58,3 @@ def dry_run_object(
             for d in result.diagnostics
         ],
     }
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' * (count != 1)}"

@@ -112,6 +112,12 @@ class Ledger:
     def empty(self) -> bool:
         return not self.cards
 
+    def as_read(self) -> Ledger:
+        """The ledger as it was read from its file (for a ledger a plan made: the one it was
+        planned against); empty when there was none to read."""
+        cards = self.source.cards if self.source is not None else ()
+        return Ledger(self.vault, cards, self.read_digest, self.fields, self.source)
+
     def last_html(self, card: LedgerCard) -> tuple[str, str]:
         """A card's last Front and Back HTML."""
         if card.front_html or card.back_html:

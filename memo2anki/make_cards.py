@@ -7,7 +7,6 @@ re-export whose notes all come from the cache never loads.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +17,7 @@ from .lint import unsupported_syntax
 from .mdparse import make_markdown
 from .media import Journal, MediaResolver, MediaStore
 from .memo import CardFinder, empty_front, shows_nothing
-from .model import Card, Diagnostic, Memo2AnkiError, NoteResult
+from .model import Card, Diagnostic, Memo2AnkiError, NoteResult, fold
 from .package import card_guid, content_digest, row_key
 from .reader import read_note, vault_relpath
 from .render import CardRenderer
@@ -46,7 +45,7 @@ class NoteConverter:
         self.resolver = resolver or MediaResolver(vault)
         self.store = MediaStore()
         self.renderer = CardRenderer(self.resolver, self.store, md)
-        self._subjects = {_key(s) for s in options.subjects}
+        self._subjects = {fold(s) for s in options.subjects}
         self._real_folders: dict[str, str] = {}  # see vault_relpath
 
     def convert(self, path: Path) -> NoteResult:
@@ -88,7 +87,7 @@ class NoteConverter:
             # Rendering gives a back's tokens their inline children: let go of each card's
             # once it is made, or a big note holds the token tree of all its cards at once.
             found.tokens[index] = found.fronts[index] = []
-            if self._subjects and _key(card.subject) not in self._subjects:
+            if self._subjects and fold(card.subject) not in self._subjects:
                 continue
             front = self.renderer.render_front(front_tokens, path, note.relpath, card.line)
             rendered = self.renderer.render_tokens(tokens, path, note.relpath, found.footnotes)
@@ -126,10 +125,6 @@ class NoteConverter:
         return NoteResult(
             tuple(cards), tuple(diagnostics), found.sections > 0, tuple(lint), subjects, journal
         )
-
-
-def _key(text: str) -> str:
-    return unicodedata.normalize("NFC", text).strip().casefold()
 
 
 _TAG = re.compile(r"<[^>]*>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,17 @@ _CONTROLS = {
     ord("\r"): "\\r",
     ord("\t"): "\\t",
 }
+
+
+def fold(name: str) -> str:
+    """A name (a subject, a profile) as names are compared: NFC, without the spaces around
+    it, casefolded."""
+    return unicodedata.normalize("NFC", name).strip().casefold()
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 card``, ``2 cards``."""
+    return f"{count} {noun}{'s' * (count != 1)}"
 
 
 def one_line(text: str) -> str:

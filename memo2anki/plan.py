@@ -23,7 +23,7 @@ import genanki
 
 from .fields import about_fields, deck_name
 from .ledger import GONE, LIVE, Ledger, LedgerCard
-from .model import Card, Diagnostic
+from .model import Card, Diagnostic, fold
 from .package import (
     CLOZE_MODEL_NAME,
     MODEL_NAME,
@@ -87,7 +87,7 @@ class Scope:
 
     def covers(self, card: LedgerCard) -> bool:
         """Whether the run could have seen this ledger card (so its absence means gone)."""
-        if self.subjects and _fold(card.subject) not in self.subjects:
+        if self.subjects and fold(card.subject) not in self.subjects:
             return False
         if self.paths and not any(
             p == "" or card.note == p or (p.endswith("/") and card.note.startswith(p))
@@ -224,10 +224,6 @@ def similarity(a: str, b: str) -> float:
     return _dice(_grams(a), _grams(b))
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).strip().casefold()
-
-
 @dataclass
 class _Side:
     """A card or ledger entry taking part in pairing, with its texts worked out once."""
@@ -279,7 +275,7 @@ def _pairs(appeared: list[_Side], gone: list[_Side]) -> list[tuple[int, int]]:
 
 
 def _side(index: int, identity: Identity, front: str, back_html: str) -> _Side:
-    folded = _fold(front)
+    folded = fold(front)
     return _Side(
         index, (identity[0], identity[1]), folded, _grams(plain_text(back_html)), _grams(folded)
     )

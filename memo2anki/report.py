@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import one_line
+from .model import one_line, plural
 from .plan import KINDS, Change, Kind, Plan
 
 
@@ -52,10 +52,9 @@ def deck_notice(plan: Plan) -> str | None:
     moved = sum(c.deck_changed for c in plan.changes)
     if not moved:
         return None
-    cards = f"{moved} card{'s' * (moved != 1)}"
     return (
-        f"memo2anki: {cards} changed deck; importing a package does not move cards Anki "
-        "already has (in Anki's browser: select them, Change Deck)"
+        f"memo2anki: {plural(moved, 'card')} changed deck; importing a package does not move "
+        "cards Anki already has (in Anki's browser: select them, Change Deck)"
     )
 
 

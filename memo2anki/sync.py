@@ -4,16 +4,15 @@ Anki runs with it, else into the profile's collection file. The plan is the pack
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ledger as ledgers
 from .anki_profiles import find_profile
 from .ankiconnect import DEFAULT_URL, AnkiConnect, active_profile, detect
+from .build import save_ledger
 from .convert import Result
-from .model import Diagnostic, Memo2AnkiError
+from .model import Diagnostic, Memo2AnkiError, fold
 from .plan import Plan
 from .sync_steps import Steps
 
@@ -71,9 +70,6 @@ def choose_target(
 
 
 def _same(a: str, b: str) -> bool:
-    def fold(text: str) -> str:
-        return unicodedata.normalize("NFC", text).strip().casefold()
-
     return fold(a) == fold(b)
 
 
@@ -101,10 +97,9 @@ def run_sync(
         from .write_ankiconnect import apply_plan as apply_connect
 
         # The notes as memo2anki last wrote them, by which AnkiConnect's way finds them.
-        previous, _ = ledgers.load(result.vault, plan.ledger.vault)
         client = AnkiConnect(target.url, target.key)
-        applied = apply_connect(client, plan, result.media, previous, delete_gone)
-        synced = Synced(target, applied.steps, None, applied.media_added)
+        applied = apply_connect(client, plan, result.media, plan.ledger.as_read(), delete_gone)
+        steps, backup, media_added = applied.steps, None, applied.media_added
     else:
         from .write_collection import apply_plan, open_collection
 
@@ -112,6 +107,5 @@ def run_sync(
         folder = target.backups if make_backup else None
         with open_collection(target.collection) as col:
             done = apply_plan(col, plan, result.media, delete_gone, folder)
-        synced = Synced(target, done.steps, done.backup, done.media_added)
-    warnings = ledgers.save(result.vault, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)
-    return Synced(synced.target, synced.steps, synced.backup, synced.media_added, tuple(warnings))
+        steps, backup, media_added = done.steps, done.backup, done.media_added
+    return Synced(target, steps, backup, media_added, tuple(save_ledger(plan, result.vault)))
