@@ -38,6 +38,8 @@ FIELDS = ("Front", "Back", "Subject", "Source", "Date", "Link")
 CLOZE_MODEL_ID = 1743760802
 CLOZE_MODEL_NAME = "memo2anki cloze"
 CLOZE_FIELDS = ("Text", "Front", "Subject", "Source", "Date", "Link")
+# Each note type's id and fields, by name: what a collection must hold for memo2anki's notes.
+NOTE_TYPES = {MODEL_NAME: (MODEL_ID, FIELDS), CLOZE_MODEL_NAME: (CLOZE_MODEL_ID, CLOZE_FIELDS)}
 
 DEFAULT_DECK = "공부 메모장"
 

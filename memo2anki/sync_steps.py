@@ -78,7 +78,9 @@ class Steps:
         )
 
 
-def _gone_guids(change: Change) -> list[str]:
+def note_guids(change: Change) -> list[str]:
+    """The GUIDs of the Anki notes a change is about: its notes', or for a gone card left out
+    of the plan's notes, its card's and cloze note's."""
     if change.notes:
         return [n.guid for n in change.notes]
     return [change.guid, cloze_guid(change.guid)]  # gone cards left out of the plan's notes
@@ -105,7 +107,7 @@ def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) 
     hand_moved: list[HandMoved] = []
     for change in plan.changes:
         if change.kind is Kind.GONE:
-            for guid in _gone_guids(change):
+            for guid in note_guids(change):
                 have = held.get(guid)
                 if have is None:
                     continue  # deleted in Anki already, or never imported: nothing to retire

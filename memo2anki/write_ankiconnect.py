@@ -18,19 +18,26 @@ from .ankiconnect import AnkiConnect
 from .ledger import Ledger, LedgerCard
 from .model import Media
 from .package import (
-    CLOZE_FIELDS,
     CLOZE_MODEL_NAME,
-    FIELDS,
     MODEL_NAME,
+    NOTE_TYPES,
     TargetNote,
     cloze_guid,
 )
 from .package_notes import notes_package
 from .plan import GONE_TAG, Kind, Plan
-from .sync_steps import Held, HeldCard, Steps, fields_changed, referenced_media, sync_steps
+from .sync_steps import (
+    Held,
+    HeldCard,
+    Steps,
+    fields_changed,
+    note_guids,
+    referenced_media,
+    sync_steps,
+)
 
 BATCH = 500  # ids per notesInfo/cardsInfo request: one answer stays a few megabytes
-FIELD_NAMES = {MODEL_NAME: FIELDS, CLOZE_MODEL_NAME: CLOZE_FIELDS}
+FIELD_NAMES = {name: fields for name, (_id, fields) in NOTE_TYPES.items()}
 
 Key = tuple[str, str, str, str]  # (note type, Source, Subject, Front)
 
@@ -86,7 +93,7 @@ def held_notes(client: AnkiConnect, plan: Plan, previous: Ledger) -> dict[str, H
     entries = {e.guid: e for e in previous.cards}
     found: dict[str, Held] = {}
     for change in plan.changes:
-        guids = [n.guid for n in change.notes] or [change.guid, cloze_guid(change.guid)]
+        guids = note_guids(change)
         targets = {n.guid: n for n in change.notes}
         entry = entries.get(change.guid)
         keys = (

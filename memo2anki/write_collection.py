@@ -17,7 +17,7 @@ from typing import Any
 
 from .ankiconnect import ADDON_CODE
 from .model import Media, Memo2AnkiError
-from .package import TargetNote, card_model, cloze_model
+from .package import NOTE_TYPES, TargetNote
 from .package_notes import notes_package
 from .plan import GONE_TAG, Plan
 from .sync_steps import Held, HeldCard, Steps, fields_changed, referenced_media, sync_steps
@@ -84,10 +84,10 @@ def backup(col: Any, folder: Path) -> Path | None:
 
 def held_notes(col: Any) -> dict[str, Held]:
     """memo2anki's notes in the collection, by GUID (notes of other note types never)."""
-    models = [m for m in (card_model(), cloze_model()) if col.models.get(m.model_id)]
-    if not models:
+    ids = [model_id for model_id, _fields in NOTE_TYPES.values() if col.models.get(model_id)]
+    if not ids:
         return {}
-    mids = ",".join(str(m.model_id) for m in models)
+    mids = ",".join(map(str, ids))
     notes: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
     for nid, guid, flds, tags in col.db.execute(
         f"select id, guid, flds, tags from notes where mid in ({mids})"
@@ -167,12 +167,12 @@ def apply_plan(
 def _check_note_types(col: Any) -> None:
     """memo2anki's note types, where the collection has them, with memo2anki's own fields: one
     whose fields were changed in Anki is left to the person, and nothing is synced."""
-    for model in (card_model(), cloze_model()):
-        have = col.models.get(model.model_id)
+    for model_id, names in NOTE_TYPES.values():
+        have = col.models.get(model_id)
         if have is None:
             continue
         fields = [f["name"] for f in have["flds"]]
-        wanted = [f["name"] for f in model.fields]
+        wanted = list(names)
         if fields != wanted:
             raise fields_changed(have["name"], fields, wanted)
 
