@@ -52,6 +52,7 @@ class NoteConverter:
         """One note's cards, rendered; a note that cannot be read becomes a warning."""
         journal = Journal() if self.journal else None
         self.resolver.journal = self.store.journal = journal
+        self.renderer.start_note()
         try:
             return self._convert(path, journal)
         except Exception as err:

@@ -20,7 +20,7 @@ from markdown_it.utils import OptionsDict
 from .footnotes import parse_with_footnotes
 from .mdparse import make_markdown, parse_inlines
 from .media import MediaResolver, MediaStore, is_image
-from .model import Diagnostic, Media, Memo2AnkiError
+from .model import Diagnostic, Media, Memo2AnkiError, Note
 from .reader import read_note
 from .sanitize import sanitize
 from .svgcheck import svg_problem
@@ -68,7 +68,8 @@ class CardRenderer:
         # Embedded notes of the note whose cards are being made: see _embedded.
         self._embeds: dict[tuple[str, str | None, int, int], tuple[bool, Rendered | str | None]]
         self._embeds = {}
-        self._embeds_of: Path | None = None
+        # Each embedded file as read (or why it could not be), with its headings, by state.
+        self._embedded_notes: dict[tuple[str, int, int], tuple[Note, Headings] | str] = {}
         # Set directly: add_render_rule would rebind these methods to the renderer.
         overrides = {
             "image": self._render_image,
@@ -172,7 +173,7 @@ class CardRenderer:
             path = self.resolver.resolve(target if suffix else f"{target}.md", ctx.note_dir).path
         if path is None:
             return not_shown(f"embedded note not found: ![[{target}]]")
-        inner = self._embedded(path, str(heading) if heading else None, ctx.note_path)
+        inner = self._embedded(path, str(heading) if heading else None)
         if isinstance(inner, str):
             return not_shown(f"embedded note not shown: {inner}")
         if inner is None:
@@ -183,16 +184,19 @@ class CardRenderer:
             f'<div class="m2a-embed"><div class="m2a-embed-title">{label}</div>{inner.html}</div>'
         )
 
-    def _embedded(self, path: Path, heading: str | None, embedder: Path) -> Rendered | str | None:
+    def start_note(self) -> None:
+        """Let go of the embedded notes kept for the last note's cards (see _embedded)."""
+        self._embeds.clear()
+        self._embedded_notes.clear()
+
+    def _embedded(self, path: Path, heading: str | None) -> Rendered | str | None:
         """An embedded note (or its section under ``heading``) rendered one level deep; why
         it cannot be read; or None if it has no such heading.
 
-        Kept while one note's cards are made, per file state: each of a note's `![[#part]]`
-        read and parsed the whole note again, time growing with the square of their number.
+        Kept while one note's cards are made (see :meth:`start_note`), per file state, each
+        file read and its headings found once: each of a note's `![[#part]]` read and parsed
+        the whole note again, time growing with the square of their number.
         """
-        if embedder != self._embeds_of:
-            self._embeds.clear()
-            self._embeds_of = embedder
         try:
             stat = path.stat()
             key: tuple[str, str | None, int, int] | None = (
@@ -206,7 +210,7 @@ class CardRenderer:
         if key is not None and key in self._embeds:
             read, result = self._embeds[key]
         else:
-            read, result = self._embed_uncached(path, heading)
+            read, result = self._embed_uncached(path, heading, key)
             if key is not None:
                 self._embeds[key] = (read, result)
         if read and self.resolver.journal is not None:
@@ -216,13 +220,22 @@ class CardRenderer:
         return result
 
     def _embed_uncached(
-        self, path: Path, heading: str | None
+        self, path: Path, heading: str | None, key: tuple[str, str | None, int, int] | None
     ) -> tuple[bool, Rendered | str | None]:
-        try:
-            note, _ = read_note(path, self.resolver.vault)
-        except Memo2AnkiError as err:
-            return False, str(err)
-        part = section_of(self.md, note.text, heading) if heading else (note.text, 1)
+        file_key = (key[0], key[2], key[3]) if key is not None else None
+        known = self._embedded_notes.get(file_key) if file_key is not None else None
+        if known is None:
+            try:
+                note, _ = read_note(path, self.resolver.vault)
+                known = (note, headings_of(self.md, note.text))
+            except Memo2AnkiError as err:
+                known = str(err)
+            if file_key is not None:
+                self._embedded_notes[file_key] = known
+        if isinstance(known, str):
+            return False, known
+        note, headings = known
+        part = section_of(self.md, note.text, heading, headings) if heading else (note.text, 1)
         if part is None:
             return True, None
         return True, self.render(part[0], path, note.relpath, part[1], _depth=1)
@@ -295,23 +308,40 @@ class CardRenderer:
         return _IMG_TAG.sub(embed, content[:end]) + content[end:]
 
 
-def section_of(md: MarkdownIt, text: str, heading: str) -> tuple[str, int] | None:
-    """The markdown under ``heading`` (to the next heading of its level or higher) and the
-    1-based line it starts on; None if the note has no such heading."""
-    wanted = " ".join(heading.split()).casefold()
-    lines = text.split("\n")
+# A note's top-level headings: (level, first line, line after it, title folded), 0-based.
+Headings = list[tuple[int, int, int, str]]
+
+
+def headings_of(md: MarkdownIt, text: str) -> Headings:
+    """The top-level headings of a note's markdown, in order."""
     tokens = md.parse(text, {})
+    return [
+        (
+            int(tok.tag[1:]),
+            tok.map[0],
+            tok.map[1],
+            " ".join(tokens[i + 1].content.split()).casefold(),
+        )
+        for i, tok in enumerate(tokens)
+        if tok.type == "heading_open" and tok.level == 0 and tok.map is not None
+    ]
+
+
+def section_of(
+    md: MarkdownIt, text: str, heading: str, headings: Headings | None = None
+) -> tuple[str, int] | None:
+    """The markdown under ``heading`` (to the next heading of its level or higher) and the
+    1-based line it starts on; None if the note has no such heading. ``headings``: the
+    note's (:func:`headings_of`), when known."""
+    wanted = " ".join(heading.split()).casefold()
     start: int | None = None
     level = 0
-    for i, tok in enumerate(tokens):
-        if tok.type != "heading_open" or tok.level != 0 or tok.map is None:
-            continue
-        this_level = int(tok.tag[1:])
+    lines = text.split("\n")
+    for this_level, first, after, title in headings_of(md, text) if headings is None else headings:
         if start is not None and this_level <= level:
-            return "\n".join(lines[start : tok.map[0]]), start + 1
-        title = " ".join(tokens[i + 1].content.split()).casefold()
+            return "\n".join(lines[start:first]), start + 1
         if start is None and title == wanted:
-            start, level = tok.map[1], this_level
+            start, level = after, this_level
     return ("\n".join(lines[start:]), start + 1) if start is not None else None
 
 

@@ -67,6 +67,14 @@ ROWS: dict[str, tuple[Callable[[int], str], int]] = {
         ),
         6_000,
     ),
+    "embeds of different parts of the note": (
+        lambda n: (
+            SECTION
+            + "".join(f"**C{i}**\n![[#참고 {i}]]\n\n" for i in range(n // 40))
+            + "".join(f"# 참고 {i}\n설명 {i}\n" for i in range(n // 40))
+        ),
+        6_000,
+    ),
     # Linear already; kept so they stay so:
     "runs of [": (lambda n: _back("[" * n), 3_000),
     "[a](": (lambda n: _back("[a](" * (n // 4)), 6_000),
