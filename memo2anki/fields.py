@@ -35,7 +35,7 @@ from .model import Card
 RESERVED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What escaping, inert() or scrub() could change in plain text.
-_PLAIN = re.compile("[&<>\"'\\\\\\[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_PLAIN = re.compile("[&<>\"'\\\\\\[" + RESERVED.pattern[1:])
 _SPACES = re.compile(r"\s+")
 _URL_TEXT = re.compile(r"[A-Za-z0-9:/?=&%._~-]*")
 # Not in a tag: a tag is text to Anki, but a note type that shows {{Tags}} puts it in HTML.

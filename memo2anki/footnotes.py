@@ -17,6 +17,8 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
+from .mdparse import core_halves
+
 
 def definitions_by_label(tokens: Iterable[Token]) -> dict[str, list[Token]]:
     """The block tokens of each footnote definition (``[^label]: ...``) by label, from the
@@ -46,10 +48,7 @@ def parse_with_footnotes(
     # defined but not yet referred to); a fresh layer per back over the note's labels.
     defined = cast("MutableMapping[str, int]", _Defined(definitions))  # read, never written
     env["footnotes"] = {"refs": ChainMap({}, defined)}
-    names = md.core.ruler.get_active_rules()
-    rules = md.core.ruler.getRules("")
-    split = names.index("inline")
-    inline_rule, after = rules[split], rules[split + 1 :]
+    inline_rule, *after = core_halves(md)[1]
     state = StateCore("", md, env)
     state.tokens = list(tokens)
     inline_rule(state)

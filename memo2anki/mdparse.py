@@ -39,7 +39,8 @@ def make_markdown() -> MarkdownIt:
     return obsidian_plugins(md)
 
 
-def _core_halves(md: MarkdownIt) -> tuple[list[Any], list[Any]]:
+def core_halves(md: MarkdownIt) -> tuple[list[Any], list[Any]]:
+    """markdown-it's core rules before its inline parse, and from it (the inline rule first)."""
     names = md.core.ruler.get_active_rules()
     rules = md.core.ruler.getRules("")
     split = names.index("inline")
@@ -53,7 +54,7 @@ def parse_blocks(md: MarkdownIt, text: str, env: dict[str, Any]) -> list[Token]:
     inline_nesting = md.options["maxNesting"]
     md.options["maxNesting"] = MAX_NESTING
     try:
-        for rule in _core_halves(md)[0]:
+        for rule in core_halves(md)[0]:
             rule(state)
     finally:
         md.options["maxNesting"] = inline_nesting
@@ -64,7 +65,7 @@ def parse_inlines(md: MarkdownIt, tokens: list[Token], env: dict[str, Any]) -> l
     """Finish block tokens from :func:`parse_blocks`: inline parse and the core rules after it."""
     state = StateCore("", md, env)
     state.tokens = tokens
-    for rule in _core_halves(md)[1]:
+    for rule in core_halves(md)[1]:
         rule(state)
     return state.tokens
 
