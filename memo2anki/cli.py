@@ -326,7 +326,10 @@ def build(
         if dry_run:
             _print_cards(result, as_json, deck, cloze, plan)
         # With --json, the list is in the JSON (stdout stays one JSON document).
-        _report_changes(plan, list_changes and not as_json, as_json and not dry_run, quiet)
+        _report_changes(plan, list_changes and not as_json, as_json and not dry_run)
+        notice = deck_notice(plan)
+        if notice and not quiet:
+            click.echo(notice, err=True)
         if strict and result.diagnostics:
             count = _n(len(result.diagnostics), "warning")
             raise Memo2AnkiError(f"{count} with --strict; nothing written")
@@ -675,17 +678,14 @@ def _clozes(result: Result, cloze: bool) -> str:
     return f" (with {_n(count, 'cloze note')})"
 
 
-def _report_changes(plan: Plan, listed: bool, as_json: bool, quiet: bool) -> None:
-    """The change report a build prints beside its summary: each change with ``--changes``
-    (stdout), the report as JSON with ``--json``, and a word when cards changed deck."""
+def _report_changes(plan: Plan, listed: bool, as_json: bool) -> None:
+    """The change report beside a build's or a sync's summary: each change with
+    ``--changes`` (stdout), the report as JSON with ``--json``."""
     if listed:
         for line in change_lines(plan):
             click.echo(line)
     if as_json:
         _echo_json({"changes": changes_json(plan)})
-    notice = deck_notice(plan)
-    if notice and not quiet:
-        click.echo(notice, err=True)
 
 
 def _echo_json(data: object) -> None:

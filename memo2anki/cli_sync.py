@@ -11,9 +11,9 @@ from .cli import (
     _common,
     _config_deck,
     _deck_option,
-    _echo_json,
     _options,
     _read_and_plan,
+    _report_changes,
     _report_diagnostics,
     _reported,
     _summary,
@@ -22,7 +22,7 @@ from .model import Diagnostic, one_line
 from .model import plural as _n
 from .package import DEFAULT_DECK
 from .plan import Layout
-from .report import change_lines, changes_json, counts_line
+from .report import counts_line
 from .sync import ANKICONNECT, COLLECTION, Synced, choose_target, run_sync
 from .sync_steps import Steps
 
@@ -121,11 +121,7 @@ def sync(
         cloze = cloze or bool(config.cloze)
         layout = Layout(deck, "", cloze)
         result, plan = _read_and_plan(paths, options, layout, jobs, no_cache, quiet)
-        if list_changes and not as_json:  # with --json, the list is in the JSON
-            for line in change_lines(plan):
-                click.echo(line)
-        if as_json:
-            _echo_json({"changes": changes_json(plan)})
+        _report_changes(plan, list_changes and not as_json, as_json)  # (--json: all in it)
         if dry_run:
             if not quiet:
                 outcome = f"{counts_line(plan)}; nothing changed (--dry-run)"
