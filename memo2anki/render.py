@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MethodType
@@ -280,11 +279,11 @@ class CardRenderer:
 
     def _svg_problem(self, path: Path) -> str | None:
         """Why an SVG may not go into the deck (see :mod:`memo2anki.svgcheck`), or None."""
-        problem = svg_problem(path)
+        problem, stamp = svg_problem(path)
         if problem and self.resolver.journal is not None:
-            # The cached result depends on the file: a cleaned SVG is embedded next run.
-            with suppress(OSError):
-                self.resolver.journal.record_file(path)
+            # The cached result depends on the file, as it was before it was read: a cleaned
+            # SVG is embedded next run.
+            self.resolver.journal.files.append(stamp)
         return problem
 
     def _render_html(

@@ -49,17 +49,18 @@ _STYLESHEET = re.compile(rb"<\?xml-stylesheet", re.IGNORECASE)
 _checked: dict[tuple[str, int, int], str | None] = {}
 
 
-def svg_problem(path: Path) -> str | None:
-    """Why the SVG at ``path`` may not go into a deck (``"SVG holds <script>"``), or None.
-    Each file is checked once per run (by path, size and modification time)."""
+def svg_problem(path: Path) -> tuple[str | None, tuple[str, int, int]]:
+    """Why the SVG at ``path`` may not go into a deck (``"SVG holds <script>"``), or None;
+    and the file's stamp (path, size, modification time) as it was before it was read. Each
+    file is checked once per run (by that stamp)."""
     try:
         stat = os.stat(path)
     except OSError as err:
-        return f"cannot read SVG: {err.strerror or err}"
+        return f"cannot read SVG: {err.strerror or err}", (str(path), -1, -1)
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _checked:
         _checked[key] = _problem(path, stat.st_size)
-    return _checked[key]
+    return _checked[key], key
 
 
 def _problem(path: Path, size: int) -> str | None:
