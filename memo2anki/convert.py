@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -137,7 +138,8 @@ def convert(
                     for index, result in zip(todo, fresh, strict=True):
                         finished(index, result)
                 except BaseException:  # interrupted: the notes not yet begun are not read
-                    pool.shutdown(cancel_futures=True)
+                    with _cancelled_futures_left_alone():
+                        pool.shutdown(cancel_futures=True)
                     raise
         else:
             converter = make_cards.NoteConverter(vault, options, journal, resolver)
@@ -168,6 +170,28 @@ def keep_dates(result: Result, dates: DateRange) -> Result:
         lint=tuple(d for d in result.lint if d.path not in gone),
         dated_out=len(result.cards) - len(kept),
     )
+
+
+@contextmanager
+def _cancelled_futures_left_alone() -> Iterator[None]:
+    """While the pool shuts down after a stop: CPython 3.11's pool thread, finding its
+    workers gone (a signal to the whole process group), fails every pending future, and
+    raises on one that the shutdown just cancelled (InvalidStateError, printed as a
+    traceback; 3.12 skips those). That one is no news on the way out."""
+    import threading
+    from concurrent.futures import InvalidStateError
+
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if not issubclass(args.exc_type, InvalidStateError):
+            previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
 
 
 def worker_start_method() -> str:

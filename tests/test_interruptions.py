@@ -7,15 +7,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import InvalidStateError
 from pathlib import Path
 
 import pytest
 from helpers import REPO, Anki, memo, png, run, write_vault
 
 from memo2anki import build
-from memo2anki.convert import convert
+from memo2anki.convert import _cancelled_futures_left_alone, convert
 
 
 def _remove_tree(top: Path) -> None:
@@ -273,3 +275,24 @@ def test_a_subject_with_escape_sequences_is_shown_not_obeyed(tmp_path: Path) -> 
         assert "the subject 'CKA]0;owned[2J' holds U+001B, U+0007" in result.stderr
         for line in result.output.splitlines():
             assert line.replace("\t", " ").isprintable() and "\x1b" not in line
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"), [(InvalidStateError, False), (ValueError, True)], ids=["cancelled", "other"]
+)
+def test_stopping_the_pool_shows_no_traceback_of_a_cancelled_future(
+    monkeypatch: pytest.MonkeyPatch, error: type[Exception], shown: bool
+) -> None:
+    """CPython 3.11's pool thread can fail a future the shutdown just cancelled (a signal to
+    the whole process group, seen once in CI): that traceback is not shown; any other is."""
+    reported: list[type[BaseException]] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: reported.append(args.exc_type))
+
+    def fail() -> None:
+        raise error("the pool thread")
+
+    with _cancelled_futures_left_alone():
+        thread = threading.Thread(target=fail)
+        thread.start()
+        thread.join()
+    assert reported == ([error] if shown else [])
