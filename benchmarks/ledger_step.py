@@ -13,6 +13,10 @@ does, and then, side by side:
 - *unchanged*: the same against the ledger of an export of these very cards (nothing to
   write: the ledger is left alone).
 
+Both read the ledger as a re-export does, with what the last run remembered of it in the
+cache folder (``ledger_index``), so only the rows no card matches by key are parsed; the
+ledger read whole (on a machine that has not seen it yet) is timed beside them.
+
 The ledger's cost is the difference between a way with it and the one without; every figure
 is the median of ``--runs`` rounds. Used by ``run.py`` for its ledger table.
 """
@@ -48,7 +52,7 @@ def _ledger_folder(root: Path, result: Result, layout: Layout, now: int, edited:
         cards[0] = cards[0]._replace(digest="edited since", key="edited since")
     folder = root / ("edited" if edited else "unchanged")
     folder.mkdir()
-    ledger = ledger_file.Ledger(layout.vault_name, tuple(cards))
+    ledger = ledger_file.Ledger(layout.vault_name, tuple(cards), cache=default_cache_dir())
     assert ledger_file.save(folder, ledger, None) == []
     return folder
 
@@ -64,6 +68,7 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
     layout = Layout("공부 메모장", result.vault.name)
     now = int(time.time())
     times: dict[str, list[float]] = {}
+    parsed: dict[str, int] = {}  # rows of the ledger parsed in the last round
     clock = [0.0]
 
     def lap(name: str) -> None:
@@ -88,10 +93,13 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
                 result.cards, result.media, root / "a.apkg", layout.deck, layout.vault_name
             )
             lap("package_alone_s")
+            clock[0] = time.perf_counter()
+            ledger_file.load(folders[False], layout.vault_name)
+            lap("unchanged_load_whole_s")
             for edited, folder in folders.items():
                 way = "edited" if edited else "unchanged"
                 clock[0] = time.perf_counter()
-                ledger, warnings = ledger_file.load(folder, layout.vault_name)
+                ledger, warnings = ledger_file.load(folder, layout.vault_name, default_cache_dir())
                 lap(f"{way}_load_s")
                 planned = plan_changes(result.cards, ledger, Scope(), now + 1 + i, layout)
                 lap(f"{way}_plan_s")
@@ -102,6 +110,8 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
                 )
                 lap(f"{way}_save_s")
                 assert not warnings and not problems and len(ledger.cards) == len(result.cards)
+                assert ledger.source is not None
+                parsed[way] = ledger.source.parsed
                 assert planned.ledger_changed == edited
                 for path, data in saved[edited].items():  # each round reads the same ledger
                     path.write_bytes(data)
@@ -120,6 +130,7 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
         "ledger_gzip_bytes": len(gzip.compress(raw)),
         "fields_bytes": len(fields),
         "reexport_s": figures["cards_from_cache_s"] + figures["package_alone_s"],
+        **{f"{way}_rows_parsed": n for way, n in parsed.items()},
         **figures,
     }
 

@@ -45,11 +45,13 @@ def plan_build(
     paths: Sequence[Path],
     options: Options,
     layout: Layout,
+    cache: Path | None = None,
     now: int | None = None,
 ) -> tuple[Plan, list[Diagnostic]]:
     """The plan of this run against the vault's ledger (read, never written, here), and the
-    warnings about the ledger and the cards' identities."""
-    ledger, warnings = ledger_file.load(result.vault, layout.vault_name)
+    warnings about the ledger and the cards' identities. ``cache``: the folder where what
+    is read of the ledger is remembered for the next run (None: nowhere)."""
+    ledger, warnings = ledger_file.load(result.vault, layout.vault_name, cache)
     scope = scope_for(paths, result.vault, options)
     plan = plan_changes(
         result.cards, ledger, scope, int(time.time()) if now is None else now, layout

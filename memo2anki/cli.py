@@ -406,7 +406,8 @@ def _read_and_plan(
     _report_diagnostics(result.diagnostics, quiet, result.vault)
     _require_cards(result, options)
     layout = replace(layout, vault_name=printable(result.vault.name))
-    plan, plan_warnings = plan_build(result, paths, options, layout)
+    cache = None if no_cache else default_cache_dir()
+    plan, plan_warnings = plan_build(result, paths, options, layout, cache)
     _report_diagnostics(plan_warnings, quiet, result.vault)
     return replace(result, diagnostics=(*result.diagnostics, *plan_warnings)), plan
 

@@ -19,8 +19,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
+from . import ledger_index
+from .ledger_index import Light
 from .model import Diagnostic
 
 FORMAT = "memo2anki ledger"
@@ -94,45 +96,142 @@ class LastFields(Mapping[str, tuple[str, str]]):
         return len(self._load())
 
 
+class ReadFile:
+    """A ledger file as read. When the file is as memo2anki wrote it and its :class:`Light`
+    columns are known without parsing it (:mod:`memo2anki.ledger_index`), its rows are
+    parsed only when asked for, one by one: a run whose cards all match their rows by key
+    parses none."""
+
+    def __init__(
+        self,
+        count: int,
+        body: bytes | None,
+        fields_digest: str | None,
+        light: Light | None,
+        cards: Sequence[LedgerCard] | None = None,
+    ) -> None:
+        self.count = count
+        # Its rows, one per line, when they are as memo2anki wrote them (the header's digest
+        # vouches for them); None: edited since, or written by an older memo2anki.
+        self.body = body
+        self.fields_digest = fields_digest  # of the fields.json written with it (None: unknown)
+        self.light = light  # None: unknown (the rows are not as memo2anki wrote them)
+        self._cards: list[LedgerCard | None] = [*cards] if cards is not None else [None] * count
+        self._rows: list[bytes] | None = None
+
+    @property
+    def parsed(self) -> int:
+        """How many of its rows were parsed so far."""
+        return self.count - self._cards.count(None)
+
+    def rows(self) -> list[bytes] | None:
+        """Each row's bytes as read (None when they are not as memo2anki wrote them)."""
+        if self._rows is None:
+            self._rows = _split(self.body, self.count)
+        return self._rows
+
+    def card(self, row: int) -> LedgerCard:
+        """The card of one row."""
+        card = self._cards[row]
+        if card is None:
+            rows = self.rows()
+            assert rows is not None  # (the cards are given when the rows are not as written)
+            card = self._cards[row] = _card(json.loads(rows[row]))
+        return card
+
+    def cards(self) -> list[LedgerCard]:
+        """Every card, in the file's order (parsed all at once when most are not yet)."""
+        if self._cards.count(None) > self.count // 8:
+            assert self.body is not None
+            for row, values in enumerate(json.loads(b"[" + self.body + b"]")):
+                if self._cards[row] is None:
+                    self._cards[row] = _card(values)
+        return [self.card(row) for row in range(self.count)]
+
+
+class Cards(Sequence[LedgerCard]):
+    """A ledger's cards, each either a row of the file it was read from (an ``int``: the
+    row's position; such a card is written again as it was read) or a card made anew."""
+
+    def __init__(self, items: Sequence[int | LedgerCard], file: ReadFile | None = None) -> None:
+        self.items = items
+        self.file = file
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> LedgerCard: ...
+    @overload
+    def __getitem__(self, index: slice) -> Cards: ...
+    def __getitem__(self, index: int | slice) -> LedgerCard | Cards:
+        if isinstance(index, slice):
+            return Cards(self.items[index], self.file)
+        item = self.items[index]
+        if isinstance(item, int):
+            assert self.file is not None
+            return self.file.card(item)
+        return item
+
+    def __iter__(self) -> Iterator[LedgerCard]:
+        if self.file is not None and self.items == range(self.file.count):
+            return iter(self.file.cards())
+        return (self[k] for k in range(len(self.items)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Cards({list(self)!r})"
+
+    def light(self) -> Light | None:
+        """The :class:`Light` columns of these cards, when they are the rows of a file as
+        memo2anki wrote it, in its order; else None."""
+        if self.file is None or self.items != range(self.file.count):
+            return None
+        return self.file.light
+
+
 @dataclass(frozen=True)
 class Ledger:
     """Every card of a vault that memo2anki exported, by GUID (in the order written)."""
 
     vault: str = ""  # the vault folder's name: a ledger copied from another vault is not used
-    cards: tuple[LedgerCard, ...] = ()
+    cards: Sequence[LedgerCard] = ()
     # The file's bytes as read (None: there was none): the write checks nobody wrote since.
     read_digest: str | None = field(default=None, compare=False)
     # The last fields of cards read from the file (whose front_html and back_html are empty).
     fields: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False)
-    # The file as read, passed on by the plan: a card written again as read (the same
-    # object) is written as its line of that file, and with its line of fields.json.
-    source: ReadFile | None = field(default=None, compare=False, repr=False)
+    # Where what was read of the file is remembered for the next run (see ledger_index), and
+    # what is written of it; None: nowhere.
+    cache: Path | None = field(default=None, compare=False)
 
     @property
     def empty(self) -> bool:
         return not self.cards
 
+    @property
+    def source(self) -> ReadFile | None:
+        """The file the cards were read from (for a ledger a plan made: the one it was
+        planned against), whose rows are written again as read."""
+        return self.cards.file if isinstance(self.cards, Cards) else None
+
     def as_read(self) -> Ledger:
         """The ledger as it was read from its file (for a ledger a plan made: the one it was
         planned against); empty when there was none to read."""
-        cards = self.source.cards if self.source is not None else ()
-        return Ledger(self.vault, cards, self.read_digest, self.fields, self.source)
+        file = self.source
+        cards = Cards(range(file.count), file) if file is not None else ()
+        return Ledger(self.vault, cards, self.read_digest, self.fields, self.cache)
 
     def last_html(self, card: LedgerCard) -> tuple[str, str]:
         """A card's last Front and Back HTML."""
         if card.front_html or card.back_html:
             return card.front_html, card.back_html
         return self.fields.get(card.guid, ("", ""))
-
-
-class ReadFile(NamedTuple):
-    """A ledger file as read: its cards (in the file's order), its rows when the file is as
-    memo2anki wrote it (None: edited since, or written by an older memo2anki), and the digest
-    of the ``fields.json`` written beside it (None: unknown)."""
-
-    cards: tuple[LedgerCard, ...]
-    body: bytes | None  # its rows, one per line (split only when the ledger is written)
-    fields_digest: str | None
 
 
 def ledger_path(vault: Path) -> Path:
@@ -199,45 +298,45 @@ def _split(body: bytes | None, count: int) -> list[bytes] | None:
     return rows if rows is not None and len(rows) == count else None
 
 
-def _positions(ledger: Ledger) -> dict[int, int]:
-    """The position in the file it was read from of each card of ``ledger`` written again as
-    read (the same object: the plan passes an unchanged card on as it is), by its id() (the
-    file's cards live as long as ``ledger.source``, so no other object has their ids)."""
-    if ledger.source is None or ledger.source.body is None:
-        return {}
-    return {id(card): k for k, card in enumerate(ledger.source.cards)}
+def _items(cards: Sequence[LedgerCard]) -> tuple[Sequence[int | LedgerCard], ReadFile | None]:
+    """A ledger's cards as the rows of the file they were read from (ints) and cards made
+    anew, and that file."""
+    if isinstance(cards, Cards):
+        return cards.items, cards.file
+    return cards, None
 
 
-def _ledger_file(
-    ledger: Ledger, fields_digest: str | None, positions: Mapping[int, int]
-) -> list[bytes]:
-    """The ledger file: a header (with the digest of the ``fields.json`` written beside it),
-    then one card per line; a card written again as read keeps its row as read."""
-    source = ledger.source
-    read = _split(source.body, len(source.cards)) if source is not None and positions else None
-    rows = [
-        read[k]
-        if read is not None and (k := positions.get(id(c), -1)) >= 0
-        else _utf8(
-            _encode(
-                [
-                    c.guid,
-                    c.identity,
-                    c.note,
-                    c.line,
-                    c.subject,
-                    c.front,
-                    c.deck,
-                    c.date,
-                    c.state,
-                    c.stamp,
-                    c.digest,
-                    c.tags,
-                    c.key,
-                ]
-            )
+def _row(c: LedgerCard) -> bytes:
+    return _utf8(
+        _encode(
+            [
+                c.guid,
+                c.identity,
+                c.note,
+                c.line,
+                c.subject,
+                c.front,
+                c.deck,
+                c.date,
+                c.state,
+                c.stamp,
+                c.digest,
+                c.tags,
+                c.key,
+            ]
         )
-        for c in ledger.cards
+    )
+
+
+def _ledger_file(ledger: Ledger, fields_digest: str | None) -> list[bytes]:
+    """The ledger file: a header (with the digest of the ``fields.json`` written beside it),
+    then one card per line; a row of the file read is written again as it was read."""
+    cards = ledger.cards
+    items, file = _items(cards)
+    read = file.rows() if file is not None else None
+    rows = [
+        read[c] if read is not None and isinstance(c, int) else _row(cards[k])
+        for k, c in enumerate(items)
     ]
     head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
     if fields_digest is not None:
@@ -245,22 +344,39 @@ def _ledger_file(
     return _file(head, "cards", rows, vouch=True)
 
 
-def _fields_file(
-    ledger: Ledger, last_rows: Sequence[bytes] | None, positions: Mapping[int, int]
-) -> list[bytes]:
+def _fields_file(ledger: Ledger, last_rows: Sequence[bytes] | None) -> list[bytes]:
     """``fields.json``: the last Front and Back HTML of the ledger's cards, one card per
     line. ``last_rows``: the rows of the one written with the file the ledger was read from,
-    in the order of its cards, kept for the cards written again as read."""
+    kept for its rows written again as read."""
+    cards = ledger.cards
+    items, _ = _items(cards)
     rows = [
-        last_rows[k]
-        if last_rows is not None
-        and not (c.front_html or c.back_html)
-        and (k := positions.get(id(c), -1)) >= 0
-        else _utf8(_encode([c.guid, *ledger.last_html(c)]))
-        for c in ledger.cards
+        last_rows[c]
+        if last_rows is not None and isinstance(c, int)
+        else _utf8(_encode([(card := cards[k]).guid, *ledger.last_html(card)]))
+        for k, c in enumerate(items)
     ]
     # (Vouched for by its digest in the ledger's header.)
     return _file({"format": FIELDS_FORMAT, "version": VERSION}, "fields", rows, vouch=False)
+
+
+def light_of(cards: Sequence[LedgerCard]) -> Light:
+    """The :class:`Light` columns of a ledger's cards."""
+    items, file = _items(cards)
+    light = file.light if file is not None else None
+    if light is None:
+        items = list(cards)
+        light = Light((), (), (), (), frozenset())
+    keys, guids, stamps, decks, gone = light
+    return Light(
+        [keys[c] if isinstance(c, int) else c.key for c in items],
+        [guids[c] if isinstance(c, int) else c.guid for c in items],
+        [stamps[c] if isinstance(c, int) else c.stamp for c in items],
+        [decks[c] if isinstance(c, int) else c.deck for c in items],
+        frozenset(
+            k for k, c in enumerate(items) if (c in gone if isinstance(c, int) else c.state == GONE)
+        ),
+    )
 
 
 def _check(rows: list[Any], types: tuple[type, ...] = _TYPES) -> None:
@@ -286,15 +402,49 @@ def _header(data: object) -> dict[str, Any]:
     return data
 
 
-def parse(raw: bytes) -> tuple[dict[str, Any], tuple[LedgerCard, ...], bytes | None]:
-    """(header, cards, each card's row as read when the file is as memo2anki wrote it) of a
-    ledger file's bytes; ValueError when it is not one memo2anki reads."""
+def _card(row: list[Any]) -> LedgerCard:
+    """The card of a row in the file's column order (its HTML is in fields.json)."""
+    g, i, n, line, s, f, d, date, state, stamp, dg, t, k = row
+    return _make_card((g, tuple(i), n, line, s, f, d, date, dg, stamp, state, "", "", tuple(t), k))
+
+
+_make_card = partial(tuple.__new__, LedgerCard)
+
+
+def _fields_digest(head: dict[str, Any]) -> str | None:
+    digest = head.get("fields")
+    return digest if isinstance(digest, str) else None
+
+
+def _as_remembered(raw: bytes, light: Light) -> tuple[dict[str, Any], ReadFile] | None:
+    """A file as memo2anki wrote it, with the columns remembered for its bytes, read without
+    parsing its rows; None when it is not one (it is then parsed whole)."""
+    end = raw.find(b"\n")
+    try:
+        head = _header(json.loads(raw[:end].decode("utf-8") + "]}"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    rows_digest = head.pop("rows", None)
+    if head.pop("cards") or head.get("columns") != list(COLUMNS):
+        return None
+    count = len(light.keys)
+    body = _body(raw, rows_digest) if isinstance(rows_digest, str) else None
+    if body is None or body.count(b",\n") + 1 != count or len(set(light.guids)) != count:
+        return None
+    return head, ReadFile(count, body, _fields_digest(head), light)
+
+
+def parse(raw: bytes, light: Light | None = None) -> tuple[dict[str, Any], ReadFile]:
+    """(header, the file as read) of a ledger file's bytes; ValueError when it is not one
+    memo2anki reads. ``light``: the columns remembered for these very bytes, if any."""
+    if light is not None and (remembered := _as_remembered(raw, light)) is not None:
+        return remembered
     try:
         data = _header(json.loads(raw.decode("utf-8")))
     except json.JSONDecodeError as err:
         raise ValueError(f"not valid JSON (line {err.lineno})") from err
     rows = data.pop("cards")
-    digest_ = data.get("rows")
+    digest_ = data.pop("rows", None)
     body = None
     if data.get("columns") == list(_KEYLESS):
         _check(rows, _TYPES[:-1])
@@ -303,43 +453,46 @@ def parse(raw: bytes) -> tuple[dict[str, Any], tuple[LedgerCard, ...], bytes | N
         body = _body(raw, digest_) if rows and isinstance(digest_, str) else None
         if body is None:
             _check(rows)  # edited since memo2anki wrote it (else as written, so checked)
-    make = partial(tuple.__new__, LedgerCard)
-    cards = tuple(
-        [
-            # In LedgerCard's order; the HTML is in fields.json.
-            make((g, tuple(i), n, line, s, f, d, date, dg, stamp, state, "", "", tuple(t), k))
-            for g, i, n, line, s, f, d, date, state, stamp, dg, t, k in rows
-        ]
-    )
+    cards = [_card(row) for row in rows]
     if len({c.guid for c in cards}) != len(cards):
         raise ValueError("a card is in it twice")
-    return data, cards, body
+    file = ReadFile(len(cards), body, _fields_digest(data), None, cards)
+    if body is not None:
+        file.light = light_of(Cards(cards))
+    return data, file
 
 
-def load(vault: Path, vault_name: str) -> tuple[Ledger, list[Diagnostic]]:
+def load(
+    vault: Path, vault_name: str, cache: Path | None = None
+) -> tuple[Ledger, list[Diagnostic]]:
     """The vault's ledger; an empty one (a first run) when there is none, or with a warning
-    when it cannot be read, is damaged, or belongs to another vault."""
+    when it cannot be read, is damaged, or belongs to another vault. ``cache``: the folder
+    where what was read of a ledger is remembered for the next run (:mod:`.ledger_index`)."""
     path = ledger_path(vault)
     where = f"{FOLDER}/{FILE_NAME}"
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return Ledger(vault=vault_name), []
+        return Ledger(vault_name, cache=cache), []
     except OSError as err:
         reason = err.strerror or str(err)
-        return Ledger(vault=vault_name), [_warn(where, f"cannot read the ledger ({reason})")]
+        warning = _warn(where, f"cannot read the ledger ({reason})")
+        return Ledger(vault_name, cache=cache), [warning]
     digest = hashlib.sha256(raw).hexdigest()
+    light = ledger_index.recall(cache, digest) if cache is not None else None
     try:
-        head, cards, rows = parse(raw)
+        head, file = parse(raw, light)
     except (UnicodeDecodeError, ValueError, TypeError) as err:
         reason = "not UTF-8" if isinstance(err, UnicodeDecodeError) else str(err)
-        return Ledger(vault_name, (), digest), [_warn(where, f"ledger not used: {reason}")]
+        warning = _warn(where, f"ledger not used: {reason}")
+        return Ledger(vault_name, (), digest, cache=cache), [warning]
     if head["vault"] != vault_name:
         message = f"ledger not used: it was written for vault '{head['vault']}', not '{vault_name}'"
-        return Ledger(vault_name, (), digest), [_warn(where, message)]
-    fields_digest = head.get("fields")
-    source = ReadFile(cards, rows, fields_digest if isinstance(fields_digest, str) else None)
-    return Ledger(vault_name, cards, digest, LastFields(path.with_name(FIELDS_NAME)), source), []
+        return Ledger(vault_name, (), digest, cache=cache), [_warn(where, message)]
+    if cache is not None and file.light is not None and file.light is not light:
+        ledger_index.remember(cache, digest, file.light)  # (none, or not this file's)
+    fields = LastFields(path.with_name(FIELDS_NAME))
+    return Ledger(vault_name, Cards(range(file.count), file), digest, fields, cache), []
 
 
 def _warn(where: str, message: str) -> Diagnostic:
@@ -390,16 +543,16 @@ def _last_rows(ledger: Ledger, fields_path: Path) -> list[bytes] | None:
     header names the file's digest), so the cards written again as read keep theirs without
     the file being parsed; None when it is not that file (changed since, or written by a run
     stopped before its ledger), and then every card's fields are worked out again."""
-    source = ledger.source
-    if source is None or source.body is None or source.fields_digest is None:
+    file = ledger.source
+    if file is None or file.body is None or file.fields_digest is None:
         return None
     try:
         raw = fields_path.read_bytes()
     except OSError:
         return None
-    if hashlib.sha256(raw).hexdigest() != source.fields_digest:
+    if hashlib.sha256(raw).hexdigest() != file.fields_digest:
         return None
-    return _split(_body(raw), len(source.cards))
+    return _split(_body(raw), file.count)
 
 
 def save(
@@ -408,15 +561,16 @@ def save(
     """Write the ledger atomically, only if the file is still what this run read
     (``read_digest``; None: there was none), and only if ``changed`` (a run that changed
     nothing leaves the files and their times alone). The cards' last fields go to
-    ``fields.json`` beside it, first. Returns warnings; never raises on I/O."""
+    ``fields.json`` beside it, first; what the next run reads of the file is remembered in
+    ``ledger.cache``. Returns warnings; never raises on I/O."""
     path = ledger_path(vault)
     where = f"{FOLDER}/{FILE_NAME}"
     if not changed and read_digest is not None and ledger.cards:
         return []
-    positions = _positions(ledger)
-    last_rows = _last_rows(ledger, path.with_name(FIELDS_NAME)) if positions else None
-    fields_bytes = _fields_file(ledger, last_rows, positions)
-    text = _ledger_file(ledger, _digest(fields_bytes), positions)
+    last_rows = _last_rows(ledger, path.with_name(FIELDS_NAME))
+    fields_bytes = _fields_file(ledger, last_rows)
+    text = _ledger_file(ledger, _digest(fields_bytes))
+    digest = _digest(text)
     try:
         path.parent.mkdir(exist_ok=True)
         with _locked(path.parent):
@@ -430,7 +584,7 @@ def save(
                     "run again so the next export compares against both"
                 )
                 return [Diagnostic(where, None, message)]
-            if now is not None and now == _digest(text):
+            if now is not None and now == digest:
                 return []  # nothing changed: leave the file (and its time) alone
             # The fields first: a run stopped between the two leaves newer fields beside the
             # old ledger, which only ever carries a gone card with its latest text.
@@ -440,4 +594,6 @@ def save(
         reason = err.strerror or str(err)
         message = f"cannot write the ledger ({reason}); the deck was written, but the next run "
         return [Diagnostic(where, None, message + "cannot tell what changed since this one")]
+    if ledger.cache is not None:
+        ledger_index.remember(ledger.cache, digest, light_of(ledger.cards))
     return []

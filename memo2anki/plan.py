@@ -22,7 +22,7 @@ from typing import NamedTuple
 import genanki
 
 from .fields import about_fields, deck_name
-from .ledger import GONE, LIVE, Ledger, LedgerCard
+from .ledger import GONE, LIVE, Cards, Ledger, LedgerCard
 from .model import Card, Diagnostic, fold
 from .package import (
     CLOZE_MODEL_NAME,
@@ -319,36 +319,42 @@ def _settle_identities(
 
 
 def _key_hits(cards: Sequence[Card], ledger: Ledger) -> dict[int, int]:
-    """Card index -> entry index of the cards whose key is a row's key: each the same card as
-    that row, with all that the plan compares as exported. Only when every card has its GUID
-    and no two share one (so no two share an identity), and the rows are as memo2anki wrote
-    them (a row's key then goes with its identity)."""
-    source = ledger.source
-    if source is None or source.body is None or not ledger.cards:
+    """Card index -> row of the cards whose key is a row's key: each the same card as that
+    row, with all that the plan compares as exported. Only when every card has its GUID and
+    no two share one (so no two share an identity), and the ledger's cards are the rows of a
+    file as memo2anki wrote it (a row's key then goes with its identity)."""
+    light = ledger.cards.light() if isinstance(ledger.cards, Cards) else None
+    if light is None or not light.keys:
         return {}
     guids = [c.guid for c in cards]
     if not all(guids) or len(set(guids)) != len(guids):
         return {}
-    key_index = {e.key: j for j, e in enumerate(ledger.cards) if e.key}
-    found = enumerate(map(key_index.get, [c.key for c in cards], repeat(-1)))
+    rows = dict(zip(light.keys, range(len(light.keys)), strict=True))
+    rows.pop("", None)  # (a row compared column by column)
+    found = enumerate(map(rows.get, [c.key for c in cards], repeat(-1)))
     return {i: j for i, j in found if j >= 0}
+
+
+# The identity of a card matched by its key, until it is worked out.
+BY_KEY: Identity = ("", "", "", 0)
 
 
 def _match_around(
     cards: Sequence[Card], entries: Sequence[LedgerCard], hits: dict[int, int]
 ) -> tuple[list[Identity], dict[int, int]]:
     """Each card's identity and its match by identity (card index -> entry index), given the
-    cards matched by key (whose identities are their rows', and all distinct)."""
-    identities = [
-        entries[j].identity if (j := hits.get(i, -1)) >= 0 else c.identity
-        for i, c in enumerate(cards)
-    ]
-    rest = {identities[i]: i for i in range(len(cards)) if i not in hits}
+    cards matched by key (whose identities are their rows', as a key covers the identity,
+    and all distinct: worked out only when needed, and :data:`BY_KEY` until then)."""
+    identities = [BY_KEY] * len(cards)
     match = dict(hits)
-    if rest:
+    if len(hits) < len(cards):
+        for i in range(len(cards)):
+            if i not in hits:
+                identities[i] = cards[i].identity
+        rest = {identities[i]: i for i in range(len(cards)) if i not in hits}
         taken = set(hits.values())
-        for j, e in enumerate(entries):
-            if j not in taken and (i := rest.get(e.identity, -1)) >= 0:
+        for j in range(len(entries)):
+            if j not in taken and (i := rest.get(entries[j].identity, -1)) >= 0:
                 match[i] = j
     return identities, match
 
@@ -358,12 +364,16 @@ def plan_changes(
 ) -> Plan:
     """The plan for one run: ``cards`` in study order, against ``ledger``, at time ``now``
     (whole seconds). Pure: no I/O."""
-    entries = list(ledger.cards)
     hits = _key_hits(cards, ledger)
-    if hits:
+    light = ledger.cards.light() if hits and isinstance(ledger.cards, Cards) else None
+    entries: Sequence[LedgerCard]
+    if light is not None:
+        # The rows of a file: parsed only where a card did not match its row by key.
+        entries = ledger.cards
         identities, match = _match_around(cards, entries, hits)
         diagnostics: list[Diagnostic] = []
     else:
+        entries = list(ledger.cards)
         identities, card_index, diagnostics = _settle_identities(cards, entries)
         # Card index -> entry index (the ledger never holds an identity twice).
         found = enumerate(map(card_index.get, [e.identity for e in entries], repeat(-1)))
@@ -372,10 +382,18 @@ def plan_changes(
     # Fronts that a note holds more than once are told apart by their order, which an edit
     # shifts: those cards are paired by their backs first, and by their order only if not.
     # (A second card of one front in a note has an ordinal above 0, so those tell them.)
-    shared = {i[:3] for i in identities if i[3]}
-    shared.update(e.identity[:3] for e in entries if e.identity[3])
-
-    for i, j in list(match.items()) if shared else ():
+    # (A row matched by key has its card's identity, and its card's digest.)
+    count = len(entries)
+    hit_rows = set(hits.values())
+    shared = {
+        (c.identity if identities[i] is BY_KEY else identities[i])[:3]
+        for i, c in enumerate(cards)
+        if c.ordinal
+    }
+    shared.update(
+        e.identity[:3] for j in range(count) if j not in hit_rows and (e := entries[j]).identity[3]
+    )
+    for i, j in [(i, j) for i, j in match.items() if i not in hits] if shared else ():
         if identities[i][:3] in shared and entries[j].digest != digest(cards[i]):
             del match[i]  # one of several equal fronts, changed: paired by its back first
     paired: set[int] = set()
@@ -395,12 +413,12 @@ def plan_changes(
                 paired.add(i)
 
     matched = set(match.values())
-    pair([j for j, e in enumerate(entries) if j not in matched and scope.covers(e)])
+    pair([j for j in range(count) if j not in matched and scope.covers(entries[j])])
     # Then the shared fronts left over, by their order, as before there was a ledger. (Only
     # those can be unmatched while the ledger holds their identity.)
     if shared:
         matched = set(match.values())
-        entry_index = {e.identity: j for j, e in enumerate(entries)}
+        entry_index = {entries[j].identity: j for j in range(count) if j not in matched}
         for i, identity in enumerate(identities):
             if i not in match and (k := entry_index.get(identity, -1)) >= 0 and k not in matched:
                 match[i] = k
@@ -408,9 +426,13 @@ def plan_changes(
 
     used: set[str] | None = None  # the GUIDs taken: worked out for the first new card
     same_vault = ledger.vault == layout.vault_name  # else every Link field changed
-    ledger_changed = not entries or not same_vault
+    ledger_changed = not count or not same_vault
     changes: list[Change] = []
-    new_entries: list[LedgerCard] = []
+    # The ledger after this run: a row of the file read (an int, see ledger.Cards) for each
+    # card as the ledger has it, else the card anew.
+    refs = ledger.cards.items if isinstance(ledger.cards, Cards) else entries
+    new_entries: list[int | LedgerCard] = []
+    row_guids, row_stamps, row_decks, gone_rows = light[1:] if light else ((), (), (), ())
     # The same for a note's cards in a row: its Subject, Source, Date and Link fields, date
     # and subdeck.
     about: tuple[str, ...] = ()
@@ -437,8 +459,11 @@ def plan_changes(
         before_entry: LedgerCard | None
         j = hits.get(i, -1)
         if j >= 0:  # its key is its row's: all but the deck and state are as exported
-            before_entry = entries[j]
-            unchanged = before_entry.deck == subdeck and before_entry.state == LIVE and same_vault
+            unchanged = row_decks[j] == subdeck and j not in gone_rows and same_vault
+            if unchanged:
+                guid, stamp = row_guids[j], row_stamps[j]
+            else:
+                identities[i] = card.identity
         else:
             j = match.get(i, -1)
             before_entry = entries[j] if j >= 0 else None
@@ -455,11 +480,12 @@ def plan_changes(
                 and i not in paired  # (else its identity is another's: see pair())
                 and same_vault
             )
-        if unchanged and before_entry is not None:
+            if unchanged and before_entry is not None:
+                guid, stamp = before_entry.guid, before_entry.stamp
+        if unchanged:
             # The common case, kept short: a card just as the ledger has it (so it is where
-            # it was too), with its old stamp (its GUID is an entry's, so taken); its entry
+            # it was too), with its old stamp (its GUID is an entry's, so taken); its row
             # stays as it is.
-            guid, stamp = before_entry.guid, before_entry.stamp
             fields = (card.front_html, card.back_html, *about)
             place = make(Place, (note_path, card.line, subject, card.front, subdeck))
             note = make(TargetNote, (guid, MODEL_NAME, subdeck, fields, card.tags, stamp, i))
@@ -477,8 +503,9 @@ def plan_changes(
                 changes.append(Change(UNCHANGED, guid, place, place, (note, extra)))
             else:
                 changes.append(make(Change, (UNCHANGED, guid, place, place, (note,))))
-            new_entries.append(before_entry)
+            new_entries.append(refs[j])
             continue
+        before_entry = entries[j] if j >= 0 else None
         identity = identities[i]
         card_digest = card.digest or digest(card)
         fields = (card.front_html, card.back_html, *about)
@@ -488,7 +515,7 @@ def plan_changes(
             kind = Kind.NEW
             guid = card.guid if identity == card.identity and card.guid else guid_of(identity)
             if used is None:
-                used = {e.guid for e in entries}
+                used = set(light.guids) if light is not None else {e.guid for e in entries}
             attempt = 0
             while guid in used:
                 attempt += 1
@@ -547,7 +574,7 @@ def plan_changes(
             and before_entry.key == key
         ):
             # As the ledger has it (its fields stay in fields.json): nothing to make.
-            new_entries.append(before_entry)
+            new_entries.append(refs[j])
             continue
         ledger_changed = True
         new_entries.append(
@@ -571,18 +598,17 @@ def plan_changes(
         )
 
     matched = set(match.values())
-    carried: list[LedgerCard] = []
+    carried: list[int | LedgerCard] = []
     filtered = 0
     due = len(cards)
-    for j, entry in enumerate(entries):
-        if j in matched:
-            continue
+    for j in [j for j in range(count) if j not in matched]:
+        entry = entries[j]
         if not scope.covers(entry):
             filtered += entry.state == LIVE
-            carried.append(entry)
+            carried.append(refs[j])
             continue
         if entry.state == GONE:
-            carried.append(entry)  # retired before: left out from now on
+            carried.append(refs[j])  # retired before: left out from now on
             continue
         ledger_changed = True
         front_html, back_html = ledger.last_html(entry)
@@ -644,14 +670,14 @@ def plan_changes(
         changes=tuple(changes),
         ledger=Ledger(
             layout.vault_name,
-            (*new_entries, *carried),
+            Cards((*new_entries, *carried), ledger.source),
             ledger.read_digest,
             ledger.fields,
-            ledger.source,
+            ledger.cache,
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,
-        first_run=not entries,
+        first_run=not count,
         counts={k: tally[k] for k in KINDS if tally[k]},
         ledger_changed=ledger_changed,
     )

@@ -200,10 +200,16 @@ def _cards(vault: Path) -> list[Card]:
     return list(convert([vault]).cards)
 
 
-def test_matching_cards_by_key_plans_as_comparing_every_column(tmp_path: Path) -> None:
+@pytest.mark.parametrize("remembered", [False, True], ids=["parsed whole", "rows remembered"])
+def test_matching_cards_by_key_plans_as_comparing_every_column(
+    tmp_path: Path, remembered: bool
+) -> None:
     """A card whose key is its row's is taken as unchanged without its columns compared:
     over a week of edits (renames, moves, edited and deleted memos, shifted lines, two notes
-    of one name, one front twice) the plan is the one comparing every column gives."""
+    of one name, one front twice) the plan is the one comparing every column gives. With
+    the ledger's rows remembered in the cache, only the rows no card matched by key are
+    parsed."""
+    cache = tmp_path / "cache" if remembered else None
     vault = write_vault(
         tmp_path / "vault",
         {
@@ -219,7 +225,8 @@ def test_matching_cards_by_key_plans_as_comparing_every_column(tmp_path: Path) -
     ledger_dir = tmp_path / "ledger"
     ledger_dir.mkdir()
     first = plan_changes(_cards(vault), Ledger("vault"), Scope(), 1_000, layout)
-    assert ledger_file.save(ledger_dir, first.ledger, None) == []
+    first_ledger = replace(first.ledger, cache=cache)
+    assert ledger_file.save(ledger_dir, first_ledger, None) == []
     daily = vault / "daily"
 
     def week(step: int) -> None:
@@ -239,25 +246,36 @@ def test_matching_cards_by_key_plans_as_comparing_every_column(tmp_path: Path) -
                 text.replace("**CNI**", "\n**CNI**", 1), encoding="utf-8"
             )
             (daily / "2025-04-02.md").unlink()
+        elif step == 3:  # the memo deleted on the first day, back as it was
+            (daily / "2025-04-03.md").write_text(route53, encoding="utf-8")
 
-    for step in (1, 2, 3):  # (the third changes nothing)
+    route53 = (daily / "2025-04-03.md").read_text(encoding="utf-8")
+    for step in (1, 2, 3, 4):  # (the last changes nothing)
         week(step)
-        ledger, problems = ledger_file.load(ledger_dir, "vault")
+        ledger, problems = ledger_file.load(ledger_dir, "vault", cache)
         assert problems == [] and ledger.source is not None
         cards = _cards(vault)
         by_key = plan_changes(cards, ledger, Scope(), 1_000 + step, layout)
+        hits = _key_hits(cards, ledger)
+        if remembered:  # parsed: the rows not matched by key, or whose card changed
+            changed = sum(c.kind is not Kind.UNCHANGED for c in by_key.changes)
+            assert ledger.source.parsed <= len(ledger.cards) - len(hits) + changed
+            assert step != 4 or ledger.source.parsed == 0  # nothing changed: none
+        else:
+            assert ledger.source.parsed == len(ledger.cards)
         by_column = plan_changes(
             cards,
-            Ledger(ledger.vault, ledger.cards, ledger.read_digest, ledger.fields),
+            # The same cards, not as rows of a file: compared column by column.
+            Ledger(ledger.vault, tuple(ledger.cards), ledger.read_digest, ledger.fields),
             Scope(),
             1_000 + step,
             layout,
         )
         assert by_key == by_column
         assert by_key.counts == by_column.counts
-        assert len(_key_hits(cards, ledger)) >= 3  # (the cards as exported, by key)
+        assert len(hits) >= 3  # (the cards as exported, by key)
         assert (
             ledger_file.save(ledger_dir, by_key.ledger, ledger.read_digest, by_key.ledger_changed)
             == []
         )
-    assert by_key.counts == {Kind.UNCHANGED: 5}
+    assert by_key.counts == {Kind.UNCHANGED: 6}

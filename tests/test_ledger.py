@@ -3,16 +3,19 @@ be missing, damaged, foreign, unwritable or raced for."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import REPO, memo, run, write_vault
 
 from memo2anki import ledger as ledger_file
+from memo2anki import ledger_index
 from memo2anki.ledger import Ledger
 
 LEDGER = ".memo2anki/ledger.json"
@@ -443,3 +446,114 @@ def test_a_ledger_from_before_row_keys_is_read_and_given_them(vault: Path, tmp_p
     again = json.loads(path.read_bytes())
     assert [row[:-1] for row in again["cards"]] == old["cards"]  # (the stamps kept too)
     assert [row[-1] for row in again["cards"]] == [row[-1] for row in data["cards"]]
+
+
+def _remembered(tmp_path: Path, vault: Path) -> Path:
+    """The file in which the last run remembered the vault's ledger (see ledger_index)."""
+    digest = hashlib.sha256((vault / LEDGER).read_bytes()).hexdigest()
+    return tmp_path / "memo2anki-cache" / ledger_index.FOLDER / f"{digest}.json"
+
+
+def test_a_ledger_the_last_run_remembered_is_read_without_parsing_its_rows(
+    vault: Path, tmp_path: Path
+) -> None:
+    assert run(vault, "-o", tmp_path / "deck.apkg").exit_code == 0
+    assert _remembered(tmp_path, vault).is_file()
+    remembered, problems = ledger_file.load(vault, "vault", tmp_path / "memo2anki-cache")
+    whole, _ = ledger_file.load(vault, "vault")
+    assert problems == [] and remembered.source is not None and whole.source is not None
+    assert (remembered.source.parsed, whole.source.parsed) == (0, 4)
+    assert remembered.source.light == whole.source.light
+    assert remembered.cards == whole.cards  # (each row parsed when asked for)
+
+
+def _damaged(data: dict[str, Any], how: str) -> bytes:
+    data = {**data}
+    if how == "not JSON":
+        return b'{"format": "memo2anki ledger index", '
+    if how == "another ledger's":
+        data["ledger"] = "0" * 64
+    elif how == "a column short":
+        data["guids"] = data["guids"][:-1]
+    elif how == "a row more than the file holds":
+        for column in ("keys", "guids", "stamps", "deck"):
+            data[column] = [*data[column], data[column][0]]
+    elif how == "a stamp not a number":
+        data["stamps"] = [str(data["stamps"][0]), *data["stamps"][1:]]
+    elif how == "a deck that is not there":
+        data["deck"] = [len(data["decks"]), *data["deck"][1:]]
+    elif how == "a GUID twice":
+        data["guids"] = [data["guids"][1], *data["guids"][1:]]
+    elif how == "another version":
+        data["version"] = 99
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "not JSON",
+        "another ledger's",
+        "a column short",
+        "a row more than the file holds",
+        "a stamp not a number",
+        "a deck that is not there",
+        "a GUID twice",
+        "another version",
+    ],
+)
+def test_what_was_remembered_of_a_ledger_is_not_used_when_damaged(
+    vault: Path, tmp_path: Path, how: str
+) -> None:
+    """The ledger is then parsed whole, as on a machine that never saw it: the same cards,
+    no warning, and the run remembers it anew."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    index = _remembered(tmp_path, vault)
+    index.write_bytes(_damaged(json.loads(index.read_bytes()), how))
+    loaded, problems = ledger_file.load(vault, "vault", tmp_path / "memo2anki-cache")
+    whole, _ = ledger_file.load(vault, "vault")
+    assert problems == [] and loaded.source is not None and loaded.source.parsed == 4
+    assert loaded.cards == whole.cards
+    assert ledger_index.recall(tmp_path / "memo2anki-cache", whole.read_digest or "") == (
+        whole.source.light if whole.source is not None else None
+    )
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0 and result.stderr.endswith(f"; 4 unchanged; wrote {out}\n")
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_time(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "not a folder"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("MEMO2ANKI_CACHE_DIR", str(blocked))
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[-1].endswith(f"; 1 gone, 3 unchanged; wrote {out}")
+
+
+def test_the_ledgers_least_recently_used_are_forgotten(tmp_path: Path) -> None:
+    light = ledger_index.Light(["k"], ["g"], [1], ["d"], frozenset())
+    digests = [f"{n:064x}" for n in range(ledger_index.KEEP + 2)]
+    for n, digest in enumerate(digests):
+        ledger_index.remember(tmp_path, digest, light)
+        os.utime(tmp_path / ledger_index.FOLDER / f"{digest}.json", (n, n))
+    assert ledger_index.recall(tmp_path, digests[0]) is None  # forgotten
+    assert ledger_index.recall(tmp_path, digests[2]) == light  # (used now: kept longest)
+    ledger_index.remember(tmp_path, "f" * 64, light)
+    kept = {p.stem for p in (tmp_path / ledger_index.FOLDER).iterdir()}
+    assert len(kept) == ledger_index.KEEP and {digests[2], "f" * 64} <= kept
+    assert digests[3] not in kept
+
+
+def test_no_cache_remembers_nothing_of_the_ledger(vault: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out, "--no-cache").exit_code == 0
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run(vault, "-o", out, "--no-cache")
+    assert result.exit_code == 0 and "; 1 gone, 3 unchanged; wrote" in result.stderr
+    assert not (tmp_path / "memo2anki-cache" / ledger_index.FOLDER).exists()
