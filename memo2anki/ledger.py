@@ -15,14 +15,16 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import accumulate, chain, compress, pairwise, repeat
+from operator import add, lt, ne
 from pathlib import Path
 from typing import Any, NamedTuple, overload
 
 from . import ledger_index
-from .ledger_index import Light
+from .ledger_index import Light, Remembered
 from .model import Diagnostic
 
 FORMAT = "memo2anki ledger"
@@ -96,6 +98,114 @@ class LastFields(Mapping[str, tuple[str, str]]):
         return len(self._load())
 
 
+class Body:
+    """The rows of a file as memo2anki writes them, one per line (``,\\n`` between them): its
+    bytes, and where each row ends in them (worked out, by splitting it, when not known)."""
+
+    def __init__(self, data: bytes, count: int, ends: Sequence[int] | None = None) -> None:
+        self.data = data
+        self.count = count
+        if ends is not None and not (
+            len(ends) == count and (not ends or ends[-1] == len(data)) and _ascending(ends)
+        ):
+            ends = None  # (not where rows end: worked out again)
+        self._ends = ends
+
+    @classmethod
+    def of(cls, data: bytes | None, count: int, ends: Sequence[int] | None = None) -> Body | None:
+        """The body of ``count`` rows, if ``data`` holds that many (with ``ends``, if known)."""
+        if data is None:
+            return None
+        body = cls(data, count, ends)
+        return body if body._ends is not None or body.ends_found() else None
+
+    def ends_found(self) -> bool:
+        """Work out where each row ends; False if the bytes do not hold ``count`` rows."""
+        rows = self.data.split(b",\n") if self.count else []
+        if len(rows) != self.count:
+            return False
+        self._ends = [end + 2 * k for k, end in enumerate(accumulate(map(len, rows)))]
+        return True
+
+    @property
+    def ends_unknown(self) -> bool:
+        """Whether where the rows end was given wrong (and is not worked out yet)."""
+        return self._ends is None
+
+    @property
+    def ends(self) -> Sequence[int]:
+        """Where each row ends (just before the ``,\\n`` after it)."""
+        assert self._ends is not None
+        return self._ends
+
+    def start(self, k: int) -> int:
+        """Where row ``k`` starts."""
+        return self.ends[k - 1] + 2 if k else 0
+
+    def row(self, k: int) -> bytes:
+        return self.data[self.start(k) : self.ends[k]]
+
+    def is_run(self, first: int, last: int) -> bool:
+        """Whether rows ``first`` to ``last`` lie where :attr:`ends` says (a line break
+        before and after them, which no row holds)."""
+        start, end, data = self.start(first), self.ends[last], self.data
+        return (not first or data[start - 2 : start] == b",\n") and (
+            data[end : end + 2] == b",\n" if last < self.count - 1 else end == len(data)
+        )
+
+
+def _ascending(values: Sequence[int]) -> bool:
+    return all(map(lt, values, values[1:]))
+
+
+class _Misplaced(Exception):
+    """Rows are not where they were said to end."""
+
+
+def _rows_out(
+    items: Sequence[int | LedgerCard], kept: Body | None, encode: Callable[[int], bytes]
+) -> tuple[bytes, list[int]]:
+    """The body of a file being written, one row per item: a row of ``kept`` (an int) as it
+    was read, each run of them copied at once, and any other made by ``encode`` (given the
+    item's position); and where each of its rows ends."""
+    try:
+        return _copy_rows(items, kept, encode)
+    except _Misplaced:  # (where rows end was remembered wrong)
+        assert kept is not None
+        return _copy_rows(items, kept if kept.ends_found() else None, encode)
+
+
+def _copy_rows(
+    items: Sequence[int | LedgerCard], kept: Body | None, encode: Callable[[int], bytes]
+) -> tuple[bytes, list[int]]:
+    n = len(items)
+    # Each item's row of ``kept``, or -2 for one to encode; a piece starts wherever an item
+    # does not continue the run of rows before it (worked out in C: a vault has thousands).
+    rows = [c if c.__class__ is int else -2 for c in items] if kept is not None else [-2] * n
+    after = map(add, rows[:-1], repeat(1))
+    starts = [*compress(range(n), chain((True,), map(ne, rows[1:], after))), n] if n else [0]
+    pieces: list[bytes | memoryview] = []
+    ends: list[int] = []
+    pos = 0  # where the next row starts
+    for start, stop in pairwise(starts):
+        first = rows[start]
+        if first < 0:
+            row = encode(start)
+            pieces.append(row)
+            ends.append(pos + len(row))
+            pos += len(row) + 2
+            continue
+        assert kept is not None
+        last = first + stop - start - 1
+        if not kept.is_run(first, last):
+            raise _Misplaced
+        begin, read_ends = kept.start(first), kept.ends
+        pieces.append(memoryview(kept.data)[begin : read_ends[last]])
+        ends.extend(map(add, read_ends[first : last + 1], repeat(pos - begin)))
+        pos += read_ends[last] - begin + 2
+    return b",\n".join(pieces), ends
+
+
 class ReadFile:
     """A ledger file as read. When the file is as memo2anki wrote it and its :class:`Light`
     columns are known without parsing it (:mod:`memo2anki.ledger_index`), its rows are
@@ -105,45 +215,42 @@ class ReadFile:
     def __init__(
         self,
         count: int,
-        body: bytes | None,
+        body: Body | None,
         fields_digest: str | None,
         light: Light | None,
         cards: Sequence[LedgerCard] | None = None,
+        field_ends: Sequence[int] | None = None,
     ) -> None:
         self.count = count
-        # Its rows, one per line, when they are as memo2anki wrote them (the header's digest
-        # vouches for them); None: edited since, or written by an older memo2anki.
+        # Its rows when they are as memo2anki wrote them (the header's digest vouches for
+        # them); None: edited since, or written by an older memo2anki.
         self.body = body
         self.fields_digest = fields_digest  # of the fields.json written with it (None: unknown)
+        self.field_ends = field_ends  # where each row of that fields.json ends, if known
         self.light = light  # None: unknown (the rows are not as memo2anki wrote them)
         self._cards: list[LedgerCard | None] = [*cards] if cards is not None else [None] * count
-        self._rows: list[bytes] | None = None
 
     @property
     def parsed(self) -> int:
         """How many of its rows were parsed so far."""
         return self.count - self._cards.count(None)
 
-    def rows(self) -> list[bytes] | None:
-        """Each row's bytes as read (None when they are not as memo2anki wrote them)."""
-        if self._rows is None:
-            self._rows = _split(self.body, self.count)
-        return self._rows
-
     def card(self, row: int) -> LedgerCard:
         """The card of one row."""
         card = self._cards[row]
         if card is None:
-            rows = self.rows()
-            assert rows is not None  # (the cards are given when the rows are not as written)
-            card = self._cards[row] = _card(json.loads(rows[row]))
+            body = self.body
+            assert body is not None  # (the cards are given when the rows are not as written)
+            if not body.is_run(row, row):  # (where rows end was remembered wrong)
+                body.ends_found()
+            card = self._cards[row] = _card(json.loads(body.row(row)))
         return card
 
     def cards(self) -> list[LedgerCard]:
         """Every card, in the file's order (parsed all at once when most are not yet)."""
         if self._cards.count(None) > self.count // 8:
             assert self.body is not None
-            for row, values in enumerate(json.loads(b"[" + self.body + b"]")):
+            for row, values in enumerate(json.loads(b"[" + self.body.data + b"]")):
                 if self._cards[row] is None:
                     self._cards[row] = _card(values)
         return [self.card(row) for row in range(self.count)]
@@ -268,14 +375,13 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "backslashreplace")
 
 
-def _file(head: dict[str, Any], key: str, rows: list[bytes], vouch: bool) -> list[bytes]:
-    """A file of one row per line, as the bytes to write: ``head`` first (with the digest of
-    the rows as ``rows`` if ``vouch``)."""
-    body = b",\n".join(rows)
+def _file(head: dict[str, Any], key: str, body: bytes, count: int, vouch: bool) -> list[bytes]:
+    """A file of ``count`` rows, one per line (``body``), as the bytes to write: ``head``
+    first (with the digest of the rows as ``rows`` if ``vouch``)."""
     if vouch:
         head = {**head, "rows": hashlib.sha256(body).hexdigest()}
     text = json.dumps(head, ensure_ascii=False)[:-1]
-    if not rows:
+    if not count:
         return [_utf8(f'{text}, "{key}": []}}\n')]
     return [_utf8(f'{text}, "{key}": [\n'), body, _END]
 
@@ -290,12 +396,6 @@ def _body(raw: bytes, rows_digest: object = None) -> bytes | None:
     if rows_digest is not None and hashlib.sha256(body).hexdigest() != rows_digest:
         return None
     return body
-
-
-def _split(body: bytes | None, count: int) -> list[bytes] | None:
-    """The rows of a body, if it holds ``count``."""
-    rows = body.split(b",\n") if body is not None else None
-    return rows if rows is not None and len(rows) == count else None
 
 
 def _items(cards: Sequence[LedgerCard]) -> tuple[Sequence[int | LedgerCard], ReadFile | None]:
@@ -328,36 +428,34 @@ def _row(c: LedgerCard) -> bytes:
     )
 
 
-def _ledger_file(ledger: Ledger, fields_digest: str | None) -> list[bytes]:
+def _ledger_file(ledger: Ledger, fields_digest: str | None) -> tuple[list[bytes], list[int]]:
     """The ledger file: a header (with the digest of the ``fields.json`` written beside it),
-    then one card per line; a row of the file read is written again as it was read."""
+    then one card per line, a row of the file read written again as it was read; and where
+    each row ends in its body."""
     cards = ledger.cards
     items, file = _items(cards)
-    read = file.rows() if file is not None else None
-    rows = [
-        read[c] if read is not None and isinstance(c, int) else _row(cards[k])
-        for k, c in enumerate(items)
-    ]
+    body, ends = _rows_out(items, file.body if file else None, lambda k: _row(cards[k]))
     head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
     if fields_digest is not None:
         head["fields"] = fields_digest
-    return _file(head, "cards", rows, vouch=True)
+    return _file(head, "cards", body, len(items), vouch=True), ends
 
 
-def _fields_file(ledger: Ledger, last_rows: Sequence[bytes] | None) -> list[bytes]:
+def _fields_file(ledger: Ledger, last: Body | None) -> tuple[list[bytes], list[int]]:
     """``fields.json``: the last Front and Back HTML of the ledger's cards, one card per
-    line. ``last_rows``: the rows of the one written with the file the ledger was read from,
-    kept for its rows written again as read."""
+    line, and where each row ends in its body. ``last``: the rows of the one written with
+    the file the ledger was read from, kept for its rows written again as read."""
     cards = ledger.cards
     items, _ = _items(cards)
-    rows = [
-        last_rows[c]
-        if last_rows is not None and isinstance(c, int)
-        else _utf8(_encode([(card := cards[k]).guid, *ledger.last_html(card)]))
-        for k, c in enumerate(items)
-    ]
+
+    def encode(k: int) -> bytes:
+        card = cards[k]
+        return _utf8(_encode([card.guid, *ledger.last_html(card)]))
+
+    body, ends = _rows_out(items, last, encode)
     # (Vouched for by its digest in the ledger's header.)
-    return _file({"format": FIELDS_FORMAT, "version": VERSION}, "fields", rows, vouch=False)
+    head = {"format": FIELDS_FORMAT, "version": VERSION}
+    return _file(head, "fields", body, len(items), vouch=False), ends
 
 
 def light_of(cards: Sequence[LedgerCard]) -> Light:
@@ -367,16 +465,26 @@ def light_of(cards: Sequence[LedgerCard]) -> Light:
     if light is None:
         items = list(cards)
         light = Light((), (), (), (), frozenset())
-    keys, guids, stamps, decks, gone = light
-    return Light(
-        [keys[c] if isinstance(c, int) else c.key for c in items],
-        [guids[c] if isinstance(c, int) else c.guid for c in items],
-        [stamps[c] if isinstance(c, int) else c.stamp for c in items],
-        [decks[c] if isinstance(c, int) else c.deck for c in items],
-        frozenset(
-            k for k, c in enumerate(items) if (c in gone if isinstance(c, int) else c.state == GONE)
-        ),
-    )
+    # Most cards are rows of the file read (by position): their columns are looked up in C,
+    # and the few cards made anew put in after.
+    n = len(items)
+    rows = [c if c.__class__ is int else 0 for c in items]
+    made = [k for k, c in enumerate(items) if c.__class__ is not int]
+    whole = len(made) == n  # (then the file's columns are not looked up)
+    keys = [""] * n if whole else list(map(light.keys.__getitem__, rows))
+    guids = [""] * n if whole else list(map(light.guids.__getitem__, rows))
+    stamps = [0] * n if whole else list(map(light.stamps.__getitem__, rows))
+    decks = [""] * n if whole else list(map(light.decks.__getitem__, rows))
+    gone = set() if whole else set(compress(range(n), map(light.gone.__contains__, rows)))
+    for k in made:
+        card = items[k]
+        assert isinstance(card, LedgerCard)
+        keys[k], guids[k], stamps[k], decks[k] = card.key, card.guid, card.stamp, card.deck
+        if card.state == GONE:
+            gone.add(k)
+        else:
+            gone.discard(k)
+    return Light(keys, guids, stamps, decks, frozenset(gone))
 
 
 def _check(rows: list[Any], types: tuple[type, ...] = _TYPES) -> None:
@@ -416,7 +524,7 @@ def _fields_digest(head: dict[str, Any]) -> str | None:
     return digest if isinstance(digest, str) else None
 
 
-def _as_remembered(raw: bytes, light: Light) -> tuple[dict[str, Any], ReadFile] | None:
+def _as_remembered(raw: bytes, remembered: Remembered) -> tuple[dict[str, Any], ReadFile] | None:
     """A file as memo2anki wrote it, with the columns remembered for its bytes, read without
     parsing its rows; None when it is not one (it is then parsed whole)."""
     end = raw.find(b"\n")
@@ -427,18 +535,21 @@ def _as_remembered(raw: bytes, light: Light) -> tuple[dict[str, Any], ReadFile] 
     rows_digest = head.pop("rows", None)
     if head.pop("cards") or head.get("columns") != list(COLUMNS):
         return None
+    light = remembered.light
     count = len(light.keys)
-    body = _body(raw, rows_digest) if isinstance(rows_digest, str) else None
-    if body is None or body.count(b",\n") + 1 != count or len(set(light.guids)) != count:
+    data = _body(raw, rows_digest) if isinstance(rows_digest, str) else None
+    body = Body(data, count, remembered.ends) if data is not None else None
+    if body is None or body.ends_unknown or len(set(light.guids)) != count:
         return None
-    return head, ReadFile(count, body, _fields_digest(head), light)
+    fields_digest = _fields_digest(head)
+    return head, ReadFile(count, body, fields_digest, light, field_ends=remembered.field_ends)
 
 
-def parse(raw: bytes, light: Light | None = None) -> tuple[dict[str, Any], ReadFile]:
+def parse(raw: bytes, remembered: Remembered | None = None) -> tuple[dict[str, Any], ReadFile]:
     """(header, the file as read) of a ledger file's bytes; ValueError when it is not one
-    memo2anki reads. ``light``: the columns remembered for these very bytes, if any."""
-    if light is not None and (remembered := _as_remembered(raw, light)) is not None:
-        return remembered
+    memo2anki reads. ``remembered``: what was remembered of these very bytes, if anything."""
+    if remembered is not None and (read := _as_remembered(raw, remembered)) is not None:
+        return read
     try:
         data = _header(json.loads(raw.decode("utf-8")))
     except json.JSONDecodeError as err:
@@ -456,8 +567,9 @@ def parse(raw: bytes, light: Light | None = None) -> tuple[dict[str, Any], ReadF
     cards = [_card(row) for row in rows]
     if len({c.guid for c in cards}) != len(cards):
         raise ValueError("a card is in it twice")
-    file = ReadFile(len(cards), body, _fields_digest(data), None, cards)
-    if body is not None:
+    rows_of = Body.of(body, len(cards))
+    file = ReadFile(len(cards), rows_of, _fields_digest(data), None, cards)
+    if rows_of is not None:
         file.light = light_of(Cards(cards))
     return data, file
 
@@ -479,9 +591,9 @@ def load(
         warning = _warn(where, f"cannot read the ledger ({reason})")
         return Ledger(vault_name, cache=cache), [warning]
     digest = hashlib.sha256(raw).hexdigest()
-    light = ledger_index.recall(cache, digest) if cache is not None else None
+    remembered = ledger_index.recall(cache, digest) if cache is not None else None
     try:
-        head, file = parse(raw, light)
+        head, file = parse(raw, remembered)
     except (UnicodeDecodeError, ValueError, TypeError) as err:
         reason = "not UTF-8" if isinstance(err, UnicodeDecodeError) else str(err)
         warning = _warn(where, f"ledger not used: {reason}")
@@ -489,8 +601,10 @@ def load(
     if head["vault"] != vault_name:
         message = f"ledger not used: it was written for vault '{head['vault']}', not '{vault_name}'"
         return Ledger(vault_name, (), digest, cache=cache), [_warn(where, message)]
-    if cache is not None and file.light is not None and file.light is not light:
-        ledger_index.remember(cache, digest, file.light)  # (none, or not this file's)
+    used = remembered is not None and file.light is remembered.light
+    if cache is not None and file.body is not None and file.light is not None and not used:
+        found = Remembered(file.light, file.body.ends, None)  # (none before, or damaged)
+        ledger_index.remember(cache, digest, found)
     fields = LastFields(path.with_name(FIELDS_NAME))
     return Ledger(vault_name, Cards(range(file.count), file), digest, fields, cache), []
 
@@ -538,7 +652,7 @@ def _digest(pieces: list[bytes]) -> str:
     return h.hexdigest()
 
 
-def _last_rows(ledger: Ledger, fields_path: Path) -> list[bytes] | None:
+def _last_rows(ledger: Ledger, fields_path: Path) -> Body | None:
     """The rows of ``fields.json`` as written with the file the ledger was read from (its
     header names the file's digest), so the cards written again as read keep theirs without
     the file being parsed; None when it is not that file (changed since, or written by a run
@@ -552,7 +666,7 @@ def _last_rows(ledger: Ledger, fields_path: Path) -> list[bytes] | None:
         return None
     if hashlib.sha256(raw).hexdigest() != file.fields_digest:
         return None
-    return _split(_body(raw), file.count)
+    return Body.of(_body(raw), file.count, file.field_ends)
 
 
 def save(
@@ -567,9 +681,8 @@ def save(
     where = f"{FOLDER}/{FILE_NAME}"
     if not changed and read_digest is not None and ledger.cards:
         return []
-    last_rows = _last_rows(ledger, path.with_name(FIELDS_NAME))
-    fields_bytes = _fields_file(ledger, last_rows)
-    text = _ledger_file(ledger, _digest(fields_bytes))
+    fields_bytes, field_ends = _fields_file(ledger, _last_rows(ledger, path.with_name(FIELDS_NAME)))
+    text, ends = _ledger_file(ledger, _digest(fields_bytes))
     digest = _digest(text)
     try:
         path.parent.mkdir(exist_ok=True)
@@ -595,5 +708,6 @@ def save(
         message = f"cannot write the ledger ({reason}); the deck was written, but the next run "
         return [Diagnostic(where, None, message + "cannot tell what changed since this one")]
     if ledger.cache is not None:
-        ledger_index.remember(ledger.cache, digest, light_of(ledger.cards))
+        written = Remembered(light_of(ledger.cards), ends, field_ends)
+        ledger_index.remember(ledger.cache, digest, written)
     return []

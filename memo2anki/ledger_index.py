@@ -21,6 +21,7 @@ FOLDER = "ledgers"  # in the cache folder
 FORMAT = "memo2anki ledger index"
 VERSION = 1
 KEEP = 8  # files kept: a few vaults, or a vault and its copy on another machine
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class Light(NamedTuple):
@@ -34,8 +35,18 @@ class Light(NamedTuple):
     gone: frozenset[int]
 
 
-def recall(cache: Path, digest: str) -> Light | None:
-    """The columns remembered for the ledger file of this digest, if any."""
+class Remembered(NamedTuple):
+    """What is remembered of a ledger file: its :class:`Light` columns, and where each row
+    of it (and of the ``fields.json`` written with it, when known) ends, so that rows kept as
+    read are copied without splitting the files into rows."""
+
+    light: Light
+    ends: Sequence[int]
+    field_ends: Sequence[int] | None
+
+
+def recall(cache: Path, digest: str) -> Remembered | None:
+    """What is remembered of the ledger file of this digest, if anything."""
     path = cache / FOLDER / f"{digest}.json"
     try:
         data = json.loads(path.read_bytes())
@@ -49,16 +60,21 @@ def recall(cache: Path, digest: str) -> Light | None:
         or data.get("ledger") != digest
     ):
         return None
+    field_ends = data.get("field_ends")
+    if field_ends is not None and not (isinstance(field_ends, list) and _all(field_ends, int)):
+        return None
     columns: list[list[Any]] = []
-    for name in ("keys", "guids", "stamps", "decks", "deck", "gone"):
+    for name in ("keys", "guids", "stamps", "decks", "deck", "gone", "ends"):
         column = data.get(name)
         if not isinstance(column, list):
             return None
         columns.append(column)
-    keys, guids, stamps, names, deck, gone = columns
+    keys, guids, stamps, names, deck, gone, ends = columns
     count = len(keys)
     if not (
-        len(guids) == len(stamps) == len(deck) == count
+        len(guids) == len(stamps) == len(deck) == len(ends) == count
+        and (field_ends is None or len(field_ends) == count)
+        and _all(ends, int)
         and _all(keys, str)
         and _all(guids, str)
         and _all(names, str)
@@ -69,7 +85,8 @@ def recall(cache: Path, digest: str) -> Light | None:
         and (not gone or (min(gone) >= 0 and max(gone) < count))
     ):
         return None
-    return Light(keys, guids, stamps, [names[k] for k in deck], frozenset(gone))
+    light = Light(keys, guids, stamps, [names[k] for k in deck], frozenset(gone))
+    return Remembered(light, ends, field_ends)
 
 
 def _all(values: list[object], kind: type) -> bool:
@@ -77,9 +94,10 @@ def _all(values: list[object], kind: type) -> bool:
     return set(map(type, values)) <= {kind}
 
 
-def remember(cache: Path, digest: str, light: Light) -> None:
-    """Remember the columns of the ledger file of this digest (where the cache folder cannot
-    be written, nothing is remembered), and forget all but the last few files."""
+def remember(cache: Path, digest: str, remembered: Remembered) -> None:
+    """Remember this of the ledger file of this digest (where the cache folder cannot be
+    written, nothing is remembered), and forget all but the last few files used."""
+    light = remembered.light
     names: dict[str, int] = {}
     deck = [names.setdefault(name, len(names)) for name in light.decks]
     data = {
@@ -92,14 +110,18 @@ def remember(cache: Path, digest: str, light: Light) -> None:
         "decks": list(names),
         "deck": deck,
         "gone": sorted(light.gone),
+        "ends": list(remembered.ends),
+        "field_ends": None if remembered.field_ends is None else list(remembered.field_ends),
     }
+    # A member at a time: the encoder joins a whole dict's pieces about twice as slowly.
+    text = "{" + ",".join(f"{_encode(key)}:{_encode(value)}" for key, value in data.items()) + "}"
     folder = cache / FOLDER
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+                f.write(text.encode("utf-8", "surrogatepass"))
             os.replace(tmp, folder / f"{digest}.json")
         except BaseException:
             with contextlib.suppress(OSError):

@@ -318,21 +318,22 @@ def _settle_identities(
     return identities, {identity: i for i, identity in enumerate(identities)}, diagnostics
 
 
-def _key_hits(cards: Sequence[Card], ledger: Ledger) -> dict[int, int]:
-    """Card index -> row of the cards whose key is a row's key: each the same card as that
-    row, with all that the plan compares as exported. Only when every card has its GUID and
-    no two share one (so no two share an identity), and the ledger's cards are the rows of a
-    file as memo2anki wrote it (a row's key then goes with its identity)."""
+def _key_hits(cards: Sequence[Card], ledger: Ledger) -> list[int]:
+    """Each card's row when its key is that row's key (else -1): the same card as that row,
+    with all that the plan compares as exported. Empty (no card matched by key) unless every
+    card has its GUID and no two share one (so no two share an identity), and the ledger's
+    cards are the rows of a file as memo2anki wrote it (a row's key then goes with its
+    identity)."""
     light = ledger.cards.light() if isinstance(ledger.cards, Cards) else None
     if light is None or not light.keys:
-        return {}
-    guids = [c.guid for c in cards]
-    if not all(guids) or len(set(guids)) != len(guids):
-        return {}
+        return []
+    # (attrgetter: each pass over thousands of cards in C.)
+    guids = set(map(attrgetter("guid"), cards))
+    if "" in guids or len(guids) != len(cards):
+        return []
     rows = dict(zip(light.keys, range(len(light.keys)), strict=True))
     rows.pop("", None)  # (a row compared column by column)
-    found = enumerate(map(rows.get, [c.key for c in cards], repeat(-1)))
-    return {i: j for i, j in found if j >= 0}
+    return list(map(rows.get, map(attrgetter("key"), cards), repeat(-1)))
 
 
 # The identity of a card matched by its key, until it is worked out.
@@ -340,19 +341,20 @@ BY_KEY: Identity = ("", "", "", 0)
 
 
 def _match_around(
-    cards: Sequence[Card], entries: Sequence[LedgerCard], hits: dict[int, int]
+    cards: Sequence[Card], entries: Sequence[LedgerCard], hits: list[int]
 ) -> tuple[list[Identity], dict[int, int]]:
-    """Each card's identity and its match by identity (card index -> entry index), given the
-    cards matched by key (whose identities are their rows', as a key covers the identity,
-    and all distinct: worked out only when needed, and :data:`BY_KEY` until then)."""
+    """Each card's identity, and the match by identity (card index -> entry index) of those
+    not matched by key, given each card's row by key (see :func:`_key_hits`). The identity
+    of a card matched by key is its row's (a key covers the identity), so it is worked out
+    only when needed (:data:`BY_KEY` until then)."""
     identities = [BY_KEY] * len(cards)
-    match = dict(hits)
-    if len(hits) < len(cards):
-        for i in range(len(cards)):
-            if i not in hits:
-                identities[i] = cards[i].identity
-        rest = {identities[i]: i for i in range(len(cards)) if i not in hits}
-        taken = set(hits.values())
+    match: dict[int, int] = {}
+    misses = [i for i, j in enumerate(hits) if j < 0]
+    if misses:
+        for i in misses:
+            identities[i] = cards[i].identity
+        rest = {identities[i]: i for i in misses}
+        taken = set(hits)
         for j in range(len(entries)):
             if j not in taken and (i := rest.get(entries[j].identity, -1)) >= 0:
                 match[i] = j
@@ -364,8 +366,9 @@ def plan_changes(
 ) -> Plan:
     """The plan for one run: ``cards`` in study order, against ``ledger``, at time ``now``
     (whole seconds). Pure: no I/O."""
-    hits = _key_hits(cards, ledger)
-    light = ledger.cards.light() if hits and isinstance(ledger.cards, Cards) else None
+    hits = _key_hits(cards, ledger)  # each card's row by key, or -1
+    misses = hits.count(-1)
+    light = ledger.cards.light() if misses < len(hits) and isinstance(ledger.cards, Cards) else None
     entries: Sequence[LedgerCard]
     if light is not None:
         # The rows of a file: parsed only where a card did not match its row by key.
@@ -373,6 +376,7 @@ def plan_changes(
         identities, match = _match_around(cards, entries, hits)
         diagnostics: list[Diagnostic] = []
     else:
+        hits, misses = [-1] * len(cards), len(cards)
         entries = list(ledger.cards)
         identities, card_index, diagnostics = _settle_identities(cards, entries)
         # Card index -> entry index (the ledger never holds an identity twice).
@@ -384,22 +388,28 @@ def plan_changes(
     # (A second card of one front in a note has an ordinal above 0, so those tell them.)
     # (A row matched by key has its card's identity, and its card's digest.)
     count = len(entries)
-    hit_rows = set(hits.values())
-    shared = {
-        (c.identity if identities[i] is BY_KEY else identities[i])[:3]
-        for i, c in enumerate(cards)
-        if c.ordinal
-    }
-    shared.update(
-        e.identity[:3] for j in range(count) if j not in hit_rows and (e := entries[j]).identity[3]
-    )
-    for i, j in [(i, j) for i, j in match.items() if i not in hits] if shared else ():
+    hit_rows = set(hits)
+    hit_rows.discard(-1)
+    # Needed only for the cards not matched by key (all of them when none is).
+    shared: set[tuple[str, str, str]] = set()
+    if misses:
+        shared.update(
+            (cards[i].identity if identities[i] is BY_KEY else identities[i])[:3]
+            for i, ordinal in enumerate(map(attrgetter("ordinal"), cards))
+            if ordinal
+        )
+        shared.update(
+            e.identity[:3]
+            for j in range(count)
+            if j not in hit_rows and (e := entries[j]).identity[3]
+        )
+    for i, j in list(match.items()) if shared else ():  # (match: of cards not matched by key)
         if identities[i][:3] in shared and entries[j].digest != digest(cards[i]):
             del match[i]  # one of several equal fronts, changed: paired by its back first
     paired: set[int] = set()
 
     def pair(allowed_entries: list[int]) -> None:
-        todo = [i for i in range(len(cards)) if i not in match]
+        todo = [i for i in range(len(cards)) if hits[i] < 0 and i not in match]
         if not todo or not allowed_entries:
             return  # nothing to pair (a first run, say): no texts to work out
         appeared = [_side(i, identities[i], cards[i].front, cards[i].back_html) for i in todo]
@@ -412,15 +422,20 @@ def plan_changes(
             if identities[i] != entries[j].identity:
                 paired.add(i)
 
-    matched = set(match.values())
+    matched = hit_rows.union(match.values())
     pair([j for j in range(count) if j not in matched and scope.covers(entries[j])])
     # Then the shared fronts left over, by their order, as before there was a ledger. (Only
     # those can be unmatched while the ledger holds their identity.)
     if shared:
-        matched = set(match.values())
+        matched = hit_rows.union(match.values())
         entry_index = {entries[j].identity: j for j in range(count) if j not in matched}
         for i, identity in enumerate(identities):
-            if i not in match and (k := entry_index.get(identity, -1)) >= 0 and k not in matched:
+            if (
+                hits[i] < 0
+                and i not in match
+                and (k := entry_index.get(identity, -1)) >= 0
+                and k not in matched
+            ):
                 match[i] = k
                 matched.add(k)
 
@@ -457,7 +472,7 @@ def plan_changes(
                 subject, deck_name(layout.deck, subject)
             )
         before_entry: LedgerCard | None
-        j = hits.get(i, -1)
+        j = hits[i]
         if j >= 0:  # its key is its row's: all but the deck and state are as exported
             unchanged = row_decks[j] == subdeck and j not in gone_rows and same_vault
             if unchanged:
@@ -597,7 +612,7 @@ def plan_changes(
             )
         )
 
-    matched = set(match.values())
+    matched = hit_rows.union(match.values())
     carried: list[int | LedgerCard] = []
     filtered = 0
     due = len(cards)

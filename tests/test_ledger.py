@@ -358,13 +358,26 @@ def _files(vault: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((vault / ".memo2anki").iterdir())}
 
 
+@pytest.mark.parametrize(
+    "remembered", ["rows remembered", "nothing remembered", "rows remembered wrong"]
+)
 def test_unchanged_cards_keep_their_rows_and_the_files_are_as_if_written_whole(
-    vault: Path, tmp_path: Path
+    vault: Path, tmp_path: Path, remembered: str
 ) -> None:
     """A run after an edit writes the cards it did not change as their rows were read (not
-    encoded again): the files are byte for byte what encoding every card gives."""
+    encoded again): the files are byte for byte what encoding every card gives, whether
+    where their rows end was remembered (and copied in runs), or not, or remembered wrong
+    (moved by a few bytes: found out, and the files split into rows)."""
     out = tmp_path / "deck.apkg"
     assert run(vault, "-o", out).exit_code == 0
+    index = _remembered(tmp_path, vault)
+    if remembered == "nothing remembered":
+        index.unlink()
+    elif remembered == "rows remembered wrong":
+        data = json.loads(index.read_bytes())
+        for column in ("ends", "field_ends"):
+            data[column] = [end - 3 for end in data[column][:-1]] + data[column][-1:]
+        index.write_text(json.dumps(data), encoding="utf-8")
     before = [_files(vault)[name].splitlines() for name in ("ledger.json", "fields.json")]
     (vault / "daily/2025-04-02.md").write_text(
         memo("**CNI**\n컨테이너 네트워크 인터페이스 표준. 플러그인이 파드에 IP를 준다"),
@@ -476,7 +489,7 @@ def _damaged(data: dict[str, Any], how: str) -> bytes:
     elif how == "a column short":
         data["guids"] = data["guids"][:-1]
     elif how == "a row more than the file holds":
-        for column in ("keys", "guids", "stamps", "deck"):
+        for column in ("keys", "guids", "stamps", "deck", "ends"):
             data[column] = [*data[column], data[column][0]]
     elif how == "a stamp not a number":
         data["stamps"] = [str(data["stamps"][0]), *data["stamps"][1:]]
@@ -486,6 +499,10 @@ def _damaged(data: dict[str, Any], how: str) -> bytes:
         data["guids"] = [data["guids"][1], *data["guids"][1:]]
     elif how == "another version":
         data["version"] = 99
+    elif how == "rows ending past the file":
+        data["ends"] = [*data["ends"][:-1], data["ends"][-1] + 1]
+    elif how == "rows ending out of order":
+        data["ends"] = [data["ends"][1], data["ends"][0], *data["ends"][2:]]
     return json.dumps(data).encode()
 
 
@@ -500,6 +517,8 @@ def _damaged(data: dict[str, Any], how: str) -> bytes:
         "a deck that is not there",
         "a GUID twice",
         "another version",
+        "rows ending past the file",
+        "rows ending out of order",
     ],
 )
 def test_what_was_remembered_of_a_ledger_is_not_used_when_damaged(
@@ -515,9 +534,9 @@ def test_what_was_remembered_of_a_ledger_is_not_used_when_damaged(
     whole, _ = ledger_file.load(vault, "vault")
     assert problems == [] and loaded.source is not None and loaded.source.parsed == 4
     assert loaded.cards == whole.cards
-    assert ledger_index.recall(tmp_path / "memo2anki-cache", whole.read_digest or "") == (
-        whole.source.light if whole.source is not None else None
-    )
+    again = ledger_index.recall(tmp_path / "memo2anki-cache", whole.read_digest or "")
+    assert again is not None and whole.source is not None and whole.source.body is not None
+    assert again.light == whole.source.light and again.ends == whole.source.body.ends
     result = run(vault, "-o", out)
     assert result.exit_code == 0 and result.stderr.endswith(f"; 4 unchanged; wrote {out}\n")
 
@@ -537,7 +556,9 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_time(
 
 
 def test_the_ledgers_least_recently_used_are_forgotten(tmp_path: Path) -> None:
-    light = ledger_index.Light(["k"], ["g"], [1], ["d"], frozenset())
+    light = ledger_index.Remembered(
+        ledger_index.Light(["k"], ["g"], [1], ["d"], frozenset()), [5], None
+    )
     digests = [f"{n:064x}" for n in range(ledger_index.KEEP + 2)]
     for n, digest in enumerate(digests):
         ledger_index.remember(tmp_path, digest, light)
