@@ -4,7 +4,7 @@ Prints one JSON object.
     python benchmarks/ledger_step.py VAULT [--runs 5]
 
 Each round takes the cards from the note cache (filled first if need be), as a re-export
-does, and then, side by side:
+does, and then, side by side (each first in turn):
 
 - *no ledger*: the package written straight from the cards (``write_package``, memo2anki's
   public API, which keeps no ledger);
@@ -17,8 +17,10 @@ Both read the ledger as a re-export does, with what the last run remembered of i
 cache folder (``ledger_index``), so only the rows no card matches by key are parsed; the
 ledger read whole (on a machine that has not seen it yet) is timed beside them.
 
-The ledger's cost is the difference between a way with it and the one without; every figure
-is the median of ``--runs`` rounds. Used by ``run.py`` for its ledger table.
+The ledger's cost is the difference between a way with it and the one without in the same
+round, and its share that over the re-export without it (the cards and ``write_package``);
+every figure is the median of ``--runs`` rounds (best a multiple of 3). Used by ``run.py``
+for its ledger table.
 """
 
 from __future__ import annotations
@@ -85,20 +87,24 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
             for e, f in folders.items()
         }
         edited_files = saved[True]
+        ways = ["none", "edited", "unchanged"]
         for i in range(runs):
             clock[0] = time.perf_counter()
             result = cards()
             lap("cards_from_cache_s")
-            write_package(
-                result.cards, result.media, root / "a.apkg", layout.deck, layout.vault_name
-            )
-            lap("package_alone_s")
-            clock[0] = time.perf_counter()
-            ledger_file.load(folders[False], layout.vault_name)
-            lap("unchanged_load_whole_s")
-            for edited, folder in folders.items():
-                way = "edited" if edited else "unchanged"
-                clock[0] = time.perf_counter()
+            spent: dict[str, float] = {}
+            # Each way first in turn: the first to touch the cards just loaded pays for it.
+            for way in ways[i % 3 :] + ways[: i % 3]:
+                start = clock[0] = time.perf_counter()
+                if way == "none":
+                    write_package(
+                        result.cards, result.media, root / "a.apkg", layout.deck, layout.vault_name
+                    )
+                    lap("package_alone_s")
+                    spent[way] = clock[0] - start
+                    continue
+                edited = way == "edited"
+                folder = folders[edited]
                 ledger, warnings = ledger_file.load(folder, layout.vault_name, default_cache_dir())
                 lap(f"{way}_load_s")
                 planned = plan_changes(result.cards, ledger, Scope(), now + 1 + i, layout)
@@ -109,18 +115,23 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
                     folder, planned.ledger, ledger.read_digest, planned.ledger_changed
                 )
                 lap(f"{way}_save_s")
+                spent[way] = clock[0] - start
                 assert not warnings and not problems and len(ledger.cards) == len(result.cards)
                 assert ledger.source is not None
                 parsed[way] = ledger.source.parsed
                 assert planned.ledger_changed == edited
                 for path, data in saved[edited].items():  # each round reads the same ledger
                     path.write_bytes(data)
+            reexport = times["cards_from_cache_s"][-1] + spent["none"]
+            for way in ("edited", "unchanged"):
+                times.setdefault(f"{way}_ledger_s", []).append(spent[way] - spent["none"])
+                share = (spent[way] - spent["none"]) / reexport
+                times.setdefault(f"{way}_share", []).append(share)
+            clock[0] = time.perf_counter()
+            ledger_file.load(folders[False], layout.vault_name)
+            lap("unchanged_load_whole_s")
+    # The ledger's cost and share: the medians of each round's (with it, less without).
     figures: dict[str, float] = {k: statistics.median(v) for k, v in times.items()}
-    for way in ("edited", "unchanged"):
-        with_ledger = sum(
-            figures[f"{way}_{step}_s"] for step in ("load", "plan", "package", "save")
-        )
-        figures[f"{way}_ledger_s"] = with_ledger - figures["package_alone_s"]
     raw = next(data for path, data in edited_files.items() if path.name == ledger_file.FILE_NAME)
     fields = next(data for path, data in edited_files.items() if path.name != ledger_file.FILE_NAME)
     return {

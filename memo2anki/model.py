@@ -103,7 +103,9 @@ class Media:
     sha256: str
 
 
-@dataclass(frozen=True)
+# Slots: a run reads a few fields of every card of the vault, pass after pass, and a slotted
+# card's fields are read about twice as fast as from an instance dictionary.
+@dataclass(frozen=True, slots=True)
 class Card:
     """One memo card: a heading (front) and the markdown that followed it (back)."""
 
