@@ -15,16 +15,17 @@ import hashlib
 import json
 import os
 import tempfile
+from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate, chain, compress, pairwise, repeat
-from operator import add, lt, ne
+from operator import add, ne
 from pathlib import Path
 from typing import Any, NamedTuple, overload
 
 from . import ledger_index
-from .ledger_index import Light, Remembered
+from .ledger_index import Columns, Light
 from .model import Diagnostic
 
 FORMAT = "memo2anki ledger"
@@ -100,135 +101,157 @@ class LastFields(Mapping[str, tuple[str, str]]):
 
 class Body:
     """The rows of a file as memo2anki writes them, one per line (``,\\n`` between them): its
-    bytes, and where each row ends in them (worked out, by splitting it, when not known)."""
+    bytes, and each row's length with the line break after it (worked out, by splitting the
+    bytes, when not known)."""
 
-    def __init__(self, data: bytes, count: int, ends: Sequence[int] | None = None) -> None:
+    def __init__(
+        self, data: bytes | memoryview, count: int, lengths: array[int] | None = None
+    ) -> None:
         self.data = data
         self.count = count
-        if ends is not None and not (
-            len(ends) == count and (not ends or ends[-1] == len(data)) and _ascending(ends)
+        if lengths is not None and not (
+            len(lengths) == count
+            and (not count or (min(lengths) > 2 and sum(lengths) == len(data) + 2))
         ):
-            ends = None  # (not where rows end: worked out again)
-        self._ends = ends
+            lengths = None  # (not this body's: worked out again)
+        self._lengths = lengths
+        self._nexts: list[int] | None = None
 
     @classmethod
-    def of(cls, data: bytes | None, count: int, ends: Sequence[int] | None = None) -> Body | None:
-        """The body of ``count`` rows, if ``data`` holds that many (with ``ends``, if known)."""
+    def of(
+        cls, data: bytes | memoryview | None, count: int, lengths: array[int] | None = None
+    ) -> Body | None:
+        """The body of ``count`` rows, if ``data`` holds that many (``lengths``: its rows',
+        if known)."""
         if data is None:
             return None
-        body = cls(data, count, ends)
-        return body if body._ends is not None or body.ends_found() else None
+        body = cls(data, count, lengths)
+        return body if body._lengths is not None or body.lengths_found() else None
 
-    def ends_found(self) -> bool:
-        """Work out where each row ends; False if the bytes do not hold ``count`` rows."""
-        rows = self.data.split(b",\n") if self.count else []
+    def lengths_found(self) -> bool:
+        """Work out each row's length; False if the bytes do not hold ``count`` rows."""
+        rows = bytes(self.data).split(b",\n") if self.count else []
         if len(rows) != self.count:
             return False
-        self._ends = [end + 2 * k for k, end in enumerate(accumulate(map(len, rows)))]
+        self._lengths = array("q", [len(row) + 2 for row in rows])
+        self._nexts = None
         return True
 
     @property
-    def ends_unknown(self) -> bool:
-        """Whether where the rows end was given wrong (and is not worked out yet)."""
-        return self._ends is None
+    def lengths_unknown(self) -> bool:
+        """Whether the lengths given were not this body's (and are not worked out yet)."""
+        return self._lengths is None
 
     @property
-    def ends(self) -> Sequence[int]:
-        """Where each row ends (just before the ``,\\n`` after it)."""
-        assert self._ends is not None
-        return self._ends
+    def lengths(self) -> array[int]:
+        """Each row's length, with the line break after it."""
+        assert self._lengths is not None
+        return self._lengths
 
     def start(self, k: int) -> int:
         """Where row ``k`` starts."""
-        return self.ends[k - 1] + 2 if k else 0
+        if self._nexts is None:
+            self._nexts = list(accumulate(self.lengths))
+        return self._nexts[k - 1] if k else 0
+
+    def end(self, k: int) -> int:
+        """Where row ``k`` ends (before the line break after it)."""
+        return self.start(k + 1) - 2
 
     def row(self, k: int) -> bytes:
-        return self.data[self.start(k) : self.ends[k]]
+        return bytes(self.data[self.start(k) : self.end(k)])
 
     def is_run(self, first: int, last: int) -> bool:
-        """Whether rows ``first`` to ``last`` lie where :attr:`ends` says (a line break
+        """Whether rows ``first`` to ``last`` lie where their lengths say (a line break
         before and after them, which no row holds)."""
-        start, end, data = self.start(first), self.ends[last], self.data
+        start, end, data = self.start(first), self.end(last), self.data
         return (not first or data[start - 2 : start] == b",\n") and (
             data[end : end + 2] == b",\n" if last < self.count - 1 else end == len(data)
         )
 
 
-def _ascending(values: Sequence[int]) -> bool:
-    return all(map(lt, values, values[1:]))
+# A ledger's cards, as runs of rows of the file read (each written again as read, at once)
+# and cards made anew: (first item, past its last, its first row; -1 for a card made anew).
+Segments = list[tuple[int, int, int]]
+
+
+def _segments(items: Sequence[int | LedgerCard]) -> Segments:
+    n = len(items)
+    # A segment starts wherever an item does not continue the run of rows before it (found
+    # in C: a vault has thousands of cards); -2 stands for a card made anew.
+    rows = [c if c.__class__ is int else -2 for c in items]
+    after = map(add, rows[:-1], repeat(1))
+    starts = [*compress(range(n), chain((True,), map(ne, rows[1:], after))), n] if n else [0]
+    return [(start, stop, max(rows[start], -1)) for start, stop in pairwise(starts)]
 
 
 class _Misplaced(Exception):
-    """Rows are not where they were said to end."""
+    """Rows are not where their lengths say."""
 
 
 def _rows_out(
-    items: Sequence[int | LedgerCard], kept: Body | None, encode: Callable[[int], bytes]
-) -> tuple[bytes, list[int]]:
-    """The body of a file being written, one row per item: a row of ``kept`` (an int) as it
-    was read, each run of them copied at once, and any other made by ``encode`` (given the
-    item's position); and where each of its rows ends."""
+    segments: Segments, kept: Body | None, encode: Callable[[int], bytes]
+) -> tuple[bytes, array[int]]:
+    """The body of a file being written, and each row's length: a run of rows of ``kept`` as
+    they were read, at once, and any other row made by ``encode`` (given its position)."""
     try:
-        return _copy_rows(items, kept, encode)
-    except _Misplaced:  # (where rows end was remembered wrong)
+        return _copy_rows(segments, kept, encode)
+    except _Misplaced:  # (the lengths remembered were wrong)
         assert kept is not None
-        return _copy_rows(items, kept if kept.ends_found() else None, encode)
+        return _copy_rows(segments, kept if kept.lengths_found() else None, encode)
 
 
 def _copy_rows(
-    items: Sequence[int | LedgerCard], kept: Body | None, encode: Callable[[int], bytes]
-) -> tuple[bytes, list[int]]:
-    n = len(items)
-    # Each item's row of ``kept``, or -2 for one to encode; a piece starts wherever an item
-    # does not continue the run of rows before it (worked out in C: a vault has thousands).
-    rows = [c if c.__class__ is int else -2 for c in items] if kept is not None else [-2] * n
-    after = map(add, rows[:-1], repeat(1))
-    starts = [*compress(range(n), chain((True,), map(ne, rows[1:], after))), n] if n else [0]
+    segments: Segments, kept: Body | None, encode: Callable[[int], bytes]
+) -> tuple[bytes, array[int]]:
     pieces: list[bytes | memoryview] = []
-    ends: list[int] = []
-    pos = 0  # where the next row starts
-    for start, stop in pairwise(starts):
-        first = rows[start]
-        if first < 0:
-            row = encode(start)
-            pieces.append(row)
-            ends.append(pos + len(row))
-            pos += len(row) + 2
+    lengths = array("q")
+    for start, stop, first in segments:
+        if first < 0 or kept is None:
+            for k in range(start, stop):
+                row = encode(k)
+                pieces.append(row)
+                lengths.append(len(row) + 2)
             continue
-        assert kept is not None
         last = first + stop - start - 1
         if not kept.is_run(first, last):
             raise _Misplaced
-        begin, read_ends = kept.start(first), kept.ends
-        pieces.append(memoryview(kept.data)[begin : read_ends[last]])
-        ends.extend(map(add, read_ends[first : last + 1], repeat(pos - begin)))
-        pos += read_ends[last] - begin + 2
-    return b",\n".join(pieces), ends
+        pieces.append(kept.data[kept.start(first) : kept.end(last)])
+        lengths.extend(kept.lengths[first : last + 1])
+    return b",\n".join(pieces), lengths
 
 
 class ReadFile:
-    """A ledger file as read. When the file is as memo2anki wrote it and its :class:`Light`
-    columns are known without parsing it (:mod:`memo2anki.ledger_index`), its rows are
-    parsed only when asked for, one by one: a run whose cards all match their rows by key
-    parses none."""
+    """A ledger file as read. When the file is as memo2anki wrote it and what a run reads of
+    its rows was remembered (:mod:`memo2anki.ledger_index`), its rows are parsed only when
+    asked for, one by one: a run whose cards all match their rows by key parses none."""
 
     def __init__(
         self,
         count: int,
         body: Body | None,
         fields_digest: str | None,
-        light: Light | None,
+        columns: Columns | None,
         cards: Sequence[LedgerCard] | None = None,
-        field_ends: Sequence[int] | None = None,
+        raw: bytes | None = None,
     ) -> None:
         self.count = count
+        self.raw = raw  # the file's bytes
         # Its rows when they are as memo2anki wrote them (the header's digest vouches for
         # them); None: edited since, or written by an older memo2anki.
         self.body = body
         self.fields_digest = fields_digest  # of the fields.json written with it (None: unknown)
-        self.field_ends = field_ends  # where each row of that fields.json ends, if known
-        self.light = light  # None: unknown (the rows are not as memo2anki wrote them)
+        # What is remembered of its rows (None: none can be: they are not as written).
+        self.columns = columns
+        self._light: Light | None = None
         self._cards: list[LedgerCard | None] = [*cards] if cards is not None else [None] * count
+
+    @property
+    def light(self) -> Light | None:
+        """The columns a plan reads of every row (None: not known)."""
+        if self._light is None and self.columns is not None:
+            self._light = self.columns.light()
+        return self._light
 
     @property
     def parsed(self) -> int:
@@ -241,8 +264,8 @@ class ReadFile:
         if card is None:
             body = self.body
             assert body is not None  # (the cards are given when the rows are not as written)
-            if not body.is_run(row, row):  # (where rows end was remembered wrong)
-                body.ends_found()
+            if not body.is_run(row, row):  # (the lengths remembered were wrong)
+                body.lengths_found()
             card = self._cards[row] = _card(json.loads(body.row(row)))
         return card
 
@@ -386,24 +409,17 @@ def _file(head: dict[str, Any], key: str, body: bytes, count: int, vouch: bool) 
     return [_utf8(f'{text}, "{key}": [\n'), body, _END]
 
 
-def _body(raw: bytes, rows_digest: object = None) -> bytes | None:
-    """The rows of a file as :func:`_file` writes it, one per line; with ``rows_digest``,
-    only if they are as written (the digest its header holds of them)."""
+def _body(raw: bytes, rows_digest: object = None) -> memoryview | None:
+    """The rows of a file as :func:`_file` writes it, one per line (a view of ``raw``: not
+    copied); with ``rows_digest``, only if they are as written (the digest its header holds
+    of them)."""
     start = raw.find(b"\n") + 1
     if not start or not raw.endswith(_END):
         return None
-    body = raw[start : -len(_END)]
+    body = memoryview(raw)[start : -len(_END)]
     if rows_digest is not None and hashlib.sha256(body).hexdigest() != rows_digest:
         return None
     return body
-
-
-def _items(cards: Sequence[LedgerCard]) -> tuple[Sequence[int | LedgerCard], ReadFile | None]:
-    """A ledger's cards as the rows of the file they were read from (ints) and cards made
-    anew, and that file."""
-    if isinstance(cards, Cards):
-        return cards.items, cards.file
-    return cards, None
 
 
 def _row(c: LedgerCard) -> bytes:
@@ -428,63 +444,87 @@ def _row(c: LedgerCard) -> bytes:
     )
 
 
-def _ledger_file(ledger: Ledger, fields_digest: str | None) -> tuple[list[bytes], list[int]]:
+def _ledger_file(
+    ledger: Ledger, segments: Segments, fields_digest: str | None
+) -> tuple[list[bytes], array[int]]:
     """The ledger file: a header (with the digest of the ``fields.json`` written beside it),
-    then one card per line, a row of the file read written again as it was read; and where
-    each row ends in its body."""
+    then one card per line, a row of the file read written again as it was read; and the
+    length of each row."""
     cards = ledger.cards
-    items, file = _items(cards)
-    body, ends = _rows_out(items, file.body if file else None, lambda k: _row(cards[k]))
+    file = ledger.source
+    body, lengths = _rows_out(segments, file.body if file else None, lambda k: _row(cards[k]))
     head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
     if fields_digest is not None:
         head["fields"] = fields_digest
-    return _file(head, "cards", body, len(items), vouch=True), ends
+    return _file(head, "cards", body, len(cards), vouch=True), lengths
 
 
-def _fields_file(ledger: Ledger, last: Body | None) -> tuple[list[bytes], list[int]]:
+def _fields_file(
+    ledger: Ledger, segments: Segments, last: Body | None
+) -> tuple[list[bytes], array[int]]:
     """``fields.json``: the last Front and Back HTML of the ledger's cards, one card per
-    line, and where each row ends in its body. ``last``: the rows of the one written with
-    the file the ledger was read from, kept for its rows written again as read."""
+    line, and the length of each row. ``last``: the rows of the one written with the file
+    the ledger was read from, kept for its rows written again as read."""
     cards = ledger.cards
-    items, _ = _items(cards)
 
     def encode(k: int) -> bytes:
         card = cards[k]
         return _utf8(_encode([card.guid, *ledger.last_html(card)]))
 
-    body, ends = _rows_out(items, last, encode)
+    body, lengths = _rows_out(segments, last, encode)
     # (Vouched for by its digest in the ledger's header.)
     head = {"format": FIELDS_FORMAT, "version": VERSION}
-    return _file(head, "fields", body, len(items), vouch=False), ends
+    return _file(head, "fields", body, len(cards), vouch=False), lengths
 
 
-def light_of(cards: Sequence[LedgerCard]) -> Light:
-    """The :class:`Light` columns of a ledger's cards."""
-    items, file = _items(cards)
-    light = file.light if file is not None else None
-    if light is None:
-        items = list(cards)
-        light = Light((), (), (), (), frozenset())
-    # Most cards are rows of the file read (by position): their columns are looked up in C,
-    # and the few cards made anew put in after.
-    n = len(items)
-    rows = [c if c.__class__ is int else 0 for c in items]
-    made = [k for k, c in enumerate(items) if c.__class__ is not int]
-    whole = len(made) == n  # (then the file's columns are not looked up)
-    keys = [""] * n if whole else list(map(light.keys.__getitem__, rows))
-    guids = [""] * n if whole else list(map(light.guids.__getitem__, rows))
-    stamps = [0] * n if whole else list(map(light.stamps.__getitem__, rows))
-    decks = [""] * n if whole else list(map(light.decks.__getitem__, rows))
-    gone = set() if whole else set(compress(range(n), map(light.gone.__contains__, rows)))
-    for k in made:
-        card = items[k]
-        assert isinstance(card, LedgerCard)
-        keys[k], guids[k], stamps[k], decks[k] = card.key, card.guid, card.stamp, card.deck
-        if card.state == GONE:
-            gone.add(k)
-        else:
-            gone.discard(k)
-    return Light(keys, guids, stamps, decks, frozenset(gone))
+def _columns_of(
+    cards: Sequence[LedgerCard],
+    segments: Segments,
+    lengths: array[int],
+    field_lengths: array[int] | None,
+) -> Columns | None:
+    """What to remember of a ledger file of these cards (None: a key or GUID that cannot be
+    remembered). A run of rows of the file read takes the columns remembered of them, at
+    once."""
+    file = cards.file if isinstance(cards, Cards) else None
+    old = file.columns if file is not None else None
+    keys: list[str] = []
+    guids: list[str] = []
+    stamps, deck = array("q"), array("q")
+    decks = {name: k for k, name in enumerate(old.decks)} if old is not None else {}
+    gone: set[int] = set()
+    for start, stop, first in segments:
+        if first >= 0 and old is not None:
+            last = first + stop - start
+            keys.append(old.keys[first * ledger_index.KEY_WIDTH : last * ledger_index.KEY_WIDTH])
+            width = ledger_index.GUID_WIDTH
+            guids.append(old.guids[first * width : last * width])
+            stamps.extend(old.stamps[first:last])
+            deck.extend(old.deck[first:last])
+            gone.update(row - first + start for row in old.gone if first <= row < last)
+            continue
+        for k in range(start, stop):
+            card = cards[k]
+            key = ledger_index.padded_key(card.key)
+            guid = ledger_index.padded_guid(card.guid)
+            if key is None or guid is None:
+                return None
+            keys.append(key)
+            guids.append(guid)
+            stamps.append(card.stamp)
+            deck.append(decks.setdefault(card.deck, len(decks)))
+            if card.state == GONE:
+                gone.add(k)
+    return Columns(
+        "".join(keys),
+        "".join(guids),
+        stamps,
+        deck,
+        tuple(decks),
+        frozenset(gone),
+        lengths,
+        field_lengths,
+    )
 
 
 def _check(rows: list[Any], types: tuple[type, ...] = _TYPES) -> None:
@@ -524,7 +564,7 @@ def _fields_digest(head: dict[str, Any]) -> str | None:
     return digest if isinstance(digest, str) else None
 
 
-def _as_remembered(raw: bytes, remembered: Remembered) -> tuple[dict[str, Any], ReadFile] | None:
+def _as_remembered(raw: bytes, remembered: Columns) -> tuple[dict[str, Any], ReadFile] | None:
     """A file as memo2anki wrote it, with the columns remembered for its bytes, read without
     parsing its rows; None when it is not one (it is then parsed whole)."""
     end = raw.find(b"\n")
@@ -535,17 +575,21 @@ def _as_remembered(raw: bytes, remembered: Remembered) -> tuple[dict[str, Any], 
     rows_digest = head.pop("rows", None)
     if head.pop("cards") or head.get("columns") != list(COLUMNS):
         return None
-    light = remembered.light
-    count = len(light.keys)
-    data = _body(raw, rows_digest) if isinstance(rows_digest, str) else None
-    body = Body(data, count, remembered.ends) if data is not None else None
-    if body is None or body.ends_unknown or len(set(light.guids)) != count:
+    count = remembered.rows
+    # (Only rows as written are remembered, by the digest of the whole file: its rows are
+    # known to be those without hashing them again.)
+    data = _body(raw) if isinstance(rows_digest, str) else None
+    body = Body(data, count, remembered.lengths) if data is not None else None
+    if body is None or body.lengths_unknown:
         return None
-    fields_digest = _fields_digest(head)
-    return head, ReadFile(count, body, fields_digest, light, field_ends=remembered.field_ends)
+    file = ReadFile(count, body, _fields_digest(head), remembered, raw=raw)
+    light = file.light
+    if light is None or len(set(light.guids)) != count:
+        return None  # (a card in it twice: parsed whole, which says so)
+    return head, file
 
 
-def parse(raw: bytes, remembered: Remembered | None = None) -> tuple[dict[str, Any], ReadFile]:
+def parse(raw: bytes, remembered: Columns | None = None) -> tuple[dict[str, Any], ReadFile]:
     """(header, the file as read) of a ledger file's bytes; ValueError when it is not one
     memo2anki reads. ``remembered``: what was remembered of these very bytes, if anything."""
     if remembered is not None and (read := _as_remembered(raw, remembered)) is not None:
@@ -568,10 +612,10 @@ def parse(raw: bytes, remembered: Remembered | None = None) -> tuple[dict[str, A
     if len({c.guid for c in cards}) != len(cards):
         raise ValueError("a card is in it twice")
     rows_of = Body.of(body, len(cards))
-    file = ReadFile(len(cards), rows_of, _fields_digest(data), None, cards)
+    columns = None
     if rows_of is not None:
-        file.light = light_of(Cards(cards))
-    return data, file
+        columns = _columns_of(cards, [(0, len(cards), -1)], rows_of.lengths, None)
+    return data, ReadFile(len(cards), rows_of, _fields_digest(data), columns, cards, raw)
 
 
 def load(
@@ -601,10 +645,8 @@ def load(
     if head["vault"] != vault_name:
         message = f"ledger not used: it was written for vault '{head['vault']}', not '{vault_name}'"
         return Ledger(vault_name, (), digest, cache=cache), [_warn(where, message)]
-    used = remembered is not None and file.light is remembered.light
-    if cache is not None and file.body is not None and file.light is not None and not used:
-        found = Remembered(file.light, file.body.ends, None)  # (none before, or damaged)
-        ledger_index.remember(cache, digest, found)
+    if cache is not None and file.columns is not None and file.columns is not remembered:
+        ledger_index.remember(cache, digest, file.columns)  # (none before, or not right)
     fields = LastFields(path.with_name(FIELDS_NAME))
     return Ledger(vault_name, Cards(range(file.count), file), digest, fields, cache), []
 
@@ -666,7 +708,17 @@ def _last_rows(ledger: Ledger, fields_path: Path) -> Body | None:
         return None
     if hashlib.sha256(raw).hexdigest() != file.fields_digest:
         return None
-    return Body.of(_body(raw), file.count, file.field_ends)
+    lengths = file.columns.field_lengths if file.columns is not None else None
+    return Body.of(_body(raw), file.count, lengths)
+
+
+def _digest_now(raw: bytes, ledger: Ledger, read_digest: str | None) -> str:
+    """The digest of the ledger file's bytes now: ``read_digest`` when they are still those
+    ``ledger`` was read from (compared, not hashed again)."""
+    read = ledger.source.raw if ledger.source is not None else None
+    if read_digest is not None and read_digest == ledger.read_digest and raw == read:
+        return read_digest
+    return hashlib.sha256(raw).hexdigest()
 
 
 def save(
@@ -681,14 +733,16 @@ def save(
     where = f"{FOLDER}/{FILE_NAME}"
     if not changed and read_digest is not None and ledger.cards:
         return []
-    fields_bytes, field_ends = _fields_file(ledger, _last_rows(ledger, path.with_name(FIELDS_NAME)))
-    text, ends = _ledger_file(ledger, _digest(fields_bytes))
+    segments = _segments(ledger.cards.items if isinstance(ledger.cards, Cards) else ledger.cards)
+    last_fields = _last_rows(ledger, path.with_name(FIELDS_NAME))
+    fields_bytes, field_lengths = _fields_file(ledger, segments, last_fields)
+    text, lengths = _ledger_file(ledger, segments, _digest(fields_bytes))
     digest = _digest(text)
     try:
         path.parent.mkdir(exist_ok=True)
         with _locked(path.parent):
             try:
-                now = hashlib.sha256(path.read_bytes()).hexdigest()
+                now = _digest_now(path.read_bytes(), ledger, read_digest)
             except FileNotFoundError:
                 now = None
             if now != read_digest:
@@ -708,6 +762,7 @@ def save(
         message = f"cannot write the ledger ({reason}); the deck was written, but the next run "
         return [Diagnostic(where, None, message + "cannot tell what changed since this one")]
     if ledger.cache is not None:
-        written = Remembered(light_of(ledger.cards), ends, field_ends)
-        ledger_index.remember(ledger.cache, digest, written)
+        columns = _columns_of(ledger.cards, segments, lengths, field_lengths)
+        if columns is not None:
+            ledger_index.remember(ledger.cache, digest, columns)
     return []

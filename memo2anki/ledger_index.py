@@ -1,6 +1,10 @@
-"""Remember what a plan reads of every row of a ledger file (its :class:`Light` columns), by
-the file's digest, in the cache folder: the next run reads a ledger it remembers without
-parsing its rows, and parses a row only when its card did not match it by key.
+"""Remember what a run reads of every row of a ledger file, by the file's digest, in the cache
+folder: the next run reads a ledger it remembers without parsing its rows (it parses a row
+only when its card did not match it by key), and writes the rows it keeps without splitting
+the files into rows.
+
+It is kept compact, a few long strings and arrays rather than an object per row, so that
+remembering it again after an edit copies runs of it, as the ledger's own rows are copied.
 
 Like the note cache, this never changes an outcome: what is remembered is used only for the
 very bytes it was made from, and a file that cannot be read or does not hold what memo2anki
@@ -9,24 +13,31 @@ writes is not used (the ledger is then parsed whole). Deleting the folder is alw
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import json
 import os
+import sys
 import tempfile
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 FOLDER = "ledgers"  # in the cache folder
 FORMAT = "memo2anki ledger index"
-VERSION = 1
+VERSION = 2
 KEEP = 8  # files kept: a few vaults, or a vault and its copy on another machine
+KEY_WIDTH = 20  # package.row_key's digests
+GUID_WIDTH = 10  # genanki's GUIDs: 64 bits in base 91
+_NO_KEY = " " * KEY_WIDTH
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class Light(NamedTuple):
     """What a plan reads of every row of a ledger file to match cards by key, by row: each
-    row's key, GUID, stamp and deck, and the rows of gone cards."""
+    row's key ("" for none), GUID, stamp and deck, and the rows of gone cards."""
 
     keys: Sequence[str]
     guids: Sequence[str]
@@ -35,17 +46,52 @@ class Light(NamedTuple):
     gone: frozenset[int]
 
 
-class Remembered(NamedTuple):
-    """What is remembered of a ledger file: its :class:`Light` columns, and where each row
-    of it (and of the ``fields.json`` written with it, when known) ends, so that rows kept as
-    read are copied without splitting the files into rows."""
+class Columns(NamedTuple):
+    """What is remembered of a ledger file, by row: its key and GUID (each padded with spaces
+    to a fixed width, one string for all rows), stamp, deck (an index into ``decks``),
+    whether it is gone, and its length in the file and in the ``fields.json`` written with
+    it (each with the line break after it; None: not known)."""
 
-    light: Light
-    ends: Sequence[int]
-    field_ends: Sequence[int] | None
+    keys: str
+    guids: str
+    stamps: array[int]
+    deck: array[int]
+    decks: tuple[str, ...]
+    gone: frozenset[int]
+    lengths: array[int]
+    field_lengths: array[int] | None
+
+    @property
+    def rows(self) -> int:
+        return len(self.stamps)
+
+    def light(self) -> Light:
+        """The columns a plan reads, one value per row."""
+        keys = [self.keys[k : k + KEY_WIDTH] for k in range(0, len(self.keys), KEY_WIDTH)]
+        if " " in self.keys:
+            keys = ["" if key == _NO_KEY else key for key in keys]
+        guids = [self.guids[k : k + GUID_WIDTH] for k in range(0, len(self.guids), GUID_WIDTH)]
+        if " " in self.guids:
+            guids = [guid.rstrip(" ") for guid in guids]
+        decks = [self.decks[k] for k in self.deck]
+        return Light(keys, guids, self.stamps, decks, self.gone)
 
 
-def recall(cache: Path, digest: str) -> Remembered | None:
+def padded_key(key: str) -> str | None:
+    """A row's key as remembered (None: one that cannot be)."""
+    if not key:
+        return _NO_KEY
+    return key if len(key) == KEY_WIDTH and " " not in key else None
+
+
+def padded_guid(guid: str) -> str | None:
+    """A row's GUID as remembered (None: one that cannot be)."""
+    if not guid or len(guid) > GUID_WIDTH or " " in guid:
+        return None
+    return guid.ljust(GUID_WIDTH)
+
+
+def recall(cache: Path, digest: str) -> Columns | None:
     """What is remembered of the ledger file of this digest, if anything."""
     path = cache / FOLDER / f"{digest}.json"
     try:
@@ -58,70 +104,83 @@ def recall(cache: Path, digest: str) -> Remembered | None:
         or data.get("format") != FORMAT
         or data.get("version") != VERSION
         or data.get("ledger") != digest
+        or data.get("byteorder") != sys.byteorder
     ):
         return None
-    field_ends = data.get("field_ends")
-    if field_ends is not None and not (isinstance(field_ends, list) and _all(field_ends, int)):
+    try:
+        columns = _columns(data)
+    except (TypeError, ValueError, binascii.Error):
         return None
-    columns: list[list[Any]] = []
-    for name in ("keys", "guids", "stamps", "decks", "deck", "gone", "ends"):
-        column = data.get(name)
-        if not isinstance(column, list):
-            return None
-        columns.append(column)
-    keys, guids, stamps, names, deck, gone, ends = columns
-    count = len(keys)
-    if not (
-        len(guids) == len(stamps) == len(deck) == len(ends) == count
-        and (field_ends is None or len(field_ends) == count)
-        and _all(ends, int)
-        and _all(keys, str)
-        and _all(guids, str)
-        and _all(names, str)
-        and _all(stamps, int)
-        and _all(deck, int)
-        and _all(gone, int)
-        and (not deck or (min(deck) >= 0 and max(deck) < len(names)))
-        and (not gone or (min(gone) >= 0 and max(gone) < count))
-    ):
-        return None
-    light = Light(keys, guids, stamps, [names[k] for k in deck], frozenset(gone))
-    return Remembered(light, ends, field_ends)
+    return columns if _sound(columns) else None
 
 
-def _all(values: list[object], kind: type) -> bool:
-    # By exact type: a bool is no int here.
-    return set(map(type, values)) <= {kind}
+def _columns(data: dict[str, Any]) -> Columns:
+    keys, guids, decks, gone = (data[name] for name in ("keys", "guids", "decks", "gone"))
+    if not (isinstance(keys, str) and isinstance(guids, str) and isinstance(decks, list)):
+        raise TypeError
+    if not (isinstance(gone, list) and all(type(row) is int for row in gone)):
+        raise TypeError
+    if not all(isinstance(deck, str) for deck in decks):
+        raise TypeError
+    field_lengths = data["field_lengths"]
+    return Columns(
+        keys,
+        guids,
+        _numbers(data["stamps"]),
+        _numbers(data["deck"]),
+        tuple(decks),
+        frozenset(gone),
+        _numbers(data["lengths"]),
+        None if field_lengths is None else _numbers(field_lengths),
+    )
 
 
-def remember(cache: Path, digest: str, remembered: Remembered) -> None:
+def _numbers(text: object) -> array[int]:
+    if not isinstance(text, str):
+        raise TypeError
+    numbers = array("q")
+    numbers.frombytes(base64.b64decode(text, validate=True))
+    return numbers
+
+
+def _sound(c: Columns) -> bool:
+    """Whether the columns agree with each other (each row has each)."""
+    count = c.rows
+    return (
+        len(c.keys) == KEY_WIDTH * count
+        and len(c.guids) == GUID_WIDTH * count
+        and len(c.deck) == len(c.lengths) == count
+        and (c.field_lengths is None or len(c.field_lengths) == count)
+        and (not count or (min(c.deck) >= 0 and max(c.deck) < len(c.decks)))
+        and all(0 <= row < count for row in c.gone)
+    )
+
+
+def remember(cache: Path, digest: str, columns: Columns) -> None:
     """Remember this of the ledger file of this digest (where the cache folder cannot be
     written, nothing is remembered), and forget all but the last few files used."""
-    light = remembered.light
-    names: dict[str, int] = {}
-    deck = [names.setdefault(name, len(names)) for name in light.decks]
+    if not _sound(columns):
+        return
+    numbers = ("stamps", "deck", "lengths")
     data = {
         "format": FORMAT,
         "version": VERSION,
         "ledger": digest,
-        "keys": list(light.keys),
-        "guids": list(light.guids),
-        "stamps": list(light.stamps),
-        "decks": list(names),
-        "deck": deck,
-        "gone": sorted(light.gone),
-        "ends": list(remembered.ends),
-        "field_ends": None if remembered.field_ends is None else list(remembered.field_ends),
+        "byteorder": sys.byteorder,
+        "keys": columns.keys,
+        "guids": columns.guids,
+        "decks": list(columns.decks),
+        "gone": sorted(columns.gone),
+        **{name: _text(getattr(columns, name)) for name in numbers},
+        "field_lengths": None if columns.field_lengths is None else _text(columns.field_lengths),
     }
-    # A member at a time: the encoder joins a whole dict's pieces about twice as slowly.
-    text = "{" + ",".join(f"{_encode(key)}:{_encode(value)}" for key, value in data.items()) + "}"
     folder = cache / FOLDER
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(text.encode("utf-8", "surrogatepass"))
+                f.write(_encode(data).encode("utf-8", "surrogatepass"))
             os.replace(tmp, folder / f"{digest}.json")
         except BaseException:
             with contextlib.suppress(OSError):
@@ -132,3 +191,7 @@ def remember(cache: Path, digest: str, remembered: Remembered) -> None:
             old.unlink()
     except (OSError, UnicodeEncodeError):
         pass
+
+
+def _text(numbers: array[int]) -> str:
+    return base64.b64encode(numbers.tobytes()).decode("ascii")

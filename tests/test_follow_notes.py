@@ -246,11 +246,15 @@ def test_matching_cards_by_key_plans_as_comparing_every_column(
                 text.replace("**CNI**", "\n**CNI**", 1), encoding="utf-8"
             )
             (daily / "2025-04-02.md").unlink()
-        elif step == 3:  # the memo deleted on the first day, back as it was
+        elif step == 3:  # a new memo: the gone card's row moves down one
+            (daily / "2025-04-04.md").write_text(
+                memo("**etcd**\n클러스터 상태 저장소"), encoding="utf-8"
+            )
+        elif step == 4:  # the memo deleted on the first day, back as it was
             (daily / "2025-04-03.md").write_text(route53, encoding="utf-8")
 
     route53 = (daily / "2025-04-03.md").read_text(encoding="utf-8")
-    for step in (1, 2, 3, 4):  # (the last changes nothing)
+    for step in (1, 2, 3, 4, 5):  # (the last changes nothing)
         week(step)
         ledger, problems = ledger_file.load(ledger_dir, "vault", cache)
         assert problems == [] and ledger.source is not None
@@ -261,7 +265,7 @@ def test_matching_cards_by_key_plans_as_comparing_every_column(
         if remembered:  # parsed: the rows not matched by key, or whose card changed
             changed = sum(c.kind is not Kind.UNCHANGED for c in by_key.changes)
             assert ledger.source.parsed <= len(ledger.cards) - by_key_rows + changed
-            assert step != 4 or ledger.source.parsed == 0  # nothing changed: none
+            assert step != 5 or ledger.source.parsed == 0  # nothing changed: none
         else:
             assert ledger.source.parsed == len(ledger.cards)
         by_column = plan_changes(
@@ -274,9 +278,10 @@ def test_matching_cards_by_key_plans_as_comparing_every_column(
         )
         assert by_key == by_column
         assert by_key.counts == by_column.counts
+        assert (Kind.RETURNED in by_key.counts) == (step == 4)
         assert by_key_rows >= 3  # (the cards as exported, by key)
         assert (
             ledger_file.save(ledger_dir, by_key.ledger, ledger.read_digest, by_key.ledger_changed)
             == []
         )
-    assert by_key.counts == {Kind.UNCHANGED: 6}
+    assert by_key.counts == {Kind.UNCHANGED: 7}

@@ -3,11 +3,13 @@ be missing, damaged, foreign, unwritable or raced for."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import subprocess
 import sys
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -375,8 +377,10 @@ def test_unchanged_cards_keep_their_rows_and_the_files_are_as_if_written_whole(
         index.unlink()
     elif remembered == "rows remembered wrong":
         data = json.loads(index.read_bytes())
-        for column in ("ends", "field_ends"):
-            data[column] = [end - 3 for end in data[column][:-1]] + data[column][-1:]
+        for column in ("lengths", "field_lengths"):
+            lengths = _numbers(data[column])
+            lengths[0], lengths[1] = lengths[0] - 3, lengths[1] + 3  # (the same in all)
+            data[column] = _text(lengths)
         index.write_text(json.dumps(data), encoding="utf-8")
     before = [_files(vault)[name].splitlines() for name in ("ledger.json", "fields.json")]
     (vault / "daily/2025-04-02.md").write_text(
@@ -480,29 +484,47 @@ def test_a_ledger_the_last_run_remembered_is_read_without_parsing_its_rows(
     assert remembered.cards == whole.cards  # (each row parsed when asked for)
 
 
+def _numbers(text: str) -> array[int]:
+    numbers = array("q")
+    numbers.frombytes(base64.b64decode(text))
+    return numbers
+
+
+def _text(numbers: array[int]) -> str:
+    return base64.b64encode(numbers.tobytes()).decode()
+
+
 def _damaged(data: dict[str, Any], how: str) -> bytes:
     data = {**data}
+    guid = ledger_index.GUID_WIDTH
     if how == "not JSON":
         return b'{"format": "memo2anki ledger index", '
     if how == "another ledger's":
         data["ledger"] = "0" * 64
     elif how == "a column short":
-        data["guids"] = data["guids"][:-1]
+        data["guids"] = data["guids"][:-guid]
     elif how == "a row more than the file holds":
-        for column in ("keys", "guids", "stamps", "deck", "ends"):
-            data[column] = [*data[column], data[column][0]]
-    elif how == "a stamp not a number":
-        data["stamps"] = [str(data["stamps"][0]), *data["stamps"][1:]]
+        data["keys"] += data["keys"][: ledger_index.KEY_WIDTH]
+        data["guids"] += data["guids"][:guid]
+        for column in ("stamps", "deck", "lengths", "field_lengths"):
+            numbers = _numbers(data[column])
+            data[column] = _text(numbers + numbers[:1])
+    elif how == "stamps not in base64":
+        data["stamps"] = "not base64!"
     elif how == "a deck that is not there":
-        data["deck"] = [len(data["decks"]), *data["deck"][1:]]
+        deck = _numbers(data["deck"])
+        deck[0] = len(data["decks"])
+        data["deck"] = _text(deck)
     elif how == "a GUID twice":
-        data["guids"] = [data["guids"][1], *data["guids"][1:]]
+        data["guids"] = data["guids"][guid : 2 * guid] + data["guids"][guid:]
     elif how == "another version":
         data["version"] = 99
     elif how == "rows ending past the file":
-        data["ends"] = [*data["ends"][:-1], data["ends"][-1] + 1]
-    elif how == "rows ending out of order":
-        data["ends"] = [data["ends"][1], data["ends"][0], *data["ends"][2:]]
+        lengths = _numbers(data["lengths"])
+        lengths[-1] += 1
+        data["lengths"] = _text(lengths)
+    elif how == "from a machine of the other byte order":
+        data["byteorder"] = "big" if sys.byteorder == "little" else "little"
     return json.dumps(data).encode()
 
 
@@ -513,12 +535,12 @@ def _damaged(data: dict[str, Any], how: str) -> bytes:
         "another ledger's",
         "a column short",
         "a row more than the file holds",
-        "a stamp not a number",
+        "stamps not in base64",
         "a deck that is not there",
         "a GUID twice",
         "another version",
         "rows ending past the file",
-        "rows ending out of order",
+        "from a machine of the other byte order",
     ],
 )
 def test_what_was_remembered_of_a_ledger_is_not_used_when_damaged(
@@ -536,7 +558,7 @@ def test_what_was_remembered_of_a_ledger_is_not_used_when_damaged(
     assert loaded.cards == whole.cards
     again = ledger_index.recall(tmp_path / "memo2anki-cache", whole.read_digest or "")
     assert again is not None and whole.source is not None and whole.source.body is not None
-    assert again.light == whole.source.light and again.ends == whole.source.body.ends
+    assert again.light() == whole.source.light and again.lengths == whole.source.body.lengths
     result = run(vault, "-o", out)
     assert result.exit_code == 0 and result.stderr.endswith(f"; 4 unchanged; wrote {out}\n")
 
@@ -556,8 +578,15 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_time(
 
 
 def test_the_ledgers_least_recently_used_are_forgotten(tmp_path: Path) -> None:
-    light = ledger_index.Remembered(
-        ledger_index.Light(["k"], ["g"], [1], ["d"], frozenset()), [5], None
+    light = ledger_index.Columns(
+        "k" * ledger_index.KEY_WIDTH,
+        "g" * ledger_index.GUID_WIDTH,
+        array("q", [1]),
+        array("q", [0]),
+        ("d",),
+        frozenset(),
+        array("q", [5]),
+        None,
     )
     digests = [f"{n:064x}" for n in range(ledger_index.KEEP + 2)]
     for n, digest in enumerate(digests):
