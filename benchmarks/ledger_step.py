@@ -6,8 +6,8 @@ Prints one JSON object.
 Each round takes the cards from the note cache (filled first if need be), as a re-export
 does, and then, side by side (each first in turn):
 
-- *no ledger*: the package written straight from the cards (``write_package``, memo2anki's
-  public API, which keeps no ledger);
+- *no ledger*: the package written straight from the cards, as ``write_package`` (memo2anki's
+  public API, which keeps no ledger) does: the cards' notes made, then written;
 - *one card edited*: the ledger of the last export read (one of its cards since edited),
   the changes planned against it, the package written from the plan, the ledger written;
 - *unchanged*: the same against the ledger of an export of these very cards (nothing to
@@ -17,9 +17,12 @@ Both read the ledger as a re-export does, with what the last run remembered of i
 cache folder (``ledger_index``), so only the rows no card matches by key are parsed; the
 ledger read whole (on a machine that has not seen it yet) is timed beside them.
 
-The ledger's cost is the difference between a way with it and the one without in the same
-round, and its share that over the re-export without it (the cards and ``write_package``);
-every figure is the median of ``--runs`` rounds (best a multiple of 3). Used by ``run.py``
+The ledger's cost is what a way with it adds to the one without in the same round: reading
+it, the plan less making the notes (which a build without a ledger does too), and writing
+it; both write the package with the same function from as many notes, so it is left out
+(``*_whole_s``: the whole difference, the package too, which is the noisier for it). Its
+share is that over the re-export without a ledger (the cards, their notes, the package).
+Every figure is the median of ``--runs`` rounds (best a multiple of 3). Used by ``run.py``
 for its ledger table.
 """
 
@@ -42,7 +45,7 @@ from memo2anki import ledger as ledger_file
 from memo2anki.cache import NoteCache, default_cache_dir
 from memo2anki.convert import Options, Result, convert
 from memo2anki.model import DEFAULT_SECTIONS
-from memo2anki.package import write_package, write_plan
+from memo2anki.package import plan_notes, write_notes, write_plan
 from memo2anki.plan import Layout, Scope, plan_changes
 
 
@@ -98,10 +101,10 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
             # Each way first in turn: the first to touch the cards just loaded pays for it.
             for way in ways[i % 3 :] + ways[: i % 3]:
                 start = clock[0] = time.perf_counter()
-                if way == "none":
-                    write_package(
-                        result.cards, result.media, root / "a.apkg", layout.deck, layout.vault_name
-                    )
+                if way == "none":  # what write_package does, in its two steps
+                    notes = list(plan_notes(result.cards, layout.deck, layout.vault_name))
+                    lap("notes_alone_s")
+                    write_notes(notes, result.media, root / "a.apkg")
                     lap("package_alone_s")
                     spent[way] = clock[0] - start
                     continue
@@ -126,9 +129,15 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
                     path.write_bytes(data)
             reexport = times["cards_from_cache_s"][-1] + spent["none"]
             for way in ("edited", "unchanged"):
-                times.setdefault(f"{way}_ledger_s", []).append(spent[way] - spent["none"])
-                share = (spent[way] - spent["none"]) / reexport
-                times.setdefault(f"{way}_share", []).append(share)
+                # What the ledger adds around the package, which both ways write with the
+                # same function from as many notes: its read, the plan less making the
+                # notes (which a build without it does too), its write.
+                this = {step: times[f"{way}_{step}_s"][-1] for step in ("load", "plan", "save")}
+                cost = this["load"] + this["plan"] - times["notes_alone_s"][-1] + this["save"]
+                times.setdefault(f"{way}_ledger_s", []).append(cost)
+                times.setdefault(f"{way}_share", []).append(cost / reexport)
+                # And all it adds, the package too (noisier: the package is most of a run).
+                times.setdefault(f"{way}_whole_s", []).append(spent[way] - spent["none"])
             clock[0] = time.perf_counter()
             ledger_file.load(folders[False], layout.vault_name)
             lap("unchanged_load_whole_s")
@@ -142,7 +151,9 @@ def measure(vault: Path, runs: int) -> dict[str, float]:
         "ledger_bytes": len(raw),
         "ledger_gzip_bytes": len(gzip.compress(raw)),
         "fields_bytes": len(fields),
-        "reexport_s": figures["cards_from_cache_s"] + figures["package_alone_s"],
+        "reexport_s": figures["cards_from_cache_s"]
+        + figures["notes_alone_s"]
+        + figures["package_alone_s"],
         **{f"{way}_rows_parsed": n for way, n in parsed.items()},
         **figures,
     }

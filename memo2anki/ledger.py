@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate, chain, compress, pairwise, repeat
-from operator import add, ne
+from operator import add, is_not, ne
 from pathlib import Path
 from typing import Any, NamedTuple, overload
 
@@ -179,7 +179,9 @@ def _segments(items: Sequence[int | LedgerCard]) -> Segments:
     n = len(items)
     # A segment starts wherever an item does not continue the run of rows before it (found
     # in C: a vault has thousands of cards); -2 stands for a card made anew.
-    rows = [c if c.__class__ is int else -2 for c in items]
+    rows: list[Any] = list(items)
+    for k in compress(range(n), map(is_not, map(type, items), repeat(int))):
+        rows[k] = -2
     after = map(add, rows[:-1], repeat(1))
     starts = [*compress(range(n), chain((True,), map(ne, rows[1:], after))), n] if n else [0]
     return [(start, stop, max(rows[start], -1)) for start, stop in pairwise(starts)]
@@ -189,9 +191,13 @@ class _Misplaced(Exception):
     """Rows are not where their lengths say."""
 
 
+# A file's bytes to write, in pieces (rows kept as read are views of the file read).
+Chunks = list[bytes | memoryview]
+
+
 def _rows_out(
     segments: Segments, kept: Body | None, encode: Callable[[int], bytes]
-) -> tuple[bytes, array[int]]:
+) -> tuple[Chunks, array[int]]:
     """The body of a file being written, and each row's length: a run of rows of ``kept`` as
     they were read, at once, and any other row made by ``encode`` (given its position)."""
     try:
@@ -203,22 +209,22 @@ def _rows_out(
 
 def _copy_rows(
     segments: Segments, kept: Body | None, encode: Callable[[int], bytes]
-) -> tuple[bytes, array[int]]:
-    pieces: list[bytes | memoryview] = []
+) -> tuple[Chunks, array[int]]:
+    pieces: Chunks = []  # the rows, with the line breaks between them
     lengths = array("q")
     for start, stop, first in segments:
         if first < 0 or kept is None:
             for k in range(start, stop):
                 row = encode(k)
-                pieces.append(row)
+                pieces += (row, _BREAK)
                 lengths.append(len(row) + 2)
             continue
         last = first + stop - start - 1
         if not kept.is_run(first, last):
             raise _Misplaced
-        pieces.append(kept.data[kept.start(first) : kept.end(last)])
+        pieces += (kept.data[kept.start(first) : kept.end(last)], _BREAK)
         lengths.extend(kept.lengths[first : last + 1])
-    return b",\n".join(pieces), lengths
+    return pieces[:-1], lengths
 
 
 class ReadFile:
@@ -392,21 +398,22 @@ _IDENTITY_TYPES = (str, str, str, int)
 _STATES = (LIVE, GONE)
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _END = b"\n]}\n"
+_BREAK = b",\n"  # between rows
 
 
 def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "backslashreplace")
 
 
-def _file(head: dict[str, Any], key: str, body: bytes, count: int, vouch: bool) -> list[bytes]:
+def _file(head: dict[str, Any], key: str, body: Chunks, count: int, vouch: bool) -> Chunks:
     """A file of ``count`` rows, one per line (``body``), as the bytes to write: ``head``
     first (with the digest of the rows as ``rows`` if ``vouch``)."""
     if vouch:
-        head = {**head, "rows": hashlib.sha256(body).hexdigest()}
+        head = {**head, "rows": _digest(body)}
     text = json.dumps(head, ensure_ascii=False)[:-1]
     if not count:
         return [_utf8(f'{text}, "{key}": []}}\n')]
-    return [_utf8(f'{text}, "{key}": [\n'), body, _END]
+    return [_utf8(f'{text}, "{key}": [\n'), *body, _END]
 
 
 def _body(raw: bytes, rows_digest: object = None) -> memoryview | None:
@@ -446,7 +453,7 @@ def _row(c: LedgerCard) -> bytes:
 
 def _ledger_file(
     ledger: Ledger, segments: Segments, fields_digest: str | None
-) -> tuple[list[bytes], array[int]]:
+) -> tuple[Chunks, array[int]]:
     """The ledger file: a header (with the digest of the ``fields.json`` written beside it),
     then one card per line, a row of the file read written again as it was read; and the
     length of each row."""
@@ -461,7 +468,7 @@ def _ledger_file(
 
 def _fields_file(
     ledger: Ledger, segments: Segments, last: Body | None
-) -> tuple[list[bytes], array[int]]:
+) -> tuple[Chunks, array[int]]:
     """``fields.json``: the last Front and Back HTML of the ledger's cards, one card per
     line, and the length of each row. ``last``: the rows of the one written with the file
     the ledger was read from, kept for its rows written again as read."""
@@ -493,31 +500,34 @@ def _columns_of(
     stamps, deck = array("q"), array("q")
     decks = {name: k for k, name in enumerate(old.decks)} if old is not None else {}
     gone: set[int] = set()
+    if old is not None and file is not None and file.light is not None:
+        # Where the lines of the runs start in the strings of keys and GUIDs.
+        runs = [(first, first + stop - start) for start, stop, first in segments if first >= 0]
+        edges = [row for run in runs for row in run]
+        key_starts = _line_starts(file.light.keys, edges)
+        guid_starts = _line_starts(file.light.guids, edges)
     for start, stop, first in segments:
         if first >= 0 and old is not None:
-            last = first + stop - start
-            keys.append(old.keys[first * ledger_index.KEY_WIDTH : last * ledger_index.KEY_WIDTH])
-            width = ledger_index.GUID_WIDTH
-            guids.append(old.guids[first * width : last * width])
-            stamps.extend(old.stamps[first:last])
-            deck.extend(old.deck[first:last])
-            gone.update(row - first + start for row in old.gone if first <= row < last)
+            last = first + stop - start - 1
+            keys.append(old.keys[key_starts[first] : key_starts[last + 1] - 1])
+            guids.append(old.guids[guid_starts[first] : guid_starts[last + 1] - 1])
+            stamps.extend(old.stamps[first : last + 1])
+            deck.extend(old.deck[first : last + 1])
+            gone.update(row - first + start for row in old.gone if first <= row <= last)
             continue
         for k in range(start, stop):
             card = cards[k]
-            key = ledger_index.padded_key(card.key)
-            guid = ledger_index.padded_guid(card.guid)
-            if key is None or guid is None:
+            if not (ledger_index.rememberable(card.key) and ledger_index.rememberable(card.guid)):
                 return None
-            keys.append(key)
-            guids.append(guid)
+            keys.append(card.key)
+            guids.append(card.guid)
             stamps.append(card.stamp)
             deck.append(decks.setdefault(card.deck, len(decks)))
             if card.state == GONE:
                 gone.add(k)
     return Columns(
-        "".join(keys),
-        "".join(guids),
+        "\n".join(keys),
+        "\n".join(guids),
         stamps,
         deck,
         tuple(decks),
@@ -525,6 +535,16 @@ def _columns_of(
         lengths,
         field_lengths,
     )
+
+
+def _line_starts(lines: Sequence[str], rows: Sequence[int]) -> dict[int, int]:
+    """Where each of these rows' lines starts in ``lines`` joined by line breaks."""
+    starts: dict[int, int] = {}
+    at = row = 0
+    for wanted in sorted(set(rows)):
+        at += sum(map(len, lines[row:wanted])) + wanted - row
+        starts[row := wanted] = at
+    return starts
 
 
 def _check(rows: list[Any], types: tuple[type, ...] = _TYPES) -> None:
@@ -674,7 +694,7 @@ def _locked(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _replace_atomically(path: Path, data: list[bytes]) -> None:
+def _replace_atomically(path: Path, data: Chunks) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -687,7 +707,7 @@ def _replace_atomically(path: Path, data: list[bytes]) -> None:
         raise
 
 
-def _digest(pieces: list[bytes]) -> str:
+def _digest(pieces: Chunks) -> str:
     h = hashlib.sha256()
     for piece in pieces:
         h.update(piece)

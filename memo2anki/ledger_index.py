@@ -29,9 +29,6 @@ FOLDER = "ledgers"  # in the cache folder
 FORMAT = "memo2anki ledger index"
 VERSION = 2
 KEEP = 8  # files kept: a few vaults, or a vault and its copy on another machine
-KEY_WIDTH = 20  # package.row_key's digests
-GUID_WIDTH = 10  # genanki's GUIDs: 64 bits in base 91
-_NO_KEY = " " * KEY_WIDTH
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -47,10 +44,10 @@ class Light(NamedTuple):
 
 
 class Columns(NamedTuple):
-    """What is remembered of a ledger file, by row: its key and GUID (each padded with spaces
-    to a fixed width, one string for all rows), stamp, deck (an index into ``decks``),
-    whether it is gone, and its length in the file and in the ``fields.json`` written with
-    it (each with the line break after it; None: not known)."""
+    """What is remembered of a ledger file, by row: its key and GUID (a line each, of one
+    string for all rows), stamp, deck (an index into ``decks``), whether it is gone, and its
+    length in the file and in the ``fields.json`` written with it (each with the line break
+    after it; None: not known)."""
 
     keys: str
     guids: str
@@ -67,28 +64,15 @@ class Columns(NamedTuple):
 
     def light(self) -> Light:
         """The columns a plan reads, one value per row."""
-        keys = [self.keys[k : k + KEY_WIDTH] for k in range(0, len(self.keys), KEY_WIDTH)]
-        if " " in self.keys:
-            keys = ["" if key == _NO_KEY else key for key in keys]
-        guids = [self.guids[k : k + GUID_WIDTH] for k in range(0, len(self.guids), GUID_WIDTH)]
-        if " " in self.guids:
-            guids = [guid.rstrip(" ") for guid in guids]
-        decks = [self.decks[k] for k in self.deck]
-        return Light(keys, guids, self.stamps, decks, self.gone)
+        if not self.rows:
+            return Light([], [], self.stamps, [], self.gone)
+        decks = list(map(self.decks.__getitem__, self.deck))
+        return Light(self.keys.split("\n"), self.guids.split("\n"), self.stamps, decks, self.gone)
 
 
-def padded_key(key: str) -> str | None:
-    """A row's key as remembered (None: one that cannot be)."""
-    if not key:
-        return _NO_KEY
-    return key if len(key) == KEY_WIDTH and " " not in key else None
-
-
-def padded_guid(guid: str) -> str | None:
-    """A row's GUID as remembered (None: one that cannot be)."""
-    if not guid or len(guid) > GUID_WIDTH or " " in guid:
-        return None
-    return guid.ljust(GUID_WIDTH)
+def rememberable(text: str) -> bool:
+    """Whether a key or GUID can be remembered (as a line)."""
+    return "\n" not in text
 
 
 def recall(cache: Path, digest: str) -> Columns | None:
@@ -146,9 +130,10 @@ def _numbers(text: object) -> array[int]:
 def _sound(c: Columns) -> bool:
     """Whether the columns agree with each other (each row has each)."""
     count = c.rows
+    lines = max(count - 1, 0)
     return (
-        len(c.keys) == KEY_WIDTH * count
-        and len(c.guids) == GUID_WIDTH * count
+        c.keys.count("\n") == c.guids.count("\n") == lines
+        and (count > 0 or not (c.keys or c.guids))
         and len(c.deck) == len(c.lengths) == count
         and (c.field_lengths is None or len(c.field_lengths) == count)
         and (not count or (min(c.deck) >= 0 and max(c.deck) < len(c.decks)))

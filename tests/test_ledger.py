@@ -496,16 +496,16 @@ def _text(numbers: array[int]) -> str:
 
 def _damaged(data: dict[str, Any], how: str) -> bytes:
     data = {**data}
-    guid = ledger_index.GUID_WIDTH
+    guids = data["guids"].split("\n")
     if how == "not JSON":
         return b'{"format": "memo2anki ledger index", '
     if how == "another ledger's":
         data["ledger"] = "0" * 64
     elif how == "a column short":
-        data["guids"] = data["guids"][:-guid]
+        data["guids"] = "\n".join(guids[:-1])
     elif how == "a row more than the file holds":
-        data["keys"] += data["keys"][: ledger_index.KEY_WIDTH]
-        data["guids"] += data["guids"][:guid]
+        data["keys"] += "\n" + data["keys"].split("\n")[0]
+        data["guids"] += "\n" + guids[0]
         for column in ("stamps", "deck", "lengths", "field_lengths"):
             numbers = _numbers(data[column])
             data[column] = _text(numbers + numbers[:1])
@@ -516,7 +516,7 @@ def _damaged(data: dict[str, Any], how: str) -> bytes:
         deck[0] = len(data["decks"])
         data["deck"] = _text(deck)
     elif how == "a GUID twice":
-        data["guids"] = data["guids"][guid : 2 * guid] + data["guids"][guid:]
+        data["guids"] = "\n".join([guids[1], *guids[1:]])
     elif how == "another version":
         data["version"] = 99
     elif how == "rows ending past the file":
@@ -579,8 +579,8 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_time(
 
 def test_the_ledgers_least_recently_used_are_forgotten(tmp_path: Path) -> None:
     light = ledger_index.Columns(
-        "k" * ledger_index.KEY_WIDTH,
-        "g" * ledger_index.GUID_WIDTH,
+        "k",
+        "g",
         array("q", [1]),
         array("q", [0]),
         ("d",),
