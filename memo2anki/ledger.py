@@ -16,17 +16,16 @@ import json
 import os
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import accumulate, chain, compress, pairwise, repeat
-from operator import add, is_not, ne
 from pathlib import Path
 from typing import Any, NamedTuple, overload
 
-from . import ledger_index
+from . import ledger_index, rows_file
 from .ledger_index import Columns, Light
 from .model import Diagnostic
+from .rows_file import Body, Chunks, Segments
 
 FORMAT = "memo2anki ledger"
 VERSION = 1
@@ -97,134 +96,6 @@ class LastFields(Mapping[str, tuple[str, str]]):
 
     def __len__(self) -> int:
         return len(self._load())
-
-
-class Body:
-    """The rows of a file as memo2anki writes them, one per line (``,\\n`` between them): its
-    bytes, and each row's length with the line break after it (worked out, by splitting the
-    bytes, when not known)."""
-
-    def __init__(
-        self, data: bytes | memoryview, count: int, lengths: array[int] | None = None
-    ) -> None:
-        self.data = data
-        self.count = count
-        if lengths is not None and not (
-            len(lengths) == count
-            and (not count or (min(lengths) > 2 and sum(lengths) == len(data) + 2))
-        ):
-            lengths = None  # (not this body's: worked out again)
-        self._lengths = lengths
-        self._nexts: list[int] | None = None
-
-    @classmethod
-    def of(
-        cls, data: bytes | memoryview | None, count: int, lengths: array[int] | None = None
-    ) -> Body | None:
-        """The body of ``count`` rows, if ``data`` holds that many (``lengths``: its rows',
-        if known)."""
-        if data is None:
-            return None
-        body = cls(data, count, lengths)
-        return body if body._lengths is not None or body.lengths_found() else None
-
-    def lengths_found(self) -> bool:
-        """Work out each row's length; False if the bytes do not hold ``count`` rows."""
-        rows = bytes(self.data).split(b",\n") if self.count else []
-        if len(rows) != self.count:
-            return False
-        self._lengths = array("q", [len(row) + 2 for row in rows])
-        self._nexts = None
-        return True
-
-    @property
-    def lengths_unknown(self) -> bool:
-        """Whether the lengths given were not this body's (and are not worked out yet)."""
-        return self._lengths is None
-
-    @property
-    def lengths(self) -> array[int]:
-        """Each row's length, with the line break after it."""
-        assert self._lengths is not None
-        return self._lengths
-
-    def start(self, k: int) -> int:
-        """Where row ``k`` starts."""
-        if self._nexts is None:
-            self._nexts = list(accumulate(self.lengths))
-        return self._nexts[k - 1] if k else 0
-
-    def end(self, k: int) -> int:
-        """Where row ``k`` ends (before the line break after it)."""
-        return self.start(k + 1) - 2
-
-    def row(self, k: int) -> bytes:
-        return bytes(self.data[self.start(k) : self.end(k)])
-
-    def is_run(self, first: int, last: int) -> bool:
-        """Whether rows ``first`` to ``last`` lie where their lengths say (a line break
-        before and after them, which no row holds)."""
-        start, end, data = self.start(first), self.end(last), self.data
-        return (not first or data[start - 2 : start] == b",\n") and (
-            data[end : end + 2] == b",\n" if last < self.count - 1 else end == len(data)
-        )
-
-
-# A ledger's cards, as runs of rows of the file read (each written again as read, at once)
-# and cards made anew: (first item, past its last, its first row; -1 for a card made anew).
-Segments = list[tuple[int, int, int]]
-
-
-def _segments(items: Sequence[int | LedgerCard]) -> Segments:
-    n = len(items)
-    # A segment starts wherever an item does not continue the run of rows before it (found
-    # in C: a vault has thousands of cards); -2 stands for a card made anew.
-    rows: list[Any] = list(items)
-    for k in compress(range(n), map(is_not, map(type, items), repeat(int))):
-        rows[k] = -2
-    after = map(add, rows[:-1], repeat(1))
-    starts = [*compress(range(n), chain((True,), map(ne, rows[1:], after))), n] if n else [0]
-    return [(start, stop, max(rows[start], -1)) for start, stop in pairwise(starts)]
-
-
-class _Misplaced(Exception):
-    """Rows are not where their lengths say."""
-
-
-# A file's bytes to write, in pieces (rows kept as read are views of the file read).
-Chunks = list[bytes | memoryview]
-
-
-def _rows_out(
-    segments: Segments, kept: Body | None, encode: Callable[[int], bytes]
-) -> tuple[Chunks, array[int]]:
-    """The body of a file being written, and each row's length: a run of rows of ``kept`` as
-    they were read, at once, and any other row made by ``encode`` (given its position)."""
-    try:
-        return _copy_rows(segments, kept, encode)
-    except _Misplaced:  # (the lengths remembered were wrong)
-        assert kept is not None
-        return _copy_rows(segments, kept if kept.lengths_found() else None, encode)
-
-
-def _copy_rows(
-    segments: Segments, kept: Body | None, encode: Callable[[int], bytes]
-) -> tuple[Chunks, array[int]]:
-    pieces: Chunks = []  # the rows, with the line breaks between them
-    lengths = array("q")
-    for start, stop, first in segments:
-        if first < 0 or kept is None:
-            for k in range(start, stop):
-                row = encode(k)
-                pieces += (row, _BREAK)
-                lengths.append(len(row) + 2)
-            continue
-        last = first + stop - start - 1
-        if not kept.is_run(first, last):
-            raise _Misplaced
-        pieces += (kept.data[kept.start(first) : kept.end(last)], _BREAK)
-        lengths.extend(kept.lengths[first : last + 1])
-    return pieces[:-1], lengths
 
 
 class ReadFile:
@@ -397,40 +268,10 @@ _KEYLESS = COLUMNS[:-1]
 _IDENTITY_TYPES = (str, str, str, int)
 _STATES = (LIVE, GONE)
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_END = b"\n]}\n"
-_BREAK = b",\n"  # between rows
-
-
-def _utf8(text: str) -> bytes:
-    return text.encode("utf-8", "backslashreplace")
-
-
-def _file(head: dict[str, Any], key: str, body: Chunks, count: int, vouch: bool) -> Chunks:
-    """A file of ``count`` rows, one per line (``body``), as the bytes to write: ``head``
-    first (with the digest of the rows as ``rows`` if ``vouch``)."""
-    if vouch:
-        head = {**head, "rows": _digest(body)}
-    text = json.dumps(head, ensure_ascii=False)[:-1]
-    if not count:
-        return [_utf8(f'{text}, "{key}": []}}\n')]
-    return [_utf8(f'{text}, "{key}": [\n'), *body, _END]
-
-
-def _body(raw: bytes, rows_digest: object = None) -> memoryview | None:
-    """The rows of a file as :func:`_file` writes it, one per line (a view of ``raw``: not
-    copied); with ``rows_digest``, only if they are as written (the digest its header holds
-    of them)."""
-    start = raw.find(b"\n") + 1
-    if not start or not raw.endswith(_END):
-        return None
-    body = memoryview(raw)[start : -len(_END)]
-    if rows_digest is not None and hashlib.sha256(body).hexdigest() != rows_digest:
-        return None
-    return body
 
 
 def _row(c: LedgerCard) -> bytes:
-    return _utf8(
+    return rows_file.utf8(
         _encode(
             [
                 c.guid,
@@ -459,11 +300,12 @@ def _ledger_file(
     length of each row."""
     cards = ledger.cards
     file = ledger.source
-    body, lengths = _rows_out(segments, file.body if file else None, lambda k: _row(cards[k]))
+    kept = file.body if file else None
+    body, lengths = rows_file.rows_out(segments, kept, lambda k: _row(cards[k]))
     head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
     if fields_digest is not None:
         head["fields"] = fields_digest
-    return _file(head, "cards", body, len(cards), vouch=True), lengths
+    return rows_file.file_chunks(head, "cards", body, len(cards), vouch=True), lengths
 
 
 def _fields_file(
@@ -476,12 +318,12 @@ def _fields_file(
 
     def encode(k: int) -> bytes:
         card = cards[k]
-        return _utf8(_encode([card.guid, *ledger.last_html(card)]))
+        return rows_file.utf8(_encode([card.guid, *ledger.last_html(card)]))
 
-    body, lengths = _rows_out(segments, last, encode)
+    body, lengths = rows_file.rows_out(segments, last, encode)
     # (Vouched for by its digest in the ledger's header.)
     head = {"format": FIELDS_FORMAT, "version": VERSION}
-    return _file(head, "fields", body, len(cards), vouch=False), lengths
+    return rows_file.file_chunks(head, "fields", body, len(cards), vouch=False), lengths
 
 
 def _columns_of(
@@ -598,7 +440,7 @@ def _as_remembered(raw: bytes, remembered: Columns) -> tuple[dict[str, Any], Rea
     count = remembered.rows
     # (Only rows as written are remembered, by the digest of the whole file: its rows are
     # known to be those without hashing them again.)
-    data = _body(raw) if isinstance(rows_digest, str) else None
+    data = rows_file.rows_of(raw) if isinstance(rows_digest, str) else None
     body = Body(data, count, remembered.lengths) if data is not None else None
     if body is None or body.lengths_unknown:
         return None
@@ -625,7 +467,7 @@ def parse(raw: bytes, remembered: Columns | None = None) -> tuple[dict[str, Any]
         _check(rows, _TYPES[:-1])
         rows = [[*row, ""] for row in rows]
     else:
-        body = _body(raw, digest_) if rows and isinstance(digest_, str) else None
+        body = rows_file.rows_of(raw, digest_) if rows and isinstance(digest_, str) else None
         if body is None:
             _check(rows)  # edited since memo2anki wrote it (else as written, so checked)
     cards = [_card(row) for row in rows]
@@ -707,13 +549,6 @@ def _replace_atomically(path: Path, data: Chunks) -> None:
         raise
 
 
-def _digest(pieces: Chunks) -> str:
-    h = hashlib.sha256()
-    for piece in pieces:
-        h.update(piece)
-    return h.hexdigest()
-
-
 def _last_rows(ledger: Ledger, fields_path: Path) -> Body | None:
     """The rows of ``fields.json`` as written with the file the ledger was read from (its
     header names the file's digest), so the cards written again as read keep theirs without
@@ -729,7 +564,7 @@ def _last_rows(ledger: Ledger, fields_path: Path) -> Body | None:
     if hashlib.sha256(raw).hexdigest() != file.fields_digest:
         return None
     lengths = file.columns.field_lengths if file.columns is not None else None
-    return Body.of(_body(raw), file.count, lengths)
+    return Body.of(rows_file.rows_of(raw), file.count, lengths)
 
 
 def _digest_now(raw: bytes, ledger: Ledger, read_digest: str | None) -> str:
@@ -753,11 +588,12 @@ def save(
     where = f"{FOLDER}/{FILE_NAME}"
     if not changed and read_digest is not None and ledger.cards:
         return []
-    segments = _segments(ledger.cards.items if isinstance(ledger.cards, Cards) else ledger.cards)
+    cards = ledger.cards
+    segments = rows_file.segments(cards.items if isinstance(cards, Cards) else cards)
     last_fields = _last_rows(ledger, path.with_name(FIELDS_NAME))
     fields_bytes, field_lengths = _fields_file(ledger, segments, last_fields)
-    text, lengths = _ledger_file(ledger, segments, _digest(fields_bytes))
-    digest = _digest(text)
+    text, lengths = _ledger_file(ledger, segments, rows_file.digest(fields_bytes))
+    digest = rows_file.digest(text)
     try:
         path.parent.mkdir(exist_ok=True)
         with _locked(path.parent):

@@ -1,0 +1,182 @@
+"""A file of one JSON row per line, as memo2anki writes its ledger files: where each row
+lies in the bytes read, and writing one again with the rows kept as read copied in runs,
+never split into rows nor joined again (a vault's ledger holds thousands)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from collections.abc import Callable, Sequence
+from itertools import accumulate, chain, compress, pairwise, repeat
+from operator import add, is_not, ne
+from typing import Any
+
+END = b"\n]}\n"
+BREAK = b",\n"  # between rows
+
+# A file's bytes to write, in pieces (rows kept as read are views of the file read).
+Chunks = list[bytes | memoryview]
+
+
+class Body:
+    """The rows of a file as memo2anki writes them, one per line (``,\\n`` between them): its
+    bytes, and each row's length with the line break after it (worked out, by splitting the
+    bytes, when not known)."""
+
+    def __init__(
+        self, data: bytes | memoryview, count: int, lengths: array[int] | None = None
+    ) -> None:
+        self.data = data
+        self.count = count
+        if lengths is not None and not (
+            len(lengths) == count
+            and (not count or (min(lengths) > 2 and sum(lengths) == len(data) + 2))
+        ):
+            lengths = None  # (not this body's: worked out again)
+        self._lengths = lengths
+        self._nexts: list[int] | None = None
+
+    @classmethod
+    def of(
+        cls, data: bytes | memoryview | None, count: int, lengths: array[int] | None = None
+    ) -> Body | None:
+        """The body of ``count`` rows, if ``data`` holds that many (``lengths``: its rows',
+        if known)."""
+        if data is None:
+            return None
+        body = cls(data, count, lengths)
+        return body if body._lengths is not None or body.lengths_found() else None
+
+    def lengths_found(self) -> bool:
+        """Work out each row's length; False if the bytes do not hold ``count`` rows."""
+        rows = bytes(self.data).split(b",\n") if self.count else []
+        if len(rows) != self.count:
+            return False
+        self._lengths = array("q", [len(row) + 2 for row in rows])
+        self._nexts = None
+        return True
+
+    @property
+    def lengths_unknown(self) -> bool:
+        """Whether the lengths given were not this body's (and are not worked out yet)."""
+        return self._lengths is None
+
+    @property
+    def lengths(self) -> array[int]:
+        """Each row's length, with the line break after it."""
+        assert self._lengths is not None
+        return self._lengths
+
+    def start(self, k: int) -> int:
+        """Where row ``k`` starts."""
+        if self._nexts is None:
+            self._nexts = list(accumulate(self.lengths))
+        return self._nexts[k - 1] if k else 0
+
+    def end(self, k: int) -> int:
+        """Where row ``k`` ends (before the line break after it)."""
+        return self.start(k + 1) - 2
+
+    def row(self, k: int) -> bytes:
+        return bytes(self.data[self.start(k) : self.end(k)])
+
+    def is_run(self, first: int, last: int) -> bool:
+        """Whether rows ``first`` to ``last`` lie where their lengths say (a line break
+        before and after them, which no row holds)."""
+        start, end, data = self.start(first), self.end(last), self.data
+        return (not first or data[start - 2 : start] == b",\n") and (
+            data[end : end + 2] == b",\n" if last < self.count - 1 else end == len(data)
+        )
+
+
+# The rows of a file to write, as runs of rows of the file read (each written again as read,
+# at once) and rows made anew: (first item, past its last, its first row; -1: made anew).
+Segments = list[tuple[int, int, int]]
+
+
+def segments(items: Sequence[object]) -> Segments:
+    """The segments of a file's rows, given each as a row of the file read (an ``int``) or
+    anything else (a row made anew)."""
+    n = len(items)
+    # A segment starts wherever an item does not continue the run of rows before it (found
+    # in C: a vault has thousands of cards); -2 stands for a card made anew.
+    rows: list[Any] = list(items)
+    for k in compress(range(n), map(is_not, map(type, items), repeat(int))):
+        rows[k] = -2
+    after = map(add, rows[:-1], repeat(1))
+    starts = [*compress(range(n), chain((True,), map(ne, rows[1:], after))), n] if n else [0]
+    return [(start, stop, max(rows[start], -1)) for start, stop in pairwise(starts)]
+
+
+class _Misplaced(Exception):
+    """Rows are not where their lengths say."""
+
+
+def rows_out(
+    segments: Segments, kept: Body | None, encode: Callable[[int], bytes]
+) -> tuple[Chunks, array[int]]:
+    """The body of a file being written, and each row's length: a run of rows of ``kept`` as
+    they were read, at once, and any other row made by ``encode`` (given its position)."""
+    try:
+        return _copy_rows(segments, kept, encode)
+    except _Misplaced:  # (the lengths remembered were wrong)
+        assert kept is not None
+        return _copy_rows(segments, kept if kept.lengths_found() else None, encode)
+
+
+def _copy_rows(
+    segments: Segments, kept: Body | None, encode: Callable[[int], bytes]
+) -> tuple[Chunks, array[int]]:
+    pieces: Chunks = []  # the rows, with the line breaks between them
+    lengths = array("q")
+    for start, stop, first in segments:
+        if first < 0 or kept is None:
+            for k in range(start, stop):
+                row = encode(k)
+                pieces += (row, BREAK)
+                lengths.append(len(row) + 2)
+            continue
+        last = first + stop - start - 1
+        if not kept.is_run(first, last):
+            raise _Misplaced
+        pieces += (kept.data[kept.start(first) : kept.end(last)], BREAK)
+        lengths.extend(kept.lengths[first : last + 1])
+    return pieces[:-1], lengths
+
+
+def utf8(text: str) -> bytes:
+    """A row's text as written (a lone surrogate as its escape, not an error)."""
+    return text.encode("utf-8", "backslashreplace")
+
+
+def file_chunks(head: dict[str, Any], key: str, body: Chunks, count: int, vouch: bool) -> Chunks:
+    """A file of ``count`` rows, one per line (``body``), as the bytes to write: ``head``
+    first (with the digest of the rows as ``rows`` if ``vouch``)."""
+    if vouch:
+        head = {**head, "rows": digest(body)}
+    text = json.dumps(head, ensure_ascii=False)[:-1]
+    if not count:
+        return [utf8(f'{text}, "{key}": []}}\n')]
+    return [utf8(f'{text}, "{key}": [\n'), *body, END]
+
+
+def rows_of(raw: bytes, rows_digest: object = None) -> memoryview | None:
+    """The rows of a file as :func:`file_chunks` writes it, one per line (a view of ``raw``: not
+    copied); with ``rows_digest``, only if they are as written (the digest its header holds
+    of them)."""
+    start = raw.find(b"\n") + 1
+    if not start or not raw.endswith(END):
+        return None
+    body = memoryview(raw)[start : -len(END)]
+    if rows_digest is not None and hashlib.sha256(body).hexdigest() != rows_digest:
+        return None
+    return body
+
+
+def digest(pieces: Chunks) -> str:
+    """The SHA-256 of the bytes in pieces, in hex."""
+    h = hashlib.sha256()
+    for piece in pieces:
+        h.update(piece)
+    return h.hexdigest()
