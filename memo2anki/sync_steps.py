@@ -9,10 +9,10 @@ live target, and each writer (the collection file, AnkiConnect) only carries the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .model import Memo2AnkiError
+from .model import Media, Memo2AnkiError
 from .package import TargetNote, cloze_guid
 from .plan import GONE_TAG, Change, Kind, Plan
 
@@ -159,6 +159,14 @@ def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:
 def referenced_media(notes: Sequence[TargetNote]) -> set[str]:
     """The file names the notes' fields show as images."""
     return {name for n in notes for f in n.fields for name in _SRC.findall(f)}
+
+
+def media_to_add(
+    notes: Sequence[TargetNote], media: Mapping[str, Media], have: Callable[[str], bool]
+) -> list[Media]:
+    """The files of ``media`` (by name) that the notes show and the target lacks (``have``
+    says which it holds), in name order."""
+    return [media[n] for n in sorted(referenced_media(notes)) if n in media and not have(n)]
 
 
 def fields_changed(name: str, fields: Sequence[str], wanted: Sequence[str]) -> Memo2AnkiError:

@@ -31,8 +31,8 @@ from .sync_steps import (
     HeldCard,
     Steps,
     fields_changed,
+    media_to_add,
     note_guids,
-    referenced_media,
     sync_steps,
 )
 
@@ -142,19 +142,16 @@ def apply_plan(
     have = set(client.call("getMediaFilesNames", pattern="m2a-*"))
     added = 0
     if steps.add:
-        wanted = [by_name[n] for n in sorted(referenced_media(steps.add)) if n in by_name]
-        missing = [m for m in wanted if m.name not in have]
+        missing = media_to_add(steps.add, by_name, have.__contains__)
         with notes_package(steps.add, missing) as package:
             client.call("importPackage", path=str(package))
         added += len(missing)
         have.update(m.name for m in missing)
     actions: list[tuple[str, dict[str, Any]]] = []
-    for name in sorted(referenced_media([u.note for u in steps.update])):
-        item = by_name.get(name)
-        if item is not None and name not in have:
-            data = base64.b64encode(item.path.read_bytes()).decode("ascii")
-            actions.append(("storeMediaFile", {"filename": name, "data": data}))
-            added += 1
+    for item in media_to_add([u.note for u in steps.update], by_name, have.__contains__):
+        data = base64.b64encode(item.path.read_bytes()).decode("ascii")
+        actions.append(("storeMediaFile", {"filename": item.name, "data": data}))
+        added += 1
     for update in steps.update:
         names = FIELD_NAMES[update.note.note_type]
         fields = dict(zip(names, update.note.fields, strict=True))

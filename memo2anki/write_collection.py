@@ -20,7 +20,7 @@ from .model import Media, Memo2AnkiError
 from .package import NOTE_TYPES, TargetNote
 from .package_notes import notes_package
 from .plan import GONE_TAG, Plan
-from .sync_steps import Held, HeldCard, Steps, fields_changed, referenced_media, sync_steps
+from .sync_steps import Held, HeldCard, Steps, fields_changed, media_to_add, sync_steps
 
 INSTALL_ANKI = 'the collection way needs Anki\'s library: pip install "memo2anki[anki]"'
 
@@ -139,12 +139,9 @@ def apply_plan(
         if steps.add:
             added_media += _import_new(col, steps.add, by_name)
         if steps.update:
-            wanted = referenced_media([u.note for u in steps.update])
-            for name in sorted(wanted):
-                item = by_name.get(name)
-                if item is not None and not col.media.have(name):
-                    col.media.write_data(name, item.path.read_bytes())
-                    added_media += 1
+            for item in media_to_add([u.note for u in steps.update], by_name, col.media.have):
+                col.media.write_data(item.name, item.path.read_bytes())
+                added_media += 1
             _update(col, steps)
         _move(col, steps)
         if steps.tag_gone:
@@ -185,8 +182,7 @@ def _import_new(col: Any, notes: Iterable[TargetNote], media: Mapping[str, Media
     from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition as Condition
 
     notes = list(notes)
-    wanted = [media[name] for name in sorted(referenced_media(notes)) if name in media]
-    missing = [m for m in wanted if not col.media.have(m.name)]
+    missing = media_to_add(notes, media, col.media.have)
     with notes_package(notes, missing) as package:
         options = collection.ImportAnkiPackageOptions(
             update_notes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_NEVER,

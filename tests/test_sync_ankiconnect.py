@@ -5,6 +5,7 @@ so every outcome is checked in the collection itself."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import urllib.request
@@ -364,3 +365,15 @@ def test_a_note_type_whose_fields_were_changed_stops_the_sync_through_ankiconnec
     code, output = sync(vault, standin)
     assert code == 1 and "My notes, not memo2anki's Front, Back" in output
     assert {r["action"] for r in standin.requests} <= {"version", "modelNames", "modelFieldNames"}
+
+
+def test_a_card_edited_to_show_a_new_picture_brings_it_through_ankiconnect(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    sync(vault, standin)
+    (vault / "flannel.png").write_bytes(png(seed=8))
+    (vault / "daily/2025-04-01.md").write_text(note(DOCKER, f"{CNI}\n![[flannel.png]]"))
+    code, output = sync(vault, standin)
+    assert code == 0 and "1 note updated" in output and "1 image added" in output, output
+    (image,) = re.findall(r'<img[^>]*\bsrc="([^"]+)"', str(memo_notes(standin)["CNI"]["back"]))
+    assert standin.col is not None and standin.col.media.have(image)

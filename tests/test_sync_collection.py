@@ -545,3 +545,15 @@ def test_a_note_type_whose_fields_were_changed_in_anki_stops_the_sync(
     assert "the note type 'memo2anki' in this collection has the fields Front, Back, " in output
     assert "My notes, not memo2anki's Front, Back, Subject, Source, Date, Link" in output
     assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before
+
+
+def test_a_card_edited_to_show_a_new_picture_brings_it(vault: Path, col_path: Path) -> None:
+    sync(vault, col_path)
+    (vault / "flannel.png").write_bytes(png(seed=8))
+    (vault / "daily/2025-04-01.md").write_text(note(DOCKER, f"{CNI}\n![[flannel.png]]"))
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 note updated" in output and "1 image added" in output, output
+    back = str(memo_notes(col_path)["CNI"]["back"])
+    with Opened(col_path) as anki:
+        (image,) = anki.media_in(back)
+        assert image in anki.media_files()
