@@ -80,6 +80,8 @@ def cloze_model() -> genanki.Model:
     return _note_type(CLOZE_MODEL_ID, CLOZE_MODEL_NAME, CLOZE_FIELDS, "cloze", genanki.Model.CLOZE)
 
 
+# An image of a card's HTML (as the renderer writes it), its file's name the group.
+IMG = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"[^>]*>", re.IGNORECASE)
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 # Anki reads cloze markers in the field's text: a `{{c2::...}}` the person wrote (in code too)
 # would become a deletion. As character references the braces look the same and mean nothing.

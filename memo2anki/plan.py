@@ -26,6 +26,7 @@ from .ledger import GONE, LIVE, Cards, Ledger, LedgerCard
 from .model import Card, Diagnostic, fold
 from .package import (
     CLOZE_MODEL_NAME,
+    IMG,
     MODEL_NAME,
     TargetNote,
     cloze_guid,
@@ -194,13 +195,12 @@ def guid_of(identity: Identity, attempt: int = 0) -> str:
 
 
 _TAG = re.compile(r"<[^>]*>")
-_IMG = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"[^>]*>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
 
 def plain_text(card_html: str) -> str:
     """What a card's HTML says, for comparing: text without markup, images by name, folded."""
-    text = _IMG.sub(lambda m: f" {m.group(1)} ", card_html[: SIMILARITY_CHARS * 4])
+    text = IMG.sub(lambda m: f" {m.group(1)} ", card_html[: SIMILARITY_CHARS * 4])
     text = html.unescape(_TAG.sub(" ", text))
     text = _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip().casefold()
     return text[:SIMILARITY_CHARS]

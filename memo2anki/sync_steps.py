@@ -8,15 +8,12 @@ live target, and each writer (the collection file, AnkiConnect) only carries the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .model import Media, Memo2AnkiError
-from .package import TargetNote, cloze_guid
+from .package import IMG, TargetNote, cloze_guid
 from .plan import GONE_TAG, Change, Kind, Plan
-
-_SRC = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)"', re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -158,7 +155,7 @@ def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:
 
 def referenced_media(notes: Sequence[TargetNote]) -> set[str]:
     """The file names the notes' fields show as images."""
-    return {name for n in notes for f in n.fields for name in _SRC.findall(f)}
+    return {name for n in notes for f in n.fields for name in IMG.findall(f) if name}
 
 
 def media_to_add(
