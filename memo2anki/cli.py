@@ -319,9 +319,8 @@ def build(
         output = target.path if target is not None else None
         exclude = (output,) if output else ()
         options, config = _options(paths, vault, config_path, sections, subjects, exclude, debug)
-        deck = deck or _config_deck(config) or DEFAULT_DECK
-        cloze = cloze or bool(config.cloze)
-        layout = Layout(deck, "", cloze, leave_out_gone)
+        layout = _layout(deck, cloze, config, leave_out_gone)
+        deck, cloze = layout.deck, layout.cloze
         result, plan = _read_and_plan(paths, options, layout, jobs, no_cache, quiet)
         if dry_run:
             _print_cards(result, as_json, deck, cloze, plan)
@@ -465,6 +464,12 @@ def _deck_option(value: str | None) -> str | None:
         return deck_name(value)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--deck") from None
+
+
+def _layout(deck: str | None, cloze: bool, config: Config, leave_out_gone: bool = False) -> Layout:
+    """How cards become notes: the deck and cloze options given, else the settings file's."""
+    deck = deck or _config_deck(config) or DEFAULT_DECK
+    return Layout(deck, "", cloze or bool(config.cloze), leave_out_gone)
 
 
 def _config_deck(config: Config) -> str | None:

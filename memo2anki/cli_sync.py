@@ -9,8 +9,8 @@ import click
 from .ankiconnect import DEFAULT_URL
 from .cli import (
     _common,
-    _config_deck,
     _deck_option,
+    _layout,
     _options,
     _read_and_plan,
     _report_changes,
@@ -21,7 +21,6 @@ from .cli import (
 from .model import Diagnostic, one_line
 from .model import plural as _n
 from .package import DEFAULT_DECK
-from .plan import Layout
 from .report import counts_line
 from .sync import ANKICONNECT, COLLECTION, Synced, choose_target, run_sync
 from .sync_steps import Steps
@@ -117,9 +116,7 @@ def sync(
         raise click.UsageError("--via ankiconnect syncs into the profile Anki has open")
     with _reported(debug):
         options, config = _options(paths, vault, config_path, sections, subjects, (), debug)
-        deck = deck or _config_deck(config) or DEFAULT_DECK
-        cloze = cloze or bool(config.cloze)
-        layout = Layout(deck, "", cloze)
+        layout = _layout(deck, cloze, config)
         result, plan = _read_and_plan(paths, options, layout, jobs, no_cache, quiet)
         _report_changes(plan, list_changes and not as_json, as_json)  # (--json: all in it)
         if dry_run:
