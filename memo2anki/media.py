@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from .discover import real_path
-from .model import Media
+from .model import Media, media_name
 
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif", ".ico", ".tif", ".tiff"}
@@ -19,7 +19,6 @@ IMAGE_SUFFIXES = frozenset(
 DIGITAL_GARDEN_PREFIX = "/img/user/"
 _REMOTE = re.compile(r"^https?://", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-_PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
 _WINDOWS_ABS = re.compile(r"^(?:[a-z]:[\\/]|\\\\|//)", re.IGNORECASE)
 
 
@@ -283,9 +282,6 @@ class MediaStore:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     digest.update(chunk)
             sha = digest.hexdigest()
-            suffix = path.suffix.lower()
-            if not _PLAIN_SUFFIX.fullmatch(suffix):  # the package name stays a plain name
-                suffix = ""
-            media = Media(path=path, name=f"m2a-{sha[:20]}{suffix}", sha256=sha)
+            media = Media(path=path, name=media_name(sha, path.suffix), sha256=sha)
             self._by_path[path] = media
         return media

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +93,18 @@ class Note:
     date: dt.date | None
     mtime: int  # whole seconds, used as the Anki note's modification time
     tags: tuple[str, ...] = ()  # from frontmatter and the note's `# Tags` list
+
+
+# A picture's name in the package, made from its content: the same picture is stored once,
+# and a card shows no picture memo2anki did not put there (see sanitize).
+MEDIA_NAME = re.compile(r"m2a-[0-9a-f]{20}(?:\.[a-z0-9]{1,10})?")
+_PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
+
+
+def media_name(sha256: str, suffix: str) -> str:
+    """The package name of a file of this content (its suffix kept when a plain one)."""
+    suffix = suffix.lower()
+    return f"m2a-{sha256[:20]}{suffix if _PLAIN_SUFFIX.fullmatch(suffix) else ''}"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import re
 
 import nh3
 
+from .model import MEDIA_NAME
+
 _TAGS = set(nh3.ALLOWED_TAGS) | {"input", "section"}
 # <wbr> is dropped too: MathJax reads text across it, so it could join the halves of a TeX
 # command that memo2anki would not see (see inert.py).
@@ -49,10 +51,9 @@ _STYLE_PROPERTIES = {
 
 _URL_SCHEMES = {"http", "https", "mailto", "obsidian"}
 
-# The only pictures a card shows are those memo2anki embedded in the deck: a name it made from
-# the file's content. Anything else (a web address, `//host/p.png`, a file of the collection
-# it did not put there) is dropped, so no card fetches when shown.
-_MEDIA_NAME = re.compile(r"m2a-[0-9a-f]{20}(?:\.[a-z0-9]{1,10})?")
+# The only pictures a card shows are those memo2anki embedded in the deck (model.MEDIA_NAME).
+# Anything else (a web address, `//host/p.png`, a file of the collection it did not put
+# there) is dropped, so no card fetches when shown.
 # CSS functions that only compute a value; any other (url(), image-set(), image(), element(),
 # expression(), ...) may fetch, and a backslash escape could spell one in disguise.
 _CSS_FUNCTION = re.compile(r"([a-z-]*)\s*\(", re.IGNORECASE)
@@ -74,7 +75,7 @@ def _style(value: str) -> str | None:
 
 def _attribute(element: str, attribute: str, value: str) -> str | None:
     if attribute == "src":
-        return value if _MEDIA_NAME.fullmatch(value) else None
+        return value if MEDIA_NAME.fullmatch(value) else None
     if attribute == "style":
         return _style(value)
     return value
