@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -267,12 +266,11 @@ _TYPES = (str, list, str, int, str, str, str, str, str, int, str, list, str)
 _KEYLESS = COLUMNS[:-1]
 _IDENTITY_TYPES = (str, str, str, int)
 _STATES = (LIVE, GONE)
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _row(c: LedgerCard) -> bytes:
     return rows_file.utf8(
-        _encode(
+        rows_file.compact_json(
             [
                 c.guid,
                 c.identity,
@@ -318,7 +316,7 @@ def _fields_file(
 
     def encode(k: int) -> bytes:
         card = cards[k]
-        return rows_file.utf8(_encode([card.guid, *ledger.last_html(card)]))
+        return rows_file.utf8(rows_file.compact_json([card.guid, *ledger.last_html(card)]))
 
     body, lengths = rows_file.rows_out(segments, last, encode)
     # (Vouched for by its digest in the ledger's header.)
@@ -536,19 +534,6 @@ def _locked(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _replace_atomically(path: Path, data: Chunks) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.writelines(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _last_rows(ledger: Ledger, fields_path: Path) -> Body | None:
     """The rows of ``fields.json`` as written with the file the ledger was read from (its
     header names the file's digest), so the cards written again as read keep theirs without
@@ -611,8 +596,8 @@ def save(
                 return []  # nothing changed: leave the file (and its time) alone
             # The fields first: a run stopped between the two leaves newer fields beside the
             # old ledger, which only ever carries a gone card with its latest text.
-            _replace_atomically(path.with_name(FIELDS_NAME), fields_bytes)
-            _replace_atomically(path, text)
+            rows_file.replace_atomically(path.with_name(FIELDS_NAME), fields_bytes)
+            rows_file.replace_atomically(path, text)
     except OSError as err:
         reason = err.strerror or str(err)
         message = f"cannot write the ledger ({reason}); the deck was written, but the next run "

@@ -15,21 +15,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import json
 import os
 import sys
-import tempfile
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .rows_file import compact_json, replace_atomically
+
 FOLDER = "ledgers"  # in the cache folder
 FORMAT = "memo2anki ledger index"
 VERSION = 2
 KEEP = 8  # files kept: a few vaults, or a vault and its copy on another machine
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class Light(NamedTuple):
@@ -162,15 +161,8 @@ def remember(cache: Path, digest: str, columns: Columns) -> None:
     folder = cache / FOLDER
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(_encode(data).encode("utf-8", "surrogatepass"))
-            os.replace(tmp, folder / f"{digest}.json")
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        text = compact_json(data).encode("utf-8", "surrogatepass")
+        replace_atomically(folder / f"{digest}.json", [text])
         files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
         for old in files[KEEP:]:
             old.unlink()

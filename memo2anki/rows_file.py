@@ -4,12 +4,16 @@ never split into rows nor joined again (a vault's ledger holds thousands)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import tempfile
 from array import array
 from collections.abc import Callable, Sequence
 from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import add, is_not, ne
+from pathlib import Path
 from typing import Any
 
 END = b"\n]}\n"
@@ -17,6 +21,8 @@ BREAK = b",\n"  # between rows
 
 # A file's bytes to write, in pieces (rows kept as read are views of the file read).
 Chunks = list[bytes | memoryview]
+# JSON as memo2anki writes its rows: no spaces, text as it is.
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class Body:
@@ -180,3 +186,17 @@ def digest(pieces: Chunks) -> str:
     for piece in pieces:
         h.update(piece)
     return h.hexdigest()
+
+
+def replace_atomically(path: Path, data: Chunks) -> None:
+    """Write a file whole or not at all: to a temporary file beside it, then renamed over it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.writelines(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
