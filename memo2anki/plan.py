@@ -341,15 +341,14 @@ BY_KEY: Identity = ("", "", "", 0)
 
 
 def _match_around(
-    cards: Sequence[Card], entries: Sequence[LedgerCard], hits: list[int]
+    cards: Sequence[Card], entries: Sequence[LedgerCard], hits: list[int], misses: list[int]
 ) -> tuple[list[Identity], dict[int, int]]:
     """Each card's identity, and the match by identity (card index -> entry index) of those
-    not matched by key, given each card's row by key (see :func:`_key_hits`). The identity
-    of a card matched by key is its row's (a key covers the identity), so it is worked out
-    only when needed (:data:`BY_KEY` until then)."""
+    not matched by key (``misses``), given each card's row by key (see :func:`_key_hits`).
+    The identity of a card matched by key is its row's (a key covers the identity), so it is
+    worked out only when needed (:data:`BY_KEY` until then)."""
     identities = [BY_KEY] * len(cards)
     match: dict[int, int] = {}
-    misses = _missed(hits)
     if misses:
         for i in misses:
             identities[i] = cards[i].identity
@@ -376,16 +375,20 @@ def plan_changes(
     """The plan for one run: ``cards`` in study order, against ``ledger``, at time ``now``
     (whole seconds). Pure: no I/O."""
     hits = _key_hits(cards, ledger)  # each card's row by key, or -1
-    misses = hits.count(-1)
-    light = ledger.cards.light() if misses < len(hits) and isinstance(ledger.cards, Cards) else None
+    misses = _missed(hits)  # the cards not matched by key
+    light = (
+        ledger.cards.light()
+        if len(misses) < len(hits) and isinstance(ledger.cards, Cards)
+        else None
+    )
     entries: Sequence[LedgerCard]
     if light is not None:
         # The rows of a file: parsed only where a card did not match its row by key.
         entries = ledger.cards
-        identities, match = _match_around(cards, entries, hits)
+        identities, match = _match_around(cards, entries, hits, misses)
         diagnostics: list[Diagnostic] = []
     else:
-        hits, misses = [-1] * len(cards), len(cards)
+        hits, misses = [-1] * len(cards), list(range(len(cards)))
         entries = list(ledger.cards)
         identities, card_index, diagnostics = _settle_identities(cards, entries)
         # Card index -> entry index (the ledger never holds an identity twice).
@@ -415,7 +418,7 @@ def plan_changes(
     paired: set[int] = set()
 
     def pair(allowed_entries: list[int]) -> None:
-        todo = [i for i in _missed(hits) if i not in match]
+        todo = [i for i in misses if i not in match]
         if not todo or not allowed_entries:
             return  # nothing to pair (a first run, say): no texts to work out
         appeared = [_side(i, identities[i], cards[i].front, cards[i].back_html) for i in todo]
@@ -435,7 +438,7 @@ def plan_changes(
     if shared:
         matched = hit_rows.union(match.values())
         entry_index = {entries[j].identity: j for j in _rows_but(count, matched)}
-        for i in _missed(hits):
+        for i in misses:
             identity = identities[i]
             if i not in match and (k := entry_index.get(identity, -1)) >= 0 and k not in matched:
                 match[i] = k
@@ -486,7 +489,7 @@ def plan_changes(
             before_entry = entries[j] if j >= 0 else None
             unchanged = (
                 before_entry is not None
-                and before_entry.digest == (card.digest or digest(card))
+                and before_entry.digest == digest(card)
                 and before_entry.line == card.line
                 and before_entry.note == note_path
                 and before_entry.deck == subdeck
@@ -524,7 +527,7 @@ def plan_changes(
             continue
         before_entry = entries[j] if j >= 0 else None
         identity = identities[i]
-        card_digest = card.digest or digest(card)
+        card_digest = digest(card)
         fields = (card.front_html, card.back_html, *about)
         tags = card.tags  # as Anki holds them (see make_cards)
         place = Place(note_path, card.line, subject, card.front, subdeck)
