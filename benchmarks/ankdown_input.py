@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
-from memo2anki.convert import convert
+from memo2anki.cards.convert import convert
 from memo2anki.model import Card, Media
 
 # Every image syntax the generated vaults use: ![[...]], ![[...|300]], ![..](...), ![..](<...>).

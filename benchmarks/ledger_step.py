@@ -41,12 +41,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from memo2anki import ledger as ledger_file
-from memo2anki.cache import NoteCache, default_cache_dir
-from memo2anki.convert import Options, Result, convert
+from memo2anki.cards.cache import NoteCache, default_cache_dir
+from memo2anki.cards.convert import Options, Result, convert
+from memo2anki.changes import ledger as ledger_file
+from memo2anki.changes.plan import Layout, Scope, plan_changes
 from memo2anki.model import DEFAULT_SECTIONS
-from memo2anki.package import plan_notes, write_notes, write_plan
-from memo2anki.plan import Layout, Scope, plan_changes
+from memo2anki.targets.package import plan_notes, write_notes, write_plan
 
 
 def _ledger_folder(root: Path, result: Result, layout: Layout, now: int, edited: bool) -> Path:

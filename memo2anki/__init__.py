@@ -1,8 +1,8 @@
 """memo2anki: turn the study memos in Obsidian daily notes into Anki cards."""
 
-from .convert import Options, Result, convert
-from .model import Card, Diagnostic, Media, Memo2AnkiError, Note
-from .package import write_package
+from memo2anki.cards.convert import Options, Result, convert
+from memo2anki.model import Card, Diagnostic, Media, Memo2AnkiError, Note
+from memo2anki.targets.package import write_package
 
 __version__ = "0.1.0"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .media import Journal
+    from memo2anki.cards.pictures.media import Journal
 
 # The title of the section that holds the memos (`# 공부 메모장`); more can be configured.
 DEFAULT_SECTIONS = ("공부 메모장",)

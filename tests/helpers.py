@@ -15,7 +15,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from anki.scheduler.v3 import CardAnswer
 from click.testing import CliRunner, Result
 
-from memo2anki.cli import main
+from memo2anki.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"

@@ -56,7 +56,7 @@ if limit:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit), int(limit)))
 
-from memo2anki.cli import main
+from memo2anki.cli.main import main
 main(prog_name="memo2anki")
 """
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from memo2anki.anki_profiles import base_folders, find_profile, read_profiles
 from memo2anki.model import Memo2AnkiError
+from memo2anki.targets.profiles import base_folders, find_profile, read_profiles
 
 
 class Geometry:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from helpers import make_vault, notes_of, render_memo, tree_digest, write_ankdown_input
 
-from memo2anki.convert import convert
+from memo2anki.cards.convert import convert
 
 
 def test_same_seed_same_tree_other_seed_other_tree(tmp_path: Path) -> None:

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from helpers import memo, png, write_vault
 
-from memo2anki import make_cards
-from memo2anki.cache import NoteCache
-from memo2anki.cli import main
-from memo2anki.convert import Options, Result, convert
-from memo2anki.make_cards import NoteConverter
+from memo2anki.cards import make as make_cards
+from memo2anki.cards.cache import NoteCache
+from memo2anki.cards.convert import Options, Result, convert
+from memo2anki.cards.make import NoteConverter
+from memo2anki.cli.main import main
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def test_a_re_export_from_the_cache_never_loads_the_parser(vault: Path, tmp_path
     # when every note comes from the cache, and the cards are the same.
     script = (
         "import sys\n"
-        "from memo2anki.cli import main\n"
+        "from memo2anki.cli.main import main\n"
         f"main([{str(vault)!r}, '--dry-run', '--json', '-j', '1'], standalone_mode=False)\n"
         "loaded = [m for m in ('markdown_it', 'pygments', 'nh3') if m in sys.modules]\n"
         "print('loaded:', *loaded, file=sys.stderr)\n"
@@ -201,7 +201,7 @@ def test_check_from_the_cache_reports_the_same_problems_without_parsing(tmp_path
     )
     script = (
         "import sys\n"
-        "from memo2anki.cli import main\n"
+        "from memo2anki.cli.main import main\n"
         "try:\n"
         f"    main(['check', {str(vault)!r}, '-j', '1'], standalone_mode=False)\n"
         "finally:\n"

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from helpers import memo, png, write_vault
 
-from memo2anki.cli import main
-from memo2anki.convert import Options, convert
+from memo2anki.cards.convert import Options, convert
+from memo2anki.cli.main import main
 
 
 @pytest.fixture

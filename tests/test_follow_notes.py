@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from helpers import Anki, bump_mtime, memo, png, run, write_vault
 
-from memo2anki import ledger as ledger_file
-from memo2anki.convert import convert
-from memo2anki.ledger import Ledger
+from memo2anki.cards.convert import convert
+from memo2anki.cards.render import CardRenderer, Rendered
+from memo2anki.changes import ledger as ledger_file
+from memo2anki.changes.ledger import Ledger
+from memo2anki.changes.plan import GONE_TAG, Kind, Layout, Scope, _key_hits, plan_changes
 from memo2anki.model import Card
-from memo2anki.plan import GONE_TAG, Kind, Layout, Scope, _key_hits, plan_changes
-from memo2anki.render import CardRenderer, Rendered
 
 DECK = "공부 메모장::CKA"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from helpers import memo, write_vault
 
-from memo2anki.convert import convert
+from memo2anki.cards.convert import convert
 
 
 def test_footnotes_defined_anywhere_in_the_note(tmp_path: Path) -> None:

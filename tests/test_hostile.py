@@ -17,9 +17,9 @@ from helpers import Anki, AnkiNote, memo, png, run, write_vault
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memo2anki.convert import Options, convert
-from memo2anki.inert import inert
-from memo2anki.package import write_package
+from memo2anki.cards.checks.inert import inert
+from memo2anki.cards.convert import Options, convert
+from memo2anki.targets.package import write_package
 
 set_lang("en")
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from helpers import REPO, Anki, memo, png, run, write_vault
 
-from memo2anki import build
-from memo2anki.convert import _cancelled_futures_left_alone, convert
+from memo2anki.cards.convert import _cancelled_futures_left_alone, convert
+from memo2anki.targets import build
 
 
 def _remove_tree(top: Path) -> None:
@@ -117,7 +117,8 @@ def test_an_output_that_is_a_link_to_a_note_is_refused(tmp_path: Path) -> None:
 _STOPS_MID_WRITE = """
 import sys, time
 from pathlib import Path
-from memo2anki import cli, package
+from memo2anki.cli import main as cli
+from memo2anki.targets import package
 
 real = package._write_zip
 marker = Path(sys.argv[1])
@@ -207,7 +208,8 @@ def test_every_warning_is_one_clean_line(tmp_path: Path, name: str) -> None:
 _STOPS_MID_READ = """
 import os, sys, time
 from pathlib import Path
-from memo2anki import cli, make_cards
+from memo2anki.cli import main as cli
+from memo2anki.cards import make as make_cards
 
 real = make_cards.convert_in_worker
 pids = Path(sys.argv[1])

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from helpers import REPO, memo, run, write_vault
 
-from memo2anki import ledger as ledger_file
-from memo2anki import ledger_index
-from memo2anki.ledger import Ledger
+from memo2anki.changes import ledger as ledger_file
+from memo2anki.changes import ledger_index
+from memo2anki.changes.ledger import Ledger
 
 LEDGER = ".memo2anki/ledger.json"
 FIRST_RUN = "this run is treated as a first run"

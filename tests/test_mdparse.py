@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from memo2anki.mdparse import _plain_inline, inline_children, make_markdown
+from memo2anki.cards.markdown.parser import _plain_inline, inline_children, make_markdown
 
 MD = make_markdown()
 

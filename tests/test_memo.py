@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from memo2anki.memo import CardFinder
+from memo2anki.cards.memo import CardFinder
+from memo2anki.cards.render import make_markdown
 from memo2anki.model import Note
-from memo2anki.render import make_markdown
 
 S = "# 공부 메모장\n## CKA\n"  # the usual opening of a memo section
 

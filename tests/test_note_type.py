@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from helpers import Anki, bump_mtime, memo, write_vault
 
-from memo2anki import package
-from memo2anki.cli import main
+from memo2anki.cli.main import main
+from memo2anki.targets import package
 
 MARK = "/* a later release's look */"
 

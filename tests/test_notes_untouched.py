@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from helpers import memo, png, write_vault
 from sandbox import run_cli
 
-from memo2anki.cli import main
+from memo2anki.cli.main import main
 
 Snapshot = dict[str, tuple[str, int, int]]
 

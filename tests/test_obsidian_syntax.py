@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict, read_fixture_file
 
-from memo2anki.obsidian import (
+from memo2anki.cards.obsidian import (
     callouts_plugin,
     comments_plugin,
     highlight_plugin,

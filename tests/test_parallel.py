@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from helpers import Anki, make_vault
 
-from memo2anki.cli import main
-from memo2anki.convert import _workers, convert
+from memo2anki.cards.convert import _workers, convert
+from memo2anki.cli.main import main
 
 
 def test_parallel_result_equals_single_process(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from memo2anki import plaindata
-from memo2anki.media import Journal, Lookup
+from memo2anki.cards import plaindata
+from memo2anki.cards.pictures.media import Journal, Lookup
 from memo2anki.model import Card, Diagnostic, Media, NoteResult
 
 ENTRY = tuple[NoteResult, Journal]

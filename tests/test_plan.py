@@ -8,10 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from memo2anki.ledger import GONE, Ledger
-from memo2anki.model import Card
-from memo2anki.package import card_guid, row_key
-from memo2anki.plan import (
+from memo2anki.changes.ledger import GONE, Ledger
+from memo2anki.changes.plan import (
     BACK_SIMILAR,
     GONE_TAG,
     Kind,
@@ -23,6 +21,8 @@ from memo2anki.plan import (
     plan_changes,
     similarity,
 )
+from memo2anki.model import Card
+from memo2anki.targets.package import card_guid, row_key
 
 LAYOUT = Layout("공부 메모장", "vault")
 T0, T1 = 1_700_000_000, 1_700_100_000
@@ -291,7 +291,7 @@ def test_two_notes_of_one_name_keep_their_cards_apart() -> None:
 def test_pairing_work_grows_linearly_with_the_vault(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every card of a big vault renamed at once: comparisons grow with the cards, not with
     their square (past CROSS_PAIRS_MAX, a card is compared with its own note's and front's)."""
-    import memo2anki.plan as plan_module
+    import memo2anki.changes.plan as plan_module
 
     calls = 0
     dice = plan_module._dice

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from memo2anki.model import Memo2AnkiError, Note
-from memo2anki.reader import read_note
+from memo2anki.notes.reader import read_note
 
 
 def _read(tmp_path: Path, name: str, content: str | bytes) -> tuple[Note, list[str]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import png, write_vault
 
-from memo2anki.media import MediaResolver, MediaStore
-from memo2anki.render import CardRenderer, Rendered
+from memo2anki.cards.pictures.media import MediaResolver, MediaStore
+from memo2anki.cards.render import CardRenderer, Rendered
 
 Render = Callable[[str], Rendered]
 

@@ -17,8 +17,8 @@ import pytest
 from helpers import Anki, memo, png, run, write_vault
 from sandbox import run_cli
 
-from memo2anki import cli
-from memo2anki.convert import convert
+from memo2anki.cards.convert import convert
+from memo2anki.cli import main as cli
 
 GOOD = {"daily/2025-04-01.md": memo("**Pod**\n가장 작은 배포 단위")}
 POD = ("daily/2025-04-01.md:7", "Pod")  # the card GOOD makes, as (note:line, front)
@@ -747,7 +747,7 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_where(
 def test_a_bug_in_one_note_skips_only_that_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from memo2anki.memo import CardFinder
+    from memo2anki.cards.memo import CardFinder
 
     real_find = CardFinder.find
 

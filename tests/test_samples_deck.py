@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from helpers import SAMPLES, Anki, AnkiNote
 from sample_cards import EXPECTED_CARDS, EXPECTED_IMAGES
 
-from memo2anki.cli import main
+from memo2anki.cli.main import main
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from helpers import make_vault, memo, png, write_vault
 
-from memo2anki.convert import convert
+from memo2anki.cards.convert import convert
 from memo2anki.model import Media
-from memo2anki.package import write_package
+from memo2anki.targets.package import write_package
 
 
 def test_each_picture_is_hashed_once_however_often_it_is_shown(

@@ -28,7 +28,7 @@ from preview import (
     shoot_cards,
 )
 
-from memo2anki.cli import main
+from memo2anki.cli.main import main
 
 # The README's cards: an image, a table and math; code, an image and a callout; a highlight,
 # a tag and a table.

@@ -16,8 +16,8 @@ import pytest
 from anki.collection import Collection
 from helpers import Anki, png, run, write_vault
 
-from memo2anki.package import MODEL_ID
-from memo2anki.plan import GONE_TAG
+from memo2anki.changes.plan import GONE_TAG
+from memo2anki.targets.package import MODEL_ID
 
 DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"
 CNI = "**CNI**\n컨테이너 네트워크 인터페이스 표준 플러그인 규격과 그 구현들"
@@ -355,7 +355,7 @@ def sync_profile(vault: Path, *args: str) -> tuple[int, str]:
 
 KILL_SCRIPT = """
 import sys
-from memo2anki.cli import main
+from memo2anki.cli.main import main
 main(["sync", sys.argv[1], "--collection", sys.argv[2], "--no-cache", "--no-backup", "-q"])
 """
 
@@ -513,7 +513,7 @@ def test_a_backup_that_cannot_be_made_stops_the_sync_before_any_change(
 def test_a_change_that_would_force_a_full_sync_is_rolled_back_whole(
     vault: Path, col_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import memo2anki.write_collection as writer
+    import memo2anki.targets.write_collection as writer
 
     real_move = writer._move
 

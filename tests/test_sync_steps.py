@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from memo2anki.ledger import Ledger
-from memo2anki.package import MODEL_NAME, TargetNote, cloze_guid
-from memo2anki.plan import GONE_TAG, Change, Kind, Place, Plan
-from memo2anki.sync_steps import Held, HeldCard, Steps, sync_steps
+from memo2anki.changes.ledger import Ledger
+from memo2anki.changes.plan import GONE_TAG, Change, Kind, Place, Plan
+from memo2anki.targets.package import MODEL_NAME, TargetNote, cloze_guid
+from memo2anki.targets.sync_steps import Held, HeldCard, Steps, sync_steps
 
 OLD, NEW, MINE = "공부 메모장::CKA", "공부 메모장::K8s", "My deck"
 FIELDS = ("<b>etcd</b>", "back", "CKA", "daily/a.md", "2025-04-01", "obsidian://x")

@@ -1,0 +1,186 @@
+"""Remember each note's cards between runs, so re-exporting a big vault only reads what changed.
+
+An entry is used only while everything that went into it is unchanged: the note file (size and
+modification time, taken before it is read), every file it embedded, every image lookup's
+outcome (a picture added, moved or deleted changes it), the options, and memo2anki's own code.
+A cache that cannot be read or written is simply not used, and a row that does not hold what
+memo2anki stores is a row not there: the cache never changes a deck and never fails a run.
+Rows are JSON of plain data (:mod:`memo2anki.cards.plaindata`), never pickles: reading one cannot
+run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from memo2anki.cards import plaindata
+from memo2anki.cards.pictures.media import Journal, Lookup, file_unchanged
+from memo2anki.common.gcpause import cycle_collection_paused
+from memo2anki.model import NoteResult
+
+_FORMAT = "3"
+_ENTRY = tuple[NoteResult, Journal]  # what a row holds
+_BATCH = 500  # notes written to the cache at a time
+
+
+def default_cache_dir() -> Path:
+    """``$MEMO2ANKI_CACHE_DIR``, else ``$XDG_CACHE_HOME/memo2anki``, else ``~/.cache/memo2anki``."""
+    if os.environ.get("MEMO2ANKI_CACHE_DIR"):
+        return Path(os.environ["MEMO2ANKI_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "memo2anki"
+
+
+def code_fingerprint() -> str:
+    """A hash of memo2anki's own code and templates: any change makes old entries unused."""
+    digest = hashlib.sha256(_FORMAT.encode())
+    # The package's own folder (not importlib.resources, whose import costs every run 10 ms).
+    root = Path(__file__).parents[1]
+    for path in sorted(root.rglob("*")):
+        if path.suffix in {".py", ".html", ".css"} and path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class NoteCache:
+    """Cached per-note results in one SQLite file, for one set of options."""
+
+    def __init__(self, folder: Path, options_key: str) -> None:
+        self.key = hashlib.sha256(f"{code_fingerprint()}\0{options_key}".encode()).hexdigest()
+        self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[str, str, str, bytes]] = []
+        self._files: dict[tuple[str, int, int], bool] = {}
+        # Each note's stamp as it was before it was read: a note saved while it is read is
+        # stored under its old stamp, so the next run reads it again.
+        self._stamps: dict[str, str] = {}
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._db = sqlite3.connect(folder / "notes.sqlite", timeout=5)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS notes "
+                "(path TEXT PRIMARY KEY, stamp TEXT, key TEXT, result BLOB)"
+            )
+        except (OSError, sqlite3.Error):
+            self._db = None
+
+    def get_many(
+        self, paths: Sequence[Path], still_resolves: Callable[[str, str, Lookup], bool]
+    ) -> list[NoteResult | None]:
+        """Each path's cached result if nothing it depends on has changed, else None.
+        Call it before reading the notes: it takes the stamps that :meth:`put` stores."""
+        found: list[NoteResult | None] = [None] * len(paths)
+        if self._db is None:
+            return found
+        with cycle_collection_paused():  # loading makes many objects and no cycles
+            for start in range(0, len(paths), _BATCH):
+                self._get_batch(paths, start, still_resolves, found)
+        return found
+
+    def _get_batch(
+        self,
+        paths: Sequence[Path],
+        start: int,
+        still_resolves: Callable[[str, str, Lookup], bool],
+        found: list[NoteResult | None],
+    ) -> None:
+        wanted: dict[str, tuple[int, str]] = {}
+        for index in range(start, min(start + _BATCH, len(paths))):
+            try:
+                key = _key(paths[index])
+                key.encode("utf-8")  # a file name that is not valid UTF-8 is never stored
+                wanted[key] = (index, _stamp(paths[index]))
+            except (OSError, UnicodeEncodeError):
+                continue
+            self._stamps[key] = wanted[key][1]
+        if self._db is None or not wanted:
+            return
+        marks = ", ".join("?" * len(wanted))
+        try:
+            rows = self._db.execute(
+                f"SELECT path, stamp, result FROM notes WHERE key = ? AND path IN ({marks})",
+                (self.key, *wanted),
+            ).fetchall()
+        except sqlite3.Error:
+            return
+        for path, stamp, blob in rows:
+            index, now = wanted[path]
+            if stamp == now:
+                found[index] = self._load(blob, still_resolves)
+
+    def _load(
+        self, blob: object, still_resolves: Callable[[str, str, Lookup], bool]
+    ) -> NoteResult | None:
+        """A stored result, if every file and lookup it depended on is as it was; None for
+        a row that holds anything else (whatever is in it)."""
+        try:
+            if not isinstance(blob, bytes | str):
+                return None
+            entry: tuple[NoteResult, Journal] = plaindata.loads(blob, _ENTRY)
+            result, journal = entry
+            if not all(self._unchanged(f) for f in journal.files):
+                return None
+            if not all(still_resolves(*lookup) for lookup in journal.lookups):
+                return None
+        # Checked data can still name odd files (a NUL in a path is a ValueError in os.stat).
+        except (plaindata.BadData, ValueError, TypeError, OSError, RecursionError):
+            return None
+        return result
+
+    def _unchanged(self, file: tuple[str, int, int]) -> bool:
+        # Checked once per run: thousands of cards share a few hundred pictures.
+        known = self._files.get(file)
+        if known is None:
+            known = self._files[file] = file_unchanged(*file)
+        return known
+
+    def put(self, path: Path, result: NoteResult, journal: Journal) -> None:
+        """Remember a fresh result (written by :meth:`flush`) under the stamp the note had
+        when :meth:`get_many` looked it up, before it was read."""
+        if self._db is None:
+            return
+        stamp = self._stamps.pop(_key(path), None)
+        if stamp is None:  # not looked up first: when it was read is unknown
+            return
+        try:
+            blob = plaindata.dumps((result, journal), _ENTRY)
+        except (TypeError, ValueError, UnicodeEncodeError):
+            return
+        self._pending.append((_key(path), stamp, self.key, blob))
+        if len(self._pending) >= _BATCH:  # bounded memory on a big first run
+            self._write()
+
+    def flush(self) -> None:
+        """Write what :meth:`put` collected and close."""
+        if self._db is None:
+            return
+        self._write()
+        self._db.close()
+        self._db = None
+
+    def _write(self) -> None:
+        if self._db is None:
+            return
+        try:
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)", self._pending
+                )
+        except sqlite3.Error:
+            self._db.close()
+            self._db = None
+        self._pending.clear()
+
+
+def _key(path: Path) -> str:
+    # The absolute path as found, not resolved: a re-export looks up every note.
+    return os.path.abspath(path)
+
+
+def _stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"

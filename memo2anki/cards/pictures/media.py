@@ -1,0 +1,287 @@
+"""Resolve media: find the file an image reference names, inside the vault and nowhere else."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
+
+from memo2anki.model import Media, media_name
+from memo2anki.notes.discover import real_path
+
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif", ".ico", ".tif", ".tiff"}
+)
+DIGITAL_GARDEN_PREFIX = "/img/user/"
+_REMOTE = re.compile(r"^https?://", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_WINDOWS_ABS = re.compile(r"^(?:[a-z]:[\\/]|\\\\|//)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome of resolving one reference: a file, or why there is none."""
+
+    path: Path | None = None
+    problem: str | None = None  # set when path is None
+    remote: bool = False
+
+
+@dataclass
+class Journal:
+    """What rendering one note looked at, so that a cached result can be checked later:
+    every lookup and its outcome, and every file read (path, size, mtime in ns)."""
+
+    lookups: list[tuple[str, str, Lookup]] = field(default_factory=list)
+    files: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def record_file(self, path: Path) -> tuple[str, int, int]:
+        """Note a file whose content goes into the result (before reading it: a change made
+        while it is read is then seen by the next run)."""
+        try:
+            stat = path.stat()
+            file = (str(path), stat.st_size, stat.st_mtime_ns)
+        except OSError:  # gone: the stamp of no file, so that the next run looks again
+            file = (str(path), -1, -1)
+        self.files.append(file)
+        return file
+
+
+def file_unchanged(path: str, size: int, mtime_ns: int) -> bool:
+    """Whether a file journaled earlier is still the same (by size and mtime)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return stat.st_size == size and stat.st_mtime_ns == mtime_ns
+
+
+def is_remote(ref: str) -> bool:
+    """Whether a reference is a web URL, left as a link and never downloaded."""
+    return bool(_REMOTE.match(ref.strip()))
+
+
+def is_image(name: str) -> bool:
+    """Whether a file name has an image suffix (any case)."""
+    return PurePosixPath(name.split("?", 1)[0]).suffix.lower() in IMAGE_SUFFIXES
+
+
+class MediaResolver:
+    """Finds referenced files the way Obsidian does, refusing anything outside the vault.
+
+    The index of file names for the vault-wide search is built once, on first need.
+    """
+
+    def __init__(self, vault: Path) -> None:
+        self.vault = vault.resolve()
+        self._root = str(self.vault)
+        self._by_name: dict[str, list[str]] | None = None
+        self._cache: dict[tuple[str, str], Lookup] = {}
+        self._real_folders: dict[str, str] = {}
+        self._listings: dict[str, dict[str, str]] = {}
+        # What each step found, by its inputs: the vault does not change during a run.
+        self._files_at: dict[str, tuple[str | None, bool]] = {}
+        self._by_name_found: dict[tuple[str, str], tuple[str | None, bool]] = {}
+        self._found_lookups: dict[str, Lookup] = {}
+        self.journal: Journal | None = None
+
+    def resolve(self, ref: str, note_dir: Path | str) -> Lookup:
+        """Look ``ref`` up relative to the note's folder, the vault root, the Digital Garden
+        prefix removed, then by file name anywhere in the vault."""
+        folder = os.path.abspath(note_dir)
+        key = (ref, folder)
+        lookup = self._cache.get(key)
+        if lookup is None:
+            lookup = self._cache[key] = self._resolve(ref, folder)
+        if self.journal is not None:
+            self.journal.lookups.append((ref, folder, lookup))
+        return lookup
+
+    def still_finds(self, ref: str, note_dir: str, outcome: Lookup) -> bool:
+        """Whether a reference looked up in an earlier run still finds what it found then."""
+        return self.resolve(ref, note_dir) == outcome
+
+    # Paths are strings (os.path) from here on, not pathlib objects: a re-export checks every
+    # image lookup of the vault again, and pathlib's objects cost several times more.
+    def _resolve(self, ref: str, note_dir: str) -> Lookup:
+        raw = ref.strip()
+        if is_remote(raw):
+            return Lookup(remote=True)
+        text = unicodedata.normalize("NFC", unquote(raw.split("#", 1)[0].split("?", 1)[0]))
+        if not text:
+            return Lookup(problem="empty image reference")
+        if "\x00" in text:  # `%00`: no file has that name, and os calls raise on it
+            return Lookup(problem=f"not a file name: {ref}")
+        if _WINDOWS_ABS.match(text) or _SCHEME.match(text):
+            return Lookup(problem=f"'{text}' is outside the vault; not embedded")
+        text = text.replace("\\", "/")
+        root = self._root
+        candidates: list[str] = []
+        if text.startswith(DIGITAL_GARDEN_PREFIX):
+            candidates.append(os.path.join(root, text[len(DIGITAL_GARDEN_PREFIX) :]))
+        if text.startswith("/"):
+            candidates.append(os.path.join(root, text.lstrip("/")))
+        else:
+            candidates += [os.path.join(note_dir, text), os.path.join(root, text)]
+        refused = False
+        for candidate in candidates:
+            found, was_refused = self._file_at(candidate)
+            if found is not None:
+                return self._found(found)
+            refused = refused or was_refused
+        found, name_refused = self._by_file_name(PurePosixPath(text).name, note_dir)
+        if found is not None:
+            return self._found(found)
+        if refused or name_refused:
+            return Lookup(problem=f"'{text}' is outside the vault; not embedded")
+        return Lookup(problem=f"image not found: {text}")
+
+    def _file_at(self, candidate: str) -> tuple[str | None, bool]:
+        """The file a candidate path names (its real path), and whether the path was refused
+        for leaving the vault. Remembered: the notes of many folders try the same paths."""
+        known = self._files_at.get(candidate)
+        if known is None:
+            inside = self._inside(candidate)
+            if inside is None:
+                known = (None, True)
+            elif os.path.isfile(inside):
+                known = (inside, False)
+            else:
+                known = (self._other_normalization(inside), False)
+            self._files_at[candidate] = known
+        return known
+
+    def _found(self, path: str) -> Lookup:
+        """The lookup of a file found (one per file: lookups are compared, never changed)."""
+        lookup = self._found_lookups.get(path)
+        if lookup is None:
+            lookup = self._found_lookups[path] = Lookup(path=Path(path))
+        return lookup
+
+    def _inside(self, candidate: str) -> str | None:
+        """The real path if it stays inside the vault (also after symlinks), else None."""
+        normal = os.path.normpath(candidate)
+        if not _within(normal, self._root):
+            return None
+        try:
+            real = real_path(normal, self._real_folders)
+        except (OSError, RuntimeError):  # a symlink loop
+            return None
+        return real if _within(real, self._root) else None
+
+    def _other_normalization(self, path: str) -> str | None:
+        """The file ``path`` names (inside the vault, missing as spelled) with every name
+        compared in NFC: macOS writes Korean names decomposed (NFD), links are composed."""
+        relative = os.path.relpath(path, self._root)
+        if relative.isascii() or relative == os.curdir:  # NFC and NFD differ only outside ASCII
+            return None
+        current = self._root
+        for part in relative.split(os.sep):
+            if not os.path.lexists(os.path.join(current, part)):
+                on_disk = self._names(current).get(unicodedata.normalize("NFC", part))
+                if on_disk is None:
+                    return None
+                part = on_disk
+            current = os.path.join(current, part)
+        inside = self._inside(current)  # again: a name matched may be a symlink
+        return inside if inside is not None and os.path.isfile(inside) else None
+
+    def _names(self, folder: str) -> dict[str, str]:
+        """A folder's entries by NFC name (listed once: the vault does not change mid-run)."""
+        if folder not in self._listings:
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                names = []
+            self._listings[folder] = {unicodedata.normalize("NFC", n): n for n in names}
+        return self._listings[folder]
+
+    def _by_file_name(self, name: str, note_dir: str) -> tuple[str | None, bool]:
+        """The nearest file of that name, and whether one was refused for leaving the vault."""
+        if not name or name in {".", ".."}:
+            return None, False
+        if self._by_name is None:
+            self._by_name = _index_vault(self.vault)
+        matches = self._by_name.get(name.casefold(), [])
+        # Which of several files is nearest depends on the note's folder; one file does not.
+        key = (name, note_dir if len(matches) > 1 else "")
+        known = self._by_name_found.get(key)
+        if known is None:
+            known = self._by_name_found[key] = self._nearest(matches, note_dir)
+        return known
+
+    def _nearest(self, matches: list[str], note_dir: str) -> tuple[str | None, bool]:
+        # Like Obsidian, prefer the file nearest the note, then the shortest path.
+        def rank(path: str) -> tuple[int, int, str]:
+            shared = len(os.path.commonpath([os.path.dirname(path), note_dir]).split(os.sep))
+            return (-shared, path.count(os.sep), path)
+
+        refused = False
+        for path in sorted(matches, key=rank):
+            inside = self._inside(path)
+            if inside is None:
+                refused = True
+            elif os.path.isfile(inside):
+                return inside, False
+        return None, refused
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _index_vault(vault: Path) -> dict[str, list[str]]:
+    # A stack, not os.walk: before Python 3.12 it recurses, and a vault may nest folders
+    # deeper than the recursion limit.
+    index: dict[str, list[str]] = {}
+    stack = [str(vault)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if is_folder:  # as os.walk: a symlinked folder is neither a file nor entered
+                if not entry.name.startswith(".") and not entry.is_symlink():
+                    stack.append(entry.path)
+            else:
+                key = unicodedata.normalize("NFC", entry.name).casefold()
+                index.setdefault(key, []).append(entry.path)
+    return index
+
+
+class MediaStore:
+    """Names each distinct file by its content, hashing every file once."""
+
+    def __init__(self) -> None:
+        self._by_path: dict[Path, Media] = {}
+        self._stamps: dict[Path, tuple[str, int, int]] = {}  # each file as it was hashed
+        self.journal: Journal | None = None
+
+    def add(self, path: Path) -> Media:
+        """The :class:`Media` for a resolved file (read and hashed on first sight)."""
+        media = self._by_path.get(path)
+        if self.journal is not None:
+            if media is None:
+                self._stamps[path] = self.journal.record_file(path)
+            else:  # as it was when hashed, not as it is now
+                self.journal.files.append(self._stamps.get(path) or self.journal.record_file(path))
+        if media is None:
+            digest = hashlib.sha256()
+            with path.open("rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+            sha = digest.hexdigest()
+            media = Media(path=path, name=media_name(sha, path.suffix), sha256=sha)
+            self._by_path[path] = media
+        return media

@@ -1,0 +1,703 @@
+"""What changes in a deck, worked out once as plain data: the cards of this run and the ledger
+of the last one in, a plan of new, updated, renamed, moved, gone and unchanged cards out.
+
+The plan never knows its target: one writer per target (the package, a collection, AnkiConnect)
+carries it out, and no writer decides what changes. :func:`plan_changes` does no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import compress, repeat
+from operator import attrgetter, lt
+from typing import NamedTuple
+
+import genanki
+
+from memo2anki.cards.fields import about_fields, deck_name
+from memo2anki.changes.ledger import GONE, LIVE, Cards, Ledger, LedgerCard
+from memo2anki.model import Card, Diagnostic, fold
+from memo2anki.targets.package import (
+    CLOZE_MODEL_NAME,
+    IMG,
+    MODEL_NAME,
+    TargetNote,
+    cloze_guid,
+    cloze_text,
+    content_digest,
+    obsidian_link,
+)
+
+GONE_TAG = "memo2anki::gone"
+
+# "Much the same": the Dice similarity of two texts' character bigrams (which suits Korean,
+# whose words change their endings) at least this. Chosen from tests/test_plan.py's table of
+# real-looking edits: a reworded ending, a line added, typos fixed, lines reordered score
+# 0.70 and up; half the back rewritten, or another fact of the same topic, 0.46 and down.
+BACK_SIMILAR = 0.6
+FRONT_SIMILAR = 0.5  # a card moved to another note or subject: its front too
+SIMILARITY_CHARS = 3000  # texts are compared by their start only, so pairing stays linear
+# Past this many (appeared × disappeared) pairs, cards that moved note or subject are paired
+# only with a card of the same front, so a vault-wide rewrite cannot take quadratic time.
+CROSS_PAIRS_MAX = 250_000
+
+Identity = tuple[str, str, str, int]
+
+
+class Kind(StrEnum):
+    """What happens to one card."""
+
+    NEW = "new"
+    UPDATED = "updated"
+    RENAMED = "renamed"  # its heading was edited; the back is much the same
+    MOVED = "moved"  # to another note, subject or deck (its front possibly edited too)
+    RETURNED = "returned"  # was gone, and is in a memo again
+    GONE = "gone"  # in no memo any more
+    UNCHANGED = "unchanged"
+
+
+# The order of the summary line.
+KINDS = (
+    Kind.NEW,
+    Kind.UPDATED,
+    Kind.RENAMED,
+    Kind.MOVED,
+    Kind.RETURNED,
+    Kind.GONE,
+    Kind.UNCHANGED,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run can see: the cards of other subjects, notes outside the PATHs given (and
+    other dates) are out of its reach, carried over unchanged and never gone."""
+
+    subjects: tuple[str, ...] = ()  # NFC, casefolded; empty: every subject
+    # Vault-relative notes, or folders ending in "/"; empty (or ""): the whole vault.
+    paths: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def covers(self, card: LedgerCard) -> bool:
+        """Whether the run could have seen this ledger card (so its absence means gone)."""
+        if self.subjects and fold(card.subject) not in self.subjects:
+            return False
+        if self.paths and not any(
+            p == "" or card.note == p or (p.endswith("/") and card.note.startswith(p))
+            for p in self.paths
+        ):
+            return False
+        if self.since or self.until:
+            if not card.date:
+                return False
+            try:
+                day = dt.date.fromisoformat(card.date)
+            except ValueError:  # a hand-edited ledger: out of reach rather than gone
+                return False
+            if (self.since and day < self.since) or (self.until and day > self.until):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How cards become Anki notes: the top deck, the vault's name (for the Obsidian link),
+    cloze notes beside them, and whether gone cards are carried once more."""
+
+    deck: str
+    vault_name: str
+    cloze: bool = False
+    leave_out_gone: bool = False
+
+
+class Place(NamedTuple):
+    """Where a card is (or was): its note, line, subject, front and deck."""
+
+    note: str
+    line: int
+    subject: str
+    front: str
+    deck: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.note}:{self.line}"
+
+
+class Change(NamedTuple):
+    """What happens to one card memo2anki manages (a named tuple: one per card)."""
+
+    kind: Kind
+    guid: str
+    now: Place | None  # None: gone
+    before: Place | None  # from the ledger; None: new
+    # What the target must hold for it: the card's note (and its cloze note); empty for a
+    # gone card that is left out.
+    notes: tuple[TargetNote, ...] = ()
+
+    @property
+    def deck_changed(self) -> bool:
+        return (
+            self.now is not None and self.before is not None and self.now.deck != self.before.deck
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every change of one run, in study order (gone cards last), and the ledger after it."""
+
+    changes: tuple[Change, ...]
+    ledger: Ledger
+    diagnostics: tuple[Diagnostic, ...] = ()
+    filtered: int = 0  # ledger cards out of this run's scope, carried over unchanged
+    first_run: bool = False  # there was no ledger to compare against
+    counts: dict[Kind, int] = field(default_factory=dict, compare=False)
+    # Whether the ledger after this run differs from the one before (else it is not written).
+    ledger_changed: bool = True
+
+    def notes(self) -> Iterator[TargetNote]:
+        """The notes the target must hold, in study order."""
+        for change in self.changes:
+            yield from change.notes
+
+
+def fields_of(
+    front_html: str, back_html: str, subject: str, note: str, date: str, vault_name: str
+) -> tuple[str, ...]:
+    """The memo2anki note type's fields (package.FIELDS) of a card: Front and Back as the card
+    made them (sanitized HTML), Subject, Source and Date escaped text, Link a URL (see
+    :mod:`memo2anki.cards.fields`)."""
+    return (
+        front_html,
+        back_html,
+        *about_fields(subject, note, date, obsidian_link(vault_name, note)),
+    )
+
+
+def digest(card: Card) -> str:
+    """The card's digest of its front, back and tags (the ledger's ``digest``): the other
+    fields (subject, note, date, link) are the ledger's columns and the vault's name."""
+    return card.digest or content_digest(card.front_html, card.back_html, card.tags)
+
+
+def guid_of(identity: Identity, attempt: int = 0) -> str:
+    """The GUID of an identity; ``attempt`` > 0 when that one is taken by a renamed card."""
+    parts: tuple[object, ...] = identity if attempt == 0 else (*identity, attempt)
+    return str(genanki.guid_for("memo2anki", *parts))
+
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def plain_text(card_html: str) -> str:
+    """What a card's HTML says, for comparing: text without markup, images by name, folded."""
+    text = IMG.sub(lambda m: f" {m.group(1)} ", card_html[: SIMILARITY_CHARS * 4])
+    text = html.unescape(_TAG.sub(" ", text))
+    text = _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip().casefold()
+    return text[:SIMILARITY_CHARS]
+
+
+def _grams(text: str) -> Counter[str]:
+    if len(text) < 2:
+        return Counter([text]) if text else Counter()
+    return Counter(text[i : i + 2] for i in range(len(text) - 1))
+
+
+def _dice(a: Counter[str], b: Counter[str]) -> float:
+    total = a.total() + b.total()
+    if not total:
+        return 1.0
+    return 2 * sum((a & b).values()) / total
+
+
+def similarity(a: str, b: str) -> float:
+    """How much the same two plain texts are, 0 to 1 (Dice over character bigrams)."""
+    return _dice(_grams(a), _grams(b))
+
+
+@dataclass
+class _Side:
+    """A card or ledger entry taking part in pairing, with its texts worked out once."""
+
+    index: int
+    place: tuple[str, str]  # (note file name, subject)
+    front: str
+    back: Counter[str]
+    front_grams: Counter[str]
+
+
+def _pairs(appeared: list[_Side], gone: list[_Side]) -> list[tuple[int, int]]:
+    """One-to-one pairs (appeared index, gone index), best first."""
+    cross_all = len(appeared) * len(gone) <= CROSS_PAIRS_MAX
+    by_front: dict[str, list[_Side]] = {}
+    by_place: dict[tuple[str, str], list[_Side]] = {}
+    for g in gone:
+        by_front.setdefault(g.front, []).append(g)
+        by_place.setdefault(g.place, []).append(g)
+    scored: list[tuple[float, int, int]] = []
+    for a in appeared:
+        candidates = gone if cross_all else by_place.get(a.place, []) + by_front.get(a.front, [])
+        seen: set[int] = set()
+        for g in candidates:
+            if g.index in seen:
+                continue
+            seen.add(g.index)
+            back = _dice(a.back, g.back)
+            if back < BACK_SIMILAR:
+                continue
+            if a.place == g.place:
+                score = back
+            else:
+                front = 1.0 if a.front == g.front else _dice(a.front_grams, g.front_grams)
+                if front < FRONT_SIMILAR:
+                    continue
+                score = (back + front) / 2
+            scored.append((-score, a.index, g.index))
+    scored.sort()
+    taken_a: set[int] = set()
+    taken_g: set[int] = set()
+    pairs = []
+    for _score, ai, gi in scored:
+        if ai not in taken_a and gi not in taken_g:
+            taken_a.add(ai)
+            taken_g.add(gi)
+            pairs.append((ai, gi))
+    return pairs
+
+
+def _side(index: int, identity: Identity, front: str, back_html: str) -> _Side:
+    folded = fold(front)
+    return _Side(
+        index, (identity[0], identity[1]), folded, _grams(plain_text(back_html)), _grams(folded)
+    )
+
+
+def _settle_identities(
+    cards: Sequence[Card], entries: Sequence[LedgerCard]
+) -> tuple[list[Identity], dict[Identity, int], list[Diagnostic]]:
+    """Each card's identity, and each identity's card (by index). Two notes of one file name
+    (in different folders) that hold the same card would share one: the card the ledger
+    knows from that note keeps it (without a ledger, the note first by path), and the other
+    is told apart by its folder, with a warning."""
+    identities = [c.identity for c in cards]
+    index = dict(zip(identities, range(len(identities)), strict=True))
+    if len(index) == len(identities):
+        return identities, index, []  # as always, but with two notes of one name and one card
+    known = {e.identity: e for e in entries}
+    groups: dict[Identity, list[int]] = {}
+    for i, identity in enumerate(identities):
+        groups.setdefault(identity, []).append(i)
+    diagnostics = []
+    for identity, members in groups.items():
+        if len(members) < 2:
+            continue
+        entry = known.get(identity)
+        keeper = min(
+            members, key=lambda i: (entry is None or cards[i].note != entry.note, cards[i].note)
+        )
+        for i in members:
+            if i == keeper:
+                continue
+            card = cards[i]
+            identities[i] = (card.note, card.subject, card.front, card.ordinal)
+            message = (
+                f"'{card.front}' is also a card of {cards[keeper].note}, a note of the same "
+                "name: this one is told apart by its folder (rename one of the notes to "
+                "keep them apart for good)"
+            )
+            diagnostics.append(Diagnostic(card.note, card.line, message))
+    return identities, {identity: i for i, identity in enumerate(identities)}, diagnostics
+
+
+def _key_hits(cards: Sequence[Card], ledger: Ledger) -> list[int]:
+    """Each card's row when its key is that row's key (else -1): the same card as that row,
+    with all that the plan compares as exported. Empty (no card matched by key) unless every
+    card has its GUID and no two share one (so no two share an identity), and the ledger's
+    cards are the rows of a file as memo2anki wrote it (a row's key then goes with its
+    identity)."""
+    light = ledger.cards.light() if isinstance(ledger.cards, Cards) else None
+    if light is None or not light.keys:
+        return []
+    # (attrgetter: each pass over thousands of cards in C.)
+    guids = set(map(attrgetter("guid"), cards))
+    if "" in guids or len(guids) != len(cards):
+        return []
+    rows = dict(zip(light.keys, range(len(light.keys)), strict=True))
+    rows.pop("", None)  # (a row compared column by column)
+    return list(map(rows.get, map(attrgetter("key"), cards), repeat(-1)))
+
+
+# The identity of a card matched by its key, until it is worked out.
+BY_KEY: Identity = ("", "", "", 0)
+
+
+def _match_around(
+    cards: Sequence[Card], entries: Sequence[LedgerCard], hits: list[int], misses: list[int]
+) -> tuple[list[Identity], dict[int, int]]:
+    """Each card's identity, and the match by identity (card index -> entry index) of those
+    not matched by key (``misses``), given each card's row by key (see :func:`_key_hits`).
+    The identity of a card matched by key is its row's (a key covers the identity), so it is
+    worked out only when needed (:data:`BY_KEY` until then)."""
+    identities = [BY_KEY] * len(cards)
+    match: dict[int, int] = {}
+    if misses:
+        for i in misses:
+            identities[i] = cards[i].identity
+        rest = {identities[i]: i for i in misses}
+        for j in _rows_but(len(entries), set(hits)):
+            if (i := rest.get(entries[j].identity, -1)) >= 0:
+                match[i] = j
+    return identities, match
+
+
+def _missed(hits: list[int]) -> list[int]:
+    """The cards not matched by key (in C: a vault has thousands of cards)."""
+    return list(compress(range(len(hits)), map(lt, hits, repeat(0))))
+
+
+def _rows_but(count: int, taken: set[int]) -> list[int]:
+    """Rows ``0`` to ``count - 1`` not ``taken``, in order (most are, after a small edit)."""
+    return sorted(set(range(count)).difference(taken))
+
+
+def plan_changes(
+    cards: Sequence[Card], ledger: Ledger, scope: Scope, now: int, layout: Layout
+) -> Plan:
+    """The plan for one run: ``cards`` in study order, against ``ledger``, at time ``now``
+    (whole seconds). Pure: no I/O."""
+    hits = _key_hits(cards, ledger)  # each card's row by key, or -1
+    misses = _missed(hits)  # the cards not matched by key
+    light = (
+        ledger.cards.light()
+        if len(misses) < len(hits) and isinstance(ledger.cards, Cards)
+        else None
+    )
+    entries: Sequence[LedgerCard]
+    if light is not None:
+        # The rows of a file: parsed only where a card did not match its row by key.
+        entries = ledger.cards
+        identities, match = _match_around(cards, entries, hits, misses)
+        diagnostics: list[Diagnostic] = []
+    else:
+        hits, misses = [-1] * len(cards), list(range(len(cards)))
+        entries = list(ledger.cards)
+        identities, card_index, diagnostics = _settle_identities(cards, entries)
+        # Card index -> entry index (the ledger never holds an identity twice).
+        found = enumerate(map(card_index.get, [e.identity for e in entries], repeat(-1)))
+        match = {i: j for j, i in found if i >= 0}
+
+    # Fronts that a note holds more than once are told apart by their order, which an edit
+    # shifts: those cards are paired by their backs first, and by their order only if not.
+    # (A second card of one front in a note has an ordinal above 0, so those tell them.)
+    # (A row matched by key has its card's identity, and its card's digest.)
+    count = len(entries)
+    hit_rows = set(hits)
+    hit_rows.discard(-1)
+    # Needed only for the cards not matched by key (all of them when none is).
+    shared: set[tuple[str, str, str]] = set()
+    if misses:
+        shared.update(
+            (cards[i].identity if identities[i] is BY_KEY else identities[i])[:3]
+            for i in compress(range(len(cards)), map(attrgetter("ordinal"), cards))
+        )
+        shared.update(
+            e.identity[:3] for j in _rows_but(count, hit_rows) if (e := entries[j]).identity[3]
+        )
+    for i, j in list(match.items()) if shared else ():  # (match: of cards not matched by key)
+        if identities[i][:3] in shared and entries[j].digest != digest(cards[i]):
+            del match[i]  # one of several equal fronts, changed: paired by its back first
+    paired: set[int] = set()
+
+    def pair(allowed_entries: list[int]) -> None:
+        todo = [i for i in misses if i not in match]
+        if not todo or not allowed_entries:
+            return  # nothing to pair (a first run, say): no texts to work out
+        appeared = [_side(i, identities[i], cards[i].front, cards[i].back_html) for i in todo]
+        gone = [
+            _side(j, entries[j].identity, entries[j].front, ledger.last_html(entries[j])[1])
+            for j in allowed_entries
+        ]
+        for i, j in _pairs(appeared, gone):
+            match[i] = j
+            if identities[i] != entries[j].identity:
+                paired.add(i)
+
+    matched = hit_rows.union(match.values())
+    pair([j for j in _rows_but(count, matched) if scope.covers(entries[j])])
+    # Then the shared fronts left over, by their order, as before there was a ledger. (Only
+    # those can be unmatched while the ledger holds their identity.)
+    if shared:
+        matched = hit_rows.union(match.values())
+        entry_index = {entries[j].identity: j for j in _rows_but(count, matched)}
+        for i in misses:
+            identity = identities[i]
+            if i not in match and (k := entry_index.get(identity, -1)) >= 0 and k not in matched:
+                match[i] = k
+                matched.add(k)
+
+    used: set[str] | None = None  # the GUIDs taken: worked out for the first new card
+    same_vault = ledger.vault == layout.vault_name  # else every Link field changed
+    ledger_changed = not count or not same_vault
+    changes: list[Change] = []
+    # The ledger after this run: a row of the file read (an int, see ledger.Cards) for each
+    # card as the ledger has it, else the card anew.
+    refs = ledger.cards.items if isinstance(ledger.cards, Cards) else entries
+    new_entries: list[int | LedgerCard] = []
+    row_guids, row_stamps, row_decks, gone_rows = light[1:] if light else ((), (), (), ())
+    # The same for a note's cards in a row: its Subject, Source, Date and Link fields, date
+    # and subdeck.
+    about: tuple[str, ...] = ()
+    date = subdeck = ""
+    last_subject: str | None = None
+    last_note: str | None = None
+    decks: dict[str, str] = {}  # by subject
+    cloze = layout.cloze
+    # Locals, looked up for every card; the named tuples of an unchanged card are made
+    # without their __new__'s Python frame (a vault holds thousands of cards).
+    UNCHANGED = Kind.UNCHANGED
+    make = tuple.__new__
+    for i, card in enumerate(cards):
+        note_path, subject = card.note, card.subject
+        if note_path != last_note or subject != last_subject:
+            last_note, last_subject = note_path, subject
+            date = card.date.isoformat() if card.date else ""
+            about = about_fields(
+                subject, note_path, date, obsidian_link(layout.vault_name, note_path)
+            )
+            subdeck = decks.get(subject) or decks.setdefault(
+                subject, deck_name(layout.deck, subject)
+            )
+        before_entry: LedgerCard | None
+        j = hits[i]
+        if j >= 0:  # its key is its row's: all but the deck and state are as exported
+            unchanged = row_decks[j] == subdeck and j not in gone_rows and same_vault
+            if unchanged:
+                guid, stamp = row_guids[j], row_stamps[j]
+            else:
+                identities[i] = card.identity
+        else:
+            j = match.get(i, -1)
+            before_entry = entries[j] if j >= 0 else None
+            unchanged = (
+                before_entry is not None
+                and before_entry.digest == digest(card)
+                and before_entry.line == card.line
+                and before_entry.note == note_path
+                and before_entry.deck == subdeck
+                and before_entry.date == date
+                and before_entry.state == LIVE
+                and before_entry.tags == card.tags
+                and before_entry.key == card.key  # (a row from before keys is given one)
+                and i not in paired  # (else its identity is another's: see pair())
+                and same_vault
+            )
+            if unchanged and before_entry is not None:
+                guid, stamp = before_entry.guid, before_entry.stamp
+        if unchanged:
+            # The common case, kept short: a card just as the ledger has it (so it is where
+            # it was too), with its old stamp (its GUID is an entry's, so taken); its row
+            # stays as it is.
+            fields = (card.front_html, card.back_html, *about)
+            place = make(Place, (note_path, card.line, subject, card.front, subdeck))
+            note = make(TargetNote, (guid, MODEL_NAME, subdeck, fields, card.tags, stamp, i))
+            text = cloze_text(card.back_html) if cloze else None
+            if text:
+                extra = TargetNote(
+                    cloze_guid(guid),
+                    CLOZE_MODEL_NAME,
+                    subdeck,
+                    (text, card.front_html, *fields[2:]),
+                    card.tags,
+                    stamp,
+                    i,
+                )
+                changes.append(Change(UNCHANGED, guid, place, place, (note, extra)))
+            else:
+                changes.append(make(Change, (UNCHANGED, guid, place, place, (note,))))
+            new_entries.append(refs[j])
+            continue
+        before_entry = entries[j] if j >= 0 else None
+        identity = identities[i]
+        card_digest = digest(card)
+        fields = (card.front_html, card.back_html, *about)
+        tags = card.tags  # as Anki holds them (see make_cards)
+        place = Place(note_path, card.line, subject, card.front, subdeck)
+        if before_entry is None:
+            kind = Kind.NEW
+            guid = card.guid if identity == card.identity and card.guid else guid_of(identity)
+            if used is None:
+                used = set(light.guids) if light is not None else {e.guid for e in entries}
+            attempt = 0
+            while guid in used:
+                attempt += 1
+                guid = guid_of(identity, attempt)
+            stamp = card.mtime or now
+            before = None
+        else:
+            guid = before_entry.guid
+            before = Place(
+                before_entry.note,
+                before_entry.line,
+                before_entry.subject,
+                before_entry.front,
+                before_entry.deck,
+            )
+            same_note = card.note == before.note and date == before_entry.date and same_vault
+            if before_entry.state == GONE:
+                kind = Kind.RETURNED
+            elif i in paired and card.front != before.front:
+                same_place = identity[:2] == before_entry.identity[:2] and subdeck == before.deck
+                kind = Kind.RENAMED if same_place else Kind.MOVED
+            elif card.note != before.note or subdeck != before.deck:
+                kind = Kind.MOVED
+            elif card_digest != before_entry.digest or not same_note:
+                kind = Kind.UPDATED
+            else:
+                kind = Kind.UNCHANGED
+            # Unchanged content keeps its time, so an edit made in Anki since survives.
+            if kind is Kind.UNCHANGED or (
+                kind is Kind.MOVED and card_digest == before_entry.digest and same_note
+            ):  # a move of deck only: the fields are the same
+                stamp = before_entry.stamp
+            else:
+                stamp = max(now, before_entry.stamp + 1)
+        if used is not None:  # (else it is an entry's, among those it will hold)
+            used.add(guid)
+        notes = [TargetNote(guid, MODEL_NAME, subdeck, fields, tags, stamp, i)]
+        text = cloze_text(card.back_html) if layout.cloze else None
+        if text:
+            cloze_fields = (text, card.front_html, *fields[2:])
+            notes.append(
+                TargetNote(
+                    cloze_guid(guid), CLOZE_MODEL_NAME, subdeck, cloze_fields, tags, stamp, i
+                )
+            )
+        changes.append(Change(kind, guid, place, before, tuple(notes)))
+        # Its row's key, when its identity is the card's own (one told apart by its folder
+        # is compared column by column).
+        key = card.key if identity == card.identity else ""
+        if (
+            before_entry is not None
+            and kind is Kind.UNCHANGED
+            and before_entry.line == card.line
+            and before_entry.identity == identity
+            and before_entry.tags == tags
+            and before_entry.key == key
+        ):
+            # As the ledger has it (its fields stay in fields.json): nothing to make.
+            new_entries.append(refs[j])
+            continue
+        ledger_changed = True
+        new_entries.append(
+            LedgerCard(
+                guid,
+                identity,
+                card.note,
+                card.line,
+                card.subject,
+                card.front,
+                subdeck,
+                date,
+                card_digest,
+                stamp,
+                LIVE,
+                card.front_html,
+                card.back_html,
+                tags,
+                key,
+            )
+        )
+
+    matched = hit_rows.union(match.values())
+    carried: list[int | LedgerCard] = []
+    filtered = 0
+    due = len(cards)
+    for j in _rows_but(count, matched):
+        entry = entries[j]
+        if not scope.covers(entry):
+            filtered += entry.state == LIVE
+            carried.append(refs[j])
+            continue
+        if entry.state == GONE:
+            carried.append(refs[j])  # retired before: left out from now on
+            continue
+        ledger_changed = True
+        front_html, back_html = ledger.last_html(entry)
+        before = Place(entry.note, entry.line, entry.subject, entry.front, entry.deck)
+        notes = []
+        stamp = entry.stamp
+        # Without its last fields (fields.json lost or damaged) it is left out: carried
+        # with empty ones, it would blank the note in Anki.
+        if not layout.leave_out_gone and (front_html or back_html):
+            stamp = max(now, entry.stamp + 1)
+            fields = fields_of(
+                front_html,
+                back_html,
+                entry.subject,
+                entry.note,
+                entry.date,
+                layout.vault_name,
+            )
+            tags = (*(t for t in entry.tags if t != GONE_TAG), GONE_TAG)
+            notes.append(TargetNote(entry.guid, MODEL_NAME, entry.deck, fields, tags, stamp, due))
+            text = cloze_text(back_html) if layout.cloze else None
+            if text:
+                cloze_fields = (text, front_html, *fields[2:])
+                notes.append(
+                    TargetNote(
+                        cloze_guid(entry.guid),
+                        CLOZE_MODEL_NAME,
+                        entry.deck,
+                        cloze_fields,
+                        tags,
+                        stamp,
+                        due,
+                    )
+                )
+            due += 1
+        changes.append(Change(Kind.GONE, entry.guid, None, before, tuple(notes)))
+        carried.append(
+            LedgerCard(
+                guid=entry.guid,
+                identity=entry.identity,
+                note=entry.note,
+                line=entry.line,
+                subject=entry.subject,
+                front=entry.front,
+                deck=entry.deck,
+                date=entry.date,
+                digest=entry.digest,
+                stamp=stamp,
+                state=GONE,
+                front_html=front_html,
+                back_html=back_html,
+                tags=entry.tags,
+                key=entry.key,
+            )
+        )
+
+    tally = Counter(map(attrgetter("kind"), changes))
+    return Plan(
+        changes=tuple(changes),
+        ledger=Ledger(
+            layout.vault_name,
+            Cards((*new_entries, *carried), ledger.source),
+            ledger.read_digest,
+            ledger.fields,
+            ledger.cache,
+        ),
+        diagnostics=tuple(diagnostics),
+        filtered=filtered,
+        first_run=not count,
+        counts={k: tally[k] for k in KINDS if tally[k]},
+        ledger_changed=ledger_changed,
+    )

@@ -1,0 +1,161 @@
+"""Settings kept in the vault: ``.memo2anki.toml`` at its root, so a vault builds the same deck
+with a bare ``memo2anki notes/ -o deck.apkg``. Command-line options win over it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from memo2anki.model import BadUsage, Memo2AnkiError
+from memo2anki.notes.dates import parse_date
+
+CONFIG_NAME = ".memo2anki.toml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a config file may set; None (or empty) where it says nothing."""
+
+    path: Path | None = None
+    deck: str | None = None
+    sections: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    cloze: bool | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    last: int | None = None
+
+
+KNOWN = ("deck", "sections", "subjects", "cloze", "since", "until", "last")
+
+
+def load_config(path: Path) -> Config:
+    """Read a config file; a broken, misspelled or mistyped one is an error naming the file
+    and line (and column, for broken TOML)."""
+    import tomllib  # here: most vaults have no config file, and every run would import it
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise Memo2AnkiError(f"{path}: cannot read config: {err}") from err
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise BadUsage(_broken(path, text, str(err))) from err
+    unknown = sorted(set(data) - set(KNOWN))
+    if unknown:
+        where = _where(path, text, unknown[0])
+        raise BadUsage(f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(KNOWN)})")
+    try:
+        return Config(
+            path=path,
+            deck=_text(data, "deck"),
+            sections=_texts(data, "sections"),
+            subjects=_texts(data, "subjects"),
+            cloze=_flag(data, "cloze"),
+            since=_date(data, "since"),
+            until=_date(data, "until"),
+            last=_days(data, "last"),
+        )
+    except _WrongType as err:
+        raise BadUsage(f"{_where(path, text, err.key)}: {err.message}") from None
+
+
+def find_config(vault: Path) -> Config:
+    """The vault's ``.memo2anki.toml``, or an empty config when there is none."""
+    path = vault / CONFIG_NAME
+    return load_config(path) if path.is_file() else Config()
+
+
+def _broken(path: Path, text: str, error: str) -> str:
+    """A TOML syntax error as ``file:line:column: broken config: what``, with a hint for the
+    usual slip: a string without quotes (``deck = CKA``)."""
+    match = re.search(r"\(at line (\d+), column (\d+)\)", error)
+    if match:
+        line, column = int(match.group(1)), int(match.group(2))
+        where = f"{path}:{line}:{column}"
+    else:
+        line, column = text.rstrip("\n").count("\n") + 1, 0
+        where = f"{path}:{line}"
+    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", error)
+    source = text.split("\n")[line - 1] if line <= text.count("\n") + 1 else ""
+    bare = re.match(r"\s*([\w-]+)\s*=\s*([^\s\[{\"'#\d+-][^#]*?)\s*(#.*)?$", source)
+    if message == "Invalid value" and bare and column:
+        key, value = bare.group(1), bare.group(2).replace("\\", "\\\\").replace('"', '\\"')
+        quoted = f'strings need quotes, as in {key} = "{value}"'
+        message = f"{message}: {_HINTS.get(key, quoted)}"
+    return f"{where}: broken config: {message}"
+
+
+# What a bare word after these keys should have been instead.
+_HINTS = {
+    "cloze": "cloze = true or cloze = false",
+    "since": "a date, as in since = 2025-04-01",
+    "until": "a date, as in until = 2025-04-14",
+    "last": "a number of days, as in last = 14",
+}
+
+
+def _where(path: Path, text: str, key: str) -> str:
+    """``file:line`` of the line that sets ``key`` at the top level (``file`` if none)."""
+    pattern = re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number, line in enumerate(text.split("\n"), 1):
+        if pattern.match(line):
+            return f"{path}:{number}"
+    return str(path)
+
+
+class _WrongType(Exception):
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key, self.message = key, message
+
+
+def _text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _WrongType(key, f"'{key}' must be a non-empty string, as in {key} = \"CKA\"")
+    return value.strip()
+
+
+def _texts(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        shown = f'["{value}"]' if isinstance(value, str) else '["CKA"]'
+        raise _WrongType(key, f"'{key}' must be a list of strings, as in {key} = {shown}")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _flag(data: dict[str, Any], key: str) -> bool | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise _WrongType(key, f"'{key}' must be true or false")
+    return value
+
+
+def _date(data: dict[str, Any], key: str) -> dt.date | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return parse_date(value)
+        except ValueError:
+            pass
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    raise _WrongType(key, f"'{key}' must be a date, as in {key} = 2025-04-01")
+
+
+def _days(data: dict[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _WrongType(key, f"'{key}' must be a number of days, 1 or more, as in {key} = 14")
+    return value

@@ -1,0 +1,60 @@
+"""What ``--dry-run`` shows: each card a build would write, in the deck it would go to, as lines
+for a person or as one JSON object for a program."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from memo2anki.cards.convert import Result
+from memo2anki.cards.fields import deck_name
+from memo2anki.model import one_line, plural, printable
+from memo2anki.targets.package import card_guid, cloze_ords, cloze_text
+
+
+def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
+    """One line per card, ``deck<TAB>front<TAB>note:line``, with its images; with ``cloze``,
+    a marked line after each card that also gets a cloze note."""
+    for card in result.cards:
+        # Each column one clean line: a tab or escape in a name must not forge a column.
+        columns = (deck_name(deck, card.subject), card.front, f"{card.note}:{card.line}")
+        where = "\t".join(map(one_line, columns))
+        images = f"  [{plural(len(card.media), 'image')}]" if card.media else ""
+        yield f"{where}{images}"
+        text = cloze_text(card.back_html) if cloze else None
+        if text is not None:
+            yield f"{where}  [cloze note, {plural(len(cloze_ords(text)), 'card')}]"
+
+
+def dry_run_object(
+    result: Result, deck: str, cloze: bool, guids: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The dry run as one JSON-ready object: ``cards`` (each with its deck, subject, front,
+    back HTML, tags, GUID, note, line, date, images, and its cloze text with ``cloze``) and
+    ``warnings`` (each ``path``, ``line``, ``message``; paths relative to ``vault``).
+    ``guids``: each card's GUID as planned (a renamed card keeps its old one)."""
+    return {
+        "vault": printable(str(result.vault)),
+        "cards": [
+            {
+                "deck": deck_name(deck, card.subject),
+                "subject": card.subject,
+                "front": card.front,
+                "back": card.back_html,
+                "tags": list(card.tags),
+                "guid": guids[i] if guids is not None else card.guid or card_guid(card),
+                "note": card.note,
+                "line": card.line,
+                "date": card.date.isoformat() if card.date else None,
+                "images": [
+                    printable(m.path.relative_to(result.vault).as_posix()) for m in card.media
+                ],
+                "cloze": cloze_text(card.back_html) if cloze else None,
+            }
+            for i, card in enumerate(result.cards)
+        ],
+        "warnings": [
+            {"path": d.path, "line": d.line, "message": printable(d.message)}
+            for d in result.diagnostics
+        ],
+    }

@@ -1,0 +1,170 @@
+"""The ``memo2anki sync`` command: options in, the report out (the work is in :mod:`.sync`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from memo2anki.cli.main import (
+    _common,
+    _deck_option,
+    _layout,
+    _options,
+    _read_and_plan,
+    _report_changes,
+    _report_diagnostics,
+    _reported,
+    _summary,
+)
+from memo2anki.cli.report import counts_line
+from memo2anki.model import Diagnostic, one_line
+from memo2anki.model import plural as _n
+from memo2anki.targets.ankiconnect import DEFAULT_URL
+from memo2anki.targets.package import DEFAULT_DECK
+from memo2anki.targets.sync import ANKICONNECT, COLLECTION, Synced, choose_target, run_sync
+from memo2anki.targets.sync_steps import Steps
+
+EPILOG = """\b
+Examples:
+  memo2anki sync notes/                   into the profile Anki loaded last
+  memo2anki sync notes/ --profile "사용자 1"
+  memo2anki sync notes/ --collection path/to/collection.anki2
+  memo2anki sync notes/ --dry-run         the plan; nothing changed
+
+\b
+With Anki running and the AnkiConnect add-on (code 2055492159) installed, sync
+goes through it; otherwise into the collection file, which needs Anki closed.
+
+\b
+Exit status: 0 done (warnings allowed), 1 nothing could be made or synced, 2 bad usage."""
+
+NEXT = {
+    COLLECTION: "next: open Anki and sync it to send the changes to AnkiWeb and your phone",
+    ANKICONNECT: "next: sync Anki (the round arrows) to send the changes to AnkiWeb and your phone",
+}
+
+
+@click.command(epilog=EPILOG)
+@_common
+@click.option("--profile", metavar="NAME", help="The Anki profile (default: the last loaded).")
+@click.option(
+    "--collection",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A collection file (.anki2) to sync into, instead of a profile's.",
+)
+@click.option(
+    "--via",
+    type=click.Choice([ANKICONNECT, COLLECTION]),
+    help="Force one way in (default: AnkiConnect when it answers, else the collection file).",
+)
+@click.option(
+    "--deck",
+    callback=lambda ctx, param, value: _deck_option(value),
+    help=f"Top deck; one subdeck per subject. Default: the config's, else '{DEFAULT_DECK}'.",
+)
+@click.option("--cloze", is_flag=True, help="Also sync cloze cards of each back's ==highlights==.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--changes", "list_changes", is_flag=True, help="List each change (path:line: what).")
+@click.option("--json", "as_json", is_flag=True, help="The change report as JSON on stdout.")
+@click.option(
+    "--delete-gone",
+    is_flag=True,
+    help="Delete gone cards (after the backup) instead of tagging and suspending them.",
+)
+@click.option("--no-backup", is_flag=True, help="No backup before the first change.")
+@click.option(
+    "--ankiconnect-url",
+    default=DEFAULT_URL,
+    show_default=True,
+    help="Where AnkiConnect listens.",
+)
+@click.option(
+    "--ankiconnect-key",
+    envvar="MEMO2ANKI_ANKICONNECT_KEY",
+    metavar="KEY",
+    help="AnkiConnect's API key, if you set one (or MEMO2ANKI_ANKICONNECT_KEY).",
+)
+def sync(
+    paths: tuple[Path, ...],
+    vault: Path | None,
+    config_path: Path | None,
+    sections: tuple[str, ...],
+    subjects: tuple[str, ...],
+    jobs: int,
+    no_cache: bool,
+    quiet: bool,
+    debug: bool,
+    profile: str | None,
+    collection: Path | None,
+    via: str | None,
+    deck: str | None,
+    cloze: bool,
+    dry_run: bool,
+    list_changes: bool,
+    as_json: bool,
+    delete_gone: bool,
+    no_backup: bool,
+    ankiconnect_url: str,
+    ankiconnect_key: str | None,
+) -> None:
+    """Sync the study memos in PATH... straight into Anki: new cards added, changed ones
+    updated, moved ones moved, gone ones tagged memo2anki::gone and suspended."""
+    if profile is not None and collection is not None:
+        raise click.UsageError("give --profile or --collection, not both")
+    if via == ANKICONNECT and (profile is not None or collection is not None):
+        raise click.UsageError("--via ankiconnect syncs into the profile Anki has open")
+    with _reported(debug):
+        options, config = _options(paths, vault, config_path, sections, subjects, (), debug)
+        layout = _layout(deck, cloze, config)
+        result, plan = _read_and_plan(paths, options, layout, jobs, no_cache, quiet)
+        _report_changes(plan, list_changes and not as_json, as_json)  # (--json: all in it)
+        if dry_run:
+            if not quiet:
+                outcome = f"{counts_line(plan)}; nothing changed (--dry-run)"
+                click.echo(one_line(_summary(result, outcome)), err=True)
+            return
+        target = choose_target(via, profile, collection, ankiconnect_url, ankiconnect_key)
+        synced = run_sync(result, plan, target, delete_gone, not no_backup)
+        warnings = [*_hand_moved(synced.steps), *synced.ledger_warnings]
+        _report_diagnostics(warnings, quiet, result.vault)
+        if not quiet:
+            click.echo(one_line(_summary(result, f"{counts_line(plan)}; synced")), err=True)
+            for line in _done(synced):
+                click.echo(one_line(line), err=True)
+
+
+def _hand_moved(steps: Steps) -> list[Diagnostic]:
+    out = []
+    for moved in steps.hand_moved:
+        place = moved.change.now
+        if place is None:
+            continue
+        message = (
+            f"'{place.front}' stays in deck '{moved.deck}', where it was moved by hand "
+            f"(its memo's deck is '{place.deck}')"
+        )
+        out.append(Diagnostic(place.note, place.line, message))
+    return out
+
+
+def _done(synced: Synced) -> list[str]:
+    """What the sync did in Anki, and what to do next."""
+    steps = synced.steps
+    if steps.empty:
+        return [f"memo2anki: {synced.target} already matches the memos; nothing changed"]
+    parts = [
+        _n(len(steps.add), "note") + " added" if steps.add else "",
+        _n(len(steps.update), "note") + " updated" if steps.update else "",
+        _n(sum(len(ids) for _, ids in steps.move), "card") + " moved" if steps.move else "",
+        _n(len(steps.suspend), "card") + " suspended" if steps.suspend else "",
+        _n(len(steps.unsuspend), "card") + " unsuspended" if steps.unsuspend else "",
+        _n(len(steps.delete), "note") + " deleted" if steps.delete else "",
+        _n(synced.media_added, "image") + " added" if synced.media_added else "",
+    ]
+    backup = f"; backup: {synced.backup}" if synced.backup else ""
+    done = ", ".join(p for p in parts if p)
+    return [
+        f"memo2anki: into {synced.target}: {done}{backup}",
+        f"memo2anki: {NEXT[synced.target.way]}",
+    ]

@@ -1,0 +1,68 @@
+"""What a person asked for, checked before any note is read: the file to write and the deck's
+name. A mistake here is bad usage, told in one line that says what to type instead."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from memo2anki.cards.fields import RESERVED
+from memo2anki.model import BadUsage, Memo2AnkiError
+
+PACKAGE_SUFFIX = ".apkg"
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """The package to write, and whether ``.apkg`` was added to the name given."""
+
+    path: Path
+    suffix_added: bool = False
+
+
+def output_file(given: str | os.PathLike[str]) -> OutputFile:
+    """The file ``-o`` names. A folder (one that exists, or any name ending in a slash) is bad
+    usage; a name without ``.apkg`` gets it, since Anki's import dialog lists no other names;
+    a folder to write into that does not exist is an error."""
+    text = os.fspath(given)
+    problem = folder_problem(text)
+    if problem is not None:
+        raise BadUsage(f"-o {problem}")
+    path = Path(text)
+    added = path.suffix.lower() != PACKAGE_SUFFIX
+    if added:
+        path = path.with_name(path.name + PACKAGE_SUFFIX)
+        if path.is_dir():
+            raise BadUsage(f"-o {text}: {path} is a folder; give another file name")
+    folder = path.parent
+    if not folder.is_dir():
+        raise Memo2AnkiError(f"{path}: folder {folder} does not exist")
+    return OutputFile(path, added)
+
+
+def folder_problem(given: str | os.PathLike[str]) -> str | None:
+    """What is wrong with ``given`` as the package to write when it names a folder: one that
+    exists, or any name ending in a slash (``-o decks/``). None for a file name."""
+    text = os.fspath(given)
+    if not (text.endswith(("/", os.sep)) or os.path.isdir(text)):
+        return None
+    example = Path(text.rstrip("/" + os.sep) or text) / "deck.apkg"
+    return f"{text} is a folder; give a file name, such as {example}"
+
+
+def deck_name(text: str) -> str:
+    """A deck name with the spaces around each ``::`` part trimmed (Anki shows ``a :: b`` as
+    parts named with spaces). ValueError for an empty part: Anki would name it ``blank``."""
+    parts = [part.strip() for part in text.split("::")]
+    if not any(parts):
+        raise ValueError("the deck name is empty")
+    if RESERVED.search(text):
+        raise ValueError("the deck name holds a control character")
+    if not all(parts):
+        shown = "::".join(part or "?" for part in parts)
+        raise ValueError(
+            f"{text!r} has an empty part ({shown}); name every part between '::', "
+            "as in 'CKA::Network'"
+        )
+    return "::".join(parts)

@@ -1,0 +1,1 @@
+"""Helpers every stage uses: pausing the cycle collector, stopping on signals."""

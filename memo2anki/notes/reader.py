@@ -1,0 +1,279 @@
+"""Read a note: decode its bytes, split off the frontmatter, find its date and tags."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import os
+import re
+import stat as stat_mode
+import unicodedata
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from memo2anki.cards.markdown.parser import ATX_HEADING
+from memo2anki.cards.obsidian.wikilinks import display_name, parse_inner
+from memo2anki.model import Diagnostic, Memo2AnkiError, Note, printable
+from memo2anki.notes.discover import real_path
+from memo2anki.notes.tags import normalize_tag
+
+MAX_NOTE_BYTES = 8 * 1024 * 1024
+
+_FRONTMATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+_DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# Both on a stripped line, each a single scan: `\s+(.*\S)\s*$` on a line of spaces, or
+# `\[\[([^\]]+)` on a run of `[[`, tried every start and took time growing with its square.
+_LIST_ITEM = re.compile(r"(?:[-*+]|\d+[.)])\s+(?:\[.\]\s+)?(.+)")
+_WIKILINK = re.compile(r"\[\[((?:(?!\[\[)[^\]])+)\]\]")
+_THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:\s*\1){2,}\s*")
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _read_bounded(f: BinaryIO, size: int) -> bytes:
+    """At most one byte past the size limit, even if the file grew after it was measured;
+    asking for the file's own size first, as read(n) sets n bytes aside before reading."""
+    raw = f.read(min(size, MAX_NOTE_BYTES) + 1)
+    if len(raw) > size and len(raw) <= MAX_NOTE_BYTES:  # it grew: read on, bounded
+        raw += f.read(MAX_NOTE_BYTES + 1 - len(raw))
+    return raw
+
+
+def read_note(
+    path: Path, vault: Path, real_folders: dict[str, str] | None = None
+) -> tuple[Note, list[Diagnostic]]:
+    """Read one note; raises :class:`Memo2AnkiError` if it cannot be used at all.
+    ``real_folders``: see :func:`vault_relpath`."""
+    relpath = vault_relpath(path, vault, real_folders)
+    try:
+        stat = path.stat()
+        # A pipe or device named .md would block the run or never end.
+        if not stat_mode.S_ISREG(stat.st_mode):
+            raise Memo2AnkiError(f"{relpath}: skipped, not a regular file")
+        with path.open("rb") as f:  # read-only: notes are never modified
+            raw = _read_bounded(f, stat.st_size)
+    except OSError as err:
+        raise Memo2AnkiError(f"{relpath}: cannot read: {err.strerror or err}") from err
+    if len(raw) > MAX_NOTE_BYTES:
+        raise Memo2AnkiError(
+            f"{relpath}: skipped, larger than {MAX_NOTE_BYTES // (1024 * 1024)} MiB"
+        )
+    text, warnings = decode(raw, relpath)
+    text, metadata, fm_warnings = split_frontmatter(text, relpath)
+    tags, tag_warnings = frontmatter_tags(metadata, relpath)
+    warnings += fm_warnings + tag_warnings
+    note = Note(
+        path=path,
+        relpath=relpath,
+        text=text,
+        metadata=metadata,
+        date=note_date(path, metadata),
+        mtime=int(stat.st_mtime),
+        tags=tuple(dict.fromkeys(tags + tags_section(text))),
+    )
+    return note, warnings
+
+
+def vault_relpath(path: Path, vault: Path, real_folders: dict[str, str] | None = None) -> str:
+    """The note's path inside the vault (posix, NFC), or its plain path if outside; a name
+    that is not valid UTF-8 shows its odd bytes as ``\\xb0`` (see :func:`printable`).
+
+    ``real_folders``: see :func:`~memo2anki.notes.discover.real_path`."""
+    try:
+        resolved = real_path(path, real_folders)
+    except (OSError, RuntimeError):  # it cannot be resolved (a symlink loop)
+        resolved = os.path.abspath(path)
+    # On strings, not pathlib: this names every note of a run.
+    root = os.path.join(vault, "")
+    if os.path.normcase(resolved).startswith(os.path.normcase(root)):
+        rel = resolved[len(root) :].replace(os.sep, "/")
+    else:
+        rel = path.as_posix()
+    return unicodedata.normalize("NFC", printable(rel))
+
+
+def decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
+    """Bytes to text with LF line ends. UTF-8 (with or without BOM) is read silently; UTF-16
+    or UTF-32 with a BOM, and anything else (detected), are read with a warning naming the
+    encoding, since Obsidian itself reads only UTF-8."""
+    warnings: list[Diagnostic] = []
+    bom = next((name for mark, name in _BOMS if raw.startswith(mark)), None)
+    if bom is not None:
+        try:
+            text = raw.decode(bom)
+        except UnicodeDecodeError as err:
+            raise Memo2AnkiError(f"{relpath}: skipped, not a text file ({err.reason})") from err
+        warnings.append(Diagnostic(relpath, None, f"not UTF-8; read as {bom.upper()}"))
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            mostly = _mostly_utf8(raw, err, relpath)
+            if mostly is not None:
+                text, warning = mostly
+                warnings.append(warning)
+            else:
+                text, encoding = _detect(raw, relpath)
+                warnings.append(Diagnostic(relpath, None, f"not UTF-8; read as {encoding}"))
+    if "\x00" in text:
+        raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return text, warnings
+
+
+# A UTF-8 note with a few bad bytes (a broken copy, a truncated sync) is still UTF-8; a note
+# in a legacy encoding has a bad sequence at nearly every non-ASCII character.
+_MOST_BAD_PER_NON_ASCII = 0.05
+
+
+def _mostly_utf8(
+    raw: bytes, err: UnicodeDecodeError, relpath: str
+) -> tuple[str, Diagnostic] | None:
+    """The text read as Obsidian reads it (each bad sequence as U+FFFD), with a warning at
+    the line of the first bad byte; None when the bytes are not mostly UTF-8."""
+    if b"\x00" in raw:
+        return None
+    text = raw.decode("utf-8-sig", errors="replace")
+    bad = text.count("\ufffd") - raw.count("\ufffd".encode())
+    good = sum(1 for char in text if char >= "\x80") - text.count("\ufffd")
+    if bad <= 0 or good <= 0 or bad > (good + bad) * _MOST_BAD_PER_NON_ASCII:
+        return None
+    before = raw[: err.start].decode("utf-8-sig", errors="replace")
+    line = before.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+    places = "place" if bad == 1 else "places"
+    message = f"not valid UTF-8 in {bad} {places}, shown as \ufffd (as Obsidian shows them)"
+    return text, Diagnostic(relpath, line, message)
+
+
+def _detect(raw: bytes, relpath: str) -> tuple[str, str]:
+    if b"\x00" in raw:
+        raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
+    # Imported here: it is only needed for the rare note that is not UTF-8.
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        raise Memo2AnkiError(f"{relpath}: skipped, not a text file (unknown encoding)")
+    encoding = best.encoding
+    # Korean notes that are not UTF-8 are almost always CP949, a superset of EUC-KR;
+    # decoding with it keeps the extended Hangul the detector's EUC-KR guess would lose.
+    if encoding in {"euc_kr", "cp949", "johab"}:
+        encoding = "cp949"
+    return raw.decode(encoding, errors="replace"), encoding.upper().replace("_", "-")
+
+
+def split_frontmatter(text: str, relpath: str) -> tuple[str, dict[str, Any], list[Diagnostic]]:
+    """Parse YAML frontmatter and blank its lines, so line numbers still match the file."""
+    match = _FRONTMATTER.match(text)
+    if not match:
+        return text, {}, []
+    blanked = "\n" * match.group(0).count("\n") + text[match.end() :]
+    if not match.group(0).endswith("\n"):
+        blanked += "\n"
+    try:
+        data = YAMLHandler().load(match.group(1) or "")
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        return blanked, {}, [Diagnostic(relpath, line, f"broken frontmatter ignored: {problem}")]
+    # YAML's value constructors raise more than YAMLError (`date: 2025-13-45` is a
+    # ValueError, deep nesting a RecursionError); none of it may stop the note.
+    except Exception as err:
+        problem = " ".join(str(err).split()) or type(err).__name__
+        return blanked, {}, [Diagnostic(relpath, 1, f"broken frontmatter ignored: {problem}")]
+    if data is None:
+        return blanked, {}, []
+    if not isinstance(data, dict):
+        warning = Diagnostic(relpath, 1, "frontmatter ignored: it is not a mapping of keys")
+        return blanked, {}, [warning]
+    return blanked, {str(k): v for k, v in data.items()}, []
+
+
+def note_date(path: Path, metadata: dict[str, Any]) -> dt.date | None:
+    """The note's date: from its file name (daily notes), else frontmatter date/created."""
+    match = _DATE_IN_NAME.search(path.stem)
+    if match:
+        try:
+            return dt.date(*(int(g) for g in match.groups()))
+        except ValueError:
+            pass
+    for key in ("date", "created"):
+        value = metadata.get(key)
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            match = _DATE_IN_NAME.search(value)
+            if match:
+                try:
+                    return dt.date(*(int(g) for g in match.groups()))
+                except ValueError:
+                    continue
+    return None
+
+
+# Tag values taken as text: YAML reads `2025` as a number and `2025-04-04` as a date.
+_TAG_VALUE = (str, int, float, dt.date)
+
+
+def frontmatter_tags(metadata: dict[str, Any], relpath: str) -> tuple[list[str], list[Diagnostic]]:
+    """Tags from frontmatter ``tags``/``tag``: a list, or a comma/space separated string.
+    Mappings and nested lists are left out with a warning, and never turned into text
+    (through YAML aliases that text could be huge)."""
+    raw = metadata.get("tags", metadata.get("tag"))
+    if raw is None:
+        return [], []
+    if isinstance(raw, _TAG_VALUE):
+        labels = re.split(r"[,\s]+", str(raw))
+    elif isinstance(raw, list):
+        labels = [str(item) for item in raw if isinstance(item, _TAG_VALUE)]
+    else:
+        labels = []
+    tags = [t for t in map(normalize_tag, labels) if t]
+    values = raw if isinstance(raw, list) else [raw]
+    if all(item is None or isinstance(item, _TAG_VALUE) for item in values):
+        return tags, []
+    warning = "frontmatter tags: a mapping or nested list is not a tag; left out"
+    return tags, [Diagnostic(relpath, 1, warning)]
+
+
+def tags_section(text: str) -> list[str]:
+    """Tags listed under a ``# Tags`` heading: ``[[03 - Tags/2025-04\\|2025-04]]`` gives
+    ``2025-04``; plain items and ``#tag`` items are taken as written."""
+    tags: list[str] = []
+    inside = False
+    for line in text.split("\n"):
+        heading = ATX_HEADING.match(line)
+        if heading:
+            inside = heading.group(1).strip().lower() == "tags"
+            continue
+        if not inside:
+            continue
+        if _THEMATIC_BREAK.fullmatch(line):
+            inside = False
+            continue
+        item = _LIST_ITEM.fullmatch(line.strip())
+        if not item:
+            continue
+        content = item.group(1)
+        links = _WIKILINK.findall(content)
+        labels = [_link_label(link) for link in links] if links else [content]
+        tags.extend(t for t in (normalize_tag(label) for label in labels) if t)
+    return tags
+
+
+def _link_label(inner: str) -> str:
+    """The tag a ``[[inner]]`` names: its alias, else its target's name (never a heading)."""
+    link = parse_inner(inner, embed=False)
+    return display_name(replace(link, heading=None)) if link else ""

@@ -1,0 +1,73 @@
+"""A build against the ledger: what changed since the last export, then the package and the
+ledger written in that order. The CLI (and the sync writers) call these; they print nothing."""
+
+from __future__ import annotations
+
+import os
+import time
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+from memo2anki.cards.convert import Options, Result
+from memo2anki.changes import ledger as ledger_file
+from memo2anki.changes.plan import Layout, Plan, Scope, plan_changes
+from memo2anki.model import Diagnostic, Media, fold
+from memo2anki.targets.package import PackageInfo, write_plan
+
+
+def scope_for(paths: Sequence[Path], vault: Path, options: Options) -> Scope:
+    """What a run with these PATHs and options can see of the vault."""
+    given = []
+    root = os.path.join(vault, "")
+    for path in paths:
+        # As reader.vault_relpath names notes (not imported: it loads the parser).
+        resolved = os.path.realpath(path)
+        if os.path.join(resolved, "") == root:
+            given.append("")
+            continue
+        if not resolved.startswith(root):
+            continue  # outside the vault: no ledger card is there
+        rel = unicodedata.normalize("NFC", resolved[len(root) :].replace(os.sep, "/"))
+        given.append(f"{rel}/" if os.path.isdir(resolved) else rel)
+    subjects = tuple(map(fold, options.subjects))
+    return Scope(
+        subjects=subjects,
+        # PATHs all outside the vault: a path no note has, so no ledger card is in reach.
+        paths=() if "" in given else tuple(given) or ("\0",),
+        since=getattr(options, "since", None),
+        until=getattr(options, "until", None),
+    )
+
+
+def plan_build(
+    result: Result,
+    paths: Sequence[Path],
+    options: Options,
+    layout: Layout,
+    cache: Path | None = None,
+    now: int | None = None,
+) -> tuple[Plan, list[Diagnostic]]:
+    """The plan of this run against the vault's ledger (read, never written, here), and the
+    warnings about the ledger and the cards' identities. ``cache``: the folder where what
+    is read of the ledger is remembered for the next run (None: nowhere)."""
+    ledger, warnings = ledger_file.load(result.vault, layout.vault_name, cache)
+    scope = scope_for(paths, result.vault, options)
+    plan = plan_changes(
+        result.cards, ledger, scope, int(time.time()) if now is None else now, layout
+    )
+    return plan, [*warnings, *plan.diagnostics]
+
+
+def write_build(
+    plan: Plan, media: Sequence[Media], vault: Path, out: Path
+) -> tuple[PackageInfo, list[Diagnostic]]:
+    """Write the package, then (only once it is written) the ledger. A ledger that cannot be
+    written is a warning: the deck is there all the same."""
+    info = write_plan(plan, media, out)
+    return info, save_ledger(plan, vault)
+
+
+def save_ledger(plan: Plan, vault: Path) -> list[Diagnostic]:
+    """Write the ledger after the plan was carried out (see :func:`ledger.save`)."""
+    return ledger_file.save(vault, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)

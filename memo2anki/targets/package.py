@@ -1,0 +1,390 @@
+"""Build the package: cards to genanki notes in subject decks, written atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from urllib.parse import quote
+
+import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
+
+from memo2anki.cards import fields
+from memo2anki.common.gcpause import cycle_collection_paused
+from memo2anki.model import Card, Media, Memo2AnkiError
+
+if TYPE_CHECKING:
+    from memo2anki.changes.plan import Plan
+
+# Frozen with the first release: changing these ids or the fields breaks every user's
+# re-import (Anki then sees a different note type and duplicates the cards).
+MODEL_ID = 1743760801
+MODEL_NAME = "memo2anki"
+FIELDS = ("Front", "Back", "Subject", "Source", "Date", "Link")
+# The optional cloze note type (--cloze), frozen the same way.
+CLOZE_MODEL_ID = 1743760802
+CLOZE_MODEL_NAME = "memo2anki cloze"
+CLOZE_FIELDS = ("Text", "Front", "Subject", "Source", "Date", "Link")
+# Each note type's id and fields, by name: what a collection must hold for memo2anki's notes.
+NOTE_TYPES = {MODEL_NAME: (MODEL_ID, FIELDS), CLOZE_MODEL_NAME: (CLOZE_MODEL_ID, CLOZE_FIELDS)}
+
+DEFAULT_DECK = "공부 메모장"
+
+
+def _template(name: str) -> str:
+    # Beside this file (not importlib.resources, whose import costs every run 10 ms).
+    return Path(__file__).with_name("templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def _note_type(
+    model_id: int, name: str, fields: Sequence[str], card: str, kind: int
+) -> genanki.Model:
+    """A note type from its frozen id and fields and its current templates and stylesheet
+    (``templates/{card}_front.html``, ``{card}_back.html``, and the shared ``card.css``)."""
+    return genanki.Model(
+        model_id,
+        name,
+        fields=[{"name": field_name} for field_name in fields],
+        templates=[
+            {
+                "name": card.capitalize(),
+                "qfmt": _template(f"{card}_front.html"),
+                "afmt": _template(f"{card}_back.html"),
+            }
+        ],
+        css=_template("card.css"),
+        model_type=kind,
+    )
+
+
+def card_model() -> genanki.Model:
+    """The memo2anki note type (id and fields frozen; templates and CSS may change)."""
+    return _note_type(MODEL_ID, MODEL_NAME, FIELDS, "memo", genanki.Model.FRONT_BACK)
+
+
+def cloze_model() -> genanki.Model:
+    """The cloze note type: each ``==highlight==`` of a back becomes a deletion."""
+    return _note_type(CLOZE_MODEL_ID, CLOZE_MODEL_NAME, CLOZE_FIELDS, "cloze", genanki.Model.CLOZE)
+
+
+# An image of a card's HTML (as the renderer writes it), its file's name the group.
+IMG = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"[^>]*>", re.IGNORECASE)
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+# Anki reads cloze markers in the field's text: a `{{c2::...}}` the person wrote (in code too)
+# would become a deletion. As character references the braces look the same and mean nothing.
+_BRACES = re.compile(r"\{(?=\{)")
+
+
+def cloze_text(back_html: str) -> str | None:
+    """The back with each highlight as its own cloze (c1, c2, ...); None without highlights.
+    Any ``{{`` of the back's own shows as written."""
+    counter = itertools.count(1)
+
+    def deletion(match: re.Match[str]) -> str:
+        # "::" and "}" would end the cloze early; as character references they look the same.
+        inner = match.group(1).replace("::", ":&#58;").replace("}", "&#125;")
+        return f"{{{{c{next(counter)}::{inner}}}}}"
+
+    if "<mark>" not in back_html:
+        return None
+    text, count = _MARK.subn(deletion, _BRACES.sub("&#123;", back_html))
+    return text if count else None
+
+
+def stable_id(text: str) -> int:
+    """A positive 62-bit id from a name, the same on every run and machine."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") >> 2
+
+
+def card_guid(card: Card, kind: str = "memo2anki") -> str:
+    """The note's GUID, from the card's identity and never from its back."""
+    return str(genanki.guid_for(kind, *card.identity))
+
+
+def content_digest(front_html: str, back_html: str, tags: Sequence[str]) -> str:
+    """A short digest of a card's front, back and tags: any change changes it."""
+    text = "\x1f".join((front_html, back_html, " ".join(tags)))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def row_key(card: Card) -> str:
+    """A short digest of all that the ledger's plan compares of a card with its row: its
+    identity (note file name, subject, front, ordinal), note, line, date, tags and
+    :func:`content_digest` (so ``card.digest`` must be worked out first)."""
+    date = card.date.isoformat() if card.date else ""
+    parts = (*map(str, card.identity), card.note, str(card.line), date)
+    text = "\x1f".join((*parts, " ".join(card.tags), card.digest))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def cloze_guid(guid: str) -> str:
+    """A cloze note's GUID, from its card's (so the cloze note of a renamed card follows it)."""
+    return str(genanki.guid_for("memo2anki cloze", guid))
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """What was written."""
+
+    path: Path
+    notes: int
+    media: int
+    # Pictures found while the cards were made but gone when the deck was written (moved or
+    # deleted during the run): left out of the deck, which is written all the same.
+    missing: tuple[Media, ...] = ()
+
+
+@lru_cache(maxsize=4096)
+def obsidian_link(vault_name: str, relpath: str) -> str:
+    """A link that opens the note in Obsidian."""
+    file = relpath[:-3] if relpath.lower().endswith(".md") else relpath
+    return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
+
+
+class TargetNote(NamedTuple):
+    """One Anki note as the target must hold it (a named tuple: a big deck makes many)."""
+
+    guid: str
+    note_type: str  # MODEL_NAME or CLOZE_MODEL_NAME
+    deck: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    mtime: int  # when its content last changed: Anki applies it only when newer
+    due: int  # position in study order: new cards come up in this order
+
+
+def plan_notes(
+    cards: Sequence[Card], deck: str, vault_name: str, cloze: bool = False
+) -> Iterator[TargetNote]:
+    """One note per card in a subdeck per subject, in the order given (study order), stamped
+    with its file's time; with ``cloze``, a cloze note beside each card whose back has
+    highlights. A generator, so a big deck is written without all its notes in memory twice."""
+    decks: dict[str, str] = {}
+    about: tuple[str, ...] = ()
+    note_of_about: tuple[str, str] = ("", "")
+    for position, card in enumerate(cards):
+        if note_of_about != (card.subject, card.note):  # the same for a note's cards in a row
+            note_of_about = (card.subject, card.note)
+            date = card.date.isoformat() if card.date else ""
+            link = obsidian_link(vault_name, card.note)
+            about = fields.about_fields(card.subject, card.note, date, link)
+        tags = _tags(card.tags)
+        subdeck = decks.get(card.subject) or decks.setdefault(
+            card.subject, fields.deck_name(deck, card.subject)
+        )
+        guid = card.guid or card_guid(card)
+        yield TargetNote(
+            guid, MODEL_NAME, subdeck, fields.card_fields(card, about), tags, card.mtime, position
+        )
+        text = cloze_text(card.back_html) if cloze else None
+        if text:
+            yield TargetNote(
+                cloze_guid(guid),
+                CLOZE_MODEL_NAME,
+                subdeck,
+                fields.cloze_fields(text, card, about),
+                tags,
+                card.mtime,
+                position,
+            )
+
+
+@lru_cache(maxsize=4096)
+def _tags(labels: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: a note's cards mostly share their tags.
+    return fields.tags(labels)
+
+
+def write_package(
+    cards: Sequence[Card],
+    media: Iterable[Media],
+    out: Path,
+    deck: str,
+    vault_name: str,
+    cloze: bool = False,
+) -> PackageInfo:
+    """Write the .apkg atomically: to a temporary file beside ``out``, then renamed over it,
+    so a failed run leaves any previous file intact and never half a deck."""
+    return write_notes(plan_notes(cards, deck, vault_name, cloze), media, out)
+
+
+def write_plan(plan: Plan, media: Iterable[Media], out: Path) -> PackageInfo:
+    """The package writer of a change plan: every note the plan says the deck holds (its
+    GUID, fields, tags, deck and stamp as planned), written atomically."""
+    return write_notes(plan.notes(), media, out)
+
+
+def write_notes(notes: Iterable[TargetNote], media: Iterable[Media], out: Path) -> PackageInfo:
+    """Write these notes and media as an .apkg atomically (see :func:`write_package`)."""
+    media = list({m.name: m for m in media}.values())
+    folder = out.parent
+    if out.is_dir():
+        raise Memo2AnkiError(f"{out}: is a folder; give a file name such as {out / 'deck.apkg'}")
+    if not folder.is_dir():
+        raise Memo2AnkiError(f"{out}: folder {folder} does not exist")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise Memo2AnkiError(f"{out}: cannot write: {err.strerror or err}") from err
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with tempfile.TemporaryDirectory(prefix="memo2anki-") as work:
+            db_path = Path(work, "collection.anki2")
+            with cycle_collection_paused():
+                written = _write_collection(notes, db_path)
+            missing = _write_zip(tmp, db_path, media)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    # sqlite3.Error: the collection is built in the temporary folder, which can fill up too.
+    except (OSError, sqlite3.Error) as err:
+        tmp.unlink(missing_ok=True)
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+        raise Memo2AnkiError(f"{out}: cannot write: {reason}") from err
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return PackageInfo(out, written, len(media) - len(missing), tuple(missing))
+
+
+def _write_collection(notes: Iterable[TargetNote], db_path: Path) -> int:
+    """genanki's collection schema, note types and decks, with the notes and cards inserted in
+    bulk (genanki's per-note path costs more than all the rest of a cached re-export), one
+    note at a time from ``notes``. Returns how many notes were written."""
+    timestamp = time.time()
+    ids = itertools.count(int(timestamp * 1000))
+    deck_ids: dict[str, int] = {}
+    types = {MODEL_NAME: card_model(), CLOZE_MODEL_NAME: cloze_model()}
+    models: dict[int, genanki.Model] = {}
+    card_rows: list[tuple[object, ...]] = []
+    written = 0
+
+    def note_rows() -> Iterator[tuple[object, ...]]:
+        # Each note's joined fields live only until inserted.
+        nonlocal written
+        for note in notes:
+            deck_id = deck_ids.get(note.deck) or deck_ids.setdefault(
+                note.deck, stable_id(note.deck)
+            )
+            model = types[note.note_type]
+            models.setdefault(model.model_id, model)
+            note_id = next(ids)
+            written += 1
+            mod = note.mtime or int(timestamp)
+            tags = f" {' '.join(note.tags)} "
+            flds = "\x1f".join(note.fields)
+            yield (note_id, note.guid, model.model_id, mod, -1, tags, flds, note.fields[0])
+            for ord_ in _card_ords(note):
+                card_rows.append((next(ids), note_id, deck_id, ord_, mod, note.due))
+
+    conn = sqlite3.connect(db_path)
+    try:
+        # A scratch file, zipped once complete: no rollback journal, no syncing to disk.
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.executescript(_TABLES)
+        conn.executescript(APKG_COL)
+        conn.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '')", note_rows())
+        # New cards, not yet scheduled, coming up in study order (their due position).
+        conn.executemany(
+            "INSERT INTO cards VALUES (?, ?, ?, ?, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, '')",
+            card_rows,
+        )
+        conn.executescript(_INDEXES)  # built once over all rows: faster than row by row
+        (decks_json, models_json) = conn.execute("SELECT decks, models FROM col").fetchone()
+        decks, all_models = json.loads(decks_json), json.loads(models_json)
+        for name, deck_id in deck_ids.items():
+            decks[str(deck_id)] = genanki.Deck(deck_id, name).to_json()
+        last_deck = next(reversed(deck_ids.values()), 1)
+        for model_id, model in models.items():
+            all_models[str(model_id)] = model.to_json(timestamp, last_deck)
+        conn.execute(
+            "UPDATE col SET decks = ?, models = ?", (json.dumps(decks), json.dumps(all_models))
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    return written
+
+
+def _split_schema(schema: str) -> tuple[str, str]:
+    """genanki's schema as (tables, indexes), so the indexes can be built after the rows."""
+    statements = [f"{s.strip()};" for s in schema.split(";") if s.strip()]
+    indexes = [s for s in statements if s.upper().startswith("CREATE INDEX")]
+    tables = [s for s in statements if s not in indexes]
+    return "\n".join(tables), "\n".join(indexes)
+
+
+_TABLES, _INDEXES = _split_schema(APKG_SCHEMA)
+_CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
+
+
+def cloze_ords(text: str) -> list[int]:
+    """The cards Anki makes of a cloze note's text: one per cloze number (0-based), at least
+    one."""
+    # No match can end past the last `}}`: cut there, or each unclosed `{{c1::` in a back is
+    # searched to its end, time growing with the square of their number.
+    text = text[: text.rfind("}}") + 2]
+    numbers = {int(n) - 1 for n in _CLOZE_NUMBER.findall(text) if int(n) > 0}
+    return sorted(numbers) or [0]
+
+
+def _card_ords(note: TargetNote) -> list[int]:
+    """The cards a note has: one for a Q/A note, one per cloze number for a cloze note."""
+    if note.note_type != CLOZE_MODEL_NAME:
+        return [0]
+    return cloze_ords(note.fields[0])
+
+
+def _write_zip(path: Path, db_path: Path, media: Sequence[Media]) -> list[Media]:
+    """Returns the media whose file could not be opened (gone since it was found)."""
+    # Media are streamed from their source files under their package names, so nothing is
+    # copied or held in memory, and the names in the package are always plain names.
+    # Level 1: half the time of the default for a collection ~20% bigger (it is mostly text).
+    missing: list[Media] = []
+    names: dict[str, str] = {}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.write(db_path, "collection.anki2")
+        for i, item in enumerate(media):
+            try:
+                source = item.path.open("rb")
+            except OSError:
+                missing.append(item)
+                continue
+            with source:
+                _copy_into(zf, str(i), source, item.path)
+            names[str(i)] = item.name
+        # After the files: it names only those the package holds.
+        zf.writestr("media", json.dumps(names))
+    return missing
+
+
+def _copy_into(zf: zipfile.ZipFile, name: str, source: BinaryIO, path: Path) -> None:
+    """One open file stored in the zip; a failure to read it names the file, not the zip."""
+    stat = os.fstat(source.fileno())
+    # A zip cannot date a file before 1980.
+    info = zipfile.ZipInfo(name, max(time.localtime(stat.st_mtime)[:6], (1980, 1, 1, 0, 0, 0)))
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = stat.st_size
+    with zf.open(info, "w") as dest:
+        while True:
+            try:
+                chunk = source.read(1 << 20)
+            except OSError as err:
+                raise Memo2AnkiError(f"{path}: cannot read image: {err.strerror or err}") from err
+            if not chunk:
+                break
+            dest.write(chunk)

@@ -1,0 +1,22 @@
+"""A package of chosen plan notes: how a live sync adds notes, so that they carry their GUIDs
+and memo2anki's note types keep their frozen ids (which no other way into Anki can set), and
+a package imported later, or before, matches them instead of duplicating them."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from memo2anki.model import Media
+from memo2anki.targets.package import TargetNote, write_notes
+
+
+@contextmanager
+def notes_package(notes: Iterable[TargetNote], media: Sequence[Media]) -> Iterator[Path]:
+    """A temporary .apkg of ``notes`` and ``media``, deleted after the ``with`` block."""
+    with tempfile.TemporaryDirectory(prefix="memo2anki-sync-") as work:
+        package = Path(work, "new-notes.apkg")
+        write_notes(notes, media, package)
+        yield package

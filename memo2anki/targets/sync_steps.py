@@ -1,0 +1,175 @@
+"""A plan carried into a live Anki collection: the steps each change takes there.
+
+The plan says what changed in the memos; what a sync must do about it also depends on what
+the collection holds now (a note the person deleted, a card they moved by hand, a note already
+imported from a package). :func:`sync_steps` works that out as plain data, the same for every
+live target, and each writer (the collection file, AnkiConnect) only carries the steps out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from memo2anki.changes.plan import GONE_TAG, Change, Kind, Plan
+from memo2anki.model import Media, Memo2AnkiError
+from memo2anki.targets.package import IMG, TargetNote, cloze_guid
+
+
+@dataclass(frozen=True)
+class HeldCard:
+    """One card of a note in the collection."""
+
+    card_id: int
+    deck: str  # the card's home deck (its original deck while in a filtered deck)
+    suspended: bool
+
+
+@dataclass(frozen=True)
+class Held:
+    """A note memo2anki made, as the collection holds it now."""
+
+    note_id: int
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    cards: tuple[HeldCard, ...]
+
+
+@dataclass(frozen=True)
+class Update:
+    note_id: int
+    note: TargetNote
+
+
+@dataclass(frozen=True)
+class HandMoved:
+    """A card left where the person put it: not in the deck memo2anki last put it in."""
+
+    change: Change
+    deck: str
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What one sync does in the collection, in the order it is done."""
+
+    add: tuple[TargetNote, ...] = ()
+    update: tuple[Update, ...] = ()
+    move: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (deck, card ids)
+    tag_gone: tuple[int, ...] = ()  # note ids
+    suspend: tuple[int, ...] = ()  # card ids
+    unsuspend: tuple[int, ...] = ()
+    delete: tuple[int, ...] = ()  # note ids
+    hand_moved: tuple[HandMoved, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.add
+            or self.update
+            or self.move
+            or self.tag_gone
+            or self.suspend
+            or self.unsuspend
+            or self.delete
+        )
+
+
+def note_guids(change: Change) -> list[str]:
+    """The GUIDs of the Anki notes a change is about: its notes', or for a gone card left out
+    of the plan's notes, its card's and cloze note's."""
+    if change.notes:
+        return [n.guid for n in change.notes]
+    return [change.guid, cloze_guid(change.guid)]  # gone cards left out of the plan's notes
+
+
+def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) -> Steps:
+    """The steps that make the collection match ``plan``, given what it holds (by GUID).
+
+    - A note the collection lacks is added (new, or deleted in Anki while still in a memo).
+    - A note is updated only when the memo changed it (the plan's kind) or it differs from a
+      first sync's cards: an edit made in Anki survives until the memo itself changes.
+    - A card whose deck changed moves, unless it is not in the deck memo2anki last put it in
+      (moved by hand, and left there).
+    - A gone note is tagged ``memo2anki::gone`` and its cards suspended, or deleted with
+      ``delete_gone``; a card that comes back is untagged (its new tags) and unsuspended.
+    """
+    add: list[TargetNote] = []
+    update: list[Update] = []
+    moves: dict[str, list[int]] = {}
+    tag_gone: list[int] = []
+    suspend: list[int] = []
+    unsuspend: list[int] = []
+    delete: list[int] = []
+    hand_moved: list[HandMoved] = []
+    for change in plan.changes:
+        if change.kind is Kind.GONE:
+            for guid in note_guids(change):
+                have = held.get(guid)
+                if have is None:
+                    continue  # deleted in Anki already, or never imported: nothing to retire
+                if delete_gone:
+                    delete.append(have.note_id)
+                    continue
+                if GONE_TAG not in have.tags:
+                    tag_gone.append(have.note_id)
+                suspend.extend(c.card_id for c in have.cards if not c.suspended)
+            continue
+        for note in change.notes:
+            have = held.get(note.guid)
+            if have is None:
+                add.append(note)
+                continue
+            if _needs_update(change, note, have):
+                update.append(Update(have.note_id, note))
+            if change.kind is Kind.RETURNED or GONE_TAG in have.tags:
+                unsuspend.extend(c.card_id for c in have.cards if c.suspended)
+            if change.before is None or not change.deck_changed:
+                continue
+            for card in have.cards:
+                if card.deck == note.deck:
+                    continue
+                if card.deck == change.before.deck:
+                    moves.setdefault(note.deck, []).append(card.card_id)
+                else:
+                    hand_moved.append(HandMoved(change, card.deck))
+    return Steps(
+        add=tuple(add),
+        update=tuple(update),
+        move=tuple((deck, tuple(ids)) for deck, ids in moves.items()),
+        tag_gone=tuple(tag_gone),
+        suspend=tuple(suspend),
+        unsuspend=tuple(unsuspend),
+        delete=tuple(delete),
+        hand_moved=tuple(hand_moved),
+    )
+
+
+def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:
+    if change.kind is Kind.UNCHANGED:
+        # Unchanged in the memo: what Anki holds is left alone (an edit made there survives),
+        # except the tag of a card that came back before this sync saw it go.
+        return GONE_TAG in have.tags
+    return tuple(have.fields) != tuple(note.fields) or sorted(have.tags) != sorted(note.tags)
+
+
+def referenced_media(notes: Sequence[TargetNote]) -> set[str]:
+    """The file names the notes' fields show as images."""
+    return {name for n in notes for f in n.fields for name in IMG.findall(f) if name}
+
+
+def media_to_add(
+    notes: Sequence[TargetNote], media: Mapping[str, Media], have: Callable[[str], bool]
+) -> list[Media]:
+    """The files of ``media`` (by name) that the notes show and the target lacks (``have``
+    says which it holds), in name order."""
+    return [media[n] for n in sorted(referenced_media(notes)) if n in media and not have(n)]
+
+
+def fields_changed(name: str, fields: Sequence[str], wanted: Sequence[str]) -> Memo2AnkiError:
+    """The error of a memo2anki note type whose fields the person changed in Anki."""
+    return Memo2AnkiError(
+        f"the note type '{name}' in this collection has the fields {', '.join(fields)}, not "
+        f"memo2anki's {', '.join(wanted)}; nothing changed (restore its fields in Anki's "
+        "Manage Note Types, or sync into another profile)"
+    )
