@@ -18,7 +18,8 @@ from helpers import Anki, memo, png, run, write_vault
 from sandbox import run_cli
 
 from memo2anki.cards.convert import convert
-from memo2anki.cli import main as cli
+from memo2anki.cli import check as cli_check
+from memo2anki.cli import options as cli_options
 
 GOOD = {"daily/2025-04-01.md": memo("**Pod**\n가장 작은 배포 단위")}
 POD = ("daily/2025-04-01.md:7", "Pod")  # the card GOOD makes, as (note:line, front)
@@ -729,7 +730,8 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_where(
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("boom\n  on a second line")
 
-    monkeypatch.setattr(cli, "convert", broken)
+    monkeypatch.setattr(cli_check, "convert", broken)
+    monkeypatch.setattr(cli_options, "convert", broken)
     vault = write_vault(tmp_path / "v", GOOD)
     result = run(*command, vault, *([] if command else ["--dry-run"]))
     assert result.exit_code == 1

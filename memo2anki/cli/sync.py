@@ -1,4 +1,5 @@
-"""The ``memo2anki sync`` command: options in, the report out (the work is in :mod:`.sync`)."""
+"""The ``memo2anki sync`` command: options in, the report out (the work is in
+:mod:`memo2anki.targets.sync`)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,14 @@ from pathlib import Path
 
 import click
 
-from memo2anki.cli.main import (
-    _common,
-    _deck_option,
-    _layout,
-    _options,
-    _read_and_plan,
-    _report_changes,
-    _report_diagnostics,
-    _reported,
-    _summary,
+from memo2anki.cli.options import (
+    common_options,
+    deck_layout,
+    deck_option,
+    read_and_plan,
+    run_options,
 )
+from memo2anki.cli.output import report_changes, report_diagnostics, reported, summary
 from memo2anki.cli.report import counts_line
 from memo2anki.model import Diagnostic, one_line
 from memo2anki.model import plural as _n
@@ -46,7 +44,7 @@ NEXT = {
 
 
 @click.command(epilog=EPILOG)
-@_common
+@common_options
 @click.option("--profile", metavar="NAME", help="The Anki profile (default: the last loaded).")
 @click.option(
     "--collection",
@@ -60,7 +58,7 @@ NEXT = {
 )
 @click.option(
     "--deck",
-    callback=lambda ctx, param, value: _deck_option(value),
+    callback=lambda ctx, param, value: deck_option(value),
     help=f"Top deck; one subdeck per subject. Default: the config's, else '{DEFAULT_DECK}'.",
 )
 @click.option("--cloze", is_flag=True, help="Also sync cloze cards of each back's ==highlights==.")
@@ -114,22 +112,22 @@ def sync(
         raise click.UsageError("give --profile or --collection, not both")
     if via == ANKICONNECT and (profile is not None or collection is not None):
         raise click.UsageError("--via ankiconnect syncs into the profile Anki has open")
-    with _reported(debug):
-        options, config = _options(paths, vault, config_path, sections, subjects, (), debug)
-        layout = _layout(deck, cloze, config)
-        result, plan = _read_and_plan(paths, options, layout, jobs, no_cache, quiet)
-        _report_changes(plan, list_changes and not as_json, as_json)  # (--json: all in it)
+    with reported(debug):
+        options, config = run_options(paths, vault, config_path, sections, subjects, (), debug)
+        layout = deck_layout(deck, cloze, config)
+        result, plan = read_and_plan(paths, options, layout, jobs, no_cache, quiet)
+        report_changes(plan, list_changes and not as_json, as_json)  # (--json: all in it)
         if dry_run:
             if not quiet:
                 outcome = f"{counts_line(plan)}; nothing changed (--dry-run)"
-                click.echo(one_line(_summary(result, outcome)), err=True)
+                click.echo(one_line(summary(result, outcome)), err=True)
             return
         target = choose_target(via, profile, collection, ankiconnect_url, ankiconnect_key)
         synced = run_sync(result, plan, target, delete_gone, not no_backup)
         warnings = [*_hand_moved(synced.steps), *synced.ledger_warnings]
-        _report_diagnostics(warnings, quiet, result.vault)
+        report_diagnostics(warnings, quiet, result.vault)
         if not quiet:
-            click.echo(one_line(_summary(result, f"{counts_line(plan)}; synced")), err=True)
+            click.echo(one_line(summary(result, f"{counts_line(plan)}; synced")), err=True)
             for line in _done(synced):
                 click.echo(one_line(line), err=True)
 

@@ -1,0 +1,279 @@
+"""What the commands share of their options: the PATHs and their settings made into the
+library's :class:`~memo2anki.cards.convert.Options`, the deck's layout, the note cache,
+the progress bar, and reading and planning as a build and a sync both do."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from memo2anki.cards.cache import NoteCache, default_cache_dir
+from memo2anki.cards.convert import Options, Progress, Result, convert
+from memo2anki.changes.plan import Layout, Plan
+from memo2anki.cli.config import CONFIG_NAME, Config, find_config, load_config
+from memo2anki.cli.output import report_diagnostics, require_cards
+from memo2anki.cli.usage import deck_name, folder_problem
+from memo2anki.model import (
+    DEFAULT_SECTIONS,
+    BadUsage,
+    printable,
+)
+from memo2anki.notes.dates import DateRange, date_range, parse_date
+from memo2anki.notes.discover import find_vault_root
+from memo2anki.targets.build import plan_build
+from memo2anki.targets.package import DEFAULT_DECK
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``build`` and ``check``."""
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        click.argument(
+            "paths",
+            nargs=-1,
+            required=True,
+            type=click.Path(path_type=Path, exists=True),
+            metavar="PATH...",
+        ),
+        click.option(
+            "--vault",
+            type=click.Path(path_type=Path, file_okay=False, exists=True),
+            help="Vault root where images are looked up. Default: the nearest folder "
+            "above the first PATH that holds .obsidian/, else that folder.",
+        ),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path, dir_okay=False, exists=True),
+            help="Settings file (deck, sections, subjects, cloze, since, until, last). "
+            f"Default: {CONFIG_NAME} in the vault root, if there is one; options given here "
+            "win over it.",
+        ),
+        click.option(
+            "--section",
+            "sections",
+            multiple=True,
+            metavar="TITLE",
+            help=f"Another heading title that opens a memo section (repeatable; "
+            f"'{DEFAULT_SECTIONS[0]}' is always one).",
+        ),
+        click.option(
+            "--subject",
+            "subjects",
+            multiple=True,
+            metavar="NAME",
+            help="Only cards of this subject (repeatable; case-insensitive).",
+        ),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
+            help="Worker processes for reading notes; 0 uses every CPU when the vault is "
+            "big enough to gain from it. The deck is the same either way.",
+        ),
+        click.option(
+            "--no-cache",
+            is_flag=True,
+            help="Read every note again instead of reusing the cards of notes unchanged since "
+            "the last run (cache: $MEMO2ANKI_CACHE_DIR or ~/.cache/memo2anki).",
+        ),
+        *_date_options(),
+        click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
+        click.option(
+            "--debug", is_flag=True, help="Show the full traceback of an unexpected error."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+class OutputPath(click.Path):
+    """``-o``: a folder (one that exists, or a name ending in a slash, which ``Path`` would
+    drop) is bad usage, told before any note is read."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str | os.PathLike):
+            problem = folder_problem(value)
+            if problem is not None:
+                self.fail(problem, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _date_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """``--since``, ``--until``, ``--last``: their values go to ``ctx.meta``, read by
+    :func:`run_options` (so no command's signature needs them)."""
+
+    def keep(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            ctx.meta[f"memo2anki.{param.name}"] = value
+
+    def to_date(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            try:
+                keep(ctx, param, parse_date(value))
+            except ValueError as err:
+                raise click.BadParameter(str(err)) from None
+
+    return [
+        click.option(
+            "--since",
+            metavar="DATE",
+            expose_value=False,
+            callback=to_date,
+            help="Only cards of notes dated DATE (YYYY-MM-DD) or later.",
+        ),
+        click.option(
+            "--until",
+            metavar="DATE",
+            expose_value=False,
+            callback=to_date,
+            help="Only cards of notes dated DATE or earlier.",
+        ),
+        click.option(
+            "--last",
+            metavar="N",
+            type=click.IntRange(min=1),
+            expose_value=False,
+            callback=keep,
+            help="Only cards of notes of the last N days (up to today, or to --until).",
+        ),
+    ]
+
+
+def read_and_plan(
+    paths: tuple[Path, ...],
+    options: Options,
+    layout: Layout,
+    jobs: int,
+    no_cache: bool,
+    quiet: bool,
+) -> tuple[Result, Plan]:
+    """Read the notes and plan the changes against the ledger, reporting the warnings: what a
+    build and a sync share. ``layout``'s vault name is filled in from the vault found."""
+    with progress_bar(quiet) as progress:
+        result = convert(paths, options, jobs, progress, note_cache(paths, options, no_cache))
+    report_diagnostics(result.diagnostics, quiet, result.vault)
+    require_cards(result, options)
+    layout = replace(layout, vault_name=printable(result.vault.name))
+    cache = None if no_cache else default_cache_dir()
+    plan, plan_warnings = plan_build(result, paths, options, layout, cache)
+    report_diagnostics(plan_warnings, quiet, result.vault)
+    return replace(result, diagnostics=(*result.diagnostics, *plan_warnings)), plan
+
+
+def run_options(
+    paths: tuple[Path, ...],
+    vault: Path | None,
+    config_path: Path | None,
+    sections: tuple[str, ...],
+    subjects: tuple[str, ...],
+    exclude: tuple[Path, ...],
+    debug: bool,
+) -> tuple[Options, Config]:
+    """The run's options: the command line over the vault's config over the defaults."""
+    config = (
+        load_config(config_path)
+        if config_path is not None
+        else find_config(find_vault_root(paths, vault))
+    )
+    given = (*DEFAULT_SECTIONS, *config.sections, *sections)
+    titles = tuple(dict.fromkeys(s.strip() for s in given if s.strip()))
+    dates = _dates(config)
+    options = Options(
+        vault=vault,
+        sections=titles,
+        subjects=subjects or config.subjects,
+        exclude=exclude,
+        skip_on_bug=not debug,  # with --debug, a bug stops the run and shows its traceback
+        since=dates.since,
+        until=dates.until,
+    )
+    return options, config
+
+
+def _dates(config: Config) -> DateRange:
+    """The date range of ``--since``/``--until``/``--last``, else of the config's settings:
+    any of them given on the command line replaces all three of the config's."""
+    meta = click.get_current_context().meta
+    given = {key: meta.get(f"memo2anki.{key}") for key in ("since", "until", "last")}
+    if any(value is not None for value in given.values()):
+        since, until, last, where = given["since"], given["until"], given["last"], ""
+    else:
+        since, until, last = config.since, config.until, config.last
+        where = f"{config.path}: "
+    try:
+        return date_range(since, until, last)
+    except ValueError as err:
+        raise BadUsage(f"{where}{err}") from None
+
+
+def deck_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return deck_name(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--deck") from None
+
+
+def deck_layout(
+    deck: str | None, cloze: bool, config: Config, leave_out_gone: bool = False
+) -> Layout:
+    """How cards become notes: the deck and cloze options given, else the settings file's."""
+    deck = deck or _config_deck(config) or DEFAULT_DECK
+    return Layout(deck, "", cloze or bool(config.cloze), leave_out_gone)
+
+
+def _config_deck(config: Config) -> str | None:
+    if config.deck is None:
+        return None
+    try:
+        return deck_name(config.deck)
+    except ValueError as err:
+        raise BadUsage(f"{config.path}: deck {err}") from None
+
+
+def note_cache(paths: tuple[Path, ...], options: Options, disabled: bool) -> NoteCache | None:
+    if disabled:
+        return None
+    # A note's cards depend on the vault root (their paths and identity come from it) and
+    # on which sections and subjects count; not on the output's name.
+    root = find_vault_root(paths, options.vault)
+    key = repr((str(root), options.sections, options.subjects))
+    return NoteCache(default_cache_dir(), key)
+
+
+# Below this many notes a run is over before a bar would help.
+PROGRESS_MIN_NOTES = 200
+
+
+@contextmanager
+def progress_bar(quiet: bool) -> Iterator[Progress | None]:
+    """A progress bar on stderr for long runs, unless quiet or stderr is not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= PROGRESS_MIN_NOTES:
+            bar = click.progressbar(length=total, label="reading notes", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)

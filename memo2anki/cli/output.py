@@ -1,0 +1,188 @@
+"""What the commands share of their output: failures as one line and an exit status,
+warnings, the vault line, the summary, and the change report."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from memo2anki.cards.convert import Options, Result
+from memo2anki.changes.plan import Plan
+from memo2anki.cli.report import change_lines, changes_json
+from memo2anki.common.signals import Stopped
+from memo2anki.model import (
+    Diagnostic,
+    Memo2AnkiError,
+    one_line,
+)
+from memo2anki.model import plural as _n
+
+
+@contextmanager
+def reported(debug: bool) -> Iterator[None]:
+    """Turn failures into one line on stderr and an exit status; no traceback unless --debug."""
+    try:
+        yield
+    except Memo2AnkiError as err:
+        click.echo(one_line(f"memo2anki: error: {err}"), err=True)
+        sys.exit(err.exit_code)
+    except click.exceptions.Exit:
+        raise
+    except Stopped as err:
+        click.echo(f"memo2anki: stopped by {err.name}; nothing written", err=True)
+        sys.exit(128 + err.signum)
+    except KeyboardInterrupt:
+        click.echo("memo2anki: interrupted; nothing written", err=True)
+        sys.exit(130)
+    except Exception as err:
+        if debug:
+            traceback.print_exc()
+        else:
+            click.echo(
+                f"memo2anki: unexpected error: {_one_line(err)} "
+                "(run again with --debug to see where)",
+                err=True,
+            )
+        sys.exit(1)
+
+
+def _one_line(err: Exception) -> str:
+    """An exception as one short printable line (its message may hold newlines or bytes)."""
+    text = " ".join(f"{type(err).__name__}: {err}".split())
+    text = text if len(text) <= 300 else f"{text[:297]}..."
+    return one_line(text)
+
+
+def report_diagnostics(
+    diagnostics: Sequence[Diagnostic], quiet: bool, vault: Path | None = None
+) -> None:
+    if quiet:
+        return
+    from_here = _from_here(vault) if vault is not None else None
+    for diagnostic in diagnostics:
+        click.echo(f"{from_here(diagnostic) if from_here else diagnostic}", err=True)
+
+
+def _from_here(vault: Path) -> Callable[[Diagnostic], Diagnostic] | None:
+    """Warnings name files vault-relative; when the vault is below the current folder (a
+    person runs memo2anki from its parent) or holds it, the path that opens from here is
+    more use, to click in a terminal or editor. None when the two are apart."""
+    here = Path.cwd()
+    if vault == here or not (vault.is_relative_to(here) or here.is_relative_to(vault)):
+        return None
+
+    def shown(diagnostic: Diagnostic) -> Diagnostic:
+        if os.path.isabs(diagnostic.path) or not os.path.lexists(vault / diagnostic.path):
+            return diagnostic  # a file given outside the vault, already named from here
+        path = Path(os.path.relpath(vault / diagnostic.path, here)).as_posix()
+        return replace(diagnostic, path=path)
+
+    return shown
+
+
+# From this many missing images on, the summary names the vault root they were looked up in.
+MANY_MISSING_IMAGES = 3
+
+
+def report_vault(result: Result, vault: Path | None) -> None:
+    """One line naming the vault root when it was guessed (no ``.obsidian/`` above the notes)
+    or when many images were not found in it: the usual cause is the wrong root."""
+    missing = sum(d.message.startswith("image not found") for d in result.diagnostics)
+    guessed = vault is None and not (result.vault / ".obsidian").is_dir()
+    if not guessed and missing < MANY_MISSING_IMAGES:
+        return
+    why = (
+        "no .obsidian/ folder above the notes, so their folder"
+        if guessed
+        else f"{_n(missing, 'image')} not found in it"
+    )
+    click.echo(
+        one_line(f"memo2anki: vault root {result.vault} ({why}; give another with --vault DIR)"),
+        err=True,
+    )
+
+
+def require_cards(result: Result, options: Options) -> None:
+    if result.cards:
+        return
+    titles = ", ".join(f"'{t}'" for t in options.sections)
+    if result.notes == 0:
+        raise Memo2AnkiError("no markdown notes found")
+    if result.notes_with_section == 0:
+        raise Memo2AnkiError(
+            f"no memo section in {_n(result.notes, 'note')}: looked for headings titled {titles} "
+            "(name yours with --section)"
+        )
+    if result.dated_out:
+        raise Memo2AnkiError(
+            f"no cards of notes dated {options.dates.describe()}: "
+            f"{_n(result.dated_out, 'card')} of other dates (or of none) left out"
+        )
+    if options.subjects:
+        wanted = ", ".join(options.subjects)
+        found = ", ".join(sorted((s or "(no subject)" for s in result.subjects), key=str.casefold))
+        found_text = f"; subjects found: {found}" if found else ""
+        raise Memo2AnkiError(
+            f"no cards of subject {wanted} in {_n(result.notes, 'note')}{found_text}"
+        )
+    raise Memo2AnkiError(
+        f"{_n(result.notes_with_section, 'memo section')} found but no cards: a card starts at a "
+        "line that is only bold text (**Heading**) or at a heading below the subject"
+    )
+
+
+def summary(result: Result, outcome: str) -> str:
+    per_subject = Counter(card.subject or "(no subject)" for card in result.cards)
+    subjects = ", ".join(f"{name} {count}" for name, count in per_subject.items())
+    warnings = len(result.diagnostics)
+    return (
+        f"memo2anki: {_n(len(result.cards), 'card')} ({subjects}) from "
+        f"{_notes(result)}, {_n(len(result.media), 'image')}, "
+        f"{_n(warnings, 'warning')}; {outcome}"
+    )
+
+
+def _notes(result: Result) -> str:
+    """``7 notes``, and how many held memos when not all did; with a date range, how many
+    cards it left out."""
+    about = []
+    if result.notes_with_section != result.notes:
+        about.append(f"{result.notes_with_section} with memos")
+    if result.dated_out:
+        about.append(f"{_n(result.dated_out, 'card')} of other dates left out")
+    return _n(result.notes, "note") + (f" ({'; '.join(about)})" if about else "")
+
+
+def cloze_notes(result: Result, cloze: bool) -> str:
+    """`` (with 2 cloze notes)``, the cloze notes a dry run would add (as a build says)."""
+    if not cloze:
+        return ""
+    from memo2anki.targets.package import cloze_text
+
+    count = sum(cloze_text(card.back_html) is not None for card in result.cards)
+    return f" (with {_n(count, 'cloze note')})"
+
+
+def report_changes(plan: Plan, listed: bool, as_json: bool) -> None:
+    """The change report beside a build's or a sync's summary: each change with
+    ``--changes`` (stdout), the report as JSON with ``--json``."""
+    if listed:
+        for line in change_lines(plan):
+            click.echo(line)
+    if as_json:
+        echo_json({"changes": changes_json(plan)})
+
+
+def echo_json(data: object) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    # Bytes: UTF-8 whatever the console's encoding (a program reads it, not a person).
+    click.echo(text.encode("utf-8"))
