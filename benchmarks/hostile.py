@@ -33,8 +33,8 @@ REPO = HERE.parent
 sys.path[:0] = [str(REPO), str(HERE)]
 from make_vault import make_vault  # noqa: E402
 
-from memo2anki.cards.convert import Options  # noqa: E402
 from memo2anki.cards.make import NoteConverter  # noqa: E402
+from memo2anki.model import Options  # noqa: E402
 
 SECTION = "# 공부 메모장\n## CKA\n"
 

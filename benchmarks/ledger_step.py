@@ -42,10 +42,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from memo2anki.cards.cache import NoteCache, default_cache_dir
-from memo2anki.cards.convert import Options, Result, convert
+from memo2anki.cards.convert import convert
 from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.plan import Layout, Scope, plan_changes
-from memo2anki.model import DEFAULT_SECTIONS
+from memo2anki.model import DEFAULT_SECTIONS, Options, Result
 from memo2anki.targets.package import plan_notes, write_notes, write_plan
 
 

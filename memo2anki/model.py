@@ -7,10 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from memo2anki.cards.pictures.media import Journal
+from typing import Any
 
 # The title of the section that holds the memos (`# 공부 메모장`); more can be configured.
 DEFAULT_SECTIONS = ("공부 메모장",)
@@ -138,10 +135,10 @@ class Card:
     # The Anki note's GUID, worked out from ``identity`` once (and cached with the card);
     # empty: worked out when the package is written.
     guid: str = ""
-    # A digest of the front, back and tags (package.content_digest), worked out once the same
+    # A digest of the front, back and tags (identity.content_digest), worked out once the same
     # way, for the ledger to tell a changed card; empty: worked out when needed.
     digest: str = ""
-    # A digest of all that the ledger's plan compares of a card with its row (package.row_key):
+    # A digest of all that the ledger's plan compares of a card with its row (identity.row_key):
     # the same key, the same card, unchanged; empty: compared column by column.
     key: str = ""
 
@@ -166,3 +163,108 @@ class NoteResult:
     subjects: tuple[str, ...] = ()
     # What the result depends on (for the cache); None when the note could not be read.
     journal: Journal | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome of resolving one reference: a file, or why there is none."""
+
+    path: Path | None = None
+    problem: str | None = None  # set when path is None
+    remote: bool = False
+
+
+@dataclass
+class Journal:
+    """What rendering one note looked at, so that a cached result can be checked later:
+    every lookup and its outcome, and every file read (path, size, mtime in ns)."""
+
+    lookups: list[tuple[str, str, Lookup]] = field(default_factory=list)
+    files: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def record_file(self, path: Path) -> tuple[str, int, int]:
+        """Note a file whose content goes into the result (before reading it: a change made
+        while it is read is then seen by the next run)."""
+        try:
+            stat = path.stat()
+            file = (str(path), stat.st_size, stat.st_mtime_ns)
+        except OSError:  # gone: the stamp of no file, so that the next run looks again
+            file = (str(path), -1, -1)
+        self.files.append(file)
+        return file
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """The days a run keeps, both ends included; an end that is None is open."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @property
+    def limited(self) -> bool:
+        """Whether the range leaves anything out (an undated note, at least)."""
+        return self.since is not None or self.until is not None
+
+    def keeps(self, date: dt.date | None) -> bool:
+        """Whether a card of a note with this date is kept. An undated note is kept only
+        when the range is open at both ends: no one can say it is in a range."""
+        if date is None:
+            return not self.limited
+        return (self.since is None or date >= self.since) and (
+            self.until is None or date <= self.until
+        )
+
+    def describe(self) -> str:
+        """The range as a person would say it: ``2025-04-01 to 2025-04-14``."""
+        if self.since and self.until:
+            return f"{self.since} to {self.until}"
+        if self.since:
+            return f"{self.since} on"
+        if self.until:
+            return f"up to {self.until}"
+        return "all dates"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to read and which cards to keep."""
+
+    vault: Path | None = None
+    sections: tuple[str, ...] = DEFAULT_SECTIONS
+    subjects: tuple[str, ...] = ()  # keep only these subjects (case-insensitive); all if empty
+    exclude: tuple[Path, ...] = ()  # files never read as notes (the output)
+    # A bug met in one note: skip that note with a warning (True), or raise (False), so that
+    # a run still makes every other card and a debugging run still sees the traceback.
+    skip_on_bug: bool = False
+    # Keep only cards of notes dated in this range (--since, --until, --last); both ends
+    # included, None is open. With either end, undated notes are left out.
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @property
+    def dates(self) -> DateRange:
+        """The date range, whose ``keeps(date)`` says whether a note's cards are kept."""
+        return DateRange(self.since, self.until)
+
+    def keeps_date(self, date: dt.date | None) -> bool:
+        """Whether the cards of a note with this date (None: undated) are kept."""
+        return self.dates.keeps(date)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything a run found: cards in study order, distinct media, warnings."""
+
+    vault: Path
+    notes: int
+    notes_with_section: int
+    cards: tuple[Card, ...]
+    media: tuple[Media, ...]
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+    # Syntax the cards show unlike Obsidian (reported by `check`, not by a build).
+    lint: tuple[Diagnostic, ...] = field(default=())
+    # Every subject met, kept by --subject or not, in order of first appearance.
+    subjects: tuple[str, ...] = field(default=())
+    # Cards left out because their note's date is outside --since/--until (or unknown).
+    dated_out: int = 0

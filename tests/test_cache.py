@@ -18,9 +18,10 @@ from helpers import memo, png, write_vault
 
 from memo2anki.cards import make as make_cards
 from memo2anki.cards.cache import NoteCache
-from memo2anki.cards.convert import Options, Result, convert
+from memo2anki.cards.convert import convert
 from memo2anki.cards.make import NoteConverter
 from memo2anki.cli.main import main
+from memo2anki.model import Options, Result
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import memo, png, write_vault
 
-from memo2anki.cards.convert import Options, convert
+from memo2anki.cards.convert import convert
 from memo2anki.cli.main import main
+from memo2anki.model import Options
 
 
 @pytest.fixture

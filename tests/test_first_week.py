@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import Anki, memo, png, run, write_vault
 
-from memo2anki.cards.convert import Options
+from memo2anki.model import Options
 
 # --- A bold line right under text is a heading (SPEC change) ------------------------------
 

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memo2anki.cards.checks.inert import inert
-from memo2anki.cards.convert import Options, convert
+from memo2anki.cards.convert import convert
+from memo2anki.model import Options
 from memo2anki.targets.package import write_package
 
 set_lang("en")

@@ -22,13 +22,14 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 
-from memo2anki.cards.convert import Options
 from memo2anki.cards.make import NoteConverter, _visible
 from memo2anki.cards.markdown.parser import ATX_HEADING, make_markdown
 from memo2anki.cards.obsidian import math as obsidian_math
+from memo2anki.changes.notes import CLOZE_MODEL_NAME, TargetNote
+from memo2anki.model import Options
 from memo2anki.notes.reader import _link_label, tags_section
 from memo2anki.notes.tags import normalize_tag
-from memo2anki.targets.package import CLOZE_MODEL_NAME, TargetNote, _card_ords
+from memo2anki.targets.package import _card_ords
 
 SECTION = "# 공부 메모장\n## CKA\n"
 

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from memo2anki.cards import plaindata
-from memo2anki.cards.pictures.media import Journal, Lookup
-from memo2anki.model import Card, Diagnostic, Media, NoteResult
+from memo2anki.model import Card, Diagnostic, Journal, Lookup, Media, NoteResult
 
 ENTRY = tuple[NoteResult, Journal]
 MEDIA = Media(Path("/v/image/p.png"), "m2a-0123456789abcdef0123.png", "ab" * 32)

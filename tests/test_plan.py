@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from memo2anki.cards.identity import card_guid, row_key
 from memo2anki.changes.ledger import GONE, Ledger
 from memo2anki.changes.plan import (
     BACK_SIMILAR,
@@ -22,7 +23,6 @@ from memo2anki.changes.plan import (
     similarity,
 )
 from memo2anki.model import Card
-from memo2anki.targets.package import card_guid, row_key
 
 LAYOUT = Layout("공부 메모장", "vault")
 T0, T1 = 1_700_000_000, 1_700_100_000

@@ -18,11 +18,11 @@ from helpers import png, write_vault
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memo2anki.cards.convert import Options, convert
+from memo2anki.cards.convert import convert
 from memo2anki.cards.make import NoteConverter
 from memo2anki.cards.pictures.media import MediaResolver, MediaStore
 from memo2anki.cards.render import CardRenderer
-from memo2anki.model import NoteResult
+from memo2anki.model import NoteResult, Options
 
 # Each example touches the disk: keep the counts modest and the whole file in seconds.
 QUICK = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -90,7 +90,7 @@ def test_untouched_memo_keeps_edits_made_in_anki(tmp_path: Path, anki: Anki) -> 
 
 def test_identity_ignores_the_back_and_moving_cards_within_a_note(tmp_path: Path) -> None:
     from memo2anki.cards.convert import convert
-    from memo2anki.targets.package import card_guid
+    from memo2anki.cards.identity import card_guid
 
     vault = _vault(tmp_path)
     cards = convert([vault]).cards
@@ -145,7 +145,8 @@ def test_identity_is_the_note_file_name_not_its_folder(tmp_path: Path) -> None:
     without a ledger; a note at the vault root keeps the GUIDs of the path-based scheme."""
     import genanki
 
-    from memo2anki.cards.convert import Options, convert
+    from memo2anki.cards.convert import convert
+    from memo2anki.model import Options
 
     vault = _vault(tmp_path)
     before = {c.front: c.guid for c in convert([vault]).cards}

@@ -16,10 +16,10 @@ import pytest
 from ankiconnect_standin import AnkiConnectStandIn
 from helpers import Anki, png, run, write_vault
 
+from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG
 from memo2anki.model import Memo2AnkiError
 from memo2anki.targets.ankiconnect import AnkiConnect, detect
-from memo2anki.targets.package import MODEL_ID
 from memo2anki.targets.sync import ANKICONNECT, COLLECTION, choose_target
 
 DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"

@@ -16,8 +16,8 @@ import pytest
 from anki.collection import Collection
 from helpers import Anki, png, run, write_vault
 
+from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG
-from memo2anki.targets.package import MODEL_ID
 
 DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"
 CNI = "**CNI**\n컨테이너 네트워크 인터페이스 표준 플러그인 규격과 그 구현들"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from memo2anki.cards.identity import cloze_guid
 from memo2anki.changes.ledger import Ledger
+from memo2anki.changes.notes import MODEL_NAME, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Change, Kind, Place, Plan
-from memo2anki.targets.package import MODEL_NAME, TargetNote, cloze_guid
 from memo2anki.targets.sync_steps import Held, HeldCard, Steps, sync_steps
 
 OLD, NEW, MINE = "공부 메모장::CKA", "공부 메모장::K8s", "My deck"

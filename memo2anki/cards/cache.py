@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from memo2anki.cards import plaindata
-from memo2anki.cards.pictures.media import Journal, Lookup, file_unchanged
+from memo2anki.cards.pictures.media import file_unchanged
 from memo2anki.common.gcpause import cycle_collection_paused
-from memo2anki.model import NoteResult
+from memo2anki.model import Journal, Lookup, NoteResult
 
 _FORMAT = "3"
 _ENTRY = tuple[NoteResult, Journal]  # what a row holds

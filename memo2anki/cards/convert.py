@@ -7,63 +7,26 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memo2anki.cards.cache import NoteCache
 from memo2anki.cards.pictures.media import MediaResolver
 from memo2anki.common.gcpause import cycle_collection_paused
-from memo2anki.model import DEFAULT_SECTIONS, Card, Diagnostic, Media, NoteResult
-from memo2anki.notes.dates import DateRange, undated_left_out
+from memo2anki.model import (
+    Card,
+    DateRange,
+    Diagnostic,
+    NoteResult,
+    Options,
+    Result,
+)
+from memo2anki.notes.dates import undated_left_out
 from memo2anki.notes.discover import find_notes, find_vault_root
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
-
-
-@dataclass(frozen=True)
-class Options:
-    """What to read and which cards to keep."""
-
-    vault: Path | None = None
-    sections: tuple[str, ...] = DEFAULT_SECTIONS
-    subjects: tuple[str, ...] = ()  # keep only these subjects (case-insensitive); all if empty
-    exclude: tuple[Path, ...] = ()  # files never read as notes (the output)
-    # A bug met in one note: skip that note with a warning (True), or raise (False), so that
-    # a run still makes every other card and a debugging run still sees the traceback.
-    skip_on_bug: bool = False
-    # Keep only cards of notes dated in this range (--since, --until, --last); both ends
-    # included, None is open. With either end, undated notes are left out.
-    since: dt.date | None = None
-    until: dt.date | None = None
-
-    @property
-    def dates(self) -> DateRange:
-        """The date range, whose ``keeps(date)`` says whether a note's cards are kept."""
-        return DateRange(self.since, self.until)
-
-    def keeps_date(self, date: dt.date | None) -> bool:
-        """Whether the cards of a note with this date (None: undated) are kept."""
-        return self.dates.keeps(date)
-
-
-@dataclass(frozen=True)
-class Result:
-    """Everything a run found: cards in study order, distinct media, warnings."""
-
-    vault: Path
-    notes: int
-    notes_with_section: int
-    cards: tuple[Card, ...]
-    media: tuple[Media, ...]
-    diagnostics: tuple[Diagnostic, ...] = field(default=())
-    # Syntax the cards show unlike Obsidian (reported by `check`, not by a build).
-    lint: tuple[Diagnostic, ...] = field(default=())
-    # Every subject met, kept by --subject or not, in order of first appearance.
-    subjects: tuple[str, ...] = field(default=())
-    # Cards left out because their note's date is outside --since/--until (or unknown).
-    dated_out: int = 0
 
 
 def study_order(card: Card) -> tuple[bool, dt.date, str, int]:

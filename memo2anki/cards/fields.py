@@ -64,7 +64,7 @@ def text_field(text: str) -> str:
 
 def link_field(url: str) -> str:
     """The Link field, a URL: ``obsidian://open?vault=V&file=F`` with V and F percent-encoded
-    (:func:`memo2anki.targets.package.obsidian_link`), so it holds no ``<``, ``>``, quote or space
+    (:func:`memo2anki.changes.notes.obsidian_link`), so it holds no ``<``, ``>``, quote or space
     and stands in its ``href`` as it is; any other character is percent-encoded here too."""
     return url if _URL_TEXT.fullmatch(url) else quote(scrub(url), safe=":/?=&%._~-")
 
@@ -96,5 +96,5 @@ def card_fields(card: Card, about: tuple[str, ...]) -> tuple[str, ...]:
 
 def cloze_fields(text: str, card: Card, about: tuple[str, ...]) -> tuple[str, ...]:
     """The cloze note's fields: Text (the back with its deletions, see
-    :func:`memo2anki.targets.package.cloze_text`), Front, then ``about``."""
+    :func:`memo2anki.changes.notes.cloze_text`), Front, then ``about``."""
     return (text, card.front_html, *about)

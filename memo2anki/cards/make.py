@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING
 from memo2anki.cards.checks.guard import note_warnings, safe_card, subject_warnings
 from memo2anki.cards.checks.lint import unsupported_syntax
 from memo2anki.cards.fields import tags as clean_tags
+from memo2anki.cards.identity import card_guid, content_digest, row_key
 from memo2anki.cards.markdown.parser import make_markdown
 from memo2anki.cards.memo import CardFinder, empty_front, shows_nothing
-from memo2anki.cards.pictures.media import Journal, MediaResolver, MediaStore
+from memo2anki.cards.pictures.media import MediaResolver, MediaStore
 from memo2anki.cards.render import CardRenderer
 from memo2anki.common.signals import default_signals_in_worker
-from memo2anki.model import Card, Diagnostic, Memo2AnkiError, NoteResult, fold
+from memo2anki.model import Card, Diagnostic, Journal, Memo2AnkiError, NoteResult, fold
 from memo2anki.notes.reader import read_note, vault_relpath
-from memo2anki.targets.package import card_guid, content_digest, row_key
 
 if TYPE_CHECKING:
-    from memo2anki.cards.convert import Options
+    from memo2anki.model import Options
 
 
 class NoteConverter:

@@ -19,8 +19,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from memo2anki.cards.pictures.media import Journal, Lookup
-from memo2anki.model import Media
+from memo2anki.model import Journal, Lookup, Media
 
 Decoder = Callable[[Any], Any]
 Encoder = Callable[[Any], Any]

@@ -49,7 +49,7 @@ class LedgerCard(NamedTuple):
     front: str  # plain text
     deck: str
     date: str  # ISO date, or "" when the note has none
-    digest: str  # of the front, back and tags (package.content_digest)
+    digest: str  # of the front, back and tags (identity.content_digest)
     stamp: int  # when its content last changed (the Anki note's modification time)
     state: str = LIVE  # LIVE or GONE
     # Its last Front and Back HTML and tags: what a gone card is carried with once more, and
@@ -57,7 +57,7 @@ class LedgerCard(NamedTuple):
     front_html: str = ""
     back_html: str = ""
     tags: tuple[str, ...] = ()
-    key: str = ""  # package.row_key of the card as exported; empty: compared column by column
+    key: str = ""  # identity.row_key of the card as exported; empty: compared column by column
 
 
 class LastFields(Mapping[str, tuple[str, str]]):

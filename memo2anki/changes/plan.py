@@ -22,18 +22,17 @@ from typing import NamedTuple
 import genanki
 
 from memo2anki.cards.fields import about_fields, deck_name
+from memo2anki.cards.identity import cloze_guid, content_digest
 from memo2anki.changes.ledger import GONE, LIVE, Cards, Ledger, LedgerCard
-from memo2anki.model import Card, Diagnostic, fold
-from memo2anki.targets.package import (
+from memo2anki.changes.notes import (
     CLOZE_MODEL_NAME,
     IMG,
     MODEL_NAME,
     TargetNote,
-    cloze_guid,
     cloze_text,
-    content_digest,
     obsidian_link,
 )
+from memo2anki.model import Card, Diagnostic, fold
 
 GONE_TAG = "memo2anki::gone"
 

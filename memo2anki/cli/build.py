@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from memo2anki import __version__
-from memo2anki.cards.convert import Result
 from memo2anki.changes.plan import Kind, Plan
 from memo2anki.cli.dryrun import card_lines, dry_run_object
 from memo2anki.cli.options import (
@@ -36,6 +35,7 @@ from memo2anki.model import (
     Diagnostic,
     Media,
     Memo2AnkiError,
+    Result,
     one_line,
 )
 from memo2anki.model import plural as _n

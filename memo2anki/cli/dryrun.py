@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from memo2anki.cards.convert import Result
 from memo2anki.cards.fields import deck_name
-from memo2anki.model import one_line, plural, printable
-from memo2anki.targets.package import card_guid, cloze_ords, cloze_text
+from memo2anki.cards.identity import card_guid
+from memo2anki.changes.notes import cloze_ords, cloze_text
+from memo2anki.model import Result, one_line, plural, printable
 
 
 def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:

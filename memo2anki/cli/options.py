@@ -1,5 +1,5 @@
 """What the commands share of their options: the PATHs and their settings made into the
-library's :class:`~memo2anki.cards.convert.Options`, the deck's layout, the note cache,
+library's :class:`~memo2anki.model.Options`, the deck's layout, the note cache,
 the progress bar, and reading and planning as a build and a sync both do."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from memo2anki.cards.cache import NoteCache, default_cache_dir
-from memo2anki.cards.convert import Options, Progress, Result, convert
+from memo2anki.cards.convert import Progress, convert
 from memo2anki.changes.plan import Layout, Plan
 from memo2anki.cli.config import CONFIG_NAME, Config, find_config, load_config
 from memo2anki.cli.output import report_diagnostics, require_cards
@@ -23,9 +23,12 @@ from memo2anki.cli.usage import deck_name, folder_problem
 from memo2anki.model import (
     DEFAULT_SECTIONS,
     BadUsage,
+    DateRange,
+    Options,
+    Result,
     printable,
 )
-from memo2anki.notes.dates import DateRange, date_range, parse_date
+from memo2anki.notes.dates import date_range, parse_date
 from memo2anki.notes.discover import find_vault_root
 from memo2anki.targets.build import plan_build
 from memo2anki.targets.package import DEFAULT_DECK

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import click
 
-from memo2anki.cards.convert import Options, Result
 from memo2anki.changes.plan import Plan
 from memo2anki.cli.report import change_lines, changes_json
 from memo2anki.common.signals import Stopped
 from memo2anki.model import (
     Diagnostic,
     Memo2AnkiError,
+    Options,
+    Result,
     one_line,
 )
 from memo2anki.model import plural as _n
@@ -166,7 +167,7 @@ def cloze_notes(result: Result, cloze: bool) -> str:
     """`` (with 2 cloze notes)``, the cloze notes a dry run would add (as a build says)."""
     if not cloze:
         return ""
-    from memo2anki.targets.package import cloze_text
+    from memo2anki.changes.notes import cloze_text
 
     count = sum(cloze_text(card.back_html) is not None for card in result.cards)
     return f" (with {_n(count, 'cloze note')})"

@@ -4,41 +4,8 @@ only the last two weeks). A note's date is the SPEC's: its file name, else its f
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from memo2anki.model import Diagnostic
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """The days a run keeps, both ends included; an end that is None is open."""
-
-    since: dt.date | None = None
-    until: dt.date | None = None
-
-    @property
-    def limited(self) -> bool:
-        """Whether the range leaves anything out (an undated note, at least)."""
-        return self.since is not None or self.until is not None
-
-    def keeps(self, date: dt.date | None) -> bool:
-        """Whether a card of a note with this date is kept. An undated note is kept only
-        when the range is open at both ends: no one can say it is in a range."""
-        if date is None:
-            return not self.limited
-        return (self.since is None or date >= self.since) and (
-            self.until is None or date <= self.until
-        )
-
-    def describe(self) -> str:
-        """The range as a person would say it: ``2025-04-01 to 2025-04-14``."""
-        if self.since and self.until:
-            return f"{self.since} to {self.until}"
-        if self.since:
-            return f"{self.since} on"
-        if self.until:
-            return f"up to {self.until}"
-        return "all dates"
+from memo2anki.model import DateRange, Diagnostic
 
 
 def parse_date(text: str) -> dt.date:

@@ -9,10 +9,9 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from memo2anki.cards.convert import Options, Result
 from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.plan import Layout, Plan, Scope, plan_changes
-from memo2anki.model import Diagnostic, Media, fold
+from memo2anki.model import Diagnostic, Media, Options, Result, fold
 from memo2anki.targets.package import PackageInfo, write_plan
 
 

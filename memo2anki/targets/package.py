@@ -6,7 +6,6 @@ import hashlib
 import itertools
 import json
 import os
-import re
 import sqlite3
 import tempfile
 import time
@@ -15,31 +14,32 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
-from urllib.parse import quote
+from typing import TYPE_CHECKING, BinaryIO
 
 import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
 from memo2anki.cards import fields
+from memo2anki.cards.identity import card_guid, cloze_guid
+from memo2anki.changes.notes import (
+    CLOZE_FIELDS,
+    CLOZE_MODEL_ID,
+    CLOZE_MODEL_NAME,
+    FIELDS,
+    MODEL_ID,
+    MODEL_NAME,
+    TargetNote,
+    cloze_ords,
+    cloze_text,
+    obsidian_link,
+)
 from memo2anki.common.gcpause import cycle_collection_paused
 from memo2anki.model import Card, Media, Memo2AnkiError
 
 if TYPE_CHECKING:
     from memo2anki.changes.plan import Plan
 
-# Frozen with the first release: changing these ids or the fields breaks every user's
-# re-import (Anki then sees a different note type and duplicates the cards).
-MODEL_ID = 1743760801
-MODEL_NAME = "memo2anki"
-FIELDS = ("Front", "Back", "Subject", "Source", "Date", "Link")
-# The optional cloze note type (--cloze), frozen the same way.
-CLOZE_MODEL_ID = 1743760802
-CLOZE_MODEL_NAME = "memo2anki cloze"
-CLOZE_FIELDS = ("Text", "Front", "Subject", "Source", "Date", "Link")
-# Each note type's id and fields, by name: what a collection must hold for memo2anki's notes.
-NOTE_TYPES = {MODEL_NAME: (MODEL_ID, FIELDS), CLOZE_MODEL_NAME: (CLOZE_MODEL_ID, CLOZE_FIELDS)}
 
 DEFAULT_DECK = "공부 메모장"
 
@@ -80,59 +80,9 @@ def cloze_model() -> genanki.Model:
     return _note_type(CLOZE_MODEL_ID, CLOZE_MODEL_NAME, CLOZE_FIELDS, "cloze", genanki.Model.CLOZE)
 
 
-# An image of a card's HTML (as the renderer writes it), its file's name the group.
-IMG = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"[^>]*>", re.IGNORECASE)
-_MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
-# Anki reads cloze markers in the field's text: a `{{c2::...}}` the person wrote (in code too)
-# would become a deletion. As character references the braces look the same and mean nothing.
-_BRACES = re.compile(r"\{(?=\{)")
-
-
-def cloze_text(back_html: str) -> str | None:
-    """The back with each highlight as its own cloze (c1, c2, ...); None without highlights.
-    Any ``{{`` of the back's own shows as written."""
-    counter = itertools.count(1)
-
-    def deletion(match: re.Match[str]) -> str:
-        # "::" and "}" would end the cloze early; as character references they look the same.
-        inner = match.group(1).replace("::", ":&#58;").replace("}", "&#125;")
-        return f"{{{{c{next(counter)}::{inner}}}}}"
-
-    if "<mark>" not in back_html:
-        return None
-    text, count = _MARK.subn(deletion, _BRACES.sub("&#123;", back_html))
-    return text if count else None
-
-
 def stable_id(text: str) -> int:
     """A positive 62-bit id from a name, the same on every run and machine."""
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") >> 2
-
-
-def card_guid(card: Card, kind: str = "memo2anki") -> str:
-    """The note's GUID, from the card's identity and never from its back."""
-    return str(genanki.guid_for(kind, *card.identity))
-
-
-def content_digest(front_html: str, back_html: str, tags: Sequence[str]) -> str:
-    """A short digest of a card's front, back and tags: any change changes it."""
-    text = "\x1f".join((front_html, back_html, " ".join(tags)))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
-
-
-def row_key(card: Card) -> str:
-    """A short digest of all that the ledger's plan compares of a card with its row: its
-    identity (note file name, subject, front, ordinal), note, line, date, tags and
-    :func:`content_digest` (so ``card.digest`` must be worked out first)."""
-    date = card.date.isoformat() if card.date else ""
-    parts = (*map(str, card.identity), card.note, str(card.line), date)
-    text = "\x1f".join((*parts, " ".join(card.tags), card.digest))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
-
-
-def cloze_guid(guid: str) -> str:
-    """A cloze note's GUID, from its card's (so the cloze note of a renamed card follows it)."""
-    return str(genanki.guid_for("memo2anki cloze", guid))
 
 
 @dataclass(frozen=True)
@@ -145,25 +95,6 @@ class PackageInfo:
     # Pictures found while the cards were made but gone when the deck was written (moved or
     # deleted during the run): left out of the deck, which is written all the same.
     missing: tuple[Media, ...] = ()
-
-
-@lru_cache(maxsize=4096)
-def obsidian_link(vault_name: str, relpath: str) -> str:
-    """A link that opens the note in Obsidian."""
-    file = relpath[:-3] if relpath.lower().endswith(".md") else relpath
-    return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
-
-
-class TargetNote(NamedTuple):
-    """One Anki note as the target must hold it (a named tuple: a big deck makes many)."""
-
-    guid: str
-    note_type: str  # MODEL_NAME or CLOZE_MODEL_NAME
-    deck: str
-    fields: tuple[str, ...]
-    tags: tuple[str, ...]
-    mtime: int  # when its content last changed: Anki applies it only when newer
-    due: int  # position in study order: new cards come up in this order
 
 
 def plan_notes(
@@ -329,17 +260,6 @@ def _split_schema(schema: str) -> tuple[str, str]:
 
 
 _TABLES, _INDEXES = _split_schema(APKG_SCHEMA)
-_CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
-
-
-def cloze_ords(text: str) -> list[int]:
-    """The cards Anki makes of a cloze note's text: one per cloze number (0-based), at least
-    one."""
-    # No match can end past the last `}}`: cut there, or each unclosed `{{c1::` in a back is
-    # searched to its end, time growing with the square of their number.
-    text = text[: text.rfind("}}") + 2]
-    numbers = {int(n) - 1 for n in _CLOZE_NUMBER.findall(text) if int(n) > 0}
-    return sorted(numbers) or [0]
 
 
 def _card_ords(note: TargetNote) -> list[int]:

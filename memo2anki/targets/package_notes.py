@@ -9,8 +9,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from memo2anki.changes.notes import TargetNote
 from memo2anki.model import Media
-from memo2anki.targets.package import TargetNote, write_notes
+from memo2anki.targets.package import write_notes
 
 
 @contextmanager

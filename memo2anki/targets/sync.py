@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from memo2anki.cards.convert import Result
 from memo2anki.changes.plan import Plan
-from memo2anki.model import Diagnostic, Memo2AnkiError, fold
+from memo2anki.model import Diagnostic, Memo2AnkiError, Result, fold
 from memo2anki.targets.ankiconnect import DEFAULT_URL, AnkiConnect, active_profile, detect
 from memo2anki.targets.build import save_ledger
 from memo2anki.targets.profiles import find_profile

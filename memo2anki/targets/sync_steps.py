@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from memo2anki.cards.identity import cloze_guid
+from memo2anki.changes.notes import IMG, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Change, Kind, Plan
 from memo2anki.model import Media, Memo2AnkiError
-from memo2anki.targets.package import IMG, TargetNote, cloze_guid
 
 
 @dataclass(frozen=True)

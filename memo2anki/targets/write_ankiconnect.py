@@ -14,17 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from memo2anki.cards.identity import cloze_guid
 from memo2anki.changes.ledger import Ledger, LedgerCard
+from memo2anki.changes.notes import CLOZE_MODEL_NAME, MODEL_NAME, NOTE_TYPES, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Kind, Plan
 from memo2anki.model import Media
 from memo2anki.targets.ankiconnect import AnkiConnect
-from memo2anki.targets.package import (
-    CLOZE_MODEL_NAME,
-    MODEL_NAME,
-    NOTE_TYPES,
-    TargetNote,
-    cloze_guid,
-)
 from memo2anki.targets.package_notes import notes_package
 from memo2anki.targets.sync_steps import (
     Held,

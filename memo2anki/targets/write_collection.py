@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from memo2anki.changes.notes import NOTE_TYPES, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Plan
 from memo2anki.model import Media, Memo2AnkiError
 from memo2anki.targets.ankiconnect import ADDON_CODE
-from memo2anki.targets.package import NOTE_TYPES, TargetNote
 from memo2anki.targets.package_notes import notes_package
 from memo2anki.targets.sync_steps import (
     Held,

@@ -6,11 +6,10 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from memo2anki.model import Media, media_name
+from memo2anki.model import Journal, Lookup, Media, media_name
 from memo2anki.notes.discover import real_path
 
 IMAGE_SUFFIXES = frozenset(
@@ -20,35 +19,6 @@ DIGITAL_GARDEN_PREFIX = "/img/user/"
 _REMOTE = re.compile(r"^https?://", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _WINDOWS_ABS = re.compile(r"^(?:[a-z]:[\\/]|\\\\|//)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """The outcome of resolving one reference: a file, or why there is none."""
-
-    path: Path | None = None
-    problem: str | None = None  # set when path is None
-    remote: bool = False
-
-
-@dataclass
-class Journal:
-    """What rendering one note looked at, so that a cached result can be checked later:
-    every lookup and its outcome, and every file read (path, size, mtime in ns)."""
-
-    lookups: list[tuple[str, str, Lookup]] = field(default_factory=list)
-    files: list[tuple[str, int, int]] = field(default_factory=list)
-
-    def record_file(self, path: Path) -> tuple[str, int, int]:
-        """Note a file whose content goes into the result (before reading it: a change made
-        while it is read is then seen by the next run)."""
-        try:
-            stat = path.stat()
-            file = (str(path), stat.st_size, stat.st_mtime_ns)
-        except OSError:  # gone: the stamp of no file, so that the next run looks again
-            file = (str(path), -1, -1)
-        self.files.append(file)
-        return file
 
 
 def file_unchanged(path: str, size: int, mtime_ns: int) -> bool:
