@@ -171,7 +171,7 @@ def make_in_collection(col: Any, exam: Exam, backup_folder: Path | None = None) 
             "(give the exam deck another name with --name)"
         )
     if not col.find_cards(exam.search):
-        raise Memo2AnkiError(_none_found(exam))
+        raise Memo2AnkiError(_none_found(col, exam))
     saved = backup(col, backup_folder) if backup_folder is not None else None
     before = schema_mark(col)
     made: list[int] = []
@@ -189,8 +189,8 @@ def make_in_collection(col: Any, exam: Exam, backup_folder: Path | None = None) 
         config.reschedule = exam.reschedule
         try:
             made.append(col.sched.add_or_update_filtered_deck(deck).id)
-        except _anki_errors().FilteredDeckError as err:  # every card suspended, buried, ...
-            raise Memo2AnkiError(_none_found(exam)) from err
+        except _anki_errors().FilteredDeckError as err:  # every card buried, elsewhere, ...
+            raise Memo2AnkiError(_none_found(col, exam)) from err
         if schema_mark(col) != before:
             raise Memo2AnkiError(
                 "making the deck would force a one-way full sync with AnkiWeb; nothing changed"
@@ -202,10 +202,20 @@ def make_in_collection(col: Any, exam: Exam, backup_folder: Path | None = None) 
     return Made(deck_id, existing is not None, by_subject, _missing(col, exam, deck_id), saved)
 
 
-def _none_found(exam: Exam) -> str:
+def _none_found(col: Any, exam: Exam) -> str:
+    """Why no card of the range can go in the deck; nothing was changed."""
+    missing = _missing(col, exam, 0)
+    why = []
+    if missing.not_synced:
+        why.append(f"{len(missing.not_synced)} not in Anki yet (run memo2anki sync first)")
+    if missing.elsewhere:
+        decks = ", ".join(f"'{d}'" for d in dict.fromkeys(deck for _, deck in missing.elsewhere))
+        why.append(f"{len(missing.elsewhere)} in another filtered deck ({decks}: empty it first)")
+    if missing.suspended:
+        why.append(f"{len(missing.suspended)} suspended or buried")
     return (
-        f"none of the {len(exam.cards)} cards of these memos can be studied in Anki: not "
-        "synced yet (run memo2anki sync first), or suspended, buried or in another filtered deck"
+        f"no card of these memos can go in the deck '{exam.name}': {'; '.join(why)}; "
+        "nothing changed"
     )
 
 
