@@ -3,6 +3,7 @@ Anki's library after a real sync (the collection way), and through the AnkiConne
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from ankiconnect_standin import AnkiConnectStandIn
 from helpers import Anki, run, write_vault
 
 from memo2anki.changes.notes import MODEL_ID
-from memo2anki.targets.exam import field_term
+from memo2anki.targets.exam import field_is_any
 
 DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능"
 CNI = "**CNI**\n컨테이너 네트워크 인터페이스 표준"
@@ -202,6 +203,14 @@ def test_no_reschedule_leaves_every_schedule_as_it_was(
     assert ("a cram" in output) != reschedule
     col = look(col_path)
     try:
+        # Anki shows them oldest note first (all are review cards here).
+        col.decks.select(col.decks.id_for_name(NAME))
+        queued = col.sched.get_queued_cards(fetch_limit=10).cards
+        assert [col.get_card(q.card.id).note()["Front"] for q in queued] == [
+            "VPC 서브넷",
+            "etcd",
+            "S3 스토리지 클래스",
+        ]
         answer(col, NAME, 3)
         col.sched.empty_filtered_deck(col.decks.id_for_name(NAME))
         after = {
@@ -336,37 +345,64 @@ def test_the_ankiconnect_way_opens_the_browser_on_the_same_search(
 
 
 # File names whose Source field a search must match exactly, each beside a name that a
-# wrong escape would also match (Anki's wildcards, its escapes, its operators).
+# wrong escape would also match (Anki's wildcards, its escapes and operators, regex syntax).
 NAMES = [
     ("a_b.md", "axb.md"),
     ("a*.md", "abc.md"),
+    ("c.d.md", "cxd.md"),
     ("back\\slash.md", "back\\\\slash.md"),
     ('say "hi".md', "say hi.md"),
+    ('end\\"quote.md', 'end"quote.md'),
     ("re:x.md", "rex.md"),
-    ("nc:y.md", "ncy.md"),
     ("my note (1).md", "my note 1.md"),
+    ("[x]{2}+?.md", "xx.md"),
+    ("a|b.md", "b.md"),
+    ("^$#&-~.md", "x.md"),
     ("한글 노트:2025.md", "한글 노트 2025.md"),
     ("Q&A.md", "Q&amp;A.md"),
-    ("-x or y.md", "x.md"),
+    ("-x or y.md", "x or y.md"),
     ("100%.md", "1000.md"),
 ]
 
 
-@pytest.mark.parametrize(("name", "decoy"), NAMES)
-def test_a_source_term_matches_exactly_that_note(tmp_path: Path, name: str, decoy: str) -> None:
+@pytest.fixture(scope="module")
+def names_col(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Collection, dict[str, Any]]]:
+    """A collection synced from a vault of all those names: memo2anki's notes by file name."""
+    tmp = tmp_path_factory.mktemp("names")
+    names = [n for pair in NAMES for n in pair]
+    assert len(set(names)) == len(names)
     files: dict[str, str | bytes] = {
-        f"notes/{n}": note(CKA=[f"**card{i}**\n뒷면"]) for i, n in enumerate((name, decoy))
+        f"notes/{n}": note(CKA=[f"**card{i}**\n뒷면"]) for i, n in enumerate(names)
     }
-    vault = write_vault(tmp_path / "vault", files)
-    Anki(tmp_path / "profile").close()
-    col_path = tmp_path / "profile" / "collection.anki2"
-    assert run("sync", vault, "--collection", col_path, "--no-cache").exit_code == 0
+    vault = write_vault(tmp / "vault", files)
+    Anki(tmp / "profile").close()
+    col_path = tmp / "profile" / "collection.anki2"
+    result = run("sync", vault, "--collection", col_path, "--no-cache")
+    assert result.exit_code == 0, result.output
     col = look(col_path)
-    try:
-        by_front = {
-            col.get_note(n)["Front"]: col.get_note(n) for n in col.find_notes(f"mid:{MODEL_ID}")
-        }
-        source = by_front["card0"]["Source"]
-        assert col.find_notes(field_term("Source", source)) == [by_front["card0"].id]
-    finally:
-        col.close()
+    by_front = {
+        col.get_note(n)["Front"]: col.get_note(n) for n in col.find_notes(f"mid:{MODEL_ID}")
+    }
+    yield col, {name: by_front[f"card{i}"] for i, name in enumerate(names)}
+    col.close()
+
+
+@pytest.mark.parametrize(("name", "decoy"), NAMES)
+def test_a_source_term_matches_exactly_its_notes(
+    names_col: tuple[Collection, dict[str, Any]], name: str, decoy: str
+) -> None:
+    col, notes = names_col
+    assert col.find_notes(field_is_any("Source", [notes[name]["Source"]])) == [notes[name].id]
+    both = field_is_any("Source", [notes[name]["Source"], notes[decoy]["Source"]])
+    assert sorted(col.find_notes(both)) == sorted([notes[name].id, notes[decoy].id])
+
+
+def test_a_source_term_of_thousands_of_notes_is_one_search(
+    names_col: tuple[Collection, dict[str, Any]],
+) -> None:
+    """Anki makes SQL of a search, and SQLite refuses an OR of a thousand terms."""
+    col, notes = names_col
+    many = [f"daily/{i}.md" for i in range(5000)] + [notes["a_b.md"]["Source"]]
+    assert col.find_notes(field_is_any("Source", many)) == [notes["a_b.md"].id]

@@ -69,30 +69,34 @@ class Exam:
         return Counter(card.subject for card in self.cards)
 
 
-def field_term(field: str, value: str) -> str:
-    """A search term matching ``field`` exactly equal to ``value`` (Anki's search syntax, as
-    rslib's search writer writes a field search): Anki's wildcards ``*`` and ``_`` and the
-    escape ``\\`` escaped, a value starting ``re:`` or ``nc:`` taken literally, and the term
-    quoted, so spaces, parentheses, colons, quotes and Korean need nothing more."""
-    text = value.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
-    if text.startswith(("re:", "nc:")):
-        text = text.replace(":", "\\:", 1)
-    term = f"{field}:{text}".replace('"', '\\"')
+# What Rust's regex syntax (Anki's) gives a meaning: escaped, each stands for itself.
+_REGEX_META = frozenset("\\.+*?()|[]{}^$#&-~")
+
+
+def regex_literal(text: str) -> str:
+    """``text`` as a regular expression (Rust's syntax) matching exactly it."""
+    return "".join(f"\\{c}" if c in _REGEX_META else c for c in text)
+
+
+def field_is_any(field: str, values: Iterable[str]) -> str:
+    """A search term matching notes whose ``field`` is exactly one of ``values`` (as written
+    in the field, so HTML-escaped text as memo2anki writes it; like every field search in
+    Anki, case-insensitive). One regular expression, ``"Field:re:^(?:a|b)$"``, not an OR of
+    terms: Anki makes SQL of a search, and SQLite refuses an expression nested 1000 deep (an
+    OR of 1000 field terms). Inside the quotes only ``"`` needs escaping for Anki's parser;
+    spaces, parentheses, colons, Korean and Anki's wildcards ``*`` ``_`` mean nothing there."""
+    alternatives = "|".join(regex_literal(v) for v in dict.fromkeys(values))
+    term = f"{field}:re:^(?:{alternatives})$".replace('"', '\\"')
     return f'"{term}"'
-
-
-def _any(terms: Iterable[str]) -> str:
-    terms = list(dict.fromkeys(terms))
-    return terms[0] if len(terms) == 1 else f"({' OR '.join(terms)})"
 
 
 def exam_search(cards: Sequence[ExamCard], by_subject: bool) -> str:
     """Anki's search for memo2anki's cards of these cards' notes (of their subjects only, with
     ``by_subject``), gone ones and suspended ones left out."""
-    types = _any(f"mid:{model_id}" for model_id, _ in NOTE_TYPES.values())
-    parts = [types, _any(field_term(SOURCE, c.source) for c in cards)]
+    types = " OR ".join(f"mid:{model_id}" for model_id, _ in NOTE_TYPES.values())
+    parts = [f"({types})", field_is_any(SOURCE, (c.source for c in cards))]
     if by_subject:
-        parts.append(_any(field_term(SUBJECT, c.subject_field) for c in cards))
+        parts.append(field_is_any(SUBJECT, (c.subject_field for c in cards)))
     parts += ["-is:suspended", f"-tag:{GONE_TAG}"]
     return " ".join(parts)
 
