@@ -306,6 +306,19 @@ def test_bad_usage(vault: Path, args: tuple[str, ...], message: str) -> None:
     assert code == 2 and message in output
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("exam_name = 7", "'exam_name' must be a non-empty string"),
+        ('exam_name = "a::"', ".memo2anki.toml: exam_name 'a::' has an empty part"),
+    ],
+)
+def test_a_bad_exam_name_setting_is_bad_usage(vault: Path, setting: str, message: str) -> None:
+    (vault / ".memo2anki.toml").write_text(setting + "\n")
+    code, output = exam(vault, *RANGE, "--print-search")
+    assert code == 2 and message in output
+
+
 def test_print_search_prints_the_search_and_touches_nothing(vault: Path, col_path: Path) -> None:
     before = col_path.read_bytes()
     result = run("exam", vault, "--no-cache", *RANGE, "--print-search", "--collection", col_path)

@@ -162,8 +162,8 @@ def _anki_errors() -> Any:
 def make_in_collection(col: Any, exam: Exam, backup_folder: Path | None = None) -> Made:
     """Make the exam's filtered deck in the open collection, from scratch: a filtered deck of
     that name is emptied and built again with the new search (same deck id); a normal deck
-    of that name is left alone and is an error. One transaction (and one undo step in Anki),
-    after a backup (unless ``backup_folder`` is None); the schema mark never moves."""
+    of that name is left alone and is an error. One transaction, after a backup (unless
+    ``backup_folder`` is None); the schema mark never moves."""
     from anki.decks import FilteredDeckConfig
 
     from memo2anki.targets.write_collection import backup, schema_mark
