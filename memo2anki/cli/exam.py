@@ -48,7 +48,8 @@ Examples:
 With Anki closed, the filtered deck is made in the collection (the profile
 Anki loaded last, --profile, or --collection). With Anki running and the
 AnkiConnect add-on, which cannot make filtered decks, Anki's browser opens on
-the deck's search: make it there with {BROWSER_MENU}.
+the deck's search: make it there with
+{BROWSER_MENU}.
 The deck is named --name, else the settings' exam_name, else the top deck's
 name with '{EXAM_SUFFIX.strip()}' ('{DEFAULT_DECK}{EXAM_SUFFIX}').
 
