@@ -118,6 +118,9 @@ def test_the_deck_holds_exactly_the_range_oldest_note_first_and_nothing_else_cha
     assert code == 0, output
     assert f"filtered deck '{NAME}' made in {col_path}: 3 cards (AWS SAA 2, CKA 1)" in output
     assert f"click '{NAME}'" in output and "count as reviews" in output
+    backup = Path(output.split("; backup: ")[1].splitlines()[0])
+    assert backup.parent == col_path.parent / "backups" and backup.suffix == ".colpkg"
+    assert backup.is_file()
 
     col = look(col_path)
     try:
@@ -132,6 +135,31 @@ def test_the_deck_holds_exactly_the_range_oldest_note_first_and_nothing_else_cha
         assert everything(col) == before
         (card,) = [col.get_card(c) for c in etcd]
         assert card.odid == col.decks.id_for_name("내 복습")
+    finally:
+        col.close()
+
+
+def test_cloze_cards_of_those_memos_come_too(tmp_path: Path) -> None:
+    vault = write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": note(CKA=["**Pod**\n가장 ==작은== 단위"]),
+            "daily/2025-04-03.md": note(CKA=["**etcd**\n==분산== ==키값== 저장소", CNI]),
+        },
+    )
+    Anki(tmp_path / "profile").close()
+    col_path = tmp_path / "profile" / "collection.anki2"
+    assert run("sync", vault, "--collection", col_path, "--no-cache", "--cloze").exit_code == 0
+    code, output = exam(vault, "--collection", col_path, "--since", "2025-04-02")
+    assert code == 0, output
+    assert "4 cards (CKA 4)" in output  # etcd, its two cloze cards, CNI
+    col = look(col_path)
+    try:
+        types = sorted(
+            col.get_card(c).note_type()["name"]
+            for c in col.find_cards(f"did:{col.decks.id_for_name(NAME)}")
+        )
+        assert types == ["memo2anki", "memo2anki", "memo2anki cloze", "memo2anki cloze"]
     finally:
         col.close()
 
