@@ -29,7 +29,7 @@ from memo2anki.cards.convert import convert
 from memo2anki.changes.plan import Layout, Plan
 from memo2anki.model import Options, Result
 from memo2anki.targets.build import plan_build
-from memo2anki.targets.preview import csp, write_preview
+from memo2anki.targets.preview import csp, inline_size, write_preview
 
 # --- the page as data ----------------------------------------------------------------------
 
@@ -542,26 +542,29 @@ def test_the_policy_allows_no_network(tmp_path: Path) -> None:
 def test_pictures_inside_the_page_or_beside_it(tmp_path: Path) -> None:
     vault = _changes_vault(tmp_path / "vault")
     (vault / "image/b.png").write_bytes(png(seed=2))
+    # b.png shown by two cards: inside the page, its data: URI is there twice.
     _edit(vault / "daily/2025-04-02.md", "HTTP 라우팅 규칙", "HTTP 라우팅 규칙\n![[b.png]]")
+    _edit(vault / "daily/2025-04-02.md", "만든다", "만든다\n![[b.png]]")
     result, plan = _plan(vault)
     files = {m.name: m.path.read_bytes() for m in result.media}
     assert len(files) == 2
     page = tmp_path / "cards.html"
+    svc, b = (inline_size(len(files[m.name])) for m in result.media)
+    on_page = svc + 2 * b
 
-    inside = write_preview(plan, result.media, page, title="t")
+    inside = write_preview(plan, result.media, page, title="t", inline_limit=on_page)
     assert inside.folder is None and inside.pictures == 2
     sources = [src for card in page_of(page).cards for src in card.images]
+    assert len(sources) == 3 and sum(map(len, sources)) > on_page
     decoded = {base64.b64decode(src.partition(",")[2]) for src in sources}
     assert decoded == set(files.values())
     assert sources[0].startswith("data:image/png;base64,")
 
-    beside = write_preview(
-        plan, result.media, page, title="t", inline_limit=sum(map(len, files.values())) - 1
-    )
+    beside = write_preview(plan, result.media, page, title="t", inline_limit=on_page - 1)
     assert beside.folder == tmp_path / "cards_files"
     assert {p.name: p.read_bytes() for p in beside.folder.iterdir()} == files
     sources = [src for card in page_of(page).cards for src in card.images]
-    assert sorted(sources) == sorted(f"cards_files/{name}" for name in files)
+    assert sorted(set(sources)) == sorted(f"cards_files/{name}" for name in files)
     assert beside.size < inside.size
     assert "img-src data: 'self'" in page.read_text(encoding="utf-8")
 

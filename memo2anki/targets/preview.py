@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,9 @@ from memo2anki.changes.notes import IMG, MODEL_NAME
 from memo2anki.changes.plan import Change, Kind, Plan
 from memo2anki.model import MEDIA_NAME, Media, Memo2AnkiError, plural
 
-# Pictures up to this many bytes in all go inside the page (a data: URI is a third larger
-# than its file); past it they go in a folder beside the page, which then opens only with it.
+# Pictures up to this many bytes in all go inside the page (as data: URIs, a third larger than
+# their files, one each time a card shows the picture); past it they go in a folder beside
+# the page, which then shows them only with that folder beside it.
 INLINE_LIMIT = 20 * 1024 * 1024
 
 # The kinds marked on a card with --changes (unchanged cards carry no mark).
@@ -136,9 +138,16 @@ def _was(change: Change) -> str:
     return ""
 
 
-def picture_names(cards: Iterable[PreviewCard]) -> set[str]:
-    """The package names of the pictures the cards' backs show."""
-    return {m for card in cards for m in IMG.findall(card.fields[1]) if MEDIA_NAME.fullmatch(m)}
+def picture_uses(cards: Iterable[PreviewCard]) -> Counter[str]:
+    """How many times the cards' backs show each picture (by its package name)."""
+    return Counter(
+        name for card in cards for name in IMG.findall(card.fields[1]) if MEDIA_NAME.fullmatch(name)
+    )
+
+
+def inline_size(size: int) -> int:
+    """The bytes a file of ``size`` bytes takes in a page as base64 (a data: URI)."""
+    return (size + 2) // 3 * 4
 
 
 def write_preview(
@@ -151,15 +160,17 @@ def write_preview(
     inline_limit: int = INLINE_LIMIT,
 ) -> PreviewInfo:
     """Write the page of ``plan``'s cards to ``out`` (atomically), its pictures from
-    ``media`` inside it, or in ``out``'s ``NAME_files/`` folder when they come to more than
-    ``inline_limit`` bytes. ``changes``: mark each card's kind and list the gone ones."""
+    ``media`` inside it, or in ``out``'s ``NAME_files/`` folder when inside it they would
+    come to more than ``inline_limit`` bytes (a picture counted each time a card shows it:
+    a page cannot show one data: URI twice without a script). ``changes``: mark each card's
+    kind and list the gone ones."""
     cards, gone = preview_cards(plan, changes)
-    wanted = picture_names(cards)
-    used = [m for m in {m.name: m for m in media}.values() if m.name in wanted]
+    uses = picture_uses(cards)
+    used = [m for m in {m.name: m for m in media}.values() if m.name in uses]
     sizes = {m.name: _size(m.path) for m in used}
     missing = tuple(m for m in used if sizes[m.name] is None)
     present = [m for m in used if sizes[m.name] is not None]
-    total = sum(sizes[m.name] or 0 for m in present)
+    total = sum(inline_size(sizes[m.name] or 0) * uses[m.name] for m in present)
     folder: Path | None = None
     sources: dict[str, str] = {}
     if total > inline_limit:
@@ -447,7 +458,8 @@ def night_rules(card_css: str) -> str:
 PAGE_CSS = """
 /* --- the page around the cards ------------------------------------------------------------ */
 body.m2a-preview { margin: 0; padding: 1.5em 1em 4em; }
-.m2a-preview > * { max-width: 46em; margin-left: auto; margin-right: auto; }
+.m2a-preview > * { box-sizing: border-box; max-width: 46em; margin-left: auto;
+  margin-right: auto; }
 .m2a-head h1 { font-size: 1.6em; line-height: 1.3; margin: 0 0 0.3em; }
 .m2a-head p { margin: 0.2em 0; color: var(--m2a-muted); }
 .m2a-count { font-size: 0.7em; font-weight: 400; color: var(--m2a-muted); }
