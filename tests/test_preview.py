@@ -377,6 +377,9 @@ def test_the_ledger_is_only_read(tmp_path: Path) -> None:
     vault = _samples(tmp_path)
     _preview(vault, "-o", tmp_path / "first.html", "--changes")
     assert not (vault / ".memo2anki").exists()  # no ledger made where there was none
+    first = tmp_path / "first.html"
+    assert "every card is new" in first.read_text(encoding="utf-8")
+    assert {card.kind for card in page_of(first).cards} == {"new"}
     assert run(vault, "-o", tmp_path / "deck.apkg", "-q").exit_code == 0
     before = _tree(vault / ".memo2anki")
     note = vault / "daily/2025-04-05.md"
@@ -493,6 +496,21 @@ def test_cards_are_grouped_by_subject_then_date_with_a_table_of_contents(tmp_pat
         assert f'id="{anchor}"' in text
     # Each back folded under its front, opened by the reader: no script anywhere.
     assert text.count("<details>\n<summary>") == 4 and "<details open" not in text
+
+
+def test_math_shows_as_its_tex_source_and_the_page_says_so(tmp_path: Path) -> None:
+    vault = write_vault(
+        tmp_path / "vault",
+        {"daily/2025-04-01.md": memo("**Euler**\n$e^{i\\pi} + 1 = 0$", "**plain**\nno math")},
+    )
+    page = tmp_path / "cards.html"
+    _preview(vault, "-o", page, "-q")
+    text = page.read_text(encoding="utf-8")
+    assert "\\(e^{i\\pi} + 1 = 0\\)" in text
+    assert "Math is shown as its TeX source" in text
+    _edit(vault / "daily/2025-04-01.md", "$e^{i\\pi} + 1 = 0$", "no math either")
+    _preview(vault, "-o", page, "-q")
+    assert "Math is shown" not in page.read_text(encoding="utf-8")
 
 
 HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'

@@ -26,20 +26,19 @@ PAGE_SUFFIXES = (".html", ".htm")
 
 EPILOG = f"""\b
 Examples:
-  memo2anki preview notes/ -o cards.html             every card, to read or print
-  memo2anki preview notes/ -o exam.html --last 14    the last two weeks' cards
-  memo2anki preview notes/ -o cards.html --changes   marked new, updated, ... since
-                                                     the last export
+  memo2anki preview notes/ -o cards.html            every card, to read or print
+  memo2anki preview notes/ -o exam.html --last 14   the last two weeks' cards
+  memo2anki preview notes/ -o cards.html --changes  what changed since the export
 
 \b
 The page opens in any browser, offline: it runs no script and fetches nothing.
-Its pictures are inside it, unless they come to more than
-{INLINE_LIMIT // 2**20} MB: then they go in a folder beside it (cards_files/ for
-cards.html), to be kept with it. Math shows as its TeX source. Nothing is
-exported and what memo2anki remembers (.memo2anki/) is only read."""
+Its pictures are inside it, unless that would make more than {INLINE_LIMIT // 2**20} MB
+of them: then they go in a folder beside it (cards_files/ for cards.html), to
+be kept with it. Math shows as its TeX source. Nothing is exported; what
+memo2anki remembers (.memo2anki/) is only read."""
 
 
-@click.command(epilog=EPILOG)
+@click.command(epilog=EPILOG, short_help="Every card on one HTML page, to check or print.")
 @common_options
 @click.option(
     "-o",
