@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from memo2anki.changes.notes import IMG, MODEL_NAME
 from memo2anki.changes.plan import Change, Kind, Plan
-from memo2anki.model import MEDIA_NAME, Media, Memo2AnkiError, plural
+from memo2anki.model import MEDIA_NAME, Media, Memo2AnkiError, plural, printable
 
 # Pictures up to this many bytes in all go inside the page (as data: URIs, a third larger than
 # their files, one each time a card shows the picture); past it they go in a folder beside
@@ -270,8 +270,9 @@ def _write_atomic(out: Path, data: bytes) -> None:
 
 
 def _e(text: str) -> str:
-    """The page's own text, escaped (card fields are the deck's, already safe)."""
-    return html.escape(text, quote=True)
+    """The page's own text, escaped (card fields are the deck's, already safe); the bytes of
+    a file name that is not UTF-8 shown as ``\\xb0`` (as the CLI shows them)."""
+    return html.escape(printable(text), quote=True)
 
 
 def csp(beside: bool) -> str:
