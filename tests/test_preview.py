@@ -671,3 +671,30 @@ def test_dry_run_json_maps_each_picture_to_its_file_in_the_vault(tmp_path: Path)
     for card in report["cards"]:
         names = re.findall(r'<img[^>]*src="([^"]+)"', card["back"])
         assert sorted(media[n] for n in names) == sorted(card["images"])
+
+
+def test_the_page_is_the_same_with_or_without_the_cache(tmp_path: Path) -> None:
+    vault = _samples(tmp_path)
+    pages = [tmp_path / f"{name}.html" for name in ("cold", "cached", "again")]
+    _preview(vault, "-o", pages[0], "-q", "--no-cache")
+    _preview(vault, "-o", pages[1], "-q")
+    _preview(vault, "-o", pages[2], "-q")
+    assert pages[0].read_bytes() == pages[1].read_bytes() == pages[2].read_bytes()
+
+
+def test_a_note_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "vault", {"daily/2025-04-02.md": memo("**etcd**\nstore")})
+    bad = os.fsencode(vault / "daily") + b"/2025-04-01 \xb0.md"
+    Path(os.fsdecode(bad)).write_text(memo("**Pod**\n가장 작은 배포 단위이고 컨테이너를 묶는다"))
+    assert run(vault, "-o", tmp_path / "deck.apkg", "-q").exit_code == 0
+    # The card moves to another note: the page says where it was, the bytes shown as \xb0.
+    Path(os.fsdecode(bad)).write_text(memo("**CNI**\nplugins"))
+    _edit(
+        vault / "daily/2025-04-02.md",
+        "**etcd**",
+        "**Pod**\n가장 작은 배포 단위이고 컨테이너를 묶는다\n\n**etcd**",
+    )
+    page = tmp_path / "cards.html"
+    _preview(vault, "-o", page, "--changes")
+    assert "from daily/2025-04-01 \\xb0.md:" in page.read_text(encoding="utf-8")
+    assert {c.front: c.kind for c in page_of(page).cards}["Pod"] == "moved"
