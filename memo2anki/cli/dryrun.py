@@ -30,7 +30,8 @@ def dry_run_object(
     result: Result, deck: str, cloze: bool, guids: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """The dry run as one JSON-ready object: ``cards`` (each with its deck, subject, front,
-    back HTML, tags, GUID, note, line, date, images, and its cloze text with ``cloze``) and
+    back HTML, tags, GUID, note, line, date, images, and its cloze text with ``cloze``),
+    ``media`` (each picture's name in the backs to its file, relative to ``vault``) and
     ``warnings`` (each ``path``, ``line``, ``message``; paths relative to ``vault``).
     ``guids``: each card's GUID as planned (a renamed card keeps its old one)."""
     return {
@@ -53,6 +54,11 @@ def dry_run_object(
             }
             for i, card in enumerate(result.cards)
         ],
+        # A back shows its pictures by their names in the package (m2a-....png), as Anki
+        # will; each such name to its file, relative to the vault.
+        "media": {
+            m.name: printable(m.path.relative_to(result.vault).as_posix()) for m in result.media
+        },
         "warnings": [
             {"path": d.path, "line": d.line, "message": printable(d.message)}
             for d in result.diagnostics
