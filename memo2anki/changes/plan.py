@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import compress, repeat
 from operator import attrgetter, lt
@@ -87,6 +87,8 @@ class Scope:
 
     def covers(self, card: LedgerCard) -> bool:
         """Whether the run could have seen this ledger card (so its absence means gone)."""
+        if card.note.startswith("../"):
+            return False  # a note outside this run's vault root (the ledger lies above it)
         if self.subjects and fold(card.subject) not in self.subjects:
             return False
         if self.paths and not any(
@@ -539,7 +541,9 @@ def plan_changes(
             while guid in used:
                 attempt += 1
                 guid = guid_of(identity, attempt)
-            stamp = card.mtime or now
+            # No row: newer than any note Anki could hold for it (one imported from a lost
+            # ledger's packages, or an edit made there), so an import applies it ("if newer").
+            stamp = now
             before = None
         else:
             guid = before_entry.guid
@@ -687,12 +691,8 @@ def plan_changes(
     tally = Counter(map(attrgetter("kind"), changes))
     return Plan(
         changes=tuple(changes),
-        ledger=Ledger(
-            layout.vault_name,
-            Cards((*new_entries, *carried), ledger.source),
-            ledger.read_digest,
-            ledger.fields,
-            ledger.cache,
+        ledger=replace(
+            ledger, vault=layout.vault_name, cards=Cards((*new_entries, *carried), ledger.source)
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,

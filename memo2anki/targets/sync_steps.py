@@ -34,6 +34,9 @@ class Held:
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     cards: tuple[HeldCard, ...]
+    # When it was last modified (whole seconds; None: the target does not say): older than
+    # memo2anki's last write of it, it never got that write (a package not imported).
+    mod: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,9 @@ def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) 
     """The steps that make the collection match ``plan``, given what it holds (by GUID).
 
     - A note the collection lacks is added (new, or deleted in Anki while still in a memo).
-    - A note is updated only when the memo changed it (the plan's kind) or it differs from a
-      first sync's cards: an edit made in Anki survives until the memo itself changes.
+    - A note is updated when it differs from what the memo makes of it, unless the memo is
+      unchanged since memo2anki last wrote it and the note was edited in Anki since (see
+      :func:`_needs_update`): an edit made in Anki survives until the memo itself changes.
     - A card whose deck changed moves, unless it is not in the deck memo2anki last put it in
       (moved by hand, and left there).
     - A gone note is tagged ``memo2anki::gone`` and its cards suspended, or deleted with
@@ -147,11 +151,17 @@ def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) 
 
 
 def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:
-    if change.kind is Kind.UNCHANGED:
-        # Unchanged in the memo: what Anki holds is left alone (an edit made there survives),
-        # except the tag of a card that came back before this sync saw it go.
-        return GONE_TAG in have.tags
-    return tuple(have.fields) != tuple(note.fields) or sorted(have.tags) != sorted(note.tags)
+    """Whether the note Anki holds must be written: it differs from what the memo makes of
+    it, and either the memo changed since memo2anki last wrote it, or the note in Anki is
+    older than that write (it never got it: a package that was not imported, a ledger made
+    elsewhere). A note edited in Anki since, its memo unchanged, is left as the person made
+    it, but for the tag of a card that came back before this sync saw it go."""
+    differs = tuple(have.fields) != tuple(note.fields) or sorted(have.tags) != sorted(note.tags)
+    if not differs:
+        return False
+    if change.kind is not Kind.UNCHANGED or GONE_TAG in have.tags:
+        return True
+    return have.mod is not None and have.mod < note.mtime
 
 
 def referenced_media(notes: Sequence[TargetNote]) -> set[str]:

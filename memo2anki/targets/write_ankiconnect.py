@@ -80,6 +80,7 @@ def held_notes(client: AnkiConnect, plan: Plan, previous: Ledger) -> dict[str, H
             tuple(values.values()),
             tuple(info["tags"]),
             tuple(cards[c] for c in info["cards"] if c in cards),
+            info["mod"] if isinstance(info.get("mod"), int) else None,
         )
         by_key.setdefault(_key(info["modelName"], values), []).append(held)
 

@@ -95,11 +95,11 @@ def held_notes(col: Any) -> dict[str, Held]:
     if not ids:
         return {}
     mids = ",".join(map(str, ids))
-    notes: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
-    for nid, guid, flds, tags in col.db.execute(
-        f"select id, guid, flds, tags from notes where mid in ({mids})"
+    notes: dict[int, tuple[str, tuple[str, ...], tuple[str, ...], int]] = {}
+    for nid, guid, flds, tags, mod in col.db.execute(
+        f"select id, guid, flds, tags, mod from notes where mid in ({mids})"
     ):
-        notes[nid] = (guid, tuple(flds.split("\x1f")), tuple(tags.split()))
+        notes[nid] = (guid, tuple(flds.split("\x1f")), tuple(tags.split()), mod)
     names = {d.id: d.name for d in col.decks.all_names_and_ids()}
     cards: dict[int, list[HeldCard]] = {}
     for cid, nid, did, odid, queue in col.db.execute(
@@ -109,8 +109,8 @@ def held_notes(col: Any) -> dict[str, Held]:
         home = odid or did
         cards.setdefault(nid, []).append(HeldCard(cid, names.get(home, ""), queue == -1))
     return {
-        guid: Held(nid, flds, tags, tuple(cards.get(nid, ())))
-        for nid, (guid, flds, tags) in notes.items()
+        guid: Held(nid, flds, tags, tuple(cards.get(nid, ())), mod)
+        for nid, (guid, flds, tags, mod) in notes.items()
     }
 
 
