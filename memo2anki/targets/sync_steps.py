@@ -8,6 +8,7 @@ live target, and each writer (the collection file, AnkiConnect) only carries the
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -37,6 +38,7 @@ class Held:
     # When it was last modified (whole seconds; None: the target does not say): older than
     # memo2anki's last write of it, it never got that write (a package not imported).
     mod: int | None = None
+    note_type: str = ""  # MODEL_NAME or CLOZE_MODEL_NAME ("": not said)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Steps:
     unsuspend: tuple[int, ...] = ()
     delete: tuple[int, ...] = ()  # note ids
     hand_moved: tuple[HandMoved, ...] = field(default=())
+    # Of ``delete``, the notes retired by earlier runs (tagged memo2anki::gone before).
+    retired_deleted: int = 0
 
     @property
     def empty(self) -> bool:
@@ -87,7 +91,12 @@ def note_guids(change: Change) -> list[str]:
     return [change.guid, cloze_guid(change.guid)]  # gone cards left out of the plan's notes
 
 
-def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) -> Steps:
+def sync_steps(
+    plan: Plan,
+    held: Mapping[str, Held],
+    delete_gone: bool = False,
+    unmatched: Sequence[Held] = (),
+) -> Steps:
     """The steps that make the collection match ``plan``, given what it holds (by GUID).
 
     - A note the collection lacks is added (new, or deleted in Anki while still in a memo).
@@ -98,6 +107,9 @@ def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) 
       (moved by hand, and left there).
     - A gone note is tagged ``memo2anki::gone`` and its cards suspended, or deleted with
       ``delete_gone``; a card that comes back is untagged (its new tags) and unsuspended.
+    - With ``delete_gone``, every note retired by earlier runs (or packages) within the
+      run's reach is deleted too: those of ``held`` no change is about, and ``unmatched``
+      (notes of the target not known by GUID).
     """
     add: list[TargetNote] = []
     update: list[Update] = []
@@ -107,7 +119,9 @@ def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) 
     unsuspend: list[int] = []
     delete: list[int] = []
     hand_moved: list[HandMoved] = []
+    used: set[str] = set()
     for change in plan.changes:
+        used.update(note_guids(change))
         if change.kind is Kind.GONE:
             for guid in note_guids(change):
                 have = held.get(guid)
@@ -138,6 +152,13 @@ def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) 
                     moves.setdefault(note.deck, []).append(card.card_id)
                 else:
                     hand_moved.append(HandMoved(change, card.deck))
+    retired = 0
+    if delete_gone:
+        others = [have for guid, have in held.items() if guid not in used]
+        for have in (*others, *unmatched):
+            if GONE_TAG in have.tags and _reached(plan, have) and have.note_id not in delete:
+                delete.append(have.note_id)
+                retired += 1
     return Steps(
         add=tuple(add),
         update=tuple(update),
@@ -147,7 +168,17 @@ def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) 
         unsuspend=tuple(unsuspend),
         delete=tuple(delete),
         hand_moved=tuple(hand_moved),
+        retired_deleted=retired,
     )
+
+
+def _reached(plan: Plan, have: Held) -> bool:
+    """Whether a note of the target is within the run's reach, by its Subject, Source and
+    Date fields (the same places in both note types)."""
+    if len(have.fields) < 5:
+        return False
+    subject, note, date = (html.unescape(f) for f in have.fields[2:5])
+    return plan.scope.reaches(note, subject, date)
 
 
 def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:
