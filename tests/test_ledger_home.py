@@ -42,7 +42,7 @@ def ledgers(root: Path) -> list[str]:
 
 
 def counts(output: str) -> dict[str, int]:
-    data = json.loads(output[output.index("{") :])
+    data = json.loads(output[output.index("{") : output.rindex("}") + 1])
     return {k: v for k, v in data["changes"]["counts"].items() if v}
 
 
@@ -191,3 +191,65 @@ def test_a_lost_ledger_rebuilt_package_updates_the_notes_anki_has(
     (etcd,) = [n for n in anki.notes() if n.fields["Front"] == "etcd"]
     assert "missing" not in etcd.fields["Back"] and "<img" in etcd.fields["Back"]
     anki.close()
+
+
+def test_the_newcomers_month(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wrong root, then the right root: the import and the sync both put the pictures into
+    the cards already in Anki (no duplicates), and the vault holds one ledger."""
+    from anki.collection import Collection
+
+    from memo2anki.changes.notes import MODEL_ID
+
+    clock = [1_750_000_000]
+    monkeypatch.setattr("memo2anki.targets.build.time.time", lambda: clock[0])
+    monkeypatch.setattr("memo2anki.targets.sync.time.time", lambda: clock[0])
+    vault = lay_out(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": note(ETCD, CNI),
+            "attachments/etcd.png": png(seed=4),
+        },
+    )
+    imported = Anki(tmp_path / "imported")  # fed by File > Import
+    Anki(tmp_path / "synced").close()  # fed by memo2anki sync
+    synced = tmp_path / "synced" / "collection.anki2"
+
+    def backs(col: Collection) -> dict[str, str]:
+        return {
+            col.get_note(nid)["Front"]: col.get_note(nid)["Back"]
+            for nid in col.find_notes(f"mid:{MODEL_ID}")
+        }
+
+    # Week 1: run on the daily folder; the root is guessed as that folder, the picture is
+    # not found; the summary says where the new ledger is.
+    week1 = run(vault / "daily", "-o", tmp_path / "w1.apkg")
+    assert week1.exit_code == 0 and "image not found" in week1.output
+    assert f"new ledger in {vault / 'daily' / '.memo2anki'}" in week1.output
+    imported.import_package(tmp_path / "w1.apkg")
+    assert run("sync", vault / "daily", "--collection", synced).exit_code == 0
+    assert "missing" in backs(imported.col)["etcd"]
+
+    # Week 2: the right root; the ledger of week 1 is found, not a new one made.
+    clock[0] += 7 * 86_400
+    week2 = run(vault / "daily", "--vault", vault, "-o", tmp_path / "w2.apkg", "--json")
+    assert week2.exit_code == 0, week2.output
+    assert "new ledger" not in week2.output and "new" not in counts(week2.output)
+    log = imported.import_package(tmp_path / "w2.apkg")
+    assert not log.new and len(log.updated) == 2
+    sync2 = run("sync", vault / "daily", "--vault", vault, "--collection", synced)
+    assert sync2.exit_code == 0, sync2.output
+    # (The ledger says "unchanged": the package of this week was written from it; the
+    # collection's notes are older than that, so they are written all the same.)
+    assert "2 notes updated" in sync2.output and "note added" not in sync2.output
+    with_anki = Collection(str(synced))
+    try:
+        for col in (imported.col, with_anki):
+            shown = backs(col)
+            assert set(shown) == {"etcd", "CNI"}
+            assert "<img" in shown["etcd"] and "missing" not in shown["etcd"]
+            (picture,) = Anki.media_in(imported, shown["etcd"])
+            assert (Path(col.media.dir()) / picture).is_file()
+    finally:
+        with_anki.close()
+        imported.close()
+    assert ledgers(vault) == ["daily/.memo2anki"]

@@ -61,8 +61,27 @@ class Target:
 
 
 def held_open(collection: Path) -> bool:
-    """Whether a program holds the collection open (Anki locks it while a profile is
-    loaded, and then even a read is refused)."""
+    """Whether a program holds the collection open (Anki desktop, while that profile is
+    loaded): Anki's library then refuses to open it. Without the library, a plain read,
+    which Anki desktop's lock refuses too."""
+    if not collection.is_file():
+        return False
+    try:
+        import anki.collection
+        import anki.errors
+    except ImportError:
+        return _read_refused(collection)
+    try:
+        col = anki.collection.Collection(str(collection))
+    except anki.errors.DBError:
+        return True
+    except Exception:  # not a collection, or a newer one: not held, as far as can be told
+        return False
+    col.close()
+    return False
+
+
+def _read_refused(collection: Path) -> bool:
     try:
         db = sqlite3.connect(f"{collection.resolve().as_uri()}?mode=ro", uri=True, timeout=0)
     except (sqlite3.Error, ValueError):
