@@ -294,3 +294,16 @@ def test_an_ankiconnect_without_get_active_profile_syncs_the_open_profile(
         assert plain.exit_code == 0, plain.output
         assert "could not check which profile Anki has open" in plain.output
         assert "into the profile Anki has open through AnkiConnect" in plain.output
+
+
+def test_with_no_ledger_an_unchanged_vault_is_unchanged(vault: Path, way: Way) -> None:
+    """Read from the collection, cards as the memos have them are unchanged (tags in any
+    order Anki keeps them), and nothing is written."""
+    (vault / DAY2).write_text(note(ETCD + "\n#zeta #alpha #Beta"), encoding="utf-8")
+    assert way.sync(vault)[0] == 0
+    shutil.rmtree(vault / ".memo2anki")
+    code, output = way.sync(vault, "--json")
+    assert code == 0, output
+    report = json.loads(output[output.index("{") : output.rindex("}") + 1])
+    assert report["changes"]["counts"]["unchanged"] == 3 and report["changes"]["first_run"] is False
+    assert "already matches the memos; nothing changed" in output

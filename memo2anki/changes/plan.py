@@ -726,13 +726,17 @@ class HeldNote(NamedTuple):
 _FRONT_TAGS = re.compile(r"<[^>]*>")
 
 
-def ledger_from_notes(notes: Sequence[HeldNote], vault_name: str) -> Ledger:
+def ledger_from_notes(
+    notes: Sequence[HeldNote], vault_name: str, cards: Sequence[Card] = ()
+) -> Ledger:
     """The ledger a target's notes make (oldest first): each note's GUID, its card's
     identity and place from its Source, Subject and Front, its deck, its content as it
     holds it (so an unchanged card is unchanged, and an edited or renamed one is paired with
     its note), and its modification time as the stamp; retired when tagged gone. Rows of the
-    same front in one note are told apart by their order, as cards are."""
-    cards: list[LedgerCard] = []
+    same front in one note are told apart by their order, as cards are. ``cards``: this
+    run's cards, whose tags' order a note's same tags take (Anki keeps its own order)."""
+    orders = {card.identity: card.tags for card in cards}
+    rows: list[LedgerCard] = []
     seen: Counter[tuple[str, str, str]] = Counter()
     for held in notes:
         if len(held.fields) < 5:
@@ -744,7 +748,10 @@ def ledger_from_notes(notes: Sequence[HeldNote], vault_name: str) -> Ledger:
         ordinal = seen[place]
         seen[place] += 1
         tags = tuple(t for t in held.tags if t != GONE_TAG)
-        cards.append(
+        order = orders.get((*place, ordinal))
+        if order is not None and sorted(order) == sorted(tags):
+            tags = order
+        rows.append(
             LedgerCard(
                 guid=held.guid,
                 identity=(*place, ordinal),
@@ -762,4 +769,4 @@ def ledger_from_notes(notes: Sequence[HeldNote], vault_name: str) -> Ledger:
                 tags=tags,
             )
         )
-    return Ledger(vault_name, cards)
+    return Ledger(vault_name, rows)

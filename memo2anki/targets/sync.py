@@ -204,7 +204,7 @@ def plan_against_target(
             notes = _held_notes(held_notes(col).items())
     if not notes:
         return plan, {}
-    ledger = ledger_from_notes(notes, plan.layout.vault_name)
+    ledger = ledger_from_notes(notes, plan.layout.vault_name, result.cards)
     previous = plan.ledger
     ledger = type(previous)(
         ledger.vault,
