@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers import memo, png, write_vault
+from helpers import memo, png, run, write_vault
 
 from memo2anki.cards import make as make_cards
 from memo2anki.cards.cache import NoteCache
@@ -318,3 +318,25 @@ def test_whatever_a_cache_row_holds_the_deck_is_made(
     assert _run(vault, tmp_path) == convert([vault])  # read again, as if not cached
     assert not (tmp_path / "ran-from-the-cache").exists()
     assert _run(vault, tmp_path) == convert([vault])  # and stored right again
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="where Linux keeps caches")
+@pytest.mark.parametrize(
+    ("environment", "folder"),
+    [
+        ({}, ".cache/memo2anki"),  # where memo2anki always kept it: a cache there is used
+        ({"XDG_CACHE_HOME": "xdg"}, "xdg/memo2anki"),
+        ({"XDG_CACHE_HOME": "xdg", "MEMO2ANKI_CACHE_DIR": "mine"}, "mine"),
+    ],
+)
+def test_the_cache_is_in_the_systems_cache_folder_unless_one_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], folder: str
+) -> None:
+    monkeypatch.delenv("MEMO2ANKI_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, str(tmp_path / "home" / value))
+    vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가")})
+    assert run(vault, "-o", tmp_path / "o.apkg").exit_code == 0
+    assert (tmp_path / "home" / folder / "notes.sqlite").is_file()

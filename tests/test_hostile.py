@@ -17,10 +17,10 @@ from helpers import Anki, AnkiNote, memo, png, run, write_vault
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from memo2anki import Layout, Ledger, Scope, plan_changes, write_plan
 from memo2anki.cards.checks.inert import inert
 from memo2anki.cards.convert import convert
 from memo2anki.model import Options
-from memo2anki.targets.package import write_package
 
 set_lang("en")
 
@@ -441,7 +441,8 @@ def test_any_text_anywhere_gives_a_deck_anki_imports(
     (vault / f"2025-04-04 {name}.md").write_text(text.replace("\x00", ""), encoding="utf-8")
     result = convert([vault], Options(skip_on_bug=False))
     out = root / "deck.apkg"
-    info = write_package(result.cards, result.media, out, "공부 메모장", "vault")
+    plan = plan_changes(result.cards, Ledger(), Scope(), 1, Layout("공부 메모장", "vault"))
+    info = write_plan(plan, result.media, out)
     anki = Anki(root / "anki")
     try:
         log = anki.import_package(out)

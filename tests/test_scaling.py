@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from helpers import make_vault, memo, png, write_vault
 
+from memo2anki import Layout, Ledger, Scope, plan_changes, write_plan
 from memo2anki.cards.convert import convert
 from memo2anki.model import Media
-from memo2anki.targets.package import write_package
 
 
 def test_each_picture_is_hashed_once_however_often_it_is_shown(
@@ -62,9 +62,10 @@ def test_pictures_are_streamed_into_the_package_not_held_in_memory(tmp_path: Pat
         media.append(Media(path=path, name=f"m2a-{i:020}.png", sha256=""))
     vault = write_vault(tmp_path / "v", {"a.md": memo("**A**\n가")})
     cards = convert([vault]).cards
+    plan = plan_changes(cards, Ledger(), Scope(), 1, Layout("Deck", "v"))
     tracemalloc.start()
     try:
-        write_package(cards, media, tmp_path / "o.apkg", "Deck", "v")
+        write_plan(plan, media, tmp_path / "o.apkg")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -17,6 +17,8 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import platformdirs
+
 from memo2anki.cards import plaindata
 from memo2anki.cards.pictures.media import file_unchanged
 from memo2anki.common.gcpause import cycle_collection_paused
@@ -28,11 +30,12 @@ _BATCH = 500  # notes written to the cache at a time
 
 
 def default_cache_dir() -> Path:
-    """``$MEMO2ANKI_CACHE_DIR``, else ``$XDG_CACHE_HOME/memo2anki``, else ``~/.cache/memo2anki``."""
+    """``$MEMO2ANKI_CACHE_DIR``, else the system's cache folder for memo2anki (platformdirs:
+    ``$XDG_CACHE_HOME/memo2anki`` or ``~/.cache/memo2anki`` on Linux,
+    ``~/Library/Caches/memo2anki`` on macOS, ``%LOCALAPPDATA%\\memo2anki\\Cache`` on Windows)."""
     if os.environ.get("MEMO2ANKI_CACHE_DIR"):
         return Path(os.environ["MEMO2ANKI_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "memo2anki"
+    return platformdirs.user_cache_path("memo2anki", appauthor=False)
 
 
 def code_fingerprint() -> str:

@@ -86,7 +86,8 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--no-cache",
             is_flag=True,
             help="Read every note again instead of reusing the cards of notes unchanged since "
-            "the last run (cache: $MEMO2ANKI_CACHE_DIR or ~/.cache/memo2anki).",
+            "the last run (cache: $MEMO2ANKI_CACHE_DIR, else the system's cache folder: "
+            "~/.cache/memo2anki on Linux).",
         ),
         *_date_options(),
         click.option("-q", "--quiet", is_flag=True, help="Print errors only."),

@@ -12,7 +12,6 @@ import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -20,8 +19,6 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from memo2anki.cards import fields
-from memo2anki.cards.identity import card_guid, cloze_guid
 from memo2anki.changes.notes import (
     CLOZE_FIELDS,
     CLOZE_MODEL_ID,
@@ -31,11 +28,9 @@ from memo2anki.changes.notes import (
     MODEL_NAME,
     TargetNote,
     cloze_ords,
-    cloze_text,
-    obsidian_link,
 )
 from memo2anki.common.gcpause import cycle_collection_paused
-from memo2anki.model import Card, Media, Memo2AnkiError
+from memo2anki.model import Media, Memo2AnkiError
 
 if TYPE_CHECKING:
     from memo2anki.changes.plan import Plan
@@ -97,69 +92,16 @@ class PackageInfo:
     missing: tuple[Media, ...] = ()
 
 
-def plan_notes(
-    cards: Sequence[Card], deck: str, vault_name: str, cloze: bool = False
-) -> Iterator[TargetNote]:
-    """One note per card in a subdeck per subject, in the order given (study order), stamped
-    with its file's time; with ``cloze``, a cloze note beside each card whose back has
-    highlights. A generator, so a big deck is written without all its notes in memory twice."""
-    decks: dict[str, str] = {}
-    about: tuple[str, ...] = ()
-    note_of_about: tuple[str, str] = ("", "")
-    for position, card in enumerate(cards):
-        if note_of_about != (card.subject, card.note):  # the same for a note's cards in a row
-            note_of_about = (card.subject, card.note)
-            date = card.date.isoformat() if card.date else ""
-            link = obsidian_link(vault_name, card.note)
-            about = fields.about_fields(card.subject, card.note, date, link)
-        tags = _tags(card.tags)
-        subdeck = decks.get(card.subject) or decks.setdefault(
-            card.subject, fields.deck_name(deck, card.subject)
-        )
-        guid = card.guid or card_guid(card)
-        yield TargetNote(
-            guid, MODEL_NAME, subdeck, fields.card_fields(card, about), tags, card.mtime, position
-        )
-        text = cloze_text(card.back_html) if cloze else None
-        if text:
-            yield TargetNote(
-                cloze_guid(guid),
-                CLOZE_MODEL_NAME,
-                subdeck,
-                fields.cloze_fields(text, card, about),
-                tags,
-                card.mtime,
-                position,
-            )
-
-
-@lru_cache(maxsize=4096)
-def _tags(labels: tuple[str, ...]) -> tuple[str, ...]:
-    # Cached: a note's cards mostly share their tags.
-    return fields.tags(labels)
-
-
-def write_package(
-    cards: Sequence[Card],
-    media: Iterable[Media],
-    out: Path,
-    deck: str,
-    vault_name: str,
-    cloze: bool = False,
-) -> PackageInfo:
-    """Write the .apkg atomically: to a temporary file beside ``out``, then renamed over it,
-    so a failed run leaves any previous file intact and never half a deck."""
-    return write_notes(plan_notes(cards, deck, vault_name, cloze), media, out)
-
-
 def write_plan(plan: Plan, media: Iterable[Media], out: Path) -> PackageInfo:
-    """The package writer of a change plan: every note the plan says the deck holds (its
-    GUID, fields, tags, deck and stamp as planned), written atomically."""
+    """Write the .apkg of a plan: every note the plan says the deck holds (its GUID, fields,
+    tags, deck and stamp as planned). Written atomically: to a temporary file beside ``out``,
+    then renamed over it, so a failed run leaves any previous file intact and never half a
+    deck. (A deck with no ledger is the plan against an empty one: ``Ledger()``.)"""
     return write_notes(plan.notes(), media, out)
 
 
 def write_notes(notes: Iterable[TargetNote], media: Iterable[Media], out: Path) -> PackageInfo:
-    """Write these notes and media as an .apkg atomically (see :func:`write_package`)."""
+    """Write these notes and media as an .apkg atomically (see :func:`write_plan`)."""
     media = list({m.name: m for m in media}.values())
     folder = out.parent
     if out.is_dir():
