@@ -253,3 +253,9 @@ def test_the_newcomers_month(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         with_anki.close()
         imported.close()
     assert ledgers(vault) == ["daily/.memo2anki"]
+    # Week 3: on the daily folder again, no --vault: the root the ledger was last written
+    # against is used (the picture found, nothing changed), not the folder guessed.
+    clock[0] += 7 * 86_400
+    week3 = run(vault / "daily", "--dry-run", "--json")
+    assert week3.exit_code == 0 and counts(week3.output) == {"unchanged": 2}, week3.output
+    assert "image not found" not in week3.output

@@ -294,6 +294,24 @@ def _garden_root(folder: Path) -> bool:
     return (folder / "src" / "site" / "notes").is_dir()
 
 
+def recorded_root(home: Path) -> Path | None:
+    """The vault root the ledger in ``home`` was last written against (None: no ledger
+    there, or one this run would not use: unreadable, or another vault's)."""
+    try:
+        with ledger_path(home).open("rb") as file:
+            first = file.readline(1 << 20)
+        text = first.decode("utf-8").rstrip()
+        head = json.loads(text + "]}" if text.endswith("[") else text)
+        _header({**head, "cards": []} if isinstance(head, dict) else head)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    root = head.get("root", "")
+    if not isinstance(root, str):
+        return None
+    folder = Path(os.path.normpath(home / root)) if root else home
+    return folder if head["vault"] == printable(folder.name) and folder.is_dir() else None
+
+
 def root_of(vault: Path, home: Path) -> str:
     """The vault root relative to the ledger's home (posix; "" when the same; with ``..``
     when the ledger lies elsewhere)."""

@@ -208,7 +208,7 @@ def build(
             raise Memo2AnkiError(f"{count} with --strict; nothing written")
         if dry_run:
             if not (quiet or as_json):  # with --json, stdout holds it all, for a program
-                report_vault(result, vault)
+                report_vault(result, options.vault)
                 outcome = (
                     f"{counts_line(plan)}; dry run, nothing written{cloze_notes(result, cloze)}"
                 )
@@ -223,8 +223,8 @@ def build(
             extra = sum(max(0, len(c.notes) - 1) for c in plan.changes)
             clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
             added = " (.apkg added: Anki's import lists only .apkg files)" * target.suffix_added
-            report_vault(result, vault)
-            report_new_ledger(plan, result, vault)
+            report_vault(result, options.vault)
+            report_new_ledger(plan, result, options.vault)
             outcome = f"{counts_line(plan)}; wrote {info.path}{clozes}{added}"
             click.echo(one_line(summary(result, outcome)), err=True)
 

@@ -149,7 +149,7 @@ def sync(
         warnings = [*_hand_moved(synced.steps), *synced.ledger_warnings]
         report_diagnostics(warnings, quiet, result.vault)
         if not quiet:
-            report_new_ledger(plan, result, vault)
+            report_new_ledger(plan, result, options.vault)
             outcome = f"{counts_line(plan)}; synced into {synced.target}"
             click.echo(one_line(summary(result, outcome)), err=True)
             for line in _done(synced):
