@@ -50,6 +50,7 @@ class AnkiConnectStandIn:
         # answers it "unsupported action" and gives notes no "mod".
         self.active_profile = active_profile
         self.requests: list[dict[str, Any]] = []
+        self.browsed: list[str] = []  # guiBrowse's queries
         self.col: Collection | None = None
         self._server: HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -258,6 +259,13 @@ class AnkiConnectStandIn:
         if query is None:
             return []
         return [int(c) for c in self._collection().find_cards(query)]
+
+    def guiBrowse(self, query: str | None = None, reorderCards: Any = None) -> list[int]:
+        """The add-on opens Anki's browser on ``query`` and answers the cards it finds; here
+        ``browsed`` keeps each query, as the browser's search line would show it."""
+        if query is not None:
+            self.browsed.append(query)
+        return self.findCards(query)
 
     def notesInfo(self, notes: list[int]) -> list[dict[str, Any]]:
         col = self._collection()

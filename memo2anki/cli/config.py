@@ -27,9 +27,10 @@ class Config:
     since: dt.date | None = None
     until: dt.date | None = None
     last: int | None = None
+    exam_name: str | None = None  # the name of `memo2anki exam`'s filtered deck
 
 
-KNOWN = ("deck", "sections", "subjects", "cloze", "since", "until", "last")
+KNOWN = ("deck", "sections", "subjects", "cloze", "since", "until", "last", "exam_name")
 
 
 def load_config(path: Path) -> Config:
@@ -59,6 +60,7 @@ def load_config(path: Path) -> Config:
             since=_date(data, "since"),
             until=_date(data, "until"),
             last=_days(data, "last"),
+            exam_name=_text(data, "exam_name"),
         )
     except _WrongType as err:
         raise BadUsage(f"{_where(path, text, err.key)}: {err.message}") from None

@@ -55,7 +55,8 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--config",
             "config_path",
             type=click.Path(path_type=Path, dir_okay=False, exists=True),
-            help="Settings file (deck, sections, subjects, cloze, since, until, last). "
+            help="Settings file (deck, sections, subjects, cloze, since, until, last, "
+            "exam_name). "
             f"Default: {CONFIG_NAME} in the vault root, if there is one; options given here "
             "win over it.",
         ),
