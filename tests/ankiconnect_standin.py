@@ -36,10 +36,19 @@ class AnkiConnectStandIn:
     """A stand-in for the AnkiConnect add-on over a real collection (``with`` starts and stops
     it). ``requests`` keeps every request as received, sub-actions of ``multi`` included."""
 
-    def __init__(self, collection: Path, key: str | None = None, profile: str = "User 1") -> None:
+    def __init__(
+        self,
+        collection: Path,
+        key: str | None = None,
+        profile: str = "User 1",
+        active_profile: bool = True,
+    ) -> None:
         self.path = collection
         self.key = key
         self.profile = profile
+        # False: an AnkiConnect older than getActiveProfile (the last release on GitHub), which
+        # answers it "unsupported action" and gives notes no "mod".
+        self.active_profile = active_profile
         self.requests: list[dict[str, Any]] = []
         self.browsed: list[str] = []  # guiBrowse's queries
         self.col: Collection | None = None
@@ -117,10 +126,11 @@ class AnkiConnectStandIn:
             return {"result": None, "error": str(err)}
 
     def _actions(self) -> dict[str, Callable[..., Any]]:
+        left_out = {"handler"} | ({"getActiveProfile"} if not self.active_profile else set())
         return {
             name: getattr(self, name)
             for name, _ in inspect.getmembers(type(self), inspect.isfunction)
-            if name[0].islower() and name not in ("handler",)
+            if name[0].islower() and name not in left_out
         }
 
     # -- helpers as the add-on has them --------------------------------------------------
@@ -283,6 +293,8 @@ class AnkiConnectStandIn:
                     "cards": cards,
                 }
             )
+            if not self.active_profile:
+                del result[-1]["mod"], result[-1]["profile"]
         return result
 
     def cardsInfo(self, cards: list[int]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import compress, repeat
 from operator import attrgetter, lt
@@ -87,18 +87,24 @@ class Scope:
 
     def covers(self, card: LedgerCard) -> bool:
         """Whether the run could have seen this ledger card (so its absence means gone)."""
-        if self.subjects and fold(card.subject) not in self.subjects:
+        return self.reaches(card.note, card.subject, card.date)
+
+    def reaches(self, note: str, subject: str, date: str) -> bool:
+        """Whether the run could have seen a card of this note (vault-relative), subject and
+        date (ISO, or "")."""
+        if note.startswith("../"):
+            return False  # a note outside this run's vault root (the ledger lies above it)
+        if self.subjects and fold(subject) not in self.subjects:
             return False
         if self.paths and not any(
-            p == "" or card.note == p or (p.endswith("/") and card.note.startswith(p))
-            for p in self.paths
+            p == "" or note == p or (p.endswith("/") and note.startswith(p)) for p in self.paths
         ):
             return False
         if self.since or self.until:
-            if not card.date:
+            if not date:
                 return False
             try:
-                day = dt.date.fromisoformat(card.date)
+                day = dt.date.fromisoformat(date)
             except ValueError:  # a hand-edited ledger: out of reach rather than gone
                 return False
             if (self.since and day < self.since) or (self.until and day > self.until):
@@ -161,6 +167,10 @@ class Plan:
     counts: dict[Kind, int] = field(default_factory=dict, compare=False)
     # Whether the ledger after this run differs from the one before (else it is not written).
     ledger_changed: bool = True
+    # What the run could see (a target's notes out of it are never touched).
+    scope: Scope = field(default_factory=Scope, compare=False)
+    # How its cards became notes (None: not known), for planning again against a target.
+    layout: Layout | None = field(default=None, compare=False)
 
     def notes(self) -> Iterator[TargetNote]:
         """The notes the target must hold, in study order."""
@@ -539,7 +549,9 @@ def plan_changes(
             while guid in used:
                 attempt += 1
                 guid = guid_of(identity, attempt)
-            stamp = card.mtime or now
+            # No row: newer than any note Anki could hold for it (one imported from a lost
+            # ledger's packages, or an edit made there), so an import applies it ("if newer").
+            stamp = now
             before = None
         else:
             guid = before_entry.guid
@@ -687,16 +699,74 @@ def plan_changes(
     tally = Counter(map(attrgetter("kind"), changes))
     return Plan(
         changes=tuple(changes),
-        ledger=Ledger(
-            layout.vault_name,
-            Cards((*new_entries, *carried), ledger.source),
-            ledger.read_digest,
-            ledger.fields,
-            ledger.cache,
+        ledger=replace(
+            ledger, vault=layout.vault_name, cards=Cards((*new_entries, *carried), ledger.source)
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,
         first_run=not count,
         counts={k: tally[k] for k in KINDS if tally[k]},
         ledger_changed=ledger_changed,
+        scope=scope,
+        layout=layout,
     )
+
+
+class HeldNote(NamedTuple):
+    """A note of memo2anki's note type as a target holds it: what a sync with no ledger reads
+    as the ledger it would have had."""
+
+    guid: str
+    fields: tuple[str, ...]  # Front, Back, Subject, Source, Date, Link
+    tags: tuple[str, ...]
+    deck: str
+    mod: int
+
+
+_FRONT_TAGS = re.compile(r"<[^>]*>")
+
+
+def ledger_from_notes(
+    notes: Sequence[HeldNote], vault_name: str, cards: Sequence[Card] = ()
+) -> Ledger:
+    """The ledger a target's notes make (oldest first): each note's GUID, its card's
+    identity and place from its Source, Subject and Front, its deck, its content as it
+    holds it (so an unchanged card is unchanged, and an edited or renamed one is paired with
+    its note), and its modification time as the stamp; retired when tagged gone. Rows of the
+    same front in one note are told apart by their order, as cards are. ``cards``: this
+    run's cards, whose tags' order a note's same tags take (Anki keeps its own order)."""
+    orders = {card.identity: card.tags for card in cards}
+    rows: list[LedgerCard] = []
+    seen: Counter[tuple[str, str, str]] = Counter()
+    for held in notes:
+        if len(held.fields) < 5:
+            continue
+        front_html, back_html = held.fields[0], held.fields[1]
+        subject, note, date = (html.unescape(f) for f in held.fields[2:5])
+        front = html.unescape(_FRONT_TAGS.sub("", front_html))
+        place = (note.rpartition("/")[2], subject, front)
+        ordinal = seen[place]
+        seen[place] += 1
+        tags = tuple(t for t in held.tags if t != GONE_TAG)
+        order = orders.get((*place, ordinal))
+        if order is not None and sorted(order) == sorted(tags):
+            tags = order
+        rows.append(
+            LedgerCard(
+                guid=held.guid,
+                identity=(*place, ordinal),
+                note=note,
+                line=0,
+                subject=subject,
+                front=front,
+                deck=held.deck,
+                date=date,
+                digest=content_digest(front_html, back_html, tags),
+                stamp=held.mod,
+                state=GONE if GONE_TAG in held.tags else LIVE,
+                front_html=front_html,
+                back_html=back_html,
+                tags=tags,
+            )
+        )
+    return Ledger(vault_name, rows)

@@ -16,6 +16,7 @@ import click
 
 from memo2anki.cards.cache import NoteCache, default_cache_dir
 from memo2anki.cards.convert import Progress, convert
+from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.plan import Layout, Plan
 from memo2anki.cli.config import CONFIG_NAME, Config, find_config, load_config
 from memo2anki.cli.output import report_diagnostics, require_cards
@@ -184,7 +185,10 @@ def run_options(
     exclude: tuple[Path, ...],
     debug: bool,
 ) -> tuple[Options, Config]:
-    """The run's options: the command line over the vault's config over the defaults."""
+    """The run's options: the command line over the vault's config over the defaults. With
+    no ``--vault`` and no ``.obsidian/`` above the notes, the vault root the ledger found
+    above them was last written against, when it holds the notes' folder."""
+    vault = vault or ledger_root(paths)
     config = (
         load_config(config_path)
         if config_path is not None
@@ -203,6 +207,23 @@ def run_options(
         until=dates.until,
     )
     return options, config
+
+
+def ledger_root(paths: tuple[Path, ...]) -> Path | None:
+    """The vault root of the ledger found at or above the notes (see
+    :func:`~memo2anki.changes.ledger.find_home`), when the root would otherwise be guessed
+    (no ``.obsidian/``) and it holds the guessed one: a run on a subfolder then uses the root
+    the vault's runs used, its pictures and links included."""
+    if not paths:
+        return None
+    guessed = find_vault_root(paths, None)
+    if (guessed / ".obsidian").is_dir():
+        return None
+    home = ledger_file.find_home([*paths, guessed])
+    root = ledger_file.recorded_root(home) if home is not None else None
+    if root is None or root == guessed or not guessed.is_relative_to(root):
+        return None
+    return root
 
 
 def _dates(config: Config) -> DateRange:

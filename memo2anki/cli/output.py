@@ -112,6 +112,24 @@ def report_vault(result: Result, vault: Path | None) -> None:
     )
 
 
+def report_new_ledger(plan: Plan, result: Result, vault: Path | None) -> None:
+    """One line naming where a new ledger was made, when none was found at or above the
+    notes and the vault root was guessed (or the ledger is not at the vault root): the next
+    runs find it there, whatever their vault root."""
+    home = plan.ledger.home
+    if home is None or plan.ledger.found or not (home / ".memo2anki").is_dir():
+        return
+    guessed = vault is None and not (result.vault / ".obsidian").is_dir()
+    if guessed or home != result.vault:
+        click.echo(
+            one_line(
+                f"memo2anki: new ledger in {home / '.memo2anki'} (none was found at or above "
+                "the notes; later runs find this one)"
+            ),
+            err=True,
+        )
+
+
 def require_cards(result: Result, options: Options) -> None:
     if result.cards:
         return

@@ -48,9 +48,15 @@ def plan_build(
     now: int | None = None,
 ) -> tuple[Plan, list[Diagnostic]]:
     """The plan of this run against the vault's ledger (read, never written, here), and the
-    warnings about the ledger and the cards' identities. ``cache``: the folder where what
+    warnings about the ledger and the cards' identities. The ledger is the nearest one at or
+    above the PATHs (and the vault root); with none, one is to be made (see
+    :func:`ledger.new_home`). ``cache``: the folder where what
     is read of the ledger is remembered for the next run (None: nowhere)."""
-    ledger, warnings = ledger_file.load(result.vault, layout.vault_name, cache)
+    home = ledger_file.find_home([*paths, result.vault])
+    found = home is not None
+    if home is None:
+        home = ledger_file.new_home(result.vault, paths)
+    ledger, warnings = ledger_file.load(home, layout.vault_name, cache, result.vault, found)
     scope = scope_for(paths, result.vault, options)
     plan = plan_changes(
         result.cards, ledger, scope, int(time.time()) if now is None else now, layout
@@ -68,5 +74,7 @@ def write_build(
 
 
 def save_ledger(plan: Plan, vault: Path) -> list[Diagnostic]:
-    """Write the ledger after the plan was carried out (see :func:`ledger.save`)."""
-    return ledger_file.save(vault, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)
+    """Write the ledger after the plan was carried out (see :func:`ledger.save`), where it
+    was found (or is made: ``plan.ledger.home``; else in ``vault``)."""
+    home = plan.ledger.home or vault
+    return ledger_file.save(home, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)
