@@ -307,3 +307,57 @@ def test_with_no_ledger_an_unchanged_vault_is_unchanged(vault: Path, way: Way) -
     report = json.loads(output[output.index("{") : output.rindex("}") + 1])
     assert report["changes"]["counts"]["unchanged"] == 3 and report["changes"]["first_run"] is False
     assert "already matches the memos; nothing changed" in output
+
+
+# -- another vault's notes in the same profile --------------------------------------------------
+
+
+def by_place(col: Collection) -> dict[tuple[str, str], tuple[int, bool, bool]]:
+    """Every memo2anki note by (deck, Front): its id, whether tagged gone, and suspended."""
+    out = {}
+    for nid in col.find_notes(f"mid:{MODEL_ID}"):
+        n = col.get_note(nid)
+        cards = [col.get_card(c) for c in n.card_ids()]
+        suspended = all(c.queue == -1 for c in cards)
+        out[(col.decks.name(cards[0].did), n["Front"])] = (nid, GONE_TAG in n.tags, suspended)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("other_name", "other_deck"),
+    [("aws", "공부 메모장"), ("vault", "AWS 메모장")],
+    ids=["another vault name, the same deck", "the same vault name, another deck"],
+)
+def test_another_vaults_notes_are_never_paired_retired_or_deleted(
+    vault: Path, tmp_path: Path, way: Way, other_name: str, other_deck: str
+) -> None:
+    """Two vaults synced into one profile: this vault retired CNI; the other vault's first
+    sync (no ledger: the collection read as its ledger) and its later syncs with
+    --delete-gone neither take this vault's notes (though one of its cards has the same
+    text), nor retire them, nor delete the one this vault retired. Seen in real Anki: the
+    other vault's first sync said '2 moved' (it took this vault's notes into its deck) and
+    a later --delete-gone deleted a note of another vault."""
+    assert way.sync(vault)[0] == 0
+    (vault / DAY1).write_text(note(DOCKER), encoding="utf-8")
+    assert way.sync(vault)[0] == 0  # CNI retired: tagged gone and suspended
+    ours = by_place(way.col)
+    assert ours[("공부 메모장::CKA", "CNI")][1:] == (True, True)
+
+    other = write_vault(tmp_path / "other" / other_name, {})
+    day, vpc = "daily/2025-05-01.md", "**VPC 서브넷**\n퍼블릭 서브넷은 인터넷 게이트웨이로 간다"
+    (other / "daily").mkdir()
+    (other / day).write_text(note(DOCKER, vpc, subject="AWS"), encoding="utf-8")
+    for _ in range(2):  # with no ledger (the collection read as its ledger), then its own
+        code, output = way.sync(other, "--deck", other_deck, "--delete-gone")
+        assert code == 0, output
+        assert "moved" not in output and "gone" not in output and "deleted" not in output, output
+        now = by_place(way.col)
+        assert {k: v for k, v in now.items() if k in ours} == ours  # this vault's: untouched
+        assert set(now) - set(ours) == {
+            (f"{other_deck}::AWS", "Docker Network"),
+            (f"{other_deck}::AWS", "VPC 서브넷"),
+        }
+    # And this vault's own --delete-gone still deletes the note it retired.
+    code, output = way.sync(vault, "--delete-gone")
+    assert code == 0 and "1 note deleted (1 retired by earlier runs)" in output, output
+    assert ("공부 메모장::CKA", "CNI") not in by_place(way.col)

@@ -155,3 +155,31 @@ def test_a_gone_card_left_out_of_the_plans_notes_is_still_retired_with_its_cloze
     cloze = Held(8, FIELDS, ("CKA",), (HeldCard(80, OLD, False), HeldCard(81, OLD, False)))
     steps = sync_steps(Plan((gone,), Ledger()), {"g1": held(), cloze_guid("g1"): cloze})
     assert steps.tag_gone == (7, 8) and steps.suspend == (70, 80, 81)
+
+
+RETIRED = held(tags=("CKA", GONE_TAG), suspended=True)
+RETIRED_CLOZE = Held(8, FIELDS, ("CKA", GONE_TAG), (HeldCard(80, OLD, True),))
+# (what, the cards the plan says earlier runs retired, what the collection holds by GUID,
+# the notes --delete-gone deletes)
+DELETE_CASES = [
+    ("retired by an earlier run: deleted", ("g2",), {"g2": RETIRED}, (7,)),
+    ("with its cloze note", ("g2",), {"g2": RETIRED, cloze_guid("g2"): RETIRED_CLOZE}, (7, 8)),
+    ("retired, its gone tag removed in Anki: kept", ("g2",), {"g2": held()}, ()),
+    ("retired, deleted in Anki already: nothing", ("g2",), {}, ()),
+    ("tagged gone, not retired by this ledger (another vault's): kept", (), {"g3": RETIRED}, ()),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "retired", "have", "deleted"), DELETE_CASES, ids=[c[0] for c in DELETE_CASES]
+)
+def test_delete_gone_deletes_what_earlier_runs_of_this_ledger_retired(
+    what: str, retired: tuple[str, ...], have: dict[str, Held], deleted: tuple[int, ...]
+) -> None:
+    """Besides the notes gone now, --delete-gone deletes exactly the notes of the cards the
+    plan says earlier runs retired (the ledger's gone rows in reach) that still carry the
+    gone tag: never a gone-tagged note the ledger does not know, such as another vault's."""
+    plan = Plan(changes=(), ledger=Ledger(), retired=retired)
+    steps = sync_steps(plan, have, delete_gone=True)
+    assert steps.delete == deleted and steps.retired_deleted == len(deleted)
+    assert sync_steps(plan, have, delete_gone=False).empty

@@ -18,6 +18,7 @@ from enum import StrEnum
 from itertools import compress, repeat
 from operator import attrgetter, lt
 from typing import NamedTuple
+from urllib.parse import parse_qs, urlsplit
 
 import genanki
 
@@ -171,6 +172,9 @@ class Plan:
     scope: Scope = field(default_factory=Scope, compare=False)
     # How its cards became notes (None: not known), for planning again against a target.
     layout: Layout | None = field(default=None, compare=False)
+    # The GUIDs of the cards earlier runs of this ledger retired (its gone rows within the
+    # run's reach): the only notes --delete-gone deletes besides those gone now.
+    retired: tuple[str, ...] = field(default=(), compare=False)
 
     def notes(self) -> Iterator[TargetNote]:
         """The notes the target must hold, in study order."""
@@ -630,6 +634,7 @@ def plan_changes(
 
     matched = hit_rows.union(match.values())
     carried: list[int | LedgerCard] = []
+    retired: list[str] = []
     filtered = 0
     due = len(cards)
     for j in _rows_but(count, matched):
@@ -640,6 +645,7 @@ def plan_changes(
             continue
         if entry.state == GONE:
             carried.append(refs[j])  # retired before: left out from now on
+            retired.append(entry.guid)
             continue
         ledger_changed = True
         front_html, back_html = ledger.last_html(entry)
@@ -709,6 +715,7 @@ def plan_changes(
         ledger_changed=ledger_changed,
         scope=scope,
         layout=layout,
+        retired=tuple(retired),
     )
 
 
@@ -721,6 +728,21 @@ class HeldNote(NamedTuple):
     tags: tuple[str, ...]
     deck: str
     mod: int
+
+
+def of_vault(fields: Sequence[str], deck: str, layout: Layout) -> bool:
+    """Whether a note a target holds is this vault's, as far as it tells: its Link (the sixth
+    field of both note types) opens a note of the vault named ``layout.vault_name``, and its
+    card's deck is the run's top deck or under it. A sync with no ledger reads only those as
+    its ledger: another vault's notes in the same profile are never paired with this vault's
+    cards, retired or deleted by it."""
+    if len(fields) < 6:
+        return False
+    query = urlsplit(html.unescape(fields[5])).query
+    if [fold(v) for v in parse_qs(query).get("vault", [])] != [fold(layout.vault_name)]:
+        return False
+    top, deck = fold(deck_name(layout.deck, "")), fold(deck)
+    return deck == top or deck.startswith(top + "::")
 
 
 _FRONT_TAGS = re.compile(r"<[^>]*>")

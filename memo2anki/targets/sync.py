@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from memo2anki.changes.notes import MODEL_NAME
-from memo2anki.changes.plan import HeldNote, Plan, ledger_from_notes, plan_changes
+from memo2anki.changes.plan import (
+    HeldNote,
+    Plan,
+    ledger_from_notes,
+    of_vault,
+    plan_changes,
+)
 from memo2anki.model import Diagnostic, Memo2AnkiError, Result, fold
 from memo2anki.targets import note_ids
 from memo2anki.targets.ankiconnect import DEFAULT_URL, AnkiConnect, active_profile, detect
@@ -177,9 +183,18 @@ def plan_against_target(
     again against the target's own memo2anki notes, read as the ledger it would have had:
     renamed and moved cards pair with their notes there instead of arriving as new ones.
     Also the note ids by GUID (for AnkiConnect, which names no GUID: each note stands for
-    the GUID its card's identity gives, found from then on by its id)."""
+    the GUID its card's identity gives, found from then on by its id). Only the notes of
+    this vault are read (:func:`~memo2anki.changes.plan.of_vault`): the notes of another
+    vault synced into the same profile are never paired, retired or deleted."""
     if not plan.first_run or plan.layout is None:
         return plan, {}
+    layout = plan.layout
+
+    def ours(h: Held) -> bool:
+        return h.note_type == MODEL_NAME and of_vault(
+            h.fields, h.cards[0].deck if h.cards else "", layout
+        )
+
     ids: dict[str, int] = {}
     if target.way == ANKICONNECT:
         from memo2anki.changes.plan import guid_of
@@ -188,7 +203,7 @@ def plan_against_target(
         client = AnkiConnect(target.url, target.key)
         held = []
         for h in all_held(client):
-            if h.note_type != MODEL_NAME:
+            if not ours(h):
                 continue
             row = ledger_from_notes(_held_notes([("", h)]), "").cards
             if row:
@@ -201,10 +216,10 @@ def plan_against_target(
 
         assert target.collection is not None
         with open_collection(target.collection) as col:
-            notes = _held_notes(held_notes(col).items())
+            notes = _held_notes((g, h) for g, h in held_notes(col).items() if ours(h))
     if not notes:
         return plan, {}
-    ledger = ledger_from_notes(notes, plan.layout.vault_name, result.cards)
+    ledger = ledger_from_notes(notes, layout.vault_name, result.cards)
     previous = plan.ledger
     ledger = type(previous)(
         ledger.vault,

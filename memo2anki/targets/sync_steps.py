@@ -8,7 +8,6 @@ live target, and each writer (the collection file, AnkiConnect) only carries the
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -95,7 +94,6 @@ def sync_steps(
     plan: Plan,
     held: Mapping[str, Held],
     delete_gone: bool = False,
-    unmatched: Sequence[Held] = (),
 ) -> Steps:
     """The steps that make the collection match ``plan``, given what it holds (by GUID).
 
@@ -107,9 +105,10 @@ def sync_steps(
       (moved by hand, and left there).
     - A gone note is tagged ``memo2anki::gone`` and its cards suspended, or deleted with
       ``delete_gone``; a card that comes back is untagged (its new tags) and unsuspended.
-    - With ``delete_gone``, every note retired by earlier runs (or packages) within the
-      run's reach is deleted too: those of ``held`` no change is about, and ``unmatched``
-      (notes of the target not known by GUID).
+    - With ``delete_gone``, every note retired by earlier runs (or packages) of this ledger
+      within the run's reach is deleted too: the plan's ``retired`` cards (the ledger's gone
+      rows), when their notes still carry ``memo2anki::gone``. Never a note the ledger does
+      not know as retired: another vault's, or one memo2anki cannot name.
     """
     add: list[TargetNote] = []
     update: list[Update] = []
@@ -154,9 +153,14 @@ def sync_steps(
                     hand_moved.append(HandMoved(change, card.deck))
     retired = 0
     if delete_gone:
-        others = [have for guid, have in held.items() if guid not in used]
-        for have in (*others, *unmatched):
-            if GONE_TAG in have.tags and _reached(plan, have) and have.note_id not in delete:
+        for guid in retired_guids(plan):
+            have = held.get(guid)
+            if (
+                guid not in used
+                and have is not None
+                and GONE_TAG in have.tags
+                and have.note_id not in delete
+            ):
                 delete.append(have.note_id)
                 retired += 1
     return Steps(
@@ -172,13 +176,10 @@ def sync_steps(
     )
 
 
-def _reached(plan: Plan, have: Held) -> bool:
-    """Whether a note of the target is within the run's reach, by its Subject, Source and
-    Date fields (the same places in both note types)."""
-    if len(have.fields) < 5:
-        return False
-    subject, note, date = (html.unescape(f) for f in have.fields[2:5])
-    return plan.scope.reaches(note, subject, date)
+def retired_guids(plan: Plan) -> list[str]:
+    """The GUIDs of the notes of the cards earlier runs retired within the run's reach (each
+    card's note and its cloze note)."""
+    return [g for guid in plan.retired for g in (guid, cloze_guid(guid))]
 
 
 def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:

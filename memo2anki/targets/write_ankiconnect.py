@@ -18,7 +18,7 @@ from typing import Any
 from memo2anki.cards.identity import cloze_guid
 from memo2anki.changes.ledger import Ledger, LedgerCard
 from memo2anki.changes.notes import CLOZE_MODEL_NAME, MODEL_NAME, NOTE_TYPES, TargetNote
-from memo2anki.changes.plan import GONE_TAG, Kind, Plan
+from memo2anki.changes.plan import GONE_TAG, Kind, Plan, of_vault
 from memo2anki.model import Media
 from memo2anki.targets.ankiconnect import AnkiConnect
 from memo2anki.targets.package_notes import notes_package
@@ -155,6 +155,27 @@ def held_notes(
             if candidates:
                 found[guid] = candidates[0]  # a front twice in one note: in order
                 taken.add(candidates[0].note_id)
+    # Last, the notes of cards earlier runs retired (for --delete-gone): by id, else by the
+    # fields memo2anki last wrote, when Link and deck say this vault's (never another's).
+    layout = plan.layout
+    for card_guid in plan.retired:
+        entry = entries.get(card_guid)
+        keys = _ledger_keys(previous, entry) if entry is not None else {}
+        for guid in (card_guid, cloze_guid(card_guid)):
+            note_type = MODEL_NAME if guid == card_guid else CLOZE_MODEL_NAME
+            nid = known.get(guid, 0)
+            if nid in by_id and by_id[nid][0] == note_type and nid not in taken:
+                found[guid] = by_id[nid][1]
+                taken.add(nid)
+                continue
+            if guid not in keys or layout is None:
+                continue
+            for h in by_key.get(keys[guid], ()):
+                deck = h.cards[0].deck if h.cards else ""
+                if h.note_id not in taken and of_vault(h.fields, deck, layout):
+                    found[guid] = h
+                    taken.add(h.note_id)
+                    break
     unmatched = tuple(h for _type, h in by_id.values() if h.note_id not in taken)
     # The ids of the notes met, the ones remembered of notes out of this plan kept.
     met = {g: nid for g, nid in known.items() if nid in by_id and nid not in taken}
@@ -192,7 +213,7 @@ def apply_plan(
             if list(fields) != list(expected):
                 raise fields_changed(name, fields, expected)
     found = held_notes(client, plan, previous, ids)
-    steps = sync_steps(plan, found.held, delete_gone, found.unmatched)
+    steps = sync_steps(plan, found.held, delete_gone)
     met = dict(found.ids)
     if steps.empty:
         return Applied(steps, 0, met)
