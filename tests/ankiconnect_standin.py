@@ -8,14 +8,18 @@ is the bare result; from 5 on the reply is ``{"result", "error"}``, and an error
 ``{"result": null, "error": message}``. A wrong key is ``valid api key must be provided``, an
 unknown action ``unsupported action``, wrong parameters Python's own TypeError message.
 ``multi`` runs each sub-action through the same handler (each with its own version), one
-after another, with no rollback. An empty body answers ``{"apiVersion": "AnkiConnect v.6"}``
-and a body that is not JSON ``null``. It serves on 127.0.0.1 on an ephemeral port only.
+after another, with no rollback. An empty body answers ``{"apiVersion": "AnkiConnect v.6"}``;
+a body that is not a JSON object with an action is an error reply like any other (the JSON
+parser's message). It serves on 127.0.0.1 on an ephemeral port only. Where it and the real
+add-on were seen to differ (tests/test_real_anki.py asks the add-on itself), the add-on is
+right and this copies it.
 """
 
 from __future__ import annotations
 
 import base64
 import fnmatch
+import hashlib
 import inspect
 import json
 import os
@@ -30,6 +34,54 @@ from anki.consts import MODEL_CLOZE
 from anki.errors import NotFoundError
 
 API_VERSION = 6
+
+
+def _request(action: str, version: int | None = 6, **params: Any) -> bytes:
+    message: dict[str, Any] = {"action": action, "params": params}
+    if version is not None:
+        message["version"] = version
+    return json.dumps(message).encode("utf-8")
+
+
+_DATA = b"memo2anki"
+# What the add-on answers to requests whose answers do not depend on what the profile holds:
+# (request body, reply). tests/test_real_anki.py checks these against the add-on itself in
+# real Anki, test_sync_ankiconnect.py against this stand-in, so the two cannot drift apart.
+ADD_ON_ANSWERS: list[tuple[bytes, Any]] = [
+    (b"", {"apiVersion": "AnkiConnect v.6"}),
+    (b"not json", {"result": None, "error": "Expecting value: line 1 column 1 (char 0)"}),
+    (_request("version"), {"result": 6, "error": None}),
+    (_request("version", version=None), 6),  # no version: answered as version 4, bare
+    (_request("nope"), {"result": None, "error": "unsupported action"}),
+    (
+        _request("multi", actions=[{"action": "version", "version": 6}, {"action": "version"}]),
+        {"result": [{"result": 6, "error": None}, 6], "error": None},  # each by its version
+    ),
+    (_request("notesInfo", notes=[5]), {"result": [{}], "error": None}),
+    (_request("areSuspended", cards=[5]), {"result": [None], "error": None}),
+    (_request("suspend", cards=[]), {"result": False, "error": None}),
+    (_request("unsuspend", cards=[]), {"result": None, "error": None}),  # not a boolean
+    (
+        _request("updateNoteFields", note={"id": 5, "fields": {}}),
+        {"result": None, "error": "Note was not found: 5"},
+    ),
+    (
+        _request("notesInfo", nope=[1]),
+        {
+            "result": None,
+            "error": "AnkiConnect.notesInfo() got an unexpected keyword argument 'nope'",
+        },
+    ),
+    (  # data whose MD5 is the skipHash given: nothing stored, null
+        _request(
+            "storeMediaFile",
+            filename="_memo2anki-skipped.txt",
+            data=base64.b64encode(_DATA).decode("ascii"),
+            skipHash=hashlib.md5(_DATA).hexdigest(),
+        ),
+        {"result": None, "error": None},
+    ),
+]
 
 
 class AnkiConnectStandIn:
@@ -103,8 +155,10 @@ class AnkiConnectStandIn:
             return json.dumps({"apiVersion": f"AnkiConnect v.{API_VERSION}"}).encode()
         try:
             request = json.loads(body.decode("utf-8"))
-        except ValueError:
-            return json.dumps(None).encode()
+            if not isinstance(request, dict) or not isinstance(request.get("action"), str):
+                raise ValueError(f"{request!r} is not valid under the request schema")
+        except ValueError as err:  # (a UnicodeDecodeError too, as in the add-on's web.py)
+            return json.dumps({"result": None, "error": str(err)}).encode()
         with self._lock:
             return json.dumps(self.handler(request)).encode("utf-8")
 
@@ -123,7 +177,9 @@ class AnkiConnectStandIn:
             result = method(**params)
             return result if version <= 4 else {"result": result, "error": None}
         except Exception as err:
-            return {"result": None, "error": str(err)}
+            # Wrong parameters: Python's message, naming the add-on's class as it does.
+            message = str(err).replace(f"{type(self).__name__}.", "AnkiConnect.")
+            return {"result": None, "error": message}
 
     def _actions(self) -> dict[str, Callable[..., Any]]:
         left_out = {"handler"} | ({"getActiveProfile"} if not self.active_profile else set())
@@ -190,7 +246,10 @@ class AnkiConnectStandIn:
         return [self.handler(action) for action in actions]
 
     def deckNames(self) -> list[str]:
-        return self._collection().decks.all_names()
+        return [d.name for d in self._collection().decks.all_names_and_ids()]
+
+    def deckNamesAndIds(self) -> dict[str, int]:
+        return {d.name: int(d.id) for d in self._collection().decks.all_names_and_ids()}
 
     def createDeck(self, deck: str) -> int:
         return int(self._collection().decks.id(deck, create=True) or 0)
@@ -206,10 +265,12 @@ class AnkiConnectStandIn:
     def changeDeck(self, cards: list[int], deck: str) -> None:
         col = self._collection()
         did = col.decks.id(deck, create=True)
+        assert did is not None
+        col.sched.remFromDyn(cards)  # out of any filtered deck first, as the add-on does
         col.set_deck(cards, did)
 
     def modelNames(self) -> list[str]:
-        return self._collection().models.all_names()
+        return [m.name for m in self._collection().models.all_names_and_ids()]
 
     def modelNamesAndIds(self) -> dict[str, int]:
         col = self._collection()
@@ -424,8 +485,8 @@ class AnkiConnectStandIn:
             sched.unsuspend_cards(cards)
         return True
 
-    def unsuspend(self, cards: list[int]) -> bool:
-        return self.suspend(cards, False)
+    def unsuspend(self, cards: list[int]) -> None:
+        self.suspend(cards, False)  # (the add-on answers null, whatever it did)
 
     def deleteNotes(self, notes: list[int]) -> None:
         self._collection().remove_notes(notes)
@@ -438,7 +499,7 @@ class AnkiConnectStandIn:
         url: str | None = None,
         skipHash: str | None = None,
         deleteExisting: bool = True,
-    ) -> str:
+    ) -> str | None:
         if not (data or path or url):
             raise Exception('You must provide a "data", "path", or "url" field.')
         if url:
@@ -448,6 +509,8 @@ class AnkiConnectStandIn:
         else:
             assert path is not None
             content = Path(path).read_bytes()
+        if skipHash is not None and skipHash == hashlib.md5(content).hexdigest():
+            return None  # the data is what the caller said to skip: nothing stored
         media = self._collection().media
         if deleteExisting and media.have(filename):
             media.trash_files([filename])

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ankiconnect_standin import AnkiConnectStandIn
+from ankiconnect_standin import ADD_ON_ANSWERS, AnkiConnectStandIn
 from helpers import Anki, png, run, write_vault
 
 from memo2anki.changes.notes import MODEL_ID
@@ -166,28 +166,19 @@ def post(url: str, body: bytes) -> object:
 
 
 def test_the_stand_in_answers_in_the_add_ons_shapes(standin: AnkiConnectStandIn) -> None:
+    """The replies the real add-on gave (ADD_ON_ANSWERS, checked against it in real Anki by
+    test_real_anki.py), and a few that depend on the collection."""
     url = standin.url
-    assert post(url, b"") == {"apiVersion": "AnkiConnect v.6"}
-    assert post(url, b"not json") is None
-    assert post(url, json.dumps({"action": "version", "version": 6}).encode()) == {
-        "result": 6,
-        "error": None,
-    }
+    for body, reply in ADD_ON_ANSWERS:
+        assert post(url, body) == reply, body
+    assert standin.col is not None
+    assert not (Path(standin.col.media.dir()) / "_memo2anki-skipped.txt").exists()
     # Without a version the add-on answers as version 4: the bare result; errors keep the pair.
     assert post(url, json.dumps({"action": "deckNames"}).encode()) == ["Default"]
-    assert post(url, json.dumps({"action": "nope", "version": 6}).encode()) == {
-        "result": None,
-        "error": "unsupported action",
-    }
-    multi = {
-        "action": "multi",
-        "version": 6,
-        "params": {"actions": [{"action": "version", "version": 6}, {"action": "deckNames"}]},
-    }
-    assert post(url, json.dumps(multi).encode()) == {
-        "result": [{"result": 6, "error": None}, ["Default"]],
-        "error": None,
-    }
+    assert post(url, json.dumps({"action": "deckNamesAndIds"}).encode()) == {"Default": 1}
+    not_a_request = post(url, json.dumps([1]).encode())  # (the add-on: jsonschema's message)
+    assert isinstance(not_a_request, dict) and not_a_request["result"] is None
+    assert not_a_request["error"]
 
 
 # -- choosing the way in -------------------------------------------------------------------
@@ -289,7 +280,7 @@ def test_an_edit_made_in_anki_is_kept_and_unchanged_syncs_send_no_writes(
     assert memo_notes(standin)["CNI"]["back"] == "fixed on my phone"
     reads = {"version", "getActiveProfile", "modelNames", "modelFieldNames", "findNotes"}
     reads |= {"notesInfo", "multi"}
-    reads |= {"getDecks", "areSuspended"}
+    reads |= {"getDecks", "areSuspended", "findCards"}
     assert {r["action"] for r in standin.requests} <= reads
 
 

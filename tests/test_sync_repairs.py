@@ -361,3 +361,21 @@ def test_another_vaults_notes_are_never_paired_retired_or_deleted(
     code, output = way.sync(vault, "--delete-gone")
     assert code == 0 and "1 note deleted (1 retired by earlier runs)" in output, output
     assert ("공부 메모장::CKA", "CNI") not in by_place(way.col)
+
+
+def test_a_card_studied_in_a_filtered_deck_moves_with_its_memo(vault: Path, way: Way) -> None:
+    """A card being studied in a filtered deck is still in its home deck (AnkiConnect's
+    getDecks names the filtered deck): its memo moved to another subject moves it, out of
+    the filtered deck, as Anki's Change Deck does, and it never counts as moved by hand."""
+    assert way.sync(vault)[0] == 0
+    studying = way.col.sched.get_or_create_filtered_deck(0)
+    studying.name = "오늘 복습"
+    studying.config.search_terms[0].search = '"Front:CNI"'
+    way.col.sched.add_or_update_filtered_deck(studying)
+    (cid,) = way.col.find_cards('"Front:CNI"')
+    assert way.col.decks.name(way.col.get_card(cid).did) == "오늘 복습"
+    (vault / DAY1).write_text(note(DOCKER) + "## 네트워크\n" + CNI + "\n", encoding="utf-8")
+    code, output = way.sync(vault)
+    assert code == 0 and "1 card moved" in output and "by hand" not in output, output
+    card = way.col.get_card(cid)
+    assert way.col.decks.name(card.did) == "공부 메모장::네트워크" and card.odid == 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from memo2anki.cards.identity import cloze_guid
@@ -96,6 +96,7 @@ def _held_by_key(client: AnkiConnect, infos: list[dict[str, Any]]) -> list[tuple
         for cid, is_suspended in zip(chunk, suspended, strict=True):
             if cid in deck_of:
                 cards[cid] = HeldCard(cid, deck_of[cid], bool(is_suspended))
+    _home_decks(client, cards)
     out = []
     for info in sorted(infos, key=lambda i: i["noteId"]):  # oldest first: the order added
         values = _values(info)
@@ -109,6 +110,26 @@ def _held_by_key(client: AnkiConnect, infos: list[dict[str, Any]]) -> list[tuple
         )
         out.append((_key(info["modelName"], values), held))
     return out
+
+
+def _home_decks(client: AnkiConnect, cards: dict[int, HeldCard]) -> None:
+    """The home deck of each card being studied in a filtered deck, in place of the filtered
+    deck that AnkiConnect's getDecks names (it tells no original deck): else a card studied
+    there would count as moved by hand. Anki's ``did:ID`` search finds a card by its home
+    deck too, so each deck is asked which of those cards it is home to (one round trip)."""
+    query = f'deck:filtered ("note:{MODEL_NAME}" OR "note:{CLOZE_MODEL_NAME}")'
+    studied = [c for c in client.call("findCards", query=query) if c in cards]
+    if not studied:
+        return
+    filtered = {cards[c].deck for c in studied}
+    decks = [(n, i) for n, i in client.call("deckNamesAndIds").items() if n not in filtered]
+    for chunk in _chunks(studied):
+        within = f"cid:{','.join(map(str, chunk))}"
+        found = client.multi([("findCards", {"query": f"did:{i} {within}"}) for _n, i in decks])
+        for (name, _id), ids in zip(decks, found, strict=True):
+            for cid in ids:
+                if cid in cards:
+                    cards[cid] = replace(cards[cid], deck=name)
 
 
 def held_notes(
