@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -379,3 +380,21 @@ def test_a_card_studied_in_a_filtered_deck_moves_with_its_memo(vault: Path, way:
     assert code == 0 and "1 card moved" in output and "by hand" not in output, output
     card = way.col.get_card(cid)
     assert way.col.decks.name(card.did) == "공부 메모장::네트워크" and card.odid == 0
+
+
+def test_a_heading_in_nfd_korean_is_one_note_found_again(vault: Path, way: Way) -> None:
+    """A note saved on macOS may hold its Korean in NFD; Anki keeps fields in NFC. Through
+    AnkiConnect the note just added was never found by its Front, so each sync added it
+    again ('1 note added', seen in real Anki too)."""
+    text = (
+        unicodedata.normalize("NFD", "**쿠버네티스 API 서버**") + "\n모든 요청은 API 서버를 거친다"
+    )
+    (vault / DAY1).write_text(note(text), encoding="utf-8")
+    assert way.sync(vault)[0] == 0
+    for _ in range(2):
+        code, output = way.sync(vault)
+        assert code == 0 and "already matches the memos; nothing changed" in output, output
+    (vault / DAY1).write_text(note(text.replace("거친다", "반드시 거친다")), encoding="utf-8")
+    code, output = way.sync(vault)
+    assert code == 0 and "1 note updated" in output and "added" not in output, output
+    assert len(way.notes()) == 2  # it and etcd

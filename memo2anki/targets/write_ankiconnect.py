@@ -11,6 +11,7 @@ memo's note), Subject and Front. Every other step is one AnkiConnect action.
 from __future__ import annotations
 
 import base64
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,7 +40,14 @@ Key = tuple[str, str, str, str]  # (note type, Source, Subject, Front)
 
 
 def _key(note_type: str, fields: Mapping[str, str]) -> Key:
-    return (note_type, fields.get("Source", ""), fields.get("Subject", ""), fields.get("Front", ""))
+    """The fields a note is found by, in NFC: Anki keeps fields in NFC, and a note written on
+    macOS may hold its Korean in NFD (else a note just added is never found, and each sync
+    adds it again)."""
+    source, subject, front = (
+        unicodedata.normalize("NFC", fields.get(name, ""))
+        for name in ("Source", "Subject", "Front")
+    )
+    return (note_type, source, subject, front)
 
 
 def _target_key(note: TargetNote) -> Key:
