@@ -215,6 +215,9 @@ class Ledger:
     # Where what was read of the file is remembered for the next run (see ledger_index), and
     # what is written of it; None: nowhere.
     cache: Path | None = field(default=None, compare=False)
+    # What its cards' Link fields were made from, when not the vault's name alone (see
+    # plan.Layout.links): another one changes every Link field.
+    links: str = ""
 
     @property
     def empty(self) -> bool:
@@ -231,7 +234,7 @@ class Ledger:
         planned against); empty when there was none to read."""
         file = self.source
         cards = Cards(range(file.count), file) if file is not None else ()
-        return Ledger(self.vault, cards, self.read_digest, self.fields, self.cache)
+        return Ledger(self.vault, cards, self.read_digest, self.fields, self.cache, self.links)
 
     def last_html(self, card: LedgerCard) -> tuple[str, str]:
         """A card's last Front and Back HTML."""
@@ -300,7 +303,14 @@ def _ledger_file(
     file = ledger.source
     kept = file.body if file else None
     body, lengths = rows_file.rows_out(segments, kept, lambda k: _row(cards[k]))
-    head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
+    head: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "vault": ledger.vault,
+        "columns": COLUMNS,
+    }
+    if ledger.links:
+        head["links"] = ledger.links
     if fields_digest is not None:
         head["fields"] = fields_digest
     return rows_file.file_chunks(head, "cards", body, len(cards), vouch=True), lengths
@@ -508,7 +518,9 @@ def load(
     if cache is not None and file.columns is not None and file.columns is not remembered:
         ledger_index.remember(cache, digest, file.columns)  # (none before, or not right)
     fields = LastFields(path.with_name(FIELDS_NAME))
-    return Ledger(vault_name, Cards(range(file.count), file), digest, fields, cache), []
+    links = head.get("links")
+    links = links if isinstance(links, str) else ""
+    return Ledger(vault_name, Cards(range(file.count), file), digest, fields, cache, links), []
 
 
 def _warn(where: str, message: str) -> Diagnostic:

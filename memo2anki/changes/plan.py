@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -29,8 +30,8 @@ from memo2anki.changes.notes import (
     IMG,
     MODEL_NAME,
     TargetNote,
+    card_link,
     cloze_text,
-    obsidian_link,
 )
 from memo2anki.model import Card, Diagnostic, fold
 
@@ -108,13 +109,35 @@ class Scope:
 
 @dataclass(frozen=True)
 class Layout:
-    """How cards become Anki notes: the top deck, the vault's name (for the Obsidian link),
-    cloze notes beside them, and whether gone cards are carried once more."""
+    """How cards become Anki notes: the top deck, the vault's name (its folder's: the ledger
+    is that vault's), cloze notes beside them, whether gone cards are carried once more, and
+    what a card's Link opens (:func:`memo2anki.changes.notes.card_link`)."""
 
     deck: str
     vault_name: str
     cloze: bool = False
     leave_out_gone: bool = False
+    # The published site's address (a Digital Garden's), for a card whose note has a page.
+    site_url: str = ""
+    # The vault an Obsidian link opens: None, the vault's own name; "" no Obsidian link (a
+    # garden whose vault is not known).
+    link_vault: str | None = None
+
+    @property
+    def obsidian_vault(self) -> str:
+        return self.vault_name if self.link_vault is None else self.link_vault
+
+    def link(self, note: str, permalink: str) -> str:
+        """A card's Link field (before escaping)."""
+        return card_link(self.site_url, self.obsidian_vault, note, permalink)
+
+    @property
+    def links(self) -> str:
+        """What the Link fields are made from, as the ledger keeps it ("" for the vault's
+        own name alone, as before there was anything else)."""
+        if not self.site_url and self.link_vault is None:
+            return ""
+        return json.dumps([self.site_url, self.obsidian_vault], ensure_ascii=False)
 
 
 class Place(NamedTuple):
@@ -169,16 +192,12 @@ class Plan:
 
 
 def fields_of(
-    front_html: str, back_html: str, subject: str, note: str, date: str, vault_name: str
+    front_html: str, back_html: str, subject: str, note: str, date: str, link: str
 ) -> tuple[str, ...]:
     """The memo2anki note type's fields (package.FIELDS) of a card: Front and Back as the card
     made them (sanitized HTML), Subject, Source and Date escaped text, Link a URL (see
     :mod:`memo2anki.cards.fields`)."""
-    return (
-        front_html,
-        back_html,
-        *about_fields(subject, note, date, obsidian_link(vault_name, note)),
-    )
+    return (front_html, back_html, *about_fields(subject, note, date, link))
 
 
 def digest(card: Card) -> str:
@@ -444,7 +463,8 @@ def plan_changes(
                 matched.add(k)
 
     used: set[str] | None = None  # the GUIDs taken: worked out for the first new card
-    same_vault = ledger.vault == layout.vault_name  # else every Link field changed
+    # Else every Link field changed.
+    same_vault = ledger.vault == layout.vault_name and ledger.links == layout.links
     ledger_changed = not count or not same_vault
     changes: list[Change] = []
     # The ledger after this run: a row of the file read (an int, see ledger.Cards) for each
@@ -469,9 +489,7 @@ def plan_changes(
         if note_path != last_note or subject != last_subject:
             last_note, last_subject = note_path, subject
             date = card.date.isoformat() if card.date else ""
-            about = about_fields(
-                subject, note_path, date, obsidian_link(layout.vault_name, note_path)
-            )
+            about = about_fields(subject, note_path, date, layout.link(note_path, card.permalink))
             subdeck = decks.get(subject) or decks.setdefault(
                 subject, deck_name(layout.deck, subject)
             )
@@ -644,7 +662,8 @@ def plan_changes(
                 entry.subject,
                 entry.note,
                 entry.date,
-                layout.vault_name,
+                # (A gone card's page is not known: the ledger does not keep it.)
+                layout.link(entry.note, ""),
             )
             tags = (*(t for t in entry.tags if t != GONE_TAG), GONE_TAG)
             notes.append(TargetNote(entry.guid, MODEL_NAME, entry.deck, fields, tags, stamp, due))
@@ -693,6 +712,7 @@ def plan_changes(
             ledger.read_digest,
             ledger.fields,
             ledger.cache,
+            layout.links,
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,
