@@ -475,3 +475,23 @@ def test_a_folder_that_becomes_a_garden_is_read_as_one_with_the_cache_on(
     fresh = json.loads(run(fixture.garden, "--dry-run", "--json", "--no-cache").stdout)
     assert after["cards"] == fresh["cards"]
     assert [c["note"] for c in after["cards"]] == [note for note, _, _ in VAULT_CARDS]
+
+
+def test_a_warning_names_the_garden_file_from_where_it_runs(
+    fixture: Fixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixture.garden_image("image/sized.png").unlink()
+    monkeypatch.chdir(fixture.garden)
+    result = run(".", "--dry-run", "--no-cache")
+    assert result.exit_code == 0
+    warning = result.stderr.splitlines()[0]
+    assert warning == (
+        "src/site/notes/01 - Daily/2025-05-12.md:31: image not found: /img/user/image/sized.png"
+    )
+    assert Path(warning.split(":")[0]).is_file()  # it opens from here
+    monkeypatch.chdir(fixture.garden.parent)
+    assert (
+        run("garden", "--dry-run", "--no-cache")
+        .stderr.splitlines()[0]
+        .startswith("garden/src/site/notes/01 - Daily/2025-05-12.md:31: ")
+    )

@@ -77,17 +77,25 @@ def report_diagnostics(
 
 
 def _from_here(vault: Path) -> Callable[[Diagnostic], Diagnostic] | None:
-    """Warnings name files vault-relative; when the vault is below the current folder (a
-    person runs memo2anki from its parent) or holds it, the path that opens from here is
-    more use, to click in a terminal or editor. None when the two are apart."""
+    """Warnings name files vault-relative (a Digital Garden's notes relative to its notes
+    folder, as in the vault); when the vault is below the current folder (a person runs
+    memo2anki from its parent) or holds it, the path that opens from here is more use, to
+    click in a terminal or editor. None when the two are apart."""
     here = Path.cwd()
-    if vault == here or not (vault.is_relative_to(here) or here.is_relative_to(vault)):
+    garden = garden_of(vault)
+    bases = (garden.notes, vault) if garden is not None else (vault,)
+    if (vault == here and garden is None) or not (
+        vault.is_relative_to(here) or here.is_relative_to(vault)
+    ):
         return None
 
     def shown(diagnostic: Diagnostic) -> Diagnostic:
-        if os.path.isabs(diagnostic.path) or not os.path.lexists(vault / diagnostic.path):
+        if os.path.isabs(diagnostic.path):
             return diagnostic  # a file given outside the vault, already named from here
-        path = Path(os.path.relpath(vault / diagnostic.path, here)).as_posix()
+        base = next((b for b in bases if os.path.lexists(b / diagnostic.path)), None)
+        if base is None:
+            return diagnostic
+        path = Path(os.path.relpath(base / diagnostic.path, here)).as_posix()
         return replace(diagnostic, path=path)
 
     return shown
