@@ -495,3 +495,28 @@ def test_a_warning_names_the_garden_file_from_where_it_runs(
         .stderr.splitlines()[0]
         .startswith("garden/src/site/notes/01 - Daily/2025-05-12.md:31: ")
     )
+
+
+def test_a_garden_syncs_into_a_collection_with_its_pages_linked(
+    tmp_path: Path,
+) -> None:
+    fixture = write_fixture(tmp_path / "f", site_base_url=None)
+    anki = Anki(tmp_path / "profile")
+    anki.close()
+    collection = tmp_path / "profile" / "collection.anki2"
+
+    def sync() -> str:
+        result = run("sync", fixture.garden, "--collection", collection, "--no-cache")
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    sync()
+    (fixture.garden / ".env").write_text(f"SITE_BASE_URL={SITE_BASE_URL}", encoding="utf-8")
+    assert "6 updated" in sync()
+    anki = Anki(tmp_path / "profile")
+    notes = anki.notes()
+    assert _links(notes)[DAY_TWO] == page_url(DAY_TWO)
+    assert cards_of(notes) == list(VAULT_CARDS)
+    assert all(all(p) for p in media_by_content(anki, notes))
+    assert sum(map(len, media_by_content(anki, notes))) == 5
+    anki.close()

@@ -33,7 +33,7 @@ _OWN_KEY = re.compile(r"^dg[-A-Z]")
 HOME_TAG = "gardenEntry"
 NOTE_PROPERTIES = "dg-note-properties"
 # Values the plugin sets from the file itself (its times), not the user's frontmatter.
-_FILE_KEYS = frozenset({"created", "updated", "permalink", "title", "noteIcon", "tags"})
+_FILE_KEYS = frozenset({"created", "updated", "permalink", "noteIcon", "tags"})
 
 
 def frontmatter_text(block: str) -> str:
