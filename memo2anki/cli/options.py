@@ -49,13 +49,15 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--vault",
             type=click.Path(path_type=Path, file_okay=False, exists=True),
             help="Vault root where images are looked up. Default: the nearest folder "
-            "above the first PATH that holds .obsidian/, else that folder.",
+            "above the first PATH that holds .obsidian/ or is a Digital Garden repository "
+            "(src/site/notes/ and plugin-info.json or .eleventy.js), else that folder.",
         ),
         click.option(
             "--config",
             "config_path",
             type=click.Path(path_type=Path, dir_okay=False, exists=True),
-            help="Settings file (deck, sections, subjects, cloze, since, until, last). "
+            help="Settings file (deck, sections, subjects, cloze, since, until, last, "
+            "garden_url, vault_name). "
             f"Default: {CONFIG_NAME} in the vault root, if there is one; options given here "
             "win over it.",
         ),
