@@ -520,3 +520,27 @@ def test_a_garden_syncs_into_a_collection_with_its_pages_linked(
     assert all(all(p) for p in media_by_content(anki, notes))
     assert sum(map(len, media_by_content(anki, notes))) == 5
     anki.close()
+
+
+def test_a_page_moved_alone_updates_its_cards_links_only(fixture: Fixture, tmp_path: Path) -> None:
+    out = tmp_path / "deck.apkg"
+    assert run(fixture.garden, "-o", out, "--no-cache").exit_code == 0
+    anki = Anki(tmp_path / "anki")
+    anki.import_package(out)
+    note = fixture.garden_note(DAY_TWO)
+    text = note.read_text(encoding="utf-8")
+    note.write_text(text.replace('"/01-daily/2025-05-13/"', '"/cka/day-2/"', 1), "utf-8")
+    again = run(fixture.garden, "-o", out, "--no-cache", "--changes")
+    assert again.exit_code == 0
+    assert "3 updated, 3 unchanged" in again.stderr.splitlines()[-1]
+    anki.import_package(out)
+    assert _links(anki.notes()) == {
+        DAY_ONE: page_url(DAY_ONE),
+        DAY_TWO: f"{SITE_BASE_URL}/cka/day-2/",
+    }
+    # One note read alone keeps what the ledger knows of the other's page.
+    alone = run(fixture.garden_note(DAY_ONE), "-o", out, "--no-cache")
+    assert "3 unchanged" in alone.stderr.splitlines()[-1]
+    whole = run(fixture.garden, "-o", out, "--no-cache")
+    assert "6 unchanged" in whole.stderr.splitlines()[-1]
+    anki.close()

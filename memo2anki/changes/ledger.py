@@ -218,6 +218,9 @@ class Ledger:
     # What its cards' Link fields were made from, when not the vault's name alone (see
     # plan.Layout.links): another one changes every Link field.
     links: str = ""
+    # The published page of each note whose cards link to it (a Digital Garden's, with the
+    # site's address known), by note path: a page moved changes its cards' Link fields.
+    pages: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -234,7 +237,9 @@ class Ledger:
         planned against); empty when there was none to read."""
         file = self.source
         cards = Cards(range(file.count), file) if file is not None else ()
-        return Ledger(self.vault, cards, self.read_digest, self.fields, self.cache, self.links)
+        return Ledger(
+            self.vault, cards, self.read_digest, self.fields, self.cache, self.links, self.pages
+        )
 
     def last_html(self, card: LedgerCard) -> tuple[str, str]:
         """A card's last Front and Back HTML."""
@@ -311,6 +316,8 @@ def _ledger_file(
     }
     if ledger.links:
         head["links"] = ledger.links
+    if ledger.pages:
+        head["pages"] = dict(ledger.pages)
     if fields_digest is not None:
         head["fields"] = fields_digest
     return rows_file.file_chunks(head, "cards", body, len(cards), vouch=True), lengths
@@ -520,7 +527,11 @@ def load(
     fields = LastFields(path.with_name(FIELDS_NAME))
     links = head.get("links")
     links = links if isinstance(links, str) else ""
-    return Ledger(vault_name, Cards(range(file.count), file), digest, fields, cache, links), []
+    pages = head.get("pages")
+    if not isinstance(pages, dict) or not all(isinstance(p, str) for p in pages.values()):
+        pages = {}  # (a hand-edited ledger: every page link is then written again)
+    cards = Cards(range(file.count), file)
+    return Ledger(vault_name, cards, digest, fields, cache, links, pages), []
 
 
 def _warn(where: str, message: str) -> Diagnostic:

@@ -465,6 +465,10 @@ def plan_changes(
     used: set[str] | None = None  # the GUIDs taken: worked out for the first new card
     # Else every Link field changed.
     same_vault = ledger.vault == layout.vault_name and ledger.links == layout.links
+    # A card links to its note's page (when the site is known): a page moved, its Link too.
+    pages_before = ledger.pages if layout.site_url else {}
+    pages: dict[str, str] = {}
+    same_links = same_vault
     ledger_changed = not count or not same_vault
     changes: list[Change] = []
     # The ledger after this run: a row of the file read (an int, see ledger.Cards) for each
@@ -490,13 +494,18 @@ def plan_changes(
             last_note, last_subject = note_path, subject
             date = card.date.isoformat() if card.date else ""
             about = about_fields(subject, note_path, date, layout.link(note_path, card.permalink))
+            same_links = same_vault
+            if layout.site_url and (card.permalink or note_path in pages_before):
+                same_links = same_vault and pages_before.get(note_path, "") == card.permalink
+                if card.permalink:
+                    pages[note_path] = card.permalink
             subdeck = decks.get(subject) or decks.setdefault(
                 subject, deck_name(layout.deck, subject)
             )
         before_entry: LedgerCard | None
         j = hits[i]
         if j >= 0:  # its key is its row's: all but the deck and state are as exported
-            unchanged = row_decks[j] == subdeck and j not in gone_rows and same_vault
+            unchanged = row_decks[j] == subdeck and j not in gone_rows and same_links
             if unchanged:
                 guid, stamp = row_guids[j], row_stamps[j]
             else:
@@ -515,7 +524,7 @@ def plan_changes(
                 and before_entry.tags == card.tags
                 and before_entry.key == card.key  # (a row from before keys is given one)
                 and i not in paired  # (else its identity is another's: see pair())
-                and same_vault
+                and same_links
             )
             if unchanged and before_entry is not None:
                 guid, stamp = before_entry.guid, before_entry.stamp
@@ -568,7 +577,7 @@ def plan_changes(
                 before_entry.front,
                 before_entry.deck,
             )
-            same_note = card.note == before.note and date == before_entry.date and same_vault
+            same_note = card.note == before.note and date == before_entry.date and same_links
             if before_entry.state == GONE:
                 kind = Kind.RETURNED
             elif i in paired and card.front != before.front:
@@ -638,8 +647,11 @@ def plan_changes(
     carried: list[int | LedgerCard] = []
     filtered = 0
     due = len(cards)
+    left_notes: set[str] = set()  # (only needed for pages)
     for j in _rows_but(count, matched):
         entry = entries[j]
+        if pages_before:
+            left_notes.add(entry.note)
         if not scope.covers(entry):
             filtered += entry.state == LIVE
             carried.append(refs[j])
@@ -662,8 +674,7 @@ def plan_changes(
                 entry.subject,
                 entry.note,
                 entry.date,
-                # (A gone card's page is not known: the ledger does not keep it.)
-                layout.link(entry.note, ""),
+                layout.link(entry.note, pages_before.get(entry.note, "")),
             )
             tags = (*(t for t in entry.tags if t != GONE_TAG), GONE_TAG)
             notes.append(TargetNote(entry.guid, MODEL_NAME, entry.deck, fields, tags, stamp, due))
@@ -703,6 +714,11 @@ def plan_changes(
             )
         )
 
+    # The pages of the notes of this run's cards, and of the other notes the ledger still
+    # holds cards of (out of this run's reach, or gone) as they were.
+    others = left_notes.difference(map(attrgetter("note"), cards))
+    pages_after = {**{n: p for n, p in pages_before.items() if n in others}, **pages}
+    ledger_changed = ledger_changed or pages_after != dict(pages_before)
     tally = Counter(map(attrgetter("kind"), changes))
     return Plan(
         changes=tuple(changes),
@@ -713,6 +729,7 @@ def plan_changes(
             ledger.fields,
             ledger.cache,
             layout.links,
+            pages_after,
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,
