@@ -316,7 +316,7 @@ def test_the_site_address_from_the_env_file(tmp_path: Path, env: str | None, url
 PAGES = {"/02-notes/": "02 - Notes/쿠버네티스 네트워크.md", "/a/b/": "a/b.md"}
 
 
-def note_of(permalink: str) -> str | None:
+def note_of(permalink: str, embedded: str = "") -> str | None:
     return PAGES.get("/" + "/".join(p for p in permalink.split("/") if p) + "/")
 
 
@@ -544,3 +544,22 @@ def test_a_page_moved_alone_updates_its_cards_links_only(fixture: Fixture, tmp_p
     whole = run(fixture.garden, "-o", out, "--no-cache")
     assert "6 unchanged" in whole.stderr.splitlines()[-1]
     anki.close()
+
+
+def test_an_embedded_note_is_told_from_another_of_the_same_page(
+    fixture: Fixture, tmp_path: Path
+) -> None:
+    # Korean names slug to nothing: both notes are published at /02-notes//, and the one
+    # first by path is not the one embedded.
+    other = fixture.garden_note("02 - Notes/도커 네트워크.md")
+    other.write_text(
+        '---\n{"dg-publish":true,"permalink":"/02-notes//"}\n---\n\n# Service 타입\n다른 노트\n',
+        encoding="utf-8",
+    )
+    from_vault, vault_anki = build(tmp_path, fixture.vault, name="vault")
+    from_garden, garden_anki = build(tmp_path, fixture.garden, name="garden")
+    backs = [n.fields["Back"] for n in from_garden if n.fields["Front"] == "Service 종류"]
+    assert backs == [n.fields["Back"] for n in from_vault if n.fields["Front"] == "Service 종류"]
+    assert "다른 노트" not in backs[0] and "NodePort" in backs[0]
+    vault_anki.close()
+    garden_anki.close()

@@ -89,7 +89,9 @@ _LINK_PARTS = re.compile(r"(\\?\|)")
 # What a wikilink target cannot hold as written.
 _NOT_IN_LINK = re.compile(r"[#|\[\]^]")
 
-NoteOfPage = Callable[[str], "str | None"]
+# The vault path of the note published at a permalink, told by the text embedded of it when
+# several notes share that page (Korean names slug to nothing: `/02-notes//`).
+NoteOfPage = Callable[[str, str], "str | None"]
 
 
 def unpublish(text: str, note_of_page: NoteOfPage) -> str:
@@ -238,7 +240,7 @@ def _embed(span: str, note_of_page: NoteOfPage) -> str:
         rest = rest[title_match.end() :]
     content = rest.strip("\n")
     page, _, fragment = href.partition("#")
-    note = note_of_page(page) if page else None
+    note = note_of_page(page, content) if page else None
     if note is not None and not _NOT_IN_LINK.search(note):
         target = note[:-3] if note.lower().endswith(".md") else note
         first = content.split("\n", 1)[0]
@@ -255,6 +257,7 @@ def _embed(span: str, note_of_page: NoteOfPage) -> str:
 # --- the pages of a garden -----------------------------------------------------------------
 
 _HEAD_BYTES = 64 * 1024  # the JSON frontmatter is one line at the top
+_HINT_LINES = 3  # lines of an embed compared with each note that shares its page
 _JSON_HEAD = re.compile(r"\A---[ \t]*\n(\{.*?\})[ \t]*\n---", re.DOTALL)
 
 
@@ -271,16 +274,29 @@ class Pages:
 
     def __init__(self, notes: Path) -> None:
         self.notes = notes
-        self._by_page: dict[str, str] | None = None
+        self._by_page: dict[str, list[str]] | None = None
 
-    def note_of(self, permalink: str) -> str | None:
-        """The vault path of the note published at ``permalink``, or None."""
+    def note_of(self, permalink: str, embedded: str = "") -> str | None:
+        """The vault path of the note published at ``permalink``, or None. When several
+        share it, the first (by path) whose text holds each line of ``embedded``, the text
+        shown of it."""
         if self._by_page is None:
             self._by_page = self._index()
-        return self._by_page.get(page_path(permalink))
+        found = self._by_page.get(page_path(permalink), [])
+        if len(found) < 2:
+            return found[0] if found else None
+        lines = [line for line in embedded.split("\n") if line.strip()][:_HINT_LINES]
+        for note in found:
+            try:
+                text = (self.notes / note).read_text(encoding="utf-8-sig", errors="replace")
+            except OSError:
+                continue
+            if all(line in text for line in lines):
+                return note
+        return None
 
-    def _index(self) -> dict[str, str]:
-        index: dict[str, str] = {}
+    def _index(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
         root = str(self.notes)
         for folder, folders, files in os.walk(root):
             folders[:] = sorted(f for f in folders if not f.startswith("."))
@@ -291,7 +307,9 @@ class Pages:
                 permalink = _permalink_of(path)
                 if permalink:
                     rel = os.path.relpath(path, root).replace(os.sep, "/")
-                    index.setdefault(page_path(permalink), unicodedata.normalize("NFC", rel))
+                    index.setdefault(page_path(permalink), []).append(
+                        unicodedata.normalize("NFC", rel)
+                    )
         return index
 
 
