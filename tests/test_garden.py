@@ -377,6 +377,10 @@ def _embed(href: str | None, content: str, title: str = "") -> str:
             "x\n" + _embed("/a/b/", "안" + _embed("/02-notes/", "속") + "\n끝") + "\ny",
             "x\n![[a/b]]\ny",
         ),
+        # a page no note of the garden has: as a note not published
+        ("x\n" + _embed("/gone/", "본문") + "\ny", "x\n\n> 본문\n\ny"),
+        # ~~~ fences too
+        ("~~~\n![a.png](/img/user/a.png)\n~~~\n", "~~~\n![a.png](/img/user/a.png)\n~~~\n"),
         # a note not published (no link): its content quoted, so its lines start no card
         (
             "x\n" + _embed(None, "# 제목\n**굵게**", title="T") + "\ny",
@@ -563,3 +567,21 @@ def test_an_embedded_note_is_told_from_another_of_the_same_page(
     assert "다른 노트" not in backs[0] and "NodePort" in backs[0]
     vault_anki.close()
     garden_anki.close()
+
+
+def test_a_garden_read_in_worker_processes_gives_the_same_cards(fixture: Fixture) -> None:
+    one = run(fixture.garden, "--dry-run", "--json", "--no-cache", "-j", "1")
+    two = run(fixture.garden, "--dry-run", "--json", "--no-cache", "-j", "2")
+    assert one.exit_code == two.exit_code == 0
+    assert json.loads(one.stdout)["cards"] == json.loads(two.stdout)["cards"]
+    assert len(json.loads(two.stdout)["cards"]) == len(VAULT_CARDS)
+
+
+def test_vault_name_names_the_vault_an_obsidian_link_opens(
+    fixture: Fixture, tmp_path: Path
+) -> None:
+    (fixture.vault / ".memo2anki.toml").write_text('vault_name = "공부"\n', encoding="utf-8")
+    notes, anki = build(tmp_path, fixture.vault)
+    file = quote("01 - Daily/2025-05-13", safe="")
+    assert _links(notes)[DAY_TWO] == f"obsidian://open?vault={quote('공부', safe='')}&file={file}"
+    anki.close()
