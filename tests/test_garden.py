@@ -343,6 +343,8 @@ def _embed(href: str | None, content: str, title: str = "") -> str:
         ("![x.png](/img/user/image/x.png)", "![](/img/user/image/x.png)"),
         ("![x.png\\|300](/img/user/image/x.png)", "![|300](/img/user/image/x.png)"),
         ("![x.png|300x20](/img/user/x.png)", "![|300x20](/img/user/x.png)"),
+        ("![x.png\\|설명](/img/user/x.png)", "![](/img/user/x.png)"),
+        ("![x.png\\|설명\\|50](/img/user/x.png)", "![|50](/img/user/x.png)"),
         ("![image/x.png](/img/user/image/x.png)", "![](/img/user/image/x.png)"),
         (
             "![알 림.png](/img/user/%EC%95%8C%20%EB%A6%BC.png)",

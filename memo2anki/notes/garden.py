@@ -84,6 +84,7 @@ _BLOCK_ID_GLUED = re.compile(r"(?<=[^\n])\{ #([\w-]+)\}\n\n")
 # A picture the plugin pointed at /img/user/ (before 2.62 with its path not encoded).
 _PICTURE = re.compile(r"(!?)\[([^\]\n]*)\]\((/img/user/[^)\n]*)\)")
 _ALT_PARTS = re.compile(r"\\?\|")
+_SIZE = re.compile(r"\d+(?:x\d+)?")
 _WIKILINK = re.compile(r"(?<!!)\[\[((?:(?!\[\[)[^\]\n])+)\]\]")
 _LINK_PARTS = re.compile(r"(\\?\|)")
 # What a wikilink target cannot hold as written.
@@ -155,8 +156,9 @@ def _picture(match: re.Match[str]) -> str:
         if from_embed and not _NOT_IN_LINK.search(path):
             return f"[[{path}]]" if len(parts) == 1 else f"[[{path}|{'|'.join(parts[1:])}]]"
         return f"[{alt}]({encoded})"
-    if from_embed:
-        alt = "|" + "|".join(parts[1:]) if len(parts) > 1 else ""
+    if from_embed:  # an embed shows no alt text, only a size given last
+        size = parts[-1].strip() if len(parts) > 1 else ""
+        alt = f"|{size}" if _SIZE.fullmatch(size) else ""
     return f"![{alt}]({encoded})"
 
 
