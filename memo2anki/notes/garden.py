@@ -77,12 +77,15 @@ _EMBED_CLOSE = "</div></div>"
 _EMBED_LINK = re.compile(r'<a class="markdown-embed-link" href="([^"]*)"[^>]*>.*?</a>', re.DOTALL)
 _EMBED_BODY = '<div class="markdown-embed">'
 _EMBED_TITLE = re.compile(r'\A\n*<div class="markdown-embed-title">\s*(.*?)\s*</div>\n?', re.DOTALL)
-_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]|$)")
 # A block id as published: its own line after the block, then the block's line break.
 _BLOCK_ID_LINE = re.compile(r"\n\{ #([\w-]+)\}\n")
 _BLOCK_ID_GLUED = re.compile(r"(?<=[^\n])\{ #([\w-]+)\}\n\n")
-# A picture the plugin pointed at /img/user/ (before 2.62 with its path not encoded).
-_PICTURE = re.compile(r"(!?)\[([^\]\n]*)\]\((/img/user/[^)\n]*)\)")
+# A picture the plugin pointed at /img/user/ (before 2.62 with its path not encoded): found
+# by its link, its [alt] looked for before it (a pattern starting at each `[` would scan a
+# line of them again from each).
+_PICTURE_LINK = re.compile(r"\]\((/img/user/[^)\n]*)\)")
+_MAX_ALT = 1024
 _ALT_PARTS = re.compile(r"\\?\|")
 _SIZE = re.compile(r"\d+(?:x\d+)?")
 _WIKILINK = re.compile(r"(?<!!)\[\[((?:(?!\[\[)[^\]\n])+)\]\]")
@@ -109,7 +112,7 @@ def _unpublish_lines(text: str) -> str:
         text = _BLOCK_ID_LINE.sub(r" ^\1", text)
         text = _BLOCK_ID_GLUED.sub(r"\n^\1\n", text)
     if "/img/user/" in text:
-        text = _PICTURE.sub(_picture, text)
+        text = _pictures(text)
     if "[[" in text:
         text = _WIKILINK.sub(_wikilink, text)
     return text
@@ -142,11 +145,29 @@ def _outside_fences(text: str, change: Callable[[str], str]) -> str:
     )
 
 
-def _picture(match: re.Match[str]) -> str:
+def _pictures(text: str) -> str:
+    """Every ``[alt](/img/user/...)`` and ``![alt](/img/user/...)`` through :func:`_picture`."""
+    out: list[str] = []
+    done = 0
+    for match in _PICTURE_LINK.finditer(text):
+        end = match.start()
+        line = max(done, text.rfind("\n", 0, end) + 1)
+        start = text.rfind("[", max(line, end - _MAX_ALT), end)
+        if start < 0 or text.find("]", start, end) >= 0:
+            continue
+        bang = start > line and text[start - 1] == "!"
+        begin = start - bang
+        out.append(text[done:begin])
+        out.append(_picture("!" if bang else "", text[start + 1 : end], match.group(1)))
+        done = match.end()
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _picture(bang: str, alt: str, url: str) -> str:
     """``![name.png|300](/img/user/image/name.png)`` back to the vault's picture: a picture
     ``![[name.png|300]]`` shows no alt text, so the name the plugin put there goes (its size
     stays); a path the plugin did not encode (before 2.62) is encoded."""
-    bang, alt, url = match.groups()
     path = unicodedata.normalize("NFC", unquote(url))[len("/img/user/") :]
     encoded = "/img/user/" + quote(path, safe="/")
     parts = _ALT_PARTS.split(alt)
@@ -188,6 +209,18 @@ def _wikilink(match: re.Match[str]) -> str:
     wanted = alias_name.strip()
     wanted = wanted[:-3] if wanted.lower().endswith(".md") else wanted
     return f"[[{target}]]" if _names(stem, wanted) else match.group(0)
+
+
+def _heading_text(line: str) -> str | None:
+    """The text of an ATX heading line (without its closing ``#``s), or None."""
+    match = _HEADING.match(line)
+    if match is None:
+        return None
+    text = line[match.end() :].strip()
+    closing = text.rstrip("#")
+    if closing != text and (not closing or closing[-1] in " \t"):
+        text = closing.strip()
+    return text or None
 
 
 def _collapse_embeds(text: str, note_of_page: NoteOfPage) -> str:
@@ -246,11 +279,11 @@ def _embed(span: str, note_of_page: NoteOfPage) -> str:
     if note is not None and not _NOT_IN_LINK.search(note):
         target = note[:-3] if note.lower().endswith(".md") else note
         first = content.split("\n", 1)[0]
-        heading = _HEADING.match(first)
+        heading = _heading_text(first)
         if fragment.startswith("^"):
             target += f"#{fragment}"
         elif fragment and heading:
-            target += f"#{heading.group(1)}"
+            target += f"#{heading}"
         return f"![[{target}|{title}]]" if title else f"![[{target}]]"
     lines = ([f"**{title}**"] if title else []) + content.split("\n")
     return "\n" + "\n".join(f"> {line}".rstrip() for line in lines) + "\n"
@@ -334,7 +367,7 @@ def _permalink_of(path: str) -> str | None:
 
 # --- the site ------------------------------------------------------------------------------
 
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?SITE_BASE_URL\s*=\s*(.*?)\s*$", re.MULTILINE)
+_ENV_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?SITE_BASE_URL[ \t]*=(.*)$", re.MULTILINE)
 
 
 def site_base_url(root: Path) -> str:
@@ -345,7 +378,7 @@ def site_base_url(root: Path) -> str:
     except OSError:
         return ""
     found = _ENV_LINE.findall(text.replace("\r\n", "\n"))
-    value = found[-1] if found else ""
+    value = found[-1].strip() if found else ""
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         value = value[1:-1]
     value = value.split(" #", 1)[0].strip()
