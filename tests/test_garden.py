@@ -587,3 +587,17 @@ def test_vault_name_names_the_vault_an_obsidian_link_opens(
     file = quote("01 - Daily/2025-05-13", safe="")
     assert _links(notes)[DAY_TWO] == f"obsidian://open?vault={quote('공부', safe='')}&file={file}"
     anki.close()
+
+
+def test_a_card_with_no_link_shows_its_source_as_text(tmp_path: Path) -> None:
+    fixture = write_fixture(tmp_path / "f", site_base_url=None)
+    notes, anki = build(tmp_path, fixture.garden)
+    card = anki.col.get_card(notes[0].card_ids[0])
+    answer = card.answer()
+    assert "01 - Daily/2025-05-12.md" in answer and 'href=""' not in answer
+    assert "<a " not in answer.split('class="m2a m2a-source"')[1]
+    anki.close()
+    linked, anki = build(tmp_path, write_fixture(tmp_path / "g").garden, name="linked")
+    answer = anki.col.get_card(linked[0].card_ids[0]).answer()
+    assert f'href="{page_url(DAY_ONE)}"' in answer
+    anki.close()
