@@ -19,7 +19,7 @@ import json
 import os
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, overload
@@ -218,6 +218,12 @@ class Ledger:
     # Where what was read of the file is remembered for the next run (see ledger_index), and
     # what is written of it; None: nowhere.
     cache: Path | None = field(default=None, compare=False)
+    # What its cards' Link fields were made from, when not the vault's name alone (see
+    # plan.Layout.links): another one changes every Link field.
+    links: str = ""
+    # The published page of each note whose cards link to it (a Digital Garden's, with the
+    # site's address known), by note path: a page moved changes its cards' Link fields.
+    pages: Mapping[str, str] = field(default_factory=dict)
     # The folder holding its .memo2anki/ (None: the vault root), whether a ledger was found
     # there (else it is made there), and the vault root relative to it (posix, "" when the
     # same): what the rows' note paths are relative to.
@@ -240,7 +246,7 @@ class Ledger:
         planned against); empty when there was none to read."""
         file = self.source
         cards = Cards(range(file.count), file) if file is not None else ()
-        return Ledger(self.vault, cards, self.read_digest, self.fields, self.cache)
+        return replace(self, cards=cards)
 
     def last_html(self, card: LedgerCard) -> tuple[str, str]:
         """A card's last Front and Back HTML."""
@@ -390,6 +396,10 @@ def _ledger_file(
     }
     if ledger.root:
         head["root"] = ledger.root  # the vault root its note paths are relative to
+    if ledger.links:
+        head["links"] = ledger.links
+    if ledger.pages:
+        head["pages"] = dict(ledger.pages)
     if fields_digest is not None:
         head["fields"] = fields_digest
     return rows_file.file_chunks(head, "cards", body, len(cards), vouch=True), lengths
@@ -625,8 +635,18 @@ def load(
         ]
         file = ReadFile(len(rebased), None, file.fields_digest, None, rebased, raw)
     name = head["vault"] if old_root != now_root else vault_name
+    links = head.get("links")
+    links = links if isinstance(links, str) else ""
+    pages = head.get("pages")
+    if not isinstance(pages, dict) or not all(isinstance(p, str) for p in pages.values()):
+        pages = {}  # (a hand-edited ledger: every page link is then written again)
     cards = Cards(range(file.count), file)
-    return Ledger(name, cards, digest, fields, cache, vault, found, now_root), []
+    return (
+        Ledger(
+            name, cards, digest, fields, cache, links, pages, home=vault, found=found, root=now_root
+        ),
+        [],
+    )
 
 
 def _warn(where: str, message: str) -> Diagnostic:

@@ -212,9 +212,9 @@ def plan_against_target(
         previous.read_digest,
         previous.fields,
         previous.cache,
-        previous.home,
-        previous.found,
-        previous.root,
+        home=previous.home,
+        found=previous.found,
+        root=previous.root,
     )
     stamp = int(time.time()) if now is None else now
     again = plan_changes(result.cards, ledger, plan.scope, stamp, plan.layout)
