@@ -28,6 +28,7 @@ from memo2anki.changes import ledger_index, rows_file
 from memo2anki.changes.ledger_index import Columns, Light
 from memo2anki.changes.rows_file import Body, Chunks, Segments
 from memo2anki.model import Diagnostic, printable
+from memo2anki.notes.discover import garden_root, is_garden
 
 FORMAT = "memo2anki ledger"
 VERSION = 1
@@ -263,8 +264,8 @@ def ledger_path(vault: Path) -> Path:
 def find_home(starts: Sequence[Path]) -> Path | None:
     """The folder holding the nearest ``.memo2anki/`` at or above each start in turn (the
     PATHs, then the vault root), as git finds ``.git``; None when there is none. The search
-    stops at an Obsidian vault's root (``.obsidian/``): a stray ledger above a vault is
-    never its ledger."""
+    stops at an Obsidian vault's root (``.obsidian/``) or a Digital Garden repository's: a
+    stray ledger above a vault is never its ledger."""
     for start in starts:
         folder = start.resolve()
         if not folder.is_dir():
@@ -272,7 +273,7 @@ def find_home(starts: Sequence[Path]) -> Path | None:
         for candidate in (folder, *folder.parents):
             if (candidate / FOLDER).is_dir():
                 return candidate
-            if (candidate / ".obsidian").is_dir():
+            if (candidate / ".obsidian").is_dir() or is_garden(candidate):
                 break
     return None
 
@@ -287,17 +288,10 @@ def new_home(vault: Path, paths: Sequence[Path]) -> Path:
         home = Path(os.path.commonpath([home, *notes]))
         if not home.is_dir():
             home = home.parent
-    for folder in (home, *home.parents):
-        site = folder / "src" / "site"
-        if _garden_root(folder) and (home == site or home.is_relative_to(site)):
-            return folder
+    garden = garden_root(home)
+    if garden is not None and home.is_relative_to(garden / "src" / "site"):
+        return garden
     return home
-
-
-def _garden_root(folder: Path) -> bool:
-    """Whether ``folder`` is a Digital Garden repository's root (swapped for
-    notes.discover.garden_root once that lands)."""
-    return (folder / "src" / "site" / "notes").is_dir()
 
 
 def recorded_root(home: Path) -> Path | None:
