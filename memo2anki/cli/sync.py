@@ -23,6 +23,7 @@ from memo2anki.cli.output import (
     summary,
 )
 from memo2anki.cli.report import changes_json, counts_line
+from memo2anki.common.signals import telling_if_stopped
 from memo2anki.model import Diagnostic, one_line
 from memo2anki.model import plural as _n
 from memo2anki.targets.ankiconnect import DEFAULT_URL
@@ -144,16 +145,17 @@ def sync(
         plan, ids = plan_against_target(result, plan, target)
         report_changes(plan, list_changes and not as_json, False)
         synced = run_sync(result, plan, target, delete_gone, not no_backup, ids)
-        if as_json:
-            echo_json({"changes": changes_json(plan), **_synced_json(synced)})
-        warnings = [*_hand_moved(synced.steps), *synced.ledger_warnings]
-        report_diagnostics(warnings, quiet, result.vault)
-        if not quiet:
-            report_new_ledger(plan, result, options.vault)
-            outcome = f"{counts_line(plan)}; synced into {synced.target}"
-            click.echo(one_line(summary(result, outcome)), err=True)
-            for line in _done(synced):
-                click.echo(one_line(line), err=True)
+        with telling_if_stopped(f"synced into {target}"):
+            if as_json:
+                echo_json({"changes": changes_json(plan), **_synced_json(synced)})
+            warnings = [*_hand_moved(synced.steps), *synced.ledger_warnings]
+            report_diagnostics(warnings, quiet, result.vault)
+            if not quiet:
+                report_new_ledger(plan, result, options.vault)
+                outcome = f"{counts_line(plan)}; synced into {synced.target}"
+                click.echo(one_line(summary(result, outcome)), err=True)
+                for line in _done(synced):
+                    click.echo(one_line(line), err=True)
 
 
 def _hand_moved(steps: Steps) -> list[Diagnostic]:
