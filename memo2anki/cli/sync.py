@@ -24,9 +24,9 @@ from memo2anki.cli.output import (
 )
 from memo2anki.cli.report import changes_json, counts_line
 from memo2anki.common.signals import telling_if_stopped
-from memo2anki.model import Diagnostic, one_line
+from memo2anki.model import BadUsage, Diagnostic, one_line
 from memo2anki.model import plural as _n
-from memo2anki.targets.ankiconnect import DEFAULT_URL
+from memo2anki.targets.ankiconnect import DEFAULT_URL, checked_url
 from memo2anki.targets.package import DEFAULT_DECK
 from memo2anki.targets.sync import (
     ANKICONNECT,
@@ -91,7 +91,8 @@ NEXT = {
     "--ankiconnect-url",
     default=DEFAULT_URL,
     show_default=True,
-    help="Where AnkiConnect listens.",
+    callback=lambda ctx, param, value: _url_option(value),
+    help="Where AnkiConnect listens (http://HOST:PORT).",
 )
 @click.option(
     "--ankiconnect-key",
@@ -156,6 +157,13 @@ def sync(
                 click.echo(one_line(summary(result, outcome)), err=True)
                 for line in _done(synced):
                     click.echo(one_line(line), err=True)
+
+
+def _url_option(value: str) -> str:
+    try:
+        return checked_url(value)
+    except BadUsage as err:
+        raise click.BadParameter(str(err), param_hint="--ankiconnect-url") from None
 
 
 def _hand_moved(steps: Steps) -> list[Diagnostic]:
