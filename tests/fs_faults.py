@@ -19,15 +19,16 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def read_only(*paths: Path) -> Iterator[None]:
-    """``paths`` (and all below them) unwritable, even by root: ``chattr +i``, undone after.
+def read_only(*paths: Path, below: bool = True) -> Iterator[None]:
+    """``paths`` (and all below them, unless not ``below``) unwritable, even by root:
+    ``chattr +i``, undone after.
     Plain permissions would not do: the tests run as root, which they do not stop."""
     if shutil.which("chattr") is None:
         pytest.skip("chattr is not installed: cannot make a folder read-only for root")
     done: list[Path] = []
     try:
         for path in paths:
-            made = _run("chattr", "-R", "+i", str(path))
+            made = _run("chattr", *(["-R"] if below else []), "+i", str(path))
             if made.returncode != 0:
                 pytest.skip(f"this file system keeps no immutable attribute: {made.stderr}")
             done.append(path)
@@ -53,17 +54,23 @@ def small_disk(folder: Path, size: str = "256k") -> Iterator[Path]:
 
 
 def fill(folder: Path) -> None:
-    """Fill the file system ``folder`` is on, up to its last byte."""
-    with open(folder / "filler", "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
-        try:
-            while True:
-                f.write(b"\0")
-                f.flush()
-        except OSError:
-            pass
+    """Fill the file system ``folder`` is on, up to its last byte (in ``folder/filler``)."""
+    with open(folder / "filler", "wb", buffering=0) as f:
+        for size in (65536, 1):
+            try:
+                while f.write(b"\0" * size):
+                    pass
+            except OSError:
+                pass
+
+
+@contextmanager
+def read_only_disk(folder: Path, files: dict[str, bytes]) -> Iterator[Path]:
+    """``folder`` as a small file system holding ``files``, mounted read-only."""
+    with small_disk(folder, "4m"):
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+        made = _run("mount", "-o", "remount,ro", str(folder))
+        if made.returncode != 0:
+            pytest.skip(f"cannot remount a tmpfs read-only here: {made.stderr.strip()}")
+        yield folder
