@@ -502,3 +502,32 @@ def test_an_ankiconnect_url_that_is_not_http_to_a_host_and_port_is_bad_usage(
     assert result.exit_code == 2, result.output
     assert "--ankiconnect-url" in result.stderr and "give it as http://HOST:PORT" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_card_whose_id_a_basic_note_holds_is_named_and_that_note_left_alone(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    dry = run(vault, "--dry-run", "--json", "--no-cache")
+    guid = {c["front"]: c["guid"] for c in json.loads(dry.stdout)["cards"]}["CNI"]
+    col = standin.col
+    assert col is not None
+    mine = col.new_note(col.models.by_name("Basic"))
+    mine["Front"], mine["Back"] = "my Basic card", "my words"
+    mine.guid = guid  # as Change Note Type in Anki leaves it
+    col.add_note(mine, col.decks.id("Default"))
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    # AnkiConnect cannot see ids before the import, and Anki's import (as the add-on runs it,
+    # merging note types) changes the person's note to memo2anki's type rather than add
+    # the card: said as it is, with how to find that note and change it back.
+    assert output.splitlines()[0] == (
+        "daily/2025-04-01.md:7: card 'CNI' not added: a note of another note type in Anki had "
+        "its id, and Anki's import changed that note to memo2anki's note type, keeping its "
+        "fields (in Anki's browser, 'note:memo2anki Source:' finds it; Notes > Change Note "
+        "Type changes it back)"
+    )
+    assert "2 notes added" in output
+    assert "CNI" not in memo_notes(standin)
+    kept = col.get_note(mine.id)
+    assert (kept.guid, kept["Front"], kept["Back"]) == (guid, "my Basic card", "my words")
+    assert col.find_notes('"note:memo2anki" Source:') == [mine.id]

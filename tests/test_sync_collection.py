@@ -700,3 +700,50 @@ def test_a_full_disk_is_named_and_the_collection_left_as_it_was(
         assert "ZipWriter" not in output
         assert _person_s_notes(col) == [("Basic", "my own card")]
     assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+# -- a note of another note type holding a card's id -------------------------------------------
+
+
+def _guids(vault: Path) -> dict[str, str]:
+    import json
+
+    result = run(vault, "--dry-run", "--json", "--no-cache")
+    return {card["front"]: card["guid"] for card in json.loads(result.stdout)["cards"]}
+
+
+def add_basic_note_with_guid(path: Path, guid: str) -> None:
+    """A Basic note of the person's with ``guid``: what changing memo2anki's note to Basic
+    in Anki (Change Note Type keeps the id) leaves."""
+    anki = Anki(path.parent)
+    note = anki.col.new_note(anki.col.models.by_name("Basic"))
+    note["Front"], note["Back"] = "my Basic card", "my words"
+    note.guid = guid
+    anki.col.add_note(note, anki.col.decks.id("Default"))
+    anki.close()
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first sync", "a later sync"])
+def test_a_card_whose_id_a_basic_note_holds_is_named_and_that_note_left_alone(
+    vault: Path, col_path: Path, first: bool
+) -> None:
+    guid = _guids(vault)["CNI"]
+    if not first:
+        assert sync(vault, col_path)[0] == 0
+        with Opened(col_path) as anki:  # the person changes the card's note type to Basic
+            (nid,) = anki.col.find_notes(f'"Front:CNI" mid:{MODEL_ID}')
+            anki.col.remove_notes([nid])
+    add_basic_note_with_guid(col_path, guid)
+    code, output = sync(vault, col_path)
+    assert code == 0, output
+    assert output.splitlines()[0] == (
+        "daily/2025-04-01.md:7: card 'CNI' not added: a 'Basic' note in Anki has its id "
+        "(changed from memo2anki's note type there?); that note is left as it is (delete it, "
+        "or change it back to memo2anki's type, and sync again)"
+    )
+    assert ("2 notes added" in output) == first
+    with Opened(col_path) as anki:
+        notes = {n.fields["Front"]: n for n in anki.notes()}
+    assert sorted(notes) == ["Docker Network", "etcd", "my Basic card", "my own card"]
+    mine = notes["my Basic card"]
+    assert (mine.guid, mine.note_type, mine.fields["Back"]) == (guid, "Basic", "my words")

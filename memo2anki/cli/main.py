@@ -11,8 +11,8 @@ import click
 from memo2anki.cli.build import build
 from memo2anki.cli.check import check
 from memo2anki.cli.exam import exam
-from memo2anki.cli.preview import preview
 from memo2anki.cli.output import stops_told
+from memo2anki.cli.preview import preview
 from memo2anki.cli.sync import sync
 from memo2anki.common.signals import stopping_on_signals
 

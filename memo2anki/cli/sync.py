@@ -149,7 +149,12 @@ def sync(
         with telling_if_stopped(f"synced into {target}"):
             if as_json:
                 echo_json({"changes": changes_json(plan), **_synced_json(synced)})
-            warnings = [*_hand_moved(synced.steps), *synced.ledger_warnings]
+            taken = (t.warning() for t in synced.steps.taken)
+            warnings = [
+                *_hand_moved(synced.steps),
+                *(w for w in taken if w is not None),
+                *synced.ledger_warnings,
+            ]
             report_diagnostics(warnings, quiet, result.vault)
             if not quiet:
                 report_new_ledger(plan, result, options.vault)
@@ -202,6 +207,8 @@ def _synced_json(synced: Synced) -> dict[str, object]:
 def _done(synced: Synced) -> list[str]:
     """What the sync did in Anki, and what to do next."""
     steps = synced.steps
+    if steps.empty and steps.taken:
+        return [f"memo2anki: into {synced.target}: nothing changed"]
     if steps.empty:
         return [f"memo2anki: into {synced.target}: it already matches the memos; nothing changed"]
     retired = f" ({steps.retired_deleted} retired by earlier runs)" * bool(steps.retired_deleted)

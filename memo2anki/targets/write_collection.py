@@ -266,6 +266,20 @@ def held_notes(col: Any) -> dict[str, Held]:
     }
 
 
+def other_types_guids(col: Any) -> dict[str, str]:
+    """The GUIDs notes of the person's own note types hold, with each one's note type name
+    (Anki's import would skip a package note with one of them, saying nothing)."""
+    ours = ",".join(str(model_id) for model_id, _fields in NOTE_TYPES.values())
+    names: dict[int, str] = {}
+    found: dict[str, str] = {}
+    for guid, mid in col.db.execute(f"select guid, mid from notes where mid not in ({ours})"):
+        if mid not in names:
+            model = col.models.get(mid)
+            names[mid] = str(model["name"]) if model else ""
+        found[guid] = names[mid]
+    return found
+
+
 @dataclass(frozen=True)
 class Applied:
     """What a sync did."""
@@ -285,7 +299,7 @@ def apply_plan(
     """Carry ``plan`` into the open collection: a backup (unless ``backup_folder`` is None),
     then every step in one transaction, rolled back whole if anything fails."""
     _check_note_types(col)
-    steps = sync_steps(plan, held_notes(col), delete_gone)
+    steps = sync_steps(plan, held_notes(col), delete_gone, taken=other_types_guids(col))
     if steps.empty:
         return Applied(steps, None, 0)
     saved = backup(col, backup_folder) if backup_folder is not None else None
