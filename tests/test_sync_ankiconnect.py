@@ -498,10 +498,12 @@ def test_a_result_of_the_wrong_shape_is_one_line_naming_the_action(
 def test_an_ankiconnect_url_that_is_not_http_to_a_host_and_port_is_bad_usage(
     vault: Path, url: str
 ) -> None:
-    result = run("sync", vault, "--ankiconnect-url", url, "--no-cache")
-    assert result.exit_code == 2, result.output
-    assert "--ankiconnect-url" in result.stderr and "give it as http://HOST:PORT" in result.stderr
-    assert "Traceback" not in result.output
+    for command in ("sync", "exam"):
+        result = run(command, vault, "--ankiconnect-url", url, "--no-cache")
+        assert result.exit_code == 2, result.output
+        assert "--ankiconnect-url" in result.stderr
+        assert "give it as http://HOST:PORT" in result.stderr
+        assert "Traceback" not in result.output
 
 
 def test_a_card_whose_id_a_basic_note_holds_is_named_and_that_note_left_alone(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from memo2anki.cli.options import (
+    ankiconnect_url_option,
     common_options,
     deck_layout,
     deck_option,
@@ -24,9 +25,9 @@ from memo2anki.cli.output import (
 )
 from memo2anki.cli.report import changes_json, counts_line
 from memo2anki.common.signals import telling_if_stopped
-from memo2anki.model import BadUsage, Diagnostic, one_line
+from memo2anki.model import Diagnostic, one_line
 from memo2anki.model import plural as _n
-from memo2anki.targets.ankiconnect import DEFAULT_URL, checked_url
+from memo2anki.targets.ankiconnect import DEFAULT_URL
 from memo2anki.targets.package import DEFAULT_DECK
 from memo2anki.targets.sync import (
     ANKICONNECT,
@@ -91,7 +92,7 @@ NEXT = {
     "--ankiconnect-url",
     default=DEFAULT_URL,
     show_default=True,
-    callback=lambda ctx, param, value: _url_option(value),
+    callback=lambda ctx, param, value: ankiconnect_url_option(value),
     help="Where AnkiConnect listens (http://HOST:PORT).",
 )
 @click.option(
@@ -162,13 +163,6 @@ def sync(
                 click.echo(one_line(summary(result, outcome)), err=True)
                 for line in _done(synced):
                     click.echo(one_line(line), err=True)
-
-
-def _url_option(value: str) -> str:
-    try:
-        return checked_url(value)
-    except BadUsage as err:
-        raise click.BadParameter(str(err), param_hint="--ankiconnect-url") from None
 
 
 def _hand_moved(steps: Steps) -> list[Diagnostic]:
