@@ -119,6 +119,7 @@ def test_never_under_a_gardens_site_folder(tmp_path: Path) -> None:
             "src/site/notes/daily/2025-04-01.md": note(ETCD, CNI),
             "src/site/img/user/etcd.png": png(seed=2),
             "src/site/notes/.gitkeep": "",
+            "plugin-info.json": '{"filesToDelete": [], "filesToAdd": [], "filesToModify": []}',
         },
     )
     for vault in (garden / "src/site/img/user", garden / "src/site/img", garden / "src/site"):

@@ -19,7 +19,7 @@ import json
 import os
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, overload
@@ -28,6 +28,7 @@ from memo2anki.changes import ledger_index, rows_file
 from memo2anki.changes.ledger_index import Columns, Light
 from memo2anki.changes.rows_file import Body, Chunks, Segments
 from memo2anki.model import Diagnostic, printable
+from memo2anki.notes.discover import garden_root, is_garden
 
 FORMAT = "memo2anki ledger"
 VERSION = 1
@@ -218,6 +219,12 @@ class Ledger:
     # Where what was read of the file is remembered for the next run (see ledger_index), and
     # what is written of it; None: nowhere.
     cache: Path | None = field(default=None, compare=False)
+    # What its cards' Link fields were made from, when not the vault's name alone (see
+    # plan.Layout.links): another one changes every Link field.
+    links: str = ""
+    # The published page of each note whose cards link to it (a Digital Garden's, with the
+    # site's address known), by note path: a page moved changes its cards' Link fields.
+    pages: Mapping[str, str] = field(default_factory=dict)
     # The folder holding its .memo2anki/ (None: the vault root), whether a ledger was found
     # there (else it is made there), and the vault root relative to it (posix, "" when the
     # same): what the rows' note paths are relative to.
@@ -240,7 +247,7 @@ class Ledger:
         planned against); empty when there was none to read."""
         file = self.source
         cards = Cards(range(file.count), file) if file is not None else ()
-        return Ledger(self.vault, cards, self.read_digest, self.fields, self.cache)
+        return replace(self, cards=cards)
 
     def last_html(self, card: LedgerCard) -> tuple[str, str]:
         """A card's last Front and Back HTML."""
@@ -257,8 +264,8 @@ def ledger_path(vault: Path) -> Path:
 def find_home(starts: Sequence[Path]) -> Path | None:
     """The folder holding the nearest ``.memo2anki/`` at or above each start in turn (the
     PATHs, then the vault root), as git finds ``.git``; None when there is none. The search
-    stops at an Obsidian vault's root (``.obsidian/``): a stray ledger above a vault is
-    never its ledger."""
+    stops at an Obsidian vault's root (``.obsidian/``) or a Digital Garden repository's: a
+    stray ledger above a vault is never its ledger."""
     for start in starts:
         folder = start.resolve()
         if not folder.is_dir():
@@ -266,7 +273,7 @@ def find_home(starts: Sequence[Path]) -> Path | None:
         for candidate in (folder, *folder.parents):
             if (candidate / FOLDER).is_dir():
                 return candidate
-            if (candidate / ".obsidian").is_dir():
+            if (candidate / ".obsidian").is_dir() or is_garden(candidate):
                 break
     return None
 
@@ -281,17 +288,10 @@ def new_home(vault: Path, paths: Sequence[Path]) -> Path:
         home = Path(os.path.commonpath([home, *notes]))
         if not home.is_dir():
             home = home.parent
-    for folder in (home, *home.parents):
-        site = folder / "src" / "site"
-        if _garden_root(folder) and (home == site or home.is_relative_to(site)):
-            return folder
+    garden = garden_root(home)
+    if garden is not None and home.is_relative_to(garden / "src" / "site"):
+        return garden
     return home
-
-
-def _garden_root(folder: Path) -> bool:
-    """Whether ``folder`` is a Digital Garden repository's root (swapped for
-    notes.discover.garden_root once that lands)."""
-    return (folder / "src" / "site" / "notes").is_dir()
 
 
 def recorded_root(home: Path) -> Path | None:
@@ -390,6 +390,10 @@ def _ledger_file(
     }
     if ledger.root:
         head["root"] = ledger.root  # the vault root its note paths are relative to
+    if ledger.links:
+        head["links"] = ledger.links
+    if ledger.pages:
+        head["pages"] = dict(ledger.pages)
     if fields_digest is not None:
         head["fields"] = fields_digest
     return rows_file.file_chunks(head, "cards", body, len(cards), vouch=True), lengths
@@ -625,8 +629,18 @@ def load(
         ]
         file = ReadFile(len(rebased), None, file.fields_digest, None, rebased, raw)
     name = head["vault"] if old_root != now_root else vault_name
+    links = head.get("links")
+    links = links if isinstance(links, str) else ""
+    pages = head.get("pages")
+    if not isinstance(pages, dict) or not all(isinstance(p, str) for p in pages.values()):
+        pages = {}  # (a hand-edited ledger: every page link is then written again)
     cards = Cards(range(file.count), file)
-    return Ledger(name, cards, digest, fields, cache, vault, found, now_root), []
+    return (
+        Ledger(
+            name, cards, digest, fields, cache, links, pages, home=vault, found=found, root=now_root
+        ),
+        [],
+    )
 
 
 def _warn(where: str, message: str) -> Diagnostic:

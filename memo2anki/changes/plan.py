@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -30,8 +31,8 @@ from memo2anki.changes.notes import (
     IMG,
     MODEL_NAME,
     TargetNote,
+    card_link,
     cloze_text,
-    obsidian_link,
 )
 from memo2anki.model import Card, Diagnostic, fold
 
@@ -115,13 +116,35 @@ class Scope:
 
 @dataclass(frozen=True)
 class Layout:
-    """How cards become Anki notes: the top deck, the vault's name (for the Obsidian link),
-    cloze notes beside them, and whether gone cards are carried once more."""
+    """How cards become Anki notes: the top deck, the vault's name (its folder's: the ledger
+    is that vault's), cloze notes beside them, whether gone cards are carried once more, and
+    what a card's Link opens (:func:`memo2anki.changes.notes.card_link`)."""
 
     deck: str
     vault_name: str
     cloze: bool = False
     leave_out_gone: bool = False
+    # The published site's address (a Digital Garden's), for a card whose note has a page.
+    site_url: str = ""
+    # The vault an Obsidian link opens: None, the vault's own name; "" no Obsidian link (a
+    # garden whose vault is not known).
+    link_vault: str | None = None
+
+    @property
+    def obsidian_vault(self) -> str:
+        return self.vault_name if self.link_vault is None else self.link_vault
+
+    def link(self, note: str, permalink: str) -> str:
+        """A card's Link field (before escaping)."""
+        return card_link(self.site_url, self.obsidian_vault, note, permalink)
+
+    @property
+    def links(self) -> str:
+        """What the Link fields are made from, as the ledger keeps it ("" for the vault's
+        own name alone, as before there was anything else)."""
+        if not self.site_url and self.link_vault is None:
+            return ""
+        return json.dumps([self.site_url, self.obsidian_vault], ensure_ascii=False)
 
 
 class Place(NamedTuple):
@@ -183,16 +206,12 @@ class Plan:
 
 
 def fields_of(
-    front_html: str, back_html: str, subject: str, note: str, date: str, vault_name: str
+    front_html: str, back_html: str, subject: str, note: str, date: str, link: str
 ) -> tuple[str, ...]:
     """The memo2anki note type's fields (package.FIELDS) of a card: Front and Back as the card
     made them (sanitized HTML), Subject, Source and Date escaped text, Link a URL (see
     :mod:`memo2anki.cards.fields`)."""
-    return (
-        front_html,
-        back_html,
-        *about_fields(subject, note, date, obsidian_link(vault_name, note)),
-    )
+    return (front_html, back_html, *about_fields(subject, note, date, link))
 
 
 def digest(card: Card) -> str:
@@ -458,7 +477,12 @@ def plan_changes(
                 matched.add(k)
 
     used: set[str] | None = None  # the GUIDs taken: worked out for the first new card
-    same_vault = ledger.vault == layout.vault_name  # else every Link field changed
+    # Else every Link field changed.
+    same_vault = ledger.vault == layout.vault_name and ledger.links == layout.links
+    # A card links to its note's page (when the site is known): a page moved, its Link too.
+    pages_before = ledger.pages if layout.site_url else {}
+    pages: dict[str, str] = {}
+    same_links = same_vault
     ledger_changed = not count or not same_vault
     changes: list[Change] = []
     # The ledger after this run: a row of the file read (an int, see ledger.Cards) for each
@@ -483,16 +507,19 @@ def plan_changes(
         if note_path != last_note or subject != last_subject:
             last_note, last_subject = note_path, subject
             date = card.date.isoformat() if card.date else ""
-            about = about_fields(
-                subject, note_path, date, obsidian_link(layout.vault_name, note_path)
-            )
+            about = about_fields(subject, note_path, date, layout.link(note_path, card.permalink))
+            same_links = same_vault
+            if layout.site_url and (card.permalink or note_path in pages_before):
+                same_links = same_vault and pages_before.get(note_path, "") == card.permalink
+                if card.permalink:
+                    pages[note_path] = card.permalink
             subdeck = decks.get(subject) or decks.setdefault(
                 subject, deck_name(layout.deck, subject)
             )
         before_entry: LedgerCard | None
         j = hits[i]
         if j >= 0:  # its key is its row's: all but the deck and state are as exported
-            unchanged = row_decks[j] == subdeck and j not in gone_rows and same_vault
+            unchanged = row_decks[j] == subdeck and j not in gone_rows and same_links
             if unchanged:
                 guid, stamp = row_guids[j], row_stamps[j]
             else:
@@ -511,7 +538,7 @@ def plan_changes(
                 and before_entry.tags == card.tags
                 and before_entry.key == card.key  # (a row from before keys is given one)
                 and i not in paired  # (else its identity is another's: see pair())
-                and same_vault
+                and same_links
             )
             if unchanged and before_entry is not None:
                 guid, stamp = before_entry.guid, before_entry.stamp
@@ -566,7 +593,7 @@ def plan_changes(
                 before_entry.front,
                 before_entry.deck,
             )
-            same_note = card.note == before.note and date == before_entry.date and same_vault
+            same_note = card.note == before.note and date == before_entry.date and same_links
             if before_entry.state == GONE:
                 kind = Kind.RETURNED
             elif i in paired and card.front != before.front:
@@ -637,8 +664,11 @@ def plan_changes(
     retired: list[str] = []
     filtered = 0
     due = len(cards)
+    left_notes: set[str] = set()  # (only needed for pages)
     for j in _rows_but(count, matched):
         entry = entries[j]
+        if pages_before:
+            left_notes.add(entry.note)
         if not scope.covers(entry):
             filtered += entry.state == LIVE
             carried.append(refs[j])
@@ -662,7 +692,7 @@ def plan_changes(
                 entry.subject,
                 entry.note,
                 entry.date,
-                layout.vault_name,
+                layout.link(entry.note, pages_before.get(entry.note, "")),
             )
             tags = (*(t for t in entry.tags if t != GONE_TAG), GONE_TAG)
             notes.append(TargetNote(entry.guid, MODEL_NAME, entry.deck, fields, tags, stamp, due))
@@ -702,11 +732,20 @@ def plan_changes(
             )
         )
 
+    # The pages of the notes of this run's cards, and of the other notes the ledger still
+    # holds cards of (out of this run's reach, or gone) as they were.
+    others = left_notes.difference(map(attrgetter("note"), cards))
+    pages_after = {**{n: p for n, p in pages_before.items() if n in others}, **pages}
+    ledger_changed = ledger_changed or pages_after != dict(pages_before)
     tally = Counter(map(attrgetter("kind"), changes))
     return Plan(
         changes=tuple(changes),
         ledger=replace(
-            ledger, vault=layout.vault_name, cards=Cards((*new_entries, *carried), ledger.source)
+            ledger,
+            vault=layout.vault_name,
+            cards=Cards((*new_entries, *carried), ledger.source),
+            links=layout.links,
+            pages=pages_after,
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,

@@ -4,17 +4,16 @@ never split into rows nor joined again (a vault's ledger holds thousands)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from array import array
 from collections.abc import Callable, Sequence
 from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import add, is_not, ne
 from pathlib import Path
 from typing import Any
+
+from memo2anki.common.files import replacing
 
 END = b"\n]}\n"
 BREAK = b",\n"  # between rows
@@ -190,13 +189,5 @@ def digest(pieces: Chunks) -> str:
 
 def replace_atomically(path: Path, data: Chunks) -> None:
     """Write a file whole or not at all: to a temporary file beside it, then renamed over it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.writelines(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with replacing(path) as tmp, open(tmp, "wb") as f:
+        f.writelines(data)

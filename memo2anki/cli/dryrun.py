@@ -4,12 +4,14 @@ for a person or as one JSON object for a program."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from memo2anki.cards.fields import deck_name
 from memo2anki.cards.identity import card_guid
 from memo2anki.changes.notes import cloze_ords, cloze_text
 from memo2anki.model import Result, one_line, plural, printable
+from memo2anki.notes.discover import garden_of
 
 
 def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
@@ -33,7 +35,10 @@ def dry_run_object(
     back HTML, tags, GUID, note, line, date, images, and its cloze text with ``cloze``),
     ``media`` (each picture's name in the backs to its file, relative to ``vault``) and
     ``warnings`` (each ``path``, ``line``, ``message``; paths relative to ``vault``).
-    ``guids``: each card's GUID as planned (a renamed card keeps its old one)."""
+    ``guids``: each card's GUID as planned (a renamed card keeps its old one). Images are
+    named as the vault does (in a Digital Garden, below its pictures folder)."""
+    garden = garden_of(result.vault)
+    pictures = garden.pictures if garden is not None else result.vault
     return {
         "vault": printable(str(result.vault)),
         "cards": [
@@ -48,7 +53,7 @@ def dry_run_object(
                 "line": card.line,
                 "date": card.date.isoformat() if card.date else None,
                 "images": [
-                    printable(m.path.relative_to(result.vault).as_posix()) for m in card.media
+                    printable(_relative(m.path, pictures, result.vault)) for m in card.media
                 ],
                 "cloze": cloze_text(card.back_html) if cloze else None,
             }
@@ -64,3 +69,11 @@ def dry_run_object(
             for d in result.diagnostics
         ],
     }
+
+
+def _relative(path: Path, *roots: Path) -> str:
+    """``path`` relative to the first of ``roots`` that holds it."""
+    for root in roots:
+        if path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return path.as_posix()

@@ -30,7 +30,9 @@ from memo2anki.model import (
     printable,
 )
 from memo2anki.notes.dates import date_range, parse_date
-from memo2anki.notes.discover import find_vault_root
+from memo2anki.notes.discover import find_vault_root, garden_of
+from memo2anki.notes.garden import site_base_url
+from memo2anki.targets.ankiconnect import checked_url
 from memo2anki.targets.build import plan_build
 from memo2anki.targets.package import DEFAULT_DECK
 
@@ -49,14 +51,15 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--vault",
             type=click.Path(path_type=Path, file_okay=False, exists=True),
             help="Vault root where images are looked up. Default: the nearest folder "
-            "above the first PATH that holds .obsidian/, else that folder.",
+            "above the first PATH that holds .obsidian/ or is a Digital Garden repository "
+            "(src/site/notes/ and plugin-info.json or .eleventy.js), else that folder.",
         ),
         click.option(
             "--config",
             "config_path",
             type=click.Path(path_type=Path, dir_okay=False, exists=True),
             help="Settings file (deck, sections, subjects, cloze, since, until, last, "
-            "exam_name). "
+            "garden_url, vault_name, exam_name). "
             f"Default: {CONFIG_NAME} in the vault root, if there is one; options given here "
             "win over it.",
         ),
@@ -169,11 +172,25 @@ def read_and_plan(
         result = convert(paths, options, jobs, progress, note_cache(paths, options, no_cache))
     report_diagnostics(result.diagnostics, quiet, result.vault)
     require_cards(result, options)
-    layout = replace(layout, vault_name=printable(result.vault.name))
+    layout = link_layout(layout, result.vault)
     cache = None if no_cache else default_cache_dir()
     plan, plan_warnings = plan_build(result, paths, options, layout, cache)
     report_diagnostics(plan_warnings, quiet, result.vault)
     return replace(result, diagnostics=(*result.diagnostics, *plan_warnings)), plan
+
+
+def link_layout(layout: Layout, vault: Path) -> Layout:
+    """``layout`` with the vault's name and what a card's Link opens: a garden note's page
+    when the site's address is known (``garden_url`` in the settings file, else
+    ``SITE_BASE_URL`` in the garden's ``.env``), else the note in the Obsidian vault named
+    ``vault_name`` in the settings file, else the vault folder's (a garden's is not known:
+    no Obsidian link)."""
+    garden = garden_of(vault)
+    site = layout.site_url or (site_base_url(garden.root) if garden is not None else "")
+    link_vault = layout.link_vault
+    if link_vault is None and garden is not None:
+        link_vault = ""
+    return replace(layout, vault_name=printable(vault.name), site_url=site, link_vault=link_vault)
 
 
 def run_options(
@@ -242,6 +259,14 @@ def _dates(config: Config) -> DateRange:
         raise BadUsage(f"{where}{err}") from None
 
 
+def ankiconnect_url_option(value: str) -> str:
+    """``--ankiconnect-url``: http://HOST:PORT, else bad usage."""
+    try:
+        return checked_url(value)
+    except BadUsage as err:
+        raise click.BadParameter(str(err), param_hint="--ankiconnect-url") from None
+
+
 def deck_option(value: str | None) -> str | None:
     if value is None:
         return None
@@ -256,7 +281,14 @@ def deck_layout(
 ) -> Layout:
     """How cards become notes: the deck and cloze options given, else the settings file's."""
     deck = deck or _config_deck(config) or DEFAULT_DECK
-    return Layout(deck, "", cloze or bool(config.cloze), leave_out_gone)
+    return Layout(
+        deck,
+        "",
+        cloze or bool(config.cloze),
+        leave_out_gone,
+        site_url=config.garden_url or "",
+        link_vault=config.vault_name,
+    )
 
 
 def _config_deck(config: Config) -> str | None:
@@ -273,8 +305,10 @@ def note_cache(paths: tuple[Path, ...], options: Options, disabled: bool) -> Not
         return None
     # A note's cards depend on the vault root (their paths and identity come from it) and
     # on which sections and subjects count; not on the output's name.
+    # (A garden's notes are read otherwise than a vault's: a folder that became one is
+    # read anew.)
     root = find_vault_root(paths, options.vault)
-    key = repr((str(root), options.sections, options.subjects))
+    key = repr((str(root), garden_of(root) is not None, options.sections, options.subjects))
     return NoteCache(default_cache_dir(), key)
 
 

@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from memo2anki.changes.plan import Plan
 from memo2anki.cli.report import change_lines, changes_json
-from memo2anki.common.signals import Stopped
+from memo2anki.common.signals import Stopped, written_when_stopped
 from memo2anki.model import (
     Diagnostic,
     Memo2AnkiError,
@@ -26,6 +27,9 @@ from memo2anki.model import (
     one_line,
 )
 from memo2anki.model import plural as _n
+from memo2anki.notes.discover import garden_of
+
+GARDEN_PREFIX = "img/user/"  # a Digital Garden's picture link, without its leading /
 
 
 @contextmanager
@@ -38,12 +42,8 @@ def reported(debug: bool) -> Iterator[None]:
         sys.exit(err.exit_code)
     except click.exceptions.Exit:
         raise
-    except Stopped as err:
-        click.echo(f"memo2anki: stopped by {err.name}; nothing written", err=True)
-        sys.exit(128 + err.signum)
-    except KeyboardInterrupt:
-        click.echo("memo2anki: interrupted; nothing written", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as err:
+        exit_stopped(err)
     except Exception as err:
         if debug:
             traceback.print_exc()
@@ -54,6 +54,27 @@ def reported(debug: bool) -> Iterator[None]:
                 err=True,
             )
         sys.exit(1)
+
+
+def exit_stopped(err: KeyboardInterrupt) -> NoReturn:
+    """A run stopped by Ctrl-C or a stop signal: one line saying what it had written, and
+    the exit status a shell gives a process the signal ended (128 + its number)."""
+    written = written_when_stopped(err)
+    if isinstance(err, Stopped):
+        click.echo(one_line(f"memo2anki: stopped by {err.name}; {written}"), err=True)
+        sys.exit(128 + err.signum)
+    click.echo(one_line(f"memo2anki: interrupted; {written}"), err=True)
+    sys.exit(130)
+
+
+@contextmanager
+def stops_told() -> Iterator[None]:
+    """A stop anywhere in the block told as :func:`exit_stopped` tells it (not click's
+    "Aborted!", exit 1, as when it comes while the options are read)."""
+    try:
+        yield
+    except KeyboardInterrupt as err:
+        exit_stopped(err)
 
 
 def _one_line(err: Exception) -> str:
@@ -74,17 +95,25 @@ def report_diagnostics(
 
 
 def _from_here(vault: Path) -> Callable[[Diagnostic], Diagnostic] | None:
-    """Warnings name files vault-relative; when the vault is below the current folder (a
-    person runs memo2anki from its parent) or holds it, the path that opens from here is
-    more use, to click in a terminal or editor. None when the two are apart."""
+    """Warnings name files vault-relative (a Digital Garden's notes relative to its notes
+    folder, as in the vault); when the vault is below the current folder (a person runs
+    memo2anki from its parent) or holds it, the path that opens from here is more use, to
+    click in a terminal or editor. None when the two are apart."""
     here = Path.cwd()
-    if vault == here or not (vault.is_relative_to(here) or here.is_relative_to(vault)):
+    garden = garden_of(vault)
+    bases = (garden.notes, vault) if garden is not None else (vault,)
+    if (vault == here and garden is None) or not (
+        vault.is_relative_to(here) or here.is_relative_to(vault)
+    ):
         return None
 
     def shown(diagnostic: Diagnostic) -> Diagnostic:
-        if os.path.isabs(diagnostic.path) or not os.path.lexists(vault / diagnostic.path):
+        if os.path.isabs(diagnostic.path):
             return diagnostic  # a file given outside the vault, already named from here
-        path = Path(os.path.relpath(vault / diagnostic.path, here)).as_posix()
+        base = next((b for b in bases if os.path.lexists(b / diagnostic.path)), None)
+        if base is None:
+            return diagnostic
+        path = Path(os.path.relpath(base / diagnostic.path, here)).as_posix()
         return replace(diagnostic, path=path)
 
     return shown
@@ -92,24 +121,63 @@ def _from_here(vault: Path) -> Callable[[Diagnostic], Diagnostic] | None:
 
 # From this many missing images on, the summary names the vault root they were looked up in.
 MANY_MISSING_IMAGES = 3
+# Missing images tried in the folders above the vault root, for one that holds them.
+_TRIED_MISSING = 20
+_NOT_FOUND = "image not found: "
 
 
 def report_vault(result: Result, vault: Path | None) -> None:
-    """One line naming the vault root when it was guessed (no ``.obsidian/`` above the notes)
-    or when many images were not found in it: the usual cause is the wrong root."""
-    missing = sum(d.message.startswith("image not found") for d in result.diagnostics)
-    guessed = vault is None and not (result.vault / ".obsidian").is_dir()
-    if not guessed and missing < MANY_MISSING_IMAGES:
+    """One line naming the vault root when it was guessed (no ``.obsidian/`` above the notes,
+    and no Digital Garden) or when images were not found in it: with the folder above that
+    would have found them, when there is one."""
+    missing = [
+        d.message[len(_NOT_FOUND) :] for d in result.diagnostics if d.message.startswith(_NOT_FOUND)
+    ]
+    guessed = (
+        vault is None
+        and not (result.vault / ".obsidian").is_dir()
+        and garden_of(result.vault) is None
+    )
+    better = _folder_finding(missing, result.vault) if missing else None
+    if not guessed and len(missing) < MANY_MISSING_IMAGES and better is None:
         return
-    why = (
-        "no .obsidian/ folder above the notes, so their folder"
-        if guessed
-        else f"{_n(missing, 'image')} not found in it"
-    )
-    click.echo(
-        one_line(f"memo2anki: vault root {result.vault} ({why}; give another with --vault DIR)"),
-        err=True,
-    )
+    if missing:
+        why = f"{_n(len(missing), 'image')} not found in it"
+        if better is not None:
+            hint = f"--vault {better} finds them"
+        else:
+            why += ", nor in a folder above it"
+            hint = "give the folder that holds them with --vault DIR"
+    else:
+        why = "no .obsidian/ folder above the notes, so their folder"
+        hint = "give another with --vault DIR"
+    click.echo(one_line(f"memo2anki: vault root {result.vault} ({why}; {hint})"), err=True)
+
+
+def _folder_finding(missing: Sequence[str], vault: Path) -> Path | None:
+    """The nearest folder above ``vault`` that, as the vault root, finds the first missing
+    images (as memo2anki looks them up there), if any: the vault root the person meant. A
+    Digital Garden repository above comes first: it finds its ``/img/user/`` links and names
+    its notes as the vault does."""
+    # (Not a path that names a file from the file system's root: that is no vault's.)
+    tried = [
+        m.strip().lstrip("/")
+        for m in missing[:_TRIED_MISSING]
+        if not (m.strip().startswith("/") and os.path.isfile(m.strip()))
+    ]
+    garden_refs = [r[len(GARDEN_PREFIX) :] for r in tried if r.startswith(GARDEN_PREFIX)]
+    if garden_refs:
+        for folder in vault.parents:
+            garden = garden_of(folder)
+            if garden is not None and any((garden.pictures / r).is_file() for r in garden_refs):
+                return folder
+    plain = [*tried, *garden_refs]  # (a vault looks /img/user/X up as X too)
+    for folder in vault.parents:
+        if folder == Path(folder.anchor):
+            break  # the file system's root is no one's vault
+        if any((folder / ref).is_file() for ref in plain):
+            return folder
+    return None
 
 
 def report_new_ledger(plan: Plan, result: Result, vault: Path | None) -> None:
@@ -172,13 +240,15 @@ def summary(result: Result, outcome: str) -> str:
 
 def _notes(result: Result) -> str:
     """``7 notes``, and how many held memos when not all did; with a date range, how many
-    cards it left out."""
+    cards it left out; and the Digital Garden repository they were read from, if so."""
+    garden = garden_of(result.vault)
+    where = f" of the Digital Garden {result.vault}" if garden is not None else ""
     about = []
     if result.notes_with_section != result.notes:
         about.append(f"{result.notes_with_section} with memos")
     if result.dated_out:
         about.append(f"{_n(result.dated_out, 'card')} of other dates left out")
-    return _n(result.notes, "note") + (f" ({'; '.join(about)})" if about else "")
+    return _n(result.notes, "note") + (f" ({'; '.join(about)})" if about else "") + where
 
 
 def cloze_notes(result: Result, cloze: bool) -> str:

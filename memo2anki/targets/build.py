@@ -11,18 +11,24 @@ from pathlib import Path
 
 from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.plan import Layout, Plan, Scope, plan_changes
+from memo2anki.common.signals import telling_if_stopped
 from memo2anki.model import Diagnostic, Media, Options, Result, fold
+from memo2anki.notes.discover import notes_root
 from memo2anki.targets.package import PackageInfo, write_plan
 
 
 def scope_for(paths: Sequence[Path], vault: Path, options: Options) -> Scope:
-    """What a run with these PATHs and options can see of the vault."""
+    """What a run with these PATHs and options can see of the vault (of a Digital Garden:
+    of its notes folder, which note paths are relative to)."""
     given = []
-    root = os.path.join(vault, "")
+    notes = notes_root(vault)
+    root = os.path.join(notes, "")
     for path in paths:
         # As reader.vault_relpath names notes (not imported: it loads the parser).
         resolved = os.path.realpath(path)
-        if os.path.join(resolved, "") == root:
+        if os.path.join(resolved, "") == root or (
+            notes != vault and notes.resolve().is_relative_to(resolved)
+        ):  # the notes folder or a folder holding it (the garden's): every note
             given.append("")
             continue
         if not resolved.startswith(root):
@@ -70,7 +76,10 @@ def write_build(
     """Write the package, then (only once it is written) the ledger. A ledger that cannot be
     written is a warning: the deck is there all the same."""
     info = write_plan(plan, media, out)
-    return info, save_ledger(plan, vault)
+    with telling_if_stopped(
+        f"wrote {out}, but not the ledger (the next run reports these changes again)"
+    ):
+        return info, save_ledger(plan, vault)
 
 
 def save_ledger(plan: Plan, vault: Path) -> list[Diagnostic]:
