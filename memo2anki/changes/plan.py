@@ -21,7 +21,8 @@ from typing import NamedTuple
 
 import genanki
 
-from memo2anki.cards.fields import about_fields, deck_name
+from memo2anki.cards.fields import about_fields, deck_name, stored_deck, stored_html
+from memo2anki.cards.fields import tags as clean_tags
 from memo2anki.cards.identity import cloze_guid, content_digest
 from memo2anki.changes.ledger import GONE, LIVE, Cards, Ledger, LedgerCard
 from memo2anki.changes.notes import (
@@ -638,6 +639,10 @@ def plan_changes(
         # with empty ones, it would blank the note in Anki.
         if not layout.leave_out_gone and (front_html or back_html):
             stamp = max(now, entry.stamp + 1)
+            # The one place the ledger's values become a note's: each passes the checks a
+            # value made from a note does (the ledger is a file anyone can edit).
+            front_html, back_html = stored_html(front_html), stored_html(back_html)
+            deck = stored_deck(entry.deck, layout.deck)
             fields = fields_of(
                 front_html,
                 back_html,
@@ -646,8 +651,8 @@ def plan_changes(
                 entry.date,
                 layout.vault_name,
             )
-            tags = (*(t for t in entry.tags if t != GONE_TAG), GONE_TAG)
-            notes.append(TargetNote(entry.guid, MODEL_NAME, entry.deck, fields, tags, stamp, due))
+            tags = (*(t for t in clean_tags(entry.tags) if t != GONE_TAG), GONE_TAG)
+            notes.append(TargetNote(entry.guid, MODEL_NAME, deck, fields, tags, stamp, due))
             text = cloze_text(back_html) if layout.cloze else None
             if text:
                 cloze_fields = (text, front_html, *fields[2:])
@@ -655,7 +660,7 @@ def plan_changes(
                     TargetNote(
                         cloze_guid(entry.guid),
                         CLOZE_MODEL_NAME,
-                        entry.deck,
+                        deck,
                         cloze_fields,
                         tags,
                         stamp,
@@ -692,7 +697,6 @@ def plan_changes(
             Cards((*new_entries, *carried), ledger.source),
             ledger.read_digest,
             ledger.fields,
-            ledger.cache,
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,
