@@ -321,19 +321,18 @@ def _settle_identities(
 def _key_hits(cards: Sequence[Card], ledger: Ledger) -> list[int]:
     """Each card's row when its key is that row's key (else -1): the same card as that row,
     with all that the plan compares as exported. Empty (no card matched by key) unless every
-    card has its GUID and no two share one (so no two share an identity), and the ledger's
-    cards are the rows of a file as memo2anki wrote it (a row's key then goes with its
-    identity)."""
+    card has its key and no two share an identity, and the ledger's cards are the rows of a
+    file as memo2anki wrote it (a row's key then goes with its identity)."""
     light = ledger.cards.light() if isinstance(ledger.cards, Cards) else None
     if light is None or not light.keys:
         return []
     # (attrgetter: each pass over thousands of cards in C.)
-    guids = set(map(attrgetter("guid"), cards))
-    if "" in guids or len(guids) != len(cards):
+    keys = list(map(attrgetter("key"), cards))
+    if "" in keys or len(set(map(attrgetter("identity"), cards))) != len(cards):
         return []
     rows = dict(zip(light.keys, range(len(light.keys)), strict=True))
     rows.pop("", None)  # (a row compared column by column)
-    return list(map(rows.get, map(attrgetter("key"), cards), repeat(-1)))
+    return list(map(rows.get, keys, repeat(-1)))
 
 
 # The identity of a card matched by its key, until it is worked out.
@@ -533,7 +532,7 @@ def plan_changes(
         place = Place(note_path, card.line, subject, card.front, subdeck)
         if before_entry is None:
             kind = Kind.NEW
-            guid = card.guid if identity == card.identity and card.guid else guid_of(identity)
+            guid = guid_of(identity)
             if used is None:
                 used = set(light.guids) if light is not None else {e.guid for e in entries}
             attempt = 0
