@@ -418,3 +418,59 @@ def test_a_planted_row_consistent_in_shape_gives_the_cards_of_a_run_without_cach
         assert cached.exit_code == uncached.exit_code == 0
         assert json.loads(cached.stdout) == json.loads(uncached.stdout)
     assert convert([vault], cache=NoteCache(cache, "options")) == convert([vault])
+
+
+def _fifo_at(name: str) -> Callable[[Path], None]:
+    def make(cache: Path) -> None:
+        cache.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(cache / name)
+
+    return make
+
+
+def _link_to_fifo(cache: Path) -> None:
+    cache.mkdir(parents=True)
+    os.mkfifo(cache / "pipe")
+    (cache / "notes.sqlite").symlink_to(cache / "pipe")
+
+
+def _cache_a_fifo(cache: Path) -> None:
+    os.mkfifo(cache)
+
+
+def _database_a_folder(cache: Path) -> None:
+    (cache / "notes.sqlite").mkdir(parents=True)
+
+
+CACHE_NOT_WHERE_IT_SEEMS = {
+    "the database a FIFO": _fifo_at("notes.sqlite"),
+    "its journal a FIFO": _fifo_at("notes.sqlite-journal"),
+    "its write-ahead log a FIFO": _fifo_at("notes.sqlite-wal"),
+    "the database a link to a FIFO": _link_to_fifo,
+    "the cache folder a FIFO": _cache_a_fifo,
+    "the database a folder": _database_a_folder,
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize(
+    "make", CACHE_NOT_WHERE_IT_SEEMS.values(), ids=CACHE_NOT_WHERE_IT_SEEMS.keys()
+)
+def test_a_cache_file_that_is_not_a_regular_file_is_not_used_and_never_waited_on(
+    make: Callable[[Path], None], vault: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "odd-cache"
+    make(cache)
+    env = {**os.environ, "MEMO2ANKI_CACHE_DIR": str(cache)}
+    for out in (tmp_path / "a.apkg", tmp_path / "b.apkg"):
+        done = subprocess.run(
+            [sys.executable, "-m", "memo2anki", str(vault), "-o", str(out)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,  # (a run that waits on the FIFO fails here, not hangs the suite)
+            check=False,
+        )
+        assert done.returncode == 0 and out.is_file(), done.stderr
+        assert "unexpected" not in done.stderr
+    assert not (cache.is_dir() and (cache / "notes.sqlite").is_file())

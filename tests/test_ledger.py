@@ -625,3 +625,98 @@ def test_the_ledgers_values_pass_the_checks_a_notes_do(
     assert all(" " not in tag and "<" not in tag and '"' not in tag for tag in gone.tags)
     if column == 4:  # escaped text, as a subject in a note gives
         assert gone.fields["Subject"] == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
+
+
+def _cli(vault: Path, out: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own, bounded: a run that waits on a FIFO fails here
+    rather than hanging the suite."""
+    env = {**os.environ, "MEMO2ANKI_CACHE_DIR": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "memo2anki", str(vault), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def _link_out(vault: Path, outside: Path) -> None:
+    (vault / ".memo2anki").symlink_to(outside, target_is_directory=True)
+
+
+def _fifo(name: str) -> Callable[[Path, Path], None]:
+    def make(vault: Path, outside: Path) -> None:
+        os.mkfifo(vault / ".memo2anki" / name)
+
+    return make
+
+
+def _folder(vault: Path, outside: Path) -> None:
+    (vault / LEDGER).mkdir()
+
+
+def _file_link_out(vault: Path, outside: Path) -> None:
+    (outside / "ledger.json").write_text("kept", encoding="utf-8")
+    (vault / LEDGER).symlink_to(outside / "ledger.json")
+
+
+NOT_WHERE_THEY_SEEM = {
+    ".memo2anki a link out of the vault": (
+        _link_out,
+        [
+            ".memo2anki: ledger not used: a link to {outside}, outside the vault; " + FIRST_RUN,
+            ".memo2anki: ledger not written: a link to {outside}, outside the vault; ",
+        ],
+    ),
+    "ledger.json a FIFO": (
+        _fifo("ledger.json"),
+        [
+            f"{LEDGER}: cannot read the ledger (not a regular file); " + FIRST_RUN,
+            f"{LEDGER}: ledger not written: not a regular file; ",
+        ],
+    ),
+    "ledger.json a folder": (
+        _folder,
+        [
+            f"{LEDGER}: cannot read the ledger (a folder); " + FIRST_RUN,
+            f"{LEDGER}: ledger not written: not a regular file; ",
+        ],
+    ),
+    "ledger.json a link out of the vault": (
+        _file_link_out,
+        [
+            f"{LEDGER}: cannot read the ledger (a symbolic link, not a file); " + FIRST_RUN,
+            f"{LEDGER}: ledger not written: not a regular file; ",
+        ],
+    ),
+    "fields.json a FIFO": (
+        _fifo("fields.json"),
+        [".memo2anki/fields.json: ledger not written: not a regular file; "],
+    ),
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("case", NOT_WHERE_THEY_SEEM.values(), ids=NOT_WHERE_THEY_SEEM.keys())
+def test_a_ledger_folder_or_file_not_where_it_seems_is_a_warning_never_a_hang(
+    case: tuple[Callable[[Path, Path], None], list[str]], vault: Path, tmp_path: Path
+) -> None:
+    """Nothing is read or written through a link out of the vault, and nothing but a regular
+    file is opened: a warning each way, and the deck is written as on a first run."""
+    make, expected = case
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    if make is not _link_out:
+        (vault / ".memo2anki").mkdir()
+    make(vault, outside)
+    before = {p.name: p.read_bytes() for p in outside.iterdir()}
+    out = tmp_path / "deck.apkg"
+    done = _cli(vault, out, tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == len(expected) + 1 and out.is_file()
+    for line, start in zip(lines, expected, strict=False):
+        assert line.startswith(start.format(outside=outside.resolve()))
+    assert "; 4 new; wrote" in lines[-1]
+    assert {p.name: p.read_bytes() for p in outside.iterdir()} == before

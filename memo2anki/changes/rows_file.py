@@ -213,13 +213,15 @@ def read_regular(path: Path) -> bytes:
         if err.errno == errno.ELOOP:  # (O_NOFOLLOW's answer to a link)
             raise OSError(errno.ELOOP, "a symbolic link, not a file", str(path)) from None
         raise
-    with os.fdopen(fd, "rb") as file:
-        mode = os.fstat(file.fileno()).st_mode
-        if stat.S_ISLNK(mode):  # (where there is no O_NOFOLLOW)
-            raise OSError(errno.ELOOP, "a symbolic link, not a file", str(path))
+    try:
+        mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
             raise OSError(errno.EINVAL, what, str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as file:
         return file.read()
 
 
