@@ -720,3 +720,30 @@ def test_a_ledger_folder_or_file_not_where_it_seems_is_a_warning_never_a_hang(
         assert line.startswith(start.format(outside=outside.resolve()))
     assert "; 4 new; wrote" in lines[-1]
     assert {p.name: p.read_bytes() for p in outside.iterdir()} == before
+
+
+@pytest.mark.parametrize("layout", ["indented", "a row on two lines"])
+def test_a_damaged_row_of_a_ledger_laid_out_otherwise_is_named_by_number(
+    layout: str, vault: Path, tmp_path: Path
+) -> None:
+    """A ledger whose rows are not one per line (pretty-printed, or a row broken in two by
+    hand) is read whole: a row that does not fit is named by its number, and only its card
+    is treated as on a first run."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / LEDGER
+    data = json.loads(path.read_bytes())
+    data["cards"][1][8] = "alive"
+    if layout == "indented":
+        text = json.dumps(data, ensure_ascii=False, indent=1)
+    else:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        lines[2] = json.dumps(data["cards"][1], ensure_ascii=False) + ","
+        lines[1] = lines[1].replace(",", ",\n", 1)  # (row 1 broken after its GUID)
+        text = "\n".join(lines) + "\n"
+    path.write_text(text, encoding="utf-8")
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0
+    warning, summary = result.stderr.splitlines()
+    assert warning.startswith(f"{LEDGER}: card 2 not used (state: ")
+    assert "; 1 new, 3 unchanged; wrote" in summary

@@ -449,19 +449,7 @@ def _rows(
         with contextlib.suppress(ValueError):
             head = _document(raw[:end] + b"]}")  # (the header line, with its rows cut)
     if head is None or head.get("cards") != []:
-        head = _header(_document(raw))  # (laid out otherwise: read whole)
-        rows: list[tuple[Any, ...]] = []
-        lines: list[int | None] = []
-        keyless = head.get("columns") == list(_KEYLESS)
-        warnings = []
-        for number, value in enumerate(head.pop("cards"), 1):
-            try:
-                rows.append(_checked(value, keyless))
-                lines.append(None)
-            except msgspec.ValidationError as err:
-                message = f"card {number} not used ({_why(err)}); {_NOT_USED}"
-                warnings.append(Diagnostic(where, None, message))
-        return head, rows, lines, False, warnings
+        return _rows_of_document(_header(_document(raw)), where)  # (laid out otherwise)
     _header(head).pop("cards")
     keyless = head.get("columns") == list(_KEYLESS)
     body = raw[end + 1 : -len(rows_file.END)]
@@ -471,7 +459,8 @@ def _rows(
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         pass
     # A row does not fit, or holds what msgspec does not read: line by line.
-    rows, lines, warnings = [], [], []
+    rows, warnings = [], []
+    lines: list[int | None] = []
     for number, line in enumerate(body.split(b"\n"), 2):
         try:
             rows.append(_row_of_line(line, keyless))
@@ -479,7 +468,31 @@ def _rows(
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as err:
             message = f"card not used ({_why(err)}); {_NOT_USED}"
             warnings.append(Diagnostic(where, number, message))
+    if warnings:  # (unless its rows are not one per line: then read whole, if it is JSON)
+        with contextlib.suppress(ValueError):
+            document = _document(raw)
+            cards = document.get("cards")
+            if isinstance(cards, list) and len(cards) != body.count(b"\n") + 1:
+                return _rows_of_document(_header(document), where)
     return head, rows, lines, not warnings, warnings
+
+
+def _rows_of_document(
+    head: dict[str, Any], where: str
+) -> tuple[dict[str, Any], list[tuple[Any, ...]], list[int | None], bool, list[Diagnostic]]:
+    """What :func:`_rows` gives, of a file read whole (its rows named by number)."""
+    rows: list[tuple[Any, ...]] = []
+    lines: list[int | None] = []
+    keyless = head.get("columns") == list(_KEYLESS)
+    warnings = []
+    for number, value in enumerate(head.pop("cards"), 1):
+        try:
+            rows.append(_checked(value, keyless))
+            lines.append(None)
+        except (msgspec.ValidationError, RecursionError) as err:
+            message = f"card {number} not used ({_why(err)}); {_NOT_USED}"
+            warnings.append(Diagnostic(where, None, message))
+    return head, rows, lines, False, warnings
 
 
 def parse(
