@@ -498,6 +498,8 @@ DAMAGED_ROWS: dict[str, tuple[Callable[[list[Any]], Any] | str, str]] = {
     "a tag that is a number": (_set(11, [1]), "tags: "),
     "an empty GUID": (_set(0, ""), "guid: "),
     "a GUID with a line break": (_set(0, "ab\ncd"), "guid: "),
+    "a GUID with a space": (_set(0, "ab cd"), "guid: "),
+    "a GUID too long": (_set(0, "g" * 65), "guid: "),
     "a deck nested deep": ('["g",' + "[" * 50_000 + "]" * 50_000 + "]", ""),
     "a column short": (lambda r: r[:-1], "length 13"),
     "an object": (lambda r: dict(zip(ledger_file.COLUMNS, r, strict=True)), "object"),

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import compress, repeat
-from operator import attrgetter, eq
+from operator import add, eq, itemgetter
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, overload
 
@@ -54,15 +54,17 @@ class LedgerCard(NamedTuple):
     front: str  # plain text
     deck: str
     date: str  # ISO date, or "" when the note has none
-    digest: str  # of the front, back and tags (identity.content_digest)
+    state: str  # LIVE or GONE
     stamp: int  # when its content last changed (the Anki note's modification time)
-    state: str = LIVE  # LIVE or GONE
-    # Its last Front and Back HTML and tags: what a gone card is carried with once more, and
-    # what backs are compared by (the back's plain text is worked out from it when needed).
+    digest: str  # of the front, back and tags (identity.content_digest)
+    tags: tuple[str, ...]
+    key: str  # identity.row_key of the card as exported; empty: compared column by column
+    # Its last Front and Back HTML: what a gone card is carried with once more, and what
+    # backs are compared by (the back's plain text is worked out from it when needed); kept
+    # in fields.json, so empty for a card read from the ledger. (The columns before these are
+    # the ledger file's, in its order: a row is made a card in C.)
     front_html: str = ""
     back_html: str = ""
-    tags: tuple[str, ...] = ()
-    key: str = ""  # identity.row_key of the card as exported; empty: compared column by column
 
 
 class LastFields(Mapping[str, tuple[str, str]]):
@@ -120,32 +122,43 @@ class ReadFile:
     def __init__(
         self,
         cards: Sequence[LedgerCard],
-        body: Body | None,
+        rows: memoryview | None,
         fields_digest: str | None,
         raw: bytes | None = None,
     ) -> None:
         self.count = len(cards)
         self.raw = raw  # the file's bytes
-        # Its rows when they are as memo2anki wrote them (the header's digest vouches for
-        # them, and each is a line of its own); None: edited since, or written by an older
-        # memo2anki, or a row of it was not used.
-        self.body = body
+        # Its rows' bytes when they are as memo2anki wrote them (the header's digest vouches
+        # for them); None: edited since, or written by an older memo2anki, or a row of it was
+        # not used.
+        self._rows = rows
+        self._body: Body | None = None
         self.fields_digest = fields_digest  # of the fields.json written with it (None: unknown)
         self._cards = cards
         self._light: Light | None = None
 
     @property
+    def body(self) -> Body | None:
+        """Its rows as memo2anki wrote them, one per line (worked out when first asked for:
+        only a run that writes the ledger does); None when they are not."""
+        if self._body is None and self._rows is not None:
+            self._body = Body.of(self._rows, self.count)
+            if self._body is None:
+                self._rows = None
+        return self._body
+
+    @property
     def light(self) -> Light | None:
         """The columns a plan reads of every row, when the rows are as memo2anki wrote them
         (a row's key then goes with the rest of it); else None."""
-        if self._light is None and self.body is not None:
+        if self._light is None and self._rows is not None:
             cards = self._cards
-            states = map(attrgetter("state"), cards)
+            states = map(_STATE, cards)
             self._light = Light(
-                list(map(attrgetter("key"), cards)),
-                list(map(attrgetter("guid"), cards)),
-                list(map(attrgetter("stamp"), cards)),
-                list(map(attrgetter("deck"), cards)),
+                list(map(_KEY, cards)),
+                list(map(_GUID, cards)),
+                list(map(_STAMP, cards)),
+                list(map(_DECK, cards)),
                 frozenset(compress(range(self.count), map(eq, states, repeat(GONE)))),
             )
         return self._light
@@ -267,10 +280,12 @@ _KEYLESS = COLUMNS[:-1]
 
 # What a row must hold, checked as it is read (by msgspec, in C): a value of another type
 # or out of range makes the row one not used. A line or an ordinal fits in 32 bits; a stamp
-# is a time in seconds before the year 10000; a GUID is printable ASCII (as genanki makes them).
+# is a time in seconds before the year 10000; a GUID is printable ASCII (as genanki makes
+# them), which is checked after (:func:`_odd_guids`: a pattern here would cost a regex a row).
 _Count = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
 _Stamp = Annotated[int, msgspec.Meta(ge=0, le=253_402_300_799)]
-_Guid = Annotated[str, msgspec.Meta(pattern="^[!-~]{1,64}$")]
+_Guid = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+_GUID_TEXT = re.compile("[!-~]+")
 _Row = tuple[
     _Guid,
     tuple[str, str, str, _Count],
@@ -300,7 +315,7 @@ _KeylessRow = tuple[
     str,
     tuple[str, ...],
 ]
-_FieldsRow = tuple[_Guid, str, str]
+_FieldsRow = tuple[str, str, str]
 _ROWS: dict[bool, msgspec.json.Decoder[Any]] = {
     False: msgspec.json.Decoder(list[_Row]),
     True: msgspec.json.Decoder(list[_KeylessRow]),
@@ -396,13 +411,13 @@ def _document(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def _card(row: tuple[Any, ...]) -> LedgerCard:
-    """The card of a checked row in the file's column order (its HTML is in fields.json)."""
-    g, i, n, line, s, f, d, date, state, stamp, dg, t, k = row
-    return _make_card((g, i, n, line, s, f, d, date, dg, stamp, state, "", "", t, k))
-
-
+# A checked row (a tuple of the file's columns) as a card, in C: its HTML is in fields.json.
 _make_card = partial(tuple.__new__, LedgerCard)
+_NO_HTML = ("", "")
+_GUID, _IDENTITY, _DECK, _STATE, _STAMP, _KEY = (
+    itemgetter(LedgerCard._fields.index(name))
+    for name in ("guid", "identity", "deck", "state", "stamp", "key")
+)
 
 
 def _why(err: Exception) -> str:
@@ -503,17 +518,43 @@ def parse(
     one that does not fit (a value of another type or out of range, a card in it twice) is
     left out, and its card is then new to this run."""
     head, rows, lines, whole, warnings = _rows(raw, where)
-    if head.get("columns") == list(_KEYLESS):
-        rows = [(*row, "") for row in rows]
-    cards = list(map(_card, rows))
-    guids = set(map(attrgetter("guid"), cards))
-    if len(guids) != len(cards) or len(set(map(attrgetter("identity"), cards))) != len(cards):
+    more = ("", *_NO_HTML) if head.get("columns") == list(_KEYLESS) else _NO_HTML
+    cards = list(map(_make_card, map(add, rows, repeat(more))))
+    count = len(cards)
+    if _odd_guids(cards):  # (nearly never: a hand edit)
+        cards, lines, whole = _printable_guids(cards, lines, where, warnings)
+        count = len(cards)
+    if len(set(map(_GUID, cards))) != count or len(set(map(_IDENTITY, cards))) != count:
         cards, whole = _once(cards, lines, where, warnings), False
     digest_ = head.get("rows")
-    body = None
+    vouched = None
     if whole and isinstance(digest_, str) and head.get("columns") == list(COLUMNS):
-        body = Body.of(rows_file.rows_of(raw, digest_), len(cards))
-    return head, ReadFile(cards, body, _fields_digest(head), raw), warnings
+        vouched = rows_file.rows_of(raw, digest_)
+    return head, ReadFile(cards, vouched, _fields_digest(head), raw), warnings
+
+
+def _odd_guids(cards: list[LedgerCard]) -> bool:
+    """Whether a GUID is not printable ASCII (one pass over them all, in C)."""
+    text = " ".join(map(_GUID, cards))
+    return bool(cards) and (
+        _GUID_TEXT.fullmatch(text.replace(" ", "!")) is None or text.count(" ") != len(cards) - 1
+    )
+
+
+def _printable_guids(
+    cards: list[LedgerCard], lines: Sequence[int | None], where: str, warnings: list[Diagnostic]
+) -> tuple[list[LedgerCard], list[int | None], bool]:
+    """The cards whose GUID is printable ASCII, and their lines (a warning for each other)."""
+    kept, kept_lines = [], []
+    for k, (card, line) in enumerate(zip(cards, lines, strict=True)):
+        if _GUID_TEXT.fullmatch(card.guid):
+            kept.append(card)
+            kept_lines.append(line)
+            continue
+        named = "card not used" if line is not None else f"card {k + 1} not used"
+        message = f"{named} (guid: not printable ASCII); {_NOT_USED}"
+        warnings.append(Diagnostic(where, line, message))
+    return kept, kept_lines, False
 
 
 def _once(

@@ -606,13 +606,13 @@ def plan_changes(
                 card.front,
                 subdeck,
                 date,
-                card_digest,
-                stamp,
                 LIVE,
-                card.front_html,
-                card.back_html,
+                stamp,
+                card_digest,
                 tags,
                 key,
+                card.front_html,
+                card.back_html,
             )
         )
 
