@@ -1,5 +1,6 @@
 """Regenerate docs/screenshots/: three sample cards as Anki shows them, on a phone (front and
-back, light and dark) and one back on a desktop.
+back, light and dark) and one back on a desktop; and a page of ``memo2anki preview``
+(``preview.png``), one card opened.
 
     python docs/make_screenshots.py            # needs `chromium` and Anki's library (`anki`)
 
@@ -11,6 +12,7 @@ Korean font (`fonts-noto-cjk`) and, for math, `libjs-mathjax`.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +44,10 @@ CARDS = {
     "cloudwatch": "CloudWatch 기본 지표",
 }
 DESKTOP_CARD = "etcd"
+# The preview's shot: two days of the samples' CKA cards, the one with code, a picture and a
+# callout opened (as a reader would, by a click; the page itself has no script).
+PREVIEW_ARGS = ("--subject", "CKA", "--until", "2025-03-31")
+PREVIEW_OPEN = "etcd 백업과 복구"
 
 
 def build_deck(folder: Path) -> Path:
@@ -53,6 +59,28 @@ def build_deck(folder: Path) -> Path:
         cwd=REPO,
     )
     return apkg
+
+
+def preview_page(folder: Path) -> Path:
+    """The samples' preview page, with :data:`PREVIEW_OPEN` opened."""
+    page = folder / "preview.html"
+    subprocess.run(
+        [sys.executable, "-m", "memo2anki", "preview", str(REPO / "samples"), "-o", str(page),
+         "-q", *PREVIEW_ARGS],
+        check=True,
+        cwd=REPO,
+    )  # fmt: skip
+    text = page.read_text(encoding="utf-8")
+    opened = re.sub(
+        r"<details>(?=\n<summary>(?:(?!</summary>).)*" + re.escape(PREVIEW_OPEN) + ")",
+        "<details open>",
+        text,
+        count=1,
+    )
+    if opened == text:
+        raise SystemExit(f"no card '{PREVIEW_OPEN}' on the preview page")
+    page.write_text(opened, encoding="utf-8")
+    return page
 
 
 def main() -> int:
@@ -80,6 +108,10 @@ def main() -> int:
                 browser, [cards[desktop]], [f"{DESKTOP_CARD}-desktop"], media, work / "pages",
                 client=DESKTOP, sides=["back"], scale=args.scale, mathjax=mathjax,
             )  # fmt: skip
+            page = preview_page(work)
+            shots.append(
+                browser.screenshot(page, work / "preview.png", client=DESKTOP, scale=args.scale)
+            )
         return _publish(shots, args.out)
 
 

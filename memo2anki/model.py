@@ -90,6 +90,9 @@ class Note:
     date: dt.date | None
     mtime: int  # whole seconds, used as the Anki note's modification time
     tags: tuple[str, ...] = ()  # from frontmatter and the note's `# Tags` list
+    # A Digital Garden note's page, as its frontmatter names it ("/06-full-notes/x/"); "" for
+    # a vault's note or a page with none.
+    permalink: str = ""
 
 
 # A picture's name in the package, made from its content: the same picture is stored once,
@@ -138,6 +141,8 @@ class Card:
     # A digest of all that the ledger's plan compares of a card with its row (identity.row_key):
     # the same key, the same card, unchanged; empty: compared column by column.
     key: str = ""
+    # Its note's published page (Note.permalink): the card's link when the site is known.
+    permalink: str = ""
 
     @property
     def identity(self) -> tuple[str, str, str, int]:

@@ -36,11 +36,21 @@ class AnkiConnectStandIn:
     """A stand-in for the AnkiConnect add-on over a real collection (``with`` starts and stops
     it). ``requests`` keeps every request as received, sub-actions of ``multi`` included."""
 
-    def __init__(self, collection: Path, key: str | None = None, profile: str = "User 1") -> None:
+    def __init__(
+        self,
+        collection: Path,
+        key: str | None = None,
+        profile: str = "User 1",
+        active_profile: bool = True,
+    ) -> None:
         self.path = collection
         self.key = key
         self.profile = profile
+        # False: an AnkiConnect older than getActiveProfile (the last release on GitHub), which
+        # answers it "unsupported action" and gives notes no "mod".
+        self.active_profile = active_profile
         self.requests: list[dict[str, Any]] = []
+        self.browsed: list[str] = []  # guiBrowse's queries
         self.col: Collection | None = None
         self._server: HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -116,10 +126,11 @@ class AnkiConnectStandIn:
             return {"result": None, "error": str(err)}
 
     def _actions(self) -> dict[str, Callable[..., Any]]:
+        left_out = {"handler"} | ({"getActiveProfile"} if not self.active_profile else set())
         return {
             name: getattr(self, name)
             for name, _ in inspect.getmembers(type(self), inspect.isfunction)
-            if name[0].islower() and name not in ("handler",)
+            if name[0].islower() and name not in left_out
         }
 
     # -- helpers as the add-on has them --------------------------------------------------
@@ -249,6 +260,13 @@ class AnkiConnectStandIn:
             return []
         return [int(c) for c in self._collection().find_cards(query)]
 
+    def guiBrowse(self, query: str | None = None, reorderCards: Any = None) -> list[int]:
+        """The add-on opens Anki's browser on ``query`` and answers the cards it finds; here
+        ``browsed`` keeps each query, as the browser's search line would show it."""
+        if query is not None:
+            self.browsed.append(query)
+        return self.findCards(query)
+
     def notesInfo(self, notes: list[int]) -> list[dict[str, Any]]:
         col = self._collection()
         result: list[dict[str, Any]] = []
@@ -275,6 +293,8 @@ class AnkiConnectStandIn:
                     "cards": cards,
                 }
             )
+            if not self.active_profile:
+                del result[-1]["mod"], result[-1]["profile"]
         return result
 
     def cardsInfo(self, cards: list[int]) -> list[dict[str, Any]]:

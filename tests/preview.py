@@ -372,6 +372,12 @@ class Browser:
                     return message
             self._events.append(self._read())
 
+    def take_events(self, session: str) -> list[dict[str, Any]]:
+        """The events of ``session`` received so far (removed from those kept)."""
+        taken = [m for m in self._events if m.get("sessionId") == session]
+        self._events = [m for m in self._events if m.get("sessionId") != session]
+        return taken
+
     def _next_id(self) -> int:
         self._ids += 1
         return self._ids

@@ -66,7 +66,7 @@ def test_dry_run_json(vault: Path) -> None:
     result = run(vault, "--dry-run", "--json", "--deck", "시험")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert list(report) == ["vault", "cards", "warnings", "changes"]
+    assert list(report) == ["vault", "cards", "media", "warnings", "changes"]
     cards = report["cards"]
     back = cards[0].pop("back")
     assert "가장 작은 배포 단위" in back and '<img src="m2a-' in back

@@ -70,7 +70,8 @@ def test_explicit_config_file_and_cloze(vault: Path, tmp_path: Path) -> None:
         (
             'dekc = "오타"\n',
             ".memo2anki.toml:1: unknown setting 'dekc' "
-            "(known: deck, sections, subjects, cloze, since, until, last)",
+            "(known: deck, sections, subjects, cloze, since, until, last, garden_url, vault_name, "
+            "exam_name)",
         ),
         (
             "sections = 3\n",

@@ -371,7 +371,8 @@ def test_many_missing_images_name_the_vault_root(tmp_path: Path) -> None:
     result = run(vault, "-o", tmp_path / "o.apkg")
     assert result.exit_code == 0
     assert result.stderr.splitlines()[-2] == (
-        f"memo2anki: vault root {vault} (3 images not found in it; give another with --vault DIR)"
+        f"memo2anki: vault root {vault} (3 images not found in it, nor in a folder above it; "
+        "give the folder that holds them with --vault DIR)"
     )
     fewer = write_vault(tmp_path / "w", {"a.md": memo("**Pod**\n![[shot.png]]")})
     assert "vault root" not in run(fewer, "-o", tmp_path / "o.apkg").stderr

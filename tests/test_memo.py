@@ -45,6 +45,16 @@ CASES: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         [("CKA", "A", "가\n\n**etcd**는 key-value 저장소")],
     ),
     (
+        "bold before a Korean particle, then text, is body, not a card",
+        S + '**A**\n가\n\n**쿠버네티스(Kubernetes)**는 컨테이너 도구\n**"파드"**가 단위\n',
+        [("CKA", "A", '가\n\n**쿠버네티스(Kubernetes)**는 컨테이너 도구\n**"파드"**가 단위')],
+    ),
+    (
+        "a bold line ending in punctuation is a card",
+        S + '**쿠버네티스(Kubernetes)**\n가\n**"파드"**\n나\n',
+        [("CKA", "쿠버네티스(Kubernetes)", "가"), ("CKA", '"파드"', "나")],
+    ),
+    (
         "two bold spans on one line is not a heading",
         S + "**A**\n가\n\n**x** **y**\n",
         [("CKA", "A", "가\n\n**x** **y**")],

@@ -46,6 +46,19 @@ def render(vault: Path) -> Render:
 # (id, markdown, exact HTML)
 HTML_CASES = [
     ("single newline is a line break", "가\n나", "<p>가<br>\n나</p>"),
+    # Bold and italics close before a Korean particle (the CJK-friendly rule), in a back.
+    (
+        "bold closes after ) before a particle",
+        "**쿠버네티스(Kubernetes)**는 도구",
+        "<p><strong>쿠버네티스(Kubernetes)</strong>는 도구</p>",
+    ),
+    (
+        "bold closes after a quote",
+        '**"파드"**가 단위',
+        "<p><strong>&quot;파드&quot;</strong>가 단위</p>",
+    ),
+    ("italic closes after a full stop", "*강조.*를 넣는다", "<p><em>강조.</em>를 넣는다</p>"),
+    ("ascii keeps commonmark", "**foo(bar)**baz", "<p>**foo(bar)**baz</p>"),
     ("list", "- a\n- b", "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"),
     ("ordered list", "1. a\n2. b", "<ol>\n<li>a</li>\n<li>b</li>\n</ol>"),
     ("inline code", "`kubectl get po`", "<p><code>kubectl get po</code></p>"),

@@ -102,3 +102,10 @@ def test_obsidian_syntax_is_rendered(imported: tuple[list[AnkiNote], Anki]) -> N
     assert 'class="wikilink"' in backs
     assert '<pre><code class="language-bash">' in backs
     assert 'type="checkbox"' in backs  # task list
+
+
+def test_bold_before_a_korean_particle_shows_bold(imported: tuple[list[AnkiNote], Anki]) -> None:
+    notes, _ = imported
+    (kubeconfig,) = [n for n in notes if strip_html(n.fields["Front"]) == "kubeconfig"]
+    assert "<strong>컨텍스트(context)</strong>가 지금" in kubeconfig.fields["Back"]
+    assert "**" not in strip_html(kubeconfig.fields["Back"])

@@ -211,7 +211,7 @@ def test_a_profile_asked_for_goes_through_ankiconnect_only_if_anki_has_it_open(
     open_one = choose_target(None, "user 1", None, standin.url)
     assert (open_one.way, str(open_one)) == (
         ANKICONNECT,
-        f"profile 'User 1' of Anki through AnkiConnect ({standin.url})",
+        f"profile 'User 1' through AnkiConnect at {standin.url}",
     )
     other = choose_target(None, "사용자 1", None, standin.url)
     assert (other.way, other.collection) == (COLLECTION, base / "사용자 1" / "collection.anki2")
@@ -287,7 +287,8 @@ def test_an_edit_made_in_anki_is_kept_and_unchanged_syncs_send_no_writes(
     code, output = sync(vault, standin)
     assert code == 0 and "nothing changed" in output
     assert memo_notes(standin)["CNI"]["back"] == "fixed on my phone"
-    reads = {"version", "modelNames", "modelFieldNames", "findNotes", "notesInfo", "multi"}
+    reads = {"version", "getActiveProfile", "modelNames", "modelFieldNames", "findNotes"}
+    reads |= {"notesInfo", "multi"}
     reads |= {"getDecks", "areSuspended"}
     assert {r["action"] for r in standin.requests} <= reads
 
@@ -364,7 +365,8 @@ def test_a_note_type_whose_fields_were_changed_stops_the_sync_through_ankiconnec
     (vault / "daily/2025-04-02.md").unlink()
     code, output = sync(vault, standin)
     assert code == 1 and "My notes, not memo2anki's Front, Back" in output
-    assert {r["action"] for r in standin.requests} <= {"version", "modelNames", "modelFieldNames"}
+    asked = {r["action"] for r in standin.requests}
+    assert asked <= {"version", "getActiveProfile", "modelNames", "modelFieldNames"}
 
 
 def test_a_card_edited_to_show_a_new_picture_brings_it_through_ankiconnect(

@@ -342,7 +342,10 @@ def test_the_profile_is_found_by_name_and_an_unknown_one_lists_them(
         Anki(base / name).close()
     monkeypatch.setenv("ANKI_BASE", str(base))
     code, output = sync_profile(vault, "--via", "collection", "--profile", "사용자 1")
-    assert code == 0 and f"profile '사용자 1', {base / '사용자 1' / 'collection.anki2'}" in output
+    assert (
+        code == 0
+        and f"into profile '사용자 1' ({base / '사용자 1' / 'collection.anki2'})" in output
+    )
     assert list((base / "사용자 1" / "backups").glob("*.colpkg"))
     code, output = sync_profile(vault, "--via", "collection", "--profile", "User 1")
     assert code == 1 and "there are: 'work', '사용자 1'" in output

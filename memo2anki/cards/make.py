@@ -43,6 +43,9 @@ class NoteConverter:
         md = make_markdown()
         self.finder = CardFinder(md, options.sections)
         self.resolver = resolver or MediaResolver(vault)
+        # A garden's note paths are relative to its notes folder, as in the vault.
+        self.notes_root = self.resolver.notes
+        self.pages = self.resolver.pages
         self.store = MediaStore()
         self.renderer = CardRenderer(self.resolver, self.store, md)
         self._subjects = {fold(s) for s in options.subjects}
@@ -68,11 +71,11 @@ class NoteConverter:
             self.resolver.journal = self.store.journal = None
 
     def _relpath(self, path: Path) -> str:
-        return vault_relpath(path, self.vault, self._real_folders)
+        return vault_relpath(path, self.notes_root, self._real_folders)
 
     def _convert(self, path: Path, journal: Journal | None) -> NoteResult:
         try:
-            note, diagnostics = read_note(path, self.vault, self._real_folders)
+            note, diagnostics = read_note(path, self.notes_root, self._real_folders, self.pages)
         except Memo2AnkiError as err:
             return NoteResult(diagnostics=(Diagnostic(self._relpath(path), None, _reason(err)),))
         found = self.finder.find(note)

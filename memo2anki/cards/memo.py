@@ -225,6 +225,7 @@ class CardFinder:
             date=note.date,
             tags=tuple(dict.fromkeys(tags)),
             mtime=note.mtime,
+            permalink=note.permalink,
         )
 
 

@@ -226,7 +226,7 @@ class CardRenderer:
         known = self._embedded_notes.get(file_key) if file_key is not None else None
         if known is None:
             try:
-                note, _ = read_note(path, self.resolver.vault)
+                note, _ = read_note(path, self.resolver.notes, garden=self.resolver.pages)
                 known = (note, headings_of(self.md, note.text))
             except Memo2AnkiError as err:
                 known = str(err)

@@ -1,11 +1,14 @@
 """The ledger: what memo2anki exported last, kept in the vault, so the next run tells what changed.
 
-It lives at ``.memo2anki/ledger.json`` in the vault root (a dot-folder, which Obsidian does not
-list), so it travels with the vault into backups, git and other machines. The file is JSON with
-one card per line, so a git diff shows one line per changed card. It is written atomically
-(a temporary file, then ``os.replace``) under a lock, and only if nobody else wrote it since
-this run read it (compare-and-swap on its bytes): two runs at once never corrupt it, and the
-one that lost the race says so. Deleting it is always safe: the next run is a first run.
+It lives at ``.memo2anki/ledger.json`` (a dot-folder, which Obsidian does not list), found like
+``.git``: the nearest ``.memo2anki/`` at or above the notes of a run (:func:`find_home`); only
+when there is none is one made, at the vault root, never in a folder of pictures nor under a
+garden's ``src/site/`` (:func:`new_home`). So it travels with the vault into backups, git and
+other machines, and a run on a subfolder or with another vault root uses the same one. The
+file is JSON with one card per line, so a git diff shows one line per changed card. It is
+written atomically (a temporary file, then ``os.replace``) under a lock, and only if nobody
+else wrote it since this run read it (compare-and-swap on its bytes): two runs at once never
+corrupt it, and the one that lost the race says so. What deleting it costs: docs/ledger.md.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import re
 import stat
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import compress, repeat
 from operator import add, eq, itemgetter
@@ -29,7 +32,8 @@ import msgspec
 
 from memo2anki.changes import rows_file
 from memo2anki.changes.rows_file import Body, Chunks, Segments
-from memo2anki.model import Diagnostic
+from memo2anki.model import Diagnostic, printable
+from memo2anki.notes.discover import garden_root, is_garden
 
 FORMAT = "memo2anki ledger"
 VERSION = 1
@@ -229,6 +233,18 @@ class Ledger:
     read_digest: str | None = field(default=None, compare=False)
     # The last fields of cards read from the file (whose front_html and back_html are empty).
     fields: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False)
+    # What its cards' Link fields were made from, when not the vault's name alone (see
+    # plan.Layout.links): another one changes every Link field.
+    links: str = ""
+    # The published page of each note whose cards link to it (a Digital Garden's, with the
+    # site's address known), by note path: a page moved changes its cards' Link fields.
+    pages: Mapping[str, str] = field(default_factory=dict)
+    # The folder holding its .memo2anki/ (None: the vault root), whether a ledger was found
+    # there (else it is made there), and the vault root relative to it (posix, "" when the
+    # same): what the rows' note paths are relative to.
+    home: Path | None = field(default=None, compare=False)
+    found: bool = field(default=True, compare=False)
+    root: str = field(default="", compare=False)
 
     @property
     def empty(self) -> bool:
@@ -245,7 +261,7 @@ class Ledger:
         planned against); empty when there was none to read."""
         file = self.source
         cards = Cards(range(file.count), file) if file is not None else ()
-        return Ledger(self.vault, cards, self.read_digest, self.fields)
+        return replace(self, cards=cards)
 
     def last_html(self, card: LedgerCard) -> tuple[str, str]:
         """A card's last Front and Back HTML."""
@@ -255,8 +271,74 @@ class Ledger:
 
 
 def ledger_path(vault: Path) -> Path:
-    """Where a vault's ledger lives."""
+    """Where the ledger of the folder holding ``.memo2anki/`` lives."""
     return vault / FOLDER / FILE_NAME
+
+
+def find_home(starts: Sequence[Path]) -> Path | None:
+    """The folder holding the nearest ``.memo2anki/`` at or above each start in turn (the
+    PATHs, then the vault root), as git finds ``.git``; None when there is none. The search
+    stops at an Obsidian vault's root (``.obsidian/``) or a Digital Garden repository's: a
+    stray ledger above a vault is never its ledger."""
+    for start in starts:
+        folder = start.resolve()
+        if not folder.is_dir():
+            folder = folder.parent
+        for candidate in (folder, *folder.parents):
+            if (candidate / FOLDER).is_dir():
+                return candidate
+            if (candidate / ".obsidian").is_dir() or is_garden(candidate):
+                break
+    return None
+
+
+def new_home(vault: Path, paths: Sequence[Path]) -> Path:
+    """Where a new ledger is made: the vault root, unless it does not hold the notes (a
+    folder of pictures or attachments given as ``--vault``: then the nearest folder holding
+    both), and never under a garden's ``src/site/`` (then the garden's root)."""
+    home = vault.resolve()
+    notes = [p.resolve() for p in paths]
+    if not all(p == home or p.is_relative_to(home) for p in notes):
+        home = Path(os.path.commonpath([home, *notes]))
+        if not home.is_dir():
+            home = home.parent
+    garden = garden_root(home)
+    if garden is not None and home.is_relative_to(garden / "src" / "site"):
+        return garden
+    return home
+
+
+def recorded_root(home: Path) -> Path | None:
+    """The vault root the ledger in ``home`` was last written against (None: no ledger
+    there, or one this run would not use: unreadable, or another vault's)."""
+    try:
+        with rows_file.open_regular(ledger_path(home)) as file:
+            first = file.readline(1 << 20)
+        text = first.decode("utf-8").rstrip()
+        head = json.loads(text + "]}" if text.endswith("[") else text)
+        _header({**head, "cards": []} if isinstance(head, dict) else head)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    root = head.get("root", "")
+    if not isinstance(root, str):
+        return None
+    folder = Path(os.path.normpath(home / root)) if root else home
+    return folder if head["vault"] == printable(folder.name) and folder.is_dir() else None
+
+
+def root_of(vault: Path, home: Path) -> str:
+    """The vault root relative to the ledger's home (posix; "" when the same; with ``..``
+    when the ledger lies elsewhere)."""
+    rel = os.path.relpath(vault.resolve(), home.resolve())
+    return "" if rel == "." else Path(rel).as_posix()
+
+
+def _rebase(note: str, old: str, new: str) -> str:
+    """A note path relative to the root ``old`` made relative to the root ``new`` (both
+    relative to the ledger's home)."""
+    path = os.path.normpath(os.path.join(old or ".", note))
+    rel = os.path.relpath(path, new or ".")
+    return Path(rel).as_posix()
 
 
 # One card per line, as an array in this order (named in the file's header).
@@ -360,7 +442,18 @@ def _ledger_file(
     file = ledger.source
     kept = file.body if file else None
     body, lengths = rows_file.rows_out(segments, kept, lambda k: _row(cards[k]))
-    head = {"format": FORMAT, "version": VERSION, "vault": ledger.vault, "columns": COLUMNS}
+    head: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "vault": ledger.vault,
+        "columns": COLUMNS,
+    }
+    if ledger.root:
+        head["root"] = ledger.root  # the vault root its note paths are relative to
+    if ledger.links:
+        head["links"] = ledger.links
+    if ledger.pages:
+        head["pages"] = dict(ledger.pages)
     if fields_digest is not None:
         head["fields"] = fields_digest
     return rows_file.file_chunks(head, "cards", body, len(cards), vouch=True), lengths
@@ -584,42 +677,79 @@ def _fields_digest(head: dict[str, Any]) -> str | None:
 
 
 def load(
-    vault: Path, vault_name: str, cache: Path | None = None
+    vault: Path,
+    vault_name: str,
+    cache: Path | None = None,
+    root: Path | None = None,
+    found: bool = True,
 ) -> tuple[Ledger, list[Diagnostic]]:
-    """The vault's ledger; an empty one (a first run) when there is none, or with a warning
-    when it cannot be read, is damaged, or belongs to another vault (a row of it that is
-    damaged is left out, with a warning). ``cache`` is not used: the ledger is read whole
-    each run, as nothing kept outside the vault may change what it says."""
+    """The ledger in ``vault`` (the folder holding ``.memo2anki/``); an empty one (a first
+    run) when there is none, or with a warning when it cannot be read, is damaged, or
+    belongs to another vault (a row of it that is damaged is left out, with a warning).
+    ``cache`` is not used: the ledger is read whole each run, as nothing kept outside the
+    vault may change what it says. ``root``: the run's vault root (default ``vault``), which
+    the cards' note paths are relative to: rows written against another root have theirs
+    made relative to it. ``found``: whether ``vault`` was found holding a ``.memo2anki/``
+    (else it is where a new one is made)."""
     del cache
     path = ledger_path(vault)
     where = f"{FOLDER}/{FILE_NAME}"
+    now_root = root_of(root, vault) if root is not None else ""
+
+    def empty(digest: str | None = None) -> Ledger:
+        return Ledger(vault_name, (), digest, home=vault, found=found, root=now_root)
+
     if (problem := folder_problem(vault)) is not None:
-        return Ledger(vault_name), [_warn(FOLDER, f"ledger not used: {problem}")]
+        return empty(), [_warn(FOLDER, f"ledger not used: {problem}")]
     try:
         raw = rows_file.read_regular(path)
     except FileNotFoundError:
-        return Ledger(vault_name), []
+        return empty(), []
     except OSError as err:
         reason = err.strerror or str(err)
         warning = _warn(where, f"cannot read the ledger ({reason})")
-        return Ledger(vault_name), [warning]
+        return empty(), [warning]
     digest = hashlib.sha256(raw).hexdigest()
     try:
         head, file, warnings = parse(raw, where)
     except ValueError as err:
         warning = _warn(where, f"ledger not used: {err}")
-        return Ledger(vault_name, (), digest), [warning]
-    if head["vault"] != vault_name:
-        message = f"ledger not used: it was written for vault '{head['vault']}', not '{vault_name}'"
-        return Ledger(vault_name, (), digest), [_warn(where, message)]
+        return empty(digest), [warning]
+    old_root = head.get("root", "")
+    old_root = old_root if isinstance(old_root, str) else ""
+    # The name of the vault it was written for: this run's, or (written against another
+    # root) the folder its paths are relative to; else it is another vault's.
+    expected = vault_name
+    if old_root != now_root:
+        expected = printable(os.path.basename(os.path.normpath(os.path.join(vault, old_root))))
+    if head["vault"] != expected:
+        message = f"ledger not used: it was written for vault '{head['vault']}', not '{expected}'"
+        return empty(digest), [_warn(where, message)]
     fields = LastFields(path.with_name(FIELDS_NAME))
-    return Ledger(vault_name, Cards(range(file.count), file), digest, fields), warnings
+    if old_root != now_root:
+        # Written against another vault root: each row's note made relative to this one
+        # (the rows are then written anew, against this root).
+        rebased = [
+            c._replace(note=_rebase(c.note, old_root, now_root), key="") for c in file.cards()
+        ]
+        file = ReadFile(rebased, None, file.fields_digest, raw)
+    name = head["vault"] if old_root != now_root else vault_name
+    links = head.get("links")
+    links = links if isinstance(links, str) else ""
+    pages = head.get("pages")
+    if not isinstance(pages, dict) or not all(isinstance(p, str) for p in pages.values()):
+        pages = {}  # (a hand-edited ledger: every page link is then written again)
+    cards = Cards(range(file.count), file)
+    ledger = Ledger(
+        name, cards, digest, fields, links, pages, home=vault, found=found, root=now_root
+    )
+    return ledger, warnings
 
 
 def folder_problem(vault: Path) -> str | None:
-    """Why the vault's ``.memo2anki`` cannot be used (None: it can, or is not there yet): it
-    is not a folder, or a link to one outside the vault (the ledger is never read or written
-    outside the vault)."""
+    """Why the ``.memo2anki`` in ``vault`` cannot be used (None: it can, or is not there
+    yet): it is not a folder, or a link to one outside ``vault`` (the ledger is never read
+    or written elsewhere)."""
     folder = vault / FOLDER
     try:
         mode = os.lstat(folder).st_mode

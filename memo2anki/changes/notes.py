@@ -8,7 +8,7 @@ import itertools
 import re
 from functools import lru_cache
 from typing import NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 # Frozen with the first release: changing these ids or the fields breaks every user's
 # re-import (Anki then sees a different note type and duplicates the cards).
@@ -61,6 +61,27 @@ def cloze_text(back_html: str) -> str | None:
         return None
     text, count = _MARK.subn(deletion, _BRACES.sub("&#123;", back_html))
     return text if count else None
+
+
+def card_link(site_url: str, vault_name: str, relpath: str, permalink: str) -> str:
+    """Where a card's Link goes: its note's published page when it has one and the site's
+    address is known; else the note in Obsidian, when the vault's name is known; else
+    nowhere ("")."""
+    if site_url and permalink:
+        return page_url(site_url, permalink)
+    return obsidian_link(vault_name, relpath) if vault_name else ""
+
+
+def page_url(site_url: str, permalink: str) -> str:
+    """A published page's address: the site's (``https://`` added when it names none, as the
+    Digital Garden template does) and the permalink, empty path segments dropped (the site
+    serves ``/02-notes//`` at ``/02-notes/``), non-ASCII percent-encoded."""
+    base = site_url.strip().rstrip("/")
+    if not base.lower().startswith(("http://", "https://")):
+        base = f"https://{base}"
+    parts = [part for part in unquote(permalink).split("/") if part]
+    path = quote("/".join(parts), safe="/")
+    return f"{base}/{path}/" if path else f"{base}/"
 
 
 @lru_cache(maxsize=4096)

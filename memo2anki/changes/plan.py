@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import compress, repeat
 from operator import attrgetter, lt
@@ -30,8 +31,8 @@ from memo2anki.changes.notes import (
     IMG,
     MODEL_NAME,
     TargetNote,
+    card_link,
     cloze_text,
-    obsidian_link,
 )
 from memo2anki.model import Card, Diagnostic, fold
 
@@ -88,18 +89,24 @@ class Scope:
 
     def covers(self, card: LedgerCard) -> bool:
         """Whether the run could have seen this ledger card (so its absence means gone)."""
-        if self.subjects and fold(card.subject) not in self.subjects:
+        return self.reaches(card.note, card.subject, card.date)
+
+    def reaches(self, note: str, subject: str, date: str) -> bool:
+        """Whether the run could have seen a card of this note (vault-relative), subject and
+        date (ISO, or "")."""
+        if note.startswith("../"):
+            return False  # a note outside this run's vault root (the ledger lies above it)
+        if self.subjects and fold(subject) not in self.subjects:
             return False
         if self.paths and not any(
-            p == "" or card.note == p or (p.endswith("/") and card.note.startswith(p))
-            for p in self.paths
+            p == "" or note == p or (p.endswith("/") and note.startswith(p)) for p in self.paths
         ):
             return False
         if self.since or self.until:
-            if not card.date:
+            if not date:
                 return False
             try:
-                day = dt.date.fromisoformat(card.date)
+                day = dt.date.fromisoformat(date)
             except ValueError:  # a hand-edited ledger: out of reach rather than gone
                 return False
             if (self.since and day < self.since) or (self.until and day > self.until):
@@ -109,13 +116,35 @@ class Scope:
 
 @dataclass(frozen=True)
 class Layout:
-    """How cards become Anki notes: the top deck, the vault's name (for the Obsidian link),
-    cloze notes beside them, and whether gone cards are carried once more."""
+    """How cards become Anki notes: the top deck, the vault's name (its folder's: the ledger
+    is that vault's), cloze notes beside them, whether gone cards are carried once more, and
+    what a card's Link opens (:func:`memo2anki.changes.notes.card_link`)."""
 
     deck: str
     vault_name: str
     cloze: bool = False
     leave_out_gone: bool = False
+    # The published site's address (a Digital Garden's), for a card whose note has a page.
+    site_url: str = ""
+    # The vault an Obsidian link opens: None, the vault's own name; "" no Obsidian link (a
+    # garden whose vault is not known).
+    link_vault: str | None = None
+
+    @property
+    def obsidian_vault(self) -> str:
+        return self.vault_name if self.link_vault is None else self.link_vault
+
+    def link(self, note: str, permalink: str) -> str:
+        """A card's Link field (before escaping)."""
+        return card_link(self.site_url, self.obsidian_vault, note, permalink)
+
+    @property
+    def links(self) -> str:
+        """What the Link fields are made from, as the ledger keeps it ("" for the vault's
+        own name alone, as before there was anything else)."""
+        if not self.site_url and self.link_vault is None:
+            return ""
+        return json.dumps([self.site_url, self.obsidian_vault], ensure_ascii=False)
 
 
 class Place(NamedTuple):
@@ -162,6 +191,10 @@ class Plan:
     counts: dict[Kind, int] = field(default_factory=dict, compare=False)
     # Whether the ledger after this run differs from the one before (else it is not written).
     ledger_changed: bool = True
+    # What the run could see (a target's notes out of it are never touched).
+    scope: Scope = field(default_factory=Scope, compare=False)
+    # How its cards became notes (None: not known), for planning again against a target.
+    layout: Layout | None = field(default=None, compare=False)
 
     def notes(self) -> Iterator[TargetNote]:
         """The notes the target must hold, in study order."""
@@ -170,16 +203,12 @@ class Plan:
 
 
 def fields_of(
-    front_html: str, back_html: str, subject: str, note: str, date: str, vault_name: str
+    front_html: str, back_html: str, subject: str, note: str, date: str, link: str
 ) -> tuple[str, ...]:
     """The memo2anki note type's fields (package.FIELDS) of a card: Front and Back as the card
     made them (sanitized HTML), Subject, Source and Date escaped text, Link a URL (see
     :mod:`memo2anki.cards.fields`)."""
-    return (
-        front_html,
-        back_html,
-        *about_fields(subject, note, date, obsidian_link(vault_name, note)),
-    )
+    return (front_html, back_html, *about_fields(subject, note, date, link))
 
 
 def digest(card: Card) -> str:
@@ -444,7 +473,12 @@ def plan_changes(
                 matched.add(k)
 
     used: set[str] | None = None  # the GUIDs taken: worked out for the first new card
-    same_vault = ledger.vault == layout.vault_name  # else every Link field changed
+    # Else every Link field changed.
+    same_vault = ledger.vault == layout.vault_name and ledger.links == layout.links
+    # A card links to its note's page (when the site is known): a page moved, its Link too.
+    pages_before = ledger.pages if layout.site_url else {}
+    pages: dict[str, str] = {}
+    same_links = same_vault
     ledger_changed = not count or not same_vault
     changes: list[Change] = []
     # The ledger after this run: a row of the file read (an int, see ledger.Cards) for each
@@ -469,16 +503,19 @@ def plan_changes(
         if note_path != last_note or subject != last_subject:
             last_note, last_subject = note_path, subject
             date = card.date.isoformat() if card.date else ""
-            about = about_fields(
-                subject, note_path, date, obsidian_link(layout.vault_name, note_path)
-            )
+            about = about_fields(subject, note_path, date, layout.link(note_path, card.permalink))
+            same_links = same_vault
+            if layout.site_url and (card.permalink or note_path in pages_before):
+                same_links = same_vault and pages_before.get(note_path, "") == card.permalink
+                if card.permalink:
+                    pages[note_path] = card.permalink
             subdeck = decks.get(subject) or decks.setdefault(
                 subject, deck_name(layout.deck, subject)
             )
         before_entry: LedgerCard | None
         j = hits[i]
         if j >= 0:  # its key is its row's: all but the deck and state are as exported
-            unchanged = row_decks[j] == subdeck and j not in gone_rows and same_vault
+            unchanged = row_decks[j] == subdeck and j not in gone_rows and same_links
             if unchanged:
                 guid, stamp = row_guids[j], row_stamps[j]
             else:
@@ -497,7 +534,7 @@ def plan_changes(
                 and before_entry.tags == card.tags
                 and before_entry.key == card.key  # (a row from before keys is given one)
                 and i not in paired  # (else its identity is another's: see pair())
-                and same_vault
+                and same_links
             )
             if unchanged and before_entry is not None:
                 guid, stamp = before_entry.guid, before_entry.stamp
@@ -539,7 +576,9 @@ def plan_changes(
             while guid in used:
                 attempt += 1
                 guid = guid_of(identity, attempt)
-            stamp = card.mtime or now
+            # No row: newer than any note Anki could hold for it (one imported from a lost
+            # ledger's packages, or an edit made there), so an import applies it ("if newer").
+            stamp = now
             before = None
         else:
             guid = before_entry.guid
@@ -550,7 +589,7 @@ def plan_changes(
                 before_entry.front,
                 before_entry.deck,
             )
-            same_note = card.note == before.note and date == before_entry.date and same_vault
+            same_note = card.note == before.note and date == before_entry.date and same_links
             if before_entry.state == GONE:
                 kind = Kind.RETURNED
             elif i in paired and card.front != before.front:
@@ -620,8 +659,11 @@ def plan_changes(
     carried: list[int | LedgerCard] = []
     filtered = 0
     due = len(cards)
+    left_notes: set[str] = set()  # (only needed for pages)
     for j in _rows_but(count, matched):
         entry = entries[j]
+        if pages_before:
+            left_notes.add(entry.note)
         if not scope.covers(entry):
             filtered += entry.state == LIVE
             carried.append(refs[j])
@@ -648,7 +690,7 @@ def plan_changes(
                 entry.subject,
                 entry.note,
                 entry.date,
-                layout.vault_name,
+                layout.link(entry.note, pages_before.get(entry.note, "")),
             )
             tags = (*(t for t in clean_tags(entry.tags) if t != GONE_TAG), GONE_TAG)
             notes.append(TargetNote(entry.guid, MODEL_NAME, deck, fields, tags, stamp, due))
@@ -688,18 +730,87 @@ def plan_changes(
             )
         )
 
+    # The pages of the notes of this run's cards, and of the other notes the ledger still
+    # holds cards of (out of this run's reach, or gone) as they were.
+    others = left_notes.difference(map(attrgetter("note"), cards))
+    pages_after = {**{n: p for n, p in pages_before.items() if n in others}, **pages}
+    ledger_changed = ledger_changed or pages_after != dict(pages_before)
     tally = Counter(map(attrgetter("kind"), changes))
     return Plan(
         changes=tuple(changes),
-        ledger=Ledger(
-            layout.vault_name,
-            Cards((*new_entries, *carried), ledger.source),
-            ledger.read_digest,
-            ledger.fields,
+        ledger=replace(
+            ledger,
+            vault=layout.vault_name,
+            cards=Cards((*new_entries, *carried), ledger.source),
+            links=layout.links,
+            pages=pages_after,
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,
         first_run=not count,
         counts={k: tally[k] for k in KINDS if tally[k]},
         ledger_changed=ledger_changed,
+        scope=scope,
+        layout=layout,
     )
+
+
+class HeldNote(NamedTuple):
+    """A note of memo2anki's note type as a target holds it: what a sync with no ledger reads
+    as the ledger it would have had."""
+
+    guid: str
+    fields: tuple[str, ...]  # Front, Back, Subject, Source, Date, Link
+    tags: tuple[str, ...]
+    deck: str
+    mod: int
+
+
+_FRONT_TAGS = re.compile(r"<[^>]*>")
+
+
+def ledger_from_notes(
+    notes: Sequence[HeldNote], vault_name: str, cards: Sequence[Card] = ()
+) -> Ledger:
+    """The ledger a target's notes make (oldest first): each note's GUID, its card's
+    identity and place from its Source, Subject and Front, its deck, its content as it
+    holds it (so an unchanged card is unchanged, and an edited or renamed one is paired with
+    its note), and its modification time as the stamp; retired when tagged gone. Rows of the
+    same front in one note are told apart by their order, as cards are. ``cards``: this
+    run's cards, whose tags' order a note's same tags take (Anki keeps its own order)."""
+    orders = {card.identity: card.tags for card in cards}
+    rows: list[LedgerCard] = []
+    seen: Counter[tuple[str, str, str]] = Counter()
+    for held in notes:
+        if len(held.fields) < 5:
+            continue
+        front_html, back_html = held.fields[0], held.fields[1]
+        subject, note, date = (html.unescape(f) for f in held.fields[2:5])
+        front = html.unescape(_FRONT_TAGS.sub("", front_html))
+        place = (note.rpartition("/")[2], subject, front)
+        ordinal = seen[place]
+        seen[place] += 1
+        tags = tuple(t for t in held.tags if t != GONE_TAG)
+        order = orders.get((*place, ordinal))
+        if order is not None and sorted(order) == sorted(tags):
+            tags = order
+        rows.append(
+            LedgerCard(
+                guid=held.guid,
+                identity=(*place, ordinal),
+                note=note,
+                line=0,
+                subject=subject,
+                front=front,
+                deck=held.deck,
+                date=date,
+                digest=content_digest(front_html, back_html, tags),
+                stamp=held.mod,
+                state=GONE if GONE_TAG in held.tags else LIVE,
+                front_html=front_html,
+                back_html=back_html,
+                tags=tags,
+                key="",
+            )
+        )
+    return Ledger(vault_name, rows)

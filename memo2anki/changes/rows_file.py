@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import add, is_not, ne
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 END = b"\n]}\n"
 BREAK = b",\n"  # between rows
@@ -203,8 +203,14 @@ def digest(pieces: Chunks) -> str:
 
 
 def read_regular(path: Path) -> bytes:
-    """The bytes of the regular file at ``path``, opened without following a symbolic link
-    and without waiting (a FIFO or device opens at once, and is then refused unread);
+    """The bytes of the regular file at ``path`` (see :func:`open_regular`)."""
+    with open_regular(path) as file:
+        return file.read()
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """The regular file at ``path``, opened to read without following a symbolic link and
+    without waiting (a FIFO or device opens at once, and is then refused unread);
     :class:`OSError` for anything else there, its ``strerror`` saying what it is."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
@@ -221,8 +227,7 @@ def read_regular(path: Path) -> bytes:
     except BaseException:
         os.close(fd)
         raise
-    with os.fdopen(fd, "rb") as file:
-        return file.read()
+    return os.fdopen(fd, "rb")
 
 
 def is_regular_or_absent(path: Path) -> bool:

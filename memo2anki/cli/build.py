@@ -24,6 +24,7 @@ from memo2anki.cli.output import (
     echo_json,
     report_changes,
     report_diagnostics,
+    report_new_ledger,
     report_vault,
     reported,
     summary,
@@ -55,8 +56,13 @@ Examples:
 
 \b
 Then in Anki: File > Import the .apkg. Importing again after edits updates the
-same cards and keeps their review history; what was exported is remembered in
-.memo2anki/ in the vault (safe to delete).
+same cards and keeps their review history. What was exported is remembered in
+.memo2anki/, found like .git at or above the notes (else made at the vault root).
+Deleting it costs: cards renamed or moved to another note since their first
+export come back as new notes (the old ones stay, with their history), cards
+whose memo is gone are no longer retired, and edits made in Anki to cards whose
+memo is unchanged are overwritten by the next import. memo2anki sync reads the
+collection instead, and loses none of this.
 
 \b
 Exit status: 0 done (warnings allowed), 1 nothing could be made or the output
@@ -202,7 +208,7 @@ def build(
             raise Memo2AnkiError(f"{count} with --strict; nothing written")
         if dry_run:
             if not (quiet or as_json):  # with --json, stdout holds it all, for a program
-                report_vault(result, vault)
+                report_vault(result, options.vault)
                 outcome = (
                     f"{counts_line(plan)}; dry run, nothing written{cloze_notes(result, cloze)}"
                 )
@@ -217,7 +223,8 @@ def build(
             extra = sum(max(0, len(c.notes) - 1) for c in plan.changes)
             clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
             added = " (.apkg added: Anki's import lists only .apkg files)" * target.suffix_added
-            report_vault(result, vault)
+            report_vault(result, options.vault)
+            report_new_ledger(plan, result, options.vault)
             outcome = f"{counts_line(plan)}; wrote {info.path}{clozes}{added}"
             click.echo(one_line(summary(result, outcome)), err=True)
 

@@ -47,7 +47,7 @@ def check(
         report_diagnostics(problems, False, result.vault)
         require_cards(result, options)
         if problems or not quiet:
-            report_vault(result, vault)
+            report_vault(result, options.vault)
         if problems:
             raise Memo2AnkiError(f"{_n(len(problems), 'problem')} in {_n(result.notes, 'note')}")
         if not quiet:

@@ -27,9 +27,25 @@ class Config:
     since: dt.date | None = None
     until: dt.date | None = None
     last: int | None = None
+    exam_name: str | None = None  # the name of `memo2anki exam`'s filtered deck
+    # What a card's Link opens: the published site (a Digital Garden's pages), and the
+    # Obsidian vault's name (when not the vault folder's, or for a garden).
+    garden_url: str | None = None
+    vault_name: str | None = None
 
 
-KNOWN = ("deck", "sections", "subjects", "cloze", "since", "until", "last")
+KNOWN = (
+    "deck",
+    "sections",
+    "subjects",
+    "cloze",
+    "since",
+    "until",
+    "last",
+    "garden_url",
+    "vault_name",
+    "exam_name",
+)
 
 
 def load_config(path: Path) -> Config:
@@ -59,6 +75,9 @@ def load_config(path: Path) -> Config:
             since=_date(data, "since"),
             until=_date(data, "until"),
             last=_days(data, "last"),
+            exam_name=_text(data, "exam_name"),
+            garden_url=_text(data, "garden_url"),
+            vault_name=_text(data, "vault_name"),
         )
     except _WrongType as err:
         raise BadUsage(f"{_where(path, text, err.key)}: {err.message}") from None

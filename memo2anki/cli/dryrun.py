@@ -4,12 +4,14 @@ for a person or as one JSON object for a program."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from memo2anki.cards.fields import deck_name
 from memo2anki.cards.identity import card_guid
 from memo2anki.changes.notes import cloze_ords, cloze_text
 from memo2anki.model import Result, one_line, plural, printable
+from memo2anki.notes.discover import garden_of
 
 
 def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
@@ -30,9 +32,13 @@ def dry_run_object(
     result: Result, deck: str, cloze: bool, guids: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """The dry run as one JSON-ready object: ``cards`` (each with its deck, subject, front,
-    back HTML, tags, GUID, note, line, date, images, and its cloze text with ``cloze``) and
+    back HTML, tags, GUID, note, line, date, images, and its cloze text with ``cloze``),
+    ``media`` (each picture's name in the backs to its file, relative to ``vault``) and
     ``warnings`` (each ``path``, ``line``, ``message``; paths relative to ``vault``).
-    ``guids``: each card's GUID as planned (a renamed card keeps its old one)."""
+    ``guids``: each card's GUID as planned (a renamed card keeps its old one). Images are
+    named as the vault does (in a Digital Garden, below its pictures folder)."""
+    garden = garden_of(result.vault)
+    pictures = garden.pictures if garden is not None else result.vault
     return {
         "vault": printable(str(result.vault)),
         "cards": [
@@ -47,14 +53,27 @@ def dry_run_object(
                 "line": card.line,
                 "date": card.date.isoformat() if card.date else None,
                 "images": [
-                    printable(m.path.relative_to(result.vault).as_posix()) for m in card.media
+                    printable(_relative(m.path, pictures, result.vault)) for m in card.media
                 ],
                 "cloze": cloze_text(card.back_html) if cloze else None,
             }
             for i, card in enumerate(result.cards)
         ],
+        # A back shows its pictures by their names in the package (m2a-....png), as Anki
+        # will; each such name to its file, relative to the vault.
+        "media": {
+            m.name: printable(m.path.relative_to(result.vault).as_posix()) for m in result.media
+        },
         "warnings": [
             {"path": d.path, "line": d.line, "message": printable(d.message)}
             for d in result.diagnostics
         ],
     }
+
+
+def _relative(path: Path, *roots: Path) -> str:
+    """``path`` relative to the first of ``roots`` that holds it."""
+    for root in roots:
+        if path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return path.as_posix()

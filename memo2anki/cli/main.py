@@ -9,6 +9,8 @@ import click
 
 from memo2anki.cli.build import build
 from memo2anki.cli.check import check
+from memo2anki.cli.exam import exam
+from memo2anki.cli.preview import preview
 from memo2anki.cli.sync import sync
 from memo2anki.common.signals import stopping_on_signals
 
@@ -30,7 +32,7 @@ def main() -> None:
     """Turn the study memos in Obsidian daily notes into Anki cards."""
 
 
-for _command in (build, check, sync):
+for _command in (build, check, sync, exam, preview):
     main.add_command(_command)
 
 

@@ -16,6 +16,7 @@ import click
 
 from memo2anki.cards.cache import NoteCache, default_cache_dir
 from memo2anki.cards.convert import Progress, convert
+from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.plan import Layout, Plan
 from memo2anki.cli.config import CONFIG_NAME, Config, find_config, load_config
 from memo2anki.cli.output import report_diagnostics, require_cards
@@ -29,7 +30,8 @@ from memo2anki.model import (
     printable,
 )
 from memo2anki.notes.dates import date_range, parse_date
-from memo2anki.notes.discover import find_vault_root
+from memo2anki.notes.discover import find_vault_root, garden_of
+from memo2anki.notes.garden import site_base_url
 from memo2anki.targets.build import plan_build
 from memo2anki.targets.package import DEFAULT_DECK
 
@@ -48,13 +50,15 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--vault",
             type=click.Path(path_type=Path, file_okay=False, exists=True),
             help="Vault root where images are looked up. Default: the nearest folder "
-            "above the first PATH that holds .obsidian/, else that folder.",
+            "above the first PATH that holds .obsidian/ or is a Digital Garden repository "
+            "(src/site/notes/ and plugin-info.json or .eleventy.js), else that folder.",
         ),
         click.option(
             "--config",
             "config_path",
             type=click.Path(path_type=Path, dir_okay=False, exists=True),
-            help="Settings file (deck, sections, subjects, cloze, since, until, last). "
+            help="Settings file (deck, sections, subjects, cloze, since, until, last, "
+            "garden_url, vault_name, exam_name). "
             f"Default: {CONFIG_NAME} in the vault root, if there is one; options given here "
             "win over it.",
         ),
@@ -167,11 +171,25 @@ def read_and_plan(
         result = convert(paths, options, jobs, progress, note_cache(paths, options, no_cache))
     report_diagnostics(result.diagnostics, quiet, result.vault)
     require_cards(result, options)
-    layout = replace(layout, vault_name=printable(result.vault.name))
+    layout = link_layout(layout, result.vault)
     cache = None if no_cache else default_cache_dir()
     plan, plan_warnings = plan_build(result, paths, options, layout, cache)
     report_diagnostics(plan_warnings, quiet, result.vault)
     return replace(result, diagnostics=(*result.diagnostics, *plan_warnings)), plan
+
+
+def link_layout(layout: Layout, vault: Path) -> Layout:
+    """``layout`` with the vault's name and what a card's Link opens: a garden note's page
+    when the site's address is known (``garden_url`` in the settings file, else
+    ``SITE_BASE_URL`` in the garden's ``.env``), else the note in the Obsidian vault named
+    ``vault_name`` in the settings file, else the vault folder's (a garden's is not known:
+    no Obsidian link)."""
+    garden = garden_of(vault)
+    site = layout.site_url or (site_base_url(garden.root) if garden is not None else "")
+    link_vault = layout.link_vault
+    if link_vault is None and garden is not None:
+        link_vault = ""
+    return replace(layout, vault_name=printable(vault.name), site_url=site, link_vault=link_vault)
 
 
 def run_options(
@@ -183,7 +201,10 @@ def run_options(
     exclude: tuple[Path, ...],
     debug: bool,
 ) -> tuple[Options, Config]:
-    """The run's options: the command line over the vault's config over the defaults."""
+    """The run's options: the command line over the vault's config over the defaults. With
+    no ``--vault`` and no ``.obsidian/`` above the notes, the vault root the ledger found
+    above them was last written against, when it holds the notes' folder."""
+    vault = vault or ledger_root(paths)
     config = (
         load_config(config_path)
         if config_path is not None
@@ -202,6 +223,23 @@ def run_options(
         until=dates.until,
     )
     return options, config
+
+
+def ledger_root(paths: tuple[Path, ...]) -> Path | None:
+    """The vault root of the ledger found at or above the notes (see
+    :func:`~memo2anki.changes.ledger.find_home`), when the root would otherwise be guessed
+    (no ``.obsidian/``) and it holds the guessed one: a run on a subfolder then uses the root
+    the vault's runs used, its pictures and links included."""
+    if not paths:
+        return None
+    guessed = find_vault_root(paths, None)
+    if (guessed / ".obsidian").is_dir():
+        return None
+    home = ledger_file.find_home([*paths, guessed])
+    root = ledger_file.recorded_root(home) if home is not None else None
+    if root is None or root == guessed or not guessed.is_relative_to(root):
+        return None
+    return root
 
 
 def _dates(config: Config) -> DateRange:
@@ -234,7 +272,14 @@ def deck_layout(
 ) -> Layout:
     """How cards become notes: the deck and cloze options given, else the settings file's."""
     deck = deck or _config_deck(config) or DEFAULT_DECK
-    return Layout(deck, "", cloze or bool(config.cloze), leave_out_gone)
+    return Layout(
+        deck,
+        "",
+        cloze or bool(config.cloze),
+        leave_out_gone,
+        site_url=config.garden_url or "",
+        link_vault=config.vault_name,
+    )
 
 
 def _config_deck(config: Config) -> str | None:
@@ -251,8 +296,10 @@ def note_cache(paths: tuple[Path, ...], options: Options, disabled: bool) -> Not
         return None
     # A note's cards depend on the vault root (their paths and identity come from it) and
     # on which sections and subjects count; not on the output's name.
+    # (A garden's notes are read otherwise than a vault's: a folder that became one is
+    # read anew.)
     root = find_vault_root(paths, options.vault)
-    key = repr((str(root), options.sections, options.subjects))
+    key = repr((str(root), garden_of(root) is not None, options.sections, options.subjects))
     return NoteCache(default_cache_dir(), key)
 
 

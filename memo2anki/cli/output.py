@@ -26,6 +26,9 @@ from memo2anki.model import (
     one_line,
 )
 from memo2anki.model import plural as _n
+from memo2anki.notes.discover import garden_of
+
+GARDEN_PREFIX = "img/user/"  # a Digital Garden's picture link, without its leading /
 
 
 @contextmanager
@@ -74,17 +77,25 @@ def report_diagnostics(
 
 
 def _from_here(vault: Path) -> Callable[[Diagnostic], Diagnostic] | None:
-    """Warnings name files vault-relative; when the vault is below the current folder (a
-    person runs memo2anki from its parent) or holds it, the path that opens from here is
-    more use, to click in a terminal or editor. None when the two are apart."""
+    """Warnings name files vault-relative (a Digital Garden's notes relative to its notes
+    folder, as in the vault); when the vault is below the current folder (a person runs
+    memo2anki from its parent) or holds it, the path that opens from here is more use, to
+    click in a terminal or editor. None when the two are apart."""
     here = Path.cwd()
-    if vault == here or not (vault.is_relative_to(here) or here.is_relative_to(vault)):
+    garden = garden_of(vault)
+    bases = (garden.notes, vault) if garden is not None else (vault,)
+    if (vault == here and garden is None) or not (
+        vault.is_relative_to(here) or here.is_relative_to(vault)
+    ):
         return None
 
     def shown(diagnostic: Diagnostic) -> Diagnostic:
-        if os.path.isabs(diagnostic.path) or not os.path.lexists(vault / diagnostic.path):
+        if os.path.isabs(diagnostic.path):
             return diagnostic  # a file given outside the vault, already named from here
-        path = Path(os.path.relpath(vault / diagnostic.path, here)).as_posix()
+        base = next((b for b in bases if os.path.lexists(b / diagnostic.path)), None)
+        if base is None:
+            return diagnostic
+        path = Path(os.path.relpath(base / diagnostic.path, here)).as_posix()
         return replace(diagnostic, path=path)
 
     return shown
@@ -92,24 +103,81 @@ def _from_here(vault: Path) -> Callable[[Diagnostic], Diagnostic] | None:
 
 # From this many missing images on, the summary names the vault root they were looked up in.
 MANY_MISSING_IMAGES = 3
+# Missing images tried in the folders above the vault root, for one that holds them.
+_TRIED_MISSING = 20
+_NOT_FOUND = "image not found: "
 
 
 def report_vault(result: Result, vault: Path | None) -> None:
-    """One line naming the vault root when it was guessed (no ``.obsidian/`` above the notes)
-    or when many images were not found in it: the usual cause is the wrong root."""
-    missing = sum(d.message.startswith("image not found") for d in result.diagnostics)
-    guessed = vault is None and not (result.vault / ".obsidian").is_dir()
-    if not guessed and missing < MANY_MISSING_IMAGES:
+    """One line naming the vault root when it was guessed (no ``.obsidian/`` above the notes,
+    and no Digital Garden) or when images were not found in it: with the folder above that
+    would have found them, when there is one."""
+    missing = [
+        d.message[len(_NOT_FOUND) :] for d in result.diagnostics if d.message.startswith(_NOT_FOUND)
+    ]
+    guessed = (
+        vault is None
+        and not (result.vault / ".obsidian").is_dir()
+        and garden_of(result.vault) is None
+    )
+    better = _folder_finding(missing, result.vault) if missing else None
+    if not guessed and len(missing) < MANY_MISSING_IMAGES and better is None:
         return
-    why = (
-        "no .obsidian/ folder above the notes, so their folder"
-        if guessed
-        else f"{_n(missing, 'image')} not found in it"
-    )
-    click.echo(
-        one_line(f"memo2anki: vault root {result.vault} ({why}; give another with --vault DIR)"),
-        err=True,
-    )
+    if missing:
+        why = f"{_n(len(missing), 'image')} not found in it"
+        if better is not None:
+            hint = f"--vault {better} finds them"
+        else:
+            why += ", nor in a folder above it"
+            hint = "give the folder that holds them with --vault DIR"
+    else:
+        why = "no .obsidian/ folder above the notes, so their folder"
+        hint = "give another with --vault DIR"
+    click.echo(one_line(f"memo2anki: vault root {result.vault} ({why}; {hint})"), err=True)
+
+
+def _folder_finding(missing: Sequence[str], vault: Path) -> Path | None:
+    """The nearest folder above ``vault`` that, as the vault root, finds the first missing
+    images (as memo2anki looks them up there), if any: the vault root the person meant. A
+    Digital Garden repository above comes first: it finds its ``/img/user/`` links and names
+    its notes as the vault does."""
+    # (Not a path that names a file from the file system's root: that is no vault's.)
+    tried = [
+        m.strip().lstrip("/")
+        for m in missing[:_TRIED_MISSING]
+        if not (m.strip().startswith("/") and os.path.isfile(m.strip()))
+    ]
+    garden_refs = [r[len(GARDEN_PREFIX) :] for r in tried if r.startswith(GARDEN_PREFIX)]
+    if garden_refs:
+        for folder in vault.parents:
+            garden = garden_of(folder)
+            if garden is not None and any((garden.pictures / r).is_file() for r in garden_refs):
+                return folder
+    plain = [*tried, *garden_refs]  # (a vault looks /img/user/X up as X too)
+    for folder in vault.parents:
+        if folder == Path(folder.anchor):
+            break  # the file system's root is no one's vault
+        if any((folder / ref).is_file() for ref in plain):
+            return folder
+    return None
+
+
+def report_new_ledger(plan: Plan, result: Result, vault: Path | None) -> None:
+    """One line naming where a new ledger was made, when none was found at or above the
+    notes and the vault root was guessed (or the ledger is not at the vault root): the next
+    runs find it there, whatever their vault root."""
+    home = plan.ledger.home
+    if home is None or plan.ledger.found or not (home / ".memo2anki").is_dir():
+        return
+    guessed = vault is None and not (result.vault / ".obsidian").is_dir()
+    if guessed or home != result.vault:
+        click.echo(
+            one_line(
+                f"memo2anki: new ledger in {home / '.memo2anki'} (none was found at or above "
+                "the notes; later runs find this one)"
+            ),
+            err=True,
+        )
 
 
 def require_cards(result: Result, options: Options) -> None:
@@ -154,13 +222,15 @@ def summary(result: Result, outcome: str) -> str:
 
 def _notes(result: Result) -> str:
     """``7 notes``, and how many held memos when not all did; with a date range, how many
-    cards it left out."""
+    cards it left out; and the Digital Garden repository they were read from, if so."""
+    garden = garden_of(result.vault)
+    where = f" of the Digital Garden {result.vault}" if garden is not None else ""
     about = []
     if result.notes_with_section != result.notes:
         about.append(f"{result.notes_with_section} with memos")
     if result.dated_out:
         about.append(f"{_n(result.dated_out, 'card')} of other dates left out")
-    return _n(result.notes, "note") + (f" ({'; '.join(about)})" if about else "")
+    return _n(result.notes, "note") + (f" ({'; '.join(about)})" if about else "") + where
 
 
 def cloze_notes(result: Result, cloze: bool) -> str:

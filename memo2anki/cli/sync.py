@@ -14,13 +14,27 @@ from memo2anki.cli.options import (
     read_and_plan,
     run_options,
 )
-from memo2anki.cli.output import report_changes, report_diagnostics, reported, summary
-from memo2anki.cli.report import counts_line
+from memo2anki.cli.output import (
+    echo_json,
+    report_changes,
+    report_diagnostics,
+    report_new_ledger,
+    reported,
+    summary,
+)
+from memo2anki.cli.report import changes_json, counts_line
 from memo2anki.model import Diagnostic, one_line
 from memo2anki.model import plural as _n
 from memo2anki.targets.ankiconnect import DEFAULT_URL
 from memo2anki.targets.package import DEFAULT_DECK
-from memo2anki.targets.sync import ANKICONNECT, COLLECTION, Synced, choose_target, run_sync
+from memo2anki.targets.sync import (
+    ANKICONNECT,
+    COLLECTION,
+    Synced,
+    choose_target,
+    plan_against_target,
+    run_sync,
+)
 from memo2anki.targets.sync_steps import Steps
 
 EPILOG = """\b
@@ -68,7 +82,8 @@ NEXT = {
 @click.option(
     "--delete-gone",
     is_flag=True,
-    help="Delete gone cards (after the backup) instead of tagging and suspending them.",
+    help="Delete gone cards (after the backup) instead of tagging and suspending them, and "
+    "the cards earlier runs retired (tagged memo2anki::gone).",
 )
 @click.option("--no-backup", is_flag=True, help="No backup before the first change.")
 @click.option(
@@ -116,18 +131,27 @@ def sync(
         options, config = run_options(paths, vault, config_path, sections, subjects, (), debug)
         layout = deck_layout(deck, cloze, config)
         result, plan = read_and_plan(paths, options, layout, jobs, no_cache, quiet)
-        report_changes(plan, list_changes and not as_json, as_json)  # (--json: all in it)
         if dry_run:
+            report_changes(plan, list_changes and not as_json, as_json)  # (--json: all in it)
             if not quiet:
                 outcome = f"{counts_line(plan)}; nothing changed (--dry-run)"
                 click.echo(one_line(summary(result, outcome)), err=True)
             return
         target = choose_target(via, profile, collection, ankiconnect_url, ankiconnect_key)
-        synced = run_sync(result, plan, target, delete_gone, not no_backup)
+        if target.unchecked and not quiet:
+            click.echo(one_line(f"memo2anki: {target.unchecked}"), err=True)
+        # With no ledger, the collection's own notes are the ledger it would have had.
+        plan, ids = plan_against_target(result, plan, target)
+        report_changes(plan, list_changes and not as_json, False)
+        synced = run_sync(result, plan, target, delete_gone, not no_backup, ids)
+        if as_json:
+            echo_json({"changes": changes_json(plan), **_synced_json(synced)})
         warnings = [*_hand_moved(synced.steps), *synced.ledger_warnings]
         report_diagnostics(warnings, quiet, result.vault)
         if not quiet:
-            click.echo(one_line(summary(result, f"{counts_line(plan)}; synced")), err=True)
+            report_new_ledger(plan, result, options.vault)
+            outcome = f"{counts_line(plan)}; synced into {synced.target}"
+            click.echo(one_line(summary(result, outcome)), err=True)
             for line in _done(synced):
                 click.echo(one_line(line), err=True)
 
@@ -146,18 +170,38 @@ def _hand_moved(steps: Steps) -> list[Diagnostic]:
     return out
 
 
+def _synced_json(synced: Synced) -> dict[str, object]:
+    """Where the sync went and what it did there, for ``--json``."""
+    steps = synced.steps
+    return {
+        "target": synced.target.as_json(),
+        "synced": {
+            "added": len(steps.add),
+            "updated": len(steps.update),
+            "moved": sum(len(ids) for _, ids in steps.move),
+            "suspended": len(steps.suspend),
+            "unsuspended": len(steps.unsuspend),
+            "deleted": len(steps.delete),
+            "deleted_retired_before": steps.retired_deleted,
+            "images_added": synced.media_added,
+            "backup": str(synced.backup) if synced.backup else None,
+        },
+    }
+
+
 def _done(synced: Synced) -> list[str]:
     """What the sync did in Anki, and what to do next."""
     steps = synced.steps
     if steps.empty:
-        return [f"memo2anki: {synced.target} already matches the memos; nothing changed"]
+        return [f"memo2anki: into {synced.target}: it already matches the memos; nothing changed"]
+    retired = f" ({steps.retired_deleted} retired by earlier runs)" * bool(steps.retired_deleted)
     parts = [
         _n(len(steps.add), "note") + " added" if steps.add else "",
         _n(len(steps.update), "note") + " updated" if steps.update else "",
         _n(sum(len(ids) for _, ids in steps.move), "card") + " moved" if steps.move else "",
         _n(len(steps.suspend), "card") + " suspended" if steps.suspend else "",
         _n(len(steps.unsuspend), "card") + " unsuspended" if steps.unsuspend else "",
-        _n(len(steps.delete), "note") + " deleted" if steps.delete else "",
+        _n(len(steps.delete), "note") + f" deleted{retired}" if steps.delete else "",
         _n(synced.media_added, "image") + " added" if synced.media_added else "",
     ]
     backup = f"; backup: {synced.backup}" if synced.backup else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from memo2anki.model import Diagnostic, Memo2AnkiError, printable
@@ -17,9 +18,65 @@ def is_markdown(path: str | os.PathLike[str]) -> bool:
     return os.path.splitext(path)[1].lower() in MARKDOWN_SUFFIXES
 
 
+# Where the Digital Garden template keeps a published vault: notes at NOTES/<vault path>,
+# pictures at PICTURES/<vault path> (the plugin links them as /img/user/<vault path>).
+GARDEN_SITE = ("src", "site")
+GARDEN_NOTES = (*GARDEN_SITE, "notes")
+GARDEN_PICTURES = (*GARDEN_SITE, "img", "user")
+
+
+@dataclass(frozen=True)
+class Garden:
+    """A Digital Garden repository (what the Obsidian Digital Garden plugin publishes): its
+    folder, with the published vault's notes and pictures below it."""
+
+    root: Path
+
+    @property
+    def site(self) -> Path:
+        return self.root.joinpath(*GARDEN_SITE)
+
+    @property
+    def notes(self) -> Path:
+        """The folder that stands for the vault's root as far as notes go."""
+        return self.root.joinpath(*GARDEN_NOTES)
+
+    @property
+    def pictures(self) -> Path:
+        """The folder that stands for the vault's root as far as pictures go."""
+        return self.root.joinpath(*GARDEN_PICTURES)
+
+
+def is_garden(folder: Path) -> bool:
+    """Whether ``folder`` is a Digital Garden repository: it holds ``src/site/notes/`` and a
+    marker of the template (``plugin-info.json``, or ``.eleventy.js`` beside ``src/``)."""
+    if not folder.joinpath(*GARDEN_NOTES).is_dir():
+        return False
+    return (folder / "plugin-info.json").is_file() or (folder / ".eleventy.js").is_file()
+
+
+def garden_root(path: Path) -> Path | None:
+    """The Digital Garden repository holding ``path`` (or being it), found upward as
+    ``.git`` is; None when ``path`` is in none."""
+    start = path.resolve()
+    if not start.is_dir():
+        start = start.parent
+    for folder in (start, *start.parents):
+        if is_garden(folder):
+            return folder
+    return None
+
+
+def garden_of(vault: Path) -> Garden | None:
+    """The garden whose repository is ``vault`` (a vault root found by
+    :func:`find_vault_root`), or None for an Obsidian vault or a plain folder."""
+    return Garden(vault) if is_garden(vault) else None
+
+
 def find_vault_root(paths: Sequence[Path], vault: Path | None = None) -> Path:
     """The vault root: ``vault`` if given, else the nearest ancestor of the first path
-    holding ``.obsidian/``, else that folder (or the file's folder)."""
+    holding ``.obsidian/`` or being a Digital Garden repository (:func:`is_garden`), else
+    that folder (or the file's folder)."""
     if vault is not None:
         if not vault.is_dir():
             raise Memo2AnkiError(f"{vault}: --vault is not a folder")
@@ -29,9 +86,16 @@ def find_vault_root(paths: Sequence[Path], vault: Path | None = None) -> Path:
     first = paths[0].resolve()
     start = first if first.is_dir() else first.parent
     for folder in (start, *start.parents):
-        if (folder / ".obsidian").is_dir():
+        if (folder / ".obsidian").is_dir() or is_garden(folder):
             return folder
     return start
+
+
+def notes_root(vault: Path) -> Path:
+    """The folder note paths are relative to: the vault root, or a garden's notes folder
+    (so a note's path, and its cards' identity, are the same from the vault and its garden)."""
+    garden = garden_of(vault)
+    return garden.notes if garden is not None else vault
 
 
 def find_notes(
@@ -45,6 +109,7 @@ def find_notes(
     ``exclude`` names files never to read (the output).
     """
     excluded = {_real(p) or os.path.abspath(p) for p in exclude}
+    garden = garden_of(vault) if vault is not None else None
     seen: set[str] = set()
     parents: dict[str, str] = {}
     found: list[Path] = []
@@ -53,6 +118,10 @@ def find_notes(
         if not given.exists():
             raise Memo2AnkiError(f"{given}: no such file or folder")
         files: Iterator[tuple[Path, bool]]
+        if garden is not None and given.is_dir() and _holds(given, garden.notes):
+            # A garden's notes are only those below src/site/notes/: not its README, nor
+            # the site's templates or node_modules.
+            given = garden.notes
         if given.is_dir():
             files = (
                 (Path(path), link)
@@ -73,6 +142,11 @@ def find_notes(
             seen.add(key)
             found.append(path)
     return found, problems
+
+
+def _holds(folder: Path, inner: Path) -> bool:
+    """Whether ``inner`` is ``folder`` or below it (both as they really are)."""
+    return inner.resolve().is_relative_to(folder.resolve())
 
 
 def shown_path(path: Path, vault: Path | None) -> str:

@@ -19,6 +19,7 @@ from memo2anki.cards.markdown.parser import ATX_HEADING
 from memo2anki.cards.obsidian.wikilinks import display_name, parse_inner
 from memo2anki.model import Diagnostic, Memo2AnkiError, Note, printable
 from memo2anki.notes.discover import real_path
+from memo2anki.notes.garden import Pages, frontmatter_text, unpublish, vault_metadata
 from memo2anki.notes.tags import normalize_tag
 
 MAX_NOTE_BYTES = 8 * 1024 * 1024
@@ -49,10 +50,16 @@ def _read_bounded(f: BinaryIO, size: int) -> bytes:
 
 
 def read_note(
-    path: Path, vault: Path, real_folders: dict[str, str] | None = None
+    path: Path,
+    vault: Path,
+    real_folders: dict[str, str] | None = None,
+    garden: Pages | None = None,
 ) -> tuple[Note, list[Diagnostic]]:
     """Read one note; raises :class:`Memo2AnkiError` if it cannot be used at all.
-    ``real_folders``: see :func:`vault_relpath`."""
+    ``vault``: the folder note paths are relative to. ``real_folders``: see
+    :func:`vault_relpath`. ``garden``: the pages of the Digital Garden the note was
+    published to, which is read as the vault's note it was published from
+    (:mod:`memo2anki.notes.garden`); None for a vault's note."""
     relpath = vault_relpath(path, vault, real_folders)
     try:
         stat = path.stat()
@@ -68,7 +75,13 @@ def read_note(
             f"{relpath}: skipped, larger than {MAX_NOTE_BYTES // (1024 * 1024)} MiB"
         )
     text, warnings = decode(raw, relpath)
+    permalink = ""
+    if garden is not None and (head := _FRONTMATTER.match(text)):
+        text = frontmatter_text(head.group(0)) + text[head.end() :]
     text, metadata, fm_warnings = split_frontmatter(text, relpath)
+    if garden is not None:
+        metadata, permalink = vault_metadata(metadata)
+        text = unpublish(text, garden.note_of)
     tags, tag_warnings = frontmatter_tags(metadata, relpath)
     warnings += fm_warnings + tag_warnings
     note = Note(
@@ -79,6 +92,7 @@ def read_note(
         date=note_date(path, metadata),
         mtime=int(stat.st_mtime),
         tags=tuple(dict.fromkeys(tags + tags_section(text))),
+        permalink=permalink,
     )
     return note, warnings
 

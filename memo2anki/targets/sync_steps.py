@@ -8,6 +8,7 @@ live target, and each writer (the collection file, AnkiConnect) only carries the
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -34,6 +35,10 @@ class Held:
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     cards: tuple[HeldCard, ...]
+    # When it was last modified (whole seconds; None: the target does not say): older than
+    # memo2anki's last write of it, it never got that write (a package not imported).
+    mod: int | None = None
+    note_type: str = ""  # MODEL_NAME or CLOZE_MODEL_NAME ("": not said)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,8 @@ class Steps:
     unsuspend: tuple[int, ...] = ()
     delete: tuple[int, ...] = ()  # note ids
     hand_moved: tuple[HandMoved, ...] = field(default=())
+    # Of ``delete``, the notes retired by earlier runs (tagged memo2anki::gone before).
+    retired_deleted: int = 0
 
     @property
     def empty(self) -> bool:
@@ -84,16 +91,25 @@ def note_guids(change: Change) -> list[str]:
     return [change.guid, cloze_guid(change.guid)]  # gone cards left out of the plan's notes
 
 
-def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) -> Steps:
+def sync_steps(
+    plan: Plan,
+    held: Mapping[str, Held],
+    delete_gone: bool = False,
+    unmatched: Sequence[Held] = (),
+) -> Steps:
     """The steps that make the collection match ``plan``, given what it holds (by GUID).
 
     - A note the collection lacks is added (new, or deleted in Anki while still in a memo).
-    - A note is updated only when the memo changed it (the plan's kind) or it differs from a
-      first sync's cards: an edit made in Anki survives until the memo itself changes.
+    - A note is updated when it differs from what the memo makes of it, unless the memo is
+      unchanged since memo2anki last wrote it and the note was edited in Anki since (see
+      :func:`_needs_update`): an edit made in Anki survives until the memo itself changes.
     - A card whose deck changed moves, unless it is not in the deck memo2anki last put it in
       (moved by hand, and left there).
     - A gone note is tagged ``memo2anki::gone`` and its cards suspended, or deleted with
       ``delete_gone``; a card that comes back is untagged (its new tags) and unsuspended.
+    - With ``delete_gone``, every note retired by earlier runs (or packages) within the
+      run's reach is deleted too: those of ``held`` no change is about, and ``unmatched``
+      (notes of the target not known by GUID).
     """
     add: list[TargetNote] = []
     update: list[Update] = []
@@ -103,7 +119,9 @@ def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) 
     unsuspend: list[int] = []
     delete: list[int] = []
     hand_moved: list[HandMoved] = []
+    used: set[str] = set()
     for change in plan.changes:
+        used.update(note_guids(change))
         if change.kind is Kind.GONE:
             for guid in note_guids(change):
                 have = held.get(guid)
@@ -134,6 +152,13 @@ def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) 
                     moves.setdefault(note.deck, []).append(card.card_id)
                 else:
                     hand_moved.append(HandMoved(change, card.deck))
+    retired = 0
+    if delete_gone:
+        others = [have for guid, have in held.items() if guid not in used]
+        for have in (*others, *unmatched):
+            if GONE_TAG in have.tags and _reached(plan, have) and have.note_id not in delete:
+                delete.append(have.note_id)
+                retired += 1
     return Steps(
         add=tuple(add),
         update=tuple(update),
@@ -143,15 +168,31 @@ def sync_steps(plan: Plan, held: Mapping[str, Held], delete_gone: bool = False) 
         unsuspend=tuple(unsuspend),
         delete=tuple(delete),
         hand_moved=tuple(hand_moved),
+        retired_deleted=retired,
     )
 
 
+def _reached(plan: Plan, have: Held) -> bool:
+    """Whether a note of the target is within the run's reach, by its Subject, Source and
+    Date fields (the same places in both note types)."""
+    if len(have.fields) < 5:
+        return False
+    subject, note, date = (html.unescape(f) for f in have.fields[2:5])
+    return plan.scope.reaches(note, subject, date)
+
+
 def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:
-    if change.kind is Kind.UNCHANGED:
-        # Unchanged in the memo: what Anki holds is left alone (an edit made there survives),
-        # except the tag of a card that came back before this sync saw it go.
-        return GONE_TAG in have.tags
-    return tuple(have.fields) != tuple(note.fields) or sorted(have.tags) != sorted(note.tags)
+    """Whether the note Anki holds must be written: it differs from what the memo makes of
+    it, and either the memo changed since memo2anki last wrote it, or the note in Anki is
+    older than that write (it never got it: a package that was not imported, a ledger made
+    elsewhere). A note edited in Anki since, its memo unchanged, is left as the person made
+    it, but for the tag of a card that came back before this sync saw it go."""
+    differs = tuple(have.fields) != tuple(note.fields) or sorted(have.tags) != sorted(note.tags)
+    if not differs:
+        return False
+    if change.kind is not Kind.UNCHANGED or GONE_TAG in have.tags:
+        return True
+    return have.mod is not None and have.mod < note.mtime
 
 
 def referenced_media(notes: Sequence[TargetNote]) -> set[str]:

@@ -3,8 +3,9 @@
 AnkiConnect cannot see a note's GUID, nor give a note or note type an id of its choosing. So
 new notes arrive as a package Anki imports (``importPackage``: their GUIDs and memo2anki's
 note types, exactly as File > Import would bring them), and the notes already there are found
-by the fields memo2anki last wrote into them: note type, Source (the memo's note), Subject
-and Front. Every other step is one AnkiConnect action.
+by the Anki note id remembered for their GUID (:mod:`memo2anki.targets.note_ids`), or, for a
+note memo2anki never met, by the fields it last wrote into them: note type, Source (the
+memo's note), Subject and Front. Every other step is one AnkiConnect action.
 """
 
 from __future__ import annotations
@@ -55,10 +56,34 @@ def _ledger_keys(previous: Ledger, entry: LedgerCard) -> dict[str, Key]:
     }
 
 
-def held_notes(client: AnkiConnect, plan: Plan, previous: Ledger) -> dict[str, Held]:
-    """memo2anki's notes in Anki, by the GUID of the plan's note each one is."""
+@dataclass(frozen=True)
+class Found:
+    """memo2anki's notes in Anki: those of the plan's notes, by GUID; the others (notes
+    memo2anki cannot name, such as ones retired long ago); and every note's id by the GUID
+    it was found as."""
+
+    held: dict[str, Held]
+    unmatched: tuple[Held, ...]
+    ids: dict[str, int]
+
+
+def _all_notes(client: AnkiConnect) -> list[dict[str, Any]]:
     nids = client.call("findNotes", query=f'"note:{MODEL_NAME}" OR "note:{CLOZE_MODEL_NAME}"')
-    infos = [i for chunk in _chunks(nids) for i in client.call("notesInfo", notes=chunk) if i]
+    return [i for chunk in _chunks(nids) for i in client.call("notesInfo", notes=chunk) if i]
+
+
+def _values(info: Mapping[str, Any]) -> dict[str, str]:
+    ordered = sorted(info["fields"].items(), key=lambda kv: kv[1]["order"])
+    return {name: value["value"] for name, value in ordered}
+
+
+def all_held(client: AnkiConnect) -> list[Held]:
+    """Every memo2anki note in Anki, oldest first."""
+    return [held for _key, held in _held_by_key(client, _all_notes(client))]
+
+
+def _held_by_key(client: AnkiConnect, infos: list[dict[str, Any]]) -> list[tuple[Key, Held]]:
+    """Each note as Anki holds it (oldest first), with the fields it is found by."""
     card_ids = [c for info in infos for c in info["cards"]]
     # Decks and suspension rather than cardsInfo, which renders every card's question and
     # answer on the way.
@@ -67,28 +92,56 @@ def held_notes(client: AnkiConnect, plan: Plan, previous: Ledger) -> dict[str, H
         decks, suspended = client.multi(
             [("getDecks", {"cards": chunk}), ("areSuspended", {"cards": chunk})]
         )
-        deck_of = {cid: deck for deck, ids in decks.items() for cid in ids}
+        deck_of = {cid: deck for deck, ids_ in decks.items() for cid in ids_}
         for cid, is_suspended in zip(chunk, suspended, strict=True):
             if cid in deck_of:
                 cards[cid] = HeldCard(cid, deck_of[cid], bool(is_suspended))
-    by_key: dict[Key, list[Held]] = {}
+    out = []
     for info in sorted(infos, key=lambda i: i["noteId"]):  # oldest first: the order added
-        ordered = sorted(info["fields"].items(), key=lambda kv: kv[1]["order"])
-        values = {name: value["value"] for name, value in ordered}
+        values = _values(info)
         held = Held(
             info["noteId"],
             tuple(values.values()),
             tuple(info["tags"]),
             tuple(cards[c] for c in info["cards"] if c in cards),
+            info["mod"] if isinstance(info.get("mod"), int) else None,
+            info["modelName"],
         )
-        by_key.setdefault(_key(info["modelName"], values), []).append(held)
+        out.append((_key(info["modelName"], values), held))
+    return out
 
-    # A card whose content is as the ledger has it is found by its target fields; any other
-    # by the fields memo2anki last wrote (read only for those: most syncs change few cards).
-    entries = {e.guid: e for e in previous.cards}
+
+def held_notes(
+    client: AnkiConnect, plan: Plan, previous: Ledger, ids: Mapping[str, int] | None = None
+) -> Found:
+    """memo2anki's notes in Anki, by the GUID of the plan's note each one is: by the note id
+    remembered for that GUID (``ids``), else by the fields memo2anki last wrote into it."""
+    by_id: dict[int, tuple[str, Held]] = {}
+    by_key: dict[Key, list[Held]] = {}
+    for fields_key, held in _held_by_key(client, _all_notes(client)):
+        by_id[held.note_id] = (held.note_type, held)
+        by_key.setdefault(fields_key, []).append(held)
+
+    known = ids or {}
     found: dict[str, Held] = {}
+    taken: set[int] = set()
+    # By id first: a note memo2anki added or found before, whatever its fields say now.
+    types = {n.guid: n.note_type for c in plan.changes for n in c.notes}
     for change in plan.changes:
-        guids = note_guids(change)
+        for guid in note_guids(change):
+            nid = known.get(guid, 0)
+            note_type = types.get(guid) or (MODEL_NAME if guid == change.guid else CLOZE_MODEL_NAME)
+            if nid in by_id and by_id[nid][0] == note_type and nid not in taken:
+                found[guid] = by_id[nid][1]
+                taken.add(nid)
+    # Then, for a note never seen, by its fields: a card whose content is as the ledger has
+    # it by its target fields; any other by the fields memo2anki last wrote (read only for
+    # those: most syncs change few cards).
+    entries = {e.guid: e for e in previous.cards}
+    for change in plan.changes:
+        guids = [g for g in note_guids(change) if g not in found]
+        if not guids:
+            continue
         targets = {n.guid: n for n in change.notes}
         entry = entries.get(change.guid)
         keys = (
@@ -98,10 +151,15 @@ def held_notes(client: AnkiConnect, plan: Plan, previous: Ledger) -> dict[str, H
         )
         for guid in guids:
             key = keys.get(guid) or (_target_key(targets[guid]) if guid in targets else None)
-            candidates = by_key.get(key) if key else None
+            candidates = [h for h in by_key.get(key, ()) if h.note_id not in taken] if key else []
             if candidates:
-                found[guid] = candidates.pop(0)  # a front twice in one note: in order
-    return found
+                found[guid] = candidates[0]  # a front twice in one note: in order
+                taken.add(candidates[0].note_id)
+    unmatched = tuple(h for _type, h in by_id.values() if h.note_id not in taken)
+    # The ids of the notes met, the ones remembered of notes out of this plan kept.
+    met = {g: nid for g, nid in known.items() if nid in by_id and nid not in taken}
+    met.update({guid: held.note_id for guid, held in found.items()})
+    return Found(found, unmatched, met)
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -113,6 +171,8 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 class Applied:
     steps: Steps
     media_added: int
+    # Every memo2anki note's id met, by GUID (those added included, those deleted left out).
+    ids: dict[str, int]
 
 
 def apply_plan(
@@ -121,6 +181,7 @@ def apply_plan(
     media: Iterable[Media],
     previous: Ledger,
     delete_gone: bool = False,
+    ids: Mapping[str, int] | None = None,
 ) -> Applied:
     """Carry ``plan`` into Anki through AnkiConnect. Not one transaction (the add-on has
     none): each step is done in order, and a sync run again after a failure finishes it."""
@@ -130,18 +191,22 @@ def apply_plan(
             fields = client.call("modelFieldNames", modelName=name)
             if list(fields) != list(expected):
                 raise fields_changed(name, fields, expected)
-    steps = sync_steps(plan, held_notes(client, plan, previous), delete_gone)
+    found = held_notes(client, plan, previous, ids)
+    steps = sync_steps(plan, found.held, delete_gone, found.unmatched)
+    met = dict(found.ids)
     if steps.empty:
-        return Applied(steps, 0)
+        return Applied(steps, 0, met)
     by_name = {m.name: m for m in media}
     have = set(client.call("getMediaFilesNames", pattern="m2a-*"))
     added = 0
     if steps.add:
         missing = media_to_add(steps.add, by_name, have.__contains__)
+        before = {h.note_id for h in (*found.held.values(), *found.unmatched)}
         with notes_package(steps.add, missing) as package:
             client.call("importPackage", path=str(package))
         added += len(missing)
         have.update(m.name for m in missing)
+        met.update(_added_ids(client, steps.add, before))
     actions: list[tuple[str, dict[str, Any]]] = []
     for item in media_to_add([u.note for u in steps.update], by_name, have.__contains__):
         data = base64.b64encode(item.path.read_bytes()).decode("ascii")
@@ -163,4 +228,23 @@ def apply_plan(
     if steps.delete:
         actions.append(("deleteNotes", {"notes": list(steps.delete)}))
     client.multi(actions)
-    return Applied(steps, added)
+    deleted = set(steps.delete)
+    return Applied(steps, added, {g: nid for g, nid in met.items() if nid not in deleted})
+
+
+def _added_ids(
+    client: AnkiConnect, notes: Iterable[TargetNote], before: set[int]
+) -> dict[str, int]:
+    """The ids of the notes an import just added, by GUID: the notes Anki has now and did
+    not before, told apart by the fields they were added with."""
+    by_key: dict[Key, list[int]] = {}
+    for info in _all_notes(client):
+        if info["noteId"] not in before:
+            key = _key(info["modelName"], _values(info))
+            by_key.setdefault(key, []).append(info["noteId"])
+    out: dict[str, int] = {}
+    for note in notes:
+        nids = by_key.get(_target_key(note))
+        if nids:
+            out[note.guid] = nids.pop(0)
+    return out

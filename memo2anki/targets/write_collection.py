@@ -91,15 +91,15 @@ def backup(col: Any, folder: Path) -> Path | None:
 
 def held_notes(col: Any) -> dict[str, Held]:
     """memo2anki's notes in the collection, by GUID (notes of other note types never)."""
-    ids = [model_id for model_id, _fields in NOTE_TYPES.values() if col.models.get(model_id)]
-    if not ids:
+    types = {mid: name for name, (mid, _fields) in NOTE_TYPES.items() if col.models.get(mid)}
+    if not types:
         return {}
-    mids = ",".join(map(str, ids))
-    notes: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
-    for nid, guid, flds, tags in col.db.execute(
-        f"select id, guid, flds, tags from notes where mid in ({mids})"
+    mids = ",".join(map(str, types))
+    notes: dict[int, tuple[str, tuple[str, ...], tuple[str, ...], int, str]] = {}
+    for nid, guid, flds, tags, mod, mid in col.db.execute(
+        f"select id, guid, flds, tags, mod, mid from notes where mid in ({mids}) order by id"
     ):
-        notes[nid] = (guid, tuple(flds.split("\x1f")), tuple(tags.split()))
+        notes[nid] = (guid, tuple(flds.split("\x1f")), tuple(tags.split()), mod, types[mid])
     names = {d.id: d.name for d in col.decks.all_names_and_ids()}
     cards: dict[int, list[HeldCard]] = {}
     for cid, nid, did, odid, queue in col.db.execute(
@@ -109,8 +109,8 @@ def held_notes(col: Any) -> dict[str, Held]:
         home = odid or did
         cards.setdefault(nid, []).append(HeldCard(cid, names.get(home, ""), queue == -1))
     return {
-        guid: Held(nid, flds, tags, tuple(cards.get(nid, ())))
-        for nid, (guid, flds, tags) in notes.items()
+        guid: Held(nid, flds, tags, tuple(cards.get(nid, ())), mod, note_type)
+        for nid, (guid, flds, tags, mod, note_type) in notes.items()
     }
 
 

@@ -14,6 +14,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
+from memo2anki.cards.markdown.cjk_emphasis import cjk_friendly_plugin
 from memo2anki.cards.markdown.code import highlight_code
 from memo2anki.cards.obsidian import obsidian_plugins
 
@@ -31,12 +32,13 @@ ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+((?:[ \t]*[^ \t\n])*?)(?:[ \t]+#+)
 
 
 def make_markdown() -> MarkdownIt:
-    """The one parser configuration: CommonMark, Obsidian's line breaks and syntax."""
+    """The one parser configuration: CommonMark, Obsidian's line breaks and syntax, and
+    emphasis that closes before a Korean particle (the CJK-friendly rule)."""
     md = MarkdownIt(
         "commonmark",
         {"breaks": True, "html": True, "xhtmlOut": False, "highlight": highlight_code},
     ).enable(["table", "strikethrough"])
-    return obsidian_plugins(md)
+    return obsidian_plugins(md).use(cjk_friendly_plugin)
 
 
 def core_halves(md: MarkdownIt) -> tuple[list[Any], list[Any]]:

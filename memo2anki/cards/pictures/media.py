@@ -10,7 +10,8 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from memo2anki.model import Journal, Lookup, Media, media_name
-from memo2anki.notes.discover import real_path
+from memo2anki.notes.discover import garden_of, real_path
+from memo2anki.notes.garden import Pages
 
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif", ".ico", ".tif", ".tiff"}
@@ -43,12 +44,23 @@ def is_image(name: str) -> bool:
 class MediaResolver:
     """Finds referenced files the way Obsidian does, refusing anything outside the vault.
 
+    In a Digital Garden repository, the vault's root is two folders: its notes folder for
+    notes and its pictures folder (``/img/user/``) for pictures, and nothing outside the
+    site's folder is taken (not the repository's README, nor the built site's copies).
+
     The index of file names for the vault-wide search is built once, on first need.
     """
 
     def __init__(self, vault: Path) -> None:
         self.vault = vault.resolve()
-        self._root = str(self.vault)
+        garden = garden_of(self.vault)
+        # Where a note's path starts, and the folders a vault-relative reference is tried in.
+        self.notes = garden.notes if garden is not None else self.vault
+        self.pages = Pages(garden.notes) if garden is not None else None
+        self._roots = (
+            [str(garden.pictures), str(garden.notes)] if garden is not None else [str(self.vault)]
+        )
+        self._root = str(garden.site) if garden is not None else str(self.vault)
         self._by_name: dict[str, list[str]] | None = None
         self._cache: dict[tuple[str, str], Lookup] = {}
         self._real_folders: dict[str, str] = {}
@@ -89,14 +101,15 @@ class MediaResolver:
         if _WINDOWS_ABS.match(text) or _SCHEME.match(text):
             return Lookup(problem=f"'{text}' is outside the vault; not embedded")
         text = text.replace("\\", "/")
-        root = self._root
+        roots = self._roots
         candidates: list[str] = []
         if text.startswith(DIGITAL_GARDEN_PREFIX):
-            candidates.append(os.path.join(root, text[len(DIGITAL_GARDEN_PREFIX) :]))
+            candidates.append(os.path.join(roots[0], text[len(DIGITAL_GARDEN_PREFIX) :]))
         if text.startswith("/"):
-            candidates.append(os.path.join(root, text.lstrip("/")))
+            candidates += [os.path.join(root, text.lstrip("/")) for root in roots]
         else:
-            candidates += [os.path.join(note_dir, text), os.path.join(root, text)]
+            candidates.append(os.path.join(note_dir, text))
+            candidates += [os.path.join(root, text) for root in roots]
         refused = False
         for candidate in candidates:
             found, was_refused = self._file_at(candidate)
@@ -175,7 +188,10 @@ class MediaResolver:
         if not name or name in {".", ".."}:
             return None, False
         if self._by_name is None:
-            self._by_name = _index_vault(self.vault)
+            self._by_name = {}
+            for folder in self._roots:
+                for name_key, paths in _index_vault(Path(folder)).items():
+                    self._by_name.setdefault(name_key, []).extend(paths)
         matches = self._by_name.get(name.casefold(), [])
         # Which of several files is nearest depends on the note's folder; one file does not.
         key = (name, note_dir if len(matches) > 1 else "")

@@ -1,0 +1,262 @@
+"""Where the ledger lives: found like .git (the nearest .memo2anki/ at or above the notes, and
+above --vault), made only when there is none, at the vault root, never in a folder of
+pictures nor under a garden's src/site/; and whatever went out wrong, the next run puts
+right in Anki."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import Anki, png, run
+
+from memo2anki.changes import ledger as ledger_file
+
+ETCD = "**etcd**\n쿠버네티스의 클러스터 상태를 저장하는 분산 키값 저장소\n![[etcd.png]]"
+CNI = "**CNI**\n컨테이너 네트워크 인터페이스 표준 플러그인 규격과 그 구현들"
+
+
+def note(*cards: str, subject: str = "CKA") -> str:
+    return f"# 공부 메모장\n## {subject}\n" + "\n\n".join(cards) + "\n"
+
+
+def lay_out(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Files under ``root``, with no ``.obsidian/`` (the vault root is then guessed)."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def ledgers(root: Path) -> list[str]:
+    """Every ledger folder under ``root``, relative to it."""
+    found = [Path(d).relative_to(root).as_posix() for d, _, _ in os.walk(root)]
+    return sorted(d for d in found if d == ".memo2anki" or d.endswith("/.memo2anki"))
+
+
+def counts(output: str) -> dict[str, int]:
+    data = json.loads(output[output.index("{") : output.rindex("}") + 1])
+    return {k: v for k, v in data["changes"]["counts"].items() if v}
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> Path:
+    """A folder of notes with no .obsidian/: daily notes, and their pictures in img/."""
+    return lay_out(
+        tmp_path / "notes",
+        {
+            "daily/2025-04-01.md": note(ETCD, CNI),
+            "img/etcd.png": png(seed=1),
+        },
+    )
+
+
+def test_a_first_run_makes_one_at_the_guessed_root_and_says_where(
+    notes: Path, tmp_path: Path
+) -> None:
+    result = run(notes, "-o", tmp_path / "a.apkg", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert ledgers(notes) == [".memo2anki"]
+    assert f"new ledger in {notes / '.memo2anki'}" in result.output
+    # The next run finds it, and says nothing more about it.
+    again = run(notes, "-o", tmp_path / "a.apkg", "--no-cache")
+    assert "new ledger" not in again.output and "2 unchanged" in again.output
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["a subfolder", "another --vault", "a picture folder as --vault", "another working folder"],
+)
+def test_every_later_run_uses_the_one_ledger(
+    notes: Path, tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(notes, "-o", tmp_path / "a.apkg", "--no-cache").exit_code == 0
+    before = (notes / ".memo2anki" / "ledger.json").read_bytes()
+    args: list[str | Path] = {
+        "a subfolder": [notes / "daily"],
+        "another --vault": [notes / "daily", "--vault", notes / "daily"],
+        "a picture folder as --vault": [notes / "daily", "--vault", notes / "img"],
+        "another working folder": [notes],
+    }[how]
+    if how == "another working folder":
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        monkeypatch.chdir(elsewhere)
+    result = run(*args, "--dry-run", "--json", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert ledgers(tmp_path) == ["notes/.memo2anki"]
+    changes = counts(result.output)
+    # Never "new": the cards are the ledger's (with another vault root, their links and
+    # paths change, so they are updated; the picture may not be found from there).
+    assert "new" not in changes and changes.get("gone", 0) == 0, changes
+    # A real run with that root writes the same one ledger, and the next run from the
+    # first root finds its cards as they were.
+    assert run(*[a for a in args], "-o", tmp_path / "b.apkg", "--no-cache").exit_code == 0
+    assert ledgers(tmp_path) == ["notes/.memo2anki"]
+    back = run(notes, "--dry-run", "--json", "--no-cache")
+    assert "new" not in counts(back.output) and "gone" not in counts(back.output)
+    if how == "another working folder":
+        assert (notes / ".memo2anki" / "ledger.json").read_bytes() == before
+
+
+def test_never_in_a_picture_folder_given_as_the_vault(notes: Path, tmp_path: Path) -> None:
+    result = run(notes / "daily", "--vault", notes / "img", "-o", tmp_path / "a.apkg")
+    assert result.exit_code == 0, result.output
+    assert ledgers(notes) == [".memo2anki"]  # the folder holding the notes and the pictures
+
+
+def test_never_under_a_gardens_site_folder(tmp_path: Path) -> None:
+    garden = lay_out(
+        tmp_path / "garden",
+        {
+            "src/site/notes/daily/2025-04-01.md": note(ETCD, CNI),
+            "src/site/img/user/etcd.png": png(seed=2),
+            "src/site/notes/.gitkeep": "",
+            "plugin-info.json": '{"filesToDelete": [], "filesToAdd": [], "filesToModify": []}',
+        },
+    )
+    for vault in (garden / "src/site/img/user", garden / "src/site/img", garden / "src/site"):
+        shutil.rmtree(garden / ".memo2anki", ignore_errors=True)
+        result = run(garden / "src/site/notes", "--vault", vault, "-o", tmp_path / "g.apkg")
+        assert result.exit_code == 0, result.output
+        assert ledgers(garden) == [".memo2anki"], vault
+    # And run on the notes alone (the root guessed as src/site/notes): the garden's root.
+    shutil.rmtree(garden / ".memo2anki")
+    assert run(garden / "src/site/notes", "-o", tmp_path / "g.apkg").exit_code == 0
+    assert ledgers(garden) == [".memo2anki"]
+
+
+def test_a_ledger_above_a_vault_is_not_its_ledger(tmp_path: Path) -> None:
+    stray = lay_out(tmp_path / "home", {"x/2025-04-02.md": note(CNI)})
+    assert run(stray / "x", "--vault", stray, "-o", tmp_path / "x.apkg").exit_code == 0
+    assert ledgers(stray) == [".memo2anki"]
+    vault = lay_out(stray / "vault", {"daily/2025-04-01.md": note(ETCD), "etcd.png": png()})
+    (vault / ".obsidian").mkdir()
+    assert run(vault / "daily", "-o", tmp_path / "v.apkg").exit_code == 0
+    assert ledgers(stray) == [".memo2anki", "vault/.memo2anki"]
+
+
+def test_another_vaults_ledger_found_above_is_not_used(notes: Path, tmp_path: Path) -> None:
+    other = lay_out(tmp_path / "other", {"daily/2025-04-01.md": note(ETCD, CNI)})
+    assert run(other, "-o", tmp_path / "o.apkg").exit_code == 0
+    shutil.copytree(other / ".memo2anki", notes / ".memo2anki")
+    result = run(notes / "daily", "--dry-run", "--json", "--no-cache")
+    assert "written for vault 'other', not 'notes'" in result.output
+    assert counts(result.output) == {"new": 2}
+
+
+def test_a_missing_ledger_is_a_first_run(notes: Path, tmp_path: Path) -> None:
+    assert ledger_file.find_home([notes / "daily", notes]) is None
+    result = run(notes, "--dry-run", "--json")
+    assert counts(result.output) == {"new": 2} and ledgers(notes) == []  # a dry run writes none
+
+
+def test_found_above_the_notes(notes: Path) -> None:
+    (notes / ".memo2anki").mkdir()
+    assert ledger_file.find_home([notes / "daily" / "2025-04-01.md"]) == notes.resolve()
+    assert ledger_file.find_home([notes / "img"]) == notes.resolve()
+
+
+# -- what went out wrong is put right ---------------------------------------------------------
+
+
+def test_a_lost_ledger_rebuilt_package_updates_the_notes_anki_has(
+    notes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card with no ledger row is stamped newer than any note Anki holds for it, so the
+    import updates it ("if newer"), whatever the files' times say."""
+    clock = [1_750_000_000]
+    monkeypatch.setattr("memo2anki.targets.build.time.time", lambda: clock[0])
+    anki = Anki(tmp_path / "profile")
+    # A first package without the picture (the wrong root), imported.
+    first = run(notes / "daily", "--vault", notes / "daily", "-o", tmp_path / "a.apkg")
+    assert first.exit_code == 0
+    anki.import_package(tmp_path / "a.apkg")
+    (etcd,) = [n for n in anki.notes() if n.fields["Front"] == "etcd"]
+    assert "missing" in etcd.fields["Back"]
+    # The ledger is lost; the files are older than the notes Anki has.
+    (lost,) = ledgers(notes)
+    shutil.rmtree(notes / lost)
+    os.utime(notes / "daily" / "2025-04-01.md", (1_600_000_000, 1_600_000_000))
+    clock[0] += 86_400
+    assert run(notes, "-o", tmp_path / "b.apkg").exit_code == 0
+    log = anki.import_package(tmp_path / "b.apkg")
+    assert len(log.updated) == 2 and not log.new
+    (etcd,) = [n for n in anki.notes() if n.fields["Front"] == "etcd"]
+    assert "missing" not in etcd.fields["Back"] and "<img" in etcd.fields["Back"]
+    anki.close()
+
+
+def test_the_newcomers_month(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wrong root, then the right root: the import and the sync both put the pictures into
+    the cards already in Anki (no duplicates), and the vault holds one ledger."""
+    from anki.collection import Collection
+
+    from memo2anki.changes.notes import MODEL_ID
+
+    clock = [1_750_000_000]
+    monkeypatch.setattr("memo2anki.targets.build.time.time", lambda: clock[0])
+    monkeypatch.setattr("memo2anki.targets.sync.time.time", lambda: clock[0])
+    vault = lay_out(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": note(ETCD, CNI),
+            "attachments/etcd.png": png(seed=4),
+        },
+    )
+    imported = Anki(tmp_path / "imported")  # fed by File > Import
+    Anki(tmp_path / "synced").close()  # fed by memo2anki sync
+    synced = tmp_path / "synced" / "collection.anki2"
+
+    def backs(col: Collection) -> dict[str, str]:
+        return {
+            col.get_note(nid)["Front"]: col.get_note(nid)["Back"]
+            for nid in col.find_notes(f"mid:{MODEL_ID}")
+        }
+
+    # Week 1: run on the daily folder; the root is guessed as that folder, the picture is
+    # not found; the summary says where the new ledger is.
+    week1 = run(vault / "daily", "-o", tmp_path / "w1.apkg")
+    assert week1.exit_code == 0 and "image not found" in week1.output
+    assert f"new ledger in {vault / 'daily' / '.memo2anki'}" in week1.output
+    imported.import_package(tmp_path / "w1.apkg")
+    assert run("sync", vault / "daily", "--collection", synced).exit_code == 0
+    assert "missing" in backs(imported.col)["etcd"]
+
+    # Week 2: the right root; the ledger of week 1 is found, not a new one made.
+    clock[0] += 7 * 86_400
+    week2 = run(vault / "daily", "--vault", vault, "-o", tmp_path / "w2.apkg", "--json")
+    assert week2.exit_code == 0, week2.output
+    assert "new ledger" not in week2.output and "new" not in counts(week2.output)
+    log = imported.import_package(tmp_path / "w2.apkg")
+    assert not log.new and len(log.updated) == 2
+    sync2 = run("sync", vault / "daily", "--vault", vault, "--collection", synced)
+    assert sync2.exit_code == 0, sync2.output
+    # (The ledger says "unchanged": the package of this week was written from it; the
+    # collection's notes are older than that, so they are written all the same.)
+    assert "2 notes updated" in sync2.output and "note added" not in sync2.output
+    with_anki = Collection(str(synced))
+    try:
+        for col in (imported.col, with_anki):
+            shown = backs(col)
+            assert set(shown) == {"etcd", "CNI"}
+            assert "<img" in shown["etcd"] and "missing" not in shown["etcd"]
+            (picture,) = Anki.media_in(imported, shown["etcd"])
+            assert (Path(col.media.dir()) / picture).is_file()
+    finally:
+        with_anki.close()
+        imported.close()
+    assert ledgers(vault) == ["daily/.memo2anki"]
+    # Week 3: on the daily folder again, no --vault: the root the ledger was last written
+    # against is used (the picture found, nothing changed), not the folder guessed.
+    clock[0] += 7 * 86_400
+    week3 = run(vault / "daily", "--dry-run", "--json")
+    assert week3.exit_code == 0 and counts(week3.output) == {"unchanged": 2}, week3.output
+    assert "image not found" not in week3.output

@@ -1,0 +1,309 @@
+"""Whatever went out wrong, the next sync puts right; AnkiConnect as sure as the collection
+way (notes found by id, not by fields a person may edit); --delete-gone deletes every retired
+card of the run's reach; every sync names its target. Through real collections, the
+collection way with Anki's library and AnkiConnect through the stand-in add-on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+from ankiconnect_standin import AnkiConnectStandIn
+from helpers import Anki, png, run, write_vault
+
+from memo2anki.changes.notes import MODEL_ID
+from memo2anki.changes.plan import GONE_TAG
+
+DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"
+CNI = "**CNI**\n컨테이너 네트워크 인터페이스 표준 플러그인 규격과 그 구현들"
+ETCD = "**etcd**\n쿠버네티스의 모든 클러스터 상태를 저장하는 분산 키값 저장소\n![[etcd.png]]"
+DAY1, DAY2 = "daily/2025-04-01.md", "daily/2025-04-02.md"
+
+
+def note(*cards: str, subject: str = "CKA") -> str:
+    return f"# 공부 메모장\n## {subject}\n" + "\n\n".join(cards) + "\n"
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "vault",
+        {DAY1: note(DOCKER, CNI), DAY2: note(ETCD), "etcd.png": png(seed=3)},
+    )
+
+
+def notes_of(col: Collection) -> dict[str, dict[str, object]]:
+    """memo2anki's notes by front: id, guid, deck, tags, suspended, back."""
+    out: dict[str, dict[str, object]] = {}
+    for nid in col.find_notes(f"mid:{MODEL_ID}"):
+        n = col.get_note(nid)
+        cards = [col.get_card(c) for c in n.card_ids()]
+        out[n["Front"]] = {
+            "id": nid,
+            "guid": n.guid,
+            "deck": col.decks.name(cards[0].did),
+            "tags": sorted(n.tags),
+            "suspended": all(c.queue == -1 for c in cards),
+            "back": n["Back"],
+        }
+    return out
+
+
+class Way:
+    """One way into Anki: ``sync`` runs memo2anki into it, ``col`` is the collection to
+    look at or edit as the person would (in Anki), between syncs."""
+
+    def __init__(self, name: str, path: Path, standin: AnkiConnectStandIn | None) -> None:
+        self.name, self.path, self.standin = name, path, standin
+        self._col: Collection | None = None
+
+    def sync(self, vault: Path, *args: str | Path) -> tuple[int, str]:
+        self.close()
+        where: list[str | Path] = (
+            ["--ankiconnect-url", self.standin.url]
+            if self.standin is not None
+            else ["--collection", self.path]
+        )
+        result = run("sync", vault, *where, "--no-cache", *args)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+        return result.exit_code, result.output
+
+    @property
+    def col(self) -> Collection:
+        if self.standin is not None:
+            assert self.standin.col is not None
+            return self.standin.col
+        if self._col is None:
+            self._col = Collection(str(self.path))
+        return self._col
+
+    def close(self) -> None:
+        if self._col is not None:
+            self._col.close()
+            self._col = None
+
+    def notes(self) -> dict[str, dict[str, object]]:
+        return notes_of(self.col)
+
+    def edit_front(self, front: str, new: str) -> None:
+        """The person edits a note's Front in Anki."""
+        n = self.col.get_note(int(str(self.notes()[front]["id"])))
+        n["Front"] = new
+        self.col.update_note(n)
+
+
+@pytest.fixture(params=["collection", "ankiconnect"])
+def way(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Way]:
+    Anki(tmp_path / "profile").close()
+    path = tmp_path / "profile" / "collection.anki2"
+    if request.param == "collection":
+        way = Way("collection", path, None)
+        yield way
+        way.close()
+        return
+    with AnkiConnectStandIn(path) as server:
+        yield Way("ankiconnect", path, server)
+
+
+# -- AnkiConnect finds notes by id: the four cases after a Front edited in Anki ---------------
+
+
+def test_a_front_edited_in_anki_then_sync_again_changes_nothing(vault: Path, way: Way) -> None:
+    assert way.sync(vault)[0] == 0
+    way.edit_front("CNI", "CNI (내가 고침)")
+    code, output = way.sync(vault)
+    assert code == 0 and "already matches the memos; nothing changed" in output, output
+    assert set(way.notes()) == {"Docker Network", "CNI (내가 고침)", "etcd"}
+
+
+def test_a_front_edited_in_anki_then_its_memo_edited_updates_that_note(
+    vault: Path, way: Way
+) -> None:
+    assert way.sync(vault)[0] == 0
+    nid = way.notes()["CNI"]["id"]
+    way.edit_front("CNI", "CNI (내가 고침)")
+    (vault / DAY1).write_text(note(DOCKER, CNI + "\nCalico, Flannel, Cilium"), encoding="utf-8")
+    code, output = way.sync(vault)
+    assert code == 0 and "1 note updated" in output and "added" not in output, output
+    notes = way.notes()
+    assert notes["CNI"]["id"] == nid and "Cilium" in str(notes["CNI"]["back"])
+    assert len(notes) == 3
+
+
+def test_a_front_edited_in_anki_then_its_memo_deleted_retires_that_note(
+    vault: Path, way: Way
+) -> None:
+    assert way.sync(vault)[0] == 0
+    way.edit_front("CNI", "CNI (내가 고침)")
+    (vault / DAY1).write_text(note(DOCKER), encoding="utf-8")
+    code, output = way.sync(vault)
+    assert code == 0 and "1 card suspended" in output, output
+    edited = way.notes()["CNI (내가 고침)"]
+    assert GONE_TAG in edited["tags"] and edited["suspended"]  # type: ignore[operator]
+
+
+def test_a_front_edited_in_anki_then_its_memo_moved_to_another_subject_moves_it(
+    vault: Path, way: Way
+) -> None:
+    assert way.sync(vault)[0] == 0
+    way.edit_front("CNI", "CNI (내가 고침)")
+    (vault / DAY1).write_text(note(DOCKER) + "## 네트워크\n" + CNI + "\n", encoding="utf-8")
+    code, output = way.sync(vault)
+    assert code == 0 and "1 card moved" in output and "added" not in output, output
+    notes = way.notes()
+    assert notes["CNI"]["deck"] == "공부 메모장::네트워크" and len(notes) == 3
+
+
+# -- what went out wrong is put right ---------------------------------------------------------
+
+
+def test_a_note_older_than_memo2ankis_last_write_is_written_though_the_ledger_says_unchanged(
+    vault: Path, way: Way, tmp_path: Path
+) -> None:
+    """A first sync without the picture (the wrong root); then a package build with the
+    right root that was never imported (the ledger now says unchanged): the next sync
+    still writes the picture into the note Anki has."""
+    (vault / "etcd.png").rename(tmp_path / "etcd.png")
+    assert way.sync(vault)[0] == 0
+    assert "missing" in str(way.notes()["etcd"]["back"])
+    (tmp_path / "etcd.png").rename(vault / "etcd.png")
+    way.close()
+    # (The package's stamps are the run's time: a second later than the sync's.)
+    import time
+
+    time.sleep(1.1)
+    assert run(vault, "-o", tmp_path / "never-imported.apkg", "--no-cache").exit_code == 0
+    code, output = way.sync(vault)
+    assert code == 0 and "1 note updated" in output and "1 image added" in output, output
+    assert "<img" in str(way.notes()["etcd"]["back"])
+    # And an edit made in Anki since, its memo unchanged, is kept.
+    n = way.col.get_note(int(str(way.notes()["etcd"]["id"])))
+    n["Back"] = n["Back"] + "<br>내 메모"
+    way.col.update_note(n)
+    code, output = way.sync(vault)
+    assert "nothing changed" in output and "내 메모" in str(way.notes()["etcd"]["back"])
+
+
+def test_with_no_ledger_the_collection_is_the_ledger(vault: Path, way: Way) -> None:
+    """The ledger deleted: a renamed card and a note moved to another folder pair with
+    their notes in the collection instead of arriving as new ones; a memo gone is retired."""
+    assert way.sync(vault)[0] == 0
+    before = way.notes()
+    shutil.rmtree(vault / ".memo2anki")
+    (vault / DAY1).write_text(
+        note(DOCKER.replace("**Docker Network**", "**Docker 네트워크 모드**")), encoding="utf-8"
+    )
+    (vault / "2025").mkdir()
+    (vault / DAY2).rename(vault / "2025" / "2025-04-02.md")
+    code, output = way.sync(vault, "--changes")
+    assert code == 0, output
+    assert "renamed 'Docker Network' -> 'Docker 네트워크 모드'" in output
+    assert "gone 'CNI'" in output and "new" not in output.split("synced")[0], output
+    assert "added" not in output, output
+    after = way.notes()
+    assert after["Docker 네트워크 모드"]["id"] == before["Docker Network"]["id"]
+    assert after["etcd"]["id"] == before["etcd"]["id"]
+    assert GONE_TAG in after["CNI"]["tags"]  # type: ignore[operator]
+    assert (vault / ".memo2anki" / "ledger.json").is_file()
+
+
+# -- --delete-gone ------------------------------------------------------------------------------
+
+
+def test_delete_gone_deletes_the_cards_earlier_runs_retired(vault: Path, way: Way) -> None:
+    assert way.sync(vault)[0] == 0
+    (vault / DAY1).write_text(note(DOCKER), encoding="utf-8")
+    code, output = way.sync(vault)
+    assert code == 0 and GONE_TAG in way.notes()["CNI"]["tags"]  # type: ignore[operator]
+    # A retired card out of the run's reach (a run on another note) stays.
+    code, output = way.sync(vault / DAY2, "--delete-gone")
+    assert code == 0 and "CNI" in way.notes() and "deleted" not in output, output
+    code, output = way.sync(vault, "--delete-gone")
+    assert code == 0 and "1 note deleted (1 retired by earlier runs)" in output, output
+    assert set(way.notes()) == {"Docker Network", "etcd"}
+
+
+def test_delete_gone_deletes_cards_a_package_retired(vault: Path, tmp_path: Path, way: Way) -> None:
+    assert way.sync(vault)[0] == 0
+    way.close()
+    (vault / DAY1).write_text(note(DOCKER), encoding="utf-8")
+    assert run(vault, "-o", tmp_path / "gone.apkg", "--no-cache").exit_code == 0
+    if way.standin is None:
+        anki = Anki.__new__(Anki)
+        anki.col = way.col
+        anki.import_package(tmp_path / "gone.apkg")
+        way.close()
+    else:
+        assert way.standin.col is not None
+        way.standin.importPackage(str(tmp_path / "gone.apkg"))
+    assert GONE_TAG in way.notes()["CNI"]["tags"]  # type: ignore[operator]
+    code, output = way.sync(vault, "--delete-gone")
+    assert code == 0 and "1 note deleted" in output, output
+    assert set(way.notes()) == {"Docker Network", "etcd"}
+
+
+# -- the target named ---------------------------------------------------------------------------
+
+
+def test_every_sync_names_its_target_in_the_summary_and_json(vault: Path, way: Way) -> None:
+    code, output = way.sync(vault, "--json")
+    assert code == 0, output
+    report = json.loads(output[output.index("{") : output.rindex("}") + 1])
+    if way.standin is not None:
+        text = f"into profile 'User 1' through AnkiConnect at {way.standin.url}"
+        assert report["target"]["profile"] == "User 1"
+    else:
+        text = f"into {way.path}"
+    assert report["target"]["text"] == text and report["target"]["way"] == way.name
+    assert report["synced"]["added"] == 3 and report["changes"]["counts"]["new"] == 3
+    assert f"3 new; synced {text}" in output
+
+
+# -- an AnkiConnect older than getActiveProfile ------------------------------------------------
+
+
+def test_an_ankiconnect_without_get_active_profile_syncs_the_open_profile(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_anki_profiles import make_anki2
+
+    base = make_anki2(tmp_path / "Anki2", ["사용자 1", "work"], last="work")
+    for name in ("사용자 1", "work"):
+        Anki(base / name).close()
+    monkeypatch.setenv("ANKI_BASE", str(base))
+    path = base / "사용자 1" / "collection.anki2"
+    with AnkiConnectStandIn(path, profile="사용자 1", active_profile=False) as server:
+        # The profile asked for is the one open (its collection is held): through AnkiConnect.
+        result = run("sync", vault, "--ankiconnect-url", server.url, "--profile", "사용자 1")
+        assert result.exit_code == 0, result.output
+        assert "install" not in result.output
+        assert f"synced into profile '사용자 1' through AnkiConnect at {server.url}" in (
+            result.output
+        )
+        assert server.col is not None and len(notes_of(server.col)) == 3
+        # Another profile, not open: into its collection file.
+        other = run("sync", vault, "--ankiconnect-url", server.url, "--profile", "work")
+        assert other.exit_code == 0, other.output
+        assert f"into profile 'work' ({base / 'work' / 'collection.anki2'})" in other.output
+        # No profile named: one line says it could not be checked, and the sync goes on.
+        plain = run("sync", vault, "--ankiconnect-url", server.url)
+        assert plain.exit_code == 0, plain.output
+        assert "could not check which profile Anki has open" in plain.output
+        assert "into the profile Anki has open through AnkiConnect" in plain.output
+
+
+def test_with_no_ledger_an_unchanged_vault_is_unchanged(vault: Path, way: Way) -> None:
+    """Read from the collection, cards as the memos have them are unchanged (tags in any
+    order Anki keeps them), and nothing is written."""
+    (vault / DAY2).write_text(note(ETCD + "\n#zeta #alpha #Beta"), encoding="utf-8")
+    assert way.sync(vault)[0] == 0
+    shutil.rmtree(vault / ".memo2anki")
+    code, output = way.sync(vault, "--json")
+    assert code == 0, output
+    report = json.loads(output[output.index("{") : output.rindex("}") + 1])
+    assert report["changes"]["counts"]["unchanged"] == 3 and report["changes"]["first_run"] is False
+    assert "already matches the memos; nothing changed" in output
