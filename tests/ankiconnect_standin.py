@@ -15,13 +15,14 @@ and a body that is not JSON ``null``. It serves on 127.0.0.1 on an ephemeral por
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import inspect
 import json
 import os
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,19 @@ from anki.consts import MODEL_CLOZE
 from anki.errors import NotFoundError
 
 API_VERSION = 6
+# How a hostile server at AnkiConnect's address can answer instead (see _misbehave).
+FAULTS = (
+    "silent",
+    "drip",
+    "drip-headers",
+    "garbage",
+    "close",
+    "cut",
+    "huge",
+    "deep",
+    "not json",
+    "http 500",
+)
 
 
 class AnkiConnectStandIn:
@@ -52,9 +66,14 @@ class AnkiConnectStandIn:
         self.requests: list[dict[str, Any]] = []
         self.browsed: list[str] = []  # guiBrowse's queries
         self.col: Collection | None = None
-        self._server: HTTPServer | None = None
+        self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        # A hostile server, action by action: the result to give instead of the real one
+        # (in a multi too), or how to misbehave over HTTP instead of answering (FAULTS).
+        self.wrong_results: dict[str, Any] = {}
+        self.faults: dict[str, str] = {}
+        self._stopping = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -66,6 +85,12 @@ class AnkiConnectStandIn:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                fault = standin._fault_for(body)
+                if fault is not None:
+                    with contextlib.suppress(OSError):
+                        standin._misbehave(fault, self)
+                    self.close_connection = True
+                    return
                 reply = standin._http_body(body)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -76,13 +101,15 @@ class AnkiConnectStandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = HTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None and self._thread is not None
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -108,9 +135,60 @@ class AnkiConnectStandIn:
         with self._lock:
             return json.dumps(self.handler(request)).encode("utf-8")
 
+    # -- a hostile server -----------------------------------------------------------------
+
+    def _fault_for(self, body: bytes) -> str | None:
+        try:
+            action = json.loads(body.decode("utf-8")).get("action")
+        except (ValueError, AttributeError):
+            return None
+        return self.faults.get(action) if isinstance(action, str) else None
+
+    def _misbehave(self, fault: str, handler: BaseHTTPRequestHandler) -> None:
+        """Answer as no AnkiConnect does: ``fault`` is one of FAULTS."""
+        out = handler.wfile
+        if fault == "silent":  # reads the request, never answers
+            self._stopping.wait(600)
+        elif fault == "drip":  # a byte at a time, for ever: each read gets something
+            out.write(b"HTTP/1.0 200 OK\r\nContent-Length: 1000000000\r\n\r\n")
+            out.write(b'{"result": [')
+            while not self._stopping.wait(0.05):
+                out.write(b"1,")
+                out.flush()
+        elif fault == "drip-headers":  # never even ends its headers
+            out.write(b"HTTP/1.0 200 OK\r\n")
+            while not self._stopping.wait(0.05):
+                out.write(b"X")
+                out.flush()
+        elif fault == "garbage":
+            out.write(b"\x00\xffSSH-2.0-OpenSSH\r\n\r\n")
+        elif fault == "close":  # closes without a word
+            pass
+        elif fault == "cut":  # a promised body cut short
+            out.write(b'HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n{"result": [1, 2')
+        elif fault == "huge":  # an answer with no end in sight
+            out.write(b"HTTP/1.0 200 OK\r\n\r\n")
+            chunk = b" " * 2**20
+            while not self._stopping.is_set():
+                out.write(chunk)
+        elif fault == "deep":
+            depth = 200_000
+            body = b'{"result": ' + b"[" * depth + b"]" * depth + b', "error": null}'
+            out.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        elif fault == "not json":
+            body = b"<html>Anki</html>"
+            out.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        elif fault == "http 500":
+            out.write(b"HTTP/1.0 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+        else:
+            raise ValueError(fault)
+        out.flush()
+
     def handler(self, request: dict[str, Any]) -> Any:
         self.requests.append(request)
         name = request.get("action", "")
+        if name in self.wrong_results:
+            return {"result": self.wrong_results[name], "error": None}
         version = request.get("version", 4)
         params = request.get("params", {})
         key = request.get("key")

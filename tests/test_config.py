@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,69 @@ def test_a_broken_config_is_one_clear_error(vault: Path, text: str, message: str
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"memo2anki: error: {vault / message[:15]}") and message[15:] in line
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'deck = "\xff\xfe"\n', ".memo2anki.toml:1: broken config: not UTF-8 (byte 0xff)"),
+        (b'sections = ["A"]\n# \xea\xb0\n', ".memo2anki.toml:2: broken config: not UTF-8"),
+        (b"last = " + b"[" * 5000 + b"]" * 5000, ".memo2anki.toml: broken config: nested too"),
+        (b"deck = " + b"{a=" * 5000 + b"1" + b"}" * 5000, ".memo2anki.toml: broken config: nes"),
+    ],
+    ids=["bad byte", "cut character in a comment", "deep arrays", "deep tables"],
+)
+def test_a_config_that_cannot_be_read_as_toml_is_bad_usage(
+    vault: Path, raw: bytes, message: str
+) -> None:
+    (vault / ".memo2anki.toml").write_bytes(raw)
+    result = run(vault, "--dry-run")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"memo2anki: error: {vault / message[:15]}") and message[15:] in line
+
+
+@pytest.mark.parametrize(
+    ("given", "config", "kept"),
+    [
+        (("--last", str(10**12)), "", ["Pod", "chan", "EC2"]),
+        (("--last", str(10**30)), "", ["Pod", "chan", "EC2"]),
+        (("--until", "2025-04-04", "--last", str(10**9)), "", ["Pod"]),
+        ((), f"last = {10**20}\n", ["Pod", "chan", "EC2"]),
+        ((), "until = 2025-04-04\nlast = 9999999999\n", ["Pod"]),
+        (("--until", "0001-01-03", "--last", "10"), "", []),
+        (("--since", "0001-01-01", "--until", "0001-01-01"), "", []),
+        (("--since", "9999-12-31"), "", []),
+    ],
+    ids=[
+        "huge --last",
+        "huger --last",
+        "huge --last to --until",
+        "huge last",
+        "huge last to until",
+        "back past the year 1",
+        "the year 1",
+        "the year 9999",
+    ],
+)
+def test_date_ranges_at_the_ends_of_the_calendar(
+    tmp_path: Path, given: tuple[str, ...], config: str, kept: list[str]
+) -> None:
+    # All days back to the year 1 is what a huge --last means; nothing dated then is no card.
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            "2025-04-04.md": memo("**Pod**\n파드"),
+            "2025-06-01.md": "# Study\n## Go\n**chan**\n채널\n",
+            f"{dt.date.today()}.md": memo("**EC2**\n서버", subject="AWS"),
+        },
+    )
+    (vault / ".memo2anki.toml").write_text(f'sections = ["Study"]\n{config}', encoding="utf-8")
+    result = run(vault, "--dry-run", *given)
+    if kept:
+        assert result.exit_code == 0, result.output
+        assert [line.split("\t")[1] for line in result.stdout.splitlines()] == kept
+    else:
+        assert result.exit_code == 1
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("memo2anki: error: no cards of notes dated ")

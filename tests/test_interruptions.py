@@ -298,3 +298,88 @@ def test_stopping_the_pool_shows_no_traceback_of_a_cancelled_future(
         thread.start()
         thread.join()
     assert reported == ([error] if shown else [])
+
+
+# A child that runs the real command line and sends itself SIGTERM at one moment: inside a
+# function of memo2anki (MODULE:NAME, stopped as it returns), or just after the Nth
+# temporary file of memo2anki's own is made (TEMP:N), before anything is written into it.
+_STOPS_AT = """
+import os, signal, sys
+import importlib
+from memo2anki.cli import main as cli
+
+where = sys.argv[1]
+kind, _, what = where.partition(":")
+
+def stop():
+    os.kill(os.getpid(), signal.SIGTERM)
+
+if kind == "TEMP":
+    real_open, made = os.open, []
+    def opening(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        if os.path.basename(os.fspath(path)).startswith(".m2a-"):
+            made.append(path)
+            if len(made) == int(what):
+                stop()
+        return fd
+    os.open = opening
+else:
+    module_name, _, name = what.rpartition(".")
+    module = importlib.import_module(module_name)
+    real = getattr(module, name)
+    def stopping(*args, **kwargs):
+        value = real(*args, **kwargs)
+        stop()
+        return value
+    setattr(module, name, stopping)
+sys.argv = ["memo2anki", *sys.argv[2:]]
+cli.run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("moment", "said"),
+    [
+        ("FUNC:memo2anki.cli.options.parse_date", "nothing written"),
+        ("FUNC:memo2anki.cli.build.deck_option", "nothing written"),
+        ("TEMP:1", "nothing written"),  # the deck's
+        ("FUNC:memo2anki.targets.package._write_zip", "nothing written"),
+        ("TEMP:2", "wrote {out}, but not the ledger (the next run reports these changes again)"),
+        ("TEMP:3", "wrote {out}, but not the ledger (the next run reports these changes again)"),
+        ("FUNC:memo2anki.cli.build.summary", "wrote {out}"),
+    ],
+    ids=[
+        "reading --since",
+        "reading --deck",
+        "the deck's temp file made",
+        "the deck's zip written",
+        "the ledger's first temp file made",
+        "the ledger's second temp file made",
+        "the summary made",
+    ],
+)
+def test_a_stop_at_any_moment_says_what_was_written_and_leaves_no_temp_file(
+    tmp_path: Path, moment: str, said: str
+) -> None:
+    vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가")})
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "deck.apkg"
+    out.write_bytes(b"last week's deck")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = [moment, str(vault), "-o", str(out), "--since", "2025-01-01", "--deck", "CKA"]
+    child = subprocess.run(
+        [sys.executable, "-c", _STOPS_AT, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.stderr.splitlines() == [f"memo2anki: stopped by SIGTERM; {said.format(out=out)}"]
+    assert child.returncode == 128 + signal.SIGTERM
+    assert os.listdir(out_dir) == ["deck.apkg"]
+    assert (out.read_bytes() == b"last week's deck") == (said == "nothing written")
+    ledger = vault / ".memo2anki"
+    assert not ledger.exists() or not [p for p in os.listdir(ledger) if p.endswith(".tmp")]

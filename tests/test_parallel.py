@@ -101,3 +101,13 @@ def test_workers_start_the_same_way_whatever_pythons_default(
     finally:
         multiprocessing.set_start_method(before, force=True)
     assert started == ["fork"]
+
+
+@pytest.mark.parametrize(
+    ("jobs", "notes", "workers"),
+    [(4, 1000, 4), (10**9, 5000, 61), (10**30, 100, 61), (10**9, 3, 3), (5, 0, 1)],
+)
+def test_a_huge_jobs_count_starts_a_bounded_number_of_workers(
+    jobs: int, notes: int, workers: int
+) -> None:
+    assert _workers(jobs, notes) == workers

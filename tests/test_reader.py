@@ -121,15 +121,122 @@ def _shown_at(line: int, marks: int = 1) -> str:
         ),
         (
             _broken_at(2, b"\x80").replace("나눈다".encode(), b"\xc0\xaf", 1),
-            _shown_at(2).replace("나눈다", "\ufffd\ufffd", 1),
-            ["n.md:2: not valid UTF-8 in 3 places, shown as \ufffd (as Obsidian shows them)"],
+            _shown_at(2).replace("나눈다", "\ufffd\ufffd", 1),  # (one overlong sequence: 2 marks)
+            ["n.md:2: not valid UTF-8 in 2 places, shown as \ufffd (as Obsidian shows them)"],
         ),
         (_KOREAN.encode("cp949"), _KOREAN, ["n.md: not UTF-8; read as CP949"]),
     ],
-    ids=["one bad byte", "a cut character, CRLF", "three bad sequences", "cp949 still detected"],
+    ids=["one bad byte", "a cut character, CRLF", "two bad places", "cp949 still detected"],
 )
 def test_a_few_bad_bytes_in_utf8_are_replaced_as_obsidian_does(
     tmp_path: Path, raw: bytes, text: str, warnings: list[str]
 ) -> None:
     note, got = _read(tmp_path, "n.md", raw)
     assert (note.text, got) == (text, warnings)
+
+
+# -- one note's bad bytes never cost its good cards ------------------------------------------
+
+_CESU_8_EMOJI = b"\xed\xa0\xbd\xed\xb8\x80"  # U+1F600 as two surrogates, each in UTF-8's form
+_SHORT = "# 공부 메모장\n## CKA\n**Pod**\n가장 작은 배포 단위\n\n**Svc**\n파드를 묶는다\n"
+
+
+def _damaged(*spots: tuple[str, bytes]) -> bytes:
+    """``_SHORT`` in UTF-8 with bad bytes put before each given word."""
+    raw = _SHORT.encode()
+    for word, bad in spots:
+        raw = raw.replace(word.encode(), bad + word.encode(), 1)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "warning"),
+    [
+        (_damaged(("작은", "가".encode()[:2])), "n.md:4: not valid UTF-8 in 1 place"),
+        (_damaged(("묶는다", _CESU_8_EMOJI)), "n.md:7: not valid UTF-8 in 1 place"),
+        (_damaged(("배포", b"\x80")), "n.md:4: not valid UTF-8 in 1 place"),
+        (
+            _damaged(("작은", "가".encode()[:2]), ("묶는다", _CESU_8_EMOJI), ("배포", b"\xff")),
+            "n.md:4: not valid UTF-8 in 3 places",
+        ),
+        (_damaged(("묶는다", b"\xc0\xaf"), ("단위", b"\xf8\x88\x80\x80\x80")), "n.md:4: not valid"),
+        (_SHORT.encode()[:-2], "n.md:7: not valid UTF-8 in 1 place"),  # cut at the end
+        (b"\xef\xbb\xbf" + _damaged(("파드", b"\xfe")), "n.md:7: not valid UTF-8 in 1 place"),
+    ],
+    ids=[
+        "a cut character",
+        "a CESU-8 surrogate pair",
+        "a stray byte",
+        "all three",
+        "overlong and too long sequences",
+        "cut at the end",
+        "with a BOM",
+    ],
+)
+def test_a_utf8_note_with_bad_bytes_keeps_every_card(
+    tmp_path: Path, raw: bytes, warning: str
+) -> None:
+    note, warnings = _read(tmp_path, "n.md", raw)
+    (got,) = warnings
+    assert got.startswith(warning) and got.endswith("shown as \ufffd (as Obsidian shows them)")
+    assert "\ufffd" in note.text
+    # Every character that was not damaged is read as it was written.
+    assert note.text.replace("\ufffd", "") == raw.decode("utf-8-sig", "ignore").replace(
+        "\ufffd", ""
+    )
+    from memo2anki.cards.convert import convert
+
+    assert [c.front for c in convert([tmp_path]).cards] == ["Pod", "Svc"]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        (_SHORT, "cp949"),
+        ("**가**\n나\n", "cp949"),  # too short for a detector: the syllables say it
+        ("# 공부 메모장\n**똠**\n똠방각하\n", "cp949"),  # beyond EUC-KR
+        (_SHORT, "euc-kr"),
+    ],
+    ids=["cp949", "a tiny cp949 note", "cp949 beyond euc-kr", "euc-kr"],
+)
+def test_a_note_in_a_korean_legacy_encoding_is_read_as_cp949(
+    tmp_path: Path, text: str, encoding: str
+) -> None:
+    note, warnings = _read(tmp_path, "n.md", text.encode(encoding))
+    assert (note.text, warnings) == (text, ["n.md: not UTF-8; read as CP949"])
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(255, -1, -1)) * 4,
+        _SHORT.encode() + b"\x00\x00\x00\x01",
+        bytes((i * 7919) % 251 + 3 for i in range(4000)),
+    ],
+    ids=["png", "zip", "text with NUL bytes", "noise"],
+)
+def test_a_binary_file_named_md_is_skipped(tmp_path: Path, raw: bytes) -> None:
+    with pytest.raises(Memo2AnkiError, match=r"^n\.md: skipped, not a text file"):
+        _read(tmp_path, "n.md", raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "warning"),
+    [
+        (_SHORT.encode("utf-16") + b"\x00", "n.md:8: read as UTF-16, not valid in 1 place"),
+        (
+            _SHORT.encode("utf-16").replace("배포".encode("utf-16-le"), b"\x00\xd8", 1),
+            "n.md:4: read as UTF-16, not valid in 1 place",
+        ),
+    ],
+    ids=["an odd byte at the end", "a lone surrogate"],
+)
+def test_a_utf16_note_with_a_bad_place_keeps_every_card(
+    tmp_path: Path, raw: bytes, warning: str
+) -> None:
+    _, warnings = _read(tmp_path, "n.md", raw)
+    assert warnings == [f"{warning}, shown as \ufffd"]
+    from memo2anki.cards.convert import convert
+
+    assert [c.front for c in convert([tmp_path]).cards] == ["Pod", "Svc"]

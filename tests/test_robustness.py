@@ -771,3 +771,46 @@ def test_a_bug_in_one_note_skips_only_that_note(
     assert debug.exit_code == 1
     assert "Traceback (most recent call last):" in debug.stderr
     assert debug.stderr.splitlines()[-2:] == ["ValueError: a bug", "over two lines"]
+
+
+# --- The files memo2anki writes -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", [251, 255], ids=["251 bytes", "255 bytes"])
+def test_an_output_name_as_long_as_the_file_system_allows(
+    tmp_path: Path, anki: Anki, length: int
+) -> None:
+    # 3 bytes a Hangul syllable: the name, with .apkg, is just within the 255-byte limit; the
+    # temporary file beside it must not be named longer.
+    name = "가" * ((length - 5) // 3) + "a" * ((length - 5) % 3) + ".apkg"
+    assert len(name.encode()) == length
+    vault = write_vault(tmp_path / "v", GOOD)
+    out = tmp_path / "out" / name
+    out.parent.mkdir()
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert os.listdir(out.parent) == [name]
+    anki.import_package(out)
+    assert [n.fields["Front"] for n in anki.notes()] == ["Pod"]
+
+
+def test_a_read_only_cache_costs_time_only(tmp_path: Path, anki: Anki) -> None:
+    from fs_faults import read_only
+
+    note = "daily/2025-04-01.md"
+    vault = write_vault(tmp_path / "v", GOOD)
+    cache = tmp_path / "memo2anki-cache"
+    out = tmp_path / "o.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    cards = ["**Pod**\n가장 작은 배포 단위"]
+    for edit in ("**Svc**\n서비스", "**Node**\n노드"):
+        cards.append(edit)
+        (vault / note).write_text(memo(*cards), encoding="utf-8")
+        os.utime(vault / note, (1, os.stat(vault / note).st_mtime + 10))
+        with read_only(cache):
+            result = run(vault, "-o", out)
+        assert result.exit_code == 0, result.output
+        unchanged = len(cards) - 1
+        assert result.stderr.endswith(f"; 1 new, {unchanged} unchanged; wrote {out}\n")
+    anki.import_package(out)
+    assert [n.fields["Front"] for n in anki.notes()] == ["Pod", "Svc", "Node"]

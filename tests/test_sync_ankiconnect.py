@@ -379,3 +379,157 @@ def test_a_card_edited_to_show_a_new_picture_brings_it_through_ankiconnect(
     assert code == 0 and "1 note updated" in output and "1 image added" in output, output
     (image,) = re.findall(r'<img[^>]*\bsrc="([^"]+)"', str(memo_notes(standin)["CNI"]["back"]))
     assert standin.col is not None and standin.col.media.have(image)
+
+
+# -- a server at AnkiConnect's address that is not what it seems -----------------------------
+
+HOSTILE_TIMEOUT = 1.0  # (the client's limit on one exchange, made short for these tests)
+
+
+@pytest.mark.parametrize(
+    ("action", "fault", "said"),
+    [
+        ("findNotes", "silent", "did not answer within 1 s"),
+        ("findNotes", "drip", "did not answer within 1 s"),
+        ("findNotes", "drip-headers", "did not answer within 1 s"),
+        ("notesInfo", "drip", "did not answer within 1 s"),
+        ("findNotes", "garbage", "did not answer as AnkiConnect does (not HTTP"),
+        ("findNotes", "close", "closed the connection before its answer was whole"),
+        ("findNotes", "cut", "closed the connection before its answer was whole"),
+        ("findNotes", "huge", "answered with more than 128 MB"),
+        ("findNotes", "deep", "did not answer as AnkiConnect does"),
+        ("findNotes", "not json", "did not answer as AnkiConnect does"),
+        ("modelNames", "http 500", "answered HTTP 500"),
+        ("multi", "silent", "did not answer within 1 s"),
+    ],
+)
+def test_a_server_that_misbehaves_ends_the_sync_with_one_line(
+    vault: Path,
+    standin: AnkiConnectStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    action: str,
+    fault: str,
+    said: str,
+) -> None:
+    assert sync(vault, standin)[0] == 0
+    before = memo_notes(standin)
+    (vault / "daily/2025-04-03.md").write_text(note("**New**\n새 카드"), encoding="utf-8")
+    monkeypatch.setattr("memo2anki.targets.ankiconnect.TIMEOUT", HOSTILE_TIMEOUT)
+    standin.faults[action] = fault
+    code, output = sync(vault, standin, "--via", "ankiconnect")
+    assert code == 1
+    (line,) = [x for x in output.splitlines() if x.startswith("memo2anki: error:")]
+    assert said in line and standin.url in line
+    assert "unexpected" not in output and "Traceback" not in output
+    if action != "multi":
+        assert memo_notes(standin) == before  # it stopped before any change
+
+
+_NOTE = {"noteId": 1, "modelName": "memo2anki", "tags": [], "cards": [1]}
+
+
+@pytest.mark.parametrize(
+    ("action", "result", "said"),
+    [
+        ("findNotes", 3, "'findNotes' is not what the add-on answers: Expected `array`, got `int`"),
+        ("findNotes", None, "'findNotes' is not what the add-on answers: Expected `array`, got"),
+        (
+            "findNotes",
+            ["1"],
+            "'findNotes' is not what the add-on answers: Expected `int`, got `str`",
+        ),
+        ("findNotes", {"a": 1}, "'findNotes' is not what the add-on answers: Expected `array`"),
+        (
+            "notesInfo",
+            [{"noteId": 1}],
+            "'notesInfo' is not what the add-on answers: Object missing",
+        ),
+        ("notesInfo", [{**_NOTE, "fields": {"Front": "x"}}], "'notesInfo' is not what the add-on"),
+        (
+            "notesInfo",
+            [{**_NOTE, "fields": {}}] * 50,
+            "'notesInfo' is not what the add-on answers:",
+        ),
+        ("notesInfo", [None], "'notesInfo' is not what the add-on answers: Expected `object`"),
+        ("notesInfo", 7, "'notesInfo' is not what the add-on answers: Expected `array`"),
+        ("getDecks", [1, 2], "'getDecks' is not what the add-on answers: Expected `object`"),
+        ("getDecks", {"CKA": "1"}, "'getDecks' is not what the add-on answers: Expected `array`"),
+        ("areSuspended", [], "'areSuspended' is not what the add-on answers: 0 items for the"),
+        ("areSuspended", "no", "'areSuspended' is not what the add-on answers: Expected `array`"),
+        ("modelNames", None, "'modelNames' is not what the add-on answers: Expected `array`"),
+        ("modelFieldNames", [1], "'modelFieldNames' is not what the add-on answers"),
+        ("getMediaFilesNames", 0, "'getMediaFilesNames' is not what the add-on answers"),
+        ("multi", {"result": 1}, "did not answer 'multi' as AnkiConnect does"),
+    ],
+)
+def test_a_result_of_the_wrong_shape_is_one_line_naming_the_action(
+    vault: Path, standin: AnkiConnectStandIn, action: str, result: object, said: str
+) -> None:
+    assert sync(vault, standin)[0] == 0
+    (vault / "daily/2025-04-03.md").write_text(note("**New**\n새 카드"), encoding="utf-8")
+    before = memo_notes(standin)
+    standin.wrong_results[action] = result
+    code, output = sync(vault, standin, "--via", "ankiconnect")
+    assert code == 1, output
+    (line,) = [x for x in output.splitlines() if x.startswith("memo2anki: error:")]
+    assert said in line
+    assert "unexpected" not in output and "Traceback" not in output
+    assert memo_notes(standin) == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1:8765",
+        "127.0.0.1:8765",
+        "http://127.0.0.1",
+        "http://:8765",
+        "http://127.0.0.1:0",
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:87a5",
+        "http://user:pw@127.0.0.1:8765",
+        "http://127.0.0.1:8765/?action=deleteNotes",
+        "http://127.0.0.1:8765/#x",
+        "http://127.0.0.1 :8765",
+        "http://[::1:8765",
+        "file:///etc/passwd",
+    ],
+)
+def test_an_ankiconnect_url_that_is_not_http_to_a_host_and_port_is_bad_usage(
+    vault: Path, url: str
+) -> None:
+    for command in ("sync", "exam"):
+        result = run(command, vault, "--ankiconnect-url", url, "--no-cache")
+        assert result.exit_code == 2, result.output
+        assert "--ankiconnect-url" in result.stderr
+        assert "give it as http://HOST:PORT" in result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_a_card_whose_id_a_basic_note_holds_is_named_and_that_note_left_alone(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    dry = run(vault, "--dry-run", "--json", "--no-cache")
+    guid = {c["front"]: c["guid"] for c in json.loads(dry.stdout)["cards"]}["CNI"]
+    col = standin.col
+    assert col is not None
+    mine = col.new_note(col.models.by_name("Basic"))
+    mine["Front"], mine["Back"] = "my Basic card", "my words"
+    mine.guid = guid  # as Change Note Type in Anki leaves it
+    col.add_note(mine, col.decks.id("Default"))
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    # AnkiConnect cannot see ids before the import, and Anki's import (as the add-on runs it,
+    # merging note types) changes the person's note to memo2anki's type rather than add
+    # the card: said as it is, with how to find that note and change it back.
+    assert output.splitlines()[0] == (
+        "daily/2025-04-01.md:7: card 'CNI' not added: a note of another note type in Anki had "
+        "its id, and Anki's import changed that note to memo2anki's note type, keeping its "
+        "fields (in Anki's browser, 'note:memo2anki Source:' finds it; Notes > Change Note "
+        "Type changes it back)"
+    )
+    assert "2 notes added" in output
+    assert "CNI" not in memo_notes(standin)
+    kept = col.get_note(mine.id)
+    assert (kept.guid, kept["Front"], kept["Back"]) == (guid, "my Basic card", "my words")
+    assert col.find_notes('"note:memo2anki" Source:') == [mine.id]

@@ -3,6 +3,7 @@ each kind of change as a person's Anki sees it afterwards, and the collection ne
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from anki.collection import Collection
@@ -560,3 +562,188 @@ def test_a_card_edited_to_show_a_new_picture_brings_it(vault: Path, col_path: Pa
     with Opened(col_path) as anki:
         (image,) = anki.media_in(back)
         assert image in anki.media_files()
+
+
+# -- a collection file that cannot be synced into, for a reason of its own ---------------------
+
+
+def _damaged(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    for at in range(4096, len(data), 7):  # past the header page: every table's pages
+        data[at] = 0x5A
+    path.write_bytes(bytes(data))
+
+
+def _truncated(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _zip(path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("collection.anki21", b"...")
+
+
+def _other_database(path: Path) -> None:
+    import sqlite3
+
+    path.unlink()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("create table expenses (day text, amount integer)")
+        db.execute("insert into expenses values ('2025-04-01', 12000)")
+        db.commit()
+
+
+def _newer(path: Path) -> None:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("update col set ver = 99")  # as a future Anki's schema would say
+        db.commit()
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (
+            _damaged,
+            "the collection is damaged (database disk image is malformed); left as it "
+            "was: let Anki repair it (Tools > Check Database) or restore a backup",
+        ),
+        (_truncated, "the collection is damaged"),
+        (lambda p: p.write_text("my notes\n"), "not an Anki collection (not an SQLite database)"),
+        (lambda p: p.write_bytes(b""), "an empty file, not an Anki collection; left as it was"),
+        (_zip, "a zip archive (an exported .colpkg or .apkg?), not a collection; left as it was"),
+        (_other_database, "an SQLite database, but not an Anki collection; left as it was"),
+        (_newer, "made by a newer Anki than this Anki library"),
+    ],
+    ids=["damaged", "truncated", "text", "empty", "zip", "another database", "newer Anki"],
+)
+def test_a_file_that_is_no_collection_anki_can_write_is_named_and_left_alone(
+    vault: Path, col_path: Path, make: Any, said: str
+) -> None:
+    make(col_path)
+    before = col_path.read_bytes()
+    folder = sorted(os.listdir(col_path.parent))
+    code, output = sync(vault, col_path)
+    assert code == 1
+    assert output.splitlines()[-1] == f"memo2anki: error: {col_path}: {said}" or (
+        output.splitlines()[-1].startswith(f"memo2anki: error: {col_path}: {said}")
+    )
+    assert "Anki has this collection open" not in output and "unexpected" not in output
+    assert col_path.read_bytes() == before
+    assert sorted(os.listdir(col_path.parent)) == folder  # no backup, no media folder made
+    assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+def _person_s_notes(path: Path) -> list[tuple[str, str]]:
+    with Opened(path) as anki:
+        return sorted((n.note_type, n.fields["Front"]) for n in anki.notes())
+
+
+@pytest.mark.parametrize("where", ["folder", "file"])
+def test_a_read_only_collection_or_folder_is_named(vault: Path, col_path: Path, where: str) -> None:
+    from fs_faults import read_only
+
+    before = col_path.read_bytes()
+    # The folder alone: the file in it stays writable, but Anki cannot make its journal.
+    with read_only(col_path.parent if where == "folder" else col_path, below=False):
+        code, output = sync(vault, col_path)
+    assert code == 1
+    said = {
+        "folder": "its folder is read-only (Anki writes its journal beside the collection); "
+        "left as it was",
+        "file": "the collection file is read-only; left as it was",
+    }[where]
+    assert output.splitlines()[-1] == f"memo2anki: error: {col_path}: {said}"
+    assert col_path.read_bytes() == before
+    assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+def test_a_collection_on_a_read_only_disk_is_named(vault: Path, col_path: Path) -> None:
+    from fs_faults import read_only_disk
+
+    with read_only_disk(
+        col_path.parent.parent / "ro", {"collection.anki2": col_path.read_bytes()}
+    ) as disk:
+        code, output = sync(vault, disk / "collection.anki2")
+    assert code == 1
+    assert output.splitlines()[-1] == (
+        f"memo2anki: error: {disk / 'collection.anki2'}: it is on a read-only disk; left as it was"
+    )
+
+
+@pytest.mark.parametrize("backup", [True, False], ids=["with a backup", "no backup"])
+def test_a_full_disk_is_named_and_the_collection_left_as_it_was(
+    vault: Path, col_path: Path, tmp_path: Path, backup: bool
+) -> None:
+    from fs_faults import fill, small_disk
+
+    with small_disk(tmp_path / "small", "8m") as disk:
+        col = disk / "collection.anki2"
+        col.write_bytes(col_path.read_bytes())
+        fill(disk)
+        code, output = sync(vault, col, *(() if backup else ("--no-backup",)))
+        (disk / "filler").unlink()
+        assert code == 1
+        last = output.splitlines()[-1]
+        if backup:
+            assert last == (
+                f"memo2anki: error: {disk / 'backups'}: cannot back up the collection (the disk "
+                "is full: 0 KB free); nothing changed"
+            )
+        else:
+            assert last.startswith(f"memo2anki: error: {col}: the disk is full (")
+            assert last.endswith("); left as it was")
+        assert "ZipWriter" not in output
+        assert _person_s_notes(col) == [("Basic", "my own card")]
+    assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+# -- a note of another note type holding a card's id -------------------------------------------
+
+
+def _guids(vault: Path) -> dict[str, str]:
+    import json
+
+    result = run(vault, "--dry-run", "--json", "--no-cache")
+    return {card["front"]: card["guid"] for card in json.loads(result.stdout)["cards"]}
+
+
+def add_basic_note_with_guid(path: Path, guid: str) -> None:
+    """A Basic note of the person's with ``guid``: what changing memo2anki's note to Basic
+    in Anki (Change Note Type keeps the id) leaves."""
+    anki = Anki(path.parent)
+    note = anki.col.new_note(anki.col.models.by_name("Basic"))
+    note["Front"], note["Back"] = "my Basic card", "my words"
+    note.guid = guid
+    anki.col.add_note(note, anki.col.decks.id("Default"))
+    anki.close()
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first sync", "a later sync"])
+def test_a_card_whose_id_a_basic_note_holds_is_named_and_that_note_left_alone(
+    vault: Path, col_path: Path, first: bool
+) -> None:
+    guid = _guids(vault)["CNI"]
+    if not first:
+        assert sync(vault, col_path)[0] == 0
+        with Opened(col_path) as anki:  # the person changes the card's note type to Basic
+            (nid,) = anki.col.find_notes(f'"Front:CNI" mid:{MODEL_ID}')
+            anki.col.remove_notes([nid])
+    add_basic_note_with_guid(col_path, guid)
+    code, output = sync(vault, col_path)
+    assert code == 0, output
+    assert output.splitlines()[0] == (
+        "daily/2025-04-01.md:7: card 'CNI' not added: a 'Basic' note in Anki has its id "
+        "(changed from memo2anki's note type there?); that note is left as it is (delete it, "
+        "or change it back to memo2anki's type, and sync again)"
+    )
+    assert ("2 notes added" in output) == first
+    with Opened(col_path) as anki:
+        notes = {n.fields["Front"]: n for n in anki.notes()}
+    assert sorted(notes) == ["Docker Network", "etcd", "my Basic card", "my own card"]
+    mine = notes["my Basic card"]
+    assert (mine.guid, mine.note_type, mine.fields["Back"]) == (guid, "Basic", "my words")

@@ -254,7 +254,8 @@ class NoteCache:
         if self._db is None:
             return
         self._write()
-        self._db.close()
+        if self._db is not None:  # (None: a write failed, and closed it)
+            self._db.close()
         self._db = None
 
     def _write(self) -> None:

@@ -173,11 +173,16 @@ def worker_context() -> BaseContext:
     return multiprocessing.get_context(worker_start_method())
 
 
+# The most worker processes a run starts, whatever -j says: Windows' process pools allow no
+# more, and far past the CPUs each one only costs memory (-j 1000000 is a typo, not a plan).
+MAX_JOBS = 61
+
+
 def _workers(jobs: int, notes: int) -> int:
     if jobs == 0:
         least = PARALLEL_MIN_NOTES[worker_start_method()]
         return min(os.cpu_count() or 1, 8) if notes >= least else 1
-    return max(1, min(jobs, notes))
+    return max(1, min(jobs, notes, MAX_JOBS))
 
 
 def gather(

@@ -6,19 +6,19 @@ never waited on or followed."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import json
 import os
 import stat
-import tempfile
 from array import array
 from collections.abc import Callable, Sequence
 from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import add, is_not, ne
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from memo2anki.common.files import replacing
 
 END = b"\n]}\n"
 BREAK = b",\n"  # between rows
@@ -242,13 +242,5 @@ def is_regular_or_absent(path: Path) -> bool:
 
 def replace_atomically(path: Path, data: Chunks) -> None:
     """Write a file whole or not at all: to a temporary file beside it, then renamed over it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.writelines(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with replacing(path) as tmp, open(tmp, "wb") as f:
+        f.writelines(data)

@@ -31,6 +31,7 @@ from memo2anki.cli.output import (
 )
 from memo2anki.cli.report import changes_json, counts_line, deck_notice
 from memo2anki.cli.usage import output_file
+from memo2anki.common.signals import telling_if_stopped
 from memo2anki.model import (
     DEFAULT_SECTIONS,
     Diagnostic,
@@ -216,17 +217,19 @@ def build(
             return
         assert output is not None and target is not None
         info, ledger_warnings = write_build(plan, result.media, result.vault, output)
-        ledger_warnings = [*(_gone(m, result.vault) for m in info.missing), *ledger_warnings]
-        report_diagnostics(ledger_warnings, quiet, result.vault)
-        result = replace(result, diagnostics=(*result.diagnostics, *ledger_warnings))
-        if not quiet:
-            extra = sum(max(0, len(c.notes) - 1) for c in plan.changes)
-            clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
-            added = " (.apkg added: Anki's import lists only .apkg files)" * target.suffix_added
-            report_vault(result, options.vault)
-            report_new_ledger(plan, result, options.vault)
-            outcome = f"{counts_line(plan)}; wrote {info.path}{clozes}{added}"
-            click.echo(one_line(summary(result, outcome)), err=True)
+        # (a stop from here on comes after the deck and the ledger were written, or warned of)
+        with telling_if_stopped(f"wrote {output}"):
+            ledger_warnings = [*(_gone(m, result.vault) for m in info.missing), *ledger_warnings]
+            report_diagnostics(ledger_warnings, quiet, result.vault)
+            result = replace(result, diagnostics=(*result.diagnostics, *ledger_warnings))
+            if not quiet:
+                extra = sum(max(0, len(c.notes) - 1) for c in plan.changes)
+                clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
+                added = " (.apkg added: Anki's import lists only .apkg files)" * target.suffix_added
+                report_vault(result, options.vault)
+                report_new_ledger(plan, result, options.vault)
+                outcome = f"{counts_line(plan)}; wrote {info.path}{clozes}{added}"
+                click.echo(one_line(summary(result, outcome)), err=True)
 
 
 def _links_to_note(output: Path) -> bool:

@@ -54,13 +54,23 @@ def load_config(path: Path) -> Config:
     import tomllib  # here: most vaults have no config file, and every run would import it
 
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise Memo2AnkiError(f"{path}: cannot read config: {err}") from err
+        raw = path.read_bytes()
+    except OSError as err:
+        raise Memo2AnkiError(f"{path}: cannot read config: {err.strerror or err}") from err
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise BadUsage(
+            f"{path}:{line}: broken config: not UTF-8 (byte 0x{raw[err.start]:02x}); "
+            "save it as UTF-8"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise BadUsage(_broken(path, text, str(err))) from err
+    except RecursionError:  # tomllib parses nested arrays and tables by recursion
+        raise BadUsage(f"{path}: broken config: nested too deeply") from None
     unknown = sorted(set(data) - set(KNOWN))
     if unknown:
         where = _where(path, text, unknown[0])

@@ -10,6 +10,7 @@ import click
 
 from memo2anki.cli.config import Config
 from memo2anki.cli.options import (
+    ankiconnect_url_option,
     common_options,
     deck_layout,
     deck_option,
@@ -99,7 +100,11 @@ SHOWN = 3
 )
 @click.option("--no-backup", is_flag=True, help="No backup before making the deck.")
 @click.option(
-    "--ankiconnect-url", default=DEFAULT_URL, show_default=True, help="Where AnkiConnect listens."
+    "--ankiconnect-url",
+    default=DEFAULT_URL,
+    show_default=True,
+    callback=lambda ctx, param, value: ankiconnect_url_option(value),
+    help="Where AnkiConnect listens (http://HOST:PORT).",
 )
 @click.option(
     "--ankiconnect-key",

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 import click
 
 from memo2anki.cli.build import build
 from memo2anki.cli.check import check
 from memo2anki.cli.exam import exam
+from memo2anki.cli.output import stops_told
 from memo2anki.cli.preview import preview
 from memo2anki.cli.sync import sync
 from memo2anki.common.signals import stopping_on_signals
@@ -25,6 +27,16 @@ class _DefaultGroup(click.Group):
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(ctx.command_path, "PATH... -o OUT.apkg [OPTIONS]")
+
+    # A stop while the options are read (the group's, then the command's, in invoke) is
+    # told here: click would print "Aborted!" and exit 1.
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with stops_told():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with stops_told():
+            return super().invoke(ctx)
 
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,5 +55,6 @@ def run() -> None:
     collector would only walk every card made so far again and again, and once more at exit:
     a fifth of a 20,000-note re-export."""
     gc.disable()
-    with stopping_on_signals():  # SIGTERM, SIGHUP: cleaned up as after Ctrl-C
+    # SIGTERM, SIGHUP: cleaned up as after Ctrl-C; told here when outside click's own try.
+    with stops_told(), stopping_on_signals():
         main(prog_name="memo2anki")

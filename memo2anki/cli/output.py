@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from memo2anki.changes.plan import Plan
 from memo2anki.cli.report import change_lines, changes_json
-from memo2anki.common.signals import Stopped
+from memo2anki.common.signals import Stopped, written_when_stopped
 from memo2anki.model import (
     Diagnostic,
     Memo2AnkiError,
@@ -41,12 +42,8 @@ def reported(debug: bool) -> Iterator[None]:
         sys.exit(err.exit_code)
     except click.exceptions.Exit:
         raise
-    except Stopped as err:
-        click.echo(f"memo2anki: stopped by {err.name}; nothing written", err=True)
-        sys.exit(128 + err.signum)
-    except KeyboardInterrupt:
-        click.echo("memo2anki: interrupted; nothing written", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as err:
+        exit_stopped(err)
     except Exception as err:
         if debug:
             traceback.print_exc()
@@ -57,6 +54,27 @@ def reported(debug: bool) -> Iterator[None]:
                 err=True,
             )
         sys.exit(1)
+
+
+def exit_stopped(err: KeyboardInterrupt) -> NoReturn:
+    """A run stopped by Ctrl-C or a stop signal: one line saying what it had written, and
+    the exit status a shell gives a process the signal ended (128 + its number)."""
+    written = written_when_stopped(err)
+    if isinstance(err, Stopped):
+        click.echo(one_line(f"memo2anki: stopped by {err.name}; {written}"), err=True)
+        sys.exit(128 + err.signum)
+    click.echo(one_line(f"memo2anki: interrupted; {written}"), err=True)
+    sys.exit(130)
+
+
+@contextmanager
+def stops_told() -> Iterator[None]:
+    """A stop anywhere in the block told as :func:`exit_stopped` tells it (not click's
+    "Aborted!", exit 1, as when it comes while the options are read)."""
+    try:
+        yield
+    except KeyboardInterrupt as err:
+        exit_stopped(err)
 
 
 def _one_line(err: Exception) -> str:

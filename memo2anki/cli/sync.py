@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from memo2anki.cli.options import (
+    ankiconnect_url_option,
     common_options,
     deck_layout,
     deck_option,
@@ -23,6 +24,7 @@ from memo2anki.cli.output import (
     summary,
 )
 from memo2anki.cli.report import changes_json, counts_line
+from memo2anki.common.signals import telling_if_stopped
 from memo2anki.model import Diagnostic, one_line
 from memo2anki.model import plural as _n
 from memo2anki.targets.ankiconnect import DEFAULT_URL
@@ -90,7 +92,8 @@ NEXT = {
     "--ankiconnect-url",
     default=DEFAULT_URL,
     show_default=True,
-    help="Where AnkiConnect listens.",
+    callback=lambda ctx, param, value: ankiconnect_url_option(value),
+    help="Where AnkiConnect listens (http://HOST:PORT).",
 )
 @click.option(
     "--ankiconnect-key",
@@ -144,16 +147,22 @@ def sync(
         plan, ids = plan_against_target(result, plan, target)
         report_changes(plan, list_changes and not as_json, False)
         synced = run_sync(result, plan, target, delete_gone, not no_backup, ids)
-        if as_json:
-            echo_json({"changes": changes_json(plan), **_synced_json(synced)})
-        warnings = [*_hand_moved(synced.steps), *synced.ledger_warnings]
-        report_diagnostics(warnings, quiet, result.vault)
-        if not quiet:
-            report_new_ledger(plan, result, options.vault)
-            outcome = f"{counts_line(plan)}; synced into {synced.target}"
-            click.echo(one_line(summary(result, outcome)), err=True)
-            for line in _done(synced):
-                click.echo(one_line(line), err=True)
+        with telling_if_stopped(f"synced into {target}"):
+            if as_json:
+                echo_json({"changes": changes_json(plan), **_synced_json(synced)})
+            taken = (t.warning() for t in synced.steps.taken)
+            warnings = [
+                *_hand_moved(synced.steps),
+                *(w for w in taken if w is not None),
+                *synced.ledger_warnings,
+            ]
+            report_diagnostics(warnings, quiet, result.vault)
+            if not quiet:
+                report_new_ledger(plan, result, options.vault)
+                outcome = f"{counts_line(plan)}; synced into {synced.target}"
+                click.echo(one_line(summary(result, outcome)), err=True)
+                for line in _done(synced):
+                    click.echo(one_line(line), err=True)
 
 
 def _hand_moved(steps: Steps) -> list[Diagnostic]:
@@ -192,6 +201,8 @@ def _synced_json(synced: Synced) -> dict[str, object]:
 def _done(synced: Synced) -> list[str]:
     """What the sync did in Anki, and what to do next."""
     steps = synced.steps
+    if steps.empty and steps.taken:
+        return [f"memo2anki: into {synced.target}: nothing changed"]
     if steps.empty:
         return [f"memo2anki: into {synced.target}: it already matches the memos; nothing changed"]
     retired = f" ({steps.retired_deleted} retired by earlier runs)" * bool(steps.retired_deleted)

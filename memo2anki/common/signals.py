@@ -48,6 +48,24 @@ def stopping_on_signals() -> Iterator[None]:
             signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
+@contextmanager
+def telling_if_stopped(written: str) -> Iterator[None]:
+    """Within this block, a stop (Ctrl-C, a stop signal) carries ``written``: what the run
+    had written when it came, told instead of "nothing written" (an inner block's, which is
+    nearer the stop, wins)."""
+    try:
+        yield
+    except KeyboardInterrupt as err:
+        if not hasattr(err, "written"):
+            setattr(err, "written", written)  # noqa: B010 (an attribute of our own)
+        raise
+
+
+def written_when_stopped(err: KeyboardInterrupt) -> str:
+    """What a stopped run had written (see :func:`telling_if_stopped`)."""
+    return str(getattr(err, "written", "nothing written"))
+
+
 def default_signals_in_worker() -> None:
     """In a worker process: the stop signals kill it as usual, and Ctrl-C is left to the
     parent, which stops the workers itself (a forked worker would inherit the parent's

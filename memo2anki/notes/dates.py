@@ -34,7 +34,10 @@ def date_range(
         if last < 1:
             raise ValueError(f"--last {last}: give a number of days, 1 or more")
         end = until or today or dt.date.today()
-        since = end - dt.timedelta(days=last - 1)
+        try:
+            since = end - dt.timedelta(days=last - 1)
+        except OverflowError:  # before the year 1, or more days than a timedelta holds
+            since = dt.date.min
         until = until or end
     if since is not None and until is not None and since > until:
         raise ValueError(f"--since {since} is after --until {until}: nothing is in between")

@@ -124,14 +124,22 @@ def decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
     if bom is not None:
         try:
             text = raw.decode(bom)
+            warnings.append(Diagnostic(relpath, None, f"not UTF-8; read as {bom.upper()}"))
         except UnicodeDecodeError as err:
-            raise Memo2AnkiError(f"{relpath}: skipped, not a text file ({err.reason})") from err
-        warnings.append(Diagnostic(relpath, None, f"not UTF-8; read as {bom.upper()}"))
+            # A lone surrogate, an odd byte at the end: a few bad places, as in UTF-8.
+            text = raw.decode(bom, errors="replace")
+            bad = text.count("\ufffd")
+            if bad * _GOOD_PER_BAD_PLACE > len(text):
+                raise Memo2AnkiError(f"{relpath}: skipped, not a text file ({err.reason})") from err
+            line = text[: text.index("\ufffd")].count("\n") + 1
+            where = "1 place" if bad == 1 else f"{bad} places"
+            message = f"read as {bom.upper()}, not valid in {where}, shown as \ufffd"
+            warnings.append(Diagnostic(relpath, line, message))
     else:
         try:
             text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            mostly = _mostly_utf8(raw, err, relpath)
+        except UnicodeDecodeError:
+            mostly = _mostly_utf8(raw, relpath)
             if mostly is not None:
                 text, warning = mostly
                 warnings.append(warning)
@@ -144,33 +152,64 @@ def decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
     return text, warnings
 
 
-# A UTF-8 note with a few bad bytes (a broken copy, a truncated sync) is still UTF-8; a note
-# in a legacy encoding has a bad sequence at nearly every non-ASCII character.
-_MOST_BAD_PER_NON_ASCII = 0.05
+# A UTF-8 note with a few bad bytes (a broken copy, a truncated sync, a character cut in two,
+# a surrogate written as CESU-8) is still UTF-8: its characters are valid multi-byte sequences,
+# many to each bad place. A note in a legacy encoding (CP949) read as UTF-8 has a bad place
+# at nearly every character, and its chance-valid sequences are fewer than its bad places.
+_GOOD_PER_BAD_PLACE = 4
+_BAD_RUN = re.compile("[\udc80-\udcff]+")
 
 
-def _mostly_utf8(
-    raw: bytes, err: UnicodeDecodeError, relpath: str
-) -> tuple[str, Diagnostic] | None:
+def _mostly_utf8(raw: bytes, relpath: str) -> tuple[str, Diagnostic] | None:
     """The text read as Obsidian reads it (each bad sequence as U+FFFD), with a warning at
     the line of the first bad byte; None when the bytes are not mostly UTF-8."""
     if b"\x00" in raw:
         return None
-    text = raw.decode("utf-8-sig", errors="replace")
-    bad = text.count("\ufffd") - raw.count("\ufffd".encode())
-    good = sum(1 for char in text if char >= "\x80") - text.count("\ufffd")
-    if bad <= 0 or good <= 0 or bad > (good + bad) * _MOST_BAD_PER_NON_ASCII:
+    escaped = raw.decode("utf-8", errors="surrogateescape")
+    places = sum(1 for _ in _BAD_RUN.finditer(escaped))  # runs of bad bytes
+    bad_bytes = sum(1 for char in escaped if "\udc80" <= char <= "\udcff")
+    good = sum(1 for char in escaped if char >= "\x80") - bad_bytes
+    if not places or good < _GOOD_PER_BAD_PLACE * places:
         return None
-    before = raw[: err.start].decode("utf-8-sig", errors="replace")
+    text = raw.decode("utf-8-sig", errors="replace")
+    first = _BAD_RUN.search(escaped)
+    assert first is not None
+    before = escaped[: first.start()]
     line = before.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
-    places = "place" if bad == 1 else "places"
-    message = f"not valid UTF-8 in {bad} {places}, shown as \ufffd (as Obsidian shows them)"
+    # (a place: a run of bad bytes, shown as one \ufffd or more, as Obsidian shows it)
+    where = "1 place" if places == 1 else f"{places} places"
+    message = f"not valid UTF-8 in {where}, shown as \ufffd (as Obsidian shows them)"
     return text, Diagnostic(relpath, line, message)
+
+
+def _korean_legacy(raw: bytes) -> str | None:
+    """The text of a note in CP949 (EUC-KR): the bytes decode as CP949 without an error, and
+    most of the letters that are not ASCII are the 2,350 common Hangul syllables of EUC-KR.
+    A short note is this or nothing for the detector, which guesses another script's code
+    page; text in other encodings that happens to decode (Shift-JIS kana read as CP949
+    are the rare extended syllables, outside EUC-KR) fails the second test."""
+    try:
+        text = raw.decode("cp949")
+    except UnicodeDecodeError:
+        return None
+    letters = [char for char in text if char >= "\x80" and char.isalpha()]
+    common = 0
+    for char in letters:
+        if "\uac00" <= char <= "\ud7a3":
+            try:
+                char.encode("euc-kr")
+            except UnicodeEncodeError:
+                continue
+            common += 1
+    return text if letters and common * 2 > len(letters) else None
 
 
 def _detect(raw: bytes, relpath: str) -> tuple[str, str]:
     if b"\x00" in raw:
         raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
+    korean = _korean_legacy(raw)
+    if korean is not None:
+        return korean, "CP949"
     # Imported here: it is only needed for the rare note that is not UTF-8.
     from charset_normalizer import from_bytes
 

@@ -1,65 +1,191 @@
 """A small client for the AnkiConnect add-on (2055492159), protocol version 6.
 
-It talks to one address only: 127.0.0.1:8765, or the one given. Proxies from the environment
-are ignored and redirects refused, so a request never leaves for another host.
+It talks to one address only: 127.0.0.1:8765, or the one given (plain HTTP, with no proxy
+from the environment and no redirect followed), so a request never leaves for another host.
+Every exchange ends within its time, and every answer is checked as it is received: what is
+not what the add-on answers is one clear error naming the action, never a wrong value later.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import socket
-import urllib.error
-import urllib.request
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from memo2anki.model import Memo2AnkiError
+import msgspec
+
+from memo2anki.model import BadUsage, Memo2AnkiError, one_line
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 PROTOCOL = 6
 ADDON_CODE = 2055492159
 
+# A request with its answer, whole, within this many seconds (the add-on answers from Anki's
+# main thread: a dialog open in Anki holds every answer back); a server that drips its answer
+# a byte at a time is cut off at the same time as one that never answers.
+TIMEOUT = 60.0
+# The most an answer may hold: a batch of notesInfo (500 notes) is a few megabytes.
+MAX_ANSWER = 128 * 1024 * 1024
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+
+def checked_url(url: str) -> str:
+    """``url`` if it is ``http://HOST:PORT`` (a path after it allowed); BadUsage otherwise:
+    AnkiConnect serves plain HTTP, and memo2anki talks to that one address only."""
+    hint = f"AnkiConnect address {url!r}: give it as http://HOST:PORT, as in {DEFAULT_URL}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number from 0 to 65535, a broken [IPv6]
+        raise BadUsage(one_line(hint)) from None
+    if (
+        parts.scheme != "http"
+        or not parts.hostname
+        or not port
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or any(c.isspace() or not c.isprintable() for c in url)
+    ):
+        raise BadUsage(one_line(hint))
+    return url
+
+
+class _Field(msgspec.Struct):
+    value: str
+    order: int
+
+
+class _NoteInfo(msgspec.Struct):
+    noteId: int
+    modelName: str
+    tags: list[str]
+    fields: dict[str, _Field]
+    cards: list[int]
+
+
+# What each action memo2anki reads the result of must answer (as the add-on's code does);
+# anything else is a clear error naming the action, never a wrong value further on.
+RESULTS: dict[str, Any] = {
+    "version": int,
+    "getActiveProfile": str | None,
+    "findNotes": list[int],
+    "notesInfo": list[_NoteInfo],  # (an unknown id's {} left out first)
+    "getDecks": dict[str, list[int]],
+    "areSuspended": list[bool | None],
+    "modelNames": list[str],
+    "modelFieldNames": list[str],
+    "getMediaFilesNames": list[str],
+    "storeMediaFile": str | None,
+}
+# Actions that answer one item for each one asked about: the parameter that asks.
+ONE_EACH = {"notesInfo": "notes", "areSuspended": "cards", "cardsInfo": "cards"}
+
+
+def checked_result(action: str, params: dict[str, Any], result: Any) -> Any:
+    """``result`` as received, once it is the shape ``action`` answers; Memo2AnkiError
+    naming the action otherwise."""
+    shape = RESULTS.get(action)
+    try:
+        if shape is not None:
+            found = result
+            if action == "notesInfo" and isinstance(result, list):
+                found = [info for info in result if info != {}]
+            msgspec.convert(found, shape, strict=True)
+        asked = params.get(ONE_EACH.get(action, ""))
+        if isinstance(asked, list) and len(result) != len(asked):
+            raise msgspec.ValidationError(f"{len(result)} items for the {len(asked)} asked about")
+    except (msgspec.ValidationError, RecursionError) as err:
+        raise Memo2AnkiError(
+            one_line(f"AnkiConnect's answer to '{action}' is not what the add-on answers: {err}")
+        ) from None
+    return result
 
 
 class AnkiConnect:
-    """Requests to AnkiConnect; each add-on error becomes a :class:`Memo2AnkiError`."""
+    """Requests to AnkiConnect; each add-on error becomes a :class:`Memo2AnkiError`, and so
+    does each answer that is not what the add-on answers."""
 
-    def __init__(self, url: str = DEFAULT_URL, key: str | None = None, timeout: float = 30.0):
+    def __init__(
+        self, url: str = DEFAULT_URL, key: str | None = None, timeout: float | None = None
+    ):
+        try:
+            checked_url(url)
+        except BadUsage as err:
+            raise Memo2AnkiError(str(err)) from None
         parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise Memo2AnkiError(f"AnkiConnect address {url!r}: give it as http://HOST:PORT")
         self.url = url
+        self._host, self._port = parts.hostname or "", parts.port
+        self._path = parts.path or "/"
         self.key = key
-        self.timeout = timeout
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+        self.timeout = TIMEOUT if timeout is None else timeout
 
     def _post(self, payload: dict[str, Any], timeout: float) -> Any:
         body = json.dumps(payload).encode("utf-8")
-        request = urllib.request.Request(
-            self.url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
+        raw = self._exchange(body, timeout)
         try:
-            with self._opener.open(request, timeout=timeout) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as err:
-            raise Memo2AnkiError(f"AnkiConnect at {self.url} answered HTTP {err.code}") from err
-        except (urllib.error.URLError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            if isinstance(reason, socket.timeout | TimeoutError):
+            return msgspec.json.decode(raw)
+        except (msgspec.DecodeError, RecursionError) as err:
+            raise Memo2AnkiError(f"{self.url} did not answer as AnkiConnect does") from err
+
+    def _exchange(self, body: bytes, timeout: float) -> bytes:
+        """POST ``body``; the answer's body, all of it within ``timeout`` seconds (the socket
+        is shut when the time is up, whatever read or write waits on it)."""
+        connection = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+        late = threading.Event()
+        opened: list[socket.socket] = []  # (the response may take the socket over)
+
+        def cut() -> None:
+            late.set()
+            for sock in opened:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(timeout, cut)
+        timer.daemon = True
+        started = time.monotonic()
+        timer.start()
+        try:
+            connection.connect()
+            assert connection.sock is not None
+            opened.append(connection.sock)
+            if late.is_set():
+                raise TimeoutError
+            connection.request(
+                "POST", self._path, body, headers={"Content-Type": "application/json"}
+            )
+            response = connection.getresponse()
+            if response.status != 200:
+                raise Memo2AnkiError(f"AnkiConnect at {self.url} answered HTTP {response.status}")
+            pieces, size = [], 0
+            while piece := response.read(2**20):
+                pieces.append(piece)
+                size += len(piece)
+                if size > MAX_ANSWER:
+                    raise Memo2AnkiError(
+                        f"AnkiConnect at {self.url} answered with more than "
+                        f"{MAX_ANSWER // 2**20} MB; that is not AnkiConnect"
+                    )
+            if late.is_set() or time.monotonic() - started > timeout:
+                raise TimeoutError
+            if response.length:  # (what is left of a Content-Length given: closed early)
+                raise http.client.IncompleteRead(b"".join(pieces), response.length)
+            return b"".join(pieces)
+        except (http.client.HTTPException, OSError) as err:
+            if late.is_set() or isinstance(err, TimeoutError):
                 raise Memo2AnkiError(
                     f"AnkiConnect at {self.url} did not answer within {timeout:g} s "
                     "(is Anki busy with a dialog open?)"
                 ) from err
-            raise Memo2AnkiError(f"cannot reach AnkiConnect at {self.url}: {reason}") from err
-        try:
-            return json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as err:
-            raise Memo2AnkiError(f"{self.url} did not answer as AnkiConnect does") from err
+            raise Memo2AnkiError(one_line(_failure(self.url, err))) from err
+        finally:
+            timer.cancel()
+            connection.close()
 
     def _message(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         message: dict[str, Any] = {"action": action, "version": PROTOCOL, "params": params}
@@ -68,8 +194,10 @@ class AnkiConnect:
         return message
 
     def call(self, action: str, **params: Any) -> Any:
-        """One action; its result, or a Memo2AnkiError carrying the add-on's message."""
-        return _result(action, self._post(self._message(action, params), self.timeout))
+        """One action; its result (checked), or a Memo2AnkiError carrying the add-on's
+        message."""
+        reply = self._post(self._message(action, params), self.timeout)
+        return checked_result(action, params, _result(action, reply))
 
     def multi(self, actions: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]:
         """Several actions in one round trip (not a transaction: each one is applied as it
@@ -81,15 +209,32 @@ class AnkiConnect:
         replies = self.call("multi", actions=messages)
         if not isinstance(replies, list) or len(replies) != len(actions):
             raise Memo2AnkiError(f"{self.url} did not answer 'multi' as AnkiConnect does")
-        return [_result(action, reply) for (action, _), reply in zip(actions, replies, strict=True)]
+        return [
+            checked_result(action, params, _result(action, reply))
+            for (action, params), reply in zip(actions, replies, strict=True)
+        ]
 
     def version(self, timeout: float = 1.0) -> int:
         """The add-on's protocol version; raises when nothing (or not AnkiConnect) answers."""
         reply = self._post(self._message("version", {}), timeout)
-        version = _result("version", reply)
-        if not isinstance(version, int):
-            raise Memo2AnkiError(f"{self.url} did not answer 'version' as AnkiConnect does")
+        version: int = checked_result("version", {}, _result("version", reply))
         return version
+
+
+def _failure(url: str, err: BaseException) -> str:
+    """What went wrong in an exchange, in a few words."""
+    if isinstance(err, http.client.RemoteDisconnected | http.client.IncompleteRead):
+        return f"AnkiConnect at {url} closed the connection before its answer was whole"
+    if isinstance(err, http.client.HTTPException):
+        return f"{url} did not answer as AnkiConnect does (not HTTP: {type(err).__name__})"
+    if isinstance(err, ConnectionRefusedError):
+        return f"cannot reach AnkiConnect at {url}: nothing listens there"
+    if isinstance(err, ConnectionError):
+        return f"AnkiConnect at {url} closed the connection before its answer was whole"
+    if isinstance(err, socket.gaierror):
+        return f"cannot reach AnkiConnect at {url}: no such host ({err.strerror})"
+    reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+    return f"cannot reach AnkiConnect at {url}: {reason}"
 
 
 class KeyRequired(Memo2AnkiError):

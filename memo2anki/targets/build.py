@@ -11,6 +11,7 @@ from pathlib import Path
 
 from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.plan import Layout, Plan, Scope, plan_changes
+from memo2anki.common.signals import telling_if_stopped
 from memo2anki.model import Diagnostic, Media, Options, Result, fold
 from memo2anki.notes.discover import notes_root
 from memo2anki.targets.package import PackageInfo, write_plan
@@ -75,7 +76,10 @@ def write_build(
     """Write the package, then (only once it is written) the ledger. A ledger that cannot be
     written is a warning: the deck is there all the same."""
     info = write_plan(plan, media, out)
-    return info, save_ledger(plan, vault)
+    with telling_if_stopped(
+        f"wrote {out}, but not the ledger (the next run reports these changes again)"
+    ):
+        return info, save_ledger(plan, vault)
 
 
 def save_ledger(plan: Plan, vault: Path) -> list[Diagnostic]:

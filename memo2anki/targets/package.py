@@ -29,6 +29,7 @@ from memo2anki.changes.notes import (
     TargetNote,
     cloze_ords,
 )
+from memo2anki.common.files import replacing
 from memo2anki.common.gcpause import cycle_collection_paused
 from memo2anki.model import Media, Memo2AnkiError
 
@@ -109,27 +110,15 @@ def write_notes(notes: Iterable[TargetNote], media: Iterable[Media], out: Path) 
     if not folder.is_dir():
         raise Memo2AnkiError(f"{out}: folder {folder} does not exist")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:
-        raise Memo2AnkiError(f"{out}: cannot write: {err.strerror or err}") from err
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with tempfile.TemporaryDirectory(prefix="memo2anki-") as work:
+        with replacing(out) as tmp, tempfile.TemporaryDirectory(prefix="memo2anki-") as work:
             db_path = Path(work, "collection.anki2")
             with cycle_collection_paused():
                 written = _write_collection(notes, db_path)
             missing = _write_zip(tmp, db_path, media)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
     # sqlite3.Error: the collection is built in the temporary folder, which can fill up too.
     except (OSError, sqlite3.Error) as err:
-        tmp.unlink(missing_ok=True)
         reason = err.strerror if isinstance(err, OSError) and err.strerror else err
         raise Memo2AnkiError(f"{out}: cannot write: {reason}") from err
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return PackageInfo(out, written, len(media) - len(missing), tuple(missing))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from memo2anki.changes.notes import MODEL_NAME
 from memo2anki.changes.plan import HeldNote, Plan, ledger_from_notes, plan_changes
+from memo2anki.common.signals import telling_if_stopped
 from memo2anki.model import Diagnostic, Memo2AnkiError, Result, fold
 from memo2anki.targets import note_ids
 from memo2anki.targets.ankiconnect import DEFAULT_URL, AnkiConnect, active_profile, detect
@@ -232,6 +233,8 @@ def run_sync(
     through, as a build writes it only after the package), and through AnkiConnect the
     note ids met (beside the ledger)."""
     warnings: list[Diagnostic] = []
+    # What a stop while the ledger is written leaves: said so, not "nothing written".
+    unsaved = f"synced into {target}, but not the ledger (the next run reports these changes again)"
     if target.way == ANKICONNECT:
         from memo2anki.targets.write_ankiconnect import apply_plan as apply_connect
 
@@ -243,8 +246,9 @@ def run_sync(
         client = AnkiConnect(target.url, target.key)
         applied = apply_connect(client, plan, result.media, plan.ledger.as_read(), delete_gone, ids)
         steps, backup, media_added = applied.steps, None, applied.media_added
-        warnings += save_ledger(plan, result.vault)
-        warnings += note_ids.save(home, profile, applied.ids)
+        with telling_if_stopped(unsaved):
+            warnings += save_ledger(plan, result.vault)
+            warnings += note_ids.save(home, profile, applied.ids)
     else:
         from memo2anki.targets.write_collection import apply_plan, open_collection
 
@@ -253,5 +257,6 @@ def run_sync(
         with open_collection(target.collection) as col:
             done = apply_plan(col, plan, result.media, delete_gone, folder)
         steps, backup, media_added = done.steps, done.backup, done.media_added
-        warnings += save_ledger(plan, result.vault)
+        with telling_if_stopped(unsaved):
+            warnings += save_ledger(plan, result.vault)
     return Synced(target, steps, backup, media_added, tuple(warnings))

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from memo2anki.cards.identity import cloze_guid
-from memo2anki.changes.notes import IMG, TargetNote
+from memo2anki.changes.notes import IMG, MODEL_NAME, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Change, Kind, Plan
-from memo2anki.model import Media, Memo2AnkiError
+from memo2anki.model import Diagnostic, Media, Memo2AnkiError
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,41 @@ class HandMoved:
 
 
 @dataclass(frozen=True)
+class Taken:
+    """A note not added: a note of another note type in the collection holds its GUID (the
+    person changed memo2anki's note to another type, or copied it); that note is theirs."""
+
+    change: Change
+    note: TargetNote
+    held_by: str  # the other note's type ('' where the target cannot say)
+    # Anki's import (through AnkiConnect, which cannot see ids beforehand) changed a note of
+    # another type to memo2anki's, keeping its fields, rather than add this one.
+    converted: bool = False
+
+    def warning(self) -> Diagnostic | None:
+        """The warning naming the card and the note type that holds its id."""
+        place = self.change.now
+        if place is None:
+            return None
+        kind = "cloze card" if self.note.note_type != MODEL_NAME else "card"
+        holder = f"a '{self.held_by}' note" if self.held_by else "a note of another note type"
+        if self.converted:
+            message = (
+                f"{kind} '{place.front}' not added: {holder} in Anki had its id, and Anki's "
+                "import changed that note to memo2anki's note type, keeping its fields "
+                "(in Anki's browser, 'note:memo2anki Source:' finds it; Notes > Change Note "
+                "Type changes it back)"
+            )
+        else:
+            message = (
+                f"{kind} '{place.front}' not added: {holder} in Anki has its id (changed "
+                "from memo2anki's note type there?); that note is left as it is (delete it, or "
+                "change it back to memo2anki's type, and sync again)"
+            )
+        return Diagnostic(place.note, place.line, message)
+
+
+@dataclass(frozen=True)
 class Steps:
     """What one sync does in the collection, in the order it is done."""
 
@@ -69,6 +104,7 @@ class Steps:
     hand_moved: tuple[HandMoved, ...] = field(default=())
     # Of ``delete``, the notes retired by earlier runs (tagged memo2anki::gone before).
     retired_deleted: int = 0
+    taken: tuple[Taken, ...] = field(default=())  # (not added; never part of `empty`)
 
     @property
     def empty(self) -> bool:
@@ -96,10 +132,13 @@ def sync_steps(
     held: Mapping[str, Held],
     delete_gone: bool = False,
     unmatched: Sequence[Held] = (),
+    taken: Mapping[str, str] | None = None,
 ) -> Steps:
-    """The steps that make the collection match ``plan``, given what it holds (by GUID).
+    """The steps that make the collection match ``plan``, given what it holds (by GUID) and
+    which GUIDs notes of other note types hold (``taken``: GUID to that note type's name).
 
-    - A note the collection lacks is added (new, or deleted in Anki while still in a memo).
+    - A note the collection lacks is added (new, or deleted in Anki while still in a memo),
+      unless a note of another type holds its GUID: that one is left alone, and named.
     - A note is updated when it differs from what the memo makes of it, unless the memo is
       unchanged since memo2anki last wrote it and the note was edited in Anki since (see
       :func:`_needs_update`): an edit made in Anki survives until the memo itself changes.
@@ -120,6 +159,8 @@ def sync_steps(
     delete: list[int] = []
     hand_moved: list[HandMoved] = []
     used: set[str] = set()
+    not_added: list[Taken] = []
+    taken = taken or {}
     for change in plan.changes:
         used.update(note_guids(change))
         if change.kind is Kind.GONE:
@@ -137,7 +178,10 @@ def sync_steps(
         for note in change.notes:
             have = held.get(note.guid)
             if have is None:
-                add.append(note)
+                if note.guid in taken:
+                    not_added.append(Taken(change, note, taken[note.guid]))
+                else:
+                    add.append(note)
                 continue
             if _needs_update(change, note, have):
                 update.append(Update(have.note_id, note))
@@ -169,6 +213,7 @@ def sync_steps(
         delete=tuple(delete),
         hand_moved=tuple(hand_moved),
         retired_deleted=retired,
+        taken=tuple(not_added),
     )
 
 

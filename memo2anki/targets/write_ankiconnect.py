@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from memo2anki.cards.identity import cloze_guid
@@ -26,6 +26,7 @@ from memo2anki.targets.sync_steps import (
     Held,
     HeldCard,
     Steps,
+    Taken,
     fields_changed,
     media_to_add,
     note_guids,
@@ -162,6 +163,30 @@ def held_notes(
     return Found(found, unmatched, met)
 
 
+def _not_imported(
+    client: AnkiConnect, plan: Plan, steps: Steps, before: set[int], added: Mapping[str, int]
+) -> Steps:
+    """``steps`` with the notes the import did not add (``added``: those it did, by GUID)
+    moved from ``add`` to ``taken``. Anki's import does not add a package note whose GUID a
+    note of another note type holds (it may change that note to memo2anki's type instead),
+    and AnkiConnect can neither see GUIDs nor say which type that note had."""
+    skipped = [n for n in steps.add if n.guid not in added]
+    if not skipped:
+        return steps
+    # A note new to memo2anki's types that is none of those added: one the import changed.
+    ids = set(added.values())
+    converted = any(
+        info["noteId"] not in before and info["noteId"] not in ids for info in _all_notes(client)
+    )
+    change_of = {n.guid: c for c in plan.changes for n in c.notes}
+    taken = (Taken(change_of[n.guid], n, "", converted) for n in skipped)
+    return replace(
+        steps,
+        add=tuple(n for n in steps.add if n not in skipped),
+        taken=(*steps.taken, *taken),
+    )
+
+
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), BATCH):
         yield ids[start : start + BATCH]
@@ -206,7 +231,9 @@ def apply_plan(
             client.call("importPackage", path=str(package))
         added += len(missing)
         have.update(m.name for m in missing)
-        met.update(_added_ids(client, steps.add, before))
+        added_ids = _added_ids(client, steps.add, before)
+        met.update(added_ids)
+        steps = _not_imported(client, plan, steps, before, added_ids)
     actions: list[tuple[str, dict[str, Any]]] = []
     for item in media_to_add([u.note for u in steps.update], by_name, have.__contains__):
         data = base64.b64encode(item.path.read_bytes()).decode("ascii")

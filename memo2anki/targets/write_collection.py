@@ -9,6 +9,11 @@ the commit, so nothing forces a one-way full sync with AnkiWeb.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
+import os
+import re
+import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,23 +47,148 @@ def _anki() -> Any:
 
 @contextmanager
 def open_collection(path: Path) -> Iterator[Any]:
-    """The collection at ``path``, open only inside the ``with`` block. A collection Anki
-    holds (it locks it while a profile is loaded) is one clear error."""
+    """The collection at ``path``, open only inside the ``with`` block. What keeps it from
+    being opened is one clear error saying what it is (Anki holds it open, a file that is
+    not a collection, a damaged one, one of a newer Anki, a read-only or full disk); each
+    leaves the collection as it was."""
     collection = _anki()
     import anki.errors
 
     if not path.is_file():
         raise Memo2AnkiError(f"{path}: no such collection")
+    # Before Anki's library sees it: it would make an empty file a new collection.
+    problem = _not_a_collection(path)
+    if problem is not None:
+        raise Memo2AnkiError(f"{path}: {problem}")
     try:
         col = collection.Collection(str(path))
-    except anki.errors.DBError as err:
-        raise Memo2AnkiError(locked_message(path)) from err
-    except Exception as err:  # a file that is not a collection, or a newer schema
-        raise Memo2AnkiError(f"{path}: Anki's library cannot open it: {err}") from err
+    except Exception as err:  # what the library says: anki.errors.DBError, mostly
+        raise Memo2AnkiError(collection_fault(path, err, opening=True)) from err
     try:
         yield col
+    except anki.errors.BackendError as err:  # a write the disk refused, in the transaction
+        raise Memo2AnkiError(collection_fault(path, err, opening=False)) from err
     finally:
         col.close()
+
+
+UNTOUCHED = "left as it was"
+GIVE = "give a profile's collection.anki2"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _not_a_collection(path: Path) -> str | None:
+    """What ``path`` is instead of a collection, from its first bytes (None: an SQLite
+    database, which may be one)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as err:
+        return f"cannot read it ({err.strerror or err}); {UNTOUCHED}"
+    if head == SQLITE_HEADER:
+        return (
+            None
+            if _has_col_table(path) is not False
+            else (f"an SQLite database, but not an Anki collection; {UNTOUCHED}: {GIVE}")
+        )
+    if not head:
+        return f"an empty file, not an Anki collection; {UNTOUCHED}: {GIVE}"
+    if head.startswith(b"PK\x03\x04"):
+        return (
+            f"a zip archive (an exported .colpkg or .apkg?), not a collection; {UNTOUCHED}: "
+            f"import it in Anki, or {GIVE}"
+        )
+    return f"not an Anki collection (not an SQLite database); {UNTOUCHED}: {GIVE}"
+
+
+def _has_col_table(path: Path) -> bool | None:
+    """Whether the SQLite database at ``path`` has a collection's ``col`` table (None: it
+    cannot be told, read-only, here; Anki's library will say why). Anki's library would
+    make any other SQLite database a collection, adding its tables to the person's file."""
+    import sqlite3
+
+    try:
+        # immutable: read as a file that cannot change, with no lock and no -wal or -shm
+        # file made beside it (as a read-only open of a WAL database would leave).
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=0)) as db:
+            row = db.execute(
+                "select count(*) from sqlite_master where type = 'table' and name = 'col'"
+            ).fetchone()
+    except (sqlite3.Error, ValueError, OSError):
+        return None
+    return bool(row[0])
+
+
+def collection_fault(path: Path, err: BaseException, opening: bool) -> str:
+    """What Anki's library's error ``err`` about the collection at ``path`` means, in one
+    line, with where it leaves the collection. (Its errors are one class, DBError, told
+    apart by the SQLite error they carry.)"""
+    text = str(err)
+    folder = path.parent
+    if "Anki already open" in text or "DatabaseBusy" in text or "locked" in text:
+        return locked_message(path)
+    if "FileTooNew" in text:
+        return (
+            f"{path}: made by a newer Anki than this Anki library ({_library_version()}) "
+            f'reads; update it (pip install -U "memo2anki[anki]"); {UNTOUCHED}'
+        )
+    if "DatabaseCorrupt" in text or "malformed" in text:
+        return (
+            f"{path}: the collection is damaged (database disk image is malformed); "
+            f"{UNTOUCHED}: let Anki repair it (Tools > Check Database) or restore a backup"
+        )
+    if "NotADatabase" in text:
+        return f"{path}: not an Anki collection (not an SQLite database); {UNTOUCHED}: {GIVE}"
+    if "DiskFull" in text or "StorageFull" in text or "No space left" in text:
+        return f"{path}: the disk is full ({_free(folder)}); {UNTOUCHED}"
+    if _read_only_disk(folder):
+        return f"{path}: it is on a read-only disk; {UNTOUCHED}"
+    if not os.access(path, os.W_OK):
+        return f"{path}: the collection file is read-only; {UNTOUCHED}"
+    if not os.access(folder, os.W_OK):
+        return (
+            f"{path}: its folder is read-only (Anki writes its journal beside the "
+            f"collection); {UNTOUCHED}"
+        )
+    doing = "open" if opening else "write"
+    return f"{path}: Anki's library cannot {doing} it ({_sqlite_reason(text)}); {UNTOUCHED}"
+
+
+def _sqlite_reason(text: str) -> str:
+    """The SQLite message in Anki's error text (``Some("disk I/O error")``), else the text."""
+    found = re.search(r'Some\(\\?"(.*?)\\?"\)', text)
+    return found.group(1) if found else text
+
+
+def _free(folder: Path) -> str:
+    try:
+        return f"{shutil.disk_usage(folder).free // 1024} KB free"
+    except OSError:
+        return "no space left"
+
+
+def _read_only_disk(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # (no statvfs on Windows)
+        return False
+
+
+def _short_of_space(folder: Path, collection: Path) -> bool:
+    """Whether ``folder``'s disk has less room than the collection's size (a backup is
+    about as big)."""
+    try:
+        return shutil.disk_usage(folder).free < collection.stat().st_size
+    except OSError:
+        return False
+
+
+def _library_version() -> str:
+    try:
+        return importlib.metadata.version("anki")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown version"
 
 
 def locked_message(path: Path) -> str:
@@ -79,14 +209,36 @@ def backup(col: Any, folder: Path) -> Path | None:
     backup there (None: none) once it is written."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
+        with _own_stderr_kept_quiet():
+            col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
     except Exception as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+        if _short_of_space(folder, Path(col.path)):
+            reason = f"the disk is full: {_free(folder)}"
         raise Memo2AnkiError(
             f"{folder}: cannot back up the collection ({reason}); nothing changed"
         ) from err
     found = sorted(folder.glob("*.colpkg"), key=lambda p: p.stat().st_mtime)
     return found[-1] if found else None
+
+
+@contextmanager
+def _own_stderr_kept_quiet() -> Iterator[None]:
+    """Anki's library (its Rust part) writes to the process's stderr when a backup fails
+    ("ZipWriter drop failed: ...", with no line break), before it raises the error reported
+    here: that line goes nowhere."""
+    try:
+        saved, sink = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        yield
+        return
+    try:
+        os.dup2(sink, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(sink)
 
 
 def held_notes(col: Any) -> dict[str, Held]:
@@ -114,6 +266,20 @@ def held_notes(col: Any) -> dict[str, Held]:
     }
 
 
+def other_types_guids(col: Any) -> dict[str, str]:
+    """The GUIDs notes of the person's own note types hold, with each one's note type name
+    (Anki's import would skip a package note with one of them, saying nothing)."""
+    ours = ",".join(str(model_id) for model_id, _fields in NOTE_TYPES.values())
+    names: dict[int, str] = {}
+    found: dict[str, str] = {}
+    for guid, mid in col.db.execute(f"select guid, mid from notes where mid not in ({ours})"):
+        if mid not in names:
+            model = col.models.get(mid)
+            names[mid] = str(model["name"]) if model else ""
+        found[guid] = names[mid]
+    return found
+
+
 @dataclass(frozen=True)
 class Applied:
     """What a sync did."""
@@ -133,7 +299,7 @@ def apply_plan(
     """Carry ``plan`` into the open collection: a backup (unless ``backup_folder`` is None),
     then every step in one transaction, rolled back whole if anything fails."""
     _check_note_types(col)
-    steps = sync_steps(plan, held_notes(col), delete_gone)
+    steps = sync_steps(plan, held_notes(col), delete_gone, taken=other_types_guids(col))
     if steps.empty:
         return Applied(steps, None, 0)
     saved = backup(col, backup_folder) if backup_folder is not None else None
