@@ -135,9 +135,6 @@ class Card:
     back_html: str = ""
     media: tuple[Media, ...] = field(default=())
     mtime: int = 0
-    # The Anki note's GUID, worked out from ``identity`` once (and cached with the card);
-    # empty: worked out when the package is written.
-    guid: str = ""
     # A digest of the front, back and tags (identity.content_digest), worked out once the same
     # way, for the ledger to tell a changed card; empty: worked out when needed.
     digest: str = ""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import pickle
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +23,7 @@ from memo2anki.cards.cache import NoteCache
 from memo2anki.cards.convert import convert
 from memo2anki.cards.make import NoteConverter
 from memo2anki.cli.main import main
-from memo2anki.model import Options, Result
+from memo2anki.model import Card, Media, Options, Result
 
 
 @pytest.fixture
@@ -254,11 +256,11 @@ class _Runs:
         return (os.system, ("touch ran-from-the-cache",))
 
 
-def _changed(path: tuple[int, ...], value: Any) -> Callable[[list[Any]], Any]:
-    """A real row with the value at ``path`` (indexes into the nested arrays) replaced."""
+def _changed(path: tuple[int | str, ...], value: Any) -> Callable[[list[Any]], Any]:
+    """A real row with the value at ``path`` (indexes and field names into it) replaced."""
 
     def change(row: list[Any]) -> Any:
-        inner = row
+        inner: Any = row
         for index in path[:-1]:
             inner = inner[index]
         inner[path[-1]] = value
@@ -267,44 +269,42 @@ def _changed(path: tuple[int, ...], value: Any) -> Callable[[list[Any]], Any]:
     return change
 
 
-# row[0]: the NoteResult; row[0][0]: its cards; row[0][0][0]: the first card; row[1]: journal
-@pytest.mark.parametrize(
-    "hostile",
-    [
-        lambda row: b"not json at all",
-        lambda row: pickle.dumps(_Runs()),
-        lambda row: b"[" * 100_000,
-        lambda row: 42,
-        lambda row: None,
-        lambda row: b"[1, 2]",
-        lambda row: json.dumps(row[0]).encode(),
-        _changed((0, 0, 0, 5), "3"),  # the card's line as text
-        _changed((0, 0, 0, 7), "2025-13-45"),  # no such date
-        _changed((0, 0, 0, 8), "CKA"),  # tags not a list
-        _changed((0, 0, 0, 11), [["x", "y"]]),  # media of the wrong shape
-        _changed((0, 1), [["a.md", True, "a bool is not a line"]]),
-        _changed((0, 2), 1),  # has_section not a bool
-        _changed((1, 1), [["a\x00b", 1, 2]]),  # a journaled file no system call can name
-        _changed((0, 0), [None]),
-    ],
-    ids=[
-        "not JSON",
-        "a pickle that runs code",
-        "nested too deep",
-        "an integer",
-        "NULL",
-        "another shape",
-        "half an entry",
-        "a number as text",
-        "a bad date",
-        "a string for a list",
-        "bad media",
-        "a bool for a line",
-        "an int for a bool",
-        "a NUL in a path",
-        "null for a card",
-    ],
-)
+def _nested(depth: int) -> Callable[[list[Any]], Any]:
+    def change(row: list[Any]) -> Any:
+        text = json.dumps(row)
+        return text.replace('"subject": "CKA"', '"subject": ' + "[" * depth + "]" * depth, 1)
+
+    return change
+
+
+# A row: [the note's path, its result (an object: cards, diagnostics, ...), its journal].
+CARD = (1, "cards", 0)
+HOSTILE_ROWS = {
+    "not JSON": lambda row: b"not json at all",
+    "a pickle that runs code": lambda row: pickle.dumps(_Runs()),
+    "nested too deep": lambda row: b"[" * 100_000,
+    "a field nested too deep": _nested(100_000),
+    "an integer": lambda row: 42,
+    "NULL": lambda row: None,
+    "another shape": lambda row: b"[1, 2]",
+    "half an entry": lambda row: json.dumps(row[:2]).encode(),
+    "one more": lambda row: json.dumps([*row, "one more"]).encode(),
+    "a number as text": _changed((*CARD, "line"), "3"),
+    "a float for a line": _changed((*CARD, "line"), 3.5),
+    "a bad date": _changed((*CARD, "date"), "2025-13-45"),
+    "no such day": _changed((*CARD, "date"), "2025-02-30"),
+    "a string for a list": _changed((*CARD, "tags"), "CKA"),
+    "bad media": _changed((*CARD, "media"), [["x", "y"]]),
+    "a bool for a line": _changed((1, "diagnostics"), [{"path": "a.md", "line": True}]),
+    "an int for a bool": _changed((1, "has_section"), 1),
+    "a string for a bool": _changed((2, "lookups"), [["r", "f", {"remote": "yes"}]]),
+    "a file of four": _changed((2, "files"), [["/p", 1, 2, 3]]),
+    "a NUL in a path": _changed((2, "files"), [["a\x00b", 1, 2]]),
+    "null for a card": _changed((1, "cards"), [None]),
+}
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_ROWS.values(), ids=HOSTILE_ROWS.keys())
 def test_whatever_a_cache_row_holds_the_deck_is_made(
     vault: Path,
     tmp_path: Path,
@@ -340,3 +340,137 @@ def test_the_cache_is_in_the_systems_cache_folder_unless_one_is_named(
     vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가")})
     assert run(vault, "-o", tmp_path / "o.apkg").exit_code == 0
     assert (tmp_path / "home" / folder / "notes.sqlite").is_file()
+
+
+def test_a_result_comes_back_equal_and_of_its_own_types(vault: Path, tmp_path: Path) -> None:
+    """What a row gives is memo2anki's own types, equal to what reading the note gives."""
+    (vault / "2025-04-04.md").write_text(memo("**D**\n라\n![[pic.png]]"), encoding="utf-8")
+    first = _run(vault, tmp_path)
+    again = _run(vault, tmp_path)
+    assert again == first == convert([vault])
+    card = next(c for c in again.cards if c.date is not None)
+    assert type(card) is Card and type(card.media[0]) is Media and type(card.date) is dt.date
+    assert type(card.tags) is tuple and isinstance(card.media[0].path, Path)
+
+
+def _plant(tmp_path: Path, change: Callable[[dict[str, list[Any]]], None]) -> None:
+    """Rewrite the cache's rows (by note name) as ``change`` says: each consistent in shape,
+    every field of its type."""
+    with sqlite3.connect(tmp_path / "cache/notes.sqlite") as db:
+        rows = {
+            Path(path).name: json.loads(blob)
+            for path, blob in db.execute("SELECT path, result FROM notes")
+        }
+        change(rows)
+        for name, row in rows.items():
+            db.execute(
+                "UPDATE notes SET result = ? WHERE path LIKE ?",
+                (json.dumps(row, ensure_ascii=False), f"%/{name}"),
+            )
+
+
+def _guids_planted(rows: dict[str, list[Any]]) -> None:
+    a, b = rows["a.md"][1]["cards"][0], rows["b.md"][1]["cards"][0]
+    a["guid"], b["guid"] = "B-guid", "A-guid"  # (a card has none: its GUID is the plan's)
+
+
+def _key_changed(rows: dict[str, list[Any]]) -> None:
+    rows["a.md"][1]["cards"][0].update(key="0" * 20, digest="1" * 20)
+
+
+def _another_notes_row(rows: dict[str, list[Any]]) -> None:
+    rows["a.md"] = rows["b.md"]
+
+
+def _another_notes_cards(rows: dict[str, list[Any]]) -> None:
+    rows["a.md"] = [rows["a.md"][0], *rows["b.md"][1:]]
+
+
+PLANTED = {
+    "GUIDs planted": _guids_planted,
+    "a key and digest changed": _key_changed,
+    "another note's row": _another_notes_row,
+}
+
+
+@pytest.mark.parametrize("plant", PLANTED.values(), ids=PLANTED.keys())
+def test_a_planted_row_consistent_in_shape_gives_the_cards_of_a_run_without_cache(
+    plant: Callable[[dict[str, list[Any]]], None], tmp_path: Path
+) -> None:
+    """The cache is trusted for a note's cards only: what can be worked out from a card (its
+    GUID, digest and key) is worked out again, and a row stored for another note is not
+    this one's. The plan against the ledger (so the GUIDs) and the cards are those of a run
+    with --no-cache."""
+    vault = write_vault(
+        tmp_path / "v",
+        {"a.md": memo("**A**\n가"), "b.md": memo("**B**\n나", "**C**\n다")},
+    )
+    cache = tmp_path / "cache"
+    runner = CliRunner(env={"MEMO2ANKI_CACHE_DIR": str(cache)})
+    out = tmp_path / "deck.apkg"
+    assert runner.invoke(main, [str(vault), "-o", str(out)]).exit_code == 0
+    _plant(tmp_path, plant)
+    for ledger in ("against the ledger", "a first run"):
+        if ledger == "a first run":  # (the GUIDs are then the cards' own)
+            shutil.rmtree(vault / ".memo2anki")
+        cached = runner.invoke(main, [str(vault), "--dry-run", "--json"])
+        uncached = runner.invoke(main, [str(vault), "--dry-run", "--json", "--no-cache"])
+        assert cached.exit_code == uncached.exit_code == 0
+        assert json.loads(cached.stdout) == json.loads(uncached.stdout)
+    assert convert([vault], cache=NoteCache(cache, "options")) == convert([vault])
+
+
+def _fifo_at(name: str) -> Callable[[Path], None]:
+    def make(cache: Path) -> None:
+        cache.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(cache / name)
+
+    return make
+
+
+def _link_to_fifo(cache: Path) -> None:
+    cache.mkdir(parents=True)
+    os.mkfifo(cache / "pipe")
+    (cache / "notes.sqlite").symlink_to(cache / "pipe")
+
+
+def _cache_a_fifo(cache: Path) -> None:
+    os.mkfifo(cache)
+
+
+def _database_a_folder(cache: Path) -> None:
+    (cache / "notes.sqlite").mkdir(parents=True)
+
+
+CACHE_NOT_WHERE_IT_SEEMS = {
+    "the database a FIFO": _fifo_at("notes.sqlite"),
+    "its journal a FIFO": _fifo_at("notes.sqlite-journal"),
+    "its write-ahead log a FIFO": _fifo_at("notes.sqlite-wal"),
+    "the database a link to a FIFO": _link_to_fifo,
+    "the cache folder a FIFO": _cache_a_fifo,
+    "the database a folder": _database_a_folder,
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize(
+    "make", CACHE_NOT_WHERE_IT_SEEMS.values(), ids=CACHE_NOT_WHERE_IT_SEEMS.keys()
+)
+def test_a_cache_file_that_is_not_a_regular_file_is_not_used_and_never_waited_on(
+    make: Callable[[Path], None], vault: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "odd-cache"
+    make(cache)
+    env = {**os.environ, "MEMO2ANKI_CACHE_DIR": str(cache)}
+    for out in (tmp_path / "a.apkg", tmp_path / "b.apkg"):
+        done = subprocess.run(
+            [sys.executable, "-m", "memo2anki", str(vault), "-o", str(out)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,  # (a run that waits on the FIFO fails here, not hangs the suite)
+            check=False,
+        )
+        assert done.returncode == 0 and out.is_file(), done.stderr
+        assert "unexpected" not in done.stderr
+    assert not (cache.is_dir() and (cache / "notes.sqlite").is_file())

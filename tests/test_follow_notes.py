@@ -200,16 +200,10 @@ def _cards(vault: Path) -> list[Card]:
     return list(convert([vault]).cards)
 
 
-@pytest.mark.parametrize("remembered", [False, True], ids=["parsed whole", "rows remembered"])
-def test_matching_cards_by_key_plans_as_comparing_every_column(
-    tmp_path: Path, remembered: bool
-) -> None:
+def test_matching_cards_by_key_plans_as_comparing_every_column(tmp_path: Path) -> None:
     """A card whose key is its row's is taken as unchanged without its columns compared:
     over a week of edits (renames, moves, edited and deleted memos, shifted lines, two notes
-    of one name, one front twice) the plan is the one comparing every column gives. With
-    the ledger's rows remembered in the cache, only the rows no card matched by key are
-    parsed."""
-    cache = tmp_path / "cache" if remembered else None
+    of one name, one front twice) the plan is the one comparing every column gives."""
     vault = write_vault(
         tmp_path / "vault",
         {
@@ -225,8 +219,7 @@ def test_matching_cards_by_key_plans_as_comparing_every_column(
     ledger_dir = tmp_path / "ledger"
     ledger_dir.mkdir()
     first = plan_changes(_cards(vault), Ledger("vault"), Scope(), 1_000, layout)
-    first_ledger = replace(first.ledger, cache=cache)
-    assert ledger_file.save(ledger_dir, first_ledger, None) == []
+    assert ledger_file.save(ledger_dir, first.ledger, None) == []
     daily = vault / "daily"
 
     def week(step: int) -> None:
@@ -256,18 +249,12 @@ def test_matching_cards_by_key_plans_as_comparing_every_column(
     route53 = (daily / "2025-04-03.md").read_text(encoding="utf-8")
     for step in (1, 2, 3, 4, 5):  # (the last changes nothing)
         week(step)
-        ledger, problems = ledger_file.load(ledger_dir, "vault", cache)
+        ledger, problems = ledger_file.load(ledger_dir, "vault")
         assert problems == [] and ledger.source is not None
         cards = _cards(vault)
         by_key = plan_changes(cards, ledger, Scope(), 1_000 + step, layout)
         hits = _key_hits(cards, ledger)
         by_key_rows = len(hits) - hits.count(-1)
-        if remembered:  # parsed: the rows not matched by key, or whose card changed
-            changed = sum(c.kind is not Kind.UNCHANGED for c in by_key.changes)
-            assert ledger.source.parsed <= len(ledger.cards) - by_key_rows + changed
-            assert step != 5 or ledger.source.parsed == 0  # nothing changed: none
-        else:
-            assert ledger.source.parsed == len(ledger.cards)
         by_column = plan_changes(
             cards,
             # The same cards, not as rows of a file: compared column by column.

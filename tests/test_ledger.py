@@ -3,21 +3,21 @@ be missing, damaged, foreign, unwritable or raced for."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
-from array import array
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO, memo, run, write_vault
+from helpers import REPO, Anki, memo, run, write_vault
 
 from memo2anki.changes import ledger as ledger_file
-from memo2anki.changes import ledger_index
 from memo2anki.changes.ledger import Ledger
 
 LEDGER = ".memo2anki/ledger.json"
@@ -225,10 +225,22 @@ BAD_LEDGERS = {
         b'{"format": "memo2anki ledger", "version": 9, "vault": "vault", "cards": []}',
         "ledger version 9; this memo2anki reads 1",
     ),
-    "a damaged card": (
-        b'{"format": "memo2anki ledger", "version": 1, "vault": "vault", "cards": [["g", 1]]}',
-        "card 1 is damaged",
+    "nested too deep": (
+        b'{"format": "memo2anki ledger", "version": 1, "vault": "vault", "cards": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}",
+        "nested too deep",
     ),
+    "a version that is not a number": (
+        b'{"format": "memo2anki ledger", "version": [[1]], "vault": "vault", "cards": []}',
+        "ledger version unknown; this memo2anki reads 1",
+    ),
+    "cards that are not a list": (
+        b'{"format": "memo2anki ledger", "version": 1, "vault": "vault", "cards": 1}',
+        "not a memo2anki ledger",
+    ),
+    "an array": (b"[1]", "not a memo2anki ledger"),
     "another vault's": (
         b'{"format": "memo2anki ledger", "version": 1, "vault": "other", "cards": []}',
         "it was written for vault 'other', not 'vault'",
@@ -283,8 +295,8 @@ def test_an_unwritable_ledger_is_a_warning_and_the_deck_is_written(
     result = run(vault, "-o", out)
     assert result.exit_code == 0 and out.is_file()
     assert result.stderr.splitlines() == [
-        f"{LEDGER}: cannot read the ledger (Not a directory); {FIRST_RUN}",
-        f"{LEDGER}: cannot write the ledger (File exists); the deck was written, but the next "
+        f".memo2anki: ledger not used: not a folder; {FIRST_RUN}",
+        ".memo2anki: ledger not written: not a folder; the deck was written, but the next "
         "run cannot tell what changed since this one",
         f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 2 warnings; 4 new; wrote {out}",
     ]
@@ -360,28 +372,14 @@ def _files(vault: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((vault / ".memo2anki").iterdir())}
 
 
-@pytest.mark.parametrize(
-    "remembered", ["rows remembered", "nothing remembered", "rows remembered wrong"]
-)
 def test_unchanged_cards_keep_their_rows_and_the_files_are_as_if_written_whole(
-    vault: Path, tmp_path: Path, remembered: str
+    vault: Path, tmp_path: Path
 ) -> None:
     """A run after an edit writes the cards it did not change as their rows were read (not
-    encoded again): the files are byte for byte what encoding every card gives, whether
-    where their rows end was remembered (and copied in runs), or not, or remembered wrong
-    (moved by a few bytes: found out, and the files split into rows)."""
+    encoded again, but copied in runs): the files are byte for byte what encoding every card
+    gives."""
     out = tmp_path / "deck.apkg"
     assert run(vault, "-o", out).exit_code == 0
-    index = _remembered(tmp_path, vault)
-    if remembered == "nothing remembered":
-        index.unlink()
-    elif remembered == "rows remembered wrong":
-        data = json.loads(index.read_bytes())
-        for column in ("lengths", "field_lengths"):
-            lengths = _numbers(data[column])
-            lengths[0], lengths[1] = lengths[0] - 3, lengths[1] + 3  # (the same in all)
-            data[column] = _text(lengths)
-        index.write_text(json.dumps(data), encoding="utf-8")
     before = [_files(vault)[name].splitlines() for name in ("ledger.json", "fields.json")]
     (vault / "daily/2025-04-02.md").write_text(
         memo("**CNI**\n컨테이너 네트워크 인터페이스 표준. 플러그인이 파드에 IP를 준다"),
@@ -424,22 +422,6 @@ def test_ledger_files_edited_by_hand_are_read_and_written_whole(
     assert len(after["ledger.json"].splitlines()) == 4 + 2
 
 
-def test_a_damaged_row_is_found_in_a_ledger_whose_rows_are_vouched_for(
-    vault: Path, tmp_path: Path
-) -> None:
-    """The rows' digest in the header vouches only for rows as memo2anki wrote them: a row
-    changed by hand fails it, so the rows are checked, and the damaged one named."""
-    assert run(vault, "-o", tmp_path / "deck.apkg").exit_code == 0
-    path = vault / LEDGER
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace(',"live",', ',"alive",', 1), encoding="utf-8")
-    result = run(vault, "-o", tmp_path / "deck.apkg")
-    assert result.exit_code == 0
-    assert result.stderr.splitlines()[0] == (
-        f"{LEDGER}: ledger not used: card 1 is damaged; {FIRST_RUN}"
-    )
-
-
 def test_a_ledger_from_before_row_keys_is_read_and_given_them(vault: Path, tmp_path: Path) -> None:
     out = tmp_path / "deck.apkg"
     assert run(vault, "-o", out).exit_code == 0
@@ -465,104 +447,6 @@ def test_a_ledger_from_before_row_keys_is_read_and_given_them(vault: Path, tmp_p
     assert [row[-1] for row in again["cards"]] == [row[-1] for row in data["cards"]]
 
 
-def _remembered(tmp_path: Path, vault: Path) -> Path:
-    """The file in which the last run remembered the vault's ledger (see ledger_index)."""
-    digest = hashlib.sha256((vault / LEDGER).read_bytes()).hexdigest()
-    return tmp_path / "memo2anki-cache" / ledger_index.FOLDER / f"{digest}.json"
-
-
-def test_a_ledger_the_last_run_remembered_is_read_without_parsing_its_rows(
-    vault: Path, tmp_path: Path
-) -> None:
-    assert run(vault, "-o", tmp_path / "deck.apkg").exit_code == 0
-    assert _remembered(tmp_path, vault).is_file()
-    remembered, problems = ledger_file.load(vault, "vault", tmp_path / "memo2anki-cache")
-    whole, _ = ledger_file.load(vault, "vault")
-    assert problems == [] and remembered.source is not None and whole.source is not None
-    assert (remembered.source.parsed, whole.source.parsed) == (0, 4)
-    assert remembered.source.light == whole.source.light
-    assert remembered.cards == whole.cards  # (each row parsed when asked for)
-
-
-def _numbers(text: str) -> array[int]:
-    numbers = array("q")
-    numbers.frombytes(base64.b64decode(text))
-    return numbers
-
-
-def _text(numbers: array[int]) -> str:
-    return base64.b64encode(numbers.tobytes()).decode()
-
-
-def _damaged(data: dict[str, Any], how: str) -> bytes:
-    data = {**data}
-    guids = data["guids"].split("\n")
-    if how == "not JSON":
-        return b'{"format": "memo2anki ledger index", '
-    if how == "another ledger's":
-        data["ledger"] = "0" * 64
-    elif how == "a column short":
-        data["guids"] = "\n".join(guids[:-1])
-    elif how == "a row more than the file holds":
-        data["keys"] += "\n" + data["keys"].split("\n")[0]
-        data["guids"] += "\n" + guids[0]
-        for column in ("stamps", "deck", "lengths", "field_lengths"):
-            numbers = _numbers(data[column])
-            data[column] = _text(numbers + numbers[:1])
-    elif how == "stamps not in base64":
-        data["stamps"] = "not base64!"
-    elif how == "a deck that is not there":
-        deck = _numbers(data["deck"])
-        deck[0] = len(data["decks"])
-        data["deck"] = _text(deck)
-    elif how == "a GUID twice":
-        data["guids"] = "\n".join([guids[1], *guids[1:]])
-    elif how == "another version":
-        data["version"] = 99
-    elif how == "rows ending past the file":
-        lengths = _numbers(data["lengths"])
-        lengths[-1] += 1
-        data["lengths"] = _text(lengths)
-    elif how == "from a machine of the other byte order":
-        data["byteorder"] = "big" if sys.byteorder == "little" else "little"
-    return json.dumps(data).encode()
-
-
-@pytest.mark.parametrize(
-    "how",
-    [
-        "not JSON",
-        "another ledger's",
-        "a column short",
-        "a row more than the file holds",
-        "stamps not in base64",
-        "a deck that is not there",
-        "a GUID twice",
-        "another version",
-        "rows ending past the file",
-        "from a machine of the other byte order",
-    ],
-)
-def test_what_was_remembered_of_a_ledger_is_not_used_when_damaged(
-    vault: Path, tmp_path: Path, how: str
-) -> None:
-    """The ledger is then parsed whole, as on a machine that never saw it: the same cards,
-    no warning, and the run remembers it anew."""
-    out = tmp_path / "deck.apkg"
-    assert run(vault, "-o", out).exit_code == 0
-    index = _remembered(tmp_path, vault)
-    index.write_bytes(_damaged(json.loads(index.read_bytes()), how))
-    loaded, problems = ledger_file.load(vault, "vault", tmp_path / "memo2anki-cache")
-    whole, _ = ledger_file.load(vault, "vault")
-    assert problems == [] and loaded.source is not None and loaded.source.parsed == 4
-    assert loaded.cards == whole.cards
-    again = ledger_index.recall(tmp_path / "memo2anki-cache", whole.read_digest or "")
-    assert again is not None and whole.source is not None and whole.source.body is not None
-    assert again.light() == whole.source.light and again.lengths == whole.source.body.lengths
-    result = run(vault, "-o", out)
-    assert result.exit_code == 0 and result.stderr.endswith(f"; 4 unchanged; wrote {out}\n")
-
-
 def test_a_cache_folder_that_cannot_be_written_only_costs_time(
     vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -577,33 +461,294 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_time(
     assert result.stderr.splitlines()[-1].endswith(f"; 1 gone, 3 unchanged; wrote {out}")
 
 
-def test_the_ledgers_least_recently_used_are_forgotten(tmp_path: Path) -> None:
-    light = ledger_index.Columns(
-        "k",
-        "g",
-        array("q", [1]),
-        array("q", [0]),
-        ("d",),
-        frozenset(),
-        array("q", [5]),
-        None,
-    )
-    digests = [f"{n:064x}" for n in range(ledger_index.KEEP + 2)]
-    for n, digest in enumerate(digests):
-        ledger_index.remember(tmp_path, digest, light)
-        os.utime(tmp_path / ledger_index.FOLDER / f"{digest}.json", (n, n))
-    assert ledger_index.recall(tmp_path, digests[0]) is None  # forgotten
-    assert ledger_index.recall(tmp_path, digests[2]) == light  # (used now: kept longest)
-    ledger_index.remember(tmp_path, "f" * 64, light)
-    kept = {p.stem for p in (tmp_path / ledger_index.FOLDER).iterdir()}
-    assert len(kept) == ledger_index.KEEP and {digests[2], "f" * 64} <= kept
-    assert digests[3] not in kept
+def _rows_of(vault: Path) -> list[list[Any]]:
+    return [row for row in json.loads((vault / LEDGER).read_bytes())["cards"]]
 
 
-def test_no_cache_remembers_nothing_of_the_ledger(vault: Path, tmp_path: Path) -> None:
+def _with_row(vault: Path, line: int, text: str) -> None:
+    """The ledger with one line (a row) replaced by ``text``, and the digest of its rows in
+    the header made to match them (as a person who knew how could)."""
+    path = vault / LEDGER
+    lines = path.read_bytes().split(b"\n")
+    lines[line - 1] = text.encode("utf-8") + b","
+    head, body = lines[0], b"\n".join(lines[1:-3])
+    old = json.loads(head + b"]}")["rows"]
+    new = hashlib.sha256(body.removesuffix(b",")).hexdigest()
+    path.write_bytes(b"\n".join([head.replace(old.encode(), new.encode()), *lines[1:]]))
+
+
+def _set(column: int, value: Any) -> Callable[[list[Any]], Any]:
+    def change(row: list[Any]) -> Any:
+        row[column] = value
+        return row
+
+    return change
+
+
+# Row 2 of the ledger (line 3: the Service card), each damaged one way; and the column named.
+DAMAGED_ROWS: dict[str, tuple[Callable[[list[Any]], Any] | str, str]] = {
+    "a state not known": (_set(8, "alive"), "state: "),
+    "a stamp of text": (_set(9, "1743465600"), "stamp: "),
+    "a stamp too large for a time": (_set(9, 10**30), "stamp: "),
+    "a stamp before 1970": (_set(9, -1), "stamp: "),
+    "a line that is a fraction": (_set(3, 1.5), "line: "),
+    "a line that is true": (_set(3, True), "line: "),
+    "an identity of three": (lambda r: _set(1, r[1][:3])(r), "identity: "),
+    "an ordinal too large": (lambda r: _set(1, [*r[1][:3], 2**40])(r), "identity: "),
+    "a tag that is a number": (_set(11, [1]), "tags: "),
+    "an empty GUID": (_set(0, ""), "guid: "),
+    "a GUID with a line break": (_set(0, "ab\ncd"), "guid: "),
+    "a GUID with a space": (_set(0, "ab cd"), "guid: "),
+    "a GUID too long": (_set(0, "g" * 65), "guid: "),
+    "a deck nested deep": ('["g",' + "[" * 50_000 + "]" * 50_000 + "]", ""),
+    "a column short": (lambda r: r[:-1], "length 13"),
+    "an object": (lambda r: dict(zip(ledger_file.COLUMNS, r, strict=True)), "object"),
+    "not JSON": ("[oops", "not valid JSON"),
+    "the card twice": (lambda r: "row 1", "also line 2's"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_ROWS.values(), ids=DAMAGED_ROWS.keys())
+def test_a_damaged_row_is_a_warning_and_its_card_is_as_on_a_first_run(
+    damage: tuple[Callable[[list[Any]], Any] | str, str], vault: Path, tmp_path: Path
+) -> None:
+    """Each row is checked as it is read, whatever the header's digest says: one that does
+    not fit is named (file, line and column), left out, and its card made as on a first run
+    (the same GUID: it comes from the card); every other card is compared as always."""
+    how, named = damage
     out = tmp_path / "deck.apkg"
-    assert run(vault, "-o", out, "--no-cache").exit_code == 0
+    assert run(vault, "-o", out).exit_code == 0
+    rows = _rows_of(vault)
+    if isinstance(how, str):
+        text = how
+    else:
+        changed = how(json.loads(json.dumps(rows[1])))
+        text = json.dumps(rows[0] if changed == "row 1" else changed, ensure_ascii=False)
+    _with_row(vault, 3, text)
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0, result.output
+    warning, summary = result.stderr.splitlines()
+    assert warning.startswith(f"{LEDGER}:3: card not used")
+    assert named in warning and warning.endswith("; this card is treated as on a first run")
+    assert "; 1 new, 3 unchanged; wrote" in summary
+    after = _rows_of(vault)
+    # The same GUIDs, and the others' stamps (its own is a first run's: this run's time).
+    assert [r[:9] + r[10:] for r in after] == [r[:9] + r[10:] for r in rows]
+    assert [r[9] for r in after[:1] + after[2:]] == [r[9] for r in rows[:1] + rows[2:]]
+    assert result.stderr.count("\n") == 2 and "unexpected" not in result.stderr
+
+
+def test_a_row_holding_a_lone_surrogates_escape_is_read(vault: Path, tmp_path: Path) -> None:
+    """JSON allows ``\\udcb0`` (which Python reads as a lone surrogate, as it reads a file
+    name's byte that is not UTF-8), msgspec does not: such a row is read all the same."""
+    assert run(vault, "-o", tmp_path / "deck.apkg").exit_code == 0
+    raw = (vault / LEDGER).read_bytes().replace(b'"Service","', b'"Service\\udcb0","', 1)
+    _, file, warnings = ledger_file.parse(raw)
+    assert warnings == [] and file.count == 4
+    assert [c.front for c in file.cards()].count("Service\udcb0") == 1
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "ledger-v1"
+
+
+def test_a_ledger_written_before_rows_were_checked_is_read_as_it_was(tmp_path: Path) -> None:
+    """The fixture's ledger was written by memo2anki before this version (three live cards,
+    one gone): read as it was, it changes nothing; a card gone since is carried with its
+    last fields, its GUID and its deck."""
+    vault = tmp_path / FIXTURE.name
+    shutil.copytree(FIXTURE, vault)
+    (vault / ".obsidian").mkdir(exist_ok=True)
+    before = (vault / LEDGER).read_bytes()
+    out = tmp_path / "deck.apkg"
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "memo2anki: 3 cards (CKA 2, AWS 1) from 2 notes, 0 images, 0 warnings; 3 unchanged; "
+        f"wrote {out}"
+    ]
+    assert (vault / LEDGER).read_bytes() == before
+    note = vault / "daily/2025-04-01.md"
+    note.write_text(note.read_text(encoding="utf-8").split("\n**Service**")[0] + "\n")
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0 and "; 1 gone, 2 unchanged; wrote" in result.stderr
+    anki = Anki(tmp_path / "anki")
+    try:
+        anki.import_package(out)
+        notes = {n.guid: n for n in anki.notes()}
+    finally:
+        anki.close()
+    gone = notes["of`DvW]T!j"]
+    assert gone.fields["Back"] == "<p>파드 묶음에 고정 IP와 DNS 이름</p>"
+    assert gone.deck == "공부 메모장::CKA" and gone.tags == ["CKA", "memo2anki::gone"]
+    assert set(notes) == {"cT[]e5/C@f", "of`DvW]T!j", "M%Q?)PWaNw"}
+
+
+# What a hand-edited ledger may hold, for a gone card (which is carried with its last fields,
+# deck and tags): each becomes what a note holding it would give.
+HOSTILE_VALUES = {
+    "a back with a script": (
+        "fields", 2, '<p>x</p><script>alert(1)</script><img src="x" onerror="alert(2)">',
+    ),
+    "a front with a style": ("fields", 1, '<b style="background:url(http://e/x)">F</b>'),
+    "a back with Anki's own tags": ("fields", 2, "[sound:x.mp3][latex]x[/latex]"),
+    "a back with a field separator": ("fields", 2, "a\x1fb\x00c"),
+    "a deck with reserved characters": ("ledger", 6, "공부 메모장::\x1fC\x00KA::  ::"),
+    "a deck of nothing": ("ledger", 6, " :: \x01 "),
+    "tags with markup and spaces": ("ledger", 11, ['<b>x</b>', "a b", "c\x1fd", '"q"', "  "]),
+    "a subject with markup": ("ledger", 4, '<img src=x onerror="alert(1)">'),
+    "a note path with markup": ("ledger", 2, 'daily/<script>x</script>.md'),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES.values(), ids=HOSTILE_VALUES.keys())
+def test_the_ledgers_values_pass_the_checks_a_notes_do(
+    value: tuple[str, int, Any], vault: Path, tmp_path: Path
+) -> None:
+    file, column, text = value
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / ".memo2anki" / f"{file}.json"
+    data = json.loads(path.read_bytes())
+    key = "fields" if file == "fields" else "cards"
+    route = next(r for r in data[key] if "Route 53" in json.dumps(r, ensure_ascii=False))
+    route[column] = text
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     (vault / "daily/2025-04-03.md").unlink()
-    result = run(vault, "-o", out, "--no-cache")
+    result = run(vault, "-o", out)
     assert result.exit_code == 0 and "; 1 gone, 3 unchanged; wrote" in result.stderr
-    assert not (tmp_path / "memo2anki-cache" / ledger_index.FOLDER).exists()
+    anki = Anki(tmp_path / "anki")
+    try:
+        anki.import_package(out)
+        gone = next(n for n in anki.notes() if "memo2anki::gone" in n.tags)
+    finally:
+        anki.close()
+    shown = " ".join([*gone.fields.values(), gone.deck, *gone.tags])
+    for bad in ("<script", "url(", "[sound:", "[latex]", "\x1f", "\x00", "\x01"):
+        assert bad not in shown
+    assert re.search(r"<[^>]*\son[a-z]+=", shown) is None  # (an event handler in a tag)
+    assert gone.deck.split("::")[0] == "공부 메모장" and all(gone.deck.split("::"))
+    assert all(" " not in tag and "<" not in tag and '"' not in tag for tag in gone.tags)
+    if column == 4:  # escaped text, as a subject in a note gives
+        assert gone.fields["Subject"] == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
+
+
+def _cli(vault: Path, out: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own, bounded: a run that waits on a FIFO fails here
+    rather than hanging the suite."""
+    env = {**os.environ, "MEMO2ANKI_CACHE_DIR": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "memo2anki", str(vault), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def _link_out(vault: Path, outside: Path) -> None:
+    (vault / ".memo2anki").symlink_to(outside, target_is_directory=True)
+
+
+def _fifo(name: str) -> Callable[[Path, Path], None]:
+    def make(vault: Path, outside: Path) -> None:
+        os.mkfifo(vault / ".memo2anki" / name)
+
+    return make
+
+
+def _folder(vault: Path, outside: Path) -> None:
+    (vault / LEDGER).mkdir()
+
+
+def _file_link_out(vault: Path, outside: Path) -> None:
+    (outside / "ledger.json").write_text("kept", encoding="utf-8")
+    (vault / LEDGER).symlink_to(outside / "ledger.json")
+
+
+NOT_WHERE_THEY_SEEM = {
+    ".memo2anki a link out of the vault": (
+        _link_out,
+        [
+            ".memo2anki: ledger not used: a link to {outside}, outside the vault; " + FIRST_RUN,
+            ".memo2anki: ledger not written: a link to {outside}, outside the vault; ",
+        ],
+    ),
+    "ledger.json a FIFO": (
+        _fifo("ledger.json"),
+        [
+            f"{LEDGER}: cannot read the ledger (not a regular file); " + FIRST_RUN,
+            f"{LEDGER}: ledger not written: not a regular file; ",
+        ],
+    ),
+    "ledger.json a folder": (
+        _folder,
+        [
+            f"{LEDGER}: cannot read the ledger (a folder); " + FIRST_RUN,
+            f"{LEDGER}: ledger not written: not a regular file; ",
+        ],
+    ),
+    "ledger.json a link out of the vault": (
+        _file_link_out,
+        [
+            f"{LEDGER}: cannot read the ledger (a symbolic link, not a file); " + FIRST_RUN,
+            f"{LEDGER}: ledger not written: not a regular file; ",
+        ],
+    ),
+    "fields.json a FIFO": (
+        _fifo("fields.json"),
+        [".memo2anki/fields.json: ledger not written: not a regular file; "],
+    ),
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("case", NOT_WHERE_THEY_SEEM.values(), ids=NOT_WHERE_THEY_SEEM.keys())
+def test_a_ledger_folder_or_file_not_where_it_seems_is_a_warning_never_a_hang(
+    case: tuple[Callable[[Path, Path], None], list[str]], vault: Path, tmp_path: Path
+) -> None:
+    """Nothing is read or written through a link out of the vault, and nothing but a regular
+    file is opened: a warning each way, and the deck is written as on a first run."""
+    make, expected = case
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    if make is not _link_out:
+        (vault / ".memo2anki").mkdir()
+    make(vault, outside)
+    before = {p.name: p.read_bytes() for p in outside.iterdir()}
+    out = tmp_path / "deck.apkg"
+    done = _cli(vault, out, tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == len(expected) + 1 and out.is_file()
+    for line, start in zip(lines, expected, strict=False):
+        assert line.startswith(start.format(outside=outside.resolve()))
+    assert "; 4 new; wrote" in lines[-1]
+    assert {p.name: p.read_bytes() for p in outside.iterdir()} == before
+
+
+@pytest.mark.parametrize("layout", ["indented", "a row on two lines"])
+def test_a_damaged_row_of_a_ledger_laid_out_otherwise_is_named_by_number(
+    layout: str, vault: Path, tmp_path: Path
+) -> None:
+    """A ledger whose rows are not one per line (pretty-printed, or a row broken in two by
+    hand) is read whole: a row that does not fit is named by its number, and only its card
+    is treated as on a first run."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / LEDGER
+    data = json.loads(path.read_bytes())
+    data["cards"][1][8] = "alive"
+    if layout == "indented":
+        text = json.dumps(data, ensure_ascii=False, indent=1)
+    else:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        lines[2] = json.dumps(data["cards"][1], ensure_ascii=False) + ","
+        lines[1] = lines[1].replace(",", ",\n", 1)  # (row 1 broken after its GUID)
+        text = "\n".join(lines) + "\n"
+    path.write_text(text, encoding="utf-8")
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0
+    warning, summary = result.stderr.splitlines()
+    assert warning.startswith(f"{LEDGER}: card 2 not used (state: ")
+    assert "; 1 new, 3 unchanged; wrote" in summary

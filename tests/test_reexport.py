@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from helpers import Anki, bump_mtime, memo, png, write_vault
 
+from memo2anki.cards.identity import card_guid
 from memo2anki.cli.main import main
 
 
@@ -90,18 +91,16 @@ def test_untouched_memo_keeps_edits_made_in_anki(tmp_path: Path, anki: Anki) -> 
 
 def test_identity_ignores_the_back_and_moving_cards_within_a_note(tmp_path: Path) -> None:
     from memo2anki.cards.convert import convert
-    from memo2anki.cards.identity import card_guid
 
     vault = _vault(tmp_path)
     cards = convert([vault]).cards
-    assert all(c.guid == card_guid(c) for c in cards)  # worked out once, kept with the card
-    guids = {c.front: c.guid for c in cards}
+    guids = {c.front: card_guid(c) for c in cards}
     note = vault / "daily/2025-04-01.md"
     note.write_text(
         memo("**Service**\n완전히 새로 쓴 설명", "**새 카드**\n추가", "**Pod**\n다시 쓴 설명"),
         encoding="utf-8",
     )
-    again = {c.front: c.guid for c in convert([vault]).cards}
+    again = {c.front: card_guid(c) for c in convert([vault]).cards}
     assert again["Pod"] == guids["Pod"]
     assert again["Service"] == guids["Service"]
     assert again["새 카드"] not in guids.values()
@@ -149,12 +148,12 @@ def test_identity_is_the_note_file_name_not_its_folder(tmp_path: Path) -> None:
     from memo2anki.model import Options
 
     vault = _vault(tmp_path)
-    before = {c.front: c.guid for c in convert([vault]).cards}
+    before = {c.front: card_guid(c) for c in convert([vault]).cards}
     (vault / "2025" / "04").mkdir(parents=True)
     (vault / "daily/2025-04-02.md").rename(vault / "2025/04/2025-04-02.md")
     moved = convert([vault]).cards
-    assert {c.front: c.guid for c in moved} == before
+    assert {c.front: card_guid(c) for c in moved} == before
     assert {c.note for c in moved} == {"daily/2025-04-01.md", "2025/04/2025-04-02.md"}
     sub = convert([vault / "2025"], Options(vault=vault / "2025")).cards
-    assert {c.front: c.guid for c in sub} == {f: before[f] for f in ("etcd", "CNI")}
+    assert {c.front: card_guid(c) for c in sub} == {f: before[f] for f in ("etcd", "CNI")}
     assert before["etcd"] == str(genanki.guid_for("memo2anki", "2025-04-02.md", "CKA", "etcd", 0))

@@ -5,8 +5,13 @@ modification time, taken before it is read), every file it embedded, every image
 outcome (a picture added, moved or deleted changes it), the options, and memo2anki's own code.
 A cache that cannot be read or written is simply not used, and a row that does not hold what
 memo2anki stores is a row not there: the cache never changes a deck and never fails a run.
-Rows are JSON of plain data (:mod:`memo2anki.cards.plaindata`), never pickles: reading one cannot
-run code.
+
+What a row is trusted for: the cards a note gave, as plain JSON, each field checked against
+memo2anki's own types as it is loaded (msgspec, in C), never pickles: reading one cannot run
+code. What can be worked out from a card is worked out again, never taken from a row: the
+digest of its content and the key the ledger matches it by (its GUID is the plan's, from its
+identity); and a row names the note it was stored for, so another note's row is not one.
+SQLite's files are opened only when they are regular files (a FIFO there would wait for ever).
 """
 
 from __future__ import annotations
@@ -14,19 +19,29 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import platformdirs
 
-from memo2anki.cards import plaindata
+from memo2anki.cards.identity import content_digest, row_key
 from memo2anki.cards.pictures.media import file_unchanged
 from memo2anki.common.gcpause import cycle_collection_paused
-from memo2anki.model import Journal, Lookup, NoteResult
+from memo2anki.model import Card, Journal, Lookup, Media, NoteResult
 
-_FORMAT = "3"
-_ENTRY = tuple[NoteResult, Journal]  # what a row holds
+_FORMAT = "4"
 _BATCH = 500  # notes written to the cache at a time
+_FILE = "notes.sqlite"
+# SQLite's own files beside the database: each must be a regular file too, or none.
+_SIDE_FILES = ("-journal", "-wal", "-shm")
+# What a row holds: the note's path (the key it was stored under), its result (without the
+# journal) and the journal. Dataclasses are JSON objects, their fields by name.
+_Entry = tuple[str, NoteResult, Journal]
 
 
 def default_cache_dir() -> Path:
@@ -50,6 +65,81 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=4096)
+def _shared_path(text: str) -> Path:
+    # One object per distinct file: a vault's thousands of image references name a few
+    # hundred files (paths are immutable).
+    return Path(text)
+
+
+@lru_cache(maxsize=4096)
+def _shared_media(media: Media) -> Media:
+    # The same for pictures: the first record equal to this one.
+    return media
+
+
+def _decode_hook(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return _shared_path(value)
+    raise NotImplementedError  # (msgspec then says the value is not of that type)
+
+
+def _encode_hook(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    raise NotImplementedError
+
+
+_decoder = msgspec.json.Decoder(_Entry, dec_hook=_decode_hook)
+_encoder = msgspec.json.Encoder(enc_hook=_encode_hook)
+
+
+def dumps(path: str, result: NoteResult, journal: Journal) -> bytes:
+    """A row: JSON of plain data, a card without what is worked out from it."""
+    cards = tuple(_bare(card) for card in result.cards)
+    return _encoder.encode((path, NoteResult(cards, *_rest(result)), journal))
+
+
+def _rest(result: NoteResult) -> tuple[Any, ...]:
+    return (result.diagnostics, result.has_section, result.lint, result.subjects)
+
+
+def _bare(card: Card) -> Card:
+    return replace(card, digest="", key="")
+
+
+def loads(blob: bytes | str, path: str) -> tuple[NoteResult, Journal]:
+    """The result and journal a row holds for the note at ``path``, each card's digest and
+    key worked out again; ValueError (msgspec's, or RecursionError's) for anything else:
+    another shape, a wrong type in any field, another note's row."""
+    stored, result, journal = _decoder.decode(blob)
+    if stored != path:
+        raise ValueError("another note's row")
+    cards = tuple(map(_worked_out, result.cards))
+    return NoteResult(cards, *_rest(result)), journal
+
+
+def _worked_out(card: Card) -> Card:
+    """The card with its digest and key worked out from the rest (as make does)."""
+    set_ = object.__setattr__  # (a card just decoded, seen by nobody yet)
+    set_(card, "digest", content_digest(card.front_html, card.back_html, card.tags))
+    set_(card, "key", row_key(card))
+    if card.media:
+        set_(card, "media", tuple(map(_shared_media, card.media)))
+    return card
+
+
+def _usable(folder: Path) -> bool:
+    """Whether the database and its side files are regular files (or not there yet)."""
+    for name in (_FILE, *(_FILE + side for side in _SIDE_FILES)):
+        try:
+            if not stat.S_ISREG(os.lstat(folder / name).st_mode):
+                return False
+        except FileNotFoundError:
+            continue
+    return True
+
+
 class NoteCache:
     """Cached per-note results in one SQLite file, for one set of options."""
 
@@ -63,7 +153,9 @@ class NoteCache:
         self._stamps: dict[str, str] = {}
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._db = sqlite3.connect(folder / "notes.sqlite", timeout=5)
+            if not _usable(folder):
+                return
+            self._db = sqlite3.connect(folder / _FILE, timeout=5)
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS notes "
                 "(path TEXT PRIMARY KEY, stamp TEXT, key TEXT, result BLOB)"
@@ -113,24 +205,23 @@ class NoteCache:
         for path, stamp, blob in rows:
             index, now = wanted[path]
             if stamp == now:
-                found[index] = self._load(blob, still_resolves)
+                found[index] = self._load(blob, path, still_resolves)
 
     def _load(
-        self, blob: object, still_resolves: Callable[[str, str, Lookup], bool]
+        self, blob: object, path: str, still_resolves: Callable[[str, str, Lookup], bool]
     ) -> NoteResult | None:
         """A stored result, if every file and lookup it depended on is as it was; None for
         a row that holds anything else (whatever is in it)."""
         try:
             if not isinstance(blob, bytes | str):
                 return None
-            entry: tuple[NoteResult, Journal] = plaindata.loads(blob, _ENTRY)
-            result, journal = entry
+            result, journal = loads(blob, path)
             if not all(self._unchanged(f) for f in journal.files):
                 return None
             if not all(still_resolves(*lookup) for lookup in journal.lookups):
                 return None
         # Checked data can still name odd files (a NUL in a path is a ValueError in os.stat).
-        except (plaindata.BadData, ValueError, TypeError, OSError, RecursionError):
+        except (ValueError, TypeError, OSError, RecursionError):
             return None
         return result
 
@@ -146,14 +237,15 @@ class NoteCache:
         when :meth:`get_many` looked it up, before it was read."""
         if self._db is None:
             return
-        stamp = self._stamps.pop(_key(path), None)
+        key = _key(path)
+        stamp = self._stamps.pop(key, None)
         if stamp is None:  # not looked up first: when it was read is unknown
             return
         try:
-            blob = plaindata.dumps((result, journal), _ENTRY)
+            blob = dumps(key, result, journal)
         except (TypeError, ValueError, UnicodeEncodeError):
             return
-        self._pending.append((_key(path), stamp, self.key, blob))
+        self._pending.append((key, stamp, self.key, blob))
         if len(self._pending) >= _BATCH:  # bounded memory on a big first run
             self._write()
 
@@ -186,5 +278,5 @@ def _key(path: Path) -> str:
 
 
 def _stamp(path: Path) -> str:
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+    stat_ = path.stat()
+    return f"{stat_.st_size}:{stat_.st_mtime_ns}"

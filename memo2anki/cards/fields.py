@@ -83,6 +83,22 @@ def tags(labels: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tag for tag in cleaned if tag))
 
 
+def stored_html(text: str) -> str:
+    """A Front or Back kept outside memo2anki since it was made (the ledger's last fields, a
+    file anyone can edit): sanitized as raw HTML from a note is, made inert and scrubbed, as
+    a card's are when it is made."""
+    from memo2anki.cards.checks.sanitize import sanitize  # (nh3: only a gone card needs it)
+
+    return scrub(inert(sanitize(text))[0])
+
+
+def stored_deck(name: str, fallback: str) -> str:
+    """A deck name kept outside memo2anki (the ledger's): plain text, without reserved
+    characters, each ``::`` part trimmed and none empty; ``fallback`` when nothing is left."""
+    parts = [part.strip() for part in scrub(name).split("::")]
+    return "::".join(part for part in parts if part) or fallback
+
+
 def about_fields(subject: str, note: str, date: str, link: str) -> tuple[str, str, str, str]:
     """Subject, Source, Date (escaped text) and Link, the same for a note's cards."""
     return text_field(subject), text_field(note), text_field(date), link_field(link)

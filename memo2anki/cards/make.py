@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from memo2anki.cards.checks.guard import note_warnings, safe_card, subject_warnings
 from memo2anki.cards.checks.lint import unsupported_syntax
 from memo2anki.cards.fields import tags as clean_tags
-from memo2anki.cards.identity import card_guid, content_digest, row_key
+from memo2anki.cards.identity import content_digest, row_key
 from memo2anki.cards.markdown.parser import make_markdown
 from memo2anki.cards.memo import CardFinder, empty_front, shows_nothing
 from memo2anki.cards.pictures.media import MediaResolver, MediaStore
@@ -106,7 +106,6 @@ class NoteConverter:
             media = {m.name: m for m in (*front.media, *rendered.media)}
             card = replace(
                 card,
-                guid=card_guid(card),
                 front_html=front.html,
                 back_html=rendered.html,
                 media=tuple(media.values()),

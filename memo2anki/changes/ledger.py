@@ -17,15 +17,20 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import stat
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import compress, repeat
+from operator import add, eq, itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple, overload
+from typing import Annotated, Any, Literal, NamedTuple, overload
 
-from memo2anki.changes import ledger_index, rows_file
-from memo2anki.changes.ledger_index import Columns, Light
+import msgspec
+
+from memo2anki.changes import rows_file
 from memo2anki.changes.rows_file import Body, Chunks, Segments
 from memo2anki.model import Diagnostic, printable
 from memo2anki.notes.discover import garden_root, is_garden
@@ -53,20 +58,24 @@ class LedgerCard(NamedTuple):
     front: str  # plain text
     deck: str
     date: str  # ISO date, or "" when the note has none
-    digest: str  # of the front, back and tags (identity.content_digest)
+    state: str  # LIVE or GONE
     stamp: int  # when its content last changed (the Anki note's modification time)
-    state: str = LIVE  # LIVE or GONE
-    # Its last Front and Back HTML and tags: what a gone card is carried with once more, and
-    # what backs are compared by (the back's plain text is worked out from it when needed).
+    digest: str  # of the front, back and tags (identity.content_digest)
+    tags: tuple[str, ...]
+    key: str  # identity.row_key of the card as exported; empty: compared column by column
+    # Its last Front and Back HTML: what a gone card is carried with once more, and what
+    # backs are compared by (the back's plain text is worked out from it when needed); kept
+    # in fields.json, so empty for a card read from the ledger. (The columns before these are
+    # the ledger file's, in its order: a row is made a card in C.)
     front_html: str = ""
     back_html: str = ""
-    tags: tuple[str, ...] = ()
-    key: str = ""  # identity.row_key of the card as exported; empty: compared column by column
 
 
 class LastFields(Mapping[str, tuple[str, str]]):
     """The last Front and Back HTML of every card, by GUID, from ``.memo2anki/fields.json``:
-    read only when a run needs them (a card gone or paired), which most runs never do."""
+    read only when a run needs them (a card gone or paired), which most runs never do. A row
+    that is not three strings is left out (its card, if gone, is then only reported); so is
+    the whole file when it is not one memo2anki wrote."""
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
@@ -77,17 +86,15 @@ class LastFields(Mapping[str, tuple[str, str]]):
             self._fields = {}
             try:
                 assert self._path is not None
-                data = json.loads(self._path.read_text(encoding="utf-8"))
-                if isinstance(data, dict) and data.get("format") == FIELDS_FORMAT:
-                    for row in data["fields"]:
-                        guid, front, back = row
-                        if (
-                            isinstance(guid, str)
-                            and isinstance(front, str)
-                            and isinstance(back, str)
-                        ):
-                            self._fields[guid] = (front, back)
-            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+                raw = rows_file.read_regular(self._path)
+                data = _document(raw)
+                rows = data.get("fields")
+                if data.get("format") == FIELDS_FORMAT and isinstance(rows, list):
+                    for row in rows:
+                        with contextlib.suppress(msgspec.ValidationError):
+                            guid, front, back = msgspec.convert(row, _FieldsRow)
+                            self._fields.setdefault(guid, (front, back))
+            except (OSError, ValueError):
                 pass  # gone cards are then carried with empty fields: see the README
         return self._fields
 
@@ -101,62 +108,72 @@ class LastFields(Mapping[str, tuple[str, str]]):
         return len(self._load())
 
 
+class Light(NamedTuple):
+    """What a plan reads of every row of a ledger file to match cards by key, by row: each
+    row's key ("" for none), GUID, stamp and deck, and the rows of gone cards."""
+
+    keys: Sequence[str]
+    guids: Sequence[str]
+    stamps: Sequence[int]
+    decks: Sequence[str]
+    gone: frozenset[int]
+
+
 class ReadFile:
-    """A ledger file as read. When the file is as memo2anki wrote it and what a run reads of
-    its rows was remembered (:mod:`memo2anki.changes.ledger_index`), its rows are parsed only when
-    asked for, one by one: a run whose cards all match their rows by key parses none."""
+    """A ledger file as read: its cards (each row checked as it was read), and when its rows
+    are as memo2anki wrote them, their bytes, so the rows kept are written again as read."""
 
     def __init__(
         self,
-        count: int,
-        body: Body | None,
+        cards: Sequence[LedgerCard],
+        rows: memoryview | None,
         fields_digest: str | None,
-        columns: Columns | None,
-        cards: Sequence[LedgerCard] | None = None,
         raw: bytes | None = None,
     ) -> None:
-        self.count = count
+        self.count = len(cards)
         self.raw = raw  # the file's bytes
-        # Its rows when they are as memo2anki wrote them (the header's digest vouches for
-        # them); None: edited since, or written by an older memo2anki.
-        self.body = body
+        # Its rows' bytes when they are as memo2anki wrote them (the header's digest vouches
+        # for them); None: edited since, or written by an older memo2anki, or a row of it was
+        # not used.
+        self._rows = rows
+        self._body: Body | None = None
         self.fields_digest = fields_digest  # of the fields.json written with it (None: unknown)
-        # What is remembered of its rows (None: none can be: they are not as written).
-        self.columns = columns
+        self._cards = cards
         self._light: Light | None = None
-        self._cards: list[LedgerCard | None] = [*cards] if cards is not None else [None] * count
+
+    @property
+    def body(self) -> Body | None:
+        """Its rows as memo2anki wrote them, one per line (worked out when first asked for:
+        only a run that writes the ledger does); None when they are not."""
+        if self._body is None and self._rows is not None:
+            self._body = Body.of(self._rows, self.count)
+            if self._body is None:
+                self._rows = None
+        return self._body
 
     @property
     def light(self) -> Light | None:
-        """The columns a plan reads of every row (None: not known)."""
-        if self._light is None and self.columns is not None:
-            self._light = self.columns.light()
+        """The columns a plan reads of every row, when the rows are as memo2anki wrote them
+        (a row's key then goes with the rest of it); else None."""
+        if self._light is None and self._rows is not None:
+            cards = self._cards
+            states = map(_STATE, cards)
+            self._light = Light(
+                list(map(_KEY, cards)),
+                list(map(_GUID, cards)),
+                list(map(_STAMP, cards)),
+                list(map(_DECK, cards)),
+                frozenset(compress(range(self.count), map(eq, states, repeat(GONE)))),
+            )
         return self._light
-
-    @property
-    def parsed(self) -> int:
-        """How many of its rows were parsed so far."""
-        return self.count - self._cards.count(None)
 
     def card(self, row: int) -> LedgerCard:
         """The card of one row."""
-        card = self._cards[row]
-        if card is None:
-            body = self.body
-            assert body is not None  # (the cards are given when the rows are not as written)
-            if not body.is_run(row, row):  # (the lengths remembered were wrong)
-                body.lengths_found()
-            card = self._cards[row] = _card(json.loads(body.row(row)))
-        return card
+        return self._cards[row]
 
     def cards(self) -> list[LedgerCard]:
-        """Every card, in the file's order (parsed all at once when most are not yet)."""
-        if self._cards.count(None) > self.count // 8:
-            assert self.body is not None
-            for row, values in enumerate(json.loads(b"[" + self.body.data + b"]")):
-                if self._cards[row] is None:
-                    self._cards[row] = _card(values)
-        return [self.card(row) for row in range(self.count)]
+        """Every card, in the file's order."""
+        return list(self._cards)
 
 
 class Cards(Sequence[LedgerCard]):
@@ -216,9 +233,6 @@ class Ledger:
     read_digest: str | None = field(default=None, compare=False)
     # The last fields of cards read from the file (whose front_html and back_html are empty).
     fields: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False)
-    # Where what was read of the file is remembered for the next run (see ledger_index), and
-    # what is written of it; None: nowhere.
-    cache: Path | None = field(default=None, compare=False)
     # What its cards' Link fields were made from, when not the vault's name alone (see
     # plan.Layout.links): another one changes every Link field.
     links: str = ""
@@ -298,7 +312,7 @@ def recorded_root(home: Path) -> Path | None:
     """The vault root the ledger in ``home`` was last written against (None: no ledger
     there, or one this run would not use: unreadable, or another vault's)."""
     try:
-        with ledger_path(home).open("rb") as file:
+        with rows_file.open_regular(ledger_path(home)) as file:
             first = file.readline(1 << 20)
         text = first.decode("utf-8").rstrip()
         head = json.loads(text + "]}" if text.endswith("[") else text)
@@ -343,11 +357,57 @@ COLUMNS = (
     "tags",
     "key",
 )
-_TYPES = (str, list, str, int, str, str, str, str, str, int, str, list, str)
 # A ledger written before rows had their key: read, and written again with one.
 _KEYLESS = COLUMNS[:-1]
-_IDENTITY_TYPES = (str, str, str, int)
-_STATES = (LIVE, GONE)
+
+# What a row must hold, checked as it is read (by msgspec, in C): a value of another type
+# or out of range makes the row one not used. A line or an ordinal fits in 32 bits; a stamp
+# is a time in seconds before the year 10000; a GUID is printable ASCII (as genanki makes
+# them), which is checked after (:func:`_odd_guids`: a pattern here would cost a regex a row).
+_Count = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+_Stamp = Annotated[int, msgspec.Meta(ge=0, le=253_402_300_799)]
+_Guid = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+_GUID_TEXT = re.compile("[!-~]+")
+_Row = tuple[
+    _Guid,
+    tuple[str, str, str, _Count],
+    str,
+    _Count,
+    str,
+    str,
+    str,
+    str,
+    Literal["live", "gone"],
+    _Stamp,
+    str,
+    tuple[str, ...],
+    str,
+]
+_KeylessRow = tuple[
+    _Guid,
+    tuple[str, str, str, _Count],
+    str,
+    _Count,
+    str,
+    str,
+    str,
+    str,
+    Literal["live", "gone"],
+    _Stamp,
+    str,
+    tuple[str, ...],
+]
+_FieldsRow = tuple[str, str, str]
+_ROWS: dict[bool, msgspec.json.Decoder[Any]] = {
+    False: msgspec.json.Decoder(list[_Row]),
+    True: msgspec.json.Decoder(list[_KeylessRow]),
+}
+_ROW: dict[bool, msgspec.json.Decoder[Any]] = {
+    False: msgspec.json.Decoder(_Row),
+    True: msgspec.json.Decoder(_KeylessRow),
+}
+_AT_COLUMN = re.compile(r" - at `\$\[(\d+)\](.*)`$")
+_NOT_USED = "this card is treated as on a first run"
 
 
 def _row(c: LedgerCard) -> bytes:
@@ -417,158 +477,203 @@ def _fields_file(
     return rows_file.file_chunks(head, "fields", body, len(cards), vouch=False), lengths
 
 
-def _columns_of(
-    cards: Sequence[LedgerCard],
-    segments: Segments,
-    lengths: array[int],
-    field_lengths: array[int] | None,
-) -> Columns | None:
-    """What to remember of a ledger file of these cards (None: a key or GUID that cannot be
-    remembered). A run of rows of the file read takes the columns remembered of them, at
-    once."""
-    file = cards.file if isinstance(cards, Cards) else None
-    old = file.columns if file is not None else None
-    keys: list[str] = []
-    guids: list[str] = []
-    stamps, deck = array("q"), array("q")
-    decks = {name: k for k, name in enumerate(old.decks)} if old is not None else {}
-    gone: set[int] = set()
-    if old is not None and file is not None and file.light is not None:
-        # Where the lines of the runs start in the strings of keys and GUIDs.
-        runs = [(first, first + stop - start) for start, stop, first in segments if first >= 0]
-        edges = [row for run in runs for row in run]
-        key_starts = _line_starts(file.light.keys, edges)
-        guid_starts = _line_starts(file.light.guids, edges)
-    for start, stop, first in segments:
-        if first >= 0 and old is not None:
-            last = first + stop - start - 1
-            keys.append(old.keys[key_starts[first] : key_starts[last + 1] - 1])
-            guids.append(old.guids[guid_starts[first] : guid_starts[last + 1] - 1])
-            stamps.extend(old.stamps[first : last + 1])
-            deck.extend(old.deck[first : last + 1])
-            gone.update(row - first + start for row in old.gone if first <= row <= last)
-            continue
-        for k in range(start, stop):
-            card = cards[k]
-            if not (ledger_index.rememberable(card.key) and ledger_index.rememberable(card.guid)):
-                return None
-            keys.append(card.key)
-            guids.append(card.guid)
-            stamps.append(card.stamp)
-            deck.append(decks.setdefault(card.deck, len(decks)))
-            if card.state == GONE:
-                gone.add(k)
-    return Columns(
-        "\n".join(keys),
-        "\n".join(guids),
-        stamps,
-        deck,
-        tuple(decks),
-        frozenset(gone),
-        lengths,
-        field_lengths,
-    )
-
-
-def _line_starts(lines: Sequence[str], rows: Sequence[int]) -> dict[int, int]:
-    """Where each of these rows' lines starts in ``lines`` joined by line breaks."""
-    starts: dict[int, int] = {}
-    at = row = 0
-    for wanted in sorted(set(rows)):
-        at += sum(map(len, lines[row:wanted])) + wanted - row
-        starts[row := wanted] = at
-    return starts
-
-
-def _check(rows: list[Any], types: tuple[type, ...] = _TYPES) -> None:
-    """ValueError naming the first damaged row, if any."""
-    for number, row in enumerate(rows, 1):
-        if (
-            type(row) is not list
-            or tuple(map(type, row)) != types
-            or tuple(map(type, row[1])) != _IDENTITY_TYPES
-            or row[8] not in _STATES
-            or (row[11] and set(map(type, row[11])) != {str})
-        ):
-            raise ValueError(f"card {number} is damaged")
-
-
-def _header(data: object) -> dict[str, Any]:
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+def _header(data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("format") != FORMAT:
         raise ValueError("not a memo2anki ledger")
     if data.get("version") != VERSION:
-        raise ValueError(f"ledger version {data.get('version')!r}; this memo2anki reads {VERSION}")
+        version = data.get("version")
+        shown = repr(version) if isinstance(version, int | str) else "unknown"
+        raise ValueError(f"ledger version {shown}; this memo2anki reads {VERSION}")
     if not isinstance(data.get("vault"), str) or not isinstance(data.get("cards"), list):
         raise ValueError("not a memo2anki ledger")
     return data
 
 
-def _card(row: list[Any]) -> LedgerCard:
-    """The card of a row in the file's column order (its HTML is in fields.json)."""
-    g, i, n, line, s, f, d, date, state, stamp, dg, t, k = row
-    return _make_card((g, tuple(i), n, line, s, f, d, date, dg, stamp, state, "", "", tuple(t), k))
+def _document(raw: bytes) -> dict[str, Any]:
+    """A whole file parsed as JSON (an object); ValueError saying why it is not one."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON (line {err.lineno})") from None
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a memo2anki ledger")
+    return data
 
 
+# A checked row (a tuple of the file's columns) as a card, in C: its HTML is in fields.json.
 _make_card = partial(tuple.__new__, LedgerCard)
+_NO_HTML = ("", "")
+_GUID, _IDENTITY, _DECK, _STATE, _STAMP, _KEY = (
+    itemgetter(LedgerCard._fields.index(name))
+    for name in ("guid", "identity", "deck", "state", "stamp", "key")
+)
+
+
+def _why(err: Exception) -> str:
+    """What is wrong with a row, naming its column (msgspec names its place in the row)."""
+    if isinstance(err, RecursionError):
+        return "nested too deep"
+    text = str(err)
+    if isinstance(err, msgspec.ValidationError) and (at := _AT_COLUMN.search(text)):
+        column = int(at.group(1))
+        name = COLUMNS[column] if column < len(COLUMNS) else f"column {column + 1}"
+        return f"{name}: {text[: at.start()]}"
+    return text if isinstance(err, msgspec.ValidationError) else "not valid JSON"
+
+
+def _checked(value: Any, keyless: bool) -> tuple[Any, ...]:
+    """A row of plain data (from ``json.loads``) checked as the decoder checks one."""
+    row: tuple[Any, ...] = msgspec.convert(value, _KeylessRow if keyless else _Row)
+    return row
+
+
+def _row_of_line(line: bytes, keyless: bool) -> tuple[Any, ...]:
+    """The checked row of one line of a file; msgspec's errors, or RecursionError."""
+    line = line.removesuffix(b",")
+    try:
+        row: tuple[Any, ...] = _ROW[keyless].decode(line)
+        return row
+    except msgspec.DecodeError:
+        # A lone surrogate's escape (a file name not valid UTF-8) is JSON msgspec refuses.
+        try:
+            value = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError as err:
+            raise msgspec.DecodeError("not valid JSON") from err
+        return _checked(value, keyless)
+
+
+def _rows(
+    raw: bytes, where: str
+) -> tuple[dict[str, Any], list[tuple[Any, ...]], Sequence[int | None], bool, list[Diagnostic]]:
+    """(header, the rows that fit, each one's line, whether they are all of the file's and
+    one per line as memo2anki writes them, a warning for each row that does not fit)."""
+    head: dict[str, Any] | None = None
+    end = raw.find(b"\n")
+    if end > 0 and raw.endswith(rows_file.END) and end < len(raw) - len(rows_file.END):
+        with contextlib.suppress(ValueError):
+            head = _document(raw[:end] + b"]}")  # (the header line, with its rows cut)
+    if head is None or head.get("cards") != []:
+        return _rows_of_document(_header(_document(raw)), where)  # (laid out otherwise)
+    _header(head).pop("cards")
+    keyless = head.get("columns") == list(_KEYLESS)
+    body = raw[end + 1 : -len(rows_file.END)]
+    try:
+        rows = _ROWS[keyless].decode(b"[" + body + b"]")  # nearly always
+        return head, rows, range(2, len(rows) + 2), True, []
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        pass
+    # A row does not fit, or holds what msgspec does not read: line by line.
+    rows, warnings = [], []
+    lines: list[int | None] = []
+    for number, line in enumerate(body.split(b"\n"), 2):
+        try:
+            rows.append(_row_of_line(line, keyless))
+            lines.append(number)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as err:
+            message = f"card not used ({_why(err)}); {_NOT_USED}"
+            warnings.append(Diagnostic(where, number, message))
+    if warnings:  # (unless its rows are not one per line: then read whole, if it is JSON)
+        with contextlib.suppress(ValueError):
+            document = _document(raw)
+            cards = document.get("cards")
+            if isinstance(cards, list) and len(cards) != body.count(b"\n") + 1:
+                return _rows_of_document(_header(document), where)
+    return head, rows, lines, not warnings, warnings
+
+
+def _rows_of_document(
+    head: dict[str, Any], where: str
+) -> tuple[dict[str, Any], list[tuple[Any, ...]], list[int | None], bool, list[Diagnostic]]:
+    """What :func:`_rows` gives, of a file read whole (its rows named by number)."""
+    rows: list[tuple[Any, ...]] = []
+    lines: list[int | None] = []
+    keyless = head.get("columns") == list(_KEYLESS)
+    warnings = []
+    for number, value in enumerate(head.pop("cards"), 1):
+        try:
+            rows.append(_checked(value, keyless))
+            lines.append(None)
+        except (msgspec.ValidationError, RecursionError) as err:
+            message = f"card {number} not used ({_why(err)}); {_NOT_USED}"
+            warnings.append(Diagnostic(where, None, message))
+    return head, rows, lines, False, warnings
+
+
+def parse(
+    raw: bytes, where: str = f"{FOLDER}/{FILE_NAME}"
+) -> tuple[dict[str, Any], ReadFile, list[Diagnostic]]:
+    """(header, the file as read, a warning for each row not used) of a ledger file's bytes;
+    ValueError when it is not one memo2anki reads at all. Every row is checked as it is read:
+    one that does not fit (a value of another type or out of range, a card in it twice) is
+    left out, and its card is then new to this run."""
+    head, rows, lines, whole, warnings = _rows(raw, where)
+    more = ("", *_NO_HTML) if head.get("columns") == list(_KEYLESS) else _NO_HTML
+    cards = list(map(_make_card, map(add, rows, repeat(more))))
+    count = len(cards)
+    if _odd_guids(cards):  # (nearly never: a hand edit)
+        cards, lines, whole = _printable_guids(cards, lines, where, warnings)
+        count = len(cards)
+    if len(set(map(_GUID, cards))) != count or len(set(map(_IDENTITY, cards))) != count:
+        cards, whole = _once(cards, lines, where, warnings), False
+    digest_ = head.get("rows")
+    vouched = None
+    if whole and isinstance(digest_, str) and head.get("columns") == list(COLUMNS):
+        vouched = rows_file.rows_of(raw, digest_)
+    return head, ReadFile(cards, vouched, _fields_digest(head), raw), warnings
+
+
+def _odd_guids(cards: list[LedgerCard]) -> bool:
+    """Whether a GUID is not printable ASCII (one pass over them all, in C)."""
+    text = " ".join(map(_GUID, cards))
+    return bool(cards) and (
+        _GUID_TEXT.fullmatch(text.replace(" ", "!")) is None or text.count(" ") != len(cards) - 1
+    )
+
+
+def _printable_guids(
+    cards: list[LedgerCard], lines: Sequence[int | None], where: str, warnings: list[Diagnostic]
+) -> tuple[list[LedgerCard], list[int | None], bool]:
+    """The cards whose GUID is printable ASCII, and their lines (a warning for each other)."""
+    kept, kept_lines = [], []
+    for k, (card, line) in enumerate(zip(cards, lines, strict=True)):
+        if _GUID_TEXT.fullmatch(card.guid):
+            kept.append(card)
+            kept_lines.append(line)
+            continue
+        named = "card not used" if line is not None else f"card {k + 1} not used"
+        message = f"{named} (guid: not printable ASCII); {_NOT_USED}"
+        warnings.append(Diagnostic(where, line, message))
+    return kept, kept_lines, False
+
+
+def _once(
+    cards: list[LedgerCard], lines: Sequence[int | None], where: str, warnings: list[Diagnostic]
+) -> list[LedgerCard]:
+    """The cards but those whose GUID or identity an earlier row holds (a warning each)."""
+    kept: list[LedgerCard] = []
+    first_guid: dict[str, int] = {}
+    first_identity: dict[tuple[str, str, str, int], int] = {}
+    for k, card in enumerate(cards):
+        other = first_guid.setdefault(card.guid, k)
+        if other == k:
+            other = first_identity.setdefault(card.identity, k)
+        if other == k:
+            kept.append(card)
+            continue
+        line = lines[other]
+        twice = f"line {line}" if line is not None else f"card {other + 1}"
+        message = f"card not used: its GUID or identity is also {twice}'s; {_NOT_USED}"
+        warnings.append(Diagnostic(where, lines[k], message))
+    return kept
 
 
 def _fields_digest(head: dict[str, Any]) -> str | None:
     digest = head.get("fields")
     return digest if isinstance(digest, str) else None
-
-
-def _as_remembered(raw: bytes, remembered: Columns) -> tuple[dict[str, Any], ReadFile] | None:
-    """A file as memo2anki wrote it, with the columns remembered for its bytes, read without
-    parsing its rows; None when it is not one (it is then parsed whole)."""
-    end = raw.find(b"\n")
-    try:
-        head = _header(json.loads(raw[:end].decode("utf-8") + "]}"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    rows_digest = head.pop("rows", None)
-    if head.pop("cards") or head.get("columns") != list(COLUMNS):
-        return None
-    count = remembered.rows
-    # (Only rows as written are remembered, by the digest of the whole file: its rows are
-    # known to be those without hashing them again.)
-    data = rows_file.rows_of(raw) if isinstance(rows_digest, str) else None
-    body = Body(data, count, remembered.lengths) if data is not None else None
-    if body is None or body.lengths_unknown:
-        return None
-    file = ReadFile(count, body, _fields_digest(head), remembered, raw=raw)
-    light = file.light
-    if light is None or len(set(light.guids)) != count:
-        return None  # (a card in it twice: parsed whole, which says so)
-    return head, file
-
-
-def parse(raw: bytes, remembered: Columns | None = None) -> tuple[dict[str, Any], ReadFile]:
-    """(header, the file as read) of a ledger file's bytes; ValueError when it is not one
-    memo2anki reads. ``remembered``: what was remembered of these very bytes, if anything."""
-    if remembered is not None and (read := _as_remembered(raw, remembered)) is not None:
-        return read
-    try:
-        data = _header(json.loads(raw.decode("utf-8")))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"not valid JSON (line {err.lineno})") from err
-    rows = data.pop("cards")
-    digest_ = data.pop("rows", None)
-    body = None
-    if data.get("columns") == list(_KEYLESS):
-        _check(rows, _TYPES[:-1])
-        rows = [[*row, ""] for row in rows]
-    else:
-        body = rows_file.rows_of(raw, digest_) if rows and isinstance(digest_, str) else None
-        if body is None:
-            _check(rows)  # edited since memo2anki wrote it (else as written, so checked)
-    cards = [_card(row) for row in rows]
-    if len({c.guid for c in cards}) != len(cards):
-        raise ValueError("a card is in it twice")
-    rows_of = Body.of(body, len(cards))
-    columns = None
-    if rows_of is not None:
-        columns = _columns_of(cards, [(0, len(cards), -1)], rows_of.lengths, None)
-    return data, ReadFile(len(cards), rows_of, _fields_digest(data), columns, cards, raw)
 
 
 def load(
@@ -580,20 +685,24 @@ def load(
 ) -> tuple[Ledger, list[Diagnostic]]:
     """The ledger in ``vault`` (the folder holding ``.memo2anki/``); an empty one (a first
     run) when there is none, or with a warning when it cannot be read, is damaged, or
-    belongs to another vault. ``cache``: the folder where what was read of a ledger is
-    remembered for the next run (:mod:`.ledger_index`). ``root``: the run's vault root
-    (default ``vault``), which the cards' note paths are relative to: rows written against
-    another root have theirs made relative to it. ``found``: whether ``vault`` was found
-    holding a ``.memo2anki/`` (else it is where a new one is made)."""
+    belongs to another vault (a row of it that is damaged is left out, with a warning).
+    ``cache`` is not used: the ledger is read whole each run, as nothing kept outside the
+    vault may change what it says. ``root``: the run's vault root (default ``vault``), which
+    the cards' note paths are relative to: rows written against another root have theirs
+    made relative to it. ``found``: whether ``vault`` was found holding a ``.memo2anki/``
+    (else it is where a new one is made)."""
+    del cache
     path = ledger_path(vault)
     where = f"{FOLDER}/{FILE_NAME}"
     now_root = root_of(root, vault) if root is not None else ""
 
     def empty(digest: str | None = None) -> Ledger:
-        return Ledger(vault_name, (), digest, cache=cache, home=vault, found=found, root=now_root)
+        return Ledger(vault_name, (), digest, home=vault, found=found, root=now_root)
 
+    if (problem := folder_problem(vault)) is not None:
+        return empty(), [_warn(FOLDER, f"ledger not used: {problem}")]
     try:
-        raw = path.read_bytes()
+        raw = rows_file.read_regular(path)
     except FileNotFoundError:
         return empty(), []
     except OSError as err:
@@ -601,12 +710,10 @@ def load(
         warning = _warn(where, f"cannot read the ledger ({reason})")
         return empty(), [warning]
     digest = hashlib.sha256(raw).hexdigest()
-    remembered = ledger_index.recall(cache, digest) if cache is not None else None
     try:
-        head, file = parse(raw, remembered)
-    except (UnicodeDecodeError, ValueError, TypeError) as err:
-        reason = "not UTF-8" if isinstance(err, UnicodeDecodeError) else str(err)
-        warning = _warn(where, f"ledger not used: {reason}")
+        head, file, warnings = parse(raw, where)
+    except ValueError as err:
+        warning = _warn(where, f"ledger not used: {err}")
         return empty(digest), [warning]
     old_root = head.get("root", "")
     old_root = old_root if isinstance(old_root, str) else ""
@@ -618,8 +725,6 @@ def load(
     if head["vault"] != expected:
         message = f"ledger not used: it was written for vault '{head['vault']}', not '{expected}'"
         return empty(digest), [_warn(where, message)]
-    if cache is not None and file.columns is not None and file.columns is not remembered:
-        ledger_index.remember(cache, digest, file.columns)  # (none before, or not right)
     fields = LastFields(path.with_name(FIELDS_NAME))
     if old_root != now_root:
         # Written against another vault root: each row's note made relative to this one
@@ -627,7 +732,7 @@ def load(
         rebased = [
             c._replace(note=_rebase(c.note, old_root, now_root), key="") for c in file.cards()
         ]
-        file = ReadFile(len(rebased), None, file.fields_digest, None, rebased, raw)
+        file = ReadFile(rebased, None, file.fields_digest, raw)
     name = head["vault"] if old_root != now_root else vault_name
     links = head.get("links")
     links = links if isinstance(links, str) else ""
@@ -635,12 +740,31 @@ def load(
     if not isinstance(pages, dict) or not all(isinstance(p, str) for p in pages.values()):
         pages = {}  # (a hand-edited ledger: every page link is then written again)
     cards = Cards(range(file.count), file)
-    return (
-        Ledger(
-            name, cards, digest, fields, cache, links, pages, home=vault, found=found, root=now_root
-        ),
-        [],
+    ledger = Ledger(
+        name, cards, digest, fields, links, pages, home=vault, found=found, root=now_root
     )
+    return ledger, warnings
+
+
+def folder_problem(vault: Path) -> str | None:
+    """Why the ``.memo2anki`` in ``vault`` cannot be used (None: it can, or is not there
+    yet): it is not a folder, or a link to one outside ``vault`` (the ledger is never read
+    or written elsewhere)."""
+    folder = vault / FOLDER
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
+    if stat.S_ISLNK(mode):
+        target = folder.resolve()
+        if not target.is_relative_to(vault.resolve()):
+            return f"a link to {target}, outside the vault"
+        mode = os.stat(folder).st_mode if target.exists() else 0
+    if not stat.S_ISDIR(mode):
+        return "not a folder"
+    return None
 
 
 def _warn(where: str, message: str) -> Diagnostic:
@@ -655,7 +779,7 @@ def _locked(folder: Path) -> Iterator[None]:
     try:
         import fcntl
 
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except (ImportError, OSError):
         yield
         return
@@ -675,13 +799,12 @@ def _last_rows(ledger: Ledger, fields_path: Path) -> Body | None:
     if file is None or file.body is None or file.fields_digest is None:
         return None
     try:
-        raw = fields_path.read_bytes()
+        raw = rows_file.read_regular(fields_path)
     except OSError:
         return None
     if hashlib.sha256(raw).hexdigest() != file.fields_digest:
         return None
-    lengths = file.columns.field_lengths if file.columns is not None else None
-    return Body.of(rows_file.rows_of(raw), file.count, lengths)
+    return Body.of(rows_file.rows_of(raw), file.count)
 
 
 def _digest_now(raw: bytes, ledger: Ledger, read_digest: str | None) -> str:
@@ -699,23 +822,33 @@ def save(
     """Write the ledger atomically, only if the file is still what this run read
     (``read_digest``; None: there was none), and only if ``changed`` (a run that changed
     nothing leaves the files and their times alone). The cards' last fields go to
-    ``fields.json`` beside it, first; what the next run reads of the file is remembered in
-    ``ledger.cache``. Returns warnings; never raises on I/O."""
+    ``fields.json`` beside it, first. Nothing is written through a link out of the vault,
+    nor over anything but a regular file. Returns warnings; never raises on I/O."""
     path = ledger_path(vault)
     where = f"{FOLDER}/{FILE_NAME}"
     if not changed and read_digest is not None and ledger.cards:
         return []
+    if (problem := folder_problem(vault)) is not None:
+        message = f"ledger not written: {problem}; the deck was written, but the next run "
+        return [Diagnostic(FOLDER, None, message + "cannot tell what changed since this one")]
     cards = ledger.cards
     segments = rows_file.segments(cards.items if isinstance(cards, Cards) else cards)
     last_fields = _last_rows(ledger, path.with_name(FIELDS_NAME))
-    fields_bytes, field_lengths = _fields_file(ledger, segments, last_fields)
-    text, lengths = _ledger_file(ledger, segments, rows_file.digest(fields_bytes))
+    fields_bytes, _ = _fields_file(ledger, segments, last_fields)
+    text, _ = _ledger_file(ledger, segments, rows_file.digest(fields_bytes))
     digest = rows_file.digest(text)
     try:
         path.parent.mkdir(exist_ok=True)
         with _locked(path.parent):
+            for name in (FILE_NAME, FIELDS_NAME):
+                if not rows_file.is_regular_or_absent(path.with_name(name)):
+                    message = (
+                        "ledger not written: not a regular file; the deck was written, but "
+                        "the next run cannot tell what changed since this one"
+                    )
+                    return [Diagnostic(f"{FOLDER}/{name}", None, message)]
             try:
-                now = _digest_now(path.read_bytes(), ledger, read_digest)
+                now = _digest_now(rows_file.read_regular(path), ledger, read_digest)
             except FileNotFoundError:
                 now = None
             if now != read_digest:
@@ -734,8 +867,4 @@ def save(
         reason = err.strerror or str(err)
         message = f"cannot write the ledger ({reason}); the deck was written, but the next run "
         return [Diagnostic(where, None, message + "cannot tell what changed since this one")]
-    if ledger.cache is not None:
-        columns = _columns_of(ledger.cards, segments, lengths, field_lengths)
-        if columns is not None:
-            ledger_index.remember(ledger.cache, digest, columns)
     return []

@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import genanki
 
-from memo2anki.cards.fields import about_fields, deck_name
+from memo2anki.cards.fields import about_fields, deck_name, stored_deck, stored_html
+from memo2anki.cards.fields import tags as clean_tags
 from memo2anki.cards.identity import cloze_guid, content_digest
 from memo2anki.changes.ledger import GONE, LIVE, Cards, Ledger, LedgerCard
 from memo2anki.changes.notes import (
@@ -353,19 +354,18 @@ def _settle_identities(
 def _key_hits(cards: Sequence[Card], ledger: Ledger) -> list[int]:
     """Each card's row when its key is that row's key (else -1): the same card as that row,
     with all that the plan compares as exported. Empty (no card matched by key) unless every
-    card has its GUID and no two share one (so no two share an identity), and the ledger's
-    cards are the rows of a file as memo2anki wrote it (a row's key then goes with its
-    identity)."""
+    card has its key and no two share an identity, and the ledger's cards are the rows of a
+    file as memo2anki wrote it (a row's key then goes with its identity)."""
     light = ledger.cards.light() if isinstance(ledger.cards, Cards) else None
     if light is None or not light.keys:
         return []
     # (attrgetter: each pass over thousands of cards in C.)
-    guids = set(map(attrgetter("guid"), cards))
-    if "" in guids or len(guids) != len(cards):
+    keys = list(map(attrgetter("key"), cards))
+    if "" in keys or len(set(map(attrgetter("identity"), cards))) != len(cards):
         return []
     rows = dict(zip(light.keys, range(len(light.keys)), strict=True))
     rows.pop("", None)  # (a row compared column by column)
-    return list(map(rows.get, map(attrgetter("key"), cards), repeat(-1)))
+    return list(map(rows.get, keys, repeat(-1)))
 
 
 # The identity of a card matched by its key, until it is worked out.
@@ -573,7 +573,7 @@ def plan_changes(
         place = Place(note_path, card.line, subject, card.front, subdeck)
         if before_entry is None:
             kind = Kind.NEW
-            guid = card.guid if identity == card.identity and card.guid else guid_of(identity)
+            guid = guid_of(identity)
             if used is None:
                 used = set(light.guids) if light is not None else {e.guid for e in entries}
             attempt = 0
@@ -649,13 +649,13 @@ def plan_changes(
                 card.front,
                 subdeck,
                 date,
-                card_digest,
-                stamp,
                 LIVE,
-                card.front_html,
-                card.back_html,
+                stamp,
+                card_digest,
                 tags,
                 key,
+                card.front_html,
+                card.back_html,
             )
         )
 
@@ -686,6 +686,10 @@ def plan_changes(
         # with empty ones, it would blank the note in Anki.
         if not layout.leave_out_gone and (front_html or back_html):
             stamp = max(now, entry.stamp + 1)
+            # The one place the ledger's values become a note's: each passes the checks a
+            # value made from a note does (the ledger is a file anyone can edit).
+            front_html, back_html = stored_html(front_html), stored_html(back_html)
+            deck = stored_deck(entry.deck, layout.deck)
             fields = fields_of(
                 front_html,
                 back_html,
@@ -694,8 +698,8 @@ def plan_changes(
                 entry.date,
                 layout.link(entry.note, pages_before.get(entry.note, "")),
             )
-            tags = (*(t for t in entry.tags if t != GONE_TAG), GONE_TAG)
-            notes.append(TargetNote(entry.guid, MODEL_NAME, entry.deck, fields, tags, stamp, due))
+            tags = (*(t for t in clean_tags(entry.tags) if t != GONE_TAG), GONE_TAG)
+            notes.append(TargetNote(entry.guid, MODEL_NAME, deck, fields, tags, stamp, due))
             text = cloze_text(back_html) if layout.cloze else None
             if text:
                 cloze_fields = (text, front_html, *fields[2:])
@@ -703,7 +707,7 @@ def plan_changes(
                     TargetNote(
                         cloze_guid(entry.guid),
                         CLOZE_MODEL_NAME,
-                        entry.deck,
+                        deck,
                         cloze_fields,
                         tags,
                         stamp,
@@ -828,6 +832,7 @@ def ledger_from_notes(
                 front_html=front_html,
                 back_html=back_html,
                 tags=tags,
+                key="",
             )
         )
     return Ledger(vault_name, rows)

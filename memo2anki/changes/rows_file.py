@@ -1,17 +1,22 @@
 """A file of one JSON row per line, as memo2anki writes its ledger files: where each row
 lies in the bytes read, and writing one again with the rows kept as read copied in runs,
-never split into rows nor joined again (a vault's ledger holds thousands)."""
+never split into rows nor joined again (a vault's ledger holds thousands). Files are read only
+when they are regular files (:func:`read_regular`): a FIFO, device or link there is refused,
+never waited on or followed."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import stat
 from array import array
 from collections.abc import Callable, Sequence
 from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import add, is_not, ne
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from memo2anki.common.files import replacing
 
@@ -54,8 +59,18 @@ class Body:
         return body if body._lengths is not None or body.lengths_found() else None
 
     def lengths_found(self) -> bool:
-        """Work out each row's length; False if the bytes do not hold ``count`` rows."""
-        rows = bytes(self.data).split(b",\n") if self.count else []
+        """Work out each row's length; False if the bytes do not hold ``count`` rows, one
+        per line. (A row is an array none of whose items, at any depth, is an array right
+        after another: so every line break between rows follows a ``],`` and comes before
+        a ``[``, and none inside a row does.)"""
+        data = bytes(self.data)
+        if self.count and not (
+            data.startswith(b"[")
+            and data.endswith(b"]")
+            and data.count(b",\n") == data.count(b"],\n[") == self.count - 1
+        ):
+            return False
+        rows = data.split(b",\n") if self.count else []
         if len(rows) != self.count:
             return False
         self._lengths = array("q", [len(row) + 2 for row in rows])
@@ -185,6 +200,44 @@ def digest(pieces: Chunks) -> str:
     for piece in pieces:
         h.update(piece)
     return h.hexdigest()
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of the regular file at ``path`` (see :func:`open_regular`)."""
+    with open_regular(path) as file:
+        return file.read()
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """The regular file at ``path``, opened to read without following a symbolic link and
+    without waiting (a FIFO or device opens at once, and is then refused unread);
+    :class:`OSError` for anything else there, its ``strerror`` saying what it is."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        if err.errno == errno.ELOOP:  # (O_NOFOLLOW's answer to a link)
+            raise OSError(errno.ELOOP, "a symbolic link, not a file", str(path)) from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            raise OSError(errno.EINVAL, what, str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def is_regular_or_absent(path: Path) -> bool:
+    """Whether ``path`` is a regular file (not a link to one) or nothing at all."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def replace_atomically(path: Path, data: Chunks) -> None:

@@ -48,7 +48,7 @@ def dry_run_object(
                 "front": card.front,
                 "back": card.back_html,
                 "tags": list(card.tags),
-                "guid": guids[i] if guids is not None else card.guid or card_guid(card),
+                "guid": guids[i] if guids is not None else card_guid(card),
                 "note": card.note,
                 "line": card.line,
                 "date": card.date.isoformat() if card.date else None,

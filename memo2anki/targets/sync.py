@@ -227,7 +227,6 @@ def plan_against_target(
         ledger.cards,
         previous.read_digest,
         previous.fields,
-        previous.cache,
         home=previous.home,
         found=previous.found,
         root=previous.root,
