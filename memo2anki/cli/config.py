@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from memo2anki.common.gcpause import cycle_collection_paused
 from memo2anki.model import BadUsage, Memo2AnkiError
 from memo2anki.notes.dates import parse_date
 
@@ -66,7 +67,10 @@ def load_config(path: Path) -> Config:
             "save it as UTF-8"
         ) from None
     try:
-        data = tomllib.loads(text)
+        # Without the cycle collector: a collection started deep in a nested file's recursion
+        # runs other objects' finalizers there, whose errors then print past the one line.
+        with cycle_collection_paused():
+            data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise BadUsage(_broken(path, text, str(err))) from err
     except RecursionError:  # tomllib parses nested arrays and tables by recursion
