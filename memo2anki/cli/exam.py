@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
+from memo2anki.cli.anki_options import anki_options
 from memo2anki.cli.config import Config
 from memo2anki.cli.options import (
-    ankiconnect_url_option,
     common_options,
     deck_layout,
     deck_option,
@@ -21,7 +21,7 @@ from memo2anki.cli.output import reported, summary
 from memo2anki.cli.usage import deck_name
 from memo2anki.model import BadUsage, one_line
 from memo2anki.model import plural as _n
-from memo2anki.targets.ankiconnect import DEFAULT_URL, AnkiConnect
+from memo2anki.targets.ankiconnect import AnkiConnect
 from memo2anki.targets.exam import (
     BROWSER_MENU,
     EXAM_SUFFIX,
@@ -37,7 +37,7 @@ from memo2anki.targets.exam import (
     make_in_collection,
 )
 from memo2anki.targets.package import DEFAULT_DECK
-from memo2anki.targets.sync import ANKICONNECT, COLLECTION, Target, choose_target
+from memo2anki.targets.sync import ANKICONNECT, Target, choose_target
 
 EPILOG = f"""\b
 Examples:
@@ -63,6 +63,7 @@ SHOWN = 3
 
 @click.command(epilog=EPILOG)
 @common_options
+@anki_options("make the deck in")
 @click.option(
     "--name",
     metavar="DECK",
@@ -86,31 +87,6 @@ SHOWN = 3
     "--print-search",
     is_flag=True,
     help="Print the deck's Anki search (for Tools > Create Filtered Deck...) and touch nothing.",
-)
-@click.option("--profile", metavar="NAME", help="The Anki profile (default: the last loaded).")
-@click.option(
-    "--collection",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="A collection file (.anki2) to make the deck in, instead of a profile's.",
-)
-@click.option(
-    "--via",
-    type=click.Choice([ANKICONNECT, COLLECTION]),
-    help="Force one way in (default: AnkiConnect when it answers, else the collection file).",
-)
-@click.option("--no-backup", is_flag=True, help="No backup before making the deck.")
-@click.option(
-    "--ankiconnect-url",
-    default=DEFAULT_URL,
-    show_default=True,
-    callback=lambda ctx, param, value: ankiconnect_url_option(value),
-    help="Where AnkiConnect listens (http://HOST:PORT).",
-)
-@click.option(
-    "--ankiconnect-key",
-    envvar="MEMO2ANKI_ANKICONNECT_KEY",
-    metavar="KEY",
-    help="AnkiConnect's API key, if you set one (or MEMO2ANKI_ANKICONNECT_KEY).",
 )
 def exam(
     paths: tuple[Path, ...],

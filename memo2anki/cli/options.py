@@ -32,7 +32,6 @@ from memo2anki.model import (
 from memo2anki.notes.dates import date_range, parse_date
 from memo2anki.notes.discover import find_vault_root, garden_of
 from memo2anki.notes.garden import site_base_url
-from memo2anki.targets.ankiconnect import checked_url
 from memo2anki.targets.build import plan_build
 from memo2anki.targets.package import DEFAULT_DECK
 
@@ -257,14 +256,6 @@ def _dates(config: Config) -> DateRange:
         return date_range(since, until, last)
     except ValueError as err:
         raise BadUsage(f"{where}{err}") from None
-
-
-def ankiconnect_url_option(value: str) -> str:
-    """``--ankiconnect-url``: http://HOST:PORT, else bad usage."""
-    try:
-        return checked_url(value)
-    except BadUsage as err:
-        raise click.BadParameter(str(err), param_hint="--ankiconnect-url") from None
 
 
 def deck_option(value: str | None) -> str | None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from memo2anki.cli.anki_options import anki_options
 from memo2anki.cli.options import (
-    ankiconnect_url_option,
     common_options,
     deck_layout,
     deck_option,
@@ -27,7 +27,6 @@ from memo2anki.cli.report import changes_json, counts_line
 from memo2anki.common.signals import telling_if_stopped
 from memo2anki.model import Diagnostic, one_line
 from memo2anki.model import plural as _n
-from memo2anki.targets.ankiconnect import DEFAULT_URL
 from memo2anki.targets.package import DEFAULT_DECK
 from memo2anki.targets.sync import (
     ANKICONNECT,
@@ -61,17 +60,7 @@ NEXT = {
 
 @click.command(epilog=EPILOG)
 @common_options
-@click.option("--profile", metavar="NAME", help="The Anki profile (default: the last loaded).")
-@click.option(
-    "--collection",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="A collection file (.anki2) to sync into, instead of a profile's.",
-)
-@click.option(
-    "--via",
-    type=click.Choice([ANKICONNECT, COLLECTION]),
-    help="Force one way in (default: AnkiConnect when it answers, else the collection file).",
-)
+@anki_options("sync into")
 @click.option(
     "--deck",
     callback=lambda ctx, param, value: deck_option(value),
@@ -86,20 +75,6 @@ NEXT = {
     is_flag=True,
     help="Delete gone cards (after the backup) instead of tagging and suspending them, and "
     "the cards earlier runs retired (tagged memo2anki::gone).",
-)
-@click.option("--no-backup", is_flag=True, help="No backup before the first change.")
-@click.option(
-    "--ankiconnect-url",
-    default=DEFAULT_URL,
-    show_default=True,
-    callback=lambda ctx, param, value: ankiconnect_url_option(value),
-    help="Where AnkiConnect listens (http://HOST:PORT).",
-)
-@click.option(
-    "--ankiconnect-key",
-    envvar="MEMO2ANKI_ANKICONNECT_KEY",
-    metavar="KEY",
-    help="AnkiConnect's API key, if you set one (or MEMO2ANKI_ANKICONNECT_KEY).",
 )
 def sync(
     paths: tuple[Path, ...],
