@@ -15,6 +15,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from anki.scheduler.v3 import CardAnswer
 from click.testing import CliRunner, Result
 
+from memo2anki.changes.notes import MODEL_ID
 from memo2anki.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -157,3 +158,22 @@ def bump_mtime(path: Path, seconds: int = 10) -> None:
     """Move a file's modification time forward, as an edit a little later would."""
     stat = path.stat()
     os.utime(path, (stat.st_atime, stat.st_mtime + seconds))
+
+
+def memo2anki_notes(col: Collection) -> dict[str, dict[str, object]]:
+    """memo2anki's notes in a collection by front: id, guid, deck, tags, whether suspended,
+    back, and the first card's reviews."""
+    out: dict[str, dict[str, object]] = {}
+    for nid in col.find_notes(f"mid:{MODEL_ID}"):
+        n = col.get_note(nid)
+        cards = [col.get_card(c) for c in n.card_ids()]
+        out[n["Front"]] = {
+            "id": nid,
+            "guid": n.guid,
+            "deck": col.decks.name(cards[0].did),
+            "tags": sorted(n.tags),
+            "suspended": all(c.queue == -1 for c in cards),
+            "back": n["Back"],
+            "reps": cards[0].reps,
+        }
+    return out

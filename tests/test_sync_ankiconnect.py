@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from ankiconnect_standin import ADD_ON_ANSWERS, AnkiConnectStandIn
-from helpers import Anki, png, run, write_vault
+from helpers import Anki, memo2anki_notes, png, run, write_vault
 
 from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG
@@ -58,21 +58,8 @@ def sync(vault: Path, server: AnkiConnectStandIn, *args: str) -> tuple[int, str]
 
 
 def memo_notes(server: AnkiConnectStandIn) -> dict[str, dict[str, object]]:
-    col = server.col
-    assert col is not None
-    out: dict[str, dict[str, object]] = {}
-    for nid in col.find_notes(f"mid:{MODEL_ID}"):
-        n = col.get_note(nid)
-        cards = [col.get_card(c) for c in n.card_ids()]
-        out[n["Front"]] = {
-            "id": nid,
-            "guid": n.guid,
-            "deck": col.decks.name(cards[0].did),
-            "tags": sorted(n.tags),
-            "suspended": all(c.queue == -1 for c in cards),
-            "back": n["Back"],
-        }
-    return out
+    assert server.col is not None
+    return memo2anki_notes(server.col)
 
 
 # -- the client ------------------------------------------------------------------------------

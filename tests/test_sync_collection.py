@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from anki.collection import Collection
-from helpers import Anki, png, run, write_vault
+from helpers import Anki, memo2anki_notes, png, run, write_vault
 
 from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG
@@ -81,23 +81,9 @@ class Opened:
 
 
 def memo_notes(path: Path) -> dict[str, dict[str, object]]:
-    """memo2anki's notes by front: id, guid, deck, tags, suspended, fields."""
-    out: dict[str, dict[str, object]] = {}
+    """memo2anki's notes by front: id, guid, deck, tags, suspended, back, reviews."""
     with Opened(path) as anki:
-        col = anki.col
-        for nid in col.find_notes(f"mid:{MODEL_ID}"):
-            n = col.get_note(nid)
-            cards = [col.get_card(c) for c in n.card_ids()]
-            out[n["Front"]] = {
-                "id": nid,
-                "guid": n.guid,
-                "deck": col.decks.name(cards[0].did),
-                "tags": sorted(n.tags),
-                "suspended": all(c.queue == -1 for c in cards),
-                "back": n["Back"],
-                "reps": cards[0].reps,
-            }
-    return out
+        return memo2anki_notes(anki.col)
 
 
 def test_first_sync_adds_every_card_with_its_media_note_type_and_a_backup(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 from ankiconnect_standin import AnkiConnectStandIn
-from helpers import Anki, png, run, write_vault
+from helpers import Anki, memo2anki_notes, png, run, write_vault
 
 from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG
@@ -37,21 +37,7 @@ def vault(tmp_path: Path) -> Path:
     )
 
 
-def notes_of(col: Collection) -> dict[str, dict[str, object]]:
-    """memo2anki's notes by front: id, guid, deck, tags, suspended, back."""
-    out: dict[str, dict[str, object]] = {}
-    for nid in col.find_notes(f"mid:{MODEL_ID}"):
-        n = col.get_note(nid)
-        cards = [col.get_card(c) for c in n.card_ids()]
-        out[n["Front"]] = {
-            "id": nid,
-            "guid": n.guid,
-            "deck": col.decks.name(cards[0].did),
-            "tags": sorted(n.tags),
-            "suspended": all(c.queue == -1 for c in cards),
-            "back": n["Back"],
-        }
-    return out
+notes_of = memo2anki_notes
 
 
 class Way:
