@@ -158,15 +158,24 @@ def test_a_picture_not_found_names_the_folder_that_finds_it(
 # --- the same cards either way -------------------------------------------------------------
 
 
+LEFT_OUT = {"line", "key", "stamp"}
+
+
 def _ledger_rows(root: Path) -> list[list[object]]:
     """The ledger's rows without the line (a garden's frontmatter is one line of JSON, so its
-    lines are the garden file's) and the key (a digest that covers the line)."""
+    lines are the garden file's), the key (a digest that covers the line) and the stamp (a
+    card new to the ledger carries the time of the run, and the two runs may fall in two
+    seconds)."""
     lines = (root / ".memo2anki" / "ledger.json").read_text(encoding="utf-8").splitlines()
     head = json.loads(lines[0] + "]}")
     columns = head["columns"]
     rows = [json.loads(line.rstrip(",")) for line in lines[1:-1]]
     return [
-        [value for column, value in zip(columns, row, strict=True) if column not in {"line", "key"}]
+        [
+            value
+            for column, value in zip(columns, row, strict=True)
+            if column not in {"line", "key", "stamp"}
+        ]
         for row in rows
     ]
 

@@ -11,6 +11,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ankiconnect_standin import ADD_ON_ANSWERS, AnkiConnectStandIn
@@ -152,12 +153,20 @@ def post(url: str, body: bytes) -> object:
         return json.loads(response.read())
 
 
+def _without_suggestion(reply: Any) -> Any:
+    """A reply as the add-on gave it on Python 3.11: Python 3.13 adds a suggestion to a wrong
+    keyword's message ("... argument 'nope'. Did you mean 'notes'?"), in both."""
+    if isinstance(reply, dict) and isinstance(reply.get("error"), str):
+        return {**reply, "error": re.sub(r"\. Did you mean '[^']*'\?$", "", reply["error"])}
+    return reply
+
+
 def test_the_stand_in_answers_in_the_add_ons_shapes(standin: AnkiConnectStandIn) -> None:
     """The replies the real add-on gave (ADD_ON_ANSWERS, checked against it in real Anki by
     test_real_anki.py), and a few that depend on the collection."""
     url = standin.url
     for body, reply in ADD_ON_ANSWERS:
-        assert post(url, body) == reply, body
+        assert _without_suggestion(post(url, body)) == reply, body
     assert standin.col is not None
     assert not (Path(standin.col.media.dir()) / "_memo2anki-skipped.txt").exists()
     # Without a version the add-on answers as version 4: the bare result; errors keep the pair.
