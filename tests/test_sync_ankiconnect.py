@@ -511,3 +511,38 @@ def test_a_card_whose_id_a_basic_note_holds_is_named_and_that_note_left_alone(
     kept = col.get_note(mine.id)
     assert (kept.guid, kept["Front"], kept["Back"]) == (guid, "my Basic card", "my words")
     assert col.find_notes('"note:memo2anki" Source:') == [mine.id]
+
+
+def test_a_synced_card_whose_note_the_person_changed_to_basic_is_named_and_that_note_left_alone(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    assert sync(vault, standin)[0] == 0
+    col = standin.col
+    assert col is not None
+    (nid,) = col.find_notes('"note:memo2anki" "Front:CNI"')
+    memo, basic = col.models.by_name("memo2anki"), col.models.by_name("Basic")
+    assert memo is not None and basic is not None
+    col.models.change(memo, [nid], basic, {0: 0, 1: 1}, {0: 0})  # Change Note Type, in Anki
+    mine = col.get_note(nid)
+    as_it_was = (mine.guid, mine.mid, mine.fields, mine.tags, mine.mod, mine.usn)
+    page = vault / "daily/2025-04-01.md"
+    for edit in (CNI + " (CNCF)", CNI + " (CNCF, 2016)"):
+        page.write_text(note(DOCKER, edit), encoding="utf-8")
+        code, output = sync(vault, standin)
+        assert code == 0, output
+        # memo2anki remembered that card's note id, and asks about it before the import:
+        # the card is left out of the package rather than the person's note changed back.
+        assert output.splitlines()[0] == (
+            "daily/2025-04-01.md:7: card 'CNI' not added: a 'Basic' note in Anki has its id "
+            "(changed from memo2anki's note type there?); that note is left as it is (delete "
+            "it, or change it back to memo2anki's type, and sync again)"
+        )
+        assert "CNI" not in memo_notes(standin)
+        kept = col.get_note(nid)
+        assert (kept.guid, kept.mid, kept.fields, kept.tags, kept.mod, kept.usn) == as_it_was
+    # Deleted in Anki instead: the card is added again.
+    col.remove_notes([nid])
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    assert "not added" not in output
+    assert "(CNCF, 2016)" in str(memo_notes(standin)["CNI"])

@@ -213,6 +213,26 @@ def held_notes(
     return Found(found, unmatched, met)
 
 
+def _other_types(
+    client: AnkiConnect, notes: Iterable[TargetNote], ids: Mapping[str, int]
+) -> dict[str, tuple[int, str]]:
+    """Of the notes about to be added, those whose remembered Anki note is there still with
+    another note type (the person changed its type, which keeps its id and GUID): that note's
+    id and type, by GUID. Anki's import would change that note back to memo2anki's type, so
+    the card is left out of the package and that note alone."""
+    wanted = {ids[n.guid]: n for n in notes if n.guid in ids}
+    out: dict[str, tuple[int, str]] = {}
+    nids = list(wanted)
+    for chunk in _chunks(nids):
+        for info in client.call("notesInfo", notes=chunk):
+            if not info:
+                continue  # deleted in Anki: the card is added again
+            note = wanted.get(info["noteId"])
+            if note is not None and info["modelName"] != note.note_type:
+                out[note.guid] = (info["noteId"], str(info["modelName"]))
+    return out
+
+
 def _not_imported(
     client: AnkiConnect, plan: Plan, steps: Steps, before: set[int], added: Mapping[str, int]
 ) -> Steps:
@@ -269,6 +289,14 @@ def apply_plan(
     found = held_notes(client, plan, previous, ids)
     steps = sync_steps(plan, found.held, delete_gone)
     met = dict(found.ids)
+    if steps.add and ids:
+        other = _other_types(client, steps.add, ids)
+        if other:
+            steps = sync_steps(
+                plan, found.held, delete_gone, {g: t for g, (_n, t) in other.items()}
+            )
+            # Still remembered: the next sync leaves that note alone too.
+            met.update({g: nid for g, (nid, _t) in other.items()})
     if steps.empty:
         return Applied(steps, 0, met)
     by_name = {m.name: m for m in media}
