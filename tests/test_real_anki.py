@@ -610,3 +610,43 @@ def test_a_front_edited_in_anki_then_its_memo_deleted_with_delete_gone(
     now = stored(desktop, vault.deck)
     assert set(now.notes) == {"Docker Network"}
     assert now.note_count == edited.note_count - 1
+
+
+def _as_it_is(col: Collection, note_id: int) -> tuple[object, ...]:
+    """Everything of a note a person would see change: GUID, note type, fields, tags, when
+    last modified, cards and their decks."""
+    n = col.get_note(note_id)  # type: ignore[arg-type]
+    cards = sorted((c.id, c.did, c.ord, c.queue) for c in (col.get_card(i) for i in n.card_ids()))
+    return (n.guid, n.mid, tuple(n.fields), tuple(n.tags), n.mod, n.usn, tuple(cards))
+
+
+def test_a_synced_card_whose_note_the_person_changed_to_basic_is_left_alone(
+    desktop: AnkiDesktop, vault: Vault
+) -> None:
+    """The person changed a synced card's note to Basic in Anki, then edited its memo. Seen
+    here before the fix: the add-on's importPackage (Anki's importer) changed that Basic note
+    back to memo2anki's note type (same id and GUID), put the memo's new fields in it, gave it
+    a second card, and sync said '1 note added' with no warning."""
+    vault.write(0, note("CKA", DOCKER, CNI))
+    assert sync(desktop, vault).code == 0
+    with open_collection(desktop) as col:
+        (nid,) = col.find_notes(f'"deck:{vault.deck}" "note:memo2anki" "Front:CNI"')
+        memo, basic = col.models.by_name("memo2anki"), col.models.by_name("Basic")
+        assert memo is not None and basic is not None
+        col.models.change(memo, [nid], basic, {0: 0, 1: 1}, {0: 0})  # Change Note Type
+        before = _as_it_is(col, nid)
+    vault.write(0, note("CKA", DOCKER, CNI + " (CNCF)"))
+    done = sync(desktop, vault)
+    assert done.code == 0, done.output
+    lines = [x for x in done.output.splitlines() if "not added" in x]
+    assert lines == [
+        f"{vault.path(0).relative_to(vault.root).as_posix()}:10: card 'CNI' not added: a "
+        "'Basic' note in Anki has its id (changed from memo2anki's note type there?); that "
+        "note is left as it is (delete it, or change it back to memo2anki's type, and sync "
+        "again)"
+    ]
+    assert "1 updated, 1 unchanged; synced" in done.output
+    assert f"{into(desktop)}: nothing changed" in done.output
+    with open_collection(desktop) as col:
+        assert _as_it_is(col, nid) == before
+        assert set(read(col, vault.deck).notes) == {"Docker Network", "CNI"}  # (that Basic one)
