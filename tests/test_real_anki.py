@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 from anki.decks import DeckId
+from anki.notes import NoteId
 from anki_desktop import AnkiDesktop, addon_or_skip
 from ankiconnect_standin import ADD_ON_ANSWERS
 from helpers import png, write_vault
@@ -610,3 +611,96 @@ def test_a_front_edited_in_anki_then_its_memo_deleted_with_delete_gone(
     now = stored(desktop, vault.deck)
     assert set(now.notes) == {"Docker Network"}
     assert now.note_count == edited.note_count - 1
+
+
+@dataclass(frozen=True)
+class AsItIs:
+    """Everything of a note a person would see change."""
+
+    guid: str
+    note_type: int
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    mod: int
+    usn: int
+    cards: tuple[tuple[int, int, int, int], ...]  # (id, deck, template, queue)
+
+
+def _as_it_is(col: Collection, note_id: int) -> AsItIs:
+    n = col.get_note(NoteId(note_id))
+    cards = sorted((c.id, c.did, c.ord, c.queue) for c in (col.get_card(i) for i in n.card_ids()))
+    return AsItIs(n.guid, n.mid, tuple(n.fields), tuple(n.tags), n.mod, n.usn, tuple(cards))
+
+
+def test_a_synced_card_whose_note_the_person_changed_to_basic_is_left_alone(
+    desktop: AnkiDesktop, vault: Vault
+) -> None:
+    """The person changed a synced card's note to Basic in Anki, then edited its memo. Seen
+    here before the fix: the add-on's importPackage (Anki's importer) changed that Basic note
+    back to memo2anki's note type (same id and GUID), put the memo's new fields in it, gave it
+    a second card, and sync said '1 note added' with no warning."""
+    vault.write(0, note("CKA", DOCKER, CNI))
+    assert sync(desktop, vault).code == 0
+    with open_collection(desktop) as col:
+        (nid,) = col.find_notes(f'"deck:{vault.deck}" "note:memo2anki" "Front:CNI"')
+        memo, basic = col.models.by_name("memo2anki"), col.models.by_name("Basic")
+        assert memo is not None and basic is not None
+        col.models.change(memo, [nid], basic, {0: 0, 1: 1}, {0: 0})  # Change Note Type
+        before = _as_it_is(col, nid)
+    vault.write(0, note("CKA", DOCKER, CNI + " (CNCF)"))
+    done = sync(desktop, vault)
+    assert done.code == 0, done.output
+    lines = [x for x in done.output.splitlines() if "not added" in x]
+    assert lines == [
+        f"{vault.path(0).relative_to(vault.root).as_posix()}:10: card 'CNI' not added: a "
+        "'Basic' note in Anki has its id (changed from memo2anki's note type there?); that "
+        "note is left as it is (delete it, or change it back to memo2anki's type, and sync "
+        "again)"
+    ]
+    assert "1 updated, 1 unchanged; synced" in done.output
+    assert f"{into(desktop)}: nothing changed" in done.output
+    with open_collection(desktop) as col:
+        assert _as_it_is(col, nid) == before
+        assert set(read(col, vault.deck).notes) == {"Docker Network", "CNI"}  # (that Basic one)
+
+
+def test_a_first_sync_whose_card_id_a_basic_note_holds_says_what_the_import_did(
+    desktop: AnkiDesktop, vault: Vault
+) -> None:
+    """No note id remembered (a first sync): memo2anki cannot know beforehand. Real Anki's
+    import (the add-on's importPackage) changes the person's Basic note to memo2anki's note
+    type, same id and GUID, puts the card's fields and tags in it and gives it a second card,
+    its own card left as it was. Seen here before: sync said '2 notes added' and nothing else;
+    now it says what the import did and how to find that note."""
+    vault.write(0, note("CKA", DOCKER, CNI))
+    command = [sys.executable, "-m", "memo2anki", str(vault.root), "--deck", vault.deck]
+    dry = subprocess.run([*command, "--dry-run", "--json", "--no-cache"], capture_output=True)
+    guid = {c["front"]: c["guid"] for c in json.loads(dry.stdout)["cards"]}["CNI"]
+    with open_collection(desktop) as col:
+        basic = col.models.by_name("Basic")
+        assert basic is not None
+        mine = col.new_note(basic)
+        mine["Front"], mine["Back"] = "my Basic card", "my words"
+        mine.guid = guid
+        col.add_note(mine, DEFAULT_DECK)
+        (card_before,) = _as_it_is(col, mine.id).cards
+    done = sync(desktop, vault)
+    assert done.code == 0, done.output
+    lines = [x for x in done.output.splitlines() if "not added" in x]
+    assert lines == [
+        f"{vault.path(0).relative_to(vault.root).as_posix()}:10: card 'CNI' not added: a note "
+        "of another note type in Anki had its id, and Anki's import changed that note to "
+        "memo2anki's note type instead, putting this card's fields in it unless it was edited "
+        f"since the memo (in Anki's browser, 'nid:{mine.id}' finds it; Notes > Change Note "
+        "Type changes it back)"
+    ]
+    assert f"{into(desktop)}: 1 note added" in done.output
+    with open_collection(desktop) as col:
+        now = _as_it_is(col, mine.id)
+        assert (now.guid, now.note_type) == (guid, col.models.id_for_name("memo2anki"))
+        assert now.fields[:2] == (
+            "CNI",
+            "<p>컨테이너 네트워크 인터페이스 표준 플러그인 규격과 그 구현들</p>",
+        )
+        assert card_before[0] in [c[0] for c in now.cards]  # its own card kept
+        assert set(read(col, vault.deck).notes) == {"Docker Network"}

@@ -493,8 +493,15 @@ def test_an_ankiconnect_url_that_is_not_http_to_a_host_and_port_is_bad_usage(
         assert "Traceback" not in result.output
 
 
-def test_a_card_whose_id_a_basic_note_holds_is_named_and_that_note_left_alone(
-    vault: Path, standin: AnkiConnectStandIn
+@pytest.mark.parametrize(
+    ("edited", "fields_after"),
+    [
+        (-3600, ("CNI", "<p>컨테이너 네트워크 인터페이스 표준 플러그인 규격과 그 구현들</p>")),
+        (3600, ("my Basic card", "my words")),  # edited after the memo: Anki keeps its fields
+    ],
+)
+def test_a_first_sync_whose_card_id_a_basic_note_holds_says_what_the_import_did(
+    vault: Path, standin: AnkiConnectStandIn, edited: int, fields_after: tuple[str, str]
 ) -> None:
     dry = run(vault, "--dry-run", "--json", "--no-cache")
     guid = {c["front"]: c["guid"] for c in json.loads(dry.stdout)["cards"]}["CNI"]
@@ -504,19 +511,56 @@ def test_a_card_whose_id_a_basic_note_holds_is_named_and_that_note_left_alone(
     mine["Front"], mine["Back"] = "my Basic card", "my words"
     mine.guid = guid  # as Change Note Type in Anki leaves it
     col.add_note(mine, col.decks.id("Default"))
+    col.db.execute("update notes set mod = mod + ? where id = ?", edited, mine.id)
     code, output = sync(vault, standin)
     assert code == 0, output
-    # AnkiConnect cannot see ids before the import, and Anki's import (as the add-on runs it,
-    # merging note types) changes the person's note to memo2anki's type rather than add
-    # the card: said as it is, with how to find that note and change it back.
+    # No note id remembered (no ledger): AnkiConnect cannot see GUIDs before the import, and
+    # Anki's import (as the add-on runs it, merging note types) changes the person's note to
+    # memo2anki's type rather than add the card (as real Anki does: test_real_anki.py). Said
+    # as it is, with how to find that note and change it back.
     assert output.splitlines()[0] == (
         "daily/2025-04-01.md:7: card 'CNI' not added: a note of another note type in Anki had "
-        "its id, and Anki's import changed that note to memo2anki's note type, keeping its "
-        "fields (in Anki's browser, 'note:memo2anki Source:' finds it; Notes > Change Note "
-        "Type changes it back)"
+        "its id, and Anki's import changed that note to memo2anki's note type instead, "
+        "putting this card's fields in it unless it was edited since the memo (in Anki's "
+        f"browser, 'nid:{mine.id}' finds it; Notes > Change Note Type changes it back)"
     )
     assert "2 notes added" in output
-    assert "CNI" not in memo_notes(standin)
     kept = col.get_note(mine.id)
-    assert (kept.guid, kept["Front"], kept["Back"]) == (guid, "my Basic card", "my words")
-    assert col.find_notes('"note:memo2anki" Source:') == [mine.id]
+    assert kept.guid == guid and kept.mid == MODEL_ID
+    assert tuple(kept.fields[:2]) == fields_after
+    assert col.find_notes(f"nid:{mine.id}") == [mine.id]
+
+
+def test_a_synced_card_whose_note_the_person_changed_to_basic_is_named_and_that_note_left_alone(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    assert sync(vault, standin)[0] == 0
+    col = standin.col
+    assert col is not None
+    (nid,) = col.find_notes('"note:memo2anki" "Front:CNI"')
+    memo, basic = col.models.by_name("memo2anki"), col.models.by_name("Basic")
+    assert memo is not None and basic is not None
+    col.models.change(memo, [nid], basic, {0: 0, 1: 1}, {0: 0})  # Change Note Type, in Anki
+    mine = col.get_note(nid)
+    as_it_was = (mine.guid, mine.mid, mine.fields, mine.tags, mine.mod, mine.usn)
+    page = vault / "daily/2025-04-01.md"
+    for edit in (CNI + " (CNCF)", CNI + " (CNCF, 2016)"):
+        page.write_text(note(DOCKER, edit), encoding="utf-8")
+        code, output = sync(vault, standin)
+        assert code == 0, output
+        # memo2anki remembered that card's note id, and asks about it before the import:
+        # the card is left out of the package rather than the person's note changed back.
+        assert output.splitlines()[0] == (
+            "daily/2025-04-01.md:7: card 'CNI' not added: a 'Basic' note in Anki has its id "
+            "(changed from memo2anki's note type there?); that note is left as it is (delete "
+            "it, or change it back to memo2anki's type, and sync again)"
+        )
+        assert "CNI" not in memo_notes(standin)
+        kept = col.get_note(nid)
+        assert (kept.guid, kept.mid, kept.fields, kept.tags, kept.mod, kept.usn) == as_it_was
+    # Deleted in Anki instead: the card is added again.
+    col.remove_notes([nid])
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    assert "not added" not in output
+    assert "(CNCF, 2016)" in str(memo_notes(standin)["CNI"])

@@ -62,9 +62,9 @@ class Taken:
     change: Change
     note: TargetNote
     held_by: str  # the other note's type ('' where the target cannot say)
-    # Anki's import (through AnkiConnect, which cannot see ids beforehand) changed a note of
-    # another type to memo2anki's, keeping its fields, rather than add this one.
-    converted: bool = False
+    # The notes Anki's import (through AnkiConnect, which cannot see GUIDs beforehand) changed
+    # from another type to memo2anki's rather than add this one (empty: none).
+    converted: tuple[int, ...] = ()
 
     def warning(self) -> Diagnostic | None:
         """The warning naming the card and the note type that holds its id."""
@@ -76,8 +76,9 @@ class Taken:
         if self.converted:
             message = (
                 f"{kind} '{place.front}' not added: {holder} in Anki had its id, and Anki's "
-                "import changed that note to memo2anki's note type, keeping its fields "
-                "(in Anki's browser, 'note:memo2anki Source:' finds it; Notes > Change Note "
+                "import changed that note to memo2anki's note type instead, putting this "
+                "card's fields in it unless it was edited since the memo (in Anki's browser, "
+                f"'nid:{','.join(map(str, self.converted))}' finds it; Notes > Change Note "
                 "Type changes it back)"
             )
         else:

@@ -11,6 +11,7 @@ memo's note), Subject and Front. Every other step is one AnkiConnect action.
 from __future__ import annotations
 
 import base64
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -213,6 +214,26 @@ def held_notes(
     return Found(found, unmatched, met)
 
 
+def _other_types(
+    client: AnkiConnect, notes: Iterable[TargetNote], ids: Mapping[str, int]
+) -> dict[str, tuple[int, str]]:
+    """Of the notes about to be added, those whose remembered Anki note is there still with
+    another note type (the person changed its type, which keeps its id and GUID): that note's
+    id and type, by GUID. Anki's import would change that note back to memo2anki's type, so
+    the card is left out of the package and that note alone."""
+    wanted = {ids[n.guid]: n for n in notes if n.guid in ids}
+    out: dict[str, tuple[int, str]] = {}
+    nids = list(wanted)
+    for chunk in _chunks(nids):
+        for info in client.call("notesInfo", notes=chunk):
+            if not info:
+                continue  # deleted in Anki: the card is added again
+            note = wanted.get(info["noteId"])
+            if note is not None and info["modelName"] != note.note_type:
+                out[note.guid] = (info["noteId"], str(info["modelName"]))
+    return out
+
+
 def _not_imported(
     client: AnkiConnect, plan: Plan, steps: Steps, before: set[int], added: Mapping[str, int]
 ) -> Steps:
@@ -225,8 +246,12 @@ def _not_imported(
         return steps
     # A note new to memo2anki's types that is none of those added: one the import changed.
     ids = set(added.values())
-    converted = any(
-        info["noteId"] not in before and info["noteId"] not in ids for info in _all_notes(client)
+    converted = tuple(
+        sorted(
+            info["noteId"]
+            for info in _all_notes(client)
+            if info["noteId"] not in before and info["noteId"] not in ids
+        )
     )
     change_of = {n.guid: c for c in plan.changes for n in c.notes}
     taken = (Taken(change_of[n.guid], n, "", converted) for n in skipped)
@@ -269,6 +294,14 @@ def apply_plan(
     found = held_notes(client, plan, previous, ids)
     steps = sync_steps(plan, found.held, delete_gone)
     met = dict(found.ids)
+    if steps.add and ids:
+        other = _other_types(client, steps.add, ids)
+        if other:
+            steps = sync_steps(
+                plan, found.held, delete_gone, {g: t for g, (_n, t) in other.items()}
+            )
+            # Still remembered: the next sync leaves that note alone too.
+            met.update({g: nid for g, (nid, _t) in other.items()})
     if steps.empty:
         return Applied(steps, 0, met)
     by_name = {m.name: m for m in media}
@@ -277,11 +310,14 @@ def apply_plan(
     if steps.add:
         missing = media_to_add(steps.add, by_name, have.__contains__)
         before = {h.note_id for h in (*found.held.values(), *found.unmatched)}
+        # The package's note ids are this time in ms and on, and Anki keeps them (or, taken,
+        # the next free ones): a note of an id before it is one the import changed, not added.
+        since = time.time_ns() // 1_000_000
         with notes_package(steps.add, missing) as package:
             client.call("importPackage", path=str(package))
         added += len(missing)
         have.update(m.name for m in missing)
-        added_ids = _added_ids(client, steps.add, before)
+        added_ids = _added_ids(client, steps.add, before, since)
         met.update(added_ids)
         steps = _not_imported(client, plan, steps, before, added_ids)
     actions: list[tuple[str, dict[str, Any]]] = []
@@ -310,13 +346,13 @@ def apply_plan(
 
 
 def _added_ids(
-    client: AnkiConnect, notes: Iterable[TargetNote], before: set[int]
+    client: AnkiConnect, notes: Iterable[TargetNote], before: set[int], since: int
 ) -> dict[str, int]:
     """The ids of the notes an import just added, by GUID: the notes Anki has now and did
-    not before, told apart by the fields they were added with."""
+    not before, of ids from ``since`` on, told apart by the fields they were added with."""
     by_key: dict[Key, list[int]] = {}
     for info in _all_notes(client):
-        if info["noteId"] not in before:
+        if info["noteId"] not in before and info["noteId"] >= since:
             key = _key(info["modelName"], _values(info))
             by_key.setdefault(key, []).append(info["noteId"])
     out: dict[str, int] = {}
