@@ -9,16 +9,15 @@ from pathlib import Path
 import click
 
 from memo2anki.cli.anki_options import anki_options
-from memo2anki.cli.config import Config
 from memo2anki.cli.options import (
     common_options,
     deck_layout,
     deck_option,
     read_and_plan,
     run_options,
+    setting_deck,
 )
 from memo2anki.cli.output import reported, summary
-from memo2anki.cli.usage import deck_name
 from memo2anki.model import BadUsage, one_line
 from memo2anki.model import plural as _n
 from memo2anki.targets.ankiconnect import AnkiConnect
@@ -67,7 +66,7 @@ SHOWN = 3
 @click.option(
     "--name",
     metavar="DECK",
-    callback=lambda ctx, param, value: _name_option(value),
+    callback=lambda ctx, param, value: deck_option(value, "--name"),
     help="The filtered deck's name. Default: the settings' exam_name, else the top deck's "
     f"name with '{EXAM_SUFFIX.strip()}'.",
 )
@@ -124,7 +123,7 @@ def exam(
                 "--subject NAME, or set last, since, until or subjects in the settings"
             )
         layout = deck_layout(deck, False, config)
-        deck_name_ = name or _config_name(config) or f"{layout.deck}{EXAM_SUFFIX}"
+        deck_name_ = name or setting_deck(config, "exam_name") or f"{layout.deck}{EXAM_SUFFIX}"
         result, plan = read_and_plan(paths, options, layout, jobs, no_cache, quiet)
         exam_ = exam_of(plan, deck_name_, not no_reschedule, bool(options.subjects))
         if print_search:
@@ -149,24 +148,6 @@ def exam(
             click.echo(one_line(summary(result, f"exam deck '{exam_.name}'")), err=True)
             for line in lines:
                 click.echo(one_line(line), err=True)
-
-
-def _name_option(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return deck_name(value)
-    except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="--name") from None
-
-
-def _config_name(config: Config) -> str | None:
-    if config.exam_name is None:
-        return None
-    try:
-        return deck_name(config.exam_name)
-    except ValueError as err:
-        raise BadUsage(f"{config.path}: exam_name {err}") from None
 
 
 def _make(exam_: Exam, target: Target, no_backup: bool) -> Made:

@@ -258,20 +258,21 @@ def _dates(config: Config) -> DateRange:
         raise BadUsage(f"{where}{err}") from None
 
 
-def deck_option(value: str | None) -> str | None:
+def deck_option(value: str | None, option: str = "--deck") -> str | None:
+    """A deck's name given with ``option``, checked as Anki takes it (else bad usage)."""
     if value is None:
         return None
     try:
         return deck_name(value)
     except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="--deck") from None
+        raise click.BadParameter(str(err), param_hint=option) from None
 
 
 def deck_layout(
     deck: str | None, cloze: bool, config: Config, leave_out_gone: bool = False
 ) -> Layout:
     """How cards become notes: the deck and cloze options given, else the settings file's."""
-    deck = deck or _config_deck(config) or DEFAULT_DECK
+    deck = deck or setting_deck(config, "deck") or DEFAULT_DECK
     return Layout(
         deck,
         "",
@@ -282,13 +283,16 @@ def deck_layout(
     )
 
 
-def _config_deck(config: Config) -> str | None:
-    if config.deck is None:
+def setting_deck(config: Config, key: str) -> str | None:
+    """A deck's name from the settings file (``deck``, ``exam_name``), checked as Anki takes
+    it (else bad usage naming the file and the setting)."""
+    value: str | None = getattr(config, key)
+    if value is None:
         return None
     try:
-        return deck_name(config.deck)
+        return deck_name(value)
     except ValueError as err:
-        raise BadUsage(f"{config.path}: deck {err}") from None
+        raise BadUsage(f"{config.path}: {key} {err}") from None
 
 
 def note_cache(paths: tuple[Path, ...], options: Options, disabled: bool) -> NoteCache | None:

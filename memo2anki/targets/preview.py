@@ -19,7 +19,6 @@ import mimetypes
 import os
 import re
 import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from urllib.parse import quote
 
 from memo2anki.changes.notes import IMG, MODEL_NAME
 from memo2anki.changes.plan import Change, Kind, Plan
+from memo2anki.common.files import replacing
 from memo2anki.model import MEDIA_NAME, Media, Memo2AnkiError, plural, printable
 
 # Pictures up to this many bytes in all go inside the page (as data: URIs, a third larger than
@@ -230,9 +230,8 @@ def _copy_pictures(pictures: Sequence[Media], folder: Path) -> dict[str, str]:
         target = folder / media.name
         try:
             if not (target.is_file() and target.stat().st_size == media.path.stat().st_size):
-                partial = folder / f".{media.name}.part"
-                shutil.copyfile(media.path, partial)
-                os.replace(partial, target)
+                with replacing(target) as tmp:
+                    shutil.copyfile(media.path, tmp)
         except FileNotFoundError:
             continue  # gone meanwhile: shown as missing
         except OSError as err:
@@ -250,20 +249,10 @@ def _reason(err: OSError) -> str:
 
 def _write_atomic(out: Path, data: bytes) -> None:
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        with replacing(out) as tmp:
+            tmp.write_bytes(data)
     except OSError as err:
         raise Memo2AnkiError(f"{out}: cannot write the page ({_reason(err)})") from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise Memo2AnkiError(f"{out}: cannot write the page ({_reason(err)})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- the page ------------------------------------------------------------------------------
