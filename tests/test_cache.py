@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from helpers import memo, png, run, write_vault
 
 from memo2anki.cards import make as make_cards
-from memo2anki.cards.cache import NoteCache
+from memo2anki.cards.cache import NoteCache, seal, unsealed
 from memo2anki.cards.convert import convert
 from memo2anki.cards.make import NoteConverter
 from memo2anki.cli.main import main
@@ -243,12 +243,36 @@ def test_a_note_saved_while_it_is_read_is_read_again(
     assert after == convert([vault])
 
 
-def _real_row(vault: Path, tmp_path: Path) -> list[Any]:
-    _run(vault, tmp_path)
+def _stored(tmp_path: Path) -> list[tuple[str, str, str, bytes]]:
+    """The cache's rows: each note's path, stamp, options key and sealed result."""
     with sqlite3.connect(tmp_path / "cache/notes.sqlite") as db:
-        blob = db.execute("SELECT result FROM notes WHERE path LIKE '%a.md'").fetchone()[0]
-    row: list[Any] = json.loads(blob)  # plain JSON: nothing in it can run when read
+        return db.execute("SELECT path, stamp, key, result FROM notes").fetchall()
+
+
+def _restore(tmp_path: Path, path: str, payload: object) -> None:
+    """Store ``payload`` as the result of the row of ``path``, sealed as memo2anki seals (a
+    bytes payload: other payloads stand as they are)."""
+    [(stamp, key)] = [(stamp, key) for p, stamp, key, _ in _stored(tmp_path) if p == path]
+    if isinstance(payload, bytes):
+        payload = seal(key, path, stamp, payload)
+    with sqlite3.connect(tmp_path / "cache/notes.sqlite") as db:
+        db.execute("UPDATE notes SET result = ? WHERE path = ?", (payload, path))
+
+
+def _real_payload(tmp_path: Path, path: str) -> list[Any]:
+    """What the row of ``path`` holds, its seal checked."""
+    [(stamp, key, blob)] = [row for p, *row in _stored(tmp_path) if p == path]
+    payload = unsealed(key, path, stamp, blob)
+    assert payload is not None
+    row: list[Any] = json.loads(payload)  # plain JSON: nothing in it can run when read
     return row
+
+
+def _real_row(vault: Path, tmp_path: Path) -> tuple[str, list[Any]]:
+    """The path of a.md's row and what it holds."""
+    _run(vault, tmp_path)
+    [path] = [p for p, *_ in _stored(tmp_path) if p.endswith("a.md")]
+    return path, _real_payload(tmp_path, path)
 
 
 class _Runs:
@@ -311,9 +335,8 @@ def test_whatever_a_cache_row_holds_the_deck_is_made(
     monkeypatch: pytest.MonkeyPatch,
     hostile: Callable[[list[Any]], Any],
 ) -> None:
-    blob = hostile(_real_row(vault, tmp_path))
-    with sqlite3.connect(tmp_path / "cache/notes.sqlite") as db:
-        db.execute("UPDATE notes SET result = ?", (blob,))
+    path, row = _real_row(vault, tmp_path)
+    _restore(tmp_path, path, hostile(row))  # sealed: the seal holds, what it seals does not
     monkeypatch.chdir(tmp_path)
     assert _run(vault, tmp_path) == convert([vault])  # read again, as if not cached
     assert not (tmp_path / "ran-from-the-cache").exists()
@@ -353,20 +376,16 @@ def test_a_result_comes_back_equal_and_of_its_own_types(vault: Path, tmp_path: P
     assert type(card.tags) is tuple and isinstance(card.media[0].path, Path)
 
 
-def _plant(tmp_path: Path, change: Callable[[dict[str, list[Any]]], None]) -> None:
+def _plant(tmp_path: Path, change: Callable[[dict[str, list[Any]]], None], resealed: bool) -> None:
     """Rewrite the cache's rows (by note name) as ``change`` says: each consistent in shape,
-    every field of its type."""
-    with sqlite3.connect(tmp_path / "cache/notes.sqlite") as db:
-        rows = {
-            Path(path).name: json.loads(blob)
-            for path, blob in db.execute("SELECT path, result FROM notes")
-        }
-        change(rows)
-        for name, row in rows.items():
-            db.execute(
-                "UPDATE notes SET result = ? WHERE path LIKE ?",
-                (json.dumps(row, ensure_ascii=False), f"%/{name}"),
-            )
+    every field of its type; sealed again as memo2anki seals if ``resealed``, else under the
+    seal each row had (as an edit by hand leaves it)."""
+    stored = {Path(path).name: (path, blob[:64]) for path, _, _, blob in _stored(tmp_path)}
+    rows = {name: _real_payload(tmp_path, path) for name, (path, _) in stored.items()}
+    change(rows)
+    for name, (path, old_seal) in stored.items():
+        payload = json.dumps(rows[name], ensure_ascii=False).encode()
+        _restore(tmp_path, path, payload if resealed else old_seal + payload)
 
 
 def _guids_planted(rows: dict[str, list[Any]]) -> None:
@@ -386,21 +405,23 @@ def _another_notes_cards(rows: dict[str, list[Any]]) -> None:
     rows["a.md"] = [rows["a.md"][0], *rows["b.md"][1:]]
 
 
+# Each planted as a hand would (the row's seal kept), and those no seal needs to stop sealed
+# again: a card's GUID is never taken from a row, and a row names the note it is for.
 PLANTED = {
-    "GUIDs planted": _guids_planted,
-    "a key and digest changed": _key_changed,
-    "another note's row": _another_notes_row,
+    "GUIDs planted": (_guids_planted, False),
+    "GUIDs planted, sealed again": (_guids_planted, True),
+    "a key and digest changed": (_key_changed, False),
+    "another note's row": (_another_notes_row, False),
+    "another note's row, sealed again": (_another_notes_row, True),
 }
 
 
-@pytest.mark.parametrize("plant", PLANTED.values(), ids=PLANTED.keys())
+@pytest.mark.parametrize(("plant", "resealed"), PLANTED.values(), ids=PLANTED.keys())
 def test_a_planted_row_consistent_in_shape_gives_the_cards_of_a_run_without_cache(
-    plant: Callable[[dict[str, list[Any]]], None], tmp_path: Path
+    plant: Callable[[dict[str, list[Any]]], None], resealed: bool, tmp_path: Path
 ) -> None:
-    """The cache is trusted for a note's cards only: what can be worked out from a card (its
-    GUID, digest and key) is worked out again, and a row stored for another note is not
-    this one's. The plan against the ledger (so the GUIDs) and the cards are those of a run
-    with --no-cache."""
+    """The cache is trusted for a note's cards only, and only under its seal: the plan
+    against the ledger (so the GUIDs) and the cards are those of a run with --no-cache."""
     vault = write_vault(
         tmp_path / "v",
         {"a.md": memo("**A**\n가"), "b.md": memo("**B**\n나", "**C**\n다")},
@@ -409,7 +430,7 @@ def test_a_planted_row_consistent_in_shape_gives_the_cards_of_a_run_without_cach
     runner = CliRunner(env={"MEMO2ANKI_CACHE_DIR": str(cache)})
     out = tmp_path / "deck.apkg"
     assert runner.invoke(main, [str(vault), "-o", str(out)]).exit_code == 0
-    _plant(tmp_path, plant)
+    _plant(tmp_path, plant, resealed)
     for ledger in ("against the ledger", "a first run"):
         if ledger == "a first run":  # (the GUIDs are then the cards' own)
             shutil.rmtree(vault / ".memo2anki")
@@ -418,6 +439,24 @@ def test_a_planted_row_consistent_in_shape_gives_the_cards_of_a_run_without_cach
         assert cached.exit_code == uncached.exit_code == 0
         assert json.loads(cached.stdout) == json.loads(uncached.stdout)
     assert convert([vault], cache=NoteCache(cache, "options")) == convert([vault])
+
+
+def test_a_row_under_another_stamp_or_other_options_is_not_used(
+    vault: Path, tmp_path: Path
+) -> None:
+    """A row's seal covers what it is stored under: a row moved to the note's new stamp (the
+    note since edited) or copied to another set of options is not used."""
+    _run(vault, tmp_path)
+    note = vault / "a.md"
+    _touch(note, memo("**A**\n고친 내용"))
+    stamp = f"{note.stat().st_size}:{note.stat().st_mtime_ns}"
+    with sqlite3.connect(tmp_path / "cache/notes.sqlite") as db:
+        db.execute("UPDATE notes SET stamp = ? WHERE path LIKE '%a.md'", (stamp,))
+    assert _run(vault, tmp_path) == convert([vault])
+    other = Options(subjects=("AWS",))
+    with sqlite3.connect(tmp_path / "cache/notes.sqlite") as db:
+        db.execute("UPDATE notes SET key = ?", (NoteCache(tmp_path / "cache", "AWS").key,))
+    assert convert([vault], other, cache=NoteCache(tmp_path / "cache", "AWS")).cards == ()
 
 
 def _fifo_at(name: str) -> Callable[[Path], None]:

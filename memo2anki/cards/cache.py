@@ -8,9 +8,10 @@ memo2anki stores is a row not there: the cache never changes a deck and never fa
 
 What a row is trusted for: the cards a note gave, as plain JSON, each field checked against
 memo2anki's own types as it is loaded (msgspec, in C), never pickles: reading one cannot run
-code. What can be worked out from a card is worked out again, never taken from a row: the
-digest of its content and the key the ledger matches it by (its GUID is the plan's, from its
-identity); and a row names the note it was stored for, so another note's row is not one.
+code. Each row is sealed with a SHA-256 of itself and of what it is stored under (the options,
+the note's path and stamp): a row damaged, edited by hand, copied to another note or another
+set of options, or kept under a stamp it was not made for does not open, and the note is read
+again. (A seal is no secret: whoever can write the cache folder can seal what they write.)
 SQLite's files are opened only when they are regular files (a FIFO there would wait for ever).
 """
 
@@ -21,7 +22,6 @@ import os
 import sqlite3
 import stat
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,11 @@ from typing import Any
 import msgspec
 import platformdirs
 
-from memo2anki.cards.identity import content_digest, row_key
 from memo2anki.cards.pictures.media import file_unchanged
 from memo2anki.common.gcpause import cycle_collection_paused
 from memo2anki.model import Card, Journal, Lookup, Media, NoteResult
 
-_FORMAT = "4"
+_FORMAT = "5"
 _BATCH = 500  # notes written to the cache at a time
 _FILE = "notes.sqlite"
 # SQLite's own files beside the database: each must be a regular file too, or none.
@@ -95,38 +94,54 @@ _encoder = msgspec.json.Encoder(enc_hook=_encode_hook)
 
 
 def dumps(path: str, result: NoteResult, journal: Journal) -> bytes:
-    """A row: JSON of plain data, a card without what is worked out from it."""
-    cards = tuple(_bare(card) for card in result.cards)
-    return _encoder.encode((path, NoteResult(cards, *_rest(result)), journal))
+    """A row's JSON: the note's path, its result and its journal, as plain data."""
+    return _encoder.encode((path, result, journal))
+
+
+def loads(blob: bytes | str, path: str) -> tuple[NoteResult, Journal]:
+    """The result and journal a row's JSON holds for the note at ``path``; ValueError
+    (msgspec's, or RecursionError's) for anything else: another shape, a wrong type in any
+    field, another note's row."""
+    stored, result, journal = _decoder.decode(blob)
+    if stored != path:
+        raise ValueError("another note's row")
+    if any(card.media for card in result.cards):
+        cards = tuple(map(_shared_pictures, result.cards))
+        result = NoteResult(cards, *_rest(result))
+    return result, journal
 
 
 def _rest(result: NoteResult) -> tuple[Any, ...]:
     return (result.diagnostics, result.has_section, result.lint, result.subjects)
 
 
-def _bare(card: Card) -> Card:
-    return replace(card, digest="", key="")
-
-
-def loads(blob: bytes | str, path: str) -> tuple[NoteResult, Journal]:
-    """The result and journal a row holds for the note at ``path``, each card's digest and
-    key worked out again; ValueError (msgspec's, or RecursionError's) for anything else:
-    another shape, a wrong type in any field, another note's row."""
-    stored, result, journal = _decoder.decode(blob)
-    if stored != path:
-        raise ValueError("another note's row")
-    cards = tuple(map(_worked_out, result.cards))
-    return NoteResult(cards, *_rest(result)), journal
-
-
-def _worked_out(card: Card) -> Card:
-    """The card with its digest and key worked out from the rest (as make does)."""
-    set_ = object.__setattr__  # (a card just decoded, seen by nobody yet)
-    set_(card, "digest", content_digest(card.front_html, card.back_html, card.tags))
-    set_(card, "key", row_key(card))
-    if card.media:
-        set_(card, "media", tuple(map(_shared_media, card.media)))
+def _shared_pictures(card: Card) -> Card:
+    if card.media:  # (a card just decoded, seen by nobody yet)
+        object.__setattr__(card, "media", tuple(map(_shared_media, card.media)))
     return card
+
+
+_SEAL = 64  # a SHA-256 in hex
+
+
+def seal(options_key: str, path: str, stamp: str, payload: bytes) -> bytes:
+    """The row stored for ``payload`` (:func:`dumps`'s): a SHA-256 of it and of what it is
+    stored under, then the payload."""
+    return _seal_of(options_key, path, stamp, payload) + payload
+
+
+def unsealed(options_key: str, path: str, stamp: str, blob: bytes) -> bytes | None:
+    """The payload of a row stored under these, if its seal is theirs and its own."""
+    payload = blob[_SEAL:]
+    if blob[:_SEAL] != _seal_of(options_key, path, stamp, payload):
+        return None
+    return payload
+
+
+def _seal_of(options_key: str, path: str, stamp: str, payload: bytes) -> bytes:
+    digest = hashlib.sha256(f"{options_key}\0{path}\0{stamp}\0".encode())
+    digest.update(payload)
+    return digest.hexdigest().encode("ascii")
 
 
 def _usable(folder: Path) -> bool:
@@ -205,17 +220,24 @@ class NoteCache:
         for path, stamp, blob in rows:
             index, now = wanted[path]
             if stamp == now:
-                found[index] = self._load(blob, path, still_resolves)
+                found[index] = self._load(blob, path, stamp, still_resolves)
 
     def _load(
-        self, blob: object, path: str, still_resolves: Callable[[str, str, Lookup], bool]
+        self,
+        blob: object,
+        path: str,
+        stamp: str,
+        still_resolves: Callable[[str, str, Lookup], bool],
     ) -> NoteResult | None:
-        """A stored result, if every file and lookup it depended on is as it was; None for
-        a row that holds anything else (whatever is in it)."""
+        """A stored result, if its seal holds and every file and lookup it depended on is as
+        it was; None for a row that holds anything else (whatever is in it)."""
         try:
-            if not isinstance(blob, bytes | str):
+            if not isinstance(blob, bytes):
                 return None
-            result, journal = loads(blob, path)
+            payload = unsealed(self.key, path, stamp, blob)
+            if payload is None:
+                return None
+            result, journal = loads(payload, path)
             if not all(self._unchanged(f) for f in journal.files):
                 return None
             if not all(still_resolves(*lookup) for lookup in journal.lookups):
@@ -242,7 +264,7 @@ class NoteCache:
         if stamp is None:  # not looked up first: when it was read is unknown
             return
         try:
-            blob = dumps(key, result, journal)
+            blob = seal(self.key, key, stamp, dumps(key, result, journal))
         except (TypeError, ValueError, UnicodeEncodeError):
             return
         self._pending.append((key, stamp, self.key, blob))
