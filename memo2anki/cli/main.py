@@ -4,24 +4,42 @@
 from __future__ import annotations
 
 import gc
-from typing import Any
+import importlib
+import os
+import sys
+from typing import Any, NoReturn
 
 import click
 
-from memo2anki.cli.build import build
-from memo2anki.cli.check import check
-from memo2anki.cli.exam import exam
 from memo2anki.cli.output import stops_told
-from memo2anki.cli.preview import preview
-from memo2anki.cli.sync import sync
 from memo2anki.common.signals import stopping_on_signals
+
+# Each command's module, imported when the command runs (or help lists it): a build need not
+# load what talks to Anki, nor the preview's page.
+_COMMANDS = {
+    "build": "memo2anki.cli.build",
+    "check": "memo2anki.cli.check",
+    "sync": "memo2anki.cli.sync",
+    "exam": "memo2anki.cli.exam",
+    "preview": "memo2anki.cli.preview",
+}
 
 
 class _DefaultGroup(click.Group):
     """``memo2anki PATH...`` runs ``build``; ``memo2anki check PATH...`` runs ``check``."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return None
+        command = getattr(importlib.import_module(_COMMANDS[cmd_name]), cmd_name)
+        assert isinstance(command, click.Command)
+        return command
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or args[0] not in self.commands:
+        if not args or args[0] not in _COMMANDS:
             args = ["build", *args]
         return super().parse_args(ctx, args)
 
@@ -44,17 +62,35 @@ def main() -> None:
     """Turn the study memos in Obsidian daily notes into Anki cards."""
 
 
-for _command in (build, check, sync, exam, preview):
-    main.add_command(_command)
-
-
-def run() -> None:
+def run() -> NoReturn:
     """The ``memo2anki`` program (and ``python -m memo2anki``): :func:`main`, with the cycle
     collector off for the whole process, which ends with the command (forked workers too).
     A run makes next to no reference cycles (a few small objects per note, measured); the
     collector would only walk every card made so far again and again, and once more at exit:
     a fifth of a 20,000-note re-export."""
     gc.disable()
-    # SIGTERM, SIGHUP: cleaned up as after Ctrl-C; told here when outside click's own try.
-    with stops_told(), stopping_on_signals():
-        main(prog_name="memo2anki")
+    try:
+        # SIGTERM, SIGHUP: cleaned up as after Ctrl-C; told here when outside click's own try.
+        with stops_told(), stopping_on_signals():
+            main(prog_name="memo2anki")
+    except SystemExit as done:
+        _end(done.code)
+    _end(0)
+
+
+def _end(code: object) -> NoReturn:
+    """End the process with ``code`` (as ``sys.exit`` takes it) once its output is flushed.
+    Every file a command writes is closed (and renamed into place) before it returns; what is
+    left, the interpreter's teardown freeing the run's objects one by one, costs a re-export
+    about a twentieth of its time and changes nothing: it is skipped (``os._exit``)."""
+    if code is None or isinstance(code, int):
+        status = code or 0
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # (a closed pipe: what was not written is lost)
+            status = status or 120  # as Python itself exits when it cannot flush
+    os._exit(status)
