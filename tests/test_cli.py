@@ -196,6 +196,47 @@ def test_python_dash_m(vault: Path) -> None:
     assert "Pod" in proc.stdout
 
 
+def test_the_program_ends_with_all_its_output_written(tmp_path: Path) -> None:
+    """The program skips the interpreter's teardown at its end: what it printed, far more
+    than a pipe holds at once, all arrives, and a write's warnings too."""
+    notes = {
+        f"2025-01-{day:02}.md": memo(*(f"**{day}-{i}**\n{'가' * 400}" for i in range(40)))
+        for day in range(1, 11)
+    }
+    notes["2025-02-01.md"] = memo("**그림**\n![[없는.png]]")
+    vault = write_vault(tmp_path / "v", notes)
+    proc = subprocess.run(
+        [sys.executable, "-m", "memo2anki", str(vault), "--dry-run", "--json"],
+        capture_output=True,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert len(proc.stdout) > 1 << 19  # (a pipe holds 64 KiB)
+    assert len(json.loads(proc.stdout)["cards"]) == 401
+    assert b"image not found" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "said"),
+    [
+        (["--version"], 0, b"memo2anki, version"),
+        (["--no-such-option"], 2, b"No such option"),
+        (["{vault}"], 2, b"-o OUT.apkg"),
+        (["{vault}", "-o", "{missing}/deck.apkg"], 1, b"does not exist"),
+    ],
+    ids=["version", "bad usage", "no output", "an error"],
+)
+def test_the_program_exits_with_its_status(
+    vault: Path, tmp_path: Path, args: list[str], status: int, said: bytes
+) -> None:
+    named = [a.format(vault=vault, missing=tmp_path / "missing") for a in args]
+    proc = subprocess.run(
+        [sys.executable, "-m", "memo2anki", *named], capture_output=True, check=False
+    )
+    assert proc.returncode == status
+    assert said in proc.stdout + proc.stderr
+
+
 @pytest.mark.parametrize("enabled", [True, False], ids=["enabled", "disabled"])
 def test_a_run_leaves_the_cycle_collector_as_it_was(tmp_path: Path, enabled: bool) -> None:
     # Called in-process, main() pauses it only around its bulk steps and restores it: the
