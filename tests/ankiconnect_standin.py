@@ -47,6 +47,7 @@ FAULTS = (
     "deep",
     "not json",
     "http 500",
+    "bad chunk",
 )
 
 
@@ -122,8 +123,10 @@ class AnkiConnectStandIn:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         # A hostile server, action by action: the result to give instead of the real one
-        # (in a multi too), or how to misbehave over HTTP instead of answering (FAULTS).
+        # (in a multi too), the error to give instead, or how to misbehave over HTTP instead
+        # of answering (FAULTS).
         self.wrong_results: dict[str, Any] = {}
+        self.errors: dict[str, Any] = {}
         self.faults: dict[str, str] = {}
         self._stopping = threading.Event()
 
@@ -234,6 +237,8 @@ class AnkiConnectStandIn:
             out.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
         elif fault == "http 500":
             out.write(b"HTTP/1.0 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+        elif fault == "bad chunk":  # a chunk of a negative size
+            out.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\n")
         else:
             raise ValueError(fault)
         out.flush()
@@ -243,6 +248,8 @@ class AnkiConnectStandIn:
         name = request.get("action", "")
         if name in self.wrong_results:
             return {"result": self.wrong_results[name], "error": None}
+        if name in self.errors:
+            return {"result": None, "error": self.errors[name]}
         version = request.get("version", 4)
         params = request.get("params", {})
         key = request.get("key")

@@ -19,7 +19,7 @@ from helpers import Anki, memo2anki_notes, png, run, write_vault
 
 from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG
-from memo2anki.model import Memo2AnkiError
+from memo2anki.model import Memo2AnkiError, one_line
 from memo2anki.targets.ankiconnect import AnkiConnect, detect
 from memo2anki.targets.sync import ANKICONNECT, COLLECTION, choose_target
 
@@ -92,6 +92,15 @@ def test_the_add_ons_errors_become_one_clear_message(standin: AnkiConnectStandIn
         client.call("notesInfo", nope=[1])
     with pytest.raises(Memo2AnkiError, match="refused 'updateNoteFields': Note was not found"):
         client.multi([("deckNames", {}), ("updateNoteFields", {"note": {"id": 5, "fields": {}}})])
+
+
+def test_an_error_of_any_length_is_one_short_line(standin: AnkiConnectStandIn) -> None:
+    standin.errors["deckNames"] = "no deck\n" * 100_000
+    with pytest.raises(Memo2AnkiError) as raised:
+        AnkiConnect(standin.url).call("deckNames")
+    said = str(raised.value)
+    assert said.startswith("AnkiConnect refused 'deckNames': no deck") and said.endswith("…")
+    assert len(one_line(said)) < 600
 
 
 def test_nothing_answering_is_no_ankiconnect(tmp_path: Path) -> None:
@@ -182,7 +191,8 @@ def test_the_stand_in_answers_in_the_add_ons_shapes(standin: AnkiConnectStandIn)
 
 def test_ankiconnect_is_chosen_when_it_answers_else_the_collection(tmp_path: Path) -> None:
     given = tmp_path / "c.anki2"
-    assert choose_target(None, None, None, answers=lambda u, k: True).way == ANKICONNECT
+    anki_says = {"answers": lambda u, k: True, "active": lambda u, k: "User 1"}
+    assert choose_target(None, None, None, **anki_says).way == ANKICONNECT
     assert choose_target(None, None, given, answers=lambda u, k: True).way == COLLECTION
     with pytest.raises(Memo2AnkiError, match="AnkiConnect does not answer at"):
         choose_target(ANKICONNECT, None, None, answers=lambda u, k: False)
@@ -387,6 +397,8 @@ HOSTILE_TIMEOUT = 1.0  # (the client's limit on one exchange, made short for the
         ("findNotes", "deep", "did not answer as AnkiConnect does"),
         ("findNotes", "not json", "did not answer as AnkiConnect does"),
         ("modelNames", "http 500", "answered HTTP 500"),
+        ("findNotes", "bad chunk", "did not answer as AnkiConnect does (not HTTP"),
+        ("version", "bad chunk", "does not answer at"),
         ("multi", "silent", "did not answer within 1 s"),
     ],
 )
@@ -410,6 +422,29 @@ def test_a_server_that_misbehaves_ends_the_sync_with_one_line(
     assert "unexpected" not in output and "Traceback" not in output
     if action != "multi":
         assert memo_notes(standin) == before  # it stopped before any change
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"), [("http 500", None), ("garbage", None), (None, "collection is not open")]
+)
+def test_a_profile_anki_cannot_name_stops_the_sync_before_any_change(
+    vault: Path, standin: AnkiConnectStandIn, fault: str | None, error: str | None
+) -> None:
+    # Which profile is open decides which remembered note ids are Anki's: never guessed.
+    assert sync(vault, standin)[0] == 0
+    before = memo_notes(standin)
+    (vault / "daily/2025-04-03.md").write_text(note("**New**\n새 카드"), encoding="utf-8")
+    if fault is not None:
+        standin.faults["getActiveProfile"] = fault
+    if error is not None:
+        standin.errors["getActiveProfile"] = error
+    for way in ((), ("--via", "ankiconnect")):
+        code, output = sync(vault, standin, *way)
+        assert code == 1, output
+        (line,) = [x for x in output.splitlines() if x.startswith("memo2anki: error:")]
+        assert "cannot tell which profile Anki has open" in line
+        assert "unexpected" not in output and "Traceback" not in output
+        assert memo_notes(standin) == before
 
 
 _NOTE = {"noteId": 1, "modelName": "memo2anki", "tags": [], "cards": [1]}
@@ -446,6 +481,11 @@ _NOTE = {"noteId": 1, "modelName": "memo2anki", "tags": [], "cards": [1]}
         ("modelNames", None, "'modelNames' is not what the add-on answers: Expected `array`"),
         ("modelFieldNames", [1], "'modelFieldNames' is not what the add-on answers"),
         ("getMediaFilesNames", 0, "'getMediaFilesNames' is not what the add-on answers"),
+        ("findCards", 5, "'findCards' is not what the add-on answers: Expected `array`"),
+        ("findCards", None, "'findCards' is not what the add-on answers: Expected `array`"),
+        ("findCards", [[1]], "'findCards' is not what the add-on answers: Expected `int`"),
+        ("importPackage", None, "'importPackage' is not what the add-on answers: Expected `bool`"),
+        ("importPackage", False, "did not import the new cards ('importPackage' answered false)"),
         ("multi", {"result": 1}, "did not answer 'multi' as AnkiConnect does"),
     ],
 )
@@ -479,6 +519,8 @@ def test_a_result_of_the_wrong_shape_is_one_line_naming_the_action(
         "http://127.0.0.1:8765/#x",
         "http://127.0.0.1 :8765",
         "http://[::1:8765",
+        "http://a..b:8765",
+        f"http://{'a' * 64}.example:8765",
         "file:///etc/passwd",
     ],
 )

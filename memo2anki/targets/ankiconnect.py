@@ -46,6 +46,7 @@ def checked_url(url: str) -> str:
     if (
         parts.scheme != "http"
         or not parts.hostname
+        or not _encodable(parts.hostname)
         or not port
         or parts.username is not None
         or parts.query
@@ -54,6 +55,16 @@ def checked_url(url: str) -> str:
     ):
         raise BadUsage(one_line(hint))
     return url
+
+
+def _encodable(host: str) -> bool:
+    """Whether a host name can be looked up at all (a label empty or longer than 63
+    characters cannot: the lookup would fail with an encoding error, not a network one)."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 class _Field(msgspec.Struct):
@@ -75,6 +86,8 @@ RESULTS: dict[str, Any] = {
     "version": int,
     "getActiveProfile": str | None,
     "findNotes": list[int],
+    "findCards": list[int],
+    "deckNamesAndIds": dict[str, int],
     "notesInfo": list[_NoteInfo],  # (an unknown id's {} left out first)
     "getDecks": dict[str, list[int]],
     "areSuspended": list[bool | None],
@@ -82,6 +95,7 @@ RESULTS: dict[str, Any] = {
     "modelFieldNames": list[str],
     "getMediaFilesNames": list[str],
     "storeMediaFile": str | None,
+    "importPackage": bool,
 }
 # Actions that answer one item for each one asked about: the parameter that asks.
 ONE_EACH = {"notesInfo": "notes", "areSuspended": "cards", "cardsInfo": "cards"}
@@ -176,7 +190,8 @@ class AnkiConnect:
             if response.length:  # (what is left of a Content-Length given: closed early)
                 raise http.client.IncompleteRead(b"".join(pieces), response.length)
             return b"".join(pieces)
-        except (http.client.HTTPException, OSError) as err:
+        # ValueError: http.client on some malformed answers (a negative chunk size).
+        except (http.client.HTTPException, OSError, ValueError) as err:
             if late.is_set() or isinstance(err, TimeoutError):
                 raise Memo2AnkiError(
                     f"AnkiConnect at {self.url} did not answer within {timeout:g} s "
@@ -225,7 +240,7 @@ def _failure(url: str, err: BaseException) -> str:
     """What went wrong in an exchange, in a few words."""
     if isinstance(err, http.client.RemoteDisconnected | http.client.IncompleteRead):
         return f"AnkiConnect at {url} closed the connection before its answer was whole"
-    if isinstance(err, http.client.HTTPException):
+    if isinstance(err, http.client.HTTPException | ValueError):
         return f"{url} did not answer as AnkiConnect does (not HTTP: {type(err).__name__})"
     if isinstance(err, ConnectionRefusedError):
         return f"cannot reach AnkiConnect at {url}: nothing listens there"
@@ -241,17 +256,31 @@ class KeyRequired(Memo2AnkiError):
     """AnkiConnect answers, and asks for its API key."""
 
 
+class Refused(Memo2AnkiError):
+    """AnkiConnect answered an action with an error (``error``: the add-on's words)."""
+
+    def __init__(self, action: str, error: str) -> None:
+        super().__init__(f"AnkiConnect refused '{action}': {error}")
+        self.error = error
+
+
+# An error message longer than this is cut: a line, not a page.
+_ERROR_SHOWN = 300
+
+
 def _result(action: str, reply: Any) -> Any:
     if not isinstance(reply, dict) or set(reply) != {"result", "error"}:
         raise Memo2AnkiError(f"AnkiConnect's answer to '{action}' is not protocol version 6")
     if reply["error"] is not None:
         error = str(reply["error"])
+        if len(error) > _ERROR_SHOWN:
+            error = f"{error[:_ERROR_SHOWN]}…"
         if "valid api key" in error:
             raise KeyRequired(
                 "AnkiConnect asks for its API key: give it with --ankiconnect-key KEY "
                 "(or MEMO2ANKI_ANKICONNECT_KEY)"
             )
-        raise Memo2AnkiError(f"AnkiConnect refused '{action}': {error}")
+        raise Refused(action, error)
     return reply["result"]
 
 
@@ -266,9 +295,18 @@ def detect(url: str = DEFAULT_URL, key: str | None = None, timeout: float = 1.0)
 
 
 def active_profile(url: str = DEFAULT_URL, key: str | None = None) -> str | None:
-    """The profile Anki has open, when its AnkiConnect is recent enough to say."""
+    """The profile Anki has open; None when its AnkiConnect is too old to say (it does not
+    know ``getActiveProfile``) or none is open. Any other failure to ask is a
+    Memo2AnkiError: which profile is open decides which note ids are Anki's, so it is never
+    guessed."""
     try:
         name = AnkiConnect(url, key, timeout=5.0).call("getActiveProfile")
-    except Memo2AnkiError:
-        return None
+    except Refused as err:
+        if err.error == "unsupported action":
+            return None
+        raise Memo2AnkiError(f"cannot tell which profile Anki has open: {err}") from None
+    except KeyRequired:
+        raise
+    except Memo2AnkiError as err:
+        raise Memo2AnkiError(f"cannot tell which profile Anki has open: {err}") from None
     return name if isinstance(name, str) else None

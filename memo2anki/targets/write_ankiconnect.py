@@ -21,7 +21,7 @@ from memo2anki.cards.identity import cloze_guid
 from memo2anki.changes.ledger import Ledger, LedgerCard
 from memo2anki.changes.notes import CLOZE_MODEL_NAME, MODEL_NAME, NOTE_TYPES, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Kind, Plan, of_vault
-from memo2anki.model import Media
+from memo2anki.model import Media, Memo2AnkiError
 from memo2anki.targets.ankiconnect import AnkiConnect
 from memo2anki.targets.package_notes import notes_package
 from memo2anki.targets.sync_steps import (
@@ -314,7 +314,11 @@ def apply_plan(
         # the next free ones): a note of an id before it is one the import changed, not added.
         since = time.time_ns() // 1_000_000
         with notes_package(steps.add, missing) as package:
-            client.call("importPackage", path=str(package))
+            if client.call("importPackage", path=str(package)) is not True:
+                raise Memo2AnkiError(
+                    f"AnkiConnect at {client.url} did not import the new cards "
+                    "('importPackage' answered false)"
+                )
         added += len(missing)
         have.update(m.name for m in missing)
         added_ids = _added_ids(client, steps.add, before, since)
