@@ -248,17 +248,23 @@ BAD_LEDGERS = {
 }
 
 
+@pytest.mark.parametrize("obsidian", [True, False], ids=["obsidian vault", "plain folder"])
 @pytest.mark.parametrize("case", BAD_LEDGERS.values(), ids=BAD_LEDGERS.keys())
 def test_a_bad_ledger_is_a_warning_and_a_first_run(
-    case: tuple[bytes, str], vault: Path, tmp_path: Path
+    case: tuple[bytes, str], obsidian: bool, vault: Path, tmp_path: Path
 ) -> None:
     content, reason = case
     out = tmp_path / "deck.apkg"
+    if not obsidian:  # (the vault root is then the one the ledger was last written against)
+        (vault / ".obsidian").rmdir()
     (vault / ".memo2anki").mkdir()
     (vault / LEDGER).write_bytes(content)
     result = run(vault, "-o", out)
     assert result.exit_code == 0
-    assert result.stderr.splitlines() == [
+    lines = result.stderr.splitlines()
+    if not obsidian:
+        assert lines.pop(1).startswith(f"memo2anki: vault root {vault} (no .obsidian/ folder")
+    assert lines == [
         f"{LEDGER}: ledger not used: {reason}; {FIRST_RUN}",
         f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 1 warning; 4 new; wrote {out}",
     ]

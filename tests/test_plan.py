@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from memo2anki.cards.identity import card_guid, row_key
-from memo2anki.changes.ledger import GONE, Ledger
+from memo2anki.changes import ledger as ledger_file
+from memo2anki.changes.ledger import GONE, LAST_STAMP, Ledger
 from memo2anki.changes.plan import (
     BACK_SIMILAR,
     GONE_TAG,
@@ -226,6 +228,20 @@ def test_stamps_follow_the_content() -> None:
     kinds = {c.kind: c for c in third.changes}
     assert kinds.keys() == {Kind.UPDATED, Kind.GONE}  # the CNI card back as it was; Pod gone
     assert kinds[Kind.UPDATED].notes[0].mtime == T1 + 1
+
+
+def test_a_time_at_the_ledgers_last_second_stays_there(tmp_path: Path) -> None:
+    # A hand-edited row may hold the last time a ledger can: an edit after it cannot go past
+    # it, or the next run would refuse the row it wrote.
+    pod = card("Pod", POD)
+    first = plan_changes([pod], Ledger(), Scope(), T0, LAYOUT)
+    ledger = replace(first.ledger, cards=[c._replace(stamp=LAST_STAMP) for c in first.ledger.cards])
+    edited = plan_changes([replace(pod, back_html="x")], ledger, Scope(), T1, LAYOUT)
+    (change,) = edited.changes
+    assert change.kind is Kind.UPDATED and change.notes[0].mtime == LAST_STAMP
+    assert ledger_file.save(tmp_path, replace(edited.ledger, vault="v"), None) == []
+    again, warnings = ledger_file.load(tmp_path, "v")
+    assert warnings == [] and [c.stamp for c in again.cards] == [LAST_STAMP]
 
 
 def test_a_gone_card_is_carried_once_tagged_then_left_out() -> None:

@@ -42,6 +42,10 @@ FILE_NAME = "ledger.json"
 FIELDS_NAME = "fields.json"
 FIELDS_FORMAT = "memo2anki last fields"
 
+# The last second a card's time can name (9999-12-31 23:59:59 UTC): a time past it is a
+# damaged row, and no time written goes past it.
+LAST_STAMP = 253_402_300_799
+
 LIVE = "live"
 GONE = "gone"  # no longer in any memo; its retiring copy (tagged memo2anki::gone) was handled
 
@@ -316,8 +320,10 @@ def recorded_root(home: Path) -> Path | None:
             first = file.readline(1 << 20)
         text = first.decode("utf-8").rstrip()
         head = json.loads(text + "]}" if text.endswith("[") else text)
-        _header({**head, "cards": []} if isinstance(head, dict) else head)
-    except (OSError, UnicodeDecodeError, ValueError):
+        if not isinstance(head, dict):
+            return None
+        _header({**head, "cards": []})
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     root = head.get("root", "")
     if not isinstance(root, str):
@@ -365,7 +371,7 @@ _KEYLESS = COLUMNS[:-1]
 # is a time in seconds before the year 10000; a GUID is printable ASCII (as genanki makes
 # them), which is checked after (:func:`_odd_guids`: a pattern here would cost a regex a row).
 _Count = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
-_Stamp = Annotated[int, msgspec.Meta(ge=0, le=253_402_300_799)]
+_Stamp = Annotated[int, msgspec.Meta(ge=0, le=LAST_STAMP)]
 _Guid = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 _GUID_TEXT = re.compile("[!-~]+")
 _Row = tuple[

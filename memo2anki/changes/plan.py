@@ -26,7 +26,7 @@ import genanki
 from memo2anki.cards.fields import about_fields, deck_name, stored_deck, stored_html
 from memo2anki.cards.fields import tags as clean_tags
 from memo2anki.cards.identity import cloze_guid, content_digest
-from memo2anki.changes.ledger import GONE, LIVE, Cards, Ledger, LedgerCard
+from memo2anki.changes.ledger import GONE, LAST_STAMP, LIVE, Cards, Ledger, LedgerCard
 from memo2anki.changes.notes import (
     CLOZE_MODEL_NAME,
     IMG,
@@ -219,6 +219,12 @@ def digest(card: Card) -> str:
     """The card's digest of its front, back and tags (the ledger's ``digest``): the other
     fields (subject, note, date, link) are the ledger's columns and the vault's name."""
     return card.digest or content_digest(card.front_html, card.back_html, card.tags)
+
+
+def _later(now: int, stamp: int) -> int:
+    """A changed card's new time: now, or past its last one (so Anki's import, which takes
+    only a newer note, takes it), and never past the last time a ledger can hold."""
+    return min(max(now, stamp + 1), LAST_STAMP)
 
 
 def guid_of(identity: Identity, attempt: int = 0) -> str:
@@ -611,7 +617,7 @@ def plan_changes(
             ):  # a move of deck only: the fields are the same
                 stamp = before_entry.stamp
             else:
-                stamp = max(now, before_entry.stamp + 1)
+                stamp = _later(now, before_entry.stamp)
         if used is not None:  # (else it is an entry's, among those it will hold)
             used.add(guid)
         notes = [TargetNote(guid, MODEL_NAME, subdeck, fields, tags, stamp, i)]
@@ -685,7 +691,7 @@ def plan_changes(
         # Without its last fields (fields.json lost or damaged) it is left out: carried
         # with empty ones, it would blank the note in Anki.
         if not layout.leave_out_gone and (front_html or back_html):
-            stamp = max(now, entry.stamp + 1)
+            stamp = _later(now, entry.stamp)
             # The one place the ledger's values become a note's: each passes the checks a
             # value made from a note does (the ledger is a file anyone can edit).
             front_html, back_html = stored_html(front_html), stored_html(back_html)
