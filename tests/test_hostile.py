@@ -453,6 +453,8 @@ def test_any_text_anywhere_gives_a_deck_anki_imports(
     assert result.cards, result.diagnostics  # the second card at least
     for note in notes:
         assert len(note.fields) == 6
+        for nested in (note.deck, *note.tags):  # no level empty: Anki would name it "blank"
+            assert all(level and level != "blank" for level in nested.split("::")), nested
     assert_inert(notes)
 
 
@@ -476,6 +478,16 @@ def test_a_deck_name_is_plain_text(tmp_path: Path, deck: str, shown: str) -> Non
     (card,) = anki.notes()
     # A subject's `::` does not nest a deck further; Anki shows deck names as text.
     assert card.deck == f"{shown}::S:T"
+
+
+def test_no_level_of_a_deck_or_tag_is_left_empty(tmp_path: Path) -> None:
+    # Anki nests at "::" and names an empty level "blank": a run of colons is one level here.
+    text = '---\ntags: ["a::::b", "::y", "z::", "::"]\n---\n' + memo("**A**\n가", subject=":::x")
+    _, anki = build(tmp_path, {"n.md": text}, "--deck", "Top:::Sub")
+    (note,) = anki.notes()
+    assert note.deck.split("::")[:2] == ["Top", "Sub"]
+    assert all(level and level != "blank" for level in note.deck.split("::")), note.deck
+    assert sorted(note.tags) == ["a::b", "x", "y", "z"]
 
 
 # --- Making text inert is linear in its size -------------------------------------------------

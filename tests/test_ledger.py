@@ -600,6 +600,8 @@ HOSTILE_VALUES = {
     "a back with a field separator": ("fields", 2, "a\x1fb\x00c"),
     "a deck with reserved characters": ("ledger", 6, "공부 메모장::\x1fC\x00KA::  ::"),
     "a deck of nothing": ("ledger", 6, " :: \x01 "),
+    "a deck with runs of colons": ("ledger", 6, ":::공부 메모장:::CKA:::"),
+    "tags with empty levels": ("ledger", 11, ["::x", "y::", "a::::b", "::", "c :: d"]),
     "tags with markup and spaces": ("ledger", 11, ['<b>x</b>', "a b", "c\x1fd", '"q"', "  "]),
     "a subject with markup": ("ledger", 4, '<img src=x onerror="alert(1)">'),
     "a note path with markup": ("ledger", 2, 'daily/<script>x</script>.md'),
@@ -632,7 +634,10 @@ def test_the_ledgers_values_pass_the_checks_a_notes_do(
     for bad in ("<script", "url(", "[sound:", "[latex]", "\x1f", "\x00", "\x01"):
         assert bad not in shown
     assert re.search(r"<[^>]*\son[a-z]+=", shown) is None  # (an event handler in a tag)
-    assert gone.deck.split("::")[0] == "공부 메모장" and all(gone.deck.split("::"))
+    # No level of a deck or tag empty: Anki would name it "blank".
+    for nested in (gone.deck, *gone.tags):
+        assert all(level and level != "blank" for level in nested.split("::")), nested
+    assert gone.deck.split("::")[0] == "공부 메모장"
     assert all(" " not in tag and "<" not in tag and '"' not in tag for tag in gone.tags)
     if column == 4:  # escaped text, as a subject in a note gives
         assert gone.fields["Subject"] == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"

@@ -40,6 +40,9 @@ _SPACES = re.compile(r"\s+")
 _URL_TEXT = re.compile(r"[A-Za-z0-9:/?=&%._~-]*")
 # Not in a tag: a tag is text to Anki, but a note type that shows {{Tags}} puts it in HTML.
 _TAG_MARKUP = re.compile(r'[<>"]')
+# Where Anki nests a deck or a tag: at ``::``; a run of more colons is read as one here, so no
+# level is left empty (Anki names an empty one ``blank``: ``a::::b`` is ``a::blank::b``).
+_LEVELS = re.compile(r":{2,}")
 
 
 def reserved_names(text: str) -> list[str]:
@@ -71,16 +74,21 @@ def link_field(url: str) -> str:
 
 def deck_name(deck: str, subject: str) -> str:
     """``Deck::Subject``, or the deck itself for cards without a subject; plain text.
-    A ``::`` in a subject would nest a deck more: it becomes ``:``."""
-    deck, subject = scrub(deck).strip(), scrub(subject).replace("::", ":").strip()
+    A ``::`` (or more colons) in a subject would nest a deck more: it becomes ``:``."""
+    deck, subject = nested(scrub(deck)), _LEVELS.sub(":", scrub(subject)).strip()
     return f"{deck}::{subject}" if subject else deck
+
+
+def nested(name: str) -> str:
+    """A deck name or tag with each ``::`` level trimmed and none empty."""
+    return "::".join(part for part in map(str.strip, _LEVELS.split(name)) if part)
 
 
 def tags(labels: Iterable[str]) -> tuple[str, ...]:
     """Anki tags, plain text: no reserved characters, no space (Anki's separator) and no
     ``<``, ``>`` or ``"``."""
     cleaned = (_SPACES.sub("_", _TAG_MARKUP.sub("", scrub(label))).strip("_") for label in labels)
-    return tuple(dict.fromkeys(tag for tag in cleaned if tag))
+    return tuple(dict.fromkeys(tag for tag in map(nested, cleaned) if tag))
 
 
 def stored_html(text: str) -> str:
@@ -95,8 +103,7 @@ def stored_html(text: str) -> str:
 def stored_deck(name: str, fallback: str) -> str:
     """A deck name kept outside memo2anki (the ledger's): plain text, without reserved
     characters, each ``::`` part trimmed and none empty; ``fallback`` when nothing is left."""
-    parts = [part.strip() for part in scrub(name).split("::")]
-    return "::".join(part for part in parts if part) or fallback
+    return nested(scrub(name)) or fallback
 
 
 def about_fields(subject: str, note: str, date: str, link: str) -> tuple[str, str, str, str]:
