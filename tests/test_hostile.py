@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from memo2anki import Layout, Ledger, Scope, plan_changes, write_plan
 from memo2anki.cards.checks.inert import inert
+from memo2anki.cards.checks.sanitize import sanitize
 from memo2anki.cards.convert import convert
 from memo2anki.model import Options
 
@@ -522,6 +524,43 @@ def test_making_text_inert_grows_linearly(text: str) -> None:
     # (Two doublings, not one: a ratio that wide stays clear of a busy machine's noise.)
     single, quadruple = _best_times(text, text * 4)
     assert quadruple / single < 8, (single, quadruple)
+
+
+# HTML nested far deeper than a browser builds (512), each kind the parser checks the depth of.
+DEEP_HTML = {
+    "blocks": lambda n: "<div>" * n + "x" + "</div>" * n,
+    "lists": lambda n: "<ul><li>" * n + "x",
+    "blocks with end tags of nothing open": lambda n: "<div></b>" * n + "x",
+    "blocks with '<' in an attribute": lambda n: '<div title="<">' * n + "x",
+}
+
+
+@pytest.mark.parametrize("make", DEEP_HTML.values(), ids=DEEP_HTML.keys())
+def test_sanitizing_deep_html_grows_linearly(make: Callable[[int], str]) -> None:
+    import time
+
+    def best(text: str) -> float:
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            sanitize(text)
+            runs.append(time.perf_counter() - start)
+        return min(runs)
+
+    single, quadruple = best(make(4000)), best(make(16000))
+    assert quadruple / single < 8, (single, quadruple)
+    assert "<" not in sanitize(make(4000)) and "x" in sanitize(make(4000))
+
+
+def test_a_card_nested_too_deep_is_shown_as_text_and_the_rest_kept(tmp_path: Path) -> None:
+    deep = "<div>" * 600 + "<b>안쪽</b>" + "</div>" * 600
+    text = memo("**Deep**\n" + deep, "**Fine**\n<b>굵게</b>")
+    warnings, anki = build(tmp_path, {"n.md": text})
+    assert warnings == [
+        "n.md:8: HTML nested deeper than 512 elements: shown as text",
+    ]
+    backs = {n.fields["Front"]: n.fields["Back"] for n in anki.notes()}
+    assert backs == {"Deep": "안쪽", "Fine": "<p><b>굵게</b></p>"}
 
 
 FRONTS = [

@@ -598,6 +598,7 @@ HOSTILE_VALUES = {
     "a front with a style": ("fields", 1, '<b style="background:url(http://e/x)">F</b>'),
     "a back with Anki's own tags": ("fields", 2, "[sound:x.mp3][latex]x[/latex]"),
     "a back with a field separator": ("fields", 2, "a\x1fb\x00c"),
+    "a back nested far too deep": ("fields", 2, "<div>" * 20_000 + "x" + "</div>" * 20_000),
     "a deck with reserved characters": ("ledger", 6, "공부 메모장::\x1fC\x00KA::  ::"),
     "a deck of nothing": ("ledger", 6, " :: \x01 "),
     "a deck with runs of colons": ("ledger", 6, ":::공부 메모장:::CKA:::"),

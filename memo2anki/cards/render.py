@@ -16,7 +16,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
-from memo2anki.cards.checks.sanitize import sanitize
+from memo2anki.cards.checks.sanitize import MAX_DEPTH, sanitize, too_deep
 from memo2anki.cards.markdown.footnotes import parse_with_footnotes
 from memo2anki.cards.markdown.parser import make_markdown, parse_inlines
 from memo2anki.cards.pictures.media import MediaResolver, MediaStore, is_image
@@ -45,6 +45,7 @@ class _Context:
     relpath: str
     depth: int = 0  # 1 inside an embedded note, where further note embeds are not expanded
     raw_html: bool = False  # whether raw HTML from the note was rendered
+    raw_html_line: int | None = None  # the line of the first, when known
     media: dict[str, Media] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
@@ -125,6 +126,9 @@ class CardRenderer:
         # Only raw HTML from the note can carry anything unsafe: every other token is
         # escaped by the renderer (and its links checked by markdown-it's validateLink).
         if ctx.raw_html:
+            if too_deep(body):
+                deep = f"HTML nested deeper than {MAX_DEPTH} elements: shown as text"
+                ctx.warn(ctx.raw_html_line or first_line, deep)
             body = sanitize(body)
         return Rendered(
             html=body.strip(),
@@ -292,7 +296,9 @@ class CardRenderer:
         self, tokens: Sequence[Token], idx: int, _options: OptionsDict, env: dict[str, Any]
     ) -> str:
         tok = tokens[idx]
-        env["m2a"].raw_html = True
+        ctx: _Context = env["m2a"]
+        if not ctx.raw_html:
+            ctx.raw_html, ctx.raw_html_line = True, tok.meta.get("line")
 
         def embed(match: re.Match[str]) -> str:
             tag = match.group(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_text
 import re
 
 import nh3
@@ -81,9 +82,51 @@ def _attribute(element: str, attribute: str, value: str) -> str | None:
     return value
 
 
+# Chromium's parser, and so Anki's card view, nests no deeper than 512 elements; nh3's parser
+# takes time growing with the square of the depth (each block element looks down the stack),
+# so a note or ledger nested far deeper would stall a run for minutes. HTML that may nest
+# deeper than this is kept as its text alone.
+MAX_DEPTH = 512
+_START_OR_END = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
+# Elements that never hold others, or that the parser closes at the next of their kind.
+_FLAT = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead",
+    "tbody", "tfoot", "colgroup", "rb", "rt", "rtc", "rp",
+})  # fmt: skip
+_TAG = re.compile(r"<[^<>]*>")
+_BLANKS = re.compile(r"[ \t]+")
+
+
+def too_deep(html: str) -> bool:
+    """Whether ``html`` may nest elements deeper than :data:`MAX_DEPTH` (counted from its
+    tags alone in one pass, erring deep: an end tag closes only an element of its name)."""
+    if html.count("<") <= MAX_DEPTH:  # nearly always
+        return False
+    depth = 0
+    open_: dict[str, int] = {}
+    for end, name in _START_OR_END.findall(html):
+        name = name.lower()
+        if name in _FLAT:
+            continue
+        if not end:
+            open_[name] = open_.get(name, 0) + 1
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif open_.get(name):
+            open_[name] -= 1
+            depth -= 1
+    return False
+
+
 def sanitize(html: str) -> str:
     """Keep formatting; drop scripts, event handlers, ``javascript:`` URLs, frames, forms,
-    and everything that would fetch: pictures not embedded in the deck, CSS ``url()``."""
+    and everything that would fetch: pictures not embedded in the deck, CSS ``url()``.
+    HTML nested deeper than :data:`MAX_DEPTH` becomes its text alone (see :func:`too_deep`)."""
+    if too_deep(html):
+        text = _BLANKS.sub(" ", html_text.unescape(_TAG.sub(" ", html))).strip()
+        return html_text.escape(text, quote=False)
     return nh3.clean(
         html,
         tags=_TAGS,
