@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from pathlib import Path
 
@@ -239,4 +240,77 @@ def test_a_utf16_note_with_a_bad_place_keeps_every_card(
     assert warnings == [f"{warning}, shown as \ufffd"]
     from memo2anki.cards.convert import convert
 
+    assert [c.front for c in convert([tmp_path]).cards] == ["Pod", "Svc"]
+
+
+# Notes with little Korean in them, or in another encoding, damaged the same way: whatever the
+# encoding, a few bad places are shown as U+FFFD and every card is made.
+_ENGLISH = "# 공부 메모장\n## CKA\n**Pod**\nsmallest deployable unit\n\n**Svc**\ngroups pods\n"
+_CP949 = _SHORT.encode("cp949")
+_MARK = "\ufffd"
+
+
+def _before(raw: bytes, word: str, bad: bytes, encoding: str = "utf-8") -> bytes:
+    return raw.replace(word.encode(encoding), bad + word.encode(encoding), 1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "warning"),
+    [
+        (
+            _before(_before(_ENGLISH.encode(), "unit", b"\xff"), "pods", b"\xfe"),
+            f"n.md:4: not valid UTF-8 in 2 places, shown as {_MARK} (as Obsidian shows them)",
+        ),
+        (
+            _before(_ENGLISH.encode(), "unit", "가".encode()[:2]),
+            f"n.md:4: not valid UTF-8 in 1 place, shown as {_MARK} (as Obsidian shows them)",
+        ),
+        (
+            _before(_ENGLISH.encode(), "pods", _CESU_8_EMOJI),
+            f"n.md:7: not valid UTF-8 in 1 place, shown as {_MARK} (as Obsidian shows them)",
+        ),
+        (
+            _ENGLISH.encode() + ("**가".encode() + b"\xff") * 30,
+            f"n.md:8: not valid UTF-8 in 30 places, shown as {_MARK} (as Obsidian shows them)",
+        ),
+        (
+            _before(_CP949, "묶는다", b"\xff", "cp949"),
+            f"n.md:7: read as CP949, not valid in 1 place, shown as {_MARK}",
+        ),
+        (
+            _before(_CP949, "작은", b"\x80", "cp949"),
+            f"n.md:4: read as CP949, not valid in 1 place, shown as {_MARK}",
+        ),
+        (_CP949 + "가".encode("cp949")[:1], "n.md:8: read as CP949, not valid in 1 place"),
+        (codecs.BOM_UTF8 + _CP949, "n.md: not UTF-8; read as CP949"),
+        (_SHORT.encode("utf-16-le"), "n.md: not UTF-8; read as UTF-16-LE"),
+        (_SHORT.encode("utf-16-be"), "n.md: not UTF-8; read as UTF-16-BE"),
+        (
+            _SHORT.replace("\n", "\r")
+            .encode("utf-16")
+            .replace("묶는다".encode("utf-16-le"), b"\x00\xd8" + "묶는다".encode("utf-16-le"), 1),
+            f"n.md:7: read as UTF-16, not valid in 1 place, shown as {_MARK}",
+        ),
+    ],
+    ids=[
+        "two stray bytes in English",
+        "a cut character in English",
+        "a CESU-8 surrogate pair in English",
+        "more bad places than Korean",
+        "cp949 with a stray 0xff",
+        "cp949 with a stray 0x80",
+        "cp949 cut at the end",
+        "cp949 after a UTF-8 BOM",
+        "utf-16-le without a BOM",
+        "utf-16-be without a BOM",
+        "utf-16 with CR line ends and a lone surrogate",
+    ],
+)
+def test_any_note_with_a_few_bad_places_keeps_every_card(
+    tmp_path: Path, raw: bytes, warning: str
+) -> None:
+    from memo2anki.cards.convert import convert
+
+    _, warnings = _read(tmp_path, "n.md", raw)
+    assert len(warnings) == 1 and warnings[0].startswith(warning), warnings
     assert [c.front for c in convert([tmp_path]).cards] == ["Pod", "Svc"]

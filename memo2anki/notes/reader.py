@@ -117,39 +117,23 @@ def vault_relpath(path: Path, vault: Path, real_folders: dict[str, str] | None =
 
 def decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
     """Bytes to text with LF line ends. UTF-8 (with or without BOM) is read silently; UTF-16
-    or UTF-32 with a BOM, and anything else (detected), are read with a warning naming the
-    encoding, since Obsidian itself reads only UTF-8."""
-    warnings: list[Diagnostic] = []
+    or UTF-32 (with a BOM, or UTF-16 without one), CP949 and anything else detected are read
+    with a warning naming the encoding, since Obsidian itself reads only UTF-8. A few bad
+    places in any of them are shown as U+FFFD, with a warning at the line of the first."""
     bom = next((name for mark, name in _BOMS if raw.startswith(mark)), None)
+    if bom is None and b"\x00" in raw:
+        bom = _utf16_without_bom(raw)
     if bom is not None:
-        try:
-            text = raw.decode(bom)
-            warnings.append(Diagnostic(relpath, None, f"not UTF-8; read as {bom.upper()}"))
-        except UnicodeDecodeError as err:
-            # A lone surrogate, an odd byte at the end: a few bad places, as in UTF-8.
-            text = raw.decode(bom, errors="replace")
-            bad = text.count("\ufffd")
-            if bad * _GOOD_PER_BAD_PLACE > len(text):
-                raise Memo2AnkiError(f"{relpath}: skipped, not a text file ({err.reason})") from err
-            line = text[: text.index("\ufffd")].count("\n") + 1
-            where = "1 place" if bad == 1 else f"{bad} places"
-            message = f"read as {bom.upper()}, not valid in {where}, shown as \ufffd"
-            warnings.append(Diagnostic(relpath, line, message))
+        text, warning = _read_as(raw, bom, relpath)
     else:
         try:
-            text = raw.decode("utf-8-sig")
+            text, warning = raw.decode("utf-8-sig"), None
         except UnicodeDecodeError:
-            mostly = _mostly_utf8(raw, relpath)
-            if mostly is not None:
-                text, warning = mostly
-                warnings.append(warning)
-            else:
-                text, encoding = _detect(raw, relpath)
-                warnings.append(Diagnostic(relpath, None, f"not UTF-8; read as {encoding}"))
+            text, warning = _not_utf8(raw, relpath)
     if "\x00" in text:
         raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return text, warnings
+    return text, [warning] if warning is not None else []
 
 
 # A UTF-8 note with a few bad bytes (a broken copy, a truncated sync, a character cut in two,
@@ -157,41 +141,114 @@ def decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
 # many to each bad place. A note in a legacy encoding (CP949) read as UTF-8 has a bad place
 # at nearly every character, and its chance-valid sequences are fewer than its bad places.
 _GOOD_PER_BAD_PLACE = 4
+# Fewer bytes outside ASCII than this tell a detector nothing it can trust: such a note is
+# read as UTF-8, as Obsidian reads it (unless its bytes are CP949's Hangul).
+_FEW_HIGH_BYTES = 32
 _BAD_RUN = re.compile("[\udc80-\udcff]+")
+_ASCII = bytes(range(128))
 
 
-def _mostly_utf8(raw: bytes, relpath: str) -> tuple[str, Diagnostic] | None:
-    """The text read as Obsidian reads it (each bad sequence as U+FFFD), with a warning at
-    the line of the first bad byte; None when the bytes are not mostly UTF-8."""
+def _not_utf8(raw: bytes, relpath: str) -> tuple[str, Diagnostic]:
+    """The text of a note that is not valid UTF-8, and the warning saying how it was read:
+    as UTF-8 with its bad places shown as U+FFFD when most of it is UTF-8, or too little of
+    it is not to say what else it is; as CP949 when its letters are Hangul; else as detected,
+    and as UTF-8 again when nothing is. Skipped only when it is not text at all."""
     if b"\x00" in raw:
-        return None
+        raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
     escaped = raw.decode("utf-8", errors="surrogateescape")
     places = sum(1 for _ in _BAD_RUN.finditer(escaped))  # runs of bad bytes
     bad_bytes = sum(1 for char in escaped if "\udc80" <= char <= "\udcff")
     good = sum(1 for char in escaped if char >= "\x80") - bad_bytes
-    if not places or good < _GOOD_PER_BAD_PLACE * places:
-        return None
+    if good >= _GOOD_PER_BAD_PLACE * places:
+        return _as_utf8(raw, escaped, places, relpath)
+    body = raw.removeprefix(codecs.BOM_UTF8)
+    korean = _korean_legacy(body)
+    if korean is not None:
+        return _told(korean, "cp949", relpath)
+    if len(raw.translate(None, _ASCII)) < _FEW_HIGH_BYTES:
+        return _as_utf8(raw, escaped, places, relpath)
+    # Imported here: it is only needed for the rare note that is not UTF-8.
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body).best()
+    if best is not None:
+        encoding = best.encoding
+        # Korean notes that are not UTF-8 are almost always CP949, a superset of EUC-KR;
+        # decoding with it keeps the extended Hangul the detector's EUC-KR guess would lose.
+        if encoding in {"euc_kr", "cp949", "johab"}:
+            encoding = "cp949"
+        return _told(body.decode(encoding, errors="replace"), encoding, relpath)
+    if bad_bytes * 4 > len(raw):  # mostly bytes no encoding reads: not text
+        raise Memo2AnkiError(f"{relpath}: skipped, not a text file (unknown encoding)")
+    return _as_utf8(raw, escaped, places, relpath)
+
+
+def _as_utf8(raw: bytes, escaped: str, places: int, relpath: str) -> tuple[str, Diagnostic]:
+    """The text read as Obsidian reads it (each bad sequence as U+FFFD), with a warning at
+    the line of the first bad byte (``escaped``: the bytes decoded with surrogateescape)."""
     text = raw.decode("utf-8-sig", errors="replace")
     first = _BAD_RUN.search(escaped)
     assert first is not None
-    before = escaped[: first.start()]
-    line = before.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
     # (a place: a run of bad bytes, shown as one \ufffd or more, as Obsidian shows it)
     where = "1 place" if places == 1 else f"{places} places"
     message = f"not valid UTF-8 in {where}, shown as \ufffd (as Obsidian shows them)"
-    return text, Diagnostic(relpath, line, message)
+    return text, Diagnostic(relpath, _line_at(escaped, first.start()), message)
+
+
+def _read_as(raw: bytes, encoding: str, relpath: str) -> tuple[str, Diagnostic]:
+    """The text in ``encoding`` (UTF-16 or UTF-32) and its warning; a few bad places, a lone
+    surrogate or an odd byte at the end, as in UTF-8; skipped when it is mostly bad."""
+    try:
+        return _told(raw.decode(encoding), encoding, relpath)
+    except UnicodeDecodeError as err:
+        text = raw.decode(encoding, errors="replace")
+        if text.count("\ufffd") * _GOOD_PER_BAD_PLACE > len(text):
+            raise Memo2AnkiError(f"{relpath}: skipped, not a text file ({err.reason})") from err
+        return _told(text, encoding, relpath)
+
+
+def _told(text: str, encoding: str, relpath: str) -> tuple[str, Diagnostic]:
+    """``text`` read in ``encoding``, and the warning that says so (and where it was not
+    valid, each bad place shown as U+FFFD)."""
+    name = encoding.upper().replace("_", "-")
+    bad = text.count("\ufffd")
+    if not bad:
+        return text, Diagnostic(relpath, None, f"not UTF-8; read as {name}")
+    where = "1 place" if bad == 1 else f"{bad} places"
+    message = f"read as {name}, not valid in {where}, shown as \ufffd"
+    return text, Diagnostic(relpath, _line_at(text, text.index("\ufffd")), message)
+
+
+def _line_at(text: str, index: int) -> int:
+    """The 1-based line of ``text[index]``, whatever its line ends (LF, CRLF or CR)."""
+    before = text[:index]
+    return before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``raw`` looks like UTF-16 written without a BOM
+    (as some Windows tools do): a NUL at one side of many of its pairs (ASCII: line ends,
+    spaces, markdown) and next to none at the other; else None."""
+    low, high = raw[0::2].count(0), raw[1::2].count(0)
+    if high * 8 >= len(raw) and low * 8 <= high:
+        return "utf-16-le"
+    if low * 8 >= len(raw) and high * 8 <= low:
+        return "utf-16-be"
+    return None
+
+
+# CP949 with more bad places than one to this many of its Hangul syllables is not CP949.
+_HANGUL_PER_BAD_PLACE = 4
 
 
 def _korean_legacy(raw: bytes) -> str | None:
-    """The text of a note in CP949 (EUC-KR): the bytes decode as CP949 without an error, and
-    most of the letters that are not ASCII are the 2,350 common Hangul syllables of EUC-KR.
-    A short note is this or nothing for the detector, which guesses another script's code
-    page; text in other encodings that happens to decode (Shift-JIS kana read as CP949
-    are the rare extended syllables, outside EUC-KR) fails the second test."""
-    try:
-        text = raw.decode("cp949")
-    except UnicodeDecodeError:
-        return None
+    """The text of a note in CP949 (EUC-KR), a few bad places shown as U+FFFD: the bytes
+    decode as CP949 (but for those few), and most of the letters that are not ASCII are the
+    2,350 common Hangul syllables of EUC-KR. A short note is this or nothing for the
+    detector, which guesses another script's code page; text in other encodings that
+    happens to decode (Shift-JIS kana read as CP949 are the rare extended syllables, outside
+    EUC-KR) fails the second test."""
+    text = raw.decode("cp949", errors="replace")
     letters = [char for char in text if char >= "\x80" and char.isalpha()]
     common = 0
     for char in letters:
@@ -201,27 +258,10 @@ def _korean_legacy(raw: bytes) -> str | None:
             except UnicodeEncodeError:
                 continue
             common += 1
-    return text if letters and common * 2 > len(letters) else None
-
-
-def _detect(raw: bytes, relpath: str) -> tuple[str, str]:
-    if b"\x00" in raw:
-        raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
-    korean = _korean_legacy(raw)
-    if korean is not None:
-        return korean, "CP949"
-    # Imported here: it is only needed for the rare note that is not UTF-8.
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(raw).best()
-    if best is None:
-        raise Memo2AnkiError(f"{relpath}: skipped, not a text file (unknown encoding)")
-    encoding = best.encoding
-    # Korean notes that are not UTF-8 are almost always CP949, a superset of EUC-KR;
-    # decoding with it keeps the extended Hangul the detector's EUC-KR guess would lose.
-    if encoding in {"euc_kr", "cp949", "johab"}:
-        encoding = "cp949"
-    return raw.decode(encoding, errors="replace"), encoding.upper().replace("_", "-")
+    bad = text.count("\ufffd")
+    if not letters or common * 2 <= len(letters) or bad * _HANGUL_PER_BAD_PLACE > common:
+        return None
+    return text
 
 
 def split_frontmatter(text: str, relpath: str) -> tuple[str, dict[str, Any], list[Diagnostic]]:
