@@ -55,6 +55,16 @@ CASES: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         [("CKA", "쿠버네티스(Kubernetes)", "가"), ("CKA", '"파드"', "나")],
     ),
     (
+        "invisible characters around a bold line leave it a heading",
+        S + "**A**\n가\n\n\u200b**B**\n나\n\ufeff**C**\u200e\n다\n**D**\u200b\n라\n",
+        [("CKA", "A", "가"), ("CKA", "B", "나"), ("CKA", "C", "다"), ("CKA", "D", "라")],
+    ),
+    (
+        "a bold span of invisible characters alone is not a heading",
+        S + "**A**\n가\n\n**\u200b**\n나\n**\u200d\u2060 \ufeff**\n다\n",
+        [("CKA", "A", "가\n\n**\u200b**\n나\n**\u200d\u2060 \ufeff**\n다")],
+    ),
+    (
         "two bold spans on one line is not a heading",
         S + "**A**\n가\n\n**x** **y**\n",
         [("CKA", "A", "가\n\n**x** **y**")],

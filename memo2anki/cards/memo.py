@@ -28,8 +28,12 @@ from memo2anki.notes.tags import normalize_tag
 
 # Lines that may open a block running past the next heading, or define what a card refers to.
 _MAY_REACH_ON = re.compile(r"^\s*(```|~~~|\$\$|<|\[)")
+# Characters that show nothing (zero-width spaces and joiners, direction marks, the word
+# joiner, a stray BOM): around a bold line they leave it the bold line Obsidian shows.
+_INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+_EDGES = re.compile(f"^[\\s{_INVISIBLE}]+|[\\s{_INVISIBLE}]+$")
 # A paragraph line that may be a bold heading: most paragraphs have none.
-_MAY_BE_BOLD_LINE = re.compile(r"(?:^|\n)[ \t]*(?:\*\*|__)")
+_MAY_BE_BOLD_LINE = re.compile(f"(?:^|\\n)[ \\t{_INVISIBLE}]*(?:\\*\\*|__)")
 
 
 def plain_text(children: Sequence[Token] | None) -> str:
@@ -106,7 +110,7 @@ def bold_heading(line: list[Token]) -> list[Token] | None:
         if tok.type != "text" or tok.content.strip():
             return None
     inner = children[1:close]
-    return inner if plain_text(inner) else None
+    return inner if _EDGES.sub("", plain_text(inner)) else None
 
 
 class CardFinder:
@@ -178,9 +182,10 @@ class CardFinder:
                 para_lines = tokens[i + 1].content.split("\n")
                 given = 0  # the paragraph's lines before this one belong to a card already
                 for k, line in enumerate(para_lines):
-                    if not line.lstrip().startswith(("**", "__")):
+                    bare = _EDGES.sub("", line)
+                    if not bare.startswith(("**", "__")):
                         continue
-                    inner = bold_heading(inline_children(self.md, line.strip()))
+                    inner = bold_heading(inline_children(self.md, bare))
                     if inner is None:
                         continue
                     above = "\n".join(para_lines[given:k])
