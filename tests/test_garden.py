@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from unittest.mock import ANY
 from urllib.parse import quote
 
 import pytest
+import yaml
 from garden_fixture import (
     CURRENT_VERSION,
     DAY_ONE,
@@ -403,6 +405,14 @@ def test_unpublish(garden: str, vault: str) -> None:
     assert unpublish(garden, note_of) == vault
 
 
+# Each level nine times the one before (a "billion laughs"): 9**6 strings, written as text.
+_ALIASES_THAT_GROW = "\n".join(
+    ['l0: &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    + [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 6)]
+    + ["permalink: *l5"]
+)
+
+
 @pytest.mark.parametrize(
     ("published", "metadata", "permalink"),
     [
@@ -433,8 +443,18 @@ def test_unpublish(garden: str, vault: str) -> None:
         ({"dg-publish": True, "permalink": "/b/"}, {}, "/b/"),
         ({"dg-publish": True, "tags": ["gardenEntry"]}, {}, "/"),
         ({"date": "2025-05-01", "aliases": ["a"]}, {"date": "2025-05-01", "aliases": ["a"]}, ""),
+        # a permalink that is not text is none: not a number, a list, or aliases made to grow
+        ({"dg-publish": True, "permalink": 123}, {}, ""),
+        ({"dg-publish": True, "permalink": ["/a/", "/b/"]}, {}, ""),
+        (
+            {"dg-publish": True, **yaml.safe_load(_ALIASES_THAT_GROW)},
+            {f"l{n}": ANY for n in range(6)},
+            "",
+        ),
     ],
-)
+    ids=["2.74", "before 2.74", "a page", "the home page", "no garden", "a number",
+         "a list", "growing aliases"],
+)  # fmt: skip
 def test_vault_metadata(
     published: dict[str, object], metadata: dict[str, object], permalink: str
 ) -> None:

@@ -52,7 +52,9 @@ def vault_metadata(published: dict[str, Any]) -> tuple[dict[str, Any], str]:
     may have taken from the file."""
     tags = published.get("tags")
     home = isinstance(tags, list) and HOME_TAG in tags
-    permalink = "/" if home else str(published.get("permalink") or "")
+    # A permalink that is not text (a number, a list, YAML aliases made to grow) is none.
+    given = published.get("permalink")
+    permalink = "/" if home else given if isinstance(given, str) else ""
     own = published.get(NOTE_PROPERTIES)
     if isinstance(own, dict):
         return {str(k): v for k, v in own.items()}, permalink
