@@ -360,6 +360,35 @@ def test_a_gone_card_without_its_last_fields_is_left_out(vault: Path, tmp_path: 
         "daily/2025-04-03.md: gone 'Route 53 라우팅 정책' (was daily/2025-04-03.md:7); "
         "left out of the deck"
     ]
+    assert result.stderr.splitlines()[0] == (
+        ".memo2anki/fields.json: 1 gone card left out of the deck (fields.json not used: not "
+        "valid JSON (line 1)): in Anki they keep their last fields, not tagged "
+        "memo2anki::gone (--changes names them)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda p: p.unlink(), "fields.json is missing"),
+        (lambda p: p.write_bytes(b"\xff\xfe"), "fields.json not used: not UTF-8"),
+        (lambda p: p.write_text('{"format": "x"}'), "fields.json not used: not memo2anki's"),
+        (lambda p: p.write_text("[" * 100_000), "fields.json not used: nested too deep"),
+    ],
+    ids=["missing", "not UTF-8", "another format", "nested too deep"],
+)
+def test_a_damaged_fields_file_is_a_warning_when_it_costs_a_gone_card(
+    vault: Path, tmp_path: Path, damage: Callable[[Path], object], why: str
+) -> None:
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    damage(vault / ".memo2anki/fields.json")
+    assert ", 0 warnings;" in run(vault, "-o", out).stderr  # nothing gone: not needed
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0
+    (warning,) = [x for x in result.stderr.splitlines() if x.startswith(".memo2anki/fields")]
+    assert warning.startswith(f".memo2anki/fields.json: 1 gone card left out of the deck ({why}")
 
 
 def _as_written_whole(vault: Path, tmp_path: Path) -> dict[str, bytes]:

@@ -84,6 +84,8 @@ class LastFields(Mapping[str, tuple[str, str]]):
     def __init__(self, path: Path | None) -> None:
         self._path = path
         self._fields: dict[str, tuple[str, str]] | None = None if path else {}
+        # Why the file could not be used, once it was read (None: it could, or was not read).
+        self.problem: str | None = None
 
     def _load(self) -> dict[str, tuple[str, str]]:
         if self._fields is None:
@@ -93,13 +95,18 @@ class LastFields(Mapping[str, tuple[str, str]]):
                 raw = rows_file.read_regular(self._path)
                 data = _document(raw)
                 rows = data.get("fields")
-                if data.get("format") == FIELDS_FORMAT and isinstance(rows, list):
-                    for row in rows:
-                        with contextlib.suppress(msgspec.ValidationError):
-                            guid, front, back = msgspec.convert(row, _FieldsRow)
-                            self._fields.setdefault(guid, (front, back))
-            except (OSError, ValueError):
-                pass  # gone cards are then carried with empty fields: see the README
+                if data.get("format") != FIELDS_FORMAT or not isinstance(rows, list):
+                    raise ValueError("not memo2anki's last fields")
+                for row in rows:
+                    with contextlib.suppress(msgspec.ValidationError, RecursionError):
+                        guid, front, back = msgspec.convert(row, _FieldsRow)
+                        self._fields.setdefault(guid, (front, back))
+            except FileNotFoundError:
+                self.problem = f"{FIELDS_NAME} is missing"
+            except OSError as err:
+                self.problem = f"{FIELDS_NAME} cannot be read: {err.strerror or err}"
+            except ValueError as err:  # gone cards are then left out: see plan._left_out
+                self.problem = f"{FIELDS_NAME} not used: {err}"
         return self._fields
 
     def __getitem__(self, guid: str) -> tuple[str, str]:

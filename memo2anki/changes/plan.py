@@ -26,7 +26,16 @@ import genanki
 from memo2anki.cards.fields import about_fields, deck_name, stored_deck, stored_html
 from memo2anki.cards.fields import tags as clean_tags
 from memo2anki.cards.identity import cloze_guid, content_digest
-from memo2anki.changes.ledger import GONE, LAST_STAMP, LIVE, Cards, Ledger, LedgerCard
+from memo2anki.changes.ledger import (
+    FIELDS_NAME,
+    FOLDER,
+    GONE,
+    LAST_STAMP,
+    LIVE,
+    Cards,
+    Ledger,
+    LedgerCard,
+)
 from memo2anki.changes.notes import (
     CLOZE_MODEL_NAME,
     IMG,
@@ -35,7 +44,7 @@ from memo2anki.changes.notes import (
     card_link,
     cloze_text,
 )
-from memo2anki.model import Card, Diagnostic, fold
+from memo2anki.model import Card, Diagnostic, fold, plural
 
 GONE_TAG = "memo2anki::gone"
 
@@ -219,6 +228,17 @@ def digest(card: Card) -> str:
     """The card's digest of its front, back and tags (the ledger's ``digest``): the other
     fields (subject, note, date, link) are the ledger's columns and the vault's name."""
     return card.digest or content_digest(card.front_html, card.back_html, card.tags)
+
+
+def _left_out(count: int, ledger: Ledger) -> Diagnostic:
+    """The warning for gone cards left out of the deck for want of their last fields."""
+    why = getattr(ledger.fields, "problem", None) or "their fields are not in it"
+    return Diagnostic(
+        f"{FOLDER}/{FIELDS_NAME}",
+        None,
+        f"{plural(count, 'gone card')} left out of the deck ({why}): in Anki they keep their "
+        "last fields, not tagged memo2anki::gone (--changes names them)",
+    )
 
 
 def _later(now: int, stamp: int) -> int:
@@ -669,6 +689,7 @@ def plan_changes(
     carried: list[int | LedgerCard] = []
     retired: list[str] = []
     filtered = 0
+    unfielded = 0  # gone cards left out: their last fields are not known
     due = len(cards)
     left_notes: set[str] = set()  # (only needed for pages)
     for j in _rows_but(count, matched):
@@ -690,6 +711,8 @@ def plan_changes(
         stamp = entry.stamp
         # Without its last fields (fields.json lost or damaged) it is left out: carried
         # with empty ones, it would blank the note in Anki.
+        if not layout.leave_out_gone and not (front_html or back_html):
+            unfielded += 1
         if not layout.leave_out_gone and (front_html or back_html):
             stamp = _later(now, entry.stamp)
             # The one place the ledger's values become a note's: each passes the checks a
@@ -744,6 +767,8 @@ def plan_changes(
 
     # The pages of the notes of this run's cards, and of the other notes the ledger still
     # holds cards of (out of this run's reach, or gone) as they were.
+    if unfielded:
+        diagnostics.append(_left_out(unfielded, ledger))
     others = left_notes.difference(map(attrgetter("note"), cards))
     pages_after = {**{n: p for n, p in pages_before.items() if n in others}, **pages}
     ledger_changed = ledger_changed or pages_after != dict(pages_before)
