@@ -14,7 +14,7 @@ from concurrent.futures import InvalidStateError
 from pathlib import Path
 
 import pytest
-from helpers import REPO, Anki, memo, png, run, write_vault
+from helpers import REPO, Anki, memo, memo2anki_notes, png, run, write_vault
 
 from memo2anki.cards.convert import _cancelled_futures_left_alone, convert
 from memo2anki.targets import build
@@ -383,3 +383,81 @@ def test_a_stop_at_any_moment_says_what_was_written_and_leaves_no_temp_file(
     assert (out.read_bytes() == b"last week's deck") == (said == "nothing written")
     ledger = vault / ".memo2anki"
     assert not ledger.exists() or not [p for p in os.listdir(ledger) if p.endswith(".tmp")]
+
+
+def _stopped_at(moment: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The command line run in a child that sends itself SIGTERM at ``moment`` (_STOPS_AT)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-c", _STOPS_AT, moment, *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_stop_once_the_run_is_done_and_told_is_not_taken(tmp_path: Path) -> None:
+    # What is left is ending the process: a stop then would only be told as a cut-short run.
+    vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가")})
+    out = tmp_path / "deck.apkg"
+    child = _stopped_at("FUNC:memo2anki.cli.build.finished", vault, "-o", out)
+    assert child.returncode == 0, child.stderr
+    assert child.stderr.splitlines()[-1].endswith(f"; 1 new; wrote {out}")
+    assert "stopped" not in child.stderr and out.is_file()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "FUNC:memo2anki.targets.write_collection._move",
+        "FUNC:memo2anki.targets.write_collection.apply_plan",
+    ],
+    ids=["in the transaction", "just after the commit"],
+)
+def test_a_stop_during_the_collections_transaction_waits_for_it_and_says_so(
+    tmp_path: Path, moment: str
+) -> None:
+    # The transaction is done whole, then the stop is taken: told as after the commit (the
+    # ledger not written), never as "nothing written" about a collection that was changed.
+
+    vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가", "**B**\n나")})
+    Anki(tmp_path / "profile").close()
+    collection = tmp_path / "profile" / "collection.anki2"
+    child = _stopped_at(
+        moment,
+        "sync", vault, "--collection", collection, "--no-backup", "--no-cache",
+    )  # fmt: skip
+    (line,) = child.stderr.splitlines()
+    assert line.startswith("memo2anki: stopped by SIGTERM; synced into ")
+    assert line.endswith("but not the ledger (the next run reports these changes again)")
+    assert child.returncode == 128 + signal.SIGTERM
+    anki = Anki(tmp_path / "profile")
+    try:
+        assert len(memo2anki_notes(anki.col)) == 2
+    finally:
+        anki.close()
+    assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+def test_a_stop_while_ankiconnect_is_told_says_to_sync_again(tmp_path: Path) -> None:
+    # AnkiConnect has no transaction: the notes imported before the stop are there.
+    from ankiconnect_standin import AnkiConnectStandIn
+
+    vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가", "**B**\n나")})
+    Anki(tmp_path / "profile").close()
+    with AnkiConnectStandIn(tmp_path / "profile" / "collection.anki2") as server:
+        child = _stopped_at(
+            "FUNC:memo2anki.targets.write_ankiconnect._added_ids",
+            "sync", vault, "--ankiconnect-url", server.url, "--no-cache",
+        )  # fmt: skip
+        assert child.stderr.splitlines() == [
+            f"memo2anki: stopped by SIGTERM; some changes may be in profile 'User 1' through "
+            f"AnkiConnect at {server.url}: sync again to finish them"
+        ]
+        assert child.returncode == 128 + signal.SIGTERM
+        assert not (vault / ".memo2anki" / "ledger.json").exists()
+        again = run("sync", vault, "--ankiconnect-url", server.url, "--no-cache")
+        assert again.exit_code == 0, again.output
+        assert len(memo2anki_notes(server.col)) == 2  # finished, without a duplicate

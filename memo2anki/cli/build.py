@@ -31,7 +31,7 @@ from memo2anki.cli.output import (
 )
 from memo2anki.cli.report import changes_json, counts_line, deck_notice
 from memo2anki.cli.usage import output_file
-from memo2anki.common.signals import telling_if_stopped
+from memo2anki.common.signals import finished, telling_if_stopped
 from memo2anki.model import (
     DEFAULT_SECTIONS,
     Diagnostic,
@@ -230,6 +230,7 @@ def build(
                 report_new_ledger(plan, result, options.vault)
                 outcome = f"{counts_line(plan)}; wrote {info.path}{clozes}{added}"
                 click.echo(one_line(summary(result, outcome)), err=True)
+            finished()  # (a stop from here on would only cut the exit short)
 
 
 def _links_to_note(output: Path) -> bool:

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from memo2anki.cli.output import stops_told
-from memo2anki.common.signals import stopping_on_signals
+from memo2anki.common.signals import process_ends_with_run, stopping_on_signals
 
 # Each command's module, imported when the command runs (or help lists it): a build need not
 # load what talks to Anki, nor the preview's page.
@@ -69,6 +69,7 @@ def run() -> NoReturn:
     collector would only walk every card made so far again and again, and once more at exit:
     a fifth of a 20,000-note re-export."""
     gc.disable()
+    process_ends_with_run()
     try:
         # SIGTERM, SIGHUP: cleaned up as after Ctrl-C; told here when outside click's own try.
         with stops_told(), stopping_on_signals():
@@ -88,9 +89,20 @@ def _end(code: object) -> NoReturn:
     else:
         print(code, file=sys.stderr)
         status = 1
+    _reap_workers()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # (a closed pipe: what was not written is lost)
             status = status or 120  # as Python itself exits when it cannot flush
     os._exit(status)
+
+
+def _reap_workers() -> None:
+    """Wait for the worker processes still known (the teardown skipped did so): a worker a
+    stop signal ended, not yet joined by its pool, would be left a zombie."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None:
+        return
+    for child in multiprocessing.active_children():  # (the ended ones are reaped by this call)
+        child.join(timeout=5)

@@ -24,7 +24,7 @@ from memo2anki.cli.output import (
     summary,
 )
 from memo2anki.cli.report import changes_json, counts_line
-from memo2anki.common.signals import telling_if_stopped
+from memo2anki.common.signals import finished, telling_if_stopped
 from memo2anki.model import Diagnostic, one_line
 from memo2anki.model import plural as _n
 from memo2anki.targets.package import DEFAULT_DECK
@@ -138,6 +138,7 @@ def sync(
                 click.echo(one_line(summary(result, outcome)), err=True)
                 for line in _done(synced):
                     click.echo(one_line(line), err=True)
+            finished()  # (a stop from here on would only cut the exit short)
 
 
 def _hand_moved(steps: Steps) -> list[Diagnostic]:

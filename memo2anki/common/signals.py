@@ -4,12 +4,24 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
 # SIGTERM: `kill`, a service manager, a closing session; SIGHUP: the terminal went away.
 STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+# Whether the process ends with the run (the program, not a library call or a test's), and
+# whether the run's work is done (see finished): no stop is taken from then on.
+_process_ends_with_run = False
+_done = False
+
+
+def process_ends_with_run() -> None:
+    """Say that the process ends when the run does (the program's entry point): only then
+    does :func:`finished` ignore stops, which would otherwise outlive the run."""
+    global _process_ends_with_run
+    _process_ends_with_run = True
 
 
 class Stopped(KeyboardInterrupt):
@@ -45,19 +57,60 @@ def stopping_on_signals() -> Iterator[None]:
         yield
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+            signal.signal(sig, signal.SIG_IGN if _done else handler)  # type: ignore[arg-type]
+
+
+def finished() -> None:
+    """The run's work is done and told: a stop from now on is not taken (Ctrl-C and the stop
+    signals are ignored), as what is left is ending the process; a stop would only be told
+    as if the run had been cut short."""
+    global _done
+    if not _process_ends_with_run:
+        return
+    _done = True
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, *_signals()):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 @contextmanager
-def telling_if_stopped(written: str) -> Iterator[None]:
+def stops_held() -> Iterator[None]:
+    """Within this block a stop (Ctrl-C, a stop signal) waits, and is raised when the block
+    ends well: what the block does is done whole (a commit, and the note that it was made).
+    A block that raises raises its own error."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        came.append(signum)
+
+    previous = {
+        sig: signal.signal(sig, hold)
+        for sig in (signal.SIGINT, *_signals())
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if came:
+        raise KeyboardInterrupt if came[0] == signal.SIGINT else Stopped(came[0])
+
+
+@contextmanager
+def telling_if_stopped(written: str | Callable[[], str]) -> Iterator[None]:
     """Within this block, a stop (Ctrl-C, a stop signal) carries ``written``: what the run
-    had written when it came, told instead of "nothing written" (an inner block's, which is
-    nearer the stop, wins)."""
+    had written when it came (or a function saying so then), told instead of "nothing
+    written" (an inner block's, which is nearer the stop, wins)."""
     try:
         yield
     except KeyboardInterrupt as err:
         if not hasattr(err, "written"):
-            setattr(err, "written", written)  # noqa: B010 (an attribute of our own)
+            told = written if isinstance(written, str) else written()
+            setattr(err, "written", told)  # noqa: B010 (an attribute of our own)
         raise
 
 

@@ -259,7 +259,12 @@ def run_sync(
         # The notes as memo2anki last wrote them, by which AnkiConnect's way finds a note
         # it never met.
         client = AnkiConnect(target.url, target.key)
-        applied = apply_connect(client, plan, result.media, plan.ledger.as_read(), delete_gone, ids)
+        # (AnkiConnect has no transaction: a sync run again finishes what a stop cut short)
+        partly = f"some changes may be in {target}: sync again to finish them"
+        with telling_if_stopped(partly):
+            applied = apply_connect(
+                client, plan, result.media, plan.ledger.as_read(), delete_gone, ids
+            )
         steps, backup, media_added = applied.steps, None, applied.media_added
         with telling_if_stopped(unsaved):
             warnings += save_ledger(plan, result.vault)
@@ -269,9 +274,16 @@ def run_sync(
 
         assert target.collection is not None
         folder = target.backups if make_backup else None
-        with open_collection(target.collection) as col:
-            done = apply_plan(col, plan, result.media, delete_gone, folder)
-        steps, backup, media_added = done.steps, done.backup, done.media_added
-        with telling_if_stopped(unsaved):
-            warnings += save_ledger(plan, result.vault)
+        committed = False
+
+        def commit_made() -> None:
+            nonlocal committed
+            committed = True
+
+        with telling_if_stopped(lambda: unsaved if committed else "nothing written"):
+            with open_collection(target.collection) as col:
+                done = apply_plan(col, plan, result.media, delete_gone, folder, commit_made)
+            steps, backup, media_added = done.steps, done.backup, done.media_added
+            with telling_if_stopped(unsaved):
+                warnings += save_ledger(plan, result.vault)
     return Synced(target, steps, backup, media_added, tuple(warnings))

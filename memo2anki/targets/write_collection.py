@@ -14,7 +14,7 @@ import importlib.metadata
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 
 from memo2anki.changes.notes import NOTE_TYPES, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Plan
+from memo2anki.common.signals import stops_held
 from memo2anki.model import Media, Memo2AnkiError
 from memo2anki.targets.ankiconnect import ADDON_CODE
 from memo2anki.targets.package_notes import notes_package
@@ -295,9 +296,11 @@ def apply_plan(
     media: Iterable[Media],
     delete_gone: bool = False,
     backup_folder: Path | None = None,
+    committed: Callable[[], None] | None = None,
 ) -> Applied:
     """Carry ``plan`` into the open collection: a backup (unless ``backup_folder`` is None),
-    then every step in one transaction, rolled back whole if anything fails."""
+    then every step in one transaction, rolled back whole if anything fails. ``committed``
+    is called once it went through, before any stop that came meanwhile is raised."""
     _check_note_types(col)
     steps = sync_steps(plan, held_notes(col), delete_gone, taken=other_types_guids(col))
     if steps.empty:
@@ -330,7 +333,11 @@ def apply_plan(
                 "this sync would force a one-way full sync with AnkiWeb; nothing was changed"
             )
 
-    col.db.transact(work)
+    # A stop waits for the transaction's end: told as after it when it came after the commit.
+    with stops_held():
+        col.db.transact(work)
+        if committed is not None:
+            committed()
     return Applied(steps, saved, added_media)
 
 
