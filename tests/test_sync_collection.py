@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -582,12 +583,18 @@ def _other_database(path: Path) -> None:
         db.commit()
 
 
-def _newer(path: Path) -> None:
-    import sqlite3
+def _schema(version: int) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        import sqlite3
 
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        db.execute("update col set ver = 99")  # as a future Anki's schema would say
-        db.commit()
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            db.execute("update col set ver = ?", (version,))
+            db.commit()
+
+    return make
+
+
+_newer = _schema(99)  # as a future Anki's schema would say
 
 
 @pytest.mark.parametrize(
@@ -604,8 +611,20 @@ def _newer(path: Path) -> None:
         (_zip, "a zip archive (an exported .colpkg or .apkg?), not a collection; left as it was"),
         (_other_database, "an SQLite database, but not an Anki collection; left as it was"),
         (_newer, "made by a newer Anki than this Anki library"),
+        (_schema(0), "made by an Anki older than this Anki library reads, or damaged; left as"),
+        (_schema(11), "the collection is damaged (its tables are not as Anki makes them); left"),
     ],
-    ids=["damaged", "truncated", "text", "empty", "zip", "another database", "newer Anki"],
+    ids=[
+        "damaged",
+        "truncated",
+        "text",
+        "empty",
+        "zip",
+        "another database",
+        "newer Anki",
+        "a schema too old",
+        "an old schema's tables missing",
+    ],
 )
 def test_a_file_that_is_no_collection_anki_can_write_is_named_and_left_alone(
     vault: Path, col_path: Path, make: Any, said: str
@@ -622,6 +641,35 @@ def test_a_file_that_is_no_collection_anki_can_write_is_named_and_left_alone(
     assert col_path.read_bytes() == before
     assert sorted(os.listdir(col_path.parent)) == folder  # no backup, no media folder made
     assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+# A collection Anki wrote to and was killed before it checkpointed: its tables are in its
+# write-ahead log, not yet in the file.
+_KILLED_WITH_ITS_LOG = """
+import os, sys
+from anki.collection import Collection
+col = Collection(sys.argv[1])
+note = col.new_note(col.models.by_name("Basic"))
+note["Front"], note["Back"] = "written before the kill", "in the log"
+col.add_note(note, col.decks.id("Default"))
+os._exit(0)
+"""
+
+
+def test_a_collection_whose_tables_are_in_its_log_still_is_synced(
+    vault: Path, tmp_path: Path
+) -> None:
+    col_path = tmp_path / "killed" / "collection.anki2"
+    col_path.parent.mkdir()
+    subprocess.run([sys.executable, "-c", _KILLED_WITH_ITS_LOG, str(col_path)], check=True)
+    wal = col_path.with_name("collection.anki2-wal")
+    assert wal.is_file() and wal.stat().st_size > 0  # (else this tests nothing)
+    code, output = sync(vault, col_path)
+    assert code == 0, output
+    assert _person_s_notes(col_path) == [
+        ("Basic", "written before the kill"),
+        *[("memo2anki", front) for front in sorted(["CNI", "Docker Network", "etcd"])],
+    ]
 
 
 def _person_s_notes(path: Path) -> list[tuple[str, str]]:
@@ -686,6 +734,38 @@ def test_a_full_disk_is_named_and_the_collection_left_as_it_was(
         assert "ZipWriter" not in output
         assert _person_s_notes(col) == [("Basic", "my own card")]
     assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+@pytest.mark.parametrize("free_kb", [0, 8, 24, 48, 96, 160])
+@pytest.mark.parametrize("backup", [True, False], ids=["with a backup", "no backup"])
+def test_a_disk_nearly_full_is_named_whatever_the_room_left(
+    vault: Path, col_path: Path, tmp_path: Path, free_kb: int, backup: bool
+) -> None:
+    # SQLite says "disk I/O error" when its log finds no room at some fill levels; a backup
+    # cut short by the disk is no backup.
+    import zipfile
+
+    from fs_faults import fill, small_disk
+
+    with small_disk(tmp_path / "small", "2m") as disk:
+        col = disk / "collection.anki2"
+        col.write_bytes(col_path.read_bytes())
+        before = col.read_bytes()
+        fill(disk)
+        filler = disk / "filler"
+        with open(filler, "r+b") as f:
+            f.truncate(max(0, filler.stat().st_size - free_kb * 1024))
+        code, output = sync(vault, col, *(() if backup else ("--no-backup",)))
+        filler.unlink()
+        backups = sorted((disk / "backups").glob("*")) if (disk / "backups").is_dir() else []
+        for made in backups:
+            assert zipfile.is_zipfile(made), made  # whole, or not there
+        if code == 0:
+            return  # there was room enough
+        last = output.splitlines()[-1]
+        assert "disk is full" in last, last
+        assert col.read_bytes() == before
+        assert "unexpected" not in output and "disk I/O error" not in output
 
 
 # -- a note of another note type holding a card's id -------------------------------------------

@@ -118,7 +118,12 @@ def _has_col_table(path: Path) -> bool | None:
             ).fetchone()
     except (sqlite3.Error, ValueError, OSError):
         return None
-    return bool(row[0])
+    if row[0]:
+        return True
+    # Its tables may be in its write-ahead log still (Anki has it open, or was killed before
+    # a checkpoint): what the file alone holds cannot tell.
+    wal = path.with_name(path.name + "-wal")
+    return None if wal.is_file() and wal.stat().st_size > 0 else False
 
 
 def collection_fault(path: Path, err: BaseException, opening: bool) -> str:
@@ -141,8 +146,21 @@ def collection_fault(path: Path, err: BaseException, opening: bool) -> str:
         )
     if "NotADatabase" in text:
         return f"{path}: not an Anki collection (not an SQLite database); {UNTOUCHED}: {GIVE}"
-    if "DiskFull" in text or "StorageFull" in text or "No space left" in text:
+    # SQLite may say only "disk I/O error" when a write to its log finds no room, and a
+    # transaction it rolled back for it fails the library's own rollback.
+    full = "DiskFull" in text or "StorageFull" in text or "No space left" in text
+    if full or _nearly_full(folder):
         return f"{path}: the disk is full ({_free(folder)}); {UNTOUCHED}"
+    if "FileTooOld" in text:
+        return (
+            f"{path}: made by an Anki older than this Anki library reads, or damaged; "
+            f"{UNTOUCHED}: open it in Anki (which upgrades it), or restore a backup"
+        )
+    if any(kind in text for kind in ("SqlInputError", "QueryReturnedNoRows", "InvalidColumn")):
+        return (
+            f"{path}: the collection is damaged (its tables are not as Anki makes them); "
+            f"{UNTOUCHED}: let Anki repair it (Tools > Check Database) or restore a backup"
+        )
     if _read_only_disk(folder):
         return f"{path}: it is on a read-only disk; {UNTOUCHED}"
     if not os.access(path, os.W_OK):
@@ -157,9 +175,19 @@ def collection_fault(path: Path, err: BaseException, opening: bool) -> str:
 
 
 def _sqlite_reason(text: str) -> str:
-    """The SQLite message in Anki's error text (``Some("disk I/O error")``), else the text."""
+    """The SQLite message in Anki's error text (``Some("disk I/O error")``), else the text
+    (cut to a line)."""
     found = re.search(r'Some\(\\?"(.*?)\\?"\)', text)
-    return found.group(1) if found else text
+    reason = found.group(1) if found else " ".join(text.split())
+    return reason if len(reason) <= 200 else f"{reason[:200]}…"
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether the disk ``folder`` is on has next to no room left (under 1 MiB)."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
 
 
 def _free(folder: Path) -> str:
@@ -208,11 +236,14 @@ def schema_mark(col: Any) -> int:
 def backup(col: Any, folder: Path) -> Path | None:
     """A backup made the way Anki makes one, into the profile's ``backups`` folder; the newest
     backup there (None: none) once it is written."""
+    there: set[str] = set()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        there = set(os.listdir(folder))
         with _own_stderr_kept_quiet():
             col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
     except Exception as err:
+        _remove_new(folder, there)  # a backup cut short is no backup: it only takes space
         reason = err.strerror if isinstance(err, OSError) and err.strerror else err
         if _short_of_space(folder, Path(col.path)):
             reason = f"the disk is full: {_free(folder)}"
@@ -221,6 +252,14 @@ def backup(col: Any, folder: Path) -> Path | None:
         ) from err
     found = sorted(folder.glob("*.colpkg"), key=lambda p: p.stat().st_mtime)
     return found[-1] if found else None
+
+
+def _remove_new(folder: Path, there: set[str]) -> None:
+    """Remove the files in ``folder`` that were not ``there`` (what a failed backup left)."""
+    with contextlib.suppress(OSError):
+        for name in set(os.listdir(folder)) - there:
+            with contextlib.suppress(OSError):
+                (folder / name).unlink()
 
 
 @contextmanager
