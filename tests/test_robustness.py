@@ -794,6 +794,38 @@ def test_an_output_name_as_long_as_the_file_system_allows(
     assert [n.fields["Front"] for n in anki.notes()] == ["Pod"]
 
 
+_TOO_LONG = "가" * 85  # 255 bytes: a name a file system takes, but not with a suffix added
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["-o", f"{_TOO_LONG}.apkg"], "is 260 bytes long; a file system takes 255"),
+        (["-o", _TOO_LONG], "with .apkg added, the name"),
+        (["-o", f"{_TOO_LONG}{_TOO_LONG}/deck.apkg"], "is 510 bytes long"),
+        (["preview", "-o", f"{_TOO_LONG}.html"], "is 260 bytes long"),
+        (["preview", "-o", "가" * 83 + "a.html"], "for the page's picture folder, the name"),
+        (["sync", "--collection", f"{_TOO_LONG}.anki2"], "is 261 bytes long"),
+    ],
+    ids=["-o", "-o with .apkg added", "-o in a folder", "preview -o", "preview's folder",
+         "sync --collection"],
+)  # fmt: skip
+def test_a_name_longer_than_a_file_system_takes_is_bad_usage(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    vault = write_vault(tmp_path / "v", GOOD)
+    command = [args[0]] if args[0] in {"preview", "sync"} else []
+    options = args[len(command) :]
+    result = run(*command, vault, *options[:1], tmp_path / options[1], "--no-cache")
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr
+    assert "Traceback" not in result.output and "unexpected" not in result.output
+    assert os.listdir(tmp_path) == ["v"] or sorted(os.listdir(tmp_path)) == [
+        "memo2anki-cache",
+        "v",
+    ]
+
+
 def test_a_read_only_cache_costs_time_only(tmp_path: Path, anki: Anki) -> None:
     from fs_faults import read_only
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from memo2anki.cli.options import FilePath
 from memo2anki.model import BadUsage
 from memo2anki.targets.ankiconnect import DEFAULT_URL, checked_url
 from memo2anki.targets.sync import ANKICONNECT, COLLECTION
@@ -24,7 +25,7 @@ def anki_options(doing: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         ),
         click.option(
             "--collection",
-            type=click.Path(path_type=Path, dir_okay=False),
+            type=FilePath(path_type=Path, dir_okay=False),
             help=f"A collection file (.anki2) to {doing}, instead of a profile's.",
         ),
         click.option(

@@ -20,7 +20,7 @@ from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.plan import Layout, Plan
 from memo2anki.cli.config import CONFIG_NAME, Config, find_config, load_config
 from memo2anki.cli.output import report_diagnostics, require_cards
-from memo2anki.cli.usage import deck_name, folder_problem
+from memo2anki.cli.usage import deck_name, folder_problem, name_problem
 from memo2anki.model import (
     DEFAULT_SECTIONS,
     BadUsage,
@@ -106,13 +106,23 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 class OutputPath(click.Path):
     """``-o``: a folder (one that exists, or a name ending in a slash, which ``Path`` would
-    drop) is bad usage, told before any note is read."""
+    drop) or a name too long for a file system is bad usage, told before any note is read."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str | os.PathLike):
-            problem = folder_problem(value)
+            problem = name_problem(value) or folder_problem(value)
             if problem is not None:
                 self.fail(problem, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class FilePath(click.Path):
+    """A file to read or write in place (``--collection``): a name too long for a file
+    system is bad usage, as click says of a folder."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str | os.PathLike) and (problem := name_problem(value)):
+            self.fail(problem, param, ctx)
         return super().convert(value, param, ctx)
 
 

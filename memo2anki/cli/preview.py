@@ -16,7 +16,8 @@ from memo2anki.cli.options import (
 )
 from memo2anki.cli.output import report_diagnostics, report_vault, reported, summary
 from memo2anki.cli.report import counts_line
-from memo2anki.model import Diagnostic, Memo2AnkiError, one_line
+from memo2anki.cli.usage import name_problem
+from memo2anki.model import BadUsage, Diagnostic, Memo2AnkiError, one_line
 from memo2anki.model import plural as _n
 from memo2anki.notes.discover import is_markdown, shown_path
 from memo2anki.targets.package import DEFAULT_DECK
@@ -105,6 +106,9 @@ def _page_file(given: Path) -> tuple[Path, bool]:
     """The page to write: ``.html`` added to a name without it (a browser opens it then)."""
     added = given.suffix.lower() not in PAGE_SUFFIXES
     path = given.with_name(f"{given.name}.html") if added else given
+    # (its pictures may go in NAME_files/ beside it: that name must fit too)
+    if (problem := name_problem(path.with_name(f"{path.stem}_files"))) is not None:
+        raise BadUsage(f"-o {given}: for the page's picture folder, {problem}")
     if path.is_dir():
         raise Memo2AnkiError(f"-o {given}: {path} is a folder; give another file name")
     if not path.parent.is_dir():

@@ -33,12 +33,29 @@ def output_file(given: str | os.PathLike[str]) -> OutputFile:
     added = path.suffix.lower() != PACKAGE_SUFFIX
     if added:
         path = path.with_name(path.name + PACKAGE_SUFFIX)
+        if (problem := name_problem(path)) is not None:
+            raise BadUsage(f"-o {text}: with .apkg added, {problem}")
         if path.is_dir():
             raise BadUsage(f"-o {text}: {path} is a folder; give another file name")
     folder = path.parent
     if not folder.is_dir():
         raise Memo2AnkiError(f"{path}: folder {folder} does not exist")
     return OutputFile(path, added)
+
+
+# The longest name most file systems take (ext4, APFS, NTFS: 255 bytes or characters).
+NAME_MAX = 255
+
+
+def name_problem(given: str | os.PathLike[str]) -> str | None:
+    """What is wrong with ``given`` as a path to make: a name in it longer than a file system
+    takes (each Korean syllable is 3 bytes of a name), which every call on it would fail."""
+    for part in Path(given).parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            shown = part if len(part) <= 40 else f"{part[:20]}…{part[-15:]}"
+            return f"the name {shown!r} is {size} bytes long; a file system takes {NAME_MAX}"
+    return None
 
 
 def folder_problem(given: str | os.PathLike[str]) -> str | None:
