@@ -109,8 +109,20 @@ def test_a_broken_config_is_one_clear_error(vault: Path, text: str, message: str
         (b'sections = ["A"]\n# \xea\xb0\n', ".memo2anki.toml:2: broken config: not UTF-8"),
         (b"last = " + b"[" * 5000 + b"]" * 5000, ".memo2anki.toml: broken config: nested too"),
         (b"deck = " + b"{a=" * 5000 + b"1" + b"}" * 5000, ".memo2anki.toml: broken config: nes"),
+        (
+            b".".join([b"a"] * 100_000) + b" = 1",  # (tomllib: minutes, growing as its square)
+            ".memo2anki.toml: not a settings file: larger than 64 KiB",
+        ),
+        (b"# note\n" * 20_000, ".memo2anki.toml: not a settings file: larger than 64 KiB"),
     ],
-    ids=["bad byte", "cut character in a comment", "deep arrays", "deep tables"],
+    ids=[
+        "bad byte",
+        "cut character in a comment",
+        "deep arrays",
+        "deep tables",
+        "a dotted key 200 KB long",
+        "comments past 64 KiB",
+    ],
 )
 def test_a_config_that_cannot_be_read_as_toml_is_bad_usage(
     vault: Path, raw: bytes, message: str

@@ -49,15 +49,26 @@ KNOWN = (
 )
 
 
+# A settings file is a few lines; past this it is not one (and tomllib's time grows with the
+# square of a dotted key's length: 200 KB of one took minutes).
+MAX_CONFIG_BYTES = 64 * 1024
+
+
 def load_config(path: Path) -> Config:
     """Read a config file; a broken, misspelled or mistyped one is an error naming the file
     and line (and column, for broken TOML)."""
     import tomllib  # here: most vaults have no config file, and every run would import it
 
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as err:
         raise Memo2AnkiError(f"{path}: cannot read config: {err.strerror or err}") from err
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise BadUsage(
+            f"{path}: not a settings file: larger than {MAX_CONFIG_BYTES // 1024} KiB "
+            "(settings take a few lines)"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
