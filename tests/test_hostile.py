@@ -466,9 +466,10 @@ DECKS = [
 ]
 
 
-def test_a_deck_name_with_a_control_character_is_bad_usage(tmp_path: Path) -> None:
+@pytest.mark.parametrize("deck", ["A\x1fB", "A\nB", "A\tB", "A\rB"])
+def test_a_deck_name_with_a_control_character_is_bad_usage(tmp_path: Path, deck: str) -> None:
     vault = write_vault(tmp_path / "vault", {"n.md": memo("**A**\n가")})
-    result = run(vault, "-o", tmp_path / "deck.apkg", "--deck", "A\x1fB")
+    result = run(vault, "-o", tmp_path / "deck.apkg", "--deck", deck)
     assert result.exit_code == 2
     assert "the deck name holds a control character" in result.stderr
     assert not (tmp_path / "deck.apkg").exists()

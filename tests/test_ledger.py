@@ -631,6 +631,7 @@ HOSTILE_VALUES = {
     "a deck with reserved characters": ("ledger", 6, "공부 메모장::\x1fC\x00KA::  ::"),
     "a deck of nothing": ("ledger", 6, " :: \x01 "),
     "a deck with runs of colons": ("ledger", 6, ":::공부 메모장:::CKA:::"),
+    "a deck with line ends and tabs": ("ledger", 6, "공부 메모장::C\nK\tA\r"),
     "tags with empty levels": ("ledger", 11, ["::x", "y::", "a::::b", "::", "c :: d"]),
     "tags with markup and spaces": ("ledger", 11, ['<b>x</b>', "a b", "c\x1fd", '"q"', "  "]),
     "a subject with markup": ("ledger", 4, '<img src=x onerror="alert(1)">'),
@@ -668,6 +669,9 @@ def test_the_ledgers_values_pass_the_checks_a_notes_do(
     for nested in (gone.deck, *gone.tags):
         assert all(level and level != "blank" for level in nested.split("::")), nested
     assert gone.deck.split("::")[0] == "공부 메모장"
+    assert not any(c in gone.deck for c in "\t\n\r")  # (Anki drops them: another deck)
+    if column == 6:  # what is left is the deck the ledger names
+        assert gone.deck in {"공부 메모장::CKA", "공부 메모장"}
     assert all(" " not in tag and "<" not in tag and '"' not in tag for tag in gone.tags)
     if column == 4:  # escaped text, as a subject in a note gives
         assert gone.fields["Subject"] == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"

@@ -43,6 +43,7 @@ _TAG_MARKUP = re.compile(r'[<>"]')
 # Where Anki nests a deck or a tag: at ``::``; a run of more colons is read as one here, so no
 # level is left empty (Anki names an empty one ``blank``: ``a::::b`` is ``a::blank::b``).
 _LEVELS = re.compile(r":{2,}")
+_LINE_ENDS = re.compile("[\t\n\r]")
 
 
 def reserved_names(text: str) -> list[str]:
@@ -75,8 +76,15 @@ def link_field(url: str) -> str:
 def deck_name(deck: str, subject: str) -> str:
     """``Deck::Subject``, or the deck itself for cards without a subject; plain text.
     A ``::`` (or more colons) in a subject would nest a deck more: it becomes ``:``."""
-    deck, subject = nested(scrub(deck)), _LEVELS.sub(":", scrub(subject)).strip()
+    deck = nested(_deck_text(deck))
+    subject = _LEVELS.sub(":", _deck_text(subject)).strip()
     return f"{deck}::{subject}" if subject else deck
+
+
+def _deck_text(name: str) -> str:
+    """A deck name's text: no reserved character, nor a tab or line end (which Anki drops
+    from a deck name, so the deck memo2anki names would not be the one Anki has)."""
+    return _LINE_ENDS.sub("", scrub(name))
 
 
 def nested(name: str) -> str:
@@ -103,7 +111,7 @@ def stored_html(text: str) -> str:
 def stored_deck(name: str, fallback: str) -> str:
     """A deck name kept outside memo2anki (the ledger's): plain text, without reserved
     characters, each ``::`` part trimmed and none empty; ``fallback`` when nothing is left."""
-    return nested(scrub(name)) or fallback
+    return nested(_deck_text(name)) or fallback
 
 
 def about_fields(subject: str, note: str, date: str, link: str) -> tuple[str, str, str, str]:

@@ -4,6 +4,7 @@ name. A mistake here is bad usage, told in one line that says what to type inste
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,13 +69,17 @@ def folder_problem(given: str | os.PathLike[str]) -> str | None:
     return f"{text} is a folder; give a file name, such as {example}"
 
 
+# Tab and line ends: text in a field, but not in a deck name (Anki drops them from one).
+_LINE_CONTROLS = re.compile("[\t\n\r]")
+
+
 def deck_name(text: str) -> str:
     """A deck name with the spaces around each ``::`` part trimmed (Anki shows ``a :: b`` as
     parts named with spaces). ValueError for an empty part: Anki would name it ``blank``."""
     parts = [part.strip() for part in text.split("::")]
     if not any(parts):
         raise ValueError("the deck name is empty")
-    if RESERVED.search(text):
+    if RESERVED.search(text) or _LINE_CONTROLS.search(text):
         raise ValueError("the deck name holds a control character")
     if not all(parts):
         shown = "::".join(part or "?" for part in parts)
