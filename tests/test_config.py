@@ -84,12 +84,13 @@ def test_explicit_config_file_and_cloze(vault: Path, tmp_path: Path) -> None:
         ),
         ('cloze = "yes"\n', ".memo2anki.toml:1: 'cloze' must be true or false"),
         ("deck = 3\n", ".memo2anki.toml:1: 'deck' must be a non-empty string, as in deck ="),
-        ('deck = "CKA::"\n', ".memo2anki.toml: deck 'CKA::' has an empty part (CKA::?)"),
+        ('deck = "CKA::"\n', ".memo2anki.toml:1: deck: 'CKA::' has an empty part (CKA::?)"),
+        ('cloze = true\ndeck = "a\\u0000b"\n', ".memo2anki.toml:2: deck: the deck name holds a"),
         ('since = "4월"\n', ".memo2anki.toml:1: 'since' must be a date, as in since = 2025-04-01"),
         ("last = 0\n", ".memo2anki.toml:1: 'last' must be a number of days, 1 or more"),
         (
             "since = 2025-04-10\nuntil = 2025-04-01\n",
-            ".memo2anki.toml: --since 2025-04-10 is after --until 2025-04-01",
+            ".memo2anki.toml:1: --since 2025-04-10 is after --until 2025-04-01",
         ),
     ],
 )

@@ -338,7 +338,7 @@ def test_bad_usage(vault: Path, args: tuple[str, ...], message: str) -> None:
     ("setting", "message"),
     [
         ("exam_name = 7", "'exam_name' must be a non-empty string"),
-        ('exam_name = "a::"', ".memo2anki.toml: exam_name 'a::' has an empty part"),
+        ('exam_name = "a::"', ".memo2anki.toml:1: exam_name: 'a::' has an empty part"),
     ],
 )
 def test_a_bad_exam_name_setting_is_bad_usage(vault: Path, setting: str, message: str) -> None:

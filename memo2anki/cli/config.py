@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,12 @@ class Config:
     # Obsidian vault's name (when not the vault folder's, or for a garden).
     garden_url: str | None = None
     vault_name: str | None = None
+    # Where each setting given is set (``file:line``), for messages about its value.
+    lines: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def where(self, *keys: str) -> str:
+        """``file:line`` of the first of ``keys`` set (the file alone if none is)."""
+        return next((self.lines[k] for k in keys if k in self.lines), str(self.path))
 
 
 KNOWN = (
@@ -103,6 +109,7 @@ def load_config(path: Path) -> Config:
             exam_name=_text(data, "exam_name"),
             garden_url=_text(data, "garden_url"),
             vault_name=_text(data, "vault_name"),
+            lines={key: _where(path, text, key) for key in data},
         )
     except _WrongType as err:
         raise BadUsage(f"{_where(path, text, err.key)}: {err.message}") from None

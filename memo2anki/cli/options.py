@@ -261,7 +261,7 @@ def _dates(config: Config) -> DateRange:
         since, until, last, where = given["since"], given["until"], given["last"], ""
     else:
         since, until, last = config.since, config.until, config.last
-        where = f"{config.path}: "
+        where = f"{config.where('since', 'until', 'last')}: "
     try:
         return date_range(since, until, last)
     except ValueError as err:
@@ -302,7 +302,7 @@ def setting_deck(config: Config, key: str) -> str | None:
     try:
         return deck_name(value)
     except ValueError as err:
-        raise BadUsage(f"{config.path}: {key} {err}") from None
+        raise BadUsage(f"{config.where(key)}: {key}: {err}") from None
 
 
 def note_cache(paths: tuple[Path, ...], options: Options, disabled: bool) -> NoteCache | None:
