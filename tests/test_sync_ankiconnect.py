@@ -571,6 +571,63 @@ def test_a_first_sync_whose_card_id_a_basic_note_holds_says_what_the_import_did(
     assert kept.guid == guid and kept.mid == MODEL_ID
     assert tuple(kept.fields[:2]) == fields_after
     assert col.find_notes(f"nid:{mine.id}") == [mine.id]
+    # That note is memo2anki's now, and found by its id from then on: the next syncs say
+    # nothing of it, and change nothing while the memo does not change.
+    for _ in range(2):
+        code, output = sync(vault, standin)
+        assert code == 0 and "not added" not in output, output
+        assert "nothing changed" in output or "3 unchanged" in output
+    assert tuple(col.get_note(mine.id).fields[:2]) == fields_after
+    # Its memo edited: the card's fields go to that note, said as an update.
+    day = vault / "daily/2025-04-01.md"
+    day.write_text(day.read_text(encoding="utf-8").replace("구현들", "구현체들"), encoding="utf-8")
+    code, output = sync(vault, standin)
+    assert code == 0 and "not added" not in output, output
+    assert "1 updated" in output
+    assert "구현체들" in col.get_note(mine.id).fields[1]
+    assert len(memo_notes(standin)) == 3
+
+
+def test_a_note_the_import_updated_in_place_is_an_update_not_a_card_left_out(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    # The note ids lost, and the note's front edited in Anki: it is found by neither, so its
+    # card goes in the package again, and Anki's import updates that note (older than the
+    # memo's edit) in place. That is an update, and that note's id is remembered again.
+    assert sync(vault, standin)[0] == 0
+    col = standin.col
+    assert col is not None
+    (nid,) = col.find_notes('"Front:CNI"')
+    note = col.get_note(nid)
+    note["Front"] = "CNI, edited in Anki"
+    col.update_note(note)
+    col.db.execute("update notes set mod = mod - 7200 where id = ?", nid)
+    (vault / ".memo2anki" / "anki-note-ids.json").unlink()
+    day = vault / "daily/2025-04-01.md"
+    day.write_text(day.read_text(encoding="utf-8").replace("구현들", "구현체들"), encoding="utf-8")
+    code, output = sync(vault, standin)
+    assert code == 0 and "not added" not in output, output
+    assert "1 updated" in output
+    assert col.get_note(nid)["Front"] == "CNI" and "구현체들" in col.get_note(nid)["Back"]
+    assert len(memo_notes(standin)) == 3
+    code, output = sync(vault, standin)
+    assert code == 0 and "nothing changed" in output, output
+
+
+def test_a_card_the_import_did_not_add_is_never_said_to_be_of_another_note_type_unseen(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    # AnkiConnect cannot say which note holds an id, nor its type: the warning does not guess.
+    assert sync(vault, standin)[0] == 0
+    (vault / "daily/2025-04-03.md").write_text(note("**New**\n새 카드"), encoding="utf-8")
+    standin.wrong_results["importPackage"] = True  # (says it imported; imported nothing)
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    assert output.splitlines()[0] == (
+        "daily/2025-04-03.md:3: card 'New' not added: a note in Anki has its id that memo2anki "
+        "cannot tell its own (of another note type, or edited in Anki since); that note is "
+        "left as it is (delete it, or change it back to memo2anki's type, and sync again)"
+    )
 
 
 def test_a_synced_card_whose_note_the_person_changed_to_basic_is_named_and_that_note_left_alone(

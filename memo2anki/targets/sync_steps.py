@@ -81,11 +81,18 @@ class Taken:
                 f"'nid:{','.join(map(str, self.converted))}' finds it; Notes > Change Note "
                 "Type changes it back)"
             )
-        else:
+        elif self.held_by:
             message = (
                 f"{kind} '{place.front}' not added: {holder} in Anki has its id (changed "
                 "from memo2anki's note type there?); that note is left as it is (delete it, or "
                 "change it back to memo2anki's type, and sync again)"
+            )
+        else:  # (through AnkiConnect, which cannot say which note, nor of which type)
+            message = (
+                f"{kind} '{place.front}' not added: a note in Anki has its id that memo2anki "
+                "cannot tell its own (of another note type, or edited in Anki since); that "
+                "note is left as it is (delete it, or change it back to memo2anki's type, and "
+                "sync again)"
             )
         return Diagnostic(place.note, place.line, message)
 

@@ -29,6 +29,7 @@ from memo2anki.targets.sync_steps import (
     HeldCard,
     Steps,
     Taken,
+    Update,
     fields_changed,
     media_to_add,
     note_guids,
@@ -236,30 +237,39 @@ def _other_types(
 
 def _not_imported(
     client: AnkiConnect, plan: Plan, steps: Steps, before: set[int], added: Mapping[str, int]
-) -> Steps:
+) -> tuple[Steps, dict[str, int]]:
     """``steps`` with the notes the import did not add (``added``: those it did, by GUID)
-    moved from ``add`` to ``taken``. Anki's import does not add a package note whose GUID a
-    note of another note type holds (it may change that note to memo2anki's type instead),
-    and AnkiConnect can neither see GUIDs nor say which type that note had."""
+    moved from ``add``, and the ids of the notes that hold them now, by GUID. Anki's import
+    does not add a package note whose GUID another note holds: it updates that note when it
+    is memo2anki's and older (then an update, found by its fields), and may change a note of
+    another type to memo2anki's instead (told; found when it is the only one). AnkiConnect can
+    neither see GUIDs nor say which type that note had."""
     skipped = [n for n in steps.add if n.guid not in added]
     if not skipped:
-        return steps
-    # A note new to memo2anki's types that is none of those added: one the import changed.
+        return steps, {}
     ids = set(added.values())
+    infos = _all_notes(client)
+    # A note of memo2anki's that was there before and now holds a skipped note's fields.
+    by_key = {_key(i["modelName"], _values(i)): i["noteId"] for i in infos if i["noteId"] in before}
+    updated = [Update(by_key[k], n) for n in skipped if (k := _target_key(n)) in by_key]
+    found = {u.note.guid: u.note_id for u in updated}
+    skipped = [n for n in skipped if n.guid not in found]
+    # A note new to memo2anki's types that is none of those added: one the import changed.
     converted = tuple(
-        sorted(
-            info["noteId"]
-            for info in _all_notes(client)
-            if info["noteId"] not in before and info["noteId"] not in ids
-        )
+        sorted(i["noteId"] for i in infos if i["noteId"] not in before and i["noteId"] not in ids)
     )
+    if len(skipped) == 1 and len(converted) == 1:  # (no other note it can be)
+        found[skipped[0].guid] = converted[0]
     change_of = {n.guid: c for c in plan.changes for n in c.notes}
     taken = (Taken(change_of[n.guid], n, "", converted) for n in skipped)
-    return replace(
+    moved = {u.note.guid for u in updated} | {n.guid for n in skipped}
+    steps = replace(
         steps,
-        add=tuple(n for n in steps.add if n not in skipped),
+        add=tuple(n for n in steps.add if n.guid not in moved),
+        update=(*steps.update, *updated),
         taken=(*steps.taken, *taken),
     )
+    return steps, found
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -323,7 +333,8 @@ def apply_plan(
         have.update(m.name for m in missing)
         added_ids = _added_ids(client, steps.add, before, since)
         met.update(added_ids)
-        steps = _not_imported(client, plan, steps, before, added_ids)
+        steps, held_now = _not_imported(client, plan, steps, before, added_ids)
+        met.update(held_now)
     actions: list[tuple[str, dict[str, Any]]] = []
     for item in media_to_add([u.note for u in steps.update], by_name, have.__contains__):
         data = base64.b64encode(item.path.read_bytes()).decode("ascii")
