@@ -672,6 +672,18 @@ def test_a_collection_whose_tables_are_in_its_log_still_is_synced(
     ]
 
 
+def test_a_pipe_given_as_the_collection_is_named_and_never_opened(
+    vault: Path, tmp_path: Path
+) -> None:
+    pipe = tmp_path / "collection.anki2"
+    os.mkfifo(pipe)
+    code, output = sync(vault, pipe)
+    assert code == 1
+    assert output.splitlines()[-1] == (
+        f"memo2anki: error: {pipe}: not a regular file, not a collection; left as it was"
+    )
+
+
 def _person_s_notes(path: Path) -> list[tuple[str, str]]:
     with Opened(path) as anki:
         return sorted((n.note_type, n.fields["Front"]) for n in anki.notes())

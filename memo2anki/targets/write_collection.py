@@ -56,6 +56,8 @@ def open_collection(path: Path) -> Iterator[Any]:
     import anki.errors
 
     if not path.is_file():
+        if path.exists():  # a pipe, a device: never opened (it could wait for ever)
+            raise Memo2AnkiError(f"{path}: not a regular file, not a collection; {UNTOUCHED}")
         raise Memo2AnkiError(f"{path}: no such collection")
     # Before Anki's library sees it: it would make an empty file a new collection.
     problem = _not_a_collection(path)
