@@ -398,7 +398,9 @@ HOSTILE_TIMEOUT = 1.0  # (the client's limit on one exchange, made short for the
         ("findNotes", "not json", "did not answer as AnkiConnect does"),
         ("modelNames", "http 500", "answered HTTP 500"),
         ("findNotes", "bad chunk", "did not answer as AnkiConnect does (not HTTP"),
-        ("version", "bad chunk", "does not answer at"),
+        ("version", "bad chunk", "(did not answer as AnkiConnect does (not HTTP: ValueError))"),
+        ("version", "http 500", "does not answer at {url} (answered HTTP 500): start Anki"),
+        ("version", "silent", "does not answer at {url} (did not answer within 1 s"),
         ("multi", "silent", "did not answer within 1 s"),
     ],
 )
@@ -418,7 +420,7 @@ def test_a_server_that_misbehaves_ends_the_sync_with_one_line(
     code, output = sync(vault, standin, "--via", "ankiconnect")
     assert code == 1
     (line,) = [x for x in output.splitlines() if x.startswith("memo2anki: error:")]
-    assert said in line and standin.url in line
+    assert said.format(url=standin.url) in line and standin.url in line
     assert "unexpected" not in output and "Traceback" not in output
     if action != "multi":
         assert memo_notes(standin) == before  # it stopped before any change

@@ -286,12 +286,22 @@ def _result(action: str, reply: Any) -> Any:
 
 def detect(url: str = DEFAULT_URL, key: str | None = None, timeout: float = 1.0) -> bool:
     """Whether AnkiConnect (protocol 6 or later) answers at ``url``."""
+    return why_not(url, key, timeout) is None
+
+
+def why_not(url: str = DEFAULT_URL, key: str | None = None, timeout: float = 1.0) -> str | None:
+    """Why AnkiConnect (protocol 6 or later) does not answer at ``url``, in a few words (the
+    address left out: the caller names it); None when it does."""
     try:
-        return AnkiConnect(url, key).version(timeout) >= PROTOCOL
+        version = AnkiConnect(url, key).version(timeout)
     except KeyRequired:
-        return True  # Anki is there and asks for a key: the key is the person's to give
-    except Memo2AnkiError:
-        return False
+        return None  # Anki is there and asks for a key: the key is the person's to give
+    except Memo2AnkiError as err:
+        said = str(err)
+        for prefix in (f"cannot reach AnkiConnect at {url}: ", f"AnkiConnect at {url} ", f"{url} "):
+            said = said.removeprefix(prefix)
+        return said
+    return None if version >= PROTOCOL else f"it speaks protocol {version}, not {PROTOCOL}"
 
 
 def active_profile(url: str = DEFAULT_URL, key: str | None = None) -> str | None:

@@ -23,7 +23,13 @@ from memo2anki.changes.plan import (
 from memo2anki.common.signals import telling_if_stopped
 from memo2anki.model import Diagnostic, Memo2AnkiError, Result, fold
 from memo2anki.targets import note_ids
-from memo2anki.targets.ankiconnect import DEFAULT_URL, AnkiConnect, active_profile, detect
+from memo2anki.targets.ankiconnect import (
+    DEFAULT_URL,
+    AnkiConnect,
+    active_profile,
+    detect,
+    why_not,
+)
 from memo2anki.targets.build import save_ledger
 from memo2anki.targets.profiles import find_profile
 from memo2anki.targets.sync_steps import Held, Steps
@@ -112,6 +118,7 @@ def choose_target(
     key: str | None = None,
     answers: Callable[[str, str | None], bool] = detect,
     active: Callable[[str, str | None], str | None] = active_profile,
+    why: Callable[[str, str | None], str | None] = why_not,
 ) -> Target:
     """AnkiConnect when it answers (or ``via`` says so), else the collection file: the one
     given, or the profile's (``profile``, else the one Anki loaded last). With ``profile``,
@@ -122,9 +129,11 @@ def choose_target(
         return Target(COLLECTION, collection, collection.parent / "backups")
     if via == ANKICONNECT:
         if not answers(url, key):
+            reason = why(url, key)
             raise Memo2AnkiError(
-                f"AnkiConnect does not answer at {url}: start Anki with the AnkiConnect add-on "
-                "(code 2055492159), or sync with Anki closed (--via collection)"
+                f"AnkiConnect does not answer at {url}{f' ({reason})' if reason else ''}: start "
+                "Anki with the AnkiConnect add-on (code 2055492159), or sync with Anki closed "
+                "(--via collection)"
             )
         return _connect(url, key, active(url, key))
     if via is None and answers(url, key):
