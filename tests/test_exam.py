@@ -299,6 +299,42 @@ def test_a_deck_of_their_own_by_that_name_is_left_alone(vault: Path, col_path: P
         col.close()
 
 
+def test_a_name_under_a_filtered_deck_is_refused_and_nothing_changes(
+    vault: Path, col_path: Path
+) -> None:
+    # Anki nests no deck in a filtered one: said as that, not as cards missing.
+    col = look(col_path)
+    mine = col.sched.get_or_create_filtered_deck(0)
+    mine.name = "Mine"
+    mine.config.search_terms[0].search = "deck:Default"
+    col.sched.add_or_update_filtered_deck(mine)
+    before = everything(col)
+    col.close()
+    code, output = exam(vault, "--collection", col_path, *RANGE, "--name", "Mine::child")
+    assert code == 1
+    assert output.splitlines()[-1] == (
+        "memo2anki: error: 'Mine' is a filtered deck, and Anki puts no deck in one; nothing "
+        "changed (give the exam deck another name with --name)"
+    )
+    col = look(col_path)
+    try:
+        assert everything(col) == before
+    finally:
+        col.close()
+
+
+@pytest.mark.parametrize("result", [None, 5, [None], [{"fields": 1}]])
+def test_a_wrong_answer_to_cards_info_is_one_line(
+    vault: Path, col_path: Path, result: object
+) -> None:
+    with AnkiConnectStandIn(col_path) as server:
+        server.wrong_results["cardsInfo"] = result
+        code, output = exam(vault, "--ankiconnect-url", server.url, *RANGE)
+    assert code == 1
+    assert "AnkiConnect's answer to 'cardsInfo' is not what the add-on answers" in output
+    assert "unexpected" not in output and "Traceback" not in output
+
+
 def test_the_name_comes_from_name_the_settings_or_the_top_deck(vault: Path, col_path: Path) -> None:
     def name_of(*args: str) -> str:
         result = run("exam", vault, "--no-cache", *RANGE, "--print-search", *args)
@@ -403,6 +439,10 @@ NAMES = [
     ("Q&A.md", "Q&amp;A.md"),
     ("-x or y.md", "x or y.md"),
     ("100%.md", "1000.md"),
+    # White space Anki's search parser reads as a plain space (a Korean IME's U+3000).
+    ("CKA\u3000정리.md", "CKA 정리.md"),
+    ("no\u00a0break.md", "no break.md"),
+    ("a\ttab.md", "a tab.md"),
 ]
 
 

@@ -80,6 +80,10 @@ class _NoteInfo(msgspec.Struct):
     cards: list[int]
 
 
+class _CardInfo(msgspec.Struct):
+    fields: dict[str, _Field]
+
+
 # What each action memo2anki reads the result of must answer (as the add-on's code does);
 # anything else is a clear error naming the action, never a wrong value further on.
 RESULTS: dict[str, Any] = {
@@ -89,6 +93,8 @@ RESULTS: dict[str, Any] = {
     "findCards": list[int],
     "deckNamesAndIds": dict[str, int],
     "notesInfo": list[_NoteInfo],  # (an unknown id's {} left out first)
+    "cardsInfo": list[_CardInfo],  # (the same)
+    "guiBrowse": list[int],
     "getDecks": dict[str, list[int]],
     "areSuspended": list[bool | None],
     "modelNames": list[str],
@@ -108,7 +114,7 @@ def checked_result(action: str, params: dict[str, Any], result: Any) -> Any:
     try:
         if shape is not None:
             found = result
-            if action == "notesInfo" and isinstance(result, list):
+            if action in {"notesInfo", "cardsInfo"} and isinstance(result, list):
                 found = [info for info in result if info != {}]
             msgspec.convert(found, shape, strict=True)
         asked = params.get(ONE_EACH.get(action, ""))

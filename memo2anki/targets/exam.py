@@ -74,8 +74,13 @@ _REGEX_META = frozenset("\\.+*?()|[]{}^$#&-~")
 
 
 def regex_literal(text: str) -> str:
-    """``text`` as a regular expression (Rust's syntax) matching exactly it."""
-    return "".join(f"\\{c}" if c in _REGEX_META else c for c in text)
+    """``text`` as a regular expression (Rust's syntax) matching exactly it. White space but
+    a plain space is written by its number: Anki's search parser reads a tab, a no-break or
+    an ideographic space inside quotes as a plain space, and the term would match nothing."""
+    return "".join(
+        f"\\{c}" if c in _REGEX_META else f"\\x{{{ord(c):x}}}" if c.isspace() and c != " " else c
+        for c in text
+    )
 
 
 def field_is_any(field: str, values: Iterable[str]) -> str:
@@ -174,6 +179,14 @@ def make_in_collection(col: Any, exam: Exam, backup_folder: Path | None = None) 
             f"'{exam.name}' is a deck of your own, not a filtered deck; nothing changed "
             "(give the exam deck another name with --name)"
         )
+    parts = exam.name.split("::")
+    for end in range(1, len(parts)):
+        parent = col.decks.by_name("::".join(parts[:end]))
+        if parent is not None and parent.get("dyn"):
+            raise Memo2AnkiError(
+                f"'{parent['name']}' is a filtered deck, and Anki puts no deck in one; nothing "
+                "changed (give the exam deck another name with --name)"
+            )
     if not col.find_cards(exam.search):
         raise Memo2AnkiError(_none_found(col, exam))
     saved = backup(col, backup_folder) if backup_folder is not None else None
