@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -176,20 +177,30 @@ class Lookup:
     remote: bool = False
 
 
+def file_version(stat: os.stat_result) -> int:
+    """A number that changes whenever a file is written or replaced: of its modification
+    time, its change time (which a tool that puts the modification time back cannot set) and
+    its inode (a file swapped for another by renaming), so that a cache keyed by it is never
+    stale (a file only touched, moved across disks or copied costs a read, no more)."""
+    return hash((stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+
+
 @dataclass
 class Journal:
     """What rendering one note looked at, so that a cached result can be checked later:
-    every lookup and its outcome, and every file read (path, size, mtime in ns)."""
+    every lookup and its outcome, every file read (path, size, :func:`file_version`), and in a
+    Digital Garden every page looked up (permalink, text embedded of it, note found)."""
 
     lookups: list[tuple[str, str, Lookup]] = field(default_factory=list)
     files: list[tuple[str, int, int]] = field(default_factory=list)
+    pages: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     def record_file(self, path: Path) -> tuple[str, int, int]:
         """Note a file whose content goes into the result (before reading it: a change made
         while it is read is then seen by the next run)."""
         try:
             stat = path.stat()
-            file = (str(path), stat.st_size, stat.st_mtime_ns)
+            file = (str(path), stat.st_size, file_version(stat))
         except OSError:  # gone: the stamp of no file, so that the next run looks again
             file = (str(path), -1, -1)
         self.files.append(file)

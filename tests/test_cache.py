@@ -513,3 +513,84 @@ def test_a_cache_file_that_is_not_a_regular_file_is_not_used_and_never_waited_on
         assert done.returncode == 0 and out.is_file(), done.stderr
         assert "unexpected" not in done.stderr
     assert not (cache.is_dir() and (cache / "notes.sqlite").is_file())
+
+
+# -- what a note's cards depend on beyond its own file ----------------------------------------
+
+
+def _as_without_cache(vault: Path, tmp_path: Path) -> Result:
+    """The run from the cache, checked equal to a run without it."""
+    cached = _run(vault, tmp_path)
+    assert cached == convert([vault])
+    return cached
+
+
+def test_an_embedded_note_that_could_not_be_read_is_read_once_mended(tmp_path: Path) -> None:
+    vault = write_vault(
+        tmp_path / "v",
+        {"a.md": memo("**A**\n가\n![[부록]]"), "부록.md": b"# \xeb\xb6\x80\x00\x01 binary"},
+    )
+    first = _as_without_cache(vault, tmp_path)
+    assert any("embedded note not shown" in d.message for d in first.diagnostics)
+    _touch(vault / "부록.md", "부록 내용: 정상 노트\n")
+    (card,) = _as_without_cache(vault, tmp_path).cards
+    assert "부록 내용: 정상 노트" in card.back_html
+
+
+def test_a_garden_page_published_later_is_embedded_as_its_note(tmp_path: Path) -> None:
+    # Which note a page is decides how an embed of it is read back: a note added (or a
+    # permalink changed) elsewhere changes the card of the note that embeds it.
+    def published(permalink: str, body: str) -> str:
+        return f'---\n{{"dg-publish":true,"permalink":"{permalink}"}}\n---\n{body}'
+
+    embed = (
+        '\n<div class="transclusion internal-embed is-loaded"><a class="markdown-embed-link" '
+        'href="/appendix/" aria-label="Open link"><svg></svg></a><div class="markdown-embed">'
+        "\n\n\n\n부록 내용\n\n</div></div>\n"
+    )
+    root = tmp_path / "garden"
+    notes = root / "src/site/notes"
+    write_vault(root, {"plugin-info.json": "{}"})
+    (notes / "daily").mkdir(parents=True)
+    day = published("/daily/2025-04-05/", memo(f"**임베드 카드**\n본문 한 줄\n{embed}"))
+    (notes / "daily/2025-04-05.md").write_text(day, encoding="utf-8")
+    (root / "src/site/img/user").mkdir(parents=True)
+    before = _as_without_cache(root, tmp_path).cards[0].back_html
+    (notes / "부록.md").write_text(published("/appendix/", "부록 내용\n"), encoding="utf-8")
+    after = _as_without_cache(root, tmp_path).cards[0].back_html
+    assert after != before and "m2a-embed" in after
+
+
+def _keeping_its_times(path: Path, content: bytes) -> None:
+    """Write ``content`` over the file and put its times back (as ``cp -p``, ``rsync -a`` or a
+    restore from a backup do)."""
+    stat = path.stat()
+    path.write_bytes(content)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_mtime_ns == stat.st_mtime_ns and path.stat().st_size == stat.st_size
+
+
+def test_a_picture_rewritten_with_its_size_and_time_put_back_is_seen(
+    vault: Path, tmp_path: Path
+) -> None:
+    before = _as_without_cache(vault, tmp_path).cards[0].media[0].name
+    picture = vault / "image/pic.png"
+    data = bytearray(picture.read_bytes())
+    data[-20] ^= 0xFF  # (one byte of its data: the same size)
+    _keeping_its_times(picture, bytes(data))
+    after = _as_without_cache(vault, tmp_path).cards[0].media[0]
+    assert after.name != before
+
+
+def test_two_notes_swapped_by_renaming_are_seen(tmp_path: Path) -> None:
+    vault = write_vault(
+        tmp_path / "v", {"a.md": memo("**카드 A**\n가나"), "b.md": memo("**카드 B**\n다라")}
+    )
+    os.utime(vault / "b.md", ns=(0, (vault / "a.md").stat().st_mtime_ns))
+    first = _as_without_cache(vault, tmp_path)
+    assert [(c.note, c.front) for c in first.cards] == [("a.md", "카드 A"), ("b.md", "카드 B")]
+    (vault / "a.md").rename(vault / "tmp.md")
+    (vault / "b.md").rename(vault / "a.md")
+    (vault / "tmp.md").rename(vault / "b.md")
+    swapped = _as_without_cache(vault, tmp_path)
+    assert [(c.note, c.front) for c in swapped.cards] == [("a.md", "카드 B"), ("b.md", "카드 A")]

@@ -1,7 +1,8 @@
 """Remember each note's cards between runs, so re-exporting a big vault only reads what changed.
 
-An entry is used only while everything that went into it is unchanged: the note file (size and
-modification time, taken before it is read), every file it embedded, every image lookup's
+An entry is used only while everything that went into it is unchanged: the note file (size,
+modification and change times and inode, taken before it is read), every file it embedded
+(the same), every image lookup's
 outcome (a picture added, moved or deleted changes it), the options, and memo2anki's own code.
 A cache that cannot be read or written is simply not used, and a row that does not hold what
 memo2anki stores is a row not there: the cache never changes a deck and never fails a run.
@@ -31,9 +32,9 @@ import platformdirs
 
 from memo2anki.cards.pictures.media import file_unchanged
 from memo2anki.common.gcpause import cycle_collection_paused
-from memo2anki.model import Card, Journal, Lookup, Media, NoteResult
+from memo2anki.model import Card, Journal, Lookup, Media, NoteResult, file_version
 
-_FORMAT = "5"
+_FORMAT = "6"
 _BATCH = 500  # notes written to the cache at a time
 _FILE = "notes.sqlite"
 # SQLite's own files beside the database: each must be a regular file too, or none.
@@ -179,7 +180,10 @@ class NoteCache:
             self._db = None
 
     def get_many(
-        self, paths: Sequence[Path], still_resolves: Callable[[str, str, Lookup], bool]
+        self,
+        paths: Sequence[Path],
+        still_resolves: Callable[[str, str, Lookup], bool],
+        still_publishes: Callable[[str, str, str | None], bool] = lambda *_: False,
     ) -> list[NoteResult | None]:
         """Each path's cached result if nothing it depends on has changed, else None.
         Call it before reading the notes: it takes the stamps that :meth:`put` stores."""
@@ -188,14 +192,14 @@ class NoteCache:
             return found
         with cycle_collection_paused():  # loading makes many objects and no cycles
             for start in range(0, len(paths), _BATCH):
-                self._get_batch(paths, start, still_resolves, found)
+                self._get_batch(paths, start, (still_resolves, still_publishes), found)
         return found
 
     def _get_batch(
         self,
         paths: Sequence[Path],
         start: int,
-        still_resolves: Callable[[str, str, Lookup], bool],
+        still: tuple[Callable[[str, str, Lookup], bool], Callable[[str, str, str | None], bool]],
         found: list[NoteResult | None],
     ) -> None:
         wanted: dict[str, tuple[int, str]] = {}
@@ -220,14 +224,14 @@ class NoteCache:
         for path, stamp, blob in rows:
             index, now = wanted[path]
             if stamp == now:
-                found[index] = self._load(blob, path, stamp, still_resolves)
+                found[index] = self._load(blob, path, stamp, still)
 
     def _load(
         self,
         blob: object,
         path: str,
         stamp: str,
-        still_resolves: Callable[[str, str, Lookup], bool],
+        still: tuple[Callable[[str, str, Lookup], bool], Callable[[str, str, str | None], bool]],
     ) -> NoteResult | None:
         """A stored result, if its seal holds and every file and lookup it depended on is as
         it was; None for a row that holds anything else (whatever is in it)."""
@@ -240,7 +244,10 @@ class NoteCache:
             result, journal = loads(payload, path)
             if not all(self._unchanged(f) for f in journal.files):
                 return None
+            still_resolves, still_publishes = still
             if not all(still_resolves(*lookup) for lookup in journal.lookups):
+                return None
+            if not all(still_publishes(*page) for page in journal.pages):
                 return None
         # Checked data can still name odd files (a NUL in a path is a ValueError in os.stat).
         except (ValueError, TypeError, OSError, RecursionError):
@@ -301,4 +308,4 @@ def _key(path: Path) -> str:
 
 def _stamp(path: Path) -> str:
     stat_ = path.stat()
-    return f"{stat_.st_size}:{stat_.st_mtime_ns}"
+    return f"{stat_.st_size}:{file_version(stat_)}"

@@ -72,7 +72,11 @@ def convert(
             progress(done, len(notes))
 
     todo = []
-    hits = cache.get_many(notes, resolver.still_finds) if cache is not None else [None] * len(notes)
+    hits = (
+        cache.get_many(notes, resolver.still_finds, resolver.still_publishes)
+        if cache is not None
+        else [None] * len(notes)
+    )
     for index, hit in enumerate(hits):
         if isinstance(hit, NoteResult):
             finished(index, hit)

@@ -55,6 +55,8 @@ class NoteConverter:
         """One note's cards, rendered; a note that cannot be read becomes a warning."""
         journal = Journal() if self.journal else None
         self.resolver.journal = self.store.journal = journal
+        if self.resolver.pages is not None:
+            self.resolver.pages.journal = journal
         self.renderer.start_note()
         try:
             return self._convert(path, journal)
@@ -69,6 +71,8 @@ class NoteConverter:
             return NoteResult(diagnostics=(Diagnostic(self._relpath(path), None, message),))
         finally:
             self.resolver.journal = self.store.journal = None
+            if self.resolver.pages is not None:
+                self.resolver.pages.journal = None
 
     def _relpath(self, path: Path) -> str:
         return vault_relpath(path, self.notes_root, self._real_folders)

@@ -21,7 +21,7 @@ from memo2anki.cards.markdown.footnotes import parse_with_footnotes
 from memo2anki.cards.markdown.parser import make_markdown, parse_inlines
 from memo2anki.cards.pictures.media import MediaResolver, MediaStore, is_image
 from memo2anki.cards.pictures.svg import svg_problem
-from memo2anki.model import Diagnostic, Media, Memo2AnkiError, Note
+from memo2anki.model import Diagnostic, Media, Memo2AnkiError, Note, file_version
 from memo2anki.notes.reader import read_note
 
 # `<image>` too: an HTML parser reads it as `<img>`.
@@ -206,7 +206,7 @@ class CardRenderer:
             key: tuple[str, str | None, int, int] | None = (
                 str(path),
                 heading,
-                stat.st_mtime_ns,
+                file_version(stat),
                 stat.st_size,
             )
         except OSError:
@@ -217,8 +217,10 @@ class CardRenderer:
             read, result = self._embed_uncached(path, heading, key)
             if key is not None:
                 self._embeds[key] = (read, result)
-        if read and self.resolver.journal is not None:
-            # The stamp taken before it was read: a change made meanwhile is seen next run.
+        if (read or key is not None) and self.resolver.journal is not None:
+            # The stamp taken before it was read: a change made meanwhile is seen next run;
+            # and one that could not be read (too big, not text) is looked at again when it
+            # changes.
             stamp = (key[3], key[2]) if key is not None else (-1, -1)
             self.resolver.journal.files.append((str(path), *stamp))
         return result

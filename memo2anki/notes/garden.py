@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from memo2anki.model import Journal
+
 # Outside fenced code only: the plugin leaves fences alone (for links and comments).
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
@@ -312,11 +314,19 @@ class Pages:
     def __init__(self, notes: Path) -> None:
         self.notes = notes
         self._by_page: dict[str, list[str]] | None = None
+        # Where the lookups of the note being read are noted (for the cache), if anywhere.
+        self.journal: Journal | None = None
 
     def note_of(self, permalink: str, embedded: str = "") -> str | None:
         """The vault path of the note published at ``permalink``, or None. When several
         share it, the first (by path) whose text holds each line of ``embedded``, the text
         shown of it."""
+        found = self._note_of(permalink, embedded)
+        if self.journal is not None:
+            self.journal.pages.append((permalink, embedded, found))
+        return found
+
+    def _note_of(self, permalink: str, embedded: str) -> str | None:
         if self._by_page is None:
             self._by_page = self._index()
         found = self._by_page.get(page_path(permalink), [])

@@ -9,7 +9,7 @@ import unicodedata
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from memo2anki.model import Journal, Lookup, Media, media_name
+from memo2anki.model import Journal, Lookup, Media, file_version, media_name
 from memo2anki.notes.discover import garden_of, real_path
 from memo2anki.notes.garden import Pages
 
@@ -22,13 +22,14 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _WINDOWS_ABS = re.compile(r"^(?:[a-z]:[\\/]|\\\\|//)", re.IGNORECASE)
 
 
-def file_unchanged(path: str, size: int, mtime_ns: int) -> bool:
-    """Whether a file journaled earlier is still the same (by size and mtime)."""
+def file_unchanged(path: str, size: int, version: int) -> bool:
+    """Whether a file journaled earlier is still the same (by size and
+    :func:`~memo2anki.model.file_version`)."""
     try:
         stat = os.stat(path)
     except OSError:
         return False
-    return stat.st_size == size and stat.st_mtime_ns == mtime_ns
+    return stat.st_size == size and file_version(stat) == version
 
 
 def is_remote(ref: str) -> bool:
@@ -86,6 +87,10 @@ class MediaResolver:
     def still_finds(self, ref: str, note_dir: str, outcome: Lookup) -> bool:
         """Whether a reference looked up in an earlier run still finds what it found then."""
         return self.resolve(ref, note_dir) == outcome
+
+    def still_publishes(self, permalink: str, embedded: str, note: str | None) -> bool:
+        """Whether a garden page looked up in an earlier run is still the same note's."""
+        return self.pages is not None and self.pages.note_of(permalink, embedded) == note
 
     # Paths are strings (os.path) from here on, not pathlib objects: a re-export checks every
     # image lookup of the vault again, and pathlib's objects cost several times more.

@@ -19,6 +19,8 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from memo2anki.model import file_version
+
 MAX_SVG_BYTES = 16 * 1024 * 1024
 
 # Elements that run code, hold another document, or play or fetch something (any namespace).
@@ -51,13 +53,13 @@ _checked: dict[tuple[str, int, int], str | None] = {}
 
 def svg_problem(path: Path) -> tuple[str | None, tuple[str, int, int]]:
     """Why the SVG at ``path`` may not go into a deck (``"SVG holds <script>"``), or None;
-    and the file's stamp (path, size, modification time) as it was before it was read. Each
-    file is checked once per run (by that stamp)."""
+    and the file's stamp (path, size, :func:`~memo2anki.model.file_version`) as it was before
+    it was read. Each file is checked once per run (by that stamp)."""
     try:
         stat = os.stat(path)
     except OSError as err:
         return f"cannot read SVG: {err.strerror or err}", (str(path), -1, -1)
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    key = (str(path), stat.st_size, file_version(stat))
     if key not in _checked:
         _checked[key] = _problem(path, stat.st_size)
     return _checked[key], key
