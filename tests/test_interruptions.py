@@ -461,3 +461,46 @@ def test_a_stop_while_ankiconnect_is_told_says_to_sync_again(tmp_path: Path) -> 
         again = run("sync", vault, "--ankiconnect-url", server.url, "--no-cache")
         assert again.exit_code == 0, again.output
         assert len(memo2anki_notes(server.col)) == 2  # finished, without a duplicate
+
+
+def test_a_stop_once_the_preview_is_written_says_so(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가")})
+    page = tmp_path / "cards.html"
+    child = _stopped_at("FUNC:memo2anki.cli.preview.summary", "preview", vault, "-o", page)
+    assert child.stderr.splitlines() == [f"memo2anki: stopped by SIGTERM; wrote {page}"]
+    assert child.returncode == 128 + signal.SIGTERM and page.is_file()
+    done = _stopped_at("FUNC:memo2anki.cli.preview.finished", "preview", vault, "-o", page)
+    assert done.returncode == 0 and "stopped" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("moment", "said"),
+    [
+        ("FUNC:memo2anki.targets.exam.make_in_collection", "made the deck 'E' in "),
+        ("FUNC:memo2anki.cli.exam.finished", None),
+    ],
+    ids=["just after the deck is made", "once told"],
+)
+def test_a_stop_after_the_exam_deck_is_made_says_so(
+    tmp_path: Path, moment: str, said: str | None
+) -> None:
+    vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가")})
+    Anki(tmp_path / "profile").close()
+    collection = tmp_path / "profile" / "collection.anki2"
+    synced = run("sync", vault, "--collection", collection, "--no-backup", "--no-cache")
+    assert synced.exit_code == 0, synced.output
+    child = _stopped_at(
+        moment, "exam", vault, "--collection", collection, "--no-backup", "--name", "E",
+        "--since", "2025-01-01",
+    )  # fmt: skip
+    if said is None:
+        assert child.returncode == 0 and "stopped" not in child.stderr, child.stderr
+    else:
+        (line,) = child.stderr.splitlines()
+        assert line.startswith(f"memo2anki: stopped by SIGTERM; {said}")
+        assert child.returncode == 128 + signal.SIGTERM
+    anki = Anki(tmp_path / "profile")
+    try:
+        assert anki.col.decks.by_name("E") is not None
+    finally:
+        anki.close()

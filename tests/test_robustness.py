@@ -826,6 +826,14 @@ def test_a_name_longer_than_a_file_system_takes_is_bad_usage(
     ]
 
 
+@pytest.mark.parametrize("command", [[], ["preview"]], ids=["build", "preview"])
+def test_an_empty_output_name_is_bad_usage(tmp_path: Path, command: list[str]) -> None:
+    vault = write_vault(tmp_path / "v", GOOD)
+    result = run(*command, vault, "-o", "", "--no-cache")
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '-o' / '--output': empty; give a file name" in result.stderr
+
+
 def test_a_read_only_cache_costs_time_only(tmp_path: Path, anki: Anki) -> None:
     from fs_faults import read_only
 

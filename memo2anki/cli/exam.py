@@ -18,6 +18,7 @@ from memo2anki.cli.options import (
     setting_deck,
 )
 from memo2anki.cli.output import reported, summary
+from memo2anki.common.signals import finished, telling_if_stopped
 from memo2anki.model import BadUsage, one_line
 from memo2anki.model import plural as _n
 from memo2anki.targets.ankiconnect import AnkiConnect
@@ -138,25 +139,36 @@ def exam(
                 )
             return
         target = choose_target(via, profile, collection, ankiconnect_url, ankiconnect_key)
+        done = f"made the deck '{exam_.name}' in {target}"
         if target.way == ANKICONNECT:
             browsed = browse_in_anki(AnkiConnect(target.url, target.key), exam_)
             lines = _browsed(exam_, browsed)
+            done = "nothing written"  # (Anki's browser shows the search: nothing is made)
         else:
-            made = _make(exam_, target, no_backup)
+            made = _make(exam_, target, no_backup, done)
             lines = _made(exam_, target, made)
-        if not quiet:
-            click.echo(one_line(summary(result, f"exam deck '{exam_.name}'")), err=True)
-            for line in lines:
-                click.echo(one_line(line), err=True)
+        with telling_if_stopped(done):
+            if not quiet:
+                click.echo(one_line(summary(result, f"exam deck '{exam_.name}'")), err=True)
+                for line in lines:
+                    click.echo(one_line(line), err=True)
+            finished()  # (a stop from here on would only cut the exit short)
 
 
-def _make(exam_: Exam, target: Target, no_backup: bool) -> Made:
+def _make(exam_: Exam, target: Target, no_backup: bool, done: str) -> Made:
     from memo2anki.targets.write_collection import open_collection
 
     assert target.collection is not None
     folder = None if no_backup else target.backups
-    with open_collection(target.collection) as col:
-        return make_in_collection(col, exam_, folder)
+    committed = False
+
+    def commit_made() -> None:
+        nonlocal committed
+        committed = True
+
+    told = telling_if_stopped(lambda: done if committed else "nothing written")
+    with told, open_collection(target.collection) as col:
+        return make_in_collection(col, exam_, folder, commit_made)
 
 
 def _counts(by_subject: Mapping[str, int]) -> str:

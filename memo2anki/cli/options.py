@@ -110,6 +110,8 @@ class OutputPath(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str | os.PathLike):
+            if not os.fspath(value):
+                self.fail("empty; give a file name", param, ctx)
             problem = name_problem(value) or folder_problem(value)
             if problem is not None:
                 self.fail(problem, param, ctx)

@@ -17,6 +17,7 @@ from memo2anki.cli.options import (
 from memo2anki.cli.output import report_diagnostics, report_vault, reported, summary
 from memo2anki.cli.report import counts_line
 from memo2anki.cli.usage import name_problem
+from memo2anki.common.signals import finished, telling_if_stopped
 from memo2anki.model import BadUsage, Diagnostic, Memo2AnkiError, one_line
 from memo2anki.model import plural as _n
 from memo2anki.notes.discover import is_markdown, shown_path
@@ -92,14 +93,16 @@ def preview(
         if options.dates.limited:
             title = f"{title} · {options.dates.describe()}"
         info = write_preview(plan, result.media, out, title=title, changes=list_changes)
-        warnings = [_gone(media.path, result.vault) for media in info.missing]
-        report_diagnostics(warnings, quiet, result.vault)
-        if not quiet:
-            report_vault(result, vault)
-            outcome = f"wrote {info.path}{' (.html added)' * added} ({_what(info)})"
-            if list_changes:
-                outcome = f"{counts_line(plan)} since the last export; {outcome}"
-            click.echo(one_line(summary(result, outcome)), err=True)
+        with telling_if_stopped(f"wrote {info.path}"):
+            warnings = [_gone(media.path, result.vault) for media in info.missing]
+            report_diagnostics(warnings, quiet, result.vault)
+            if not quiet:
+                report_vault(result, vault)
+                outcome = f"wrote {info.path}{' (.html added)' * added} ({_what(info)})"
+                if list_changes:
+                    outcome = f"{counts_line(plan)} since the last export; {outcome}"
+                click.echo(one_line(summary(result, outcome)), err=True)
+            finished()  # (a stop from here on would only cut the exit short)
 
 
 def _page_file(given: Path) -> tuple[Path, bool]:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from memo2anki.changes.notes import NOTE_TYPES, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Plan
+from memo2anki.common.signals import stops_held
 from memo2anki.model import Memo2AnkiError
 from memo2anki.targets.ankiconnect import AnkiConnect
 
@@ -164,11 +165,17 @@ def _anki_errors() -> Any:
     return anki.errors
 
 
-def make_in_collection(col: Any, exam: Exam, backup_folder: Path | None = None) -> Made:
+def make_in_collection(
+    col: Any,
+    exam: Exam,
+    backup_folder: Path | None = None,
+    committed: Callable[[], None] | None = None,
+) -> Made:
     """Make the exam's filtered deck in the open collection, from scratch: a filtered deck of
     that name is emptied and built again with the new search (same deck id); a normal deck
     of that name is left alone and is an error. One transaction, after a backup (unless
-    ``backup_folder`` is None); the schema mark never moves."""
+    ``backup_folder`` is None); the schema mark never moves. ``committed`` is called once the
+    transaction went through, before any stop that came meanwhile is raised."""
     from anki.decks import FilteredDeckConfig
 
     from memo2anki.targets.write_collection import backup, schema_mark
@@ -213,7 +220,10 @@ def make_in_collection(col: Any, exam: Exam, backup_folder: Path | None = None) 
                 "making the deck would force a one-way full sync with AnkiWeb; nothing changed"
             )
 
-    col.db.transact(work)
+    with stops_held():  # (a stop waits for the transaction's end: see write_collection)
+        col.db.transact(work)
+        if committed is not None:
+            committed()
     deck_id = made[0]
     by_subject = _held_by_subject(col, deck_id)
     return Made(deck_id, existing is not None, by_subject, _missing(col, exam, deck_id), saved)
