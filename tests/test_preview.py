@@ -27,7 +27,7 @@ from preview import Browser, find_chromium
 
 from memo2anki.cards.convert import convert
 from memo2anki.changes.plan import Layout, Plan
-from memo2anki.model import Options, Result
+from memo2anki.model import Memo2AnkiError, Options, Result
 from memo2anki.targets.build import plan_build
 from memo2anki.targets.preview import csp, inline_size, write_preview
 
@@ -591,6 +591,30 @@ def test_pictures_inside_the_page_or_beside_it(tmp_path: Path) -> None:
     result, plan = _plan(vault)
     write_preview(plan, result.media, page, title="t", inline_limit=0)
     assert [p.name for p in beside.folder.iterdir()] == [result.media[0].name]
+
+
+@pytest.mark.parametrize("made", ["a link", "a file"])
+def test_the_pictures_folder_is_never_written_through_a_link_or_over_a_file(
+    tmp_path: Path, made: str
+) -> None:
+    vault = _changes_vault(tmp_path / "vault")
+    result, plan = _plan(vault)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    kept = {"m2a-0123456789abcdef0123.png": b"x", "mine.txt": b"k"}
+    for name, data in kept.items():
+        (elsewhere / name).write_bytes(data)
+    folder = tmp_path / "cards_files"
+    if made == "a link":
+        folder.symlink_to(elsewhere, target_is_directory=True)
+        said = "is a symbolic link; the pictures go in a folder of their own there"
+    else:
+        folder.write_bytes(b"someone's file")
+        said = "is not a folder; the pictures go there: move it away"
+    with pytest.raises(Memo2AnkiError, match=said):
+        write_preview(plan, result.media, tmp_path / "cards.html", title="t", inline_limit=0)
+    assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == kept
+    assert not (tmp_path / "cards.html").exists()
 
 
 def test_a_picture_gone_while_the_page_is_written(tmp_path: Path) -> None:

@@ -216,14 +216,20 @@ def _copy_pictures(pictures: Sequence[Media], folder: Path) -> dict[str, str]:
     """Copy the pictures into ``folder`` (made if need be) under their package names, and
     remove the pictures of an earlier page there that this one no longer shows. Names are
     made from the content, so a file already there of that name and size is kept."""
+    # Never written through a link: it may lead anywhere, and old pictures there are removed.
+    if folder.is_symlink():
+        raise Memo2AnkiError(
+            f"{folder} is a symbolic link; the pictures go in a folder of their own there: "
+            "move it away"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise Memo2AnkiError(f"{folder} is not a folder; the pictures go there: move it away")
     try:
         folder.mkdir(exist_ok=True)
     except OSError as err:
         raise Memo2AnkiError(
             f"{folder}: cannot make the pictures' folder ({_reason(err)})"
         ) from None
-    if not folder.is_dir():
-        raise Memo2AnkiError(f"{folder} is not a folder; the pictures go there: move it away")
     prefix = quote(folder.name)
     sources: dict[str, str] = {}
     for media in pictures:
