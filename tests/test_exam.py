@@ -323,6 +323,31 @@ def test_a_name_under_a_filtered_deck_is_refused_and_nothing_changes(
         col.close()
 
 
+def test_a_filtered_deck_of_their_own_by_that_name_is_left_alone(
+    vault: Path, col_path: Path
+) -> None:
+    # Only a filtered deck whose search memo2anki made is made again: not the person's own,
+    # whatever the case of its name.
+    col = look(col_path)
+    mine = col.sched.get_or_create_filtered_deck(0)
+    mine.name = "Mine"
+    mine.config.search_terms[0].search = "deck:Default"
+    col.sched.add_or_update_filtered_deck(mine)
+    before = everything(col)
+    col.close()
+    code, output = exam(vault, "--collection", col_path, *RANGE, "--name", "mine")
+    assert code == 1
+    assert output.splitlines()[-1] == (
+        "memo2anki: error: 'Mine' is a filtered deck of your own (its search is not one "
+        "memo2anki made); nothing changed (give the exam deck another name with --name)"
+    )
+    col = look(col_path)
+    try:
+        assert everything(col) == before
+    finally:
+        col.close()
+
+
 @pytest.mark.parametrize("result", [None, 5, [None], [{"fields": 1}]])
 def test_a_wrong_answer_to_cards_info_is_one_line(
     vault: Path, col_path: Path, result: object

@@ -96,11 +96,22 @@ def field_is_any(field: str, values: Iterable[str]) -> str:
     return f'"{term}"'
 
 
+# How every search memo2anki gives a filtered deck starts: its note types.
+_OURS = f"({' OR '.join(f'mid:{model_id}' for model_id, _ in NOTE_TYPES.values())})"
+
+
+def _made_by_memo2anki(deck: dict[str, Any]) -> bool:
+    """Whether a filtered deck's search is one memo2anki gave it (else it is the person's)."""
+    terms = deck.get("terms") or []
+    return bool(terms) and all(
+        isinstance(term, list) and str(term[0]).startswith(_OURS) for term in terms
+    )
+
+
 def exam_search(cards: Sequence[ExamCard], by_subject: bool) -> str:
     """Anki's search for memo2anki's cards of these cards' notes (of their subjects only, with
     ``by_subject``), gone ones and suspended ones left out."""
-    types = " OR ".join(f"mid:{model_id}" for model_id, _ in NOTE_TYPES.values())
-    parts = [f"({types})", field_is_any(SOURCE, (c.source for c in cards))]
+    parts = [_OURS, field_is_any(SOURCE, (c.source for c in cards))]
     if by_subject:
         parts.append(field_is_any(SUBJECT, (c.subject_field for c in cards)))
     parts += ["-is:suspended", f"-tag:{GONE_TAG}"]
@@ -185,6 +196,11 @@ def make_in_collection(
         raise Memo2AnkiError(
             f"'{exam.name}' is a deck of your own, not a filtered deck; nothing changed "
             "(give the exam deck another name with --name)"
+        )
+    if existing is not None and not _made_by_memo2anki(existing):
+        raise Memo2AnkiError(
+            f"'{existing['name']}' is a filtered deck of your own (its search is not one "
+            "memo2anki made); nothing changed (give the exam deck another name with --name)"
         )
     parts = exam.name.split("::")
     for end in range(1, len(parts)):
