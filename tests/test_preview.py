@@ -631,8 +631,8 @@ def test_a_picture_gone_while_the_page_is_written(tmp_path: Path) -> None:
     ("output", "code", "message"),
     [
         ("note.md", 2, "that is a note's name (.md)"),
-        ("existing/", 2, "is a folder"),
-        ("existing", 2, "is a folder"),
+        ("existing/", 2, "is a folder; give a file name, such as existing/cards.html"),
+        ("existing", 2, "is a folder; give a file name, such as existing/cards.html"),
         ("nowhere/cards.html", 1, "folder nowhere does not exist"),
     ],
 )

@@ -106,13 +106,18 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 class OutputPath(click.Path):
     """``-o``: a folder (one that exists, or a name ending in a slash, which ``Path`` would
-    drop) or a name too long for a file system is bad usage, told before any note is read."""
+    drop) or a name too long for a file system is bad usage, told before any note is read.
+    ``example``: the file name a message suggests."""
+
+    def __init__(self, *args: Any, example: str = "deck.apkg", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.example = example
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str | os.PathLike):
             if not os.fspath(value):
                 self.fail("empty; give a file name", param, ctx)
-            problem = name_problem(value) or folder_problem(value)
+            problem = name_problem(value) or folder_problem(value, self.example)
             if problem is not None:
                 self.fail(problem, param, ctx)
         return super().convert(value, param, ctx)

@@ -45,7 +45,7 @@ memo2anki remembers (.memo2anki/) is only read."""
 @click.option(
     "-o",
     "--output",
-    type=OutputPath(path_type=Path, dir_okay=True),
+    type=OutputPath(path_type=Path, dir_okay=True, example="cards.html"),
     required=True,
     help="The page to write (.html is added to a name without it).",
 )

@@ -59,14 +59,15 @@ def name_problem(given: str | os.PathLike[str]) -> str | None:
     return None
 
 
-def folder_problem(given: str | os.PathLike[str]) -> str | None:
-    """What is wrong with ``given`` as the package to write when it names a folder: one that
-    exists, or any name ending in a slash (``-o decks/``). None for a file name."""
+def folder_problem(given: str | os.PathLike[str], example: str = "deck.apkg") -> str | None:
+    """What is wrong with ``given`` as the file to write when it names a folder: one that
+    exists, or any name ending in a slash (``-o decks/``), with ``example`` the name to
+    suggest in it. None for a file name."""
     text = os.fspath(given)
     if not (text.endswith(("/", os.sep)) or os.path.isdir(text)):
         return None
-    example = Path(text.rstrip("/" + os.sep) or text) / "deck.apkg"
-    return f"{text} is a folder; give a file name, such as {example}"
+    suggested = Path(text.rstrip("/" + os.sep) or text) / example
+    return f"{text} is a folder; give a file name, such as {suggested}"
 
 
 # Tab and line ends: text in a field, but not in a deck name (Anki drops them from one).
