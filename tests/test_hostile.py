@@ -483,6 +483,19 @@ def test_a_deck_name_is_plain_text(tmp_path: Path, deck: str, shown: str) -> Non
     assert card.deck == f"{shown}::S:T"
 
 
+def test_subjects_that_differ_only_in_case_are_one_deck_in_anki(tmp_path: Path) -> None:
+    files = {"a.md": memo("**A**\n가", subject="CKA"), "b.md": memo("**B**\n나", subject="cka")}
+    _, anki = build(tmp_path, files)
+    decks = {n.fields["Front"]: n.deck for n in anki.notes()}
+    assert decks == {"A": "공부 메모장::CKA", "B": "공부 메모장::CKA"}
+    assert not [d for d in anki.col.decks.all_names_and_ids() if d.name.endswith("_")]
+    # The dry run names the decks the build writes.
+    dry = run(tmp_path / "vault", "--dry-run", "--json", "--no-cache")
+    assert {c["front"]: c["deck"] for c in json.loads(dry.stdout)["cards"]} == decks
+    lines = run(tmp_path / "vault", "--dry-run", "--no-cache").stdout.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["공부 메모장::CKA"] * 2
+
+
 def test_no_level_of_a_deck_or_tag_is_left_empty(tmp_path: Path) -> None:
     # Anki nests at "::" and names an empty level "blank": a run of colons is one level here.
     text = '---\ntags: ["a::::b", "::y", "z::", "::"]\n---\n' + memo("**A**\n가", subject=":::x")

@@ -230,6 +230,23 @@ def test_stamps_follow_the_content() -> None:
     assert kinds[Kind.UPDATED].notes[0].mtime == T1 + 1
 
 
+def test_subjects_that_differ_only_in_case_share_one_deck_spelled_as_anki_has_it() -> None:
+    # Anki's deck names are one deck whatever their case (a second spelling is imported as a
+    # deck of its own, named with a "_"): the ledger's spelling, else this run's first.
+    pod, svc = card("Pod", POD, subject="cka"), card("Svc", "서비스", subject="CKA", line=9)
+    first = plan_changes([pod, svc], Ledger("vault"), Scope(), T0, LAYOUT)
+    assert {n.deck for c in first.changes for n in c.notes} == {"공부 메모장::cka"}
+    again = plan_changes(
+        [replace(pod, subject="CKA"), svc, card("New", "새", subject="Cka", line=11)],
+        first.ledger,
+        Scope(),
+        T1,
+        LAYOUT,
+    )
+    assert {n.deck for c in again.changes for n in c.notes} == {"공부 메모장::cka"}
+    assert Kind.MOVED not in {c.kind for c in again.changes}
+
+
 def test_a_time_at_the_ledgers_last_second_stays_there(tmp_path: Path) -> None:
     # A hand-edited row may hold the last time a ledger can: an edit after it cannot go past
     # it, or the next run would refuse the row it wrote.

@@ -523,6 +523,10 @@ def plan_changes(
     last_subject: str | None = None
     last_note: str | None = None
     decks: dict[str, str] = {}  # by subject
+    # Deck names by their folded form: Anki's are one deck whatever their case, and imports
+    # a second spelling as another deck named with a "_". The ledger's spelling first, then
+    # this run's first.
+    spelled: dict[str, str] | None = None
     cloze = layout.cloze
     # Locals, looked up for every card; the named tuples of an unchanged card are made
     # without their __new__'s Python frame (a vault holds thousands of cards).
@@ -539,9 +543,13 @@ def plan_changes(
                 same_links = same_vault and pages_before.get(note_path, "") == card.permalink
                 if card.permalink:
                     pages[note_path] = card.permalink
-            subdeck = decks.get(subject) or decks.setdefault(
-                subject, deck_name(layout.deck, subject)
-            )
+            subdeck = decks.get(subject) or ""
+            if not subdeck:
+                if spelled is None:
+                    known = set(row_decks) if light else {e.deck for e in entries}
+                    spelled = {fold(d): d for d in sorted(known)}
+                name = deck_name(layout.deck, subject)
+                subdeck = decks[subject] = spelled.setdefault(fold(name), name)
         before_entry: LedgerCard | None
         j = hits[i]
         if j >= 0:  # its key is its row's: all but the deck and state are as exported

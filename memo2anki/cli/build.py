@@ -244,12 +244,14 @@ def _gone(media: Media, vault: Path) -> Diagnostic:
 
 
 def _print_cards(result: Result, as_json: bool, deck: str, cloze: bool, plan: Plan) -> None:
+    # The plan's GUIDs and decks: a renamed or moved card keeps the GUID it had, and subjects
+    # that differ only in case share a deck.
+    live = [c for c in plan.changes if c.kind is not Kind.GONE and c.now is not None]
+    decks = [c.now.deck for c in live if c.now is not None]
     if as_json:
-        # The plan's GUIDs: a renamed or moved card keeps the one it had.
-        guids = [c.guid for c in plan.changes if c.kind is not Kind.GONE]
-        report = dry_run_object(result, deck, cloze, guids)
+        report = dry_run_object(result, deck, cloze, [c.guid for c in live], decks)
         report["changes"] = changes_json(plan)
         echo_json(report)
         return
-    for line in card_lines(result, deck, cloze):
+    for line in card_lines(result, deck, cloze, decks):
         click.echo(line)

@@ -14,12 +14,16 @@ from memo2anki.model import Result, one_line, plural, printable
 from memo2anki.notes.discover import garden_of
 
 
-def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
+def card_lines(
+    result: Result, deck: str, cloze: bool, decks: Sequence[str] | None = None
+) -> Iterator[str]:
     """One line per card, ``deck<TAB>front<TAB>note:line``, with its images; with ``cloze``,
-    a marked line after each card that also gets a cloze note."""
-    for card in result.cards:
+    a marked line after each card that also gets a cloze note. ``decks``: each card's deck
+    as planned (else its subject's)."""
+    for i, card in enumerate(result.cards):
         # Each column one clean line: a tab or escape in a name must not forge a column.
-        columns = (deck_name(deck, card.subject), card.front, f"{card.note}:{card.line}")
+        in_deck = decks[i] if decks is not None else deck_name(deck, card.subject)
+        columns = (in_deck, card.front, f"{card.note}:{card.line}")
         where = "\t".join(map(one_line, columns))
         images = f"  [{plural(len(card.media), 'image')}]" if card.media else ""
         yield f"{where}{images}"
@@ -29,13 +33,18 @@ def card_lines(result: Result, deck: str, cloze: bool) -> Iterator[str]:
 
 
 def dry_run_object(
-    result: Result, deck: str, cloze: bool, guids: Sequence[str] | None = None
+    result: Result,
+    deck: str,
+    cloze: bool,
+    guids: Sequence[str] | None = None,
+    decks: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The dry run as one JSON-ready object: ``cards`` (each with its deck, subject, front,
     back HTML, tags, GUID, note, line, date, images, and its cloze text with ``cloze``),
     ``media`` (each picture's name in the backs to its file, relative to ``vault``) and
     ``warnings`` (each ``path``, ``line``, ``message``; paths relative to ``vault``).
-    ``guids``: each card's GUID as planned (a renamed card keeps its old one). Images are
+    ``guids``, ``decks``: each card's GUID and deck as planned (a renamed card keeps its old
+    GUID; subjects that differ only in case share a deck). Images are
     named as the vault does (in a Digital Garden, below its pictures folder)."""
     garden = garden_of(result.vault)
     pictures = garden.pictures if garden is not None else result.vault
@@ -43,7 +52,7 @@ def dry_run_object(
         "vault": printable(str(result.vault)),
         "cards": [
             {
-                "deck": deck_name(deck, card.subject),
+                "deck": decks[i] if decks is not None else deck_name(deck, card.subject),
                 "subject": card.subject,
                 "front": card.front,
                 "back": card.back_html,
