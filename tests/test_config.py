@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,27 @@ def test_date_ranges_at_the_ends_of_the_calendar(
         assert result.exit_code == 1
         (line,) = result.stderr.splitlines()
         assert line.startswith("memo2anki: error: no cards of notes dated ")
+
+
+@pytest.mark.parametrize("made", ["a folder", "a pipe", "a link to nothing"])
+def test_a_settings_file_that_is_not_a_file_is_named_never_ignored_nor_opened(
+    vault: Path, tmp_path: Path, made: str
+) -> None:
+    path = vault / ".memo2anki.toml"
+    if made == "a folder":
+        path.mkdir()
+    elif made == "a pipe":
+        os.mkfifo(path)  # (opened, it would wait for a writer for ever)
+    else:
+        path.symlink_to(tmp_path / "nowhere.toml")
+    said = {
+        "a folder": "not a settings file: not a regular file",
+        "a pipe": "not a settings file: not a regular file",
+        "a link to nothing": "cannot read config: No such file or directory",
+    }[made]
+    result = run(vault, "--dry-run")
+    assert result.exit_code == (1 if made == "a link to nothing" else 2), result.output
+    assert result.stderr.splitlines() == [f"memo2anki: error: {path}: {said}"]
+    given = run(vault, "--dry-run", "--config", path)  # (click names a folder or a link first)
+    assert given.exit_code in {1, 2} and ".memo2anki.toml" in given.stderr, given.output
+    assert "Traceback" not in given.output

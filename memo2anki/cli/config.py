@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ def load_config(path: Path) -> Config:
     import tomllib  # here: most vaults have no config file, and every run would import it
 
     try:
+        # A pipe or a device is never opened: reading one could wait, or never end.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise BadUsage(f"{path}: not a settings file: not a regular file")
         with path.open("rb") as f:
             raw = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as err:
@@ -118,7 +122,8 @@ def load_config(path: Path) -> Config:
 def find_config(vault: Path) -> Config:
     """The vault's ``.memo2anki.toml``, or an empty config when there is none."""
     path = vault / CONFIG_NAME
-    return load_config(path) if path.is_file() else Config()
+    # (one there that is not a file is not ignored: load_config says what it is)
+    return load_config(path) if path.exists() or path.is_symlink() else Config()
 
 
 def _broken(path: Path, text: str, error: str) -> str:
