@@ -684,6 +684,24 @@ def test_a_pipe_given_as_the_collection_is_named_and_never_opened(
     )
 
 
+def test_a_sync_that_only_tags_a_card_gone_says_so(vault: Path, col_path: Path) -> None:
+    # The card was suspended by the person already: tagging it is all there is to do.
+    assert sync(vault, col_path)[0] == 0
+    with Opened(col_path) as anki:
+        anki.col.sched.suspend_cards(anki.col.find_cards('"Front:etcd"'))
+    (vault / "daily/2025-04-02.md").unlink()
+    code, output = sync(vault, col_path, "--changes", "--no-backup")
+    assert code == 0, output
+    assert output.splitlines()[-2].endswith(": 1 note tagged memo2anki::gone")
+    # With no ledger, a gone card's line is not known: it is not shown as line 0.
+    (vault / ".memo2anki" / "ledger.json").unlink()
+    (vault / "daily/2025-04-01.md").write_text(note(DOCKER), encoding="utf-8")  # CNI gone
+    code, output = sync(vault, col_path, "--changes", "--no-backup")
+    assert code == 0, output
+    gone = [line for line in output.splitlines() if ": gone '" in line]
+    assert gone and all(line.endswith("(was daily/2025-04-01.md)") for line in gone), output
+
+
 def _person_s_notes(path: Path) -> list[tuple[str, str]]:
     with Opened(path) as anki:
         return sorted((n.note_type, n.fields["Front"]) for n in anki.notes())

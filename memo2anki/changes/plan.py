@@ -168,7 +168,9 @@ class Place(NamedTuple):
 
     @property
     def where(self) -> str:
-        return f"{self.note}:{self.line}"
+        """``note:line``, or the note alone where the line is not known (a ledger read back
+        from Anki's notes has none)."""
+        return f"{self.note}:{self.line}" if self.line > 0 else self.note
 
 
 class Change(NamedTuple):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from memo2anki.changes.plan import GONE_TAG
 from memo2anki.cli.anki_options import anki_options
 from memo2anki.cli.options import (
     common_options,
@@ -189,6 +190,7 @@ def _done(synced: Synced) -> list[str]:
         _n(len(steps.suspend), "card") + " suspended" if steps.suspend else "",
         _n(len(steps.unsuspend), "card") + " unsuspended" if steps.unsuspend else "",
         _n(len(steps.delete), "note") + f" deleted{retired}" if steps.delete else "",
+        _n(len(steps.tag_gone), "note") + f" tagged {GONE_TAG}" if steps.tag_gone else "",
         _n(synced.media_added, "image") + " added" if synced.media_added else "",
     ]
     backup = f"; backup: {synced.backup}" if synced.backup else ""
