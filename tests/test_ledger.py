@@ -284,6 +284,25 @@ def test_a_ledger_copied_from_another_vault_is_not_used(vault: Path, tmp_path: P
     )
 
 
+def test_a_vault_whose_folder_was_renamed_keeps_its_history(vault: Path, tmp_path: Path) -> None:
+    # Its notes are where its ledger says: the same vault, renamed, not a ledger copied.
+    first = json.loads(run(vault, "-o", tmp_path / "a.apkg", "--json").stdout)
+    day = vault / "daily/2025-04-01.md"
+    day.write_text(day.read_text(encoding="utf-8").replace("**Pod**", "**파드(Pod)**"))
+    renamed = vault.rename(tmp_path / "notes")
+    result = run(renamed, "-o", tmp_path / "b.apkg", "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"{LEDGER}: written for vault 'vault', used for 'notes' (its notes are here: the folder "
+        "was renamed?); every card's link is written again"
+    )
+    then = json.loads(result.stdout)["changes"]
+    kinds = {c["guid"]: c["kind"] for c in then["list"]}
+    assert set(kinds) == {c["guid"] for c in first["changes"]["list"]}  # the same GUIDs
+    assert sorted(kinds.values()) == ["renamed", "updated", "updated", "updated"]
+    assert "4 unchanged" in run(renamed, "-o", tmp_path / "c.apkg").stderr
+
+
 def test_a_deleted_ledger_is_a_first_run_with_the_same_guids(vault: Path, tmp_path: Path) -> None:
     first = run(vault, "-o", tmp_path / "a.apkg", "--json")
     (vault / LEDGER).unlink()

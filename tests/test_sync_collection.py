@@ -684,6 +684,23 @@ def test_a_pipe_given_as_the_collection_is_named_and_never_opened(
     )
 
 
+def test_a_vault_folder_renamed_syncs_into_the_same_notes(vault: Path, col_path: Path) -> None:
+    assert sync(vault, col_path)[0] == 0
+    with Opened(col_path) as anki:
+        before = {n.fields["Front"]: n.card_ids for n in anki.notes() if n.note_type == "memo2anki"}
+    day = vault / "daily/2025-04-02.md"
+    day.write_text(day.read_text(encoding="utf-8").replace("**etcd**", "**etcd 백업**"))
+    renamed = vault.rename(vault.with_name("notes"))
+    code, output = sync(renamed, col_path)
+    assert code == 0, output
+    assert "the folder was renamed?" in output and "added" not in output
+    with Opened(col_path) as anki:
+        after = {n.fields["Front"]: n.card_ids for n in anki.notes() if n.note_type == "memo2anki"}
+        links = {n.fields["Link"] for n in anki.notes() if n.note_type == "memo2anki"}
+    assert after == {("etcd 백업" if f == "etcd" else f): i for f, i in before.items()}
+    assert all("vault=notes" in link for link in links)
+
+
 def test_a_sync_that_only_tags_a_card_gone_says_so(vault: Path, col_path: Path) -> None:
     # The card was suspended by the person already: tagging it is all there is to do.
     assert sync(vault, col_path)[0] == 0

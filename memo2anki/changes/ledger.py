@@ -735,9 +735,21 @@ def load(
     expected = vault_name
     if old_root != now_root:
         expected = printable(os.path.basename(os.path.normpath(os.path.join(vault, old_root))))
+    renamed = False
     if head["vault"] != expected:
-        message = f"ledger not used: it was written for vault '{head['vault']}', not '{expected}'"
-        return empty(digest), [_warn(where, message)]
+        if old_root != now_root or not _notes_here(file, root or vault):
+            message = (
+                f"ledger not used: it was written for vault '{head['vault']}', not '{expected}'"
+            )
+            return empty(digest), [_warn(where, message)]
+        # Its notes are here: the vault's folder was renamed, and its history goes on (every
+        # card's link, which names the vault, is written again).
+        renamed = True
+        message = (
+            f"written for vault '{head['vault']}', used for '{expected}' (its notes are here: "
+            "the folder was renamed?); every card's link is written again"
+        )
+        warnings = [*warnings, Diagnostic(where, None, message)]
     fields = LastFields(path.with_name(FIELDS_NAME))
     if old_root != now_root:
         # Written against another vault root: each row's note made relative to this one
@@ -746,7 +758,7 @@ def load(
             c._replace(note=_rebase(c.note, old_root, now_root), key="") for c in file.cards()
         ]
         file = ReadFile(rebased, None, file.fields_digest, raw)
-    name = head["vault"] if old_root != now_root else vault_name
+    name = head["vault"] if old_root != now_root or renamed else vault_name
     links = head.get("links")
     links = links if isinstance(links, str) else ""
     pages = head.get("pages")
@@ -757,6 +769,14 @@ def load(
         name, cards, digest, fields, links, pages, home=vault, found=found, root=now_root
     )
     return ledger, warnings
+
+
+def _notes_here(file: ReadFile, root: Path) -> bool:
+    """Whether most of the notes a ledger's live cards came from are files below ``root``
+    (a ledger of a vault whose folder was renamed; not one copied from another vault)."""
+    notes = {card.note for card in file.cards() if card.state == LIVE}
+    here = sum(1 for note in notes if (root / note).is_file())
+    return bool(notes) and here * 2 > len(notes)
 
 
 def folder_problem(vault: Path) -> str | None:
