@@ -18,7 +18,7 @@ from memo2anki.cli.options import (
     setting_deck,
 )
 from memo2anki.cli.output import reported, summary
-from memo2anki.common.signals import finished, telling_if_stopped
+from memo2anki.common.signals import finished, telling_if_stopped, telling_once_committed
 from memo2anki.model import BadUsage, one_line
 from memo2anki.model import plural as _n
 from memo2anki.targets.ankiconnect import AnkiConnect
@@ -160,14 +160,10 @@ def _make(exam_: Exam, target: Target, no_backup: bool, done: str) -> Made:
 
     assert target.collection is not None
     folder = None if no_backup else target.backups
-    committed = False
-
-    def commit_made() -> None:
-        nonlocal committed
-        committed = True
-
-    told = telling_if_stopped(lambda: done if committed else "nothing written")
-    with told, open_collection(target.collection) as col:
+    with (
+        telling_once_committed(done) as commit_made,
+        open_collection(target.collection) as col,
+    ):
         return make_in_collection(col, exam_, folder, commit_made)
 
 

@@ -101,16 +101,33 @@ def stops_held() -> Iterator[None]:
 
 
 @contextmanager
-def telling_if_stopped(written: str | Callable[[], str]) -> Iterator[None]:
+def telling_if_stopped(written: str) -> Iterator[None]:
     """Within this block, a stop (Ctrl-C, a stop signal) carries ``written``: what the run
-    had written when it came (or a function saying so then), told instead of "nothing
-    written" (an inner block's, which is nearer the stop, wins)."""
+    had written when it came, told instead of "nothing written" (an inner block's, which is
+    nearer the stop, wins)."""
     try:
         yield
     except KeyboardInterrupt as err:
         if not hasattr(err, "written"):
-            told = written if isinstance(written, str) else written()
-            setattr(err, "written", told)  # noqa: B010 (an attribute of our own)
+            setattr(err, "written", written)  # noqa: B010 (an attribute of our own)
+        raise
+
+
+@contextmanager
+def telling_once_committed(written: str) -> Iterator[Callable[[], None]]:
+    """Within this block, a stop is told as ``written`` once the function it gives was called
+    (a transaction committed: see :func:`stops_held`), before that as nothing written."""
+    committed = False
+
+    def commit_made() -> None:
+        nonlocal committed
+        committed = True
+
+    try:
+        yield commit_made
+    except KeyboardInterrupt as err:
+        if committed and not hasattr(err, "written"):
+            setattr(err, "written", written)  # noqa: B010 (an attribute of our own)
         raise
 
 

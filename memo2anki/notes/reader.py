@@ -17,7 +17,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from memo2anki.cards.markdown.parser import ATX_HEADING
 from memo2anki.cards.obsidian.wikilinks import display_name, parse_inner
-from memo2anki.model import Diagnostic, Memo2AnkiError, Note, printable
+from memo2anki.model import Diagnostic, Memo2AnkiError, Note, plural, printable
 from memo2anki.notes.discover import real_path
 from memo2anki.notes.garden import Pages, frontmatter_text, unpublish, vault_metadata
 from memo2anki.notes.tags import normalize_tag
@@ -190,8 +190,9 @@ def _as_utf8(raw: bytes, escaped: str, places: int, relpath: str) -> tuple[str, 
     first = _BAD_RUN.search(escaped)
     assert first is not None
     # (a place: a run of bad bytes, shown as one \ufffd or more, as Obsidian shows it)
-    where = "1 place" if places == 1 else f"{places} places"
-    message = f"not valid UTF-8 in {where}, shown as \ufffd (as Obsidian shows them)"
+    message = (
+        f"not valid UTF-8 in {plural(places, 'place')}, shown as \ufffd (as Obsidian shows them)"
+    )
     return text, Diagnostic(relpath, _line_at(escaped, first.start()), message)
 
 
@@ -214,8 +215,7 @@ def _told(text: str, encoding: str, relpath: str) -> tuple[str, Diagnostic]:
     bad = text.count("\ufffd")
     if not bad:
         return text, Diagnostic(relpath, None, f"not UTF-8; read as {name}")
-    where = "1 place" if bad == 1 else f"{bad} places"
-    message = f"read as {name}, not valid in {where}, shown as \ufffd"
+    message = f"read as {name}, not valid in {plural(bad, 'place')}, shown as \ufffd"
     return text, Diagnostic(relpath, _line_at(text, text.index("\ufffd")), message)
 
 

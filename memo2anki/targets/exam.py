@@ -20,7 +20,6 @@ from typing import Any
 
 from memo2anki.changes.notes import NOTE_TYPES, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Plan
-from memo2anki.common.signals import stops_held
 from memo2anki.model import Memo2AnkiError
 from memo2anki.targets.ankiconnect import AnkiConnect
 
@@ -189,7 +188,7 @@ def make_in_collection(
     transaction went through, before any stop that came meanwhile is raised."""
     from anki.decks import FilteredDeckConfig
 
-    from memo2anki.targets.write_collection import backup, schema_mark
+    from memo2anki.targets.write_collection import backup, schema_mark, transact_whole
 
     existing = col.decks.by_name(exam.name)
     if existing is not None and not existing.get("dyn"):
@@ -236,10 +235,7 @@ def make_in_collection(
                 "making the deck would force a one-way full sync with AnkiWeb; nothing changed"
             )
 
-    with stops_held():  # (a stop waits for the transaction's end: see write_collection)
-        col.db.transact(work)
-        if committed is not None:
-            committed()
+    transact_whole(col, work, committed)
     deck_id = made[0]
     by_subject = _held_by_subject(col, deck_id)
     return Made(deck_id, existing is not None, by_subject, _missing(col, exam, deck_id), saved)

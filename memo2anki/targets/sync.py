@@ -20,7 +20,7 @@ from memo2anki.changes.plan import (
     of_vault,
     plan_changes,
 )
-from memo2anki.common.signals import telling_if_stopped
+from memo2anki.common.signals import telling_if_stopped, telling_once_committed
 from memo2anki.model import Diagnostic, Memo2AnkiError, Result, fold
 from memo2anki.targets import note_ids
 from memo2anki.targets.ankiconnect import (
@@ -283,13 +283,7 @@ def run_sync(
 
         assert target.collection is not None
         folder = target.backups if make_backup else None
-        committed = False
-
-        def commit_made() -> None:
-            nonlocal committed
-            committed = True
-
-        with telling_if_stopped(lambda: unsaved if committed else "nothing written"):
+        with telling_once_committed(unsaved) as commit_made:
             with open_collection(target.collection) as col:
                 done = apply_plan(col, plan, result.media, delete_gone, folder, commit_made)
             steps, backup, media_added = done.steps, done.backup, done.media_added

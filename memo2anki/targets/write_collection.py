@@ -374,12 +374,20 @@ def apply_plan(
                 "this sync would force a one-way full sync with AnkiWeb; nothing was changed"
             )
 
-    # A stop waits for the transaction's end: told as after it when it came after the commit.
+    transact_whole(col, work, committed)
+    return Applied(steps, saved, added_media)
+
+
+def transact_whole(
+    col: Any, work: Callable[[], None], committed: Callable[[], None] | None = None
+) -> None:
+    """``work`` in one transaction of the collection, which a stop (Ctrl-C, a signal) waits
+    for: ``committed`` is called once it went through, before such a stop is raised, so the
+    stop is told as after it."""
     with stops_held():
         col.db.transact(work)
         if committed is not None:
             committed()
-    return Applied(steps, saved, added_media)
 
 
 def _check_note_types(col: Any) -> None:
