@@ -18,7 +18,7 @@ from ankiconnect_standin import ADD_ON_ANSWERS, AnkiConnectStandIn
 from helpers import Anki, memo2anki_notes, png, run, write_vault
 
 from memo2anki.changes.notes import MODEL_ID
-from memo2anki.changes.plan import GONE_TAG
+from memo2anki.changes.plan import GONE_TAG, kept_suspended_tag
 from memo2anki.model import Memo2AnkiError, one_line
 from memo2anki.targets.ankiconnect import AnkiConnect, detect
 from memo2anki.targets.sync import ANKICONNECT, COLLECTION, choose_target
@@ -269,6 +269,35 @@ def test_each_change_reaches_anki_through_ankiconnect(
     sync(vault, standin)
     back = memo_notes(standin)["etcd"]
     assert GONE_TAG not in back["tags"] and not back["suspended"] and back["id"] == gone["id"]
+
+
+def test_a_card_the_person_suspended_stays_suspended_when_its_memo_returns_through_ankiconnect(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    sync(vault, standin)
+    col = standin.col
+    assert col is not None
+    (etcd_card,) = col.find_cards('"Front:etcd"')
+    col.sched.suspend_cards([etcd_card])  # the person's own
+    days = {
+        name: (vault / name).read_text() for name in ("daily/2025-04-01.md", "daily/2025-04-02.md")
+    }
+    (vault / "daily/2025-04-01.md").write_text(note(DOCKER))  # CNI gone
+    (vault / "daily/2025-04-02.md").unlink()
+    code, output = sync(vault, standin)
+    assert code == 0 and "2 gone" in output and "1 card suspended" in output, output
+    gone = memo_notes(standin)
+    assert gone["etcd"]["tags"] == sorted(["CKA", GONE_TAG, kept_suspended_tag(etcd_card)])
+    assert gone["CNI"]["tags"] == ["CKA", GONE_TAG] and gone["CNI"]["suspended"]
+    for name, text in days.items():
+        (vault / name).write_text(text)
+    code, output = sync(vault, standin)
+    assert code == 0 and "2 returned" in output and "1 card unsuspended" in output, output
+    back = memo_notes(standin)
+    assert back["etcd"]["suspended"] and not back["CNI"]["suspended"]
+    assert back["etcd"]["tags"] == back["CNI"]["tags"] == ["CKA"]
+    code, output = sync(vault, standin)
+    assert code == 0 and "nothing changed" in output, output
 
 
 def test_an_edit_made_in_anki_is_kept_and_unchanged_syncs_send_no_writes(

@@ -20,7 +20,7 @@ from anki.collection import Collection
 from helpers import Anki, memo2anki_notes, png, run, write_vault
 
 from memo2anki.changes.notes import MODEL_ID
-from memo2anki.changes.plan import GONE_TAG
+from memo2anki.changes.plan import GONE_TAG, KEPT_SUSPENDED, kept_suspended_tag
 
 DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"
 CNI = "**CNI**\n컨테이너 네트워크 인터페이스 표준 플러그인 규격과 그 구현들"
@@ -215,6 +215,85 @@ def test_gone_cards_are_tagged_and_suspended_and_come_back(vault: Path, col_path
     back = memo_notes(col_path)["etcd"]
     assert GONE_TAG not in back["tags"] and not back["suspended"]
     assert back["id"] == gone["id"]
+
+
+KUBELET = "**kubelet**\n각 노드에서 파드를 실행하는 에이전트"
+
+
+def _card_ids(path: Path, front: str) -> list[int]:
+    with Opened(path) as anki:
+        return [int(c) for c in anki.col.find_cards(f'"Front:{front}"')]
+
+
+def _suspend(path: Path, front: str, suspend: bool = True) -> None:
+    """What the person does in Anki's browser: (un)suspend the card of ``front``."""
+    with Opened(path) as anki:
+        cards = anki.col.find_cards(f'"Front:{front}"')
+        if suspend:
+            anki.col.sched.suspend_cards(cards)
+        else:
+            anki.col.sched.unsuspend_cards(cards)
+
+
+def test_a_card_the_person_suspended_stays_suspended_when_its_memo_returns(
+    vault: Path, col_path: Path
+) -> None:
+    """Only what sync suspended when it retired a card is unsuspended when its memo returns:
+    the person's own suspension is theirs, and so is an unsuspension made while it was gone."""
+    (vault / "daily/2025-04-03.md").write_text(note(KUBELET))
+    days = {d: (vault / f"daily/2025-04-0{d}.md").read_text() for d in (1, 2, 3)}
+    assert sync(vault, col_path, "--no-backup")[0] == 0
+    _suspend(col_path, "etcd")  # the person's own
+    (vault / "daily/2025-04-01.md").write_text(note(DOCKER))  # CNI gone
+    (vault / "daily/2025-04-02.md").unlink()
+    (vault / "daily/2025-04-03.md").unlink()
+    code, output = sync(vault, col_path, "--no-backup")
+    assert code == 0 and "3 gone" in output and "2 cards suspended" in output, output
+    gone = memo_notes(col_path)
+    (etcd_card,) = _card_ids(col_path, "etcd")
+    assert gone["etcd"]["tags"] == sorted(["CKA", GONE_TAG, kept_suspended_tag(etcd_card)])
+    for front in ("etcd", "CNI", "kubelet"):
+        assert GONE_TAG in gone[front]["tags"] and gone[front]["suspended"], front
+    assert not any(KEPT_SUSPENDED in t for f in ("CNI", "kubelet") for t in gone[f]["tags"])
+    _suspend(col_path, "kubelet", suspend=False)  # the person wants it back now
+
+    for day, text in days.items():
+        (vault / f"daily/2025-04-0{day}.md").write_text(text)
+    code, output = sync(vault, col_path, "--no-backup")
+    assert code == 0 and "3 returned" in output and "1 card unsuspended" in output, output
+    back = memo_notes(col_path)
+    assert back["etcd"]["suspended"]  # the person's: still suspended
+    assert not back["CNI"]["suspended"]  # sync's: unsuspended
+    assert not back["kubelet"]["suspended"]  # unsuspended by the person: left so
+    for front in ("etcd", "CNI", "kubelet"):
+        assert back[front]["id"] == gone[front]["id"]
+        assert not any(t.startswith(GONE_TAG) for t in back[front]["tags"]), back[front]
+    # Nothing left to write: the next sync changes nothing (the person's card stays put).
+    code, output = sync(vault, col_path, "--no-backup")
+    assert code == 0 and "nothing changed" in output, output
+    assert memo_notes(col_path)["etcd"]["suspended"]
+
+
+def test_a_note_retired_by_an_older_version_is_unsuspended_on_return_without_a_ledger(
+    vault: Path, col_path: Path
+) -> None:
+    """A note an older memo2anki retired (tagged gone, suspended, no tag saying whose) comes
+    back unsuspended, as it always did; one whose tag says the person suspended it stays
+    suspended. With no ledger: which is which is read from the collection alone."""
+    assert sync(vault, col_path, "--no-backup")[0] == 0
+    (cni_card,) = _card_ids(col_path, "CNI")
+    with Opened(col_path) as anki:  # both retired while their memos were away
+        both = '"Front:etcd" OR "Front:CNI"'
+        anki.col.sched.suspend_cards(anki.col.find_cards(both))
+        anki.col.tags.bulk_add(list(anki.col.find_notes(both)), GONE_TAG)
+        cni = list(anki.col.find_notes('"Front:CNI"'))
+        anki.col.tags.bulk_add(cni, kept_suspended_tag(cni_card))
+    (vault / ".memo2anki" / "ledger.json").unlink()
+    code, output = sync(vault, col_path, "--no-backup")
+    assert code == 0 and "2 returned" in output and "1 card unsuspended" in output, output
+    back = memo_notes(col_path)
+    assert not back["etcd"]["suspended"] and back["CNI"]["suspended"]
+    assert back["etcd"]["tags"] == back["CNI"]["tags"] == ["CKA"]
 
 
 def test_delete_gone_deletes_them_after_a_backup_and_nothing_else(

@@ -7,8 +7,8 @@ import pytest
 
 from memo2anki.cards.identity import cloze_guid
 from memo2anki.changes.ledger import Ledger
-from memo2anki.changes.notes import MODEL_NAME, TargetNote
-from memo2anki.changes.plan import GONE_TAG, Change, Kind, Place, Plan
+from memo2anki.changes.notes import CLOZE_MODEL_NAME, MODEL_NAME, TargetNote
+from memo2anki.changes.plan import GONE_TAG, Change, Kind, Place, Plan, kept_suspended_tag
 from memo2anki.targets.sync_steps import Held, HeldCard, Steps, sync_steps
 
 OLD, NEW, MINE = "공부 메모장::CKA", "공부 메모장::K8s", "My deck"
@@ -183,3 +183,123 @@ def test_delete_gone_deletes_what_earlier_runs_of_this_ledger_retired(
     steps = sync_steps(plan, have, delete_gone=True)
     assert steps.delete == deleted and steps.retired_deleted == len(deleted)
     assert sync_steps(plan, have, delete_gone=False).empty
+
+
+def kept(card_id: int) -> str:
+    return kept_suspended_tag(card_id)
+
+
+CLOZE = cloze_guid("g1")
+CLOZE_NOTE = TargetNote(CLOZE, CLOZE_MODEL_NAME, OLD, FIELDS, ("CKA",), 100, 0)
+
+
+def cloze(tags: tuple[str, ...], *cards: tuple[int, bool]) -> Held:
+    """The cloze note of ``g1`` (note 8), with its cards as (card id, suspended)."""
+    return Held(8, FIELDS, tags, tuple(HeldCard(cid, OLD, s) for cid, s in cards))
+
+
+GONE = ("CKA", GONE_TAG)
+# (what, the change's kind, what the collection holds by GUID, the tags added beside the gone
+# tag, the cards suspended, the cards unsuspended)
+SUSPENDED_CASES = [
+    (
+        "gone, suspended by the person: tagged as theirs, nothing to suspend",
+        Kind.GONE,
+        {"g1": held(suspended=True)},
+        ((7, kept(70)),),
+        (),
+        (),
+    ),
+    ("gone, not suspended: suspended, no tag of theirs", Kind.GONE, {"g1": held()}, (), (70,), ()),
+    (
+        "gone, tagged gone before (suspended by whom, not known): nothing",
+        Kind.GONE,
+        {"g1": held(tags=GONE, suspended=True)},
+        (),
+        (),
+        (),
+    ),
+    (
+        "gone cloze note, one card suspended by the person: that one tagged, the others suspended",
+        Kind.GONE,
+        {CLOZE: cloze(("CKA",), (80, False), (81, True), (82, False))},
+        ((8, kept(81)),),
+        (80, 82),
+        (),
+    ),
+    (
+        "returned, suspended by the person: left suspended",
+        Kind.RETURNED,
+        {"g1": held(tags=(*GONE, kept(70)), suspended=True)},
+        (),
+        (),
+        (),
+    ),
+    (
+        "returned, suspended by memo2anki: unsuspended",
+        Kind.RETURNED,
+        {"g1": held(tags=GONE, suspended=True)},
+        (),
+        (),
+        (70,),
+    ),
+    (
+        "returned, unsuspended by the person while gone: nothing to unsuspend",
+        Kind.RETURNED,
+        {"g1": held(tags=(*GONE, kept(70)), suspended=False)},
+        (),
+        (),
+        (),
+    ),
+    (
+        "came back before a sync saw it go, suspended by the person: left suspended",
+        Kind.UNCHANGED,
+        {"g1": held(tags=(*GONE, kept(70)), suspended=True)},
+        (),
+        (),
+        (),
+    ),
+    (
+        "returned cloze note: only the card memo2anki suspended unsuspended",
+        Kind.RETURNED,
+        {
+            "g1": held(tags=GONE, suspended=True),
+            # 80 suspended by memo2anki, 81 by the person, 82 unsuspended by them while gone
+            CLOZE: cloze((*GONE, kept(81), kept(82)), (80, True), (81, True), (82, False)),
+        },
+        (),
+        (),
+        (70, 80),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "kind", "have", "tagged", "suspended", "unsuspended"),
+    SUSPENDED_CASES,
+    ids=[c[0] for c in SUSPENDED_CASES],
+)
+def test_a_card_suspended_by_the_person_stays_suspended_when_its_memo_returns(
+    what: str,
+    kind: Kind,
+    have: dict[str, Held],
+    tagged: tuple[tuple[int, str], ...],
+    suspended: tuple[int, ...],
+    unsuspended: tuple[int, ...],
+) -> None:
+    """Retiring a note tags each card the person had suspended as theirs; a return unsuspends
+    only the others (memo2anki's, a note retired by an older version's too), and its update
+    drops those tags with the gone tag. Per card: a cloze note's cards each keep their own."""
+    if kind is Kind.GONE:
+        the_change = Change(kind, "g1", None, place(OLD), ())
+    else:
+        the_change = Change(kind, "g1", place(OLD), place(OLD), (target(), CLOZE_NOTE))
+    steps = sync_steps(Plan(changes=(the_change,), ledger=Ledger()), have)
+    assert steps.tag_kept == tagged
+    assert steps.suspend == suspended and steps.unsuspend == unsuspended
+    tagged_gone = tuple(h.note_id for h in have.values() if GONE_TAG not in h.tags)
+    assert steps.tag_gone == (tagged_gone if kind is Kind.GONE else ())
+    # Back: each note tagged gone written with the memo's tags, the kept ones dropped too.
+    written = {h.note_id for h in have.values() if GONE_TAG in h.tags and kind is not Kind.GONE}
+    assert {u.note_id for u in steps.update} == written
+    assert all(u.note.tags == ("CKA",) for u in steps.update)

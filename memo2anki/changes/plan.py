@@ -47,6 +47,17 @@ from memo2anki.changes.notes import (
 from memo2anki.model import Card, Diagnostic, fold, plural
 
 GONE_TAG = "memo2anki::gone"
+# Put beside the gone tag on retiring a note, one per card the person had suspended already
+# (``…::kept-suspended::<card id>``): when its memo returns, that card stays suspended, and
+# only the cards memo2anki suspended are unsuspended. The card's id, which stays the card's
+# whatever happens to the note's other cards meanwhile.
+KEPT_SUSPENDED = f"{GONE_TAG}::kept-suspended"
+
+
+def kept_suspended_tag(card_id: int) -> str:
+    """The tag saying the person, not memo2anki, suspended the card ``card_id``."""
+    return f"{KEPT_SUSPENDED}::{card_id}"
+
 
 # "Much the same": the Dice similarity of two texts' character bigrams (which suits Korean,
 # whose words change their endings) at least this. Chosen from tests/test_plan.py's table of

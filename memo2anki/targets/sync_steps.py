@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from memo2anki.cards.identity import cloze_guid
 from memo2anki.changes.notes import IMG, MODEL_NAME, TargetNote
-from memo2anki.changes.plan import GONE_TAG, Change, Kind, Plan
+from memo2anki.changes.plan import GONE_TAG, Change, Kind, Plan, kept_suspended_tag
 from memo2anki.model import Diagnostic, Media, Memo2AnkiError
 
 
@@ -105,6 +105,9 @@ class Steps:
     update: tuple[Update, ...] = ()
     move: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (deck, card ids)
     tag_gone: tuple[int, ...] = ()  # note ids
+    # (note id, tag): with the gone tag, the tag of each card the person had suspended (see
+    # KEPT_SUSPENDED), so that its return leaves it suspended.
+    tag_kept: tuple[tuple[int, str], ...] = ()
     suspend: tuple[int, ...] = ()  # card ids
     unsuspend: tuple[int, ...] = ()
     delete: tuple[int, ...] = ()  # note ids
@@ -120,6 +123,7 @@ class Steps:
             or self.update
             or self.move
             or self.tag_gone
+            or self.tag_kept
             or self.suspend
             or self.unsuspend
             or self.delete
@@ -152,6 +156,10 @@ def sync_steps(
       (moved by hand, and left there).
     - A gone note is tagged ``memo2anki::gone`` and its cards suspended, or deleted with
       ``delete_gone``; a card that comes back is untagged (its new tags) and unsuspended.
+      A card the person had suspended when its note was tagged gone is tagged as theirs
+      (:func:`~memo2anki.changes.plan.kept_suspended_tag`), and stays suspended when it comes
+      back: only what memo2anki suspended is unsuspended (a note retired before that tag
+      existed has none, so all its cards are).
     - With ``delete_gone``, every note retired by earlier runs (or packages) of this ledger
       within the run's reach is deleted too: the plan's ``retired`` cards (the ledger's gone
       rows), when their notes still carry ``memo2anki::gone``. Never a note the ledger does
@@ -161,6 +169,7 @@ def sync_steps(
     update: list[Update] = []
     moves: dict[str, list[int]] = {}
     tag_gone: list[int] = []
+    tag_kept: list[tuple[int, str]] = []
     suspend: list[int] = []
     unsuspend: list[int] = []
     delete: list[int] = []
@@ -180,6 +189,13 @@ def sync_steps(
                     continue
                 if GONE_TAG not in have.tags:
                     tag_gone.append(have.note_id)
+                    # (Only as it is tagged gone: on a note tagged before, a suspended card
+                    # may be one memo2anki suspended, which must come back.)
+                    tag_kept.extend(
+                        (have.note_id, kept_suspended_tag(c.card_id))
+                        for c in have.cards
+                        if c.suspended
+                    )
                 suspend.extend(c.card_id for c in have.cards if not c.suspended)
             continue
         for note in change.notes:
@@ -193,7 +209,12 @@ def sync_steps(
             if _needs_update(change, note, have):
                 update.append(Update(have.note_id, note))
             if change.kind is Kind.RETURNED or GONE_TAG in have.tags:
-                unsuspend.extend(c.card_id for c in have.cards if c.suspended)
+                # The update above writes the memo's tags, which drops the kept tags too.
+                unsuspend.extend(
+                    c.card_id
+                    for c in have.cards
+                    if c.suspended and kept_suspended_tag(c.card_id) not in have.tags
+                )
             if change.before is None or not change.deck_changed:
                 continue
             for card in have.cards:
@@ -220,6 +241,7 @@ def sync_steps(
         update=tuple(update),
         move=tuple((deck, tuple(ids)) for deck, ids in moves.items()),
         tag_gone=tuple(tag_gone),
+        tag_kept=tuple(tag_kept),
         suspend=tuple(suspend),
         unsuspend=tuple(unsuspend),
         delete=tuple(delete),

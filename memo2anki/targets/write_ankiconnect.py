@@ -349,6 +349,8 @@ def apply_plan(
         actions.append(("changeDeck", {"cards": list(card_ids), "deck": deck}))
     if steps.tag_gone:
         actions.append(("addTags", {"notes": list(steps.tag_gone), "tags": GONE_TAG}))
+    for note_id, tag in steps.tag_kept:
+        actions.append(("addTags", {"notes": [note_id], "tags": tag}))
     if steps.suspend:
         actions.append(("suspend", {"cards": list(steps.suspend)}))
     if steps.unsuspend:

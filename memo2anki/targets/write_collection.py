@@ -363,6 +363,8 @@ def apply_plan(
         _move(col, steps)
         if steps.tag_gone:
             col.tags.bulk_add(list(steps.tag_gone), GONE_TAG)
+        for note_id, tag in steps.tag_kept:
+            col.tags.bulk_add([note_id], tag)
         if steps.suspend:
             col.sched.suspend_cards(list(steps.suspend))
         if steps.unsuspend:
