@@ -286,6 +286,35 @@ def test_one_note_of_a_garden_leaves_the_others_cards_alone(
     assert "gone" not in one.stderr and "3 unchanged" in one.stderr
 
 
+@pytest.mark.parametrize("how", ["another site address", "no site address"])
+def test_cards_a_run_with_other_links_did_not_reach_keep_theirs(
+    fixture: Fixture, tmp_path: Path, how: str
+) -> None:
+    """A run on one note with other links (another site's address, or none) updates that
+    note's cards; the next run with the garden's own links puts those back, and leaves the
+    other note's cards, whose links in Anki it never changed, unchanged."""
+    out = tmp_path / "deck.apkg"
+    assert run(fixture.garden, "-o", out, "--no-cache").exit_code == 0
+    settings, env = fixture.garden / ".memo2anki.toml", fixture.garden / ".env"
+    site = env.read_text(encoding="utf-8")
+    if how == "another site address":
+        settings.write_text('garden_url = "notes.example.com"\n', encoding="utf-8")
+    else:
+        env.unlink()
+    one = run(fixture.garden_note(DAY_ONE), "-o", out, "--no-cache")
+    assert one.exit_code == 0, one.output
+    assert one.stderr.splitlines()[-1].endswith("3 updated; wrote " + str(out))
+    settings.unlink(missing_ok=True)
+    env.write_text(site, encoding="utf-8")
+    whole = run(fixture.garden, "-o", out, "--no-cache", "--changes")
+    assert whole.exit_code == 0, whole.output
+    assert "3 updated, 3 unchanged" in whole.stderr.splitlines()[-1], whole.stderr
+    updated = [line for line in whole.output.splitlines() if ": updated '" in line]
+    assert len(updated) == 3 and all(line.startswith(DAY_ONE) for line in updated), updated
+    again = run(fixture.garden, "--dry-run", "--no-cache")
+    assert "6 unchanged" in again.stderr.splitlines()[-1]
+
+
 @pytest.mark.parametrize(
     ("site", "permalink", "url"),
     [

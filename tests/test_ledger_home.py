@@ -260,3 +260,150 @@ def test_the_newcomers_month(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     week3 = run(vault / "daily", "--dry-run", "--json")
     assert week3.exit_code == 0 and counts(week3.output) == {"unchanged": 2}, week3.output
     assert "image not found" not in week3.output
+
+
+# -- a run with a subfolder as the vault root -------------------------------------------------
+
+POD = "**Pod**\n가장 작은 배포 단위인 컨테이너 묶음"
+SERVICE = "**Service**\n파드 묶음에 고정된 주소와 이름을 주는 오브젝트"
+
+
+def two_folders(root: Path) -> Path:
+    """A vault (with .obsidian/) of notes in two folders, a/ and b/."""
+    vault = lay_out(
+        root,
+        {
+            "a/2025-04-01.md": note(ETCD, CNI),
+            "b/2025-04-02.md": note(POD, SERVICE),
+            "etcd.png": png(seed=5),
+        },
+    )
+    (vault / ".obsidian").mkdir()
+    return vault
+
+
+def kinds_by_front(output: str) -> dict[str, str]:
+    data = json.loads(output[output.index("{") : output.rindex("}") + 1])
+    return {c["now"]["front"]: c["kind"] for c in data["changes"]["list"] if c["now"]}
+
+
+def rows_by_front(vault: Path) -> dict[str, ledger_file.LedgerCard]:
+    ledger, _ = ledger_file.load(vault, vault.name)
+    return {card.front: card for card in ledger.cards}
+
+
+def test_cards_a_subfolder_run_could_not_reach_keep_their_time_and_anki_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run with a subfolder as the vault root (its links name that folder) reaches only
+    that folder's cards: the next run on the whole vault puts back the links of those, and
+    leaves the others as Anki has them (their links already name the vault): not updated,
+    their time kept, so an edit made to one in Anki survives the import."""
+    import time
+
+    real = int(time.time())  # (Anki's edits are stamped by its own clock)
+    clock = [real - 2000]
+    monkeypatch.setattr("memo2anki.targets.build.time.time", lambda: clock[0])
+    vault = two_folders(tmp_path / "V")
+    anki = Anki(tmp_path / "profile")
+    try:
+        assert run(vault, "-o", tmp_path / "d1.apkg", "--no-cache").exit_code == 0
+        anki.import_package(tmp_path / "d1.apkg")
+        clock[0] += 1000
+        sub = run(vault / "a", "--vault", vault / "a", "-o", tmp_path / "d2.apkg", "--json")
+        assert sub.exit_code == 0, sub.output
+        assert kinds_by_front(sub.output) == {"etcd": "updated", "CNI": "updated"}
+        anki.import_package(tmp_path / "d2.apkg")
+        links = {n.fields["Front"]: n.fields["Link"] for n in anki.notes()}
+        assert "vault=a&" in links["etcd"] and "vault=V&" in links["Pod"]
+        before = rows_by_front(vault)
+        # The person edits a card of b/ in Anki (now: later than any time memo2anki wrote).
+        nid = anki.col.find_notes('"Front:Pod"')[0]
+        edited = anki.col.get_note(nid)
+        edited["Back"] = "내가 Anki에서 고친 답"
+        anki.col.update_note(edited)
+        # The whole vault again, later still.
+        clock[0] = real + 3600
+        again = run(vault, "-o", tmp_path / "d3.apkg", "--json")
+        assert again.exit_code == 0, again.output
+        assert kinds_by_front(again.output) == {
+            "etcd": "updated",
+            "CNI": "updated",
+            "Pod": "unchanged",
+            "Service": "unchanged",
+        }
+        after = rows_by_front(vault)
+        assert [after[f].stamp for f in ("Pod", "Service")] == [
+            before[f].stamp for f in ("Pod", "Service")
+        ]
+        assert after["etcd"].stamp > before["etcd"].stamp
+        anki.import_package(tmp_path / "d3.apkg")
+        held = {n.fields["Front"]: n.fields for n in anki.notes()}
+        assert held["Pod"]["Back"] == "내가 Anki에서 고친 답"
+        assert all("vault=V&" in fields["Link"] for fields in held.values()), held
+        assert "file=a%2F2025-04-01" in held["etcd"]["Link"]
+        # And once more: nothing changed.
+        last = run(vault, "--dry-run", "--json")
+        assert counts(last.output) == {"unchanged": 4}, last.output
+    finally:
+        anki.close()
+
+
+def subfolder_run(tmp_path: Path) -> Path:
+    """The vault of two folders, built whole, then with a/ as the vault root."""
+    vault = two_folders(tmp_path / "V")
+    assert run(vault, "-o", tmp_path / "d1.apkg").exit_code == 0
+    assert run(vault / "a", "--vault", vault / "a", "-o", tmp_path / "d2.apkg").exit_code == 0
+    return vault
+
+
+def header(vault: Path) -> dict[str, object]:
+    first = (vault / ".memo2anki" / "ledger.json").read_text(encoding="utf-8").split("\n")[0]
+    head: dict[str, object] = json.loads(first + "]}")
+    return head
+
+
+def test_each_card_is_compared_with_the_links_it_was_last_written_with(tmp_path: Path) -> None:
+    vault = subfolder_run(tmp_path)
+    guids = {front: card.guid for front, card in rows_by_front(vault).items()}
+    # The header names 'a' and its root; the cards of b/ are said to name 'V' still.
+    assert (header(vault)["vault"], header(vault)["root"]) == ("a", "a")
+    b_links = {"vault": "V", "root": "", "links": "", "guids": [guids["Pod"], guids["Service"]]}
+    assert header(vault)["other_links"] == [b_links]
+    # b/ with the whole vault as its root: its cards' links are as they were; a/'s, out of
+    # its reach, still name 'a'.
+    b = run(vault / "b", "--vault", vault, "-o", tmp_path / "d3.apkg", "--json")
+    assert kinds_by_front(b.output) == {"Pod": "unchanged", "Service": "unchanged"}
+    a_links = {"vault": "a", "root": "a", "links": "", "guids": [guids["etcd"], guids["CNI"]]}
+    assert header(vault)["other_links"] == [a_links]
+    # The whole vault (b/'s rows matched by their keys, a/'s column by column).
+    whole = run(vault, "-o", tmp_path / "d4.apkg", "--json")
+    assert kinds_by_front(whole.output) == {
+        "etcd": "updated",
+        "CNI": "updated",
+        "Pod": "unchanged",
+        "Service": "unchanged",
+    }
+    assert "other_links" not in header(vault)
+    assert counts(run(vault, "--dry-run", "--json").output) == {"unchanged": 4}
+
+
+def test_the_cards_a_subfolder_run_could_not_reach_name_a_vault_renamed_since(
+    tmp_path: Path,
+) -> None:
+    vault = subfolder_run(tmp_path).rename(tmp_path / "W")
+    result = run(vault, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert counts(result.output) == {"updated": 4}  # b/'s links name 'V', a/'s 'a': now 'W'
+
+
+def test_other_links_edited_by_hand_write_every_link_again(tmp_path: Path) -> None:
+    vault = subfolder_run(tmp_path)
+    path = vault / ".memo2anki" / "ledger.json"
+    first, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    head = json.loads(first + "]}")
+    head["other_links"] = [{"vault": "V", "guids": "not a list"}]
+    path.write_text(json.dumps(head)[: -len("]}")] + "\n" + rest, encoding="utf-8")
+    result = run(vault, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert counts(result.output) == {"updated": 4}

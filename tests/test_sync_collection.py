@@ -780,6 +780,42 @@ def test_a_vault_folder_renamed_syncs_into_the_same_notes(vault: Path, col_path:
     assert all("vault=notes" in link for link in links)
 
 
+def test_a_sync_with_a_subfolder_as_the_vault_leaves_the_other_cards_to_the_next(
+    tmp_path: Path, col_path: Path
+) -> None:
+    """A sync with a subfolder as the vault root reaches only its cards (their links name
+    that folder); the next sync of the whole vault writes their links back, and leaves the
+    other cards as the collection holds them (an edit made there kept): their links name the
+    vault already."""
+    vault = write_vault(
+        tmp_path / "V",
+        {
+            "a/2025-04-01.md": note(DOCKER, CNI),
+            "b/2025-04-02.md": note(ETCD),
+            "etcd.png": png(seed=3),
+        },
+    )
+    assert sync(vault, col_path)[0] == 0
+    code, output = sync(vault / "a", col_path, "--vault", str(vault / "a"))
+    assert code == 0 and "2 updated; synced" in output, output
+    with Opened(col_path) as anki:
+        nid = anki.col.find_notes('"Front:etcd"')[0]
+        edited = anki.col.get_note(nid)
+        edited["Back"] = "내가 Anki에서 고친 답"
+        anki.col.update_note(edited)
+    code, output = sync(vault, col_path)
+    assert code == 0, output
+    assert "2 updated, 1 unchanged" in output and "2 notes updated" in output, output
+    notes = memo_notes(col_path)
+    assert notes["etcd"]["back"] == "내가 Anki에서 고친 답"
+    with Opened(col_path) as anki:
+        links = {
+            n.fields["Front"]: n.fields["Link"] for n in anki.notes() if n.note_type == "memo2anki"
+        }
+    assert links["CNI"].startswith("obsidian://open?vault=V&file=a%2F"), links
+    assert links["etcd"].startswith("obsidian://open?vault=V&file=b%2F"), links
+
+
 def test_a_sync_that_only_tags_a_card_gone_says_so(vault: Path, col_path: Path) -> None:
     # The card was suspended by the person already: tagging it is all there is to do.
     assert sync(vault, col_path)[0] == 0

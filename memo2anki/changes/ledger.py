@@ -119,6 +119,16 @@ class LastFields(Mapping[str, tuple[str, str]]):
         return len(self._load())
 
 
+class Written(NamedTuple):
+    """What a card's Link field was last made from: the vault's name, what else (see
+    plan.Layout.links), and the vault root its note's path was relative to (relative to the
+    ledger's home, as the header's ``root``)."""
+
+    vault: str
+    links: str
+    root: str
+
+
 class Light(NamedTuple):
     """What a plan reads of every row of a ledger file to match cards by key, by row: each
     row's key ("" for none), GUID, stamp and deck, and the rows of gone cards."""
@@ -256,10 +266,22 @@ class Ledger:
     home: Path | None = field(default=None, compare=False)
     found: bool = field(default=True, compare=False)
     root: str = field(default="", compare=False)
+    # The vault root its cards' links were made against, when not ``root`` (the file was
+    # written against another: its note paths were made relative to this run's).
+    link_root: str | None = field(default=None, compare=False)
+    # The cards whose links were last made otherwise than ``written`` says, by GUID: cards a
+    # run with another vault root (or name, or links) could not reach, left as they were.
+    others: Mapping[str, Written] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
         return not self.cards
+
+    @property
+    def written(self) -> Written:
+        """What its cards' links were made from (but those of :attr:`others`)."""
+        root = self.root if self.link_root is None else self.link_root
+        return Written(self.vault, self.links, root)
 
     @property
     def source(self) -> ReadFile | None:
@@ -467,9 +489,49 @@ def _ledger_file(
         head["links"] = ledger.links
     if ledger.pages:
         head["pages"] = dict(ledger.pages)
+    if ledger.others:
+        head["other_links"] = _other_links(ledger.others)
     if fields_digest is not None:
         head["fields"] = fields_digest
     return rows_file.file_chunks(head, "cards", body, len(cards), vouch=True), lengths
+
+
+class _OtherLinks(msgspec.Struct):
+    """A group of the header's ``other_links``: the cards (by GUID) whose links were last
+    made for that vault name, root and links (see :class:`Written`)."""
+
+    vault: str
+    guids: list[str]
+    root: str = ""
+    links: str = ""
+
+
+def _other_links(others: Mapping[str, Written]) -> list[dict[str, Any]]:
+    """The header's ``other_links`` of a ledger's :attr:`Ledger.others`: a group per
+    :class:`Written`, its cards in the order given."""
+    groups: dict[Written, list[str]] = {}
+    for guid, written in others.items():
+        groups.setdefault(written, []).append(guid)
+    return [
+        {"vault": w.vault, "root": w.root, "links": w.links, "guids": guids}
+        for w, guids in groups.items()
+    ]
+
+
+def _others_of(head: dict[str, Any]) -> dict[str, Written] | None:
+    """The cards whose links were made otherwise than the header says (by GUID), from its
+    ``other_links``; None when that is not as memo2anki writes it (a hand edit)."""
+    value = head.get("other_links")
+    if value is None:
+        return {}
+    try:
+        groups = msgspec.convert(value, list[_OtherLinks])
+    except (msgspec.ValidationError, RecursionError):
+        return None
+    others: dict[str, Written] = {}
+    for group in groups:
+        others.update(dict.fromkeys(group.guids, Written(group.vault, group.links, group.root)))
+    return others
 
 
 def _fields_file(
@@ -764,9 +826,24 @@ def load(
     pages = head.get("pages")
     if not isinstance(pages, dict) or not all(isinstance(p, str) for p in pages.values()):
         pages = {}  # (a hand-edited ledger: every page link is then written again)
+    elif old_root != now_root:  # (by note path, as the rows' notes)
+        pages = {_rebase(note, old_root, now_root): page for note, page in pages.items()}
+    others = _others_of(head)
+    if others is None:
+        others, links = {}, "\0"  # (a hand-edited ledger: every link is then written again)
     cards = Cards(range(file.count), file)
     ledger = Ledger(
-        name, cards, digest, fields, links, pages, home=vault, found=found, root=now_root
+        name,
+        cards,
+        digest,
+        fields,
+        links,
+        pages,
+        home=vault,
+        found=found,
+        root=now_root,
+        link_root=old_root if old_root != now_root else None,
+        others=others,
     )
     return ledger, warnings
 

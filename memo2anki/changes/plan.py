@@ -35,6 +35,7 @@ from memo2anki.changes.ledger import (
     Cards,
     Ledger,
     LedgerCard,
+    Written,
 )
 from memo2anki.changes.notes import (
     CLOZE_MODEL_NAME,
@@ -516,12 +517,19 @@ def plan_changes(
                 matched.add(k)
 
     used: set[str] | None = None  # the GUIDs taken: worked out for the first new card
-    # Else every Link field changed.
-    same_vault = ledger.vault == layout.vault_name and ledger.links == layout.links
+    # What this run's Link fields are made from; a card whose link was made otherwise (by a
+    # run with another vault name, root or links) has its Link field changed.
+    written = Written(layout.vault_name, layout.links, ledger.root)
+    written_before = ledger.written
+    same_vault = written_before == written
+    # The cards whose links were last made otherwise than the ledger's header says (a run
+    # with another vault root could not reach them), by GUID: whether as this run makes them.
+    others_now = {guid: w == written for guid, w in ledger.others.items()}
+    others_after: dict[str, Written] = {}  # the same, after this run
     # A card links to its note's page (when the site is known): a page moved, its Link too.
     pages_before = ledger.pages if layout.site_url else {}
     pages: dict[str, str] = {}
-    same_links = same_vault
+    same_page, same_links = True, same_vault
     ledger_changed = not count or not same_vault
     changes: list[Change] = []
     # The ledger after this run: a row of the file read (an int, see ledger.Cards) for each
@@ -551,11 +559,12 @@ def plan_changes(
             last_note, last_subject = note_path, subject
             date = card.date.isoformat() if card.date else ""
             about = about_fields(subject, note_path, date, layout.link(note_path, card.permalink))
-            same_links = same_vault
+            same_page = True
             if layout.site_url and (card.permalink or note_path in pages_before):
-                same_links = same_vault and pages_before.get(note_path, "") == card.permalink
+                same_page = pages_before.get(note_path, "") == card.permalink
                 if card.permalink:
                     pages[note_path] = card.permalink
+            same_links = same_vault and same_page
             subdeck = decks.get(subject) or ""
             if not subdeck:
                 if spelled is None:
@@ -566,7 +575,10 @@ def plan_changes(
         before_entry: LedgerCard | None
         j = hits[i]
         if j >= 0:  # its key is its row's: all but the deck and state are as exported
-            unchanged = row_decks[j] == subdeck and j not in gone_rows and same_links
+            row_links = same_links
+            if others_now:
+                row_links = same_page and others_now.get(row_guids[j], same_vault)
+            unchanged = row_decks[j] == subdeck and j not in gone_rows and row_links
             if unchanged:
                 guid, stamp = row_guids[j], row_stamps[j]
             else:
@@ -574,6 +586,9 @@ def plan_changes(
         else:
             j = match.get(i, -1)
             before_entry = entries[j] if j >= 0 else None
+            row_links = same_links
+            if others_now and before_entry is not None:
+                row_links = same_page and others_now.get(before_entry.guid, same_vault)
             unchanged = (
                 before_entry is not None
                 and before_entry.digest == digest(card)
@@ -585,7 +600,7 @@ def plan_changes(
                 and before_entry.tags == card.tags
                 and before_entry.key == card.key  # (a row from before keys is given one)
                 and i not in paired  # (else its identity is another's: see pair())
-                and same_links
+                and row_links
             )
             if unchanged and before_entry is not None:
                 guid, stamp = before_entry.guid, before_entry.stamp
@@ -640,7 +655,7 @@ def plan_changes(
                 before_entry.front,
                 before_entry.deck,
             )
-            same_note = card.note == before.note and date == before_entry.date and same_links
+            same_note = card.note == before.note and date == before_entry.date and row_links
             if before_entry.state == GONE:
                 kind = Kind.RETURNED
             elif i in paired and card.front != before.front:
@@ -715,11 +730,16 @@ def plan_changes(
     left_notes: set[str] = set()  # (only needed for pages)
     for j in _rows_but(count, matched):
         entry = entries[j]
-        if pages_before:
+        if ledger.pages:
             left_notes.add(entry.note)
         if not scope.covers(entry):
             filtered += entry.state == LIVE
             carried.append(refs[j])
+            # Out of reach, its link is as it was: said so when not as this run's.
+            if (others_now or not same_vault) and entry.state == LIVE:
+                was = ledger.others.get(entry.guid, written_before)
+                if was != written:
+                    others_after[entry.guid] = was
             continue
         if entry.state == GONE:
             carried.append(refs[j])  # retired before: left out from now on
@@ -790,9 +810,12 @@ def plan_changes(
     # holds cards of (out of this run's reach, or gone) as they were.
     if unfielded:
         diagnostics.append(_left_out(unfielded, ledger))
+    # (Those of notes out of its reach are kept by a run that links to no page: its cards'
+    # links in Anki are to those pages still.)
     others = left_notes.difference(map(attrgetter("note"), cards))
-    pages_after = {**{n: p for n, p in pages_before.items() if n in others}, **pages}
-    ledger_changed = ledger_changed or pages_after != dict(pages_before)
+    pages_after = {**{n: p for n, p in ledger.pages.items() if n in others}, **pages}
+    ledger_changed = ledger_changed or pages_after != dict(ledger.pages)
+    ledger_changed = ledger_changed or others_after != ledger.others
     tally = Counter(map(attrgetter("kind"), changes))
     return Plan(
         changes=tuple(changes),
@@ -802,6 +825,8 @@ def plan_changes(
             cards=Cards((*new_entries, *carried), ledger.source),
             links=layout.links,
             pages=pages_after,
+            link_root=None,
+            others=others_after,
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,
