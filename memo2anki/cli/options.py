@@ -83,8 +83,8 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(min=0),
             default=0,
             show_default=True,
-            help="Worker processes for reading notes; 0 uses every CPU when the vault is "
-            "big enough to gain from it. The deck is the same either way.",
+            help="Worker processes for reading notes; 0 uses one per CPU (at most 8) when the "
+            "vault is big enough to gain from it. The deck is the same either way.",
         ),
         click.option(
             "--no-cache",
