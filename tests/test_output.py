@@ -4,6 +4,8 @@ partial file left behind, and any previous deck at that path exactly as it was."
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -152,3 +154,32 @@ def test_strict_turns_warnings_into_an_error(vault: Path, decks: Path, dry_run: 
     result = run(vault, "-o", decks / "deck.apkg")
     assert result.exit_code == 0
     assert "2 cards (CKA 2) from 2 notes, 1 image, 1 warning" in result.stderr
+
+
+@pytest.mark.parametrize("report", [["--changes"], ["--json"], ["--dry-run"]])
+def test_a_reader_that_stops_reading_costs_nothing(
+    vault: Path, tmp_path: Path, report: list[str]
+) -> None:
+    """``memo2anki ... --changes | head -1``: the reader gone after a line is no failure; the
+    deck and the ledger are written all the same (the run said "unexpected error:
+    BrokenPipeError" and wrote neither)."""
+    out = tmp_path / "deck.apkg"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # (before the run starts: its first line meets a closed pipe)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "memo2anki", str(vault), "-o", str(out), *report],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr
+    if report == ["--dry-run"]:
+        assert not out.exists()
+    else:
+        assert zipfile.is_zipfile(out)
+        assert (vault / ".memo2anki" / "ledger.json").is_file()

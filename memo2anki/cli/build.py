@@ -22,6 +22,7 @@ from memo2anki.cli.options import (
 from memo2anki.cli.output import (
     cloze_notes,
     echo_json,
+    echo_out,
     report_changes,
     report_diagnostics,
     report_new_ledger,
@@ -254,4 +255,4 @@ def _print_cards(result: Result, as_json: bool, deck: str, cloze: bool, plan: Pl
         echo_json(report)
         return
     for line in card_lines(result, deck, cloze, decks):
-        click.echo(line)
+        echo_out(line)

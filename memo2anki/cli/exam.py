@@ -17,7 +17,7 @@ from memo2anki.cli.options import (
     run_options,
     setting_deck,
 )
-from memo2anki.cli.output import reported, summary
+from memo2anki.cli.output import echo_out, reported, summary
 from memo2anki.common.signals import finished, telling_if_stopped, telling_once_committed
 from memo2anki.model import BadUsage, one_line
 from memo2anki.model import plural as _n
@@ -128,7 +128,7 @@ def exam(
         result, plan = read_and_plan(paths, options, layout, jobs, no_cache, quiet)
         exam_ = exam_of(plan, deck_name_, not no_reschedule, bool(options.subjects))
         if print_search:
-            click.echo(exam_.search)
+            echo_out(exam_.search)
             if not quiet:
                 click.echo(one_line(summary(result, "the search above")), err=True)
                 click.echo(

@@ -266,7 +266,7 @@ def report_changes(plan: Plan, listed: bool, as_json: bool) -> None:
     ``--changes`` (stdout), the report as JSON with ``--json``."""
     if listed:
         for line in change_lines(plan):
-            click.echo(line)
+            echo_out(line)
     if as_json:
         echo_json({"changes": changes_json(plan)})
 
@@ -274,4 +274,18 @@ def report_changes(plan: Plan, listed: bool, as_json: bool) -> None:
 def echo_json(data: object) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2)
     # Bytes: UTF-8 whatever the console's encoding (a program reads it, not a person).
-    click.echo(text.encode("utf-8"))
+    echo_out(text.encode("utf-8"))
+
+
+def echo_out(message: str | bytes) -> None:
+    """A line of the report on stdout. A reader that stopped reading (``| head -1``) is no
+    failure: the run goes on and writes what it writes, and the rest of the report goes
+    nowhere (stdout is pointed at the null device, so no later write or flush fails)."""
+    try:
+        click.echo(message)
+    except BrokenPipeError:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, sys.stdout.fileno())
+        finally:
+            os.close(null)
