@@ -592,6 +592,16 @@ def test_pictures_inside_the_page_or_beside_it(tmp_path: Path) -> None:
     write_preview(plan, result.media, page, title="t", inline_limit=0)
     assert [p.name for p in beside.folder.iterdir()] == [result.media[0].name]
 
+    # The page again with its pictures inside: those beside it go, and the folder once empty
+    # (a file of the person's there keeps it).
+    (beside.folder / "mine.txt").write_text("k")
+    write_preview(plan, result.media, page, title="t", inline_limit=on_page)
+    assert [p.name for p in beside.folder.iterdir()] == ["mine.txt"]
+    (beside.folder / "mine.txt").unlink()
+    write_preview(plan, result.media, page, title="t", inline_limit=0)
+    write_preview(plan, result.media, page, title="t", inline_limit=on_page)
+    assert not beside.folder.exists()
+
 
 @pytest.mark.parametrize("made", ["a link", "a file"])
 def test_the_pictures_folder_is_never_written_through_a_link_or_over_a_file(

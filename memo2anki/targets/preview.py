@@ -173,10 +173,13 @@ def write_preview(
     total = sum(inline_size(sizes[m.name] or 0) * uses[m.name] for m in present)
     folder: Path | None = None
     sources: dict[str, str] = {}
+    beside = out.with_name(f"{out.stem}_files")
     if total > inline_limit:
-        folder = out.with_name(f"{out.stem}_files")
+        folder = beside
         sources = _copy_pictures(present, folder)
     else:
+        # An earlier page's pictures beside it: this page shows none of them.
+        _remove_pictures(beside, keep=set())
         for m in present:
             uri = _data_uri(m)
             if uri is None:
@@ -243,10 +246,24 @@ def _copy_pictures(pictures: Sequence[Media], folder: Path) -> dict[str, str]:
         except OSError as err:
             raise Memo2AnkiError(f"{target}: cannot copy the picture ({_reason(err)})") from None
         sources[media.name] = f"{prefix}/{media.name}"
-    for old in folder.iterdir():
-        if MEDIA_NAME.fullmatch(old.name) and old.name not in sources:
-            old.unlink(missing_ok=True)
+    _remove_pictures(folder, keep=set(sources))
     return sources
+
+
+def _remove_pictures(folder: Path, keep: set[str]) -> None:
+    """Remove the pictures an earlier page put in ``folder`` but those named in ``keep``
+    (only files named as memo2anki names pictures), and the folder once nothing else is in
+    it. Never through a link, nor in a folder that is not one."""
+    if folder.is_symlink() or not folder.is_dir():
+        return
+    try:
+        for old in folder.iterdir():
+            if MEDIA_NAME.fullmatch(old.name) and old.name not in keep:
+                old.unlink(missing_ok=True)
+        if not keep:
+            folder.rmdir()
+    except OSError:
+        pass  # (a file of the person's there, or a folder not ours to change: left as it is)
 
 
 def _reason(err: OSError) -> str:
