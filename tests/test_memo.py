@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import write_vault
 
+from memo2anki.cards.make import NoteConverter
 from memo2anki.cards.memo import CardFinder
 from memo2anki.cards.render import make_markdown
-from memo2anki.model import Note
+from memo2anki.model import Note, Options
 
 S = "# 공부 메모장\n## CKA\n"  # the usual opening of a memo section
 
@@ -313,3 +315,58 @@ def test_other_section_titles(finder: CardFinder) -> None:
 def test_subject_is_a_tag_with_underscores(finder: CardFinder) -> None:
     (card,) = finder.find(_note("# 공부 메모장\n## AWS SysOps\n**A**\n가")).cards
     assert card.tags == ("AWS_SysOps",)
+
+
+# (id, note, each card's tags as Anki holds them)
+TAG_CASES: list[tuple[str, str, list[tuple[str, ...]]]] = [
+    (
+        "a tag in the front",
+        S + "**Tag #front-tag**\ntag in front\n",
+        [("CKA", "front-tag")],
+    ),
+    (
+        "a tag in a heading's front",
+        S + "### Service 타입 #k8s\n가\n",
+        [("CKA", "k8s")],
+    ),
+    (
+        "tags in the front, then the back, each once",
+        S + "**A #x**\n가 #y #x\n\n**B**\n나\n",
+        [("CKA", "x", "y"), ("CKA",)],
+    ),
+    (
+        "a nested tag in the back is nested as in frontmatter",
+        "---\ntags: [k8s/pod]\n---\n" + S + "**A**\ninline #k8s/svc here\n",
+        [("CKA", "k8s::pod", "k8s::svc")],
+    ),
+    (
+        "a nested Korean tag",
+        S + "**A**\n가 #태그/하위\n",
+        [("CKA", "태그::하위")],
+    ),
+    (
+        "a nested tag in the front",
+        S + "**A #k8s/svc**\n가\n",
+        [("CKA", "k8s::svc")],
+    ),
+    (
+        "a tag in the text and in frontmatter is one tag",
+        "---\ntags: [k8s/svc]\n---\n" + S + "**A**\n가 #k8s//svc/\n",
+        [("CKA", "k8s::svc")],
+    ),
+    (
+        "a nested tag in the Tags list and in the text is one tag",
+        S + "**A**\n가 #aws/ec2\n# Tags\n- #aws/ec2\n",
+        [("CKA", "aws::ec2")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"), [c[1:] for c in TAG_CASES], ids=[c[0] for c in TAG_CASES]
+)
+def test_card_tags(tmp_path: Path, markdown: str, expected: list[tuple[str, ...]]) -> None:
+    vault = write_vault(tmp_path / "v", {"2025-04-04.md": markdown})
+    result = NoteConverter(vault, Options()).convert(vault / "2025-04-04.md")
+    assert result.diagnostics == ()
+    assert [c.tags for c in result.cards] == expected

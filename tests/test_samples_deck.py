@@ -57,6 +57,7 @@ def test_decks_and_tags(imported: tuple[list[AnkiNote], Anki]) -> None:
     assert "2025-03" in by_front["Docker Network"].tags  # from the note's # Tags list
     assert {"복습", "시험"} <= set(by_front["etcd 백업과 복구"].tags)  # frontmatter tags
     assert "암기" in by_front["CloudWatch 기본 지표"].tags  # an inline #tag
+    assert "k8s::network" in by_front["Service 타입"].tags  # an inline #k8s/network, nested
 
 
 def test_every_image_is_in_the_collection(imported: tuple[list[AnkiNote], Anki]) -> None:

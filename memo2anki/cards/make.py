@@ -18,10 +18,11 @@ from memo2anki.cards.identity import content_digest, row_key
 from memo2anki.cards.markdown.parser import make_markdown
 from memo2anki.cards.memo import CardFinder, empty_front, shows_nothing
 from memo2anki.cards.pictures.media import MediaResolver, MediaStore
-from memo2anki.cards.render import CardRenderer
+from memo2anki.cards.render import CardRenderer, Rendered
 from memo2anki.common.signals import default_signals_in_worker
 from memo2anki.model import Card, Diagnostic, Journal, Memo2AnkiError, NoteResult, fold
 from memo2anki.notes.reader import read_note, vault_relpath
+from memo2anki.notes.tags import normalize_tag
 
 if TYPE_CHECKING:
     from memo2anki.model import Options
@@ -113,7 +114,7 @@ class NoteConverter:
                 front_html=front.html,
                 back_html=rendered.html,
                 media=tuple(media.values()),
-                tags=tuple(dict.fromkeys((*card.tags, *rendered.tags))),
+                tags=tuple(dict.fromkeys((*card.tags, *inline_tags(front, rendered)))),
             )
             # What the fields cannot hold as written, said here and made safe (the subject
             # and source when the package is written: they are part of the card's identity).
@@ -132,6 +133,12 @@ class NoteConverter:
         return NoteResult(
             tuple(cards), tuple(diagnostics), found.sections > 0, tuple(lint), subjects, journal
         )
+
+
+def inline_tags(*texts: Rendered) -> list[str]:
+    """The ``#tags`` of a card's own text (its front, then its back) as the note's other
+    tags are made: ``#k8s/svc`` is ``k8s::svc``, as ``tags: [k8s/svc]`` is."""
+    return [t for t in (normalize_tag(label) for text in texts for label in text.tags) if t]
 
 
 _TAG = re.compile(r"<[^>]*>")

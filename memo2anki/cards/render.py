@@ -19,6 +19,7 @@ from markdown_it.utils import OptionsDict
 from memo2anki.cards.checks.sanitize import MAX_DEPTH, sanitize, too_deep
 from memo2anki.cards.markdown.footnotes import parse_with_footnotes
 from memo2anki.cards.markdown.parser import make_markdown, parse_inlines
+from memo2anki.cards.obsidian.tags import TAG_TOKEN
 from memo2anki.cards.pictures.media import MediaResolver, MediaStore, is_image
 from memo2anki.cards.pictures.svg import svg_problem
 from memo2anki.model import Diagnostic, Media, Memo2AnkiError, Note, file_version
@@ -114,8 +115,13 @@ class CardRenderer:
         self, children: list[Token], note_path: Path, relpath: str, line: int
     ) -> Rendered:
         """Render a card's front from its inline tokens (a heading's, from the card finder),
-        which stand on ``line``: images are embedded and raw HTML sanitized as in a back."""
+        which stand on ``line``: images are embedded and raw HTML sanitized as in a back.
+        Its ``#tags`` are the card's too: they were parsed with the finder's tokens, so they
+        are taken from those."""
         env: dict[str, Any] = {"m2a": _Context(note_path=note_path, relpath=relpath)}
+        tags = [tok.content for tok in children if tok.type == TAG_TOKEN]
+        if tags:
+            env["tags"] = tags
         inline = Token("inline", "", 0, map=[0, 1], children=children)
         return self._finish([inline], line, env)
 

@@ -24,12 +24,13 @@ from markdown_it.utils import EnvType, OptionsDict
 # `\w` is Unicode-aware: Hangul and other scripts count as letters.
 _TAG = re.compile(r"#([\w/-]+)")
 _NON_DIGIT = re.compile(r"\D")
+TAG_TOKEN = "obsidian_tag"  # the type of a tag's token; its content is the tag, without ``#``
 
 
 def tags_plugin(md: MarkdownIt) -> None:
     """Parse ``#tags`` and collect them in ``env["tags"]``."""
-    md.inline.ruler.after("emphasis", "obsidian_tag", _tag_rule)
-    md.add_render_rule("obsidian_tag", _render_tag)
+    md.inline.ruler.after("emphasis", TAG_TOKEN, _tag_rule)
+    md.add_render_rule(TAG_TOKEN, _render_tag)
 
 
 def _tag_rule(state: StateInline, silent: bool) -> bool:
@@ -42,7 +43,7 @@ def _tag_rule(state: StateInline, silent: bool) -> bool:
         return False
     if not silent:
         tag = match.group(1)
-        token = state.push("obsidian_tag", "", 0)
+        token = state.push(TAG_TOKEN, "", 0)
         token.content = tag
         token.markup = "#"
         state.env.setdefault("tags", []).append(tag)
