@@ -27,7 +27,7 @@ from memo2anki.cards.markdown.parser import ATX_HEADING, make_markdown
 from memo2anki.cards.obsidian import math as obsidian_math
 from memo2anki.changes.notes import CLOZE_MODEL_NAME, TargetNote
 from memo2anki.model import Options
-from memo2anki.notes.reader import _link_label, tags_section
+from memo2anki.notes.reader import _link_label, tag_labels, tags_section
 from memo2anki.notes.tags import normalize_tag
 from memo2anki.targets.package import _card_ords
 
@@ -49,6 +49,27 @@ ROWS: dict[str, tuple[Callable[[int], str], int]] = {
     "heading padded with tabs": (lambda n: f"{SECTION}### a{chr(9) * n}#b\n가\n", 40_000),
     "tags item of spaces": (lambda n: f"# Tags\n-{' ' * n}\n{_back('b')}", 40_000),
     "tags item of [[": (lambda n: f"# Tags\n- {'[[' * (n // 2)}\n{_back('b')}", 40_000),
+    "tags item of #": (lambda n: f"# Tags\n- {'#a ' * (n // 3)}\n{_back('b')}", 40_000),
+    "<!-- never closed before # Tags": (
+        lambda n: f"{'<!-- ' * (n // 5)}\n# Tags\n- a\n{_back('b')}",
+        40_000,
+    ),
+    "comments and code spans before # Tags": (
+        lambda n: f"%% {_backticks(n)} <!-- {_backticks(n)}\n# Tags\n- a\n{_back('b')}",
+        40_000,
+    ),
+    "lines of comments before # Tags": (
+        lambda n: "%% a %% <!-- b -->\n" * (n // 19) + f"# Tags\n- a\n{_back('b')}",
+        40_000,
+    ),
+    "a comment of many lines before # Tags": (
+        lambda n: "%%\n" + "a\n" * (n // 2) + f"%%\n# Tags\n- a\n{_back('b')}",
+        40_000,
+    ),
+    "fences before # Tags": (
+        lambda n: "```\n# Tags\n```\n" * (n // 14) + f"# Tags\n- a\n{_back('b')}",
+        40_000,
+    ),
     "unclosed <img in HTML": (lambda n: _back("<div>\n" + "<img " * (n // 5)), 100_000),
     "< and spaces in HTML": (lambda n: _back("<div>\n<" + " " * n + "1"), 100_000),
     "cards with footnotes": (
@@ -203,7 +224,8 @@ def test_the_heading_pattern_reads_headings_as_before(text: str, opener: str) ->
 
 
 def _old_tags_section(text: str) -> list[str]:
-    """reader.tags_section as it was, with the patterns it had."""
+    """reader.tags_section as it was, with the patterns it had (an item's labels as now:
+    ``- #a #b`` is two tags)."""
     tags: list[str] = []
     inside = False
     for line in text.split("\n"):
@@ -221,7 +243,7 @@ def _old_tags_section(text: str) -> list[str]:
             continue
         content = item.group(1)
         links = re.findall(r"\[\[([^\]]+)\]\]", content)
-        labels = [_link_label(link) for link in links] if links else [content]
+        labels = [_link_label(link) for link in links] if links else tag_labels(content)
         tags.extend(t for t in (normalize_tag(label) for label in labels) if t)
     return tags
 

@@ -355,6 +355,16 @@ TAG_CASES: list[tuple[str, str, list[tuple[str, ...]]]] = [
         [("CKA", "k8s::svc")],
     ),
     (
+        "# tags in a fence is code, not the note's tags",
+        S + "**A**\n```yaml\nmetadata:\n  labels:\n# tags\n- frontend\n- prod\n```\n\n**B**\n나\n",
+        [("CKA",), ("CKA",)],
+    ),
+    (
+        "a # Tags item of two tags",
+        S + "**A**\n가\n# Tags\n- #two #tags\n",
+        [("CKA", "two", "tags")],
+    ),
+    (
         "a nested tag in the Tags list and in the text is one tag",
         S + "**A**\n가 #aws/ec2\n# Tags\n- #aws/ec2\n",
         [("CKA", "aws::ec2")],

@@ -48,6 +48,63 @@ def test_yaml_frontmatter_tags_and_date(tmp_path: Path) -> None:
     assert note.date == dt.date(2025, 3, 1)
 
 
+MEMO = "# 공부 메모장\n## CKA\n**A**\n"
+# (id, note, its tags: frontmatter's, then the `# Tags` list's)
+TAGS_SECTION_CASES: list[tuple[str, str, tuple[str, ...]]] = [
+    (
+        "# tags in a fence in a card's back is code",
+        MEMO + "```yaml\nmetadata:\n  labels:\n# tags\n- frontend\n- prod\n```\n",
+        (),
+    ),
+    ("in a ~~~ fence", "~~~\n# Tags\n- x\n~~~\n# Tags\n- a\n", ("a",)),
+    (
+        "in a fence of four backticks holding three",
+        "````md\n```\n# Tags\n- x\n```\n- y\n````\n# Tags\n- a\n",
+        ("a",),
+    ),
+    ("in a fence of a list item", "- ```\n  # Tags\n  - x\n  ```\n# Tags\n- a\n", ("a",)),
+    ("in a fence never closed", "# Tags\n- a\n```\n# Tags\n- x\n", ("a",)),
+    ("in an HTML comment", "<!--\n# Tags\n- x\n-->\n# Tags\n- a\n", ("a",)),
+    ("in a %% comment", "%%\n# Tags\n- x\n%%\n# Tags\n- a\n", ("a",)),
+    ("in a %% comment opened in a line", "메모 %% 옛 목록\n# Tags\n- x\n%%\n", ()),
+    (
+        "items in a fence or comment under # Tags are none",
+        "# Tags\n- a\n```\n- x\n# Other\n```\n- b\n%%\n- y\n%%\n- c <!-- - z -->\n",
+        ("a", "b", "c"),
+    ),
+    (
+        "a comment in an item is left out",
+        "# Tags\n- a %%old%%\n- b <!-- x -->\n- c %%\n- x\n%% - y\n- d\n",
+        ("a", "b", "c", "d"),
+    ),
+    ("# Tags after a fence", "```\n# Tags\n```\n# Tags\n- a\n", ("a",)),
+    ("%% in code spans is text", "`%%` 메모\n# Tags\n- a\n`%%`\n", ("a",)),
+    ("a %% never closed is text", "%% 메모\n# Tags\n- a\n", ("a",)),
+    ("an <!-- never closed is text", "<!-- 메모\n# Tags\n- a\n", ("a",)),
+    ("inline code of three backticks is no fence", "```a``` 메모\n# Tags\n- a\n", ("a",)),
+    # Each `#tag` of an item is a tag, as in Obsidian; other items are taken as written.
+    ("an item of two tags", "# Tags\n- #two #tags\n", ("two", "tags")),
+    ("an item of nested tags", "# Tags\n- #k8s/pod, #aws\n", ("k8s::pod", "aws")),
+    ("an item of a tag and text", "# Tags\n- #aws 관련\n", ("aws",)),
+    (
+        "links and plain items as before",
+        "# Tags\n- [[03 - Tags/2025-04\\|2025-04]]\n- 시험 대비\n- C# 기초\n- #2025\n",
+        ("2025-04", "시험_대비", "C#_기초", "2025"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [c[1:] for c in TAGS_SECTION_CASES],
+    ids=[c[0] for c in TAGS_SECTION_CASES],
+)
+def test_tags_section(tmp_path: Path, text: str, tags: tuple[str, ...]) -> None:
+    note, warnings = _read(tmp_path, "2025-04-04.md", text)
+    assert warnings == []
+    assert note.tags == tags
+
+
 @pytest.mark.parametrize(
     ("frontmatter", "message"),
     [

@@ -8,6 +8,7 @@ import os
 import re
 import stat as stat_mode
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -20,7 +21,7 @@ from memo2anki.cards.obsidian.wikilinks import display_name, parse_inner
 from memo2anki.model import Diagnostic, Memo2AnkiError, Note, plural, printable
 from memo2anki.notes.discover import real_path
 from memo2anki.notes.garden import Pages, frontmatter_text, unpublish, vault_metadata
-from memo2anki.notes.tags import normalize_tag
+from memo2anki.notes.tags import inline_tags, normalize_tag
 
 MAX_NOTE_BYTES = 8 * 1024 * 1024
 
@@ -343,10 +344,12 @@ def frontmatter_tags(metadata: dict[str, Any], relpath: str) -> tuple[list[str],
 
 def tags_section(text: str) -> list[str]:
     """Tags listed under a ``# Tags`` heading: ``[[03 - Tags/2025-04\\|2025-04]]`` gives
-    ``2025-04``; plain items and ``#tag`` items are taken as written."""
+    ``2025-04``; an item of ``#tags`` gives each (``- #two #tags``: ``two`` and ``tags``), as
+    Obsidian sees them; other items are taken as written. A ``# Tags`` line in fenced code or
+    a comment is no heading, and an item there is none."""
     tags: list[str] = []
     inside = False
-    for line in text.split("\n"):
+    for line in _shown_lines(text):
         heading = ATX_HEADING.match(line)
         if heading:
             inside = heading.group(1).strip().lower() == "tags"
@@ -361,9 +364,96 @@ def tags_section(text: str) -> list[str]:
             continue
         content = item.group(1)
         links = _WIKILINK.findall(content)
-        labels = [_link_label(link) for link in links] if links else [content]
+        labels = [_link_label(link) for link in links] if links else tag_labels(content)
         tags.extend(t for t in (normalize_tag(label) for label in labels) if t)
     return tags
+
+
+def tag_labels(item: str) -> list[str]:
+    """The tags one item of a ``# Tags`` list (with no link) names: its ``#tags`` if it holds
+    any, else the item as written."""
+    return inline_tags(item) or [item]
+
+
+# A fence opens a line, or a list item; a backtick fence's info holds no backtick (else the
+# line is inline code). It closes at a line of at least as many of its character alone.
+_FENCE_OPEN = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*(`{3,}|~{3,})")
+_FENCE_CLOSE = re.compile(r"[ \t]*(`{3,}|~{3,})[ \t]*")
+# What opens a comment, and a code span's backticks, in which nothing does.
+_COMMENT_MARK = re.compile(r"%%|<!--|`+")
+_COMMENT_END = {"%%": "%%", "<!--": "-->"}
+
+
+def _shown_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` that may be a heading or list item as Obsidian shows the note:
+    none in fenced code (``` or ~~~, of any length: the rest of the note if never closed), nor
+    one that starts in a ``%%comment%%`` or ``<!-- comment -->``; a line's own comments taken
+    out. A comment mark that is never closed, or stands in a code span, is text, as the cards'
+    renderer reads it. One pass: each mark's end is searched for once."""
+    if "```" not in text and "~~~" not in text and "%%" not in text and "<!--" not in text:
+        yield from text.split("\n")
+        return
+    fence: str | None = None
+    hidden_to = 0  # where the comment open at the line's start ends
+    unclosed: set[str] = set()  # ends searched for to the end of the text, in vain
+    end = -1
+    for line in text.split("\n"):
+        start, end = end + 1, end + 1 + len(line)
+        if fence is not None:
+            close = _FENCE_CLOSE.fullmatch(line)
+            if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence):
+                fence = None
+            continue
+        if start < hidden_to:  # in a comment: nothing here shows, but one may open after it
+            if hidden_to < end:
+                hidden_to = _comments_end(text, hidden_to, end, unclosed, [])
+            continue
+        opened = _FENCE_OPEN.match(line)
+        if opened and not (opened.group(1)[0] == "`" and "`" in line[opened.end() :]):
+            fence = opened.group(1)
+            continue
+        if "%%" not in line and "<!--" not in line:
+            yield line
+            continue
+        shown: list[str] = []
+        hidden_to = _comments_end(text, start, end, unclosed, shown)
+        yield "".join(shown)
+
+
+def _comments_end(text: str, start: int, end: int, unclosed: set[str], shown: list[str]) -> int:
+    """Read ``text[start:end]`` (one line, or the rest of it) for comments: the text outside
+    them is appended to ``shown``. Returns where a comment that goes on past ``end`` ends,
+    else ``start``."""
+    marks = list(_COMMENT_MARK.finditer(text, start, end))
+    # Each backtick run's closing run: the next of its length (a code span).
+    closing: dict[int, int] = {}
+    later: dict[int, int] = {}
+    for index in range(len(marks) - 1, -1, -1):
+        run = len(marks[index].group())
+        if marks[index].group()[0] == "`":
+            if run in later:
+                closing[index] = later[run]
+            later[run] = index
+    shown_from, index = start, 0
+    while index < len(marks):
+        mark = marks[index]
+        if mark.group()[0] == "`":
+            index = closing.get(index, index) + 1
+            continue
+        ender = _COMMENT_END[mark.group()]
+        close = -1 if ender in unclosed else text.find(ender, mark.end())
+        if close < 0:  # never closed: text
+            unclosed.add(ender)
+            index += 1
+            continue
+        shown.append(text[shown_from : mark.start()])
+        shown_from = close + len(ender)
+        if shown_from > end:
+            return shown_from
+        while index < len(marks) and marks[index].start() < shown_from:
+            index += 1
+    shown.append(text[shown_from:end])
+    return start
 
 
 def _link_label(inner: str) -> str:

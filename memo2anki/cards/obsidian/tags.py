@@ -11,7 +11,6 @@ reach this rule as a tag: other rules consume them, or the ``#`` follows a non-s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
@@ -21,9 +20,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-# `\w` is Unicode-aware: Hangul and other scripts count as letters.
-_TAG = re.compile(r"#([\w/-]+)")
-_NON_DIGIT = re.compile(r"\D")
+from memo2anki.notes.tags import TAG_NAME, is_tag_name
+
 TAG_TOKEN = "obsidian_tag"  # the type of a tag's token; its content is the tag, without ``#``
 
 
@@ -38,8 +36,8 @@ def _tag_rule(state: StateInline, silent: bool) -> bool:
     start = state.pos
     if state.src[start] != "#" or (start > 0 and not state.src[start - 1].isspace()):
         return False
-    match = _TAG.match(state.src, start, state.posMax)
-    if match is None or not _NON_DIGIT.search(match.group(1)):
+    match = TAG_NAME.match(state.src, start, state.posMax)
+    if match is None or not is_tag_name(match.group(1)):
         return False
     if not silent:
         tag = match.group(1)
