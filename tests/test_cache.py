@@ -594,3 +594,27 @@ def test_two_notes_swapped_by_renaming_are_seen(tmp_path: Path) -> None:
     (vault / "tmp.md").rename(vault / "b.md")
     swapped = _as_without_cache(vault, tmp_path)
     assert [(c.note, c.front) for c in swapped.cards] == [("a.md", "카드 B"), ("b.md", "카드 A")]
+
+
+def test_a_picture_with_folders_is_looked_up_again_as_its_folders_change(tmp_path: Path) -> None:
+    # `![[b/arch.png]]` is only a file whose path ends with `b/arch.png`: another `arch.png` is
+    # never it, and one put in a `b` folder later is.
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            "daily/2025-05-06.md": memo("**A**\n가\n![[b/arch.png]]", "**B**\n나\n![](b/arch.png)"),
+            "image/a/arch.png": png(seed=1),
+        },
+    )
+    first = _as_without_cache(vault, tmp_path)
+    assert [d.message for d in first.diagnostics] == ["image not found: b/arch.png"] * 2
+    assert all(card.media == () for card in first.cards)
+    write_vault(vault, {"image/b/arch.png": png(seed=2)})
+    second = _as_without_cache(vault, tmp_path)
+    assert second.diagnostics == ()
+    assert {m.path for card in second.cards for m in card.media} == {
+        (vault / "image/b/arch.png").resolve()
+    }
+    (vault / "image/b/arch.png").rename(vault / "image/a/b.png")
+    third = _as_without_cache(vault, tmp_path)
+    assert third.cards == first.cards and third.diagnostics == first.diagnostics

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -135,6 +136,46 @@ def test_image_lookup(render: Render, markdown: str, name: str) -> None:
     assert _image_of(result) == name
     assert f'src="{result.media[0].name}"' in result.html
     assert result.diagnostics == ()
+
+
+# (id, markdown, the file it must find, or None: not found). Found by name, a reference with
+# folders is the file whose path ends with them, as in Obsidian; never another of its name.
+PATH_CASES: list[tuple[str, str, str | None]] = [
+    ("wikilink with a folder", "![[aws/arch.png]]", "image/aws/arch.png"),
+    ("the other folder", "![[cka/arch.png]]", "image/cka/arch.png"),
+    ("markdown link with a folder", "![](aws/arch.png)", "image/aws/arch.png"),
+    ("two folders", "![](image/cka/arch.png)", "image/cka/arch.png"),
+    ("folders in another case", "![[AWS/Arch.PNG]]", "image/aws/arch.png"),
+    ("a Korean folder decomposed on disk", "![[구성도/그림.png]]", "image/구성도/그림.png"),
+    ("after ../", "![](../aws/arch.png)", "image/aws/arch.png"),
+    ("a bare name: the nearest, as before", "![[arch.png]]", "image/aws/arch.png"),
+    ("no such folder", "![[gcp/arch.png]]", None),
+    ("markdown link, no such folder", "![](gcp/arch.png)", None),
+    ("the end of a folder's name is not a folder", "![[ws/arch.png]]", None),
+    ("folders in another order", "![[aws/image/arch.png]]", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "path"), [c[1:] for c in PATH_CASES], ids=[c[0] for c in PATH_CASES]
+)
+def test_a_reference_with_folders_finds_the_file_they_end(
+    render: Render, vault: Path, markdown: str, path: str | None
+) -> None:
+    folder = vault / unicodedata.normalize("NFD", "image/구성도")
+    folder.mkdir()
+    (folder / unicodedata.normalize("NFD", "그림.png")).write_bytes(png(seed=10))
+    result = render(markdown)
+    if path is None:
+        ref = markdown.split("(")[-1].rstrip(")") if "(" in markdown else markdown[3:-2]
+        assert result.media == ()
+        assert [d.message for d in result.diagnostics] == [f"image not found: {ref}"]
+        assert "m2a-missing" in result.html
+    else:
+        assert result.diagnostics == ()
+        (media,) = result.media
+        found = unicodedata.normalize("NFC", media.path.relative_to(vault.resolve()).as_posix())
+        assert found == path
 
 
 def test_media_names_are_plain_ascii_from_content(render: Render) -> None:

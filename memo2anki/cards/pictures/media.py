@@ -68,7 +68,7 @@ class MediaResolver:
         self._listings: dict[str, dict[str, str]] = {}
         # What each step found, by its inputs: the vault does not change during a run.
         self._files_at: dict[str, tuple[str | None, bool]] = {}
-        self._by_name_found: dict[tuple[str, str], tuple[str | None, bool]] = {}
+        self._by_name_found: dict[tuple[str, Folders, str], tuple[str | None, bool]] = {}
         self._found_lookups: dict[str, Lookup] = {}
         self.journal: Journal | None = None
 
@@ -121,7 +121,7 @@ class MediaResolver:
             if found is not None:
                 return self._found(found)
             refused = refused or was_refused
-        found, name_refused = self._by_file_name(PurePosixPath(text).name, note_dir)
+        found, name_refused = self._by_file_name(text, note_dir)
         if found is not None:
             return self._found(found)
         if refused or name_refused:
@@ -188,8 +188,12 @@ class MediaResolver:
             self._listings[folder] = {unicodedata.normalize("NFC", n): n for n in names}
         return self._listings[folder]
 
-    def _by_file_name(self, name: str, note_dir: str) -> tuple[str | None, bool]:
-        """The nearest file of that name, and whether one was refused for leaving the vault."""
+    def _by_file_name(self, text: str, note_dir: str) -> tuple[str | None, bool]:
+        """The nearest file of the name ``text`` (a reference, decoded) ends with, in a folder
+        whose path ends with the folders ``text`` names before it, as Obsidian finds a link
+        with a path (``b/arch.png`` is ``image/b/arch.png``, never ``image/a/arch.png``); and
+        whether one was refused for leaving the vault."""
+        name = PurePosixPath(text).name
         if not name or name in {".", ".."}:
             return None, False
         if self._by_name is None:
@@ -198,12 +202,27 @@ class MediaResolver:
                 for name_key, paths in _index_vault(Path(folder)).items():
                     self._by_name.setdefault(name_key, []).extend(paths)
         matches = self._by_name.get(name.casefold(), [])
+        folders = _folders_named(text)
+        if folders:
+            matches = [
+                path for path in matches if self._folders_of(path)[-len(folders) :] == folders
+            ]
         # Which of several files is nearest depends on the note's folder; one file does not.
-        key = (name, note_dir if len(matches) > 1 else "")
+        key = (name, folders, note_dir if len(matches) > 1 else "")
         known = self._by_name_found.get(key)
         if known is None:
             known = self._by_name_found[key] = self._nearest(matches, note_dir)
         return known
+
+    def _folders_of(self, path: str) -> Folders:
+        """The folders of a file found in the vault, from its root down, compared as the
+        names are (NFC, case folded)."""
+        folder = os.path.dirname(path)
+        root = next((r for r in self._roots if _within(folder, r)), folder)
+        relative = os.path.relpath(folder, root)
+        if relative == os.curdir:
+            return ()
+        return tuple(_folded(part) for part in relative.split(os.sep))
 
     def _nearest(self, matches: list[str], note_dir: str) -> tuple[str | None, bool]:
         # Like Obsidian, prefer the file nearest the note, then the shortest path.
@@ -219,6 +238,25 @@ class MediaResolver:
             elif os.path.isfile(inside):
                 return inside, False
         return None, refused
+
+
+# A path's folders, each NFC and case folded.
+Folders = tuple[str, ...]
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _folders_named(text: str) -> Folders:
+    """The folders a reference names before its file's name, which the folder of a file
+    found by name must end with. ``./`` and ``../`` say where to start from, not a folder's
+    name: only those after the last ``..`` count; so does the Digital Garden prefix."""
+    text = text.removeprefix(DIGITAL_GARDEN_PREFIX)
+    parts = text.split("/")[:-1]
+    if ".." in parts:
+        parts = parts[len(parts) - parts[::-1].index("..") :]
+    return tuple(_folded(part) for part in parts if part not in {"", "."})
 
 
 def _within(path: str, root: str) -> bool:
