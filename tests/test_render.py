@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -132,6 +133,31 @@ IMAGE_CASES = [
     ("markdown", "name"), [c[1:] for c in IMAGE_CASES], ids=[c[0] for c in IMAGE_CASES]
 )
 def test_image_lookup(render: Render, markdown: str, name: str) -> None:
+    result = render(markdown)
+    assert _image_of(result) == name
+    assert f'src="{result.media[0].name}"' in result.html
+    assert result.diagnostics == ()
+
+
+# (id, markdown, the file it must find): a `?` in a file's name (`image/what?.png`) is part of
+# the name when the reference encodes it; only a raw `?` starts a URL's query.
+QUESTION_MARK_CASES = [
+    ("encoded in a markdown link", "![](/image/what%3F.png)", "what?.png"),
+    ("encoded in an img tag", '<img src="image/what%3F.png">', "what?.png"),
+    ("encoded in a wikilink", "![[what%3F.png]]", "what?.png"),
+    ("encoded, then a query", "![](image/what%3F.png?raw=1)", "what?.png"),
+    ("a query after the name", "![](image/upper.PNG?v=2)", "upper.PNG"),
+]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a Windows file name holds no ?")
+@pytest.mark.parametrize(
+    ("markdown", "name"),
+    [c[1:] for c in QUESTION_MARK_CASES],
+    ids=[c[0] for c in QUESTION_MARK_CASES],
+)
+def test_a_question_mark_in_a_name(render: Render, vault: Path, markdown: str, name: str) -> None:
+    (vault / "image/what?.png").write_bytes(png(seed=11))
     result = render(markdown)
     assert _image_of(result) == name
     assert f'src="{result.media[0].name}"' in result.html

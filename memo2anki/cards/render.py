@@ -20,7 +20,7 @@ from memo2anki.cards.checks.sanitize import MAX_DEPTH, sanitize, too_deep
 from memo2anki.cards.markdown.footnotes import parse_with_footnotes
 from memo2anki.cards.markdown.parser import make_markdown, parse_inlines
 from memo2anki.cards.obsidian.tags import TAG_TOKEN
-from memo2anki.cards.pictures.media import MediaResolver, MediaStore, is_image
+from memo2anki.cards.pictures.media import MediaResolver, MediaStore, is_image, names_image
 from memo2anki.cards.pictures.svg import svg_problem
 from memo2anki.model import Diagnostic, Media, Memo2AnkiError, Note, file_version
 from memo2anki.notes.reader import read_note
@@ -157,7 +157,7 @@ class CardRenderer:
     ) -> str:
         tok = tokens[idx]
         target = str(tok.meta.get("target") or "")
-        if is_image(target):
+        if names_image(target):
             width, height = tok.meta.get("width"), tok.meta.get("height")
             return self._image(target, "", width, height, tok, env)
         return self._embed_note(tok, env["m2a"])

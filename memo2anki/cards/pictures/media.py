@@ -38,8 +38,20 @@ def is_remote(ref: str) -> bool:
 
 
 def is_image(name: str) -> bool:
-    """Whether a file name has an image suffix (any case)."""
-    return PurePosixPath(name.split("?", 1)[0]).suffix.lower() in IMAGE_SUFFIXES
+    """Whether a file's name has an image suffix (any case). The name as on disk: a ``?`` in
+    it is part of it (``what?.png``)."""
+    return PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES
+
+
+def names_image(ref: str) -> bool:
+    """Whether a reference, as written, names an image file: its query is taken off before
+    it is decoded, so an encoded ``%3F`` stays in the name, as the file is looked up."""
+    return is_image(unquote(_path_of(ref.strip())))
+
+
+def _path_of(ref: str) -> str:
+    """A reference's path, still encoded: without its ``#fragment`` and ``?query``."""
+    return ref.split("#", 1)[0].split("?", 1)[0]
 
 
 class MediaResolver:
@@ -98,7 +110,7 @@ class MediaResolver:
         raw = ref.strip()
         if is_remote(raw):
             return Lookup(remote=True)
-        text = unicodedata.normalize("NFC", unquote(raw.split("#", 1)[0].split("?", 1)[0]))
+        text = unicodedata.normalize("NFC", unquote(_path_of(raw)))
         if not text:
             return Lookup(problem="empty image reference")
         if "\x00" in text:  # `%00`: no file has that name, and os calls raise on it
