@@ -676,6 +676,41 @@ def _schema(version: int) -> Callable[[Path], None]:
 _newer = _schema(99)  # as a future Anki's schema would say
 
 
+def _downgraded(path: Path) -> None:
+    """The collection as an Anki older than 2.1.50 leaves it (format 11), the way Anki's
+    "Downgrade & Quit" saves it for one."""
+    Collection(str(path)).close(downgrade=True)
+
+
+def _set_v1_scheduler(path: Path) -> None:
+    """The collection on Anki's v1 scheduler (as a person who never switched has it), in
+    the place its format keeps that."""
+    import json
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        (version,) = db.execute("select ver from col").fetchone()
+        if version == 11:
+            conf = json.loads(db.execute("select conf from col").fetchone()[0])
+            conf["schedVer"] = 1
+            db.execute("update col set conf = ?", (json.dumps(conf),))
+        else:
+            db.execute("update config set val = ? where key = 'schedVer'", (b"1",))
+        db.commit()
+
+
+def _downgraded_v1(path: Path) -> None:
+    _downgraded(path)
+    _set_v1_scheduler(path)
+
+
+OLDER = (
+    "saved by an Anki older than 2.1.50 (collection format 11); Anki's library would upgrade "
+    "it to the current format, which such an Anki cannot open; left as it was: open it once in "
+    "a current Anki, which upgrades it"
+)
+
+
 @pytest.mark.parametrize(
     ("make", "said"),
     [
@@ -691,7 +726,15 @@ _newer = _schema(99)  # as a future Anki's schema would say
         (_other_database, "an SQLite database, but not an Anki collection; left as it was"),
         (_newer, "made by a newer Anki than this Anki library"),
         (_schema(0), "made by an Anki older than this Anki library reads, or damaged; left as"),
-        (_schema(11), "the collection is damaged (its tables are not as Anki makes them); left"),
+        (_schema(11), OLDER),
+        (_downgraded, f"{OLDER}, and sync again (or, keeping your Anki, import a package: "),
+        (_downgraded_v1, f"{OLDER} and its v1 scheduler (it asks), and sync again"),
+        (
+            _set_v1_scheduler,
+            "the collection still uses Anki's v1 scheduler, under which Anki's library changes "
+            "no cards; left as it was: open it in a current Anki, which upgrades it to the v3 "
+            "scheduler (it asks), and sync again",
+        ),
     ],
     ids=[
         "damaged",
@@ -703,6 +746,9 @@ _newer = _schema(99)  # as a future Anki's schema would say
         "newer Anki",
         "a schema too old",
         "an old schema's tables missing",
+        "an older Anki's",
+        "an older Anki's on the v1 scheduler",
+        "the v1 scheduler",
     ],
 )
 def test_a_file_that_is_no_collection_anki_can_write_is_named_and_left_alone(
@@ -720,6 +766,42 @@ def test_a_file_that_is_no_collection_anki_can_write_is_named_and_left_alone(
     assert col_path.read_bytes() == before
     assert sorted(os.listdir(col_path.parent)) == folder  # no backup, no media folder made
     assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
+@pytest.mark.parametrize("make", [_downgraded, _downgraded_v1], ids=["v3", "v1 scheduler"])
+def test_an_older_ankis_collection_is_never_upgraded_even_by_a_sync_that_changes_nothing(
+    vault: Path, col_path: Path, make: Callable[[Path], None]
+) -> None:
+    assert sync(vault, col_path)[0] == 0
+    make(col_path)  # the person opened it in their Anki before 2.1.50 since
+    before = col_path.read_bytes()
+    folder = sorted(os.listdir(col_path.parent))
+    backups = sorted(os.listdir(col_path.parent / "backups"))
+    code, output = sync(vault, col_path)
+    assert code == 1
+    assert output.splitlines()[-1].startswith(f"memo2anki: error: {col_path}: {OLDER}")
+    assert "Learn More" not in output
+    assert col_path.read_bytes() == before  # still format 11: that Anki opens it
+    assert sorted(os.listdir(col_path.parent)) == folder
+    assert sorted(os.listdir(col_path.parent / "backups")) == backups
+    # Nor when AnkiConnect answers and sync asks whether Anki holds that profile's file.
+    from memo2anki.targets.sync import held_open
+
+    assert not held_open(col_path)
+    assert col_path.read_bytes() == before
+
+
+def test_the_format_anki_s_library_writes_is_the_one_memo2anki_knows(tmp_path: Path) -> None:
+    """(A library of a later format would upgrade today's collections as it opens them:
+    memo2anki must learn it first.)"""
+    import sqlite3
+
+    from memo2anki.targets.write_collection import LIBRARY_SCHEMA, schema_version
+
+    Collection(str(tmp_path / "new.anki2")).close()
+    assert schema_version(tmp_path / "new.anki2") == LIBRARY_SCHEMA
+    with contextlib.closing(sqlite3.connect(tmp_path / "new.anki2")) as db:
+        assert db.execute("select ver from col").fetchone() == (LIBRARY_SCHEMA,)
 
 
 # A collection Anki wrote to and was killed before it checkpointed: its tables are in its

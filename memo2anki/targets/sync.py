@@ -79,10 +79,14 @@ def held_open(collection: Path) -> bool:
     which Anki desktop's lock refuses too."""
     if not collection.is_file():
         return False
+    from memo2anki.targets.write_collection import older_format
+
     try:
         import anki.collection
         import anki.errors
     except ImportError:
+        return _read_refused(collection)
+    if older_format(collection):  # the library would upgrade it as it opens it
         return _read_refused(collection)
     try:
         col = anki.collection.Collection(str(collection))

@@ -59,8 +59,9 @@ def open_collection(path: Path) -> Iterator[Any]:
         if path.exists():  # a pipe, a device: never opened (it could wait for ever)
             raise Memo2AnkiError(f"{path}: not a regular file, not a collection; {UNTOUCHED}")
         raise Memo2AnkiError(f"{path}: no such collection")
-    # Before Anki's library sees it: it would make an empty file a new collection.
-    problem = _not_a_collection(path)
+    # Before Anki's library sees it: it would make an empty file a new collection, and
+    # upgrade an older Anki's for good as it opens it.
+    problem = _not_a_collection(path) or _older_format(path)
     if problem is not None:
         raise Memo2AnkiError(f"{path}: {problem}")
     try:
@@ -68,6 +69,8 @@ def open_collection(path: Path) -> Iterator[Any]:
     except Exception as err:  # what the library says: anki.errors.DBError, mostly
         raise Memo2AnkiError(collection_fault(path, err, opening=True)) from err
     try:
+        if _v1_scheduler(col):  # (opening it changed nothing: its file is as it was)
+            raise Memo2AnkiError(f"{path}: {V1_SCHEDULER}")
         yield col
     except anki.errors.BackendError as err:  # a write the disk refused, in the transaction
         raise Memo2AnkiError(collection_fault(path, err, opening=False)) from err
@@ -126,6 +129,91 @@ def _has_col_table(path: Path) -> bool | None:
     # a checkpoint): what the file alone holds cannot tell.
     wal = path.with_name(path.name + "-wal")
     return None if wal.is_file() and wal.stat().st_size > 0 else False
+
+
+# The collection format (Anki's schema version, ``ver`` in the ``col`` table) Anki's library
+# writes: 18 since Anki 2.1.50 (2022), in every library memo2anki takes (anki>=25.2). An older
+# file (11 to 17: saved by an Anki before 2.1.50, or "downgraded" for one) it upgrades to 18 as
+# it opens it, and such an Anki cannot open it again; older than 11 it refuses by itself.
+LIBRARY_SCHEMA = 18
+OLDEST_SCHEMA = 11
+
+V1_SCHEDULER = (
+    "the collection still uses Anki's v1 scheduler, under which Anki's library changes no "
+    f"cards; {UNTOUCHED}: open it in a current Anki, which upgrades it to the v3 scheduler "
+    "(it asks), and sync again"
+)
+
+
+def schema_version(path: Path) -> int | None:
+    """The collection format of the file at ``path`` (``ver`` in its ``col`` table), read
+    with SQLite alone, read-only (None: it cannot be told so)."""
+    found = _read_col(path, "select ver from col")
+    return int(found[0]) if found and isinstance(found[0], int) else None
+
+
+def older_format(path: Path) -> bool:
+    """Whether Anki's library would upgrade the collection at ``path`` as it opens it."""
+    version = schema_version(path)
+    return version is not None and OLDEST_SCHEMA <= version < LIBRARY_SCHEMA
+
+
+def _older_format(path: Path) -> str | None:
+    """What keeps an older Anki's collection from being opened (None: its format is the
+    library's): Anki's library would upgrade it for good, before any change, even for a sync
+    that changes nothing."""
+    version = schema_version(path)
+    if version is None or not OLDEST_SCHEMA <= version < LIBRARY_SCHEMA:
+        return None
+    scheduler = " and its v1 scheduler (it asks)" if _v1_in_conf(path) else ""
+    return (
+        f"saved by an Anki older than 2.1.50 (collection format {version}); Anki's library "
+        f"would upgrade it to the current format, which such an Anki cannot open; {UNTOUCHED}: "
+        f"open it once in a current Anki, which upgrades it{scheduler}, and sync again (or, "
+        "keeping your Anki, import a package: memo2anki build)"
+    )
+
+
+def _v1_in_conf(path: Path) -> bool:
+    """Whether an older Anki's collection at ``path`` is on the v1 scheduler: its
+    ``schedVer`` (1 when not said) in the ``col`` table's ``conf`` (format 11), or in its
+    ``config`` table (formats 14 to 17, whose ``conf`` is empty)."""
+    import json
+
+    def value(query: str) -> Any:
+        found = _read_col(path, query)
+        try:
+            return json.loads(found[0]) if found else None
+        except (TypeError, ValueError):
+            return None
+
+    conf = value("select conf from col")
+    if isinstance(conf, dict) and conf:
+        return bool(conf.get("schedVer", 1) == 1)
+    return bool(value("select val from config where key = 'schedVer'") == 1)
+
+
+def _v1_scheduler(col: Any) -> bool:
+    """Whether the open collection is on Anki's v1 scheduler, under which the library
+    refuses to change cards (with a text meant for Anki's own window)."""
+    try:
+        return bool(col.sched_ver() == 1)
+    except Exception:  # a version the library does not know: it says so where it matters
+        return False
+
+
+def _read_col(path: Path, query: str) -> tuple[Any, ...] | None:
+    """The first row of ``query`` in the database at ``path``, read-only and leaving nothing
+    beside it (None: it cannot be read so)."""
+    import sqlite3
+
+    try:
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=0)) as db:
+            row = db.execute(query).fetchone()
+    except (sqlite3.Error, ValueError, OSError):
+        return None
+    return tuple(row) if row is not None else None
 
 
 def collection_fault(path: Path, err: BaseException, opening: bool) -> str:
