@@ -768,6 +768,46 @@ def test_a_file_that_is_no_collection_anki_can_write_is_named_and_left_alone(
     assert not (vault / ".memo2anki" / "ledger.json").exists()
 
 
+def test_a_damaged_media_database_is_named_before_the_backup_and_the_collection_left_alone(
+    vault: Path, col_path: Path
+) -> None:
+    media = col_path.with_name("collection.media.db2")
+    media.write_text("garbage\n")
+    before = col_path.read_bytes()
+    folder = sorted(os.listdir(col_path.parent))
+    code, output = sync(vault, col_path)
+    assert code == 1
+    assert output.splitlines()[-1] == (
+        f"memo2anki: error: {media}: the collection's media database is damaged (not an SQLite "
+        "database); the collection is left as it was: delete collection.media.db2 and sync "
+        "again (Anki makes it again from the collection.media folder; your pictures stay)"
+    )
+    assert "not an Anki collection" not in output
+    assert col_path.read_bytes() == before
+    assert sorted(os.listdir(col_path.parent)) == folder  # no backup
+    media.unlink()  # as the line says
+    code, output = sync(vault, col_path)
+    assert code == 0 and "3 notes added" in output and "1 image added" in output, output
+
+
+def test_a_media_database_damaged_inside_is_named_when_the_library_meets_it(
+    vault: Path, col_path: Path
+) -> None:
+    assert sync(vault, col_path)[0] == 0
+    media = col_path.with_name("collection.media.db2")
+    _damaged(media)  # its pages, past the header: SQLite reads it as a database still
+    before = col_path.read_bytes()
+    (vault / "flannel.png").write_bytes(png(seed=8))
+    (vault / "daily/2025-04-01.md").write_text(note(DOCKER, f"{CNI}\n![[flannel.png]]"))
+    code, output = sync(vault, col_path)
+    assert code == 1
+    assert output.splitlines()[-1].startswith(
+        f"memo2anki: error: {media}: the collection's media database is damaged (database disk "
+        "image is malformed); the collection is left as it was: delete collection.media.db2"
+    )
+    assert col_path.read_bytes() == before  # (the transaction rolled back)
+
+
 @pytest.mark.parametrize("make", [_downgraded, _downgraded_v1], ids=["v3", "v1 scheduler"])
 def test_an_older_ankis_collection_is_never_upgraded_even_by_a_sync_that_changes_nothing(
     vault: Path, col_path: Path, make: Callable[[Path], None]

@@ -64,6 +64,9 @@ def open_collection(path: Path) -> Iterator[Any]:
     problem = _not_a_collection(path) or _older_format(path)
     if problem is not None:
         raise Memo2AnkiError(f"{path}: {problem}")
+    media = media_database(path)
+    if _not_sqlite(media):  # (the library opens it at the first picture, after the backup)
+        raise Memo2AnkiError(media_damaged(media, "not an SQLite database"))
     try:
         col = collection.Collection(str(path))
     except Exception as err:  # what the library says: anki.errors.DBError, mostly
@@ -73,7 +76,8 @@ def open_collection(path: Path) -> Iterator[Any]:
             raise Memo2AnkiError(f"{path}: {V1_SCHEDULER}")
         yield col
     except anki.errors.BackendError as err:  # a write the disk refused, in the transaction
-        raise Memo2AnkiError(collection_fault(path, err, opening=False)) from err
+        fault = _media_fault(media, err, col) or collection_fault(path, err, opening=False)
+        raise Memo2AnkiError(fault) from err
     finally:
         col.close()
 
@@ -105,6 +109,52 @@ def _not_a_collection(path: Path) -> str | None:
             f"import it in Anki, or {GIVE}"
         )
     return f"not an Anki collection (not an SQLite database); {UNTOUCHED}: {GIVE}"
+
+
+def media_database(path: Path) -> Path:
+    """The media database Anki keeps beside the collection at ``path`` (``collection.media.db2``
+    beside ``collection.anki2``): its list of the media folder's files."""
+    return path.with_suffix(".media.db2")
+
+
+def media_damaged(media: Path, why: str) -> str:
+    """The line for a damaged media database: Anki makes it again from the media folder."""
+    folder = media.with_suffix("").name  # collection.media
+    return (
+        f"{media}: the collection's media database is damaged ({why}); the collection is "
+        f"{UNTOUCHED}: delete {media.name} and sync again (Anki makes it again from the "
+        f"{folder} folder; your pictures stay)"
+    )
+
+
+def _not_sqlite(path: Path) -> bool:
+    """Whether ``path`` is a file with bytes that are not an SQLite database's (an empty file
+    SQLite takes for a new database)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError:
+        return False  # none there (Anki's library makes it), or one it will say it cannot read
+    return bool(head) and head != SQLITE_HEADER
+
+
+def _media_fault(media: Path, err: BaseException, col: Any) -> str | None:
+    """The line for a fault of the media database (None: not one), which Anki's library
+    reports as it reports one of the collection ("NotADatabase", "malformed"), without
+    saying which database: it is the media database's when that is not an SQLite database,
+    or when the collection itself reads sound."""
+    text = str(err)
+    if not any(kind in text for kind in ("NotADatabase", "DatabaseCorrupt", "malformed")):
+        return None
+    if not media.is_file():
+        return None
+    if _not_sqlite(media):
+        return media_damaged(media, "not an SQLite database")
+    try:
+        sound = col.db.scalar("pragma quick_check") == "ok"
+    except Exception:
+        sound = False
+    return media_damaged(media, _sqlite_reason(text)) if sound else None
 
 
 def _has_col_table(path: Path) -> bool | None:
