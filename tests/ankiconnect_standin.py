@@ -73,6 +73,7 @@ ADD_ON_ANSWERS: list[tuple[bytes, Any]] = [
         {"result": [{"result": 6, "error": None}, 6], "error": None},  # each by its version
     ),
     (_request("notesInfo", notes=[5]), {"result": [{}], "error": None}),
+    (_request("getDeckConfig", deck="no such deck"), {"result": False, "error": None}),
     (_request("areSuspended", cards=[5]), {"result": [None], "error": None}),
     (_request("suspend", cards=[]), {"result": False, "error": None}),
     (_request("unsuspend", cards=[]), {"result": None, "error": None}),  # not a boolean
@@ -346,6 +347,16 @@ class AnkiConnectStandIn:
             did = col.db.scalar("select did from cards where id=?", card)
             decks.setdefault(col.decks.get(did)["name"], []).append(card)
         return decks
+
+    def getDeckConfig(self, deck: str) -> Any:
+        # As the add-on: a deck known by its exact name only; a filtered deck's answer is the
+        # deck itself ("dyn" true), a normal deck's its options ("dyn" false).
+        if deck not in self.deckNames():
+            return False
+        col = self._collection()
+        did = col.decks.id(deck)
+        assert did is not None
+        return col.decks.config_dict_for_deck_id(did)
 
     def changeDeck(self, cards: list[int], deck: str) -> None:
         col = self._collection()

@@ -271,6 +271,30 @@ def test_each_change_reaches_anki_through_ankiconnect(
     assert GONE_TAG not in back["tags"] and not back["suspended"] and back["id"] == gone["id"]
 
 
+@pytest.mark.parametrize("change", ["new", "moved"])
+def test_a_subject_deck_that_is_a_filtered_deck_is_named_and_nothing_synced_through_ankiconnect(
+    vault: Path, standin: AnkiConnectStandIn, change: str
+) -> None:
+    sync(vault, standin)
+    assert standin.col is not None
+    standin.col.decks.new_filtered("공부 메모장::other")  # (Anki's deck names know no case)
+    if change == "new":
+        (vault / "daily/2025-04-03.md").write_text(note("**Flannel**\n오버레이", subject="Other"))
+    else:
+        (vault / "daily/2025-04-02.md").write_text(note(ETCD, subject="Other"))
+    before = memo_notes(standin)
+    decks = sorted(standin.col.decks.all_names())
+    code, output = sync(vault, standin)
+    assert code == 1
+    assert output.splitlines()[-1] == (
+        "memo2anki: error: '공부 메모장::other' is a filtered deck of yours: memo2anki cannot put "
+        "cards in it; nothing changed (rename or delete that filtered deck in Anki, or change "
+        "the subject or --deck)"
+    )
+    assert memo_notes(standin) == before
+    assert sorted(standin.col.decks.all_names()) == decks
+
+
 def test_a_card_the_person_suspended_stays_suspended_when_its_memo_returns_through_ankiconnect(
     vault: Path, standin: AnkiConnectStandIn
 ) -> None:
@@ -516,6 +540,7 @@ _NOTE = {"noteId": 1, "modelName": "memo2anki", "tags": [], "cards": [1]}
         ("findCards", None, "'findCards' is not what the add-on answers: Expected `array`"),
         ("findCards", [[1]], "'findCards' is not what the add-on answers: Expected `int`"),
         ("importPackage", None, "'importPackage' is not what the add-on answers: Expected `bool`"),
+        ("getDeckConfig", "yes", "'getDeckConfig' is not what the add-on answers: Expected"),
         ("importPackage", False, "did not import the new cards ('importPackage' answered false)"),
         ("multi", {"result": 1}, "did not answer 'multi' as AnkiConnect does"),
     ],

@@ -186,6 +186,51 @@ def test_a_card_whose_subject_changed_moves_to_its_new_deck(vault: Path, col_pat
     assert memo_notes(col_path)["etcd"]["deck"] == "공부 메모장::Kubernetes"
 
 
+NEW_IN_OTHER = note("**Flannel**\n오버레이 네트워크", subject="Other")
+
+
+@pytest.mark.parametrize(
+    ("filtered", "change"),
+    [
+        ("공부 메모장::Other", "new"),
+        ("공부 메모장::Other", "moved"),
+        ("공부 메모장::other", "new"),  # (Anki's deck names know no case)
+    ],
+)
+def test_a_subject_deck_that_is_a_filtered_deck_of_yours_is_named_and_nothing_synced(
+    vault: Path, col_path: Path, filtered: str, change: str
+) -> None:
+    sync(vault, col_path)
+    with Opened(col_path) as anki:
+        anki.col.decks.new_filtered(filtered)
+    if change == "new":
+        (vault / "daily/2025-04-03.md").write_text(NEW_IN_OTHER)
+    else:
+        (vault / "daily/2025-04-02.md").write_text(note(ETCD, subject="Other"))
+    ledger = (vault / ".memo2anki" / "ledger.json").read_bytes()
+    before = col_path.read_bytes()
+    backups = sorted(os.listdir(col_path.parent / "backups"))
+    for _again in range(2):
+        code, output = sync(vault, col_path)
+        assert code == 1
+        assert output.splitlines()[-1] == (
+            f"memo2anki: error: '{filtered}' is a filtered deck of yours: memo2anki cannot put "
+            "cards in it; nothing changed (rename or delete that filtered deck in Anki, or "
+            "change the subject or --deck)"
+        )
+        assert col_path.read_bytes() == before
+        assert sorted(os.listdir(col_path.parent / "backups")) == backups
+        assert (vault / ".memo2anki" / "ledger.json").read_bytes() == ledger
+    with Opened(col_path) as anki:  # as the line says: renamed, the deck is free again
+        deck = anki.col.decks.by_name(filtered)
+        deck["name"] = "Exam"
+        anki.col.decks.save(deck)
+    code, output = sync(vault, col_path)
+    assert code == 0, output
+    front = "Flannel" if change == "new" else "etcd"
+    assert memo_notes(col_path)[front]["deck"] == "공부 메모장::Other"
+
+
 def test_a_card_moved_by_hand_is_left_where_the_person_put_it(vault: Path, col_path: Path) -> None:
     sync(vault, col_path)
     with Opened(col_path) as anki:

@@ -102,6 +102,7 @@ RESULTS: dict[str, Any] = {
     "getMediaFilesNames": list[str],
     "storeMediaFile": str | None,
     "importPackage": bool,
+    "getDeckConfig": dict[str, Any] | bool,  # (false: no deck of that name)
 }
 # Actions that answer one item for each one asked about: the parameter that asks.
 ONE_EACH = {"notesInfo": "notes", "areSuspended": "cards", "cardsInfo": "cards"}

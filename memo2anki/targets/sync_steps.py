@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from memo2anki.cards.identity import cloze_guid
 from memo2anki.changes.notes import IMG, MODEL_NAME, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Change, Kind, Plan, kept_suspended_tag
-from memo2anki.model import Diagnostic, Media, Memo2AnkiError
+from memo2anki.model import Diagnostic, Media, Memo2AnkiError, fold
 
 
 @dataclass(frozen=True)
@@ -290,4 +290,27 @@ def fields_changed(name: str, fields: Sequence[str], wanted: Sequence[str]) -> M
         f"the note type '{name}' in this collection has the fields {', '.join(fields)}, not "
         f"memo2anki's {', '.join(wanted)}; nothing changed (restore its fields in Anki's "
         "Manage Note Types, or sync into another profile)"
+    )
+
+
+def decks_filled(steps: Steps) -> list[str]:
+    """The decks the steps put cards in (new notes', moved cards'), once each, in order."""
+    return list(dict.fromkeys([*(n.deck for n in steps.add), *(deck for deck, _ in steps.move)]))
+
+
+def deck_and_above(deck: str) -> list[str]:
+    """``A::B::C`` and each deck above it, top first: ``A``, ``A::B``, ``A::B::C``."""
+    parts = deck.split("::")
+    return ["::".join(parts[:end]) for end in range(1, len(parts) + 1)]
+
+
+def into_filtered_deck(deck: str, filtered: str) -> Memo2AnkiError:
+    """The error of a deck the sync would put cards in that is one of the person's filtered
+    decks, or under one (``filtered``, as Anki names it): Anki puts no card in a filtered deck
+    but by its search (its import makes a deck of another name; a move fails), and no deck
+    under one."""
+    where = "in it" if fold(deck) == fold(filtered) else f"in a deck under it ('{deck}')"
+    return Memo2AnkiError(
+        f"'{filtered}' is a filtered deck of yours: memo2anki cannot put cards {where}; nothing "
+        "changed (rename or delete that filtered deck in Anki, or change the subject or --deck)"
     )

@@ -21,7 +21,7 @@ from memo2anki.cards.identity import cloze_guid
 from memo2anki.changes.ledger import Ledger, LedgerCard
 from memo2anki.changes.notes import CLOZE_MODEL_NAME, MODEL_NAME, NOTE_TYPES, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Kind, Plan, of_vault
-from memo2anki.model import Media, Memo2AnkiError
+from memo2anki.model import Media, Memo2AnkiError, fold
 from memo2anki.targets.ankiconnect import AnkiConnect
 from memo2anki.targets.package_notes import notes_package
 from memo2anki.targets.sync_steps import (
@@ -30,7 +30,10 @@ from memo2anki.targets.sync_steps import (
     Steps,
     Taken,
     Update,
+    deck_and_above,
+    decks_filled,
     fields_changed,
+    into_filtered_deck,
     media_to_add,
     note_guids,
     sync_steps,
@@ -314,6 +317,7 @@ def apply_plan(
             met.update({g: nid for g, (nid, _t) in other.items()})
     if steps.empty:
         return Applied(steps, 0, met)
+    _check_decks(client, steps)
     by_name = {m.name: m for m in media}
     have = set(client.call("getMediaFilesNames", pattern="m2a-*"))
     added = 0
@@ -360,6 +364,30 @@ def apply_plan(
     client.multi(actions)
     deleted = set(steps.delete)
     return Applied(steps, added, {g: nid for g, nid in met.items() if nid not in deleted})
+
+
+def _check_decks(client: AnkiConnect, steps: Steps) -> None:
+    """No deck the steps put cards in is a filtered deck of the person's, nor under one:
+    else nothing is synced. The add-on names no filtered deck as such, but its
+    ``getDeckConfig`` answers a filtered deck with the deck itself (``"dyn"`` true), a normal
+    one with its options (``"dyn"`` false); it knows a deck only by its exact name, which
+    Anki matches in any case: asked by the name Anki has."""
+    wanted = decks_filled(steps)
+    if not wanted:
+        return
+    names = {fold(name): name for name in client.call("deckNamesAndIds")}
+    there = {
+        fold(d): names[fold(d)] for deck in wanted for d in deck_and_above(deck) if fold(d) in names
+    }
+    asked = sorted(set(there.values()))
+    answers = client.multi([("getDeckConfig", {"deck": name}) for name in asked])
+    filtered = {
+        n for n, a in zip(asked, answers, strict=True) if isinstance(a, dict) and a.get("dyn")
+    }
+    for deck in wanted:
+        for name in deck_and_above(deck):
+            if there.get(fold(name)) in filtered:
+                raise into_filtered_deck(deck, there[fold(name)])
 
 
 def _added_ids(

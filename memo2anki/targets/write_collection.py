@@ -30,7 +30,10 @@ from memo2anki.targets.sync_steps import (
     Held,
     HeldCard,
     Steps,
+    deck_and_above,
+    decks_filled,
     fields_changed,
+    into_filtered_deck,
     media_to_add,
     sync_steps,
 )
@@ -484,6 +487,7 @@ def apply_plan(
     steps = sync_steps(plan, held_notes(col), delete_gone, taken=other_types_guids(col))
     if steps.empty:
         return Applied(steps, None, 0)
+    _check_decks(col, steps)
     saved = backup(col, backup_folder) if backup_folder is not None else None
     by_name = {m.name: m for m in media}
     before = schema_mark(col)
@@ -541,6 +545,16 @@ def _check_note_types(col: Any) -> None:
         wanted = list(names)
         if fields != wanted:
             raise fields_changed(have["name"], fields, wanted)
+
+
+def _check_decks(col: Any, steps: Steps) -> None:
+    """No deck the steps put cards in is a filtered deck of the person's, nor under one
+    (Anki's names know no case): else nothing is synced."""
+    for deck in decks_filled(steps):
+        for name in deck_and_above(deck):
+            found = col.decks.by_name(name)
+            if found is not None and found.get("dyn"):
+                raise into_filtered_deck(deck, str(found["name"]))
 
 
 def _import_new(col: Any, notes: Iterable[TargetNote], media: Mapping[str, Media]) -> int:
