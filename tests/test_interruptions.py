@@ -263,6 +263,62 @@ def test_a_signal_while_workers_read_stops_them_all(tmp_path: Path, group: bool)
             os.kill(int(pid), 0)
 
 
+def _group_left(group: int) -> list[int]:
+    """The processes of process group ``group`` still running (not those dead and not yet
+    reaped: a container's first process may never reap the orphans it is given)."""
+    left = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[2]) == group and stat[0] != "Z":  # (state, parent, group, ...)
+            left.append(int(entry))
+    return left
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers, /proc")
+def test_workers_end_soon_after_their_run_is_killed_outright(tmp_path: Path) -> None:
+    """SIGKILL gives the run no chance to stop its workers: they see it gone, and end, and
+    with them the last holders of its stdout and stderr (`memo2anki ... | tee log` ends)."""
+    notes = {f"2025-01-{i % 28 + 1:02d}-{i}.md": memo(f"**카드 {i}**\n내용") for i in range(200)}
+    vault = write_vault(tmp_path / "v", notes)
+    pids = tmp_path / "pids"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = [str(pids), str(vault), "-o", str(tmp_path / "deck.apkg"), "-j", "2"]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _STOPS_MID_READ, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: what is left of it can be found
+    )
+    try:
+        for _ in range(600):  # a bound on a broken child, not a measured time
+            if pids.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert pids.exists(), child.communicate()[1]
+        time.sleep(0.3)  # the workers well into their notes, their results piling up
+        child.kill()
+        killed = time.monotonic()
+        child.communicate(timeout=15)  # the pipes' end: no worker holds them any longer
+        ended = time.monotonic() - killed
+        for _ in range(50):
+            if not _group_left(child.pid):
+                break
+            time.sleep(0.1)
+        assert _group_left(child.pid) == []
+    finally:
+        child.kill()
+        for pid in _group_left(child.pid):  # (only when the test failed)
+            os.kill(pid, signal.SIGKILL)
+    assert pids.read_text().split()  # (workers were reading)
+    assert ended < 5, ended  # (they look every quarter of a second)
+
+
 def test_a_subject_with_escape_sequences_is_shown_not_obeyed(tmp_path: Path) -> None:
     vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가", subject=f"CKA{_ESCAPE}")})
     # The subject loses the characters a card may not hold (a warning, so check finds a

@@ -96,7 +96,7 @@ def convert(
                 workers,
                 mp_context=worker_context(),
                 initializer=make_cards.start_worker,
-                initargs=(vault, options, journal),
+                initargs=(vault, options, journal, os.getpid()),
             ) as pool:
                 chunk = max(1, min(64, len(todo) // (workers * 8)))
                 paths_todo = [notes[i] for i in todo]

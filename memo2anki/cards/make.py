@@ -19,7 +19,7 @@ from memo2anki.cards.markdown.parser import make_markdown
 from memo2anki.cards.memo import CardFinder, empty_front, shows_nothing
 from memo2anki.cards.pictures.media import MediaResolver, MediaStore
 from memo2anki.cards.render import CardRenderer, Rendered
-from memo2anki.common.signals import default_signals_in_worker
+from memo2anki.common.signals import default_signals_in_worker, ending_with_parent
 from memo2anki.model import Card, Diagnostic, Journal, Memo2AnkiError, NoteResult, fold
 from memo2anki.notes.reader import read_note, vault_relpath
 from memo2anki.notes.tags import normalize_tag
@@ -161,10 +161,14 @@ def _reason(err: Memo2AnkiError) -> str:
 _worker: NoteConverter | None = None
 
 
-def start_worker(vault: Path, options: Options, journal: bool) -> None:
-    """Set up a worker process: its own converter, used for every note it is given."""
+def start_worker(vault: Path, options: Options, journal: bool, parent: int | None = None) -> None:
+    """Set up a worker process: its own converter, used for every note it is given; with
+    ``parent`` (the process id of the run that started it), it ends soon after that run is
+    gone, even killed outright."""
     global _worker
     default_signals_in_worker()
+    if parent is not None:
+        ending_with_parent(parent)
     _worker = NoteConverter(vault, options, journal)
 
 

@@ -143,3 +143,28 @@ def default_signals_in_worker() -> None:
     for sig in _signals():
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# How often a worker looks whether the process that started it is still there: a worker left
+# behind ends within this, and a run pays nothing for it (a sleeping thread, one system call
+# each time).
+PARENT_LOOK_SECONDS = 0.25
+
+
+def ending_with_parent(parent: int) -> None:
+    """In a worker process: end it at once, as a kill would, soon after ``parent`` (the
+    process that started it) is gone, whatever it is doing (waiting for a note, or blocked
+    writing a result no one reads). A parent killed outright (SIGKILL) cannot stop its
+    workers, which would run on for ever holding the note cache and the parent's stdout and
+    stderr open (``memo2anki ... | tee log`` would never end). Gone is told by the worker's
+    parent process changing (it is taken over by another: init, or a subreaper). On Windows a
+    process's parent id never changes: there this never ends a worker."""
+    import os
+    import time
+
+    def look() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_LOOK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=look, name="memo2anki-parent", daemon=True).start()
