@@ -378,6 +378,19 @@ class AnkiConnectStandIn:
             raise Exception(f"model was not found: {modelName}")
         return [f["name"] for f in model["flds"]]
 
+    def modelTemplates(self, modelName: str) -> dict[str, dict[str, str]]:
+        # (By name, in the note type's order: the add-on's dict, whose order JSON keeps.)
+        model = self._collection().models.by_name(modelName)
+        if model is None:
+            raise Exception(f"model was not found: {modelName}")
+        return {t["name"]: {"Front": t["qfmt"], "Back": t["afmt"]} for t in model["tmpls"]}
+
+    def modelStyling(self, modelName: str) -> dict[str, str]:
+        model = self._collection().models.by_name(modelName)
+        if model is None:
+            raise Exception(f"model was not found: {modelName}")
+        return {"css": model["css"]}
+
     def createModel(
         self,
         modelName: str,

@@ -1,5 +1,6 @@
 """A new look never splits a deck: a package built with changed templates and CSS still
-updates the notes of an older one in real Anki, on the same note types."""
+updates the notes of an older one in real Anki, on the same note types. A sync never changes
+a note type Anki has: a package brings the new look there too."""
 
 from __future__ import annotations
 
@@ -74,3 +75,41 @@ def test_changed_templates_and_css_update_the_same_note_types(
     assert after["memo2anki"]["id"] == package.MODEL_ID
     assert [f["name"] for f in after["memo2anki"]["flds"]] == list(package.FIELDS)
     assert len(anki.notes()) == 2
+
+
+def test_a_sync_keeps_the_look_a_collection_has_and_a_package_brings_the_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sync never changes a note type Anki has (docs/sync.md): a newer release's templates and
+    CSS reach the cards already synced through a package imported, as for everyone else."""
+    vault = write_vault(tmp_path / "vault", {"daily/2025-04-01.md": memo("**Service**\n타입")})
+    Anki(tmp_path / "profile").close()
+    collection = tmp_path / "profile" / "collection.anki2"
+
+    def sync() -> None:
+        result = CliRunner().invoke(main, ["sync", str(vault), "--collection", str(collection)])
+        assert result.exit_code == 0, result.output
+
+    sync()  # memo2anki's look of this release
+    real_template = package._template
+
+    def restyled(name: str) -> str:
+        text = real_template(name)
+        return f"{text}\n{MARK}\n" if name.endswith(".css") else f"{text}\n<!-- {MARK} -->"
+
+    monkeypatch.setattr(package, "_template", restyled)  # a later release, two minutes on
+    later = time.time() + 120
+    monkeypatch.setattr(time, "time", lambda: later)
+    bump_mtime(vault / "daily/2025-04-01.md")
+    (vault / "daily/2025-04-02.md").write_text(memo("**Ingress**\nL7"), encoding="utf-8")
+    sync()  # adds a note: the look stays the collection's
+    anki = Anki(tmp_path / "profile")
+    try:
+        assert len(anki.notes()) == 2
+        assert MARK not in _note_types(anki)["memo2anki"]["css"]
+        log = anki.import_package(_build(vault, tmp_path / "new.apkg"))
+        assert list(log.conflicting) == [] and list(log.new) == []
+        model = _note_types(anki)["memo2anki"]
+        assert MARK in model["css"] and all(MARK in t["qfmt"] for t in model["tmpls"])
+    finally:
+        anki.close()

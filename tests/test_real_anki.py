@@ -16,6 +16,7 @@ Anki did in its reason; there is none today.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import os
@@ -704,3 +705,52 @@ def test_a_first_sync_whose_card_id_a_basic_note_holds_says_what_the_import_did(
         )
         assert card_before[0] in [c[0] for c in now.cards]  # its own card kept
         assert set(read(col, vault.deck).notes) == {"Docker Network"}
+
+
+def test_a_sync_leaves_memo2ankis_note_type_as_the_person_made_it(
+    desktop: AnkiDesktop, vault: Vault
+) -> None:
+    """The person renamed memo2anki's note type and its card type and restyled it in Anki.
+    Through the add-on's own import: the new note goes to that note type, not to a copy
+    ('memo2anki+', whose note later syncs could not update), and the note type keeps all the
+    person made of it, with no full sync forced."""
+    vault.write(0, note("CKA", DOCKER))
+    assert sync(desktop, vault).code == 0
+    with open_collection(desktop) as col:
+        (mid,) = (m.id for m in col.models.all_names_and_ids() if m.name == "memo2anki")
+        model = col.models.get(mid)
+        assert model is not None
+        as_memo2anki_made_it = copy.deepcopy(model)
+        model["name"] = "내 메모 카드"
+        model["css"] += "\n.card { font-size: 30px; }"
+        model["tmpls"][0]["name"] = "My Card"
+        model["tmpls"][0]["qfmt"] = "<div>내 앞면</div>" + model["tmpls"][0]["qfmt"]
+        col.models.update_dict(model)
+        mine = copy.deepcopy(col.models.get(mid))
+        schema = schema_mark(col)
+    try:
+        vault.write(0, note("CKA", DOCKER, CNI))
+        done = sync(desktop, vault)
+        assert done.code == 0 and f"{into(desktop)}: 1 note added" in done.output, done.output
+        vault.write(0, note("CKA", DOCKER, CNI + " (CNCF)"))
+        done = sync(desktop, vault)
+        assert done.code == 0 and f"{into(desktop)}: 1 note updated" in done.output, done.output
+        assert "not added" not in done.output
+        with open_collection(desktop) as col:
+            now = col.models.get(mid)
+            assert now is not None and mine is not None
+            assert (now["name"], now["css"], now["tmpls"]) == (
+                mine["name"],
+                mine["css"],
+                mine["tmpls"],
+            )
+            assert [m.name for m in col.models.all_names_and_ids() if "memo2anki" in m.name] == []
+            notes = read(col, vault.deck).notes
+            assert (
+                set(notes) == {"Docker Network", "CNI"} and "(CNCF)" in notes["CNI"].fields["Back"]
+            )
+            assert col.get_note(NoteId(notes["CNI"].note_id)).mid == mid
+            assert schema_mark(col) == schema
+    finally:  # (the other tests' profile: memo2anki's note type as it made it)
+        with open_collection(desktop) as col:
+            col.models.update_dict(as_memo2anki_made_it)

@@ -337,7 +337,8 @@ def test_an_edit_made_in_anki_is_kept_and_unchanged_syncs_send_no_writes(
     code, output = sync(vault, standin)
     assert code == 0 and "nothing changed" in output
     assert memo_notes(standin)["CNI"]["back"] == "fixed on my phone"
-    reads = {"version", "getActiveProfile", "modelNames", "modelFieldNames", "findNotes"}
+    reads = {"version", "getActiveProfile", "modelNamesAndIds", "modelFieldNames", "findNotes"}
+    reads |= {"modelTemplates", "modelStyling"}
     reads |= {"notesInfo", "multi"}
     reads |= {"getDecks", "areSuspended", "findCards"}
     assert {r["action"] for r in standin.requests} <= reads
@@ -416,7 +417,8 @@ def test_a_note_type_whose_fields_were_changed_stops_the_sync_through_ankiconnec
     code, output = sync(vault, standin)
     assert code == 1 and "My notes, not memo2anki's Front, Back" in output
     asked = {r["action"] for r in standin.requests}
-    assert asked <= {"version", "getActiveProfile", "modelNames", "modelFieldNames"}
+    reads = {"version", "getActiveProfile", "modelNamesAndIds", "multi", "modelFieldNames"}
+    assert asked <= reads | {"modelTemplates", "modelStyling"}
 
 
 def test_a_card_edited_to_show_a_new_picture_brings_it_through_ankiconnect(
@@ -449,7 +451,7 @@ HOSTILE_TIMEOUT = 1.0  # (the client's limit on one exchange, made short for the
         ("findNotes", "huge", "answered with more than 128 MB"),
         ("findNotes", "deep", "did not answer as AnkiConnect does"),
         ("findNotes", "not json", "did not answer as AnkiConnect does"),
-        ("modelNames", "http 500", "answered HTTP 500"),
+        ("modelNamesAndIds", "http 500", "answered HTTP 500"),
         ("findNotes", "bad chunk", "did not answer as AnkiConnect does (not HTTP"),
         ("version", "bad chunk", "(did not answer as AnkiConnect does (not HTTP: ValueError))"),
         ("version", "http 500", "does not answer at {url} (answered HTTP 500): start Anki"),
@@ -533,7 +535,13 @@ _NOTE = {"noteId": 1, "modelName": "memo2anki", "tags": [], "cards": [1]}
         ("getDecks", {"CKA": "1"}, "'getDecks' is not what the add-on answers: Expected `array`"),
         ("areSuspended", [], "'areSuspended' is not what the add-on answers: 0 items for the"),
         ("areSuspended", "no", "'areSuspended' is not what the add-on answers: Expected `array`"),
-        ("modelNames", None, "'modelNames' is not what the add-on answers: Expected `array`"),
+        (
+            "modelNamesAndIds",
+            None,
+            "'modelNamesAndIds' is not what the add-on answers: Expected `object`",
+        ),
+        ("modelTemplates", {"Memo": {"Front": "x"}}, "'modelTemplates' is not what the add-on"),
+        ("modelStyling", "x", "'modelStyling' is not what the add-on answers: Expected `object`"),
         ("modelFieldNames", [1], "'modelFieldNames' is not what the add-on answers"),
         ("getMediaFilesNames", 0, "'getMediaFilesNames' is not what the add-on answers"),
         ("findCards", 5, "'findCards' is not what the add-on answers: Expected `array`"),

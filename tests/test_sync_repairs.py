@@ -1,22 +1,25 @@
 """Whatever went out wrong, the next sync puts right; AnkiConnect as sure as the collection
 way (notes found by id, not by fields a person may edit); --delete-gone deletes every retired
-card of the run's reach; every sync names its target. Through real collections, the
-collection way with Anki's library and AnkiConnect through the stand-in add-on."""
+card of the run's reach; every sync names its target; memo2anki's note types stay as the
+person made them, and get the new notes. Through real collections, the collection way with
+Anki's library and AnkiConnect through the stand-in add-on."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from anki.collection import Collection
 from ankiconnect_standin import AnkiConnectStandIn
 from helpers import Anki, memo2anki_notes, png, run, write_vault
 
-from memo2anki.changes.notes import MODEL_ID
+from memo2anki.changes.notes import CLOZE_MODEL_ID, MODEL_ID
 from memo2anki.changes.plan import GONE_TAG
 
 DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"
@@ -160,8 +163,6 @@ def test_a_note_older_than_memo2ankis_last_write_is_written_though_the_ledger_sa
     (tmp_path / "etcd.png").rename(vault / "etcd.png")
     way.close()
     # (The package's stamps are the run's time: a second later than the sync's.)
-    import time
-
     time.sleep(1.1)
     assert run(vault, "-o", tmp_path / "never-imported.apkg", "--no-cache").exit_code == 0
     code, output = way.sync(vault)
@@ -384,3 +385,108 @@ def test_a_heading_in_nfd_korean_is_one_note_found_again(vault: Path, way: Way) 
     code, output = way.sync(vault)
     assert code == 0 and "1 note updated" in output and "added" not in output, output
     assert len(way.notes()) == 2  # it and etcd
+
+
+# -- memo2anki's note type as the person made it ----------------------------------------------
+
+POD = "**Pod**\n쿠버네티스에서 배포할 수 있는 가장 작은 단위"
+
+
+def note_type(col: Collection, model_id: int = MODEL_ID) -> dict[str, Any]:
+    # Anki's Python layer caches note types, and an import (done by its backend) does not
+    # clear that cache: read them afresh.
+    col.models._clear_cache()
+    return dict(col.models.get(model_id) or {})
+
+
+def copies(col: Collection) -> list[str]:
+    """The note types Anki's import made as copies of memo2anki's (``memo2anki+``)."""
+    col.models._clear_cache()
+    return [m.name for m in col.models.all_names_and_ids() if m.name.endswith("+")]
+
+
+@pytest.mark.parametrize("change", ["card type added", "card type renamed"])
+def test_new_notes_go_to_memo2ankis_note_type_whatever_card_types_the_person_gave_it(
+    vault: Path, way: Way, change: str
+) -> None:
+    """Anki's import adds a package's notes to a copy of a note type whose card types differ
+    in number or names ('memo2anki+'): the sync said '1 note added', and from then on the
+    card was 'not added' (a 'memo2anki+' note had its id), its edits never arrived and its
+    memo gone never retired it. The note types are as the person left them, with no full
+    sync forced."""
+    assert way.sync(vault)[0] == 0
+    col = way.col
+    model = col.models.get(MODEL_ID)
+    assert model is not None
+    if change == "card type added":
+        reverse = col.models.new_template("Reverse")
+        reverse["qfmt"], reverse["afmt"] = "{{Back}}", "{{Front}}"
+        col.models.add_template(model, reverse)
+    else:
+        model["tmpls"][0]["name"] = "My Card"
+    col.models.update_dict(model)
+    templates = [t["name"] for t in note_type(col)["tmpls"]]
+    schema = col.db.scalar("select scm from col")
+    (vault / DAY2).write_text(note(ETCD, POD), encoding="utf-8")
+    code, output = way.sync(vault)
+    assert code == 0 and "1 note added" in output, output
+    col = way.col
+    assert copies(col) == []
+    assert set(way.notes()) == {"Docker Network", "CNI", "etcd", "Pod"}  # (of memo2anki's id)
+    assert [t["name"] for t in note_type(col)["tmpls"]] == templates
+    assert col.db.scalar("select scm from col") == schema
+    pod = int(str(way.notes()["Pod"]["id"]))
+    assert len(col.get_note(pod).card_ids()) == 1  # memo2anki's card; Anki makes the others
+    (vault / DAY2).write_text(note(ETCD, POD + "\n컨테이너를 하나 이상 담는다"), encoding="utf-8")
+    code, output = way.sync(vault)
+    assert code == 0 and "1 note updated" in output and "not added" not in output, output
+    assert "하나 이상" in str(way.notes()["Pod"]["back"])
+    assert len(way.col.get_note(pod).card_ids()) == len(templates)  # (an edit makes them)
+    (vault / DAY2).write_text(note(ETCD), encoding="utf-8")
+    code, output = way.sync(vault)
+    assert code == 0 and "not added" not in output, output
+    assert GONE_TAG in way.notes()["Pod"]["tags"]  # type: ignore[operator]
+    assert copies(way.col) == [] and way.sync(vault)[1].count("nothing changed") == 1
+
+
+def test_a_sync_never_changes_the_name_style_or_templates_the_person_gave_a_note_type(
+    vault: Path, way: Way, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The package a sync imports its new notes with carried memo2anki's note types stamped
+    at the sync, and Anki's import takes a note type that is newer: any sync that added a
+    note, a while after the person renamed or restyled one in Anki, put memo2anki's back (one
+    that added none kept them: a reset that looked random). Through AnkiConnect, a renamed
+    note type lost memo2anki its notes (found by the name)."""
+    (vault / DAY1).write_text(note(DOCKER, CNI + "\n==Calico== 가 대표적"), encoding="utf-8")
+    assert way.sync(vault, "--cloze")[0] == 0
+    col = way.col
+    model, cloze = col.models.get(MODEL_ID), col.models.get(CLOZE_MODEL_ID)
+    assert model is not None and cloze is not None
+    model["name"] = "내 메모 카드"
+    model["css"] += "\n.card { font-size: 30px; }"
+    model["tmpls"][0]["qfmt"] = "<div>내 앞면</div>" + model["tmpls"][0]["qfmt"]
+    col.models.update_dict(model)
+    cloze["css"] += "\n.cloze { color: red; }"
+    col.models.update_dict(cloze)
+    mine = {mid: note_type(col, mid) for mid in (MODEL_ID, CLOZE_MODEL_ID)}
+    (vault / DAY2).write_text(note(ETCD, POD + "\n==컨테이너== 를 담는다"), encoding="utf-8")
+    with monkeypatch.context() as patch:  # (a sync two minutes after the person's change)
+        later = time.time() + 120
+        patch.setattr(time, "time", lambda: later)
+        code, output = way.sync(vault, "--cloze")
+    assert code == 0 and "2 notes added" in output, output
+    for mid, held in mine.items():
+        now = note_type(way.col, mid)
+        assert (now["name"], now["css"], now["tmpls"]) == (held["name"], held["css"], held["tmpls"])
+    assert copies(way.col) == [] and "Pod" in way.notes()
+    # The renamed note type's notes are memo2anki's still: edited, retired, left alone.
+    (vault / DAY2).write_text(note(ETCD, POD + "\n==컨테이너== 를 하나 이상"), encoding="utf-8")
+    code, output = way.sync(vault, "--cloze")
+    assert code == 0 and "2 notes updated" in output and "added" not in output, output
+    (vault / DAY2).write_text(note(ETCD), encoding="utf-8")
+    code, output = way.sync(vault, "--cloze")
+    assert code == 0 and "added" not in output, output
+    assert GONE_TAG in way.notes()["Pod"]["tags"]  # type: ignore[operator]
+    code, output = way.sync(vault, "--cloze")
+    assert code == 0 and "nothing changed" in output, output
+    assert note_type(way.col)["name"] == "내 메모 카드" and len(way.notes()) == 4

@@ -35,6 +35,18 @@ CLOZE_FIELDS = ("Text", "Front", "Subject", "Source", "Date", "Link")
 NOTE_TYPES = {MODEL_NAME: (MODEL_ID, FIELDS), CLOZE_MODEL_NAME: (CLOZE_MODEL_ID, CLOZE_FIELDS)}
 
 
+class HeldNoteType(NamedTuple):
+    """One of memo2anki's note types as a collection holds it: the person may have renamed it,
+    changed its stylesheet and templates, added or renamed card types (its id and fields are
+    memo2anki's, checked before). A sync's package carries it so, and Anki's import then adds
+    the notes to it and leaves it as it is."""
+
+    model_id: int
+    name: str
+    templates: tuple[tuple[str, str, str], ...]  # (name, front, back), in Anki's order
+    css: str
+
+
 # An image of a card's HTML (as the renderer writes it), its file's name the group.
 IMG = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"[^>]*>", re.IGNORECASE)
 

@@ -84,6 +84,15 @@ class _CardInfo(msgspec.Struct):
     fields: dict[str, _Field]
 
 
+class _Sides(msgspec.Struct):
+    Front: str
+    Back: str
+
+
+class _Styling(msgspec.Struct):
+    css: str
+
+
 # What each action memo2anki reads the result of must answer (as the add-on's code does);
 # anything else is a clear error naming the action, never a wrong value further on.
 RESULTS: dict[str, Any] = {
@@ -98,7 +107,10 @@ RESULTS: dict[str, Any] = {
     "getDecks": dict[str, list[int]],
     "areSuspended": list[bool | None],
     "modelNames": list[str],
+    "modelNamesAndIds": dict[str, int],
     "modelFieldNames": list[str],
+    "modelTemplates": dict[str, _Sides],
+    "modelStyling": _Styling,
     "getMediaFilesNames": list[str],
     "storeMediaFile": str | None,
     "importPackage": bool,

@@ -10,10 +10,10 @@ import sqlite3
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import genanki
 from genanki.apkg_col import APKG_COL
@@ -26,6 +26,7 @@ from memo2anki.changes.notes import (
     FIELDS,
     MODEL_ID,
     MODEL_NAME,
+    HeldNoteType,
     TargetNote,
     cloze_ords,
 )
@@ -101,8 +102,16 @@ def write_plan(plan: Plan, media: Iterable[Media], out: Path) -> PackageInfo:
     return write_notes(plan.notes(), media, out)
 
 
-def write_notes(notes: Iterable[TargetNote], media: Iterable[Media], out: Path) -> PackageInfo:
-    """Write these notes and media as an .apkg atomically (see :func:`write_plan`)."""
+def write_notes(
+    notes: Iterable[TargetNote],
+    media: Iterable[Media],
+    out: Path,
+    held: Mapping[int, HeldNoteType] | None = None,
+) -> PackageInfo:
+    """Write these notes and media as an .apkg atomically (see :func:`write_plan`). A note type
+    of ``held`` (by id: as the collection the package is for holds it) goes in as it is held,
+    and as old as can be, so that importing the package adds its notes to it and changes
+    nothing of it; any other, memo2anki's own, stamped now (an import takes its look)."""
     media = list({m.name: m for m in media}.values())
     folder = out.parent
     if out.is_dir():
@@ -113,7 +122,7 @@ def write_notes(notes: Iterable[TargetNote], media: Iterable[Media], out: Path) 
         with replacing(out) as tmp, tempfile.TemporaryDirectory(prefix="memo2anki-") as work:
             db_path = Path(work, "collection.anki2")
             with cycle_collection_paused():
-                written = _write_collection(notes, db_path)
+                written = _write_collection(notes, db_path, held or {})
             missing = _write_zip(tmp, db_path, media)
     # sqlite3.Error: the collection is built in the temporary folder, which can fill up too.
     except (OSError, sqlite3.Error) as err:
@@ -122,10 +131,13 @@ def write_notes(notes: Iterable[TargetNote], media: Iterable[Media], out: Path) 
     return PackageInfo(out, written, len(media) - len(missing), tuple(missing))
 
 
-def _write_collection(notes: Iterable[TargetNote], db_path: Path) -> int:
-    """genanki's collection schema, note types and decks, with the notes and cards inserted in
-    bulk (genanki's per-note path costs more than all the rest of a cached re-export), one
-    note at a time from ``notes``. Returns how many notes were written."""
+def _write_collection(
+    notes: Iterable[TargetNote], db_path: Path, held: Mapping[int, HeldNoteType]
+) -> int:
+    """genanki's collection schema, note types (those ``held`` as held) and decks, with the
+    notes and cards inserted in bulk (genanki's per-note path costs more than all the rest of
+    a cached re-export), one note at a time from ``notes``. Returns how many notes were
+    written."""
     timestamp = time.time()
     ids = itertools.count(int(timestamp * 1000))
     deck_ids: dict[str, int] = {}
@@ -174,7 +186,10 @@ def _write_collection(notes: Iterable[TargetNote], db_path: Path) -> int:
             decks[str(deck_id)] = genanki.Deck(deck_id, name).to_json()
         last_deck = next(reversed(deck_ids.values()), 1)
         for model_id, model in models.items():
-            all_models[str(model_id)] = model.to_json(timestamp, last_deck)
+            as_json = model.to_json(timestamp, last_deck)
+            if model_id in held:
+                as_json = _as_held(as_json, held[model_id])
+            all_models[str(model_id)] = as_json
         conn.execute(
             "UPDATE col SET decks = ?, models = ?", (json.dumps(decks), json.dumps(all_models))
         )
@@ -182,6 +197,20 @@ def _write_collection(notes: Iterable[TargetNote], db_path: Path) -> int:
     finally:
         conn.close()
     return written
+
+
+def _as_held(model: dict[str, Any], held: HeldNoteType) -> dict[str, Any]:
+    """A note type's package form (genanki's ``to_json``) with the name, templates and
+    stylesheet a collection holds it with, stamped as old as can be. Anki's import matches a
+    package's note type to the collection's by id, fields and card types (their number and
+    names): so it adds the notes to that note type rather than to a copy (``NAME+``), and never
+    takes the package's version over the person's, not being newer (identical, besides)."""
+    first = model["tmpls"][0]
+    templates = [
+        {**first, "name": name, "qfmt": front, "afmt": back, "ord": ord_}
+        for ord_, (name, front, back) in enumerate(held.templates)
+    ]
+    return {**model, "name": held.name, "tmpls": templates, "css": held.css, "mod": 0}
 
 
 def _split_schema(schema: str) -> tuple[str, str]:

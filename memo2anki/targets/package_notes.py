@@ -5,19 +5,23 @@ a package imported later, or before, matches them instead of duplicating them.""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from memo2anki.changes.notes import TargetNote
+from memo2anki.changes.notes import HeldNoteType, TargetNote
 from memo2anki.model import Media
 from memo2anki.targets.package import write_notes
 
 
 @contextmanager
-def notes_package(notes: Iterable[TargetNote], media: Sequence[Media]) -> Iterator[Path]:
-    """A temporary .apkg of ``notes`` and ``media``, deleted after the ``with`` block."""
+def notes_package(
+    notes: Iterable[TargetNote], media: Sequence[Media], held: Mapping[int, HeldNoteType]
+) -> Iterator[Path]:
+    """A temporary .apkg of ``notes`` and ``media``, deleted after the ``with`` block; with
+    memo2anki's note types the collection holds (``held``, by id) as it holds them, so that
+    importing it changes none of them (see :func:`~memo2anki.targets.package.write_notes`)."""
     with tempfile.TemporaryDirectory(prefix="memo2anki-sync-") as work:
         package = Path(work, "new-notes.apkg")
-        write_notes(notes, media, package)
+        write_notes(notes, media, package, held)
         yield package

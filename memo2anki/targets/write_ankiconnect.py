@@ -5,7 +5,8 @@ new notes arrive as a package Anki imports (``importPackage``: their GUIDs and m
 note types, exactly as File > Import would bring them), and the notes already there are found
 by the Anki note id remembered for their GUID (:mod:`memo2anki.targets.note_ids`), or, for a
 note memo2anki never met, by the fields it last wrote into them: note type, Source (the
-memo's note), Subject and Front. Every other step is one AnkiConnect action.
+memo's note), Subject and Front. Every other step is one AnkiConnect action. memo2anki's note
+types are found by their ids, whatever the person renamed them to, and left as Anki has them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from typing import Any
 
 from memo2anki.cards.identity import cloze_guid
 from memo2anki.changes.ledger import Ledger, LedgerCard
-from memo2anki.changes.notes import CLOZE_MODEL_NAME, MODEL_NAME, NOTE_TYPES, TargetNote
+from memo2anki.changes.notes import (
+    CLOZE_MODEL_NAME,
+    MODEL_NAME,
+    NOTE_TYPES,
+    HeldNoteType,
+    TargetNote,
+)
 from memo2anki.changes.plan import GONE_TAG, Kind, Plan, of_vault
 from memo2anki.model import Media, Memo2AnkiError, fold
 from memo2anki.targets.ankiconnect import AnkiConnect
@@ -41,6 +48,9 @@ from memo2anki.targets.sync_steps import (
 
 BATCH = 500  # ids per notesInfo/cardsInfo request: one answer stays a few megabytes
 FIELD_NAMES = {name: fields for name, (_id, fields) in NOTE_TYPES.items()}
+# memo2anki's name for each of its note types, by id: a note's type as this module names it,
+# whatever the person renamed it to in Anki.
+TYPE_NAMES = {model_id: name for name, (model_id, _fields) in NOTE_TYPES.items()}
 
 Key = tuple[str, str, str, str]  # (note type, Source, Subject, Front)
 
@@ -82,8 +92,39 @@ class Found:
 
 
 def _all_notes(client: AnkiConnect) -> list[dict[str, Any]]:
-    nids = client.call("findNotes", query=f'"note:{MODEL_NAME}" OR "note:{CLOZE_MODEL_NAME}"')
-    return [i for chunk in _chunks(nids) for i in client.call("notesInfo", notes=chunk) if i]
+    """Every note of memo2anki's note types, found by the note types' ids (``mid:``), each
+    with its type's name as memo2anki names it in ``modelName``."""
+    type_of = {
+        nid: name
+        for mid, name in TYPE_NAMES.items()
+        for nid in client.call("findNotes", query=f"mid:{mid}")
+    }
+    return [
+        {**info, "modelName": type_of[info["noteId"]]}
+        for chunk in _chunks(list(type_of))
+        for info in client.call("notesInfo", notes=chunk)
+        if info and info["noteId"] in type_of
+    ]
+
+
+def note_types(client: AnkiConnect) -> dict[int, HeldNoteType]:
+    """memo2anki's note types Anki has, by id, as it has them (the person may have renamed
+    them, restyled them, added or renamed card types): a sync leaves them so. One whose
+    fields were changed in Anki is left to the person, and nothing is synced."""
+    present = {mid: name for name, mid in client.call("modelNamesAndIds").items()}
+    names = {mid: present[mid] for mid in TYPE_NAMES if mid in present}
+    sides = ("modelFieldNames", "modelTemplates", "modelStyling")
+    asked = [(action, {"modelName": name}) for name in names.values() for action in sides]
+    answers = iter(client.multi(asked))
+    found: dict[int, HeldNoteType] = {}
+    for mid, name in names.items():
+        fields, templates, styling = next(answers), next(answers), next(answers)
+        expected = FIELD_NAMES[TYPE_NAMES[mid]]
+        if list(fields) != list(expected):
+            raise fields_changed(name, fields, expected)
+        held = tuple((t, side["Front"], side["Back"]) for t, side in templates.items())
+        found[mid] = HeldNoteType(mid, name, held, styling["css"])
+    return found
 
 
 def _values(info: Mapping[str, Any]) -> dict[str, str]:
@@ -131,7 +172,7 @@ def _home_decks(client: AnkiConnect, cards: dict[int, HeldCard]) -> None:
     deck that AnkiConnect's getDecks names (it tells no original deck): else a card studied
     there would count as moved by hand. Anki's ``did:ID`` search finds a card by its home
     deck too, so each deck is asked which of those cards it is home to (one round trip)."""
-    query = f'deck:filtered ("note:{MODEL_NAME}" OR "note:{CLOZE_MODEL_NAME}")'
+    query = f"deck:filtered ({' OR '.join(f'mid:{mid}' for mid in TYPE_NAMES)})"
     studied = [c for c in client.call("findCards", query=query) if c in cards]
     if not studied:
         return
@@ -298,12 +339,7 @@ def apply_plan(
 ) -> Applied:
     """Carry ``plan`` into Anki through AnkiConnect. Not one transaction (the add-on has
     none): each step is done in order, and a sync run again after a failure finishes it."""
-    present = client.call("modelNames")
-    for name, expected in FIELD_NAMES.items():
-        if name in present:
-            fields = client.call("modelFieldNames", modelName=name)
-            if list(fields) != list(expected):
-                raise fields_changed(name, fields, expected)
+    held_types = note_types(client)
     found = held_notes(client, plan, previous, ids)
     steps = sync_steps(plan, found.held, delete_gone)
     met = dict(found.ids)
@@ -327,7 +363,7 @@ def apply_plan(
         # The package's note ids are this time in ms and on, and Anki keeps them (or, taken,
         # the next free ones): a note of an id before it is one the import changed, not added.
         since = time.time_ns() // 1_000_000
-        with notes_package(steps.add, missing) as package:
+        with notes_package(steps.add, missing, held_types) as package:
             if client.call("importPackage", path=str(package)) is not True:
                 raise Memo2AnkiError(
                     f"AnkiConnect at {client.url} did not import the new cards "

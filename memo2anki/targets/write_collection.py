@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memo2anki.changes.notes import NOTE_TYPES, TargetNote
+from memo2anki.changes.notes import NOTE_TYPES, HeldNoteType, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Plan
 from memo2anki.common.signals import stops_held
 from memo2anki.model import Media, Memo2AnkiError
@@ -483,7 +483,7 @@ def apply_plan(
     """Carry ``plan`` into the open collection: a backup (unless ``backup_folder`` is None),
     then every step in one transaction, rolled back whole if anything fails. ``committed``
     is called once it went through, before any stop that came meanwhile is raised."""
-    _check_note_types(col)
+    held_types = note_types(col)
     steps = sync_steps(plan, held_notes(col), delete_gone, taken=other_types_guids(col))
     if steps.empty:
         return Applied(steps, None, 0)
@@ -496,7 +496,7 @@ def apply_plan(
     def work() -> None:
         nonlocal added_media
         if steps.add:
-            added_media += _import_new(col, steps.add, by_name)
+            added_media += _import_new(col, steps.add, by_name, held_types)
         if steps.update:
             for item in media_to_add([u.note for u in steps.update], by_name, col.media.have):
                 col.media.write_data(item.name, item.path.read_bytes())
@@ -534,9 +534,11 @@ def transact_whole(
             committed()
 
 
-def _check_note_types(col: Any) -> None:
-    """memo2anki's note types, where the collection has them, with memo2anki's own fields: one
+def note_types(col: Any) -> dict[int, HeldNoteType]:
+    """memo2anki's note types the collection has, by id, as it has them (the person may have
+    renamed them, restyled them, added or renamed card types): a sync leaves them so. One
     whose fields were changed in Anki is left to the person, and nothing is synced."""
+    found: dict[int, HeldNoteType] = {}
     for model_id, names in NOTE_TYPES.values():
         have = col.models.get(model_id)
         if have is None:
@@ -545,6 +547,9 @@ def _check_note_types(col: Any) -> None:
         wanted = list(names)
         if fields != wanted:
             raise fields_changed(have["name"], fields, wanted)
+        templates = tuple((t["name"], t["qfmt"], t["afmt"]) for t in have["tmpls"])
+        found[model_id] = HeldNoteType(model_id, have["name"], templates, have["css"])
+    return found
 
 
 def _check_decks(col: Any, steps: Steps) -> None:
@@ -557,19 +562,25 @@ def _check_decks(col: Any, steps: Steps) -> None:
                 raise into_filtered_deck(deck, str(found["name"]))
 
 
-def _import_new(col: Any, notes: Iterable[TargetNote], media: Mapping[str, Media]) -> int:
+def _import_new(
+    col: Any,
+    notes: Iterable[TargetNote],
+    media: Mapping[str, Media],
+    held: Mapping[int, HeldNoteType],
+) -> int:
     """Add notes by importing a package of them, as File > Import would: their GUIDs, and
-    note types with memo2anki's own ids (created when missing), and only media Anki lacks
-    (how many: returned)."""
+    note types with memo2anki's own ids (created when missing; those ``held`` as the
+    collection holds them, and never updated), and only media Anki lacks (how many:
+    returned)."""
     collection = _anki()
     from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition as Condition
 
     notes = list(notes)
     missing = media_to_add(notes, media, col.media.have)
-    with notes_package(notes, missing) as package:
+    with notes_package(notes, missing, held) as package:
         options = collection.ImportAnkiPackageOptions(
             update_notes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_NEVER,
-            update_notetypes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
+            update_notetypes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_NEVER,
             merge_notetypes=False,
             with_scheduling=False,
             with_deck_configs=False,
