@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from helpers import png, write_vault
 
+from memo2anki.cards.make import NoteConverter
 from memo2anki.cards.pictures.media import MediaResolver, MediaStore
 from memo2anki.cards.render import CardRenderer, Rendered
+from memo2anki.model import Options
 
 Render = Callable[[str], Rendered]
 
@@ -351,3 +353,42 @@ def test_code_languages_are_highlighted(render: Render, lang: str) -> None:
 def test_unknown_language_is_plain_and_keeps_indentation(render: Render) -> None:
     html = render("```nosuchlang\nif x:\n    y  <\n```").html
     assert html == '<pre><code class="language-nosuchlang">if x:\n    y  &lt;\n</code></pre>'
+
+
+# Whole cards, as a note makes them: (id, the memo section's cards, [(front as text, Front
+# field, Back field)], warnings). The note is ``S`` then the cards, so its line 3 is theirs.
+S = "# 공부 메모장\n## CKA\n"
+CARD_CASES: list[tuple[str, str, list[tuple[str, str, str]], list[str]]] = [
+    (
+        "escapes and entities in a front are text",
+        S + "**\\[CKA\\] Pod 생성**\n가\n\n**&lt;none&gt; 이미지**\n나\n\n"
+        "### C\\# 기초\n다\n\n**a \\*b\\* &amp; &#35;1 &#x41;**\n라\n",
+        [
+            ("[CKA] Pod 생성", "[CKA] Pod 생성", "<p>가</p>"),
+            ("<none> 이미지", "&lt;none&gt; 이미지", "<p>나</p>"),
+            ("C# 기초", "C# 기초", "<p>다</p>"),
+            ("a *b* & #1 A", "a *b* &amp; #1 A", "<p>라</p>"),
+        ],
+        [],
+    ),
+    (
+        "escapes and entities in a back are text",
+        S + "**A**\n\\[x\\] &amp; &#35; \\*y\\* &lt;b&gt;\n",
+        [("A", "A", "<p>[x] &amp; # *y* &lt;b&gt;</p>")],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "cards", "warnings"),
+    [c[1:] for c in CARD_CASES],
+    ids=[c[0] for c in CARD_CASES],
+)
+def test_card_fields(
+    tmp_path: Path, markdown: str, cards: list[tuple[str, str, str]], warnings: list[str]
+) -> None:
+    vault = write_vault(tmp_path / "vault", {"2025-04-04.md": markdown})
+    result = NoteConverter(vault, Options(), journal=False).convert(vault / "2025-04-04.md")
+    assert [(c.front, c.front_html, c.back_html) for c in result.cards] == cards
+    assert [str(d) for d in result.diagnostics] == warnings

@@ -18,7 +18,7 @@ from markdown_it.utils import OptionsDict
 
 from memo2anki.cards.checks.sanitize import MAX_DEPTH, sanitize, too_deep
 from memo2anki.cards.markdown.footnotes import parse_with_footnotes
-from memo2anki.cards.markdown.parser import make_markdown, parse_inlines
+from memo2anki.cards.markdown.parser import finish_inline, make_markdown, parse_inlines
 from memo2anki.cards.obsidian.tags import TAG_TOKEN
 from memo2anki.cards.pictures.media import MediaResolver, MediaStore, is_image, names_image
 from memo2anki.cards.pictures.svg import svg_problem
@@ -123,7 +123,10 @@ class CardRenderer:
         if tags:
             env["tags"] = tags
         inline = Token("inline", "", 0, map=[0, 1], children=children)
-        return self._finish([inline], line, env)
+        # The core rules after the inline parse, as a back gets them: text_join makes an
+        # escape (`\[`) or entity (`&lt;`) text, which the renderer has no rule for otherwise
+        # (it wrote each as `<>`).
+        return self._finish(finish_inline(self.md, [inline], env), line, env)
 
     def _finish(self, tokens: list[Token], first_line: int, env: dict[str, Any]) -> Rendered:
         ctx: _Context = env["m2a"]

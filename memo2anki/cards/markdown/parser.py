@@ -72,6 +72,17 @@ def parse_inlines(md: MarkdownIt, tokens: list[Token], env: dict[str, Any]) -> l
     return state.tokens
 
 
+def finish_inline(md: MarkdownIt, tokens: list[Token], env: dict[str, Any]) -> list[Token]:
+    """Run the core rules after the inline parse on tokens whose ``inline`` tokens already have
+    their children (such as :func:`inline_children`): markdown-it's ``text_join`` turns escapes
+    and entities (``text_special``) into text, which the renderer has no rule for."""
+    state = StateCore("", md, env)
+    state.tokens = tokens
+    for rule in core_halves(md)[1][1:]:
+        rule(state)
+    return state.tokens
+
+
 def inline_children(md: MarkdownIt, source: str) -> list[Token]:
     """The inline tokens of one piece of inline source, parsed on its own."""
     quick = _plain_inline(source)
