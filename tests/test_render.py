@@ -355,6 +355,22 @@ def test_unknown_language_is_plain_and_keeps_indentation(render: Render) -> None
     assert html == '<pre><code class="language-nosuchlang">if x:\n    y  &lt;\n</code></pre>'
 
 
+def _ref(n: int) -> str:
+    return f'<sup class="footnote-ref"><a href="#fn{n}" id="fnref{n}">[{n}]</a></sup>'
+
+
+def _footnotes(*texts: str) -> str:
+    items = "".join(
+        f'<li id="fn{n}" class="footnote-item"><p>{text} '
+        f'<a href="#fnref{n}" class="footnote-backref">↩︎</a></p>\n</li>\n'
+        for n, text in enumerate(texts, 1)
+    )
+    return (
+        '\n<hr class="footnotes-sep">\n<section class="footnotes">\n<ol class="footnotes-list">\n'
+        f"{items}</ol>\n</section>"
+    )
+
+
 # Whole cards, as a note makes them: (id, the memo section's cards, [(front as text, Front
 # field, Back field)], warnings). The note is ``S`` then the cards, so its line 3 is theirs.
 S = "# 공부 메모장\n## CKA\n"
@@ -375,6 +391,36 @@ CARD_CASES: list[tuple[str, str, list[tuple[str, str, str]], list[str]]] = [
         "escapes and entities in a back are text",
         S + "**A**\n\\[x\\] &amp; &#35; \\*y\\* &lt;b&gt;\n",
         [("A", "A", "<p>[x] &amp; # *y* &lt;b&gt;</p>")],
+        [],
+    ),
+    (
+        "a footnote defined in the card's own back shows once",
+        S + "**Only**\nkube-proxy는 iptables를 쓴다[^1].\n\n[^1]: 공식 문서 참고\n",
+        [
+            (
+                "Only",
+                "Only",
+                f"<p>kube-proxy는 iptables를 쓴다{_ref(1)}.</p>{_footnotes('공식 문서 참고')}",
+            )
+        ],
+        [],
+    ),
+    (
+        "footnotes defined under one card show once there and under a later card",
+        S + "**A**\n가[^a] 나[^b]\n\n[^a]: ay def\n[^b]: bee def\n\n**B**\n다[^a]\n",
+        [
+            ("A", "A", f"<p>가{_ref(1)} 나{_ref(2)}</p>{_footnotes('ay def', 'bee def')}"),
+            ("B", "B", f"<p>다{_ref(1)}</p>{_footnotes('ay def')}"),
+        ],
+        [],
+    ),
+    (
+        "a footnote defined under a later card, and after the section, shows in each",
+        S + "**A**\n가[^a] 나[^end]\n\n**B**\n다[^a]\n\n[^a]: ay def\n# 참고\n[^end]: 끝\n",
+        [
+            ("A", "A", f"<p>가{_ref(1)} 나{_ref(2)}</p>{_footnotes('ay def', '끝')}"),
+            ("B", "B", f"<p>다{_ref(1)}</p>{_footnotes('ay def')}"),
+        ],
         [],
     ),
 ]

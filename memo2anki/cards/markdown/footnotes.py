@@ -55,7 +55,10 @@ def parse_with_footnotes(
     inline_rule(state)
     used: dict[int, dict[str, Any]] = env["footnotes"].setdefault("list", {})
     seen = 0
-    taken: set[str] = set()
+    # A definition in the back's own tokens is listed from there: added again, its text
+    # showed twice.
+    own = {id(tok) for tok in tokens if tok.type == "footnote_reference_open"}
+    taken = {label for label, block in definitions.items() if id(block[0]) in own}
     # References are numbered in order; a definition may refer to further ones.
     while seen < len(used):
         wanted = []
@@ -67,12 +70,18 @@ def parse_with_footnotes(
         seen = len(used)
         if wanted:
             extra = StateCore("", md, env)
-            extra.tokens = [tok for label in wanted for tok in deepcopy(list(definitions[label]))]
+            extra.tokens = [_unparsed(tok) for label in wanted for tok in definitions[label]]
             inline_rule(extra)
             state.tokens.extend(extra.tokens)
     for rule in after:
         rule(state)
     return state.tokens
+
+
+def _unparsed(tok: Token) -> Token:
+    """A copy of a definition's block token without the inline children it may have got in
+    the back that holds it (rendered first): parsed again, they showed its text twice."""
+    return deepcopy(tok.copy(children=None) if tok.type == "inline" else tok)
 
 
 class _Defined(Mapping[str, int]):
