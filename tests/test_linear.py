@@ -109,6 +109,8 @@ ROWS: dict[str, tuple[Callable[[int], str], int]] = {
     "backtick runs of every length": (lambda n: _back(_backticks(n)), 40_000),
     "%% with backtick runs": (lambda n: _back("%% " + _backticks(n)), 40_000),
     "%% lines": (lambda n: _back("\n".join("%%x" for _ in range(n // 4))), 8_000),
+    "%% in a bold line": (lambda n: _back("**b** " + "%%x%% " * (n // 6) + "%%\n%%"), 20_000),
+    "%% spanning paragraphs": (lambda n: _back("a %% b\n\n`c` d %% e\n\n" * (n // 24)), 8_000),
     "$a": (lambda n: _back("$a " * (n // 3)), 20_000),
     "runs of <": (lambda n: _back("<" * n), 8_000),
     "<a ": (lambda n: _back("<a " * (n // 3)), 20_000),

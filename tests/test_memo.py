@@ -245,6 +245,44 @@ CASES: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         [],
     ),
     (
+        "a comment across paragraphs hides the bold lines in it",
+        S + "**Visible**\nbefore %% start of comment\n\n**HiddenCard**\nhidden text\n\n"
+        "end of comment %% after\n\n**Next**\nnext body",
+        [
+            (
+                "CKA",
+                "Visible",
+                "before %% start of comment\n\n**HiddenCard**\nhidden text\n\n"
+                "end of comment %% after",
+            ),
+            ("CKA", "Next", "next body"),
+        ],
+    ),
+    (
+        "a comment across the lines of a paragraph hides the bold lines in it",
+        S + "**A**\na %% x\n**B**\ny %% z\n**C**\nc",
+        [("CKA", "A", "a %% x\n**B**\ny %% z"), ("CKA", "C", "c")],
+    ),
+    (
+        "a comment across paragraphs hides a subject heading",
+        S + "**A**\na %% x\n\n## AWS\n**B**\ny %% z\n**C**\nc",
+        [("CKA", "A", "a %% x\n\n## AWS\n**B**\ny %% z"), ("CKA", "C", "c")],
+    ),
+    (
+        "a bold line that a comment across lines follows is a card",
+        S + "**A** %% hidden\n\nstuff %%\nbody",
+        [("CKA", "A", "body")],
+    ),
+    (
+        "a %% in a fence neither opens nor closes a comment across paragraphs",
+        S + "**A**\n```\n%% x\n```\n\n**B**\nb %% y\n\n**C**\nz %% w\n\n**D**\nd",
+        [
+            ("CKA", "A", "```\n%% x\n```"),
+            ("CKA", "B", "b %% y\n\n**C**\nz %% w"),
+            ("CKA", "D", "d"),
+        ],
+    ),
+    (
         "setext section heading",
         "공부 메모장\n=====\n## CKA\n**A**\n가",
         [("CKA", "A", "가")],

@@ -371,6 +371,10 @@ def _footnotes(*texts: str) -> str:
     )
 
 
+def _missing(name: str) -> str:
+    return f'<span class="m2a-missing">[missing image: {name}]</span>'
+
+
 # Whole cards, as a note makes them: (id, the memo section's cards, [(front as text, Front
 # field, Back field)], warnings). The note is ``S`` then the cards, so its line 3 is theirs.
 S = "# 공부 메모장\n## CKA\n"
@@ -422,6 +426,19 @@ CARD_CASES: list[tuple[str, str, list[tuple[str, str, str]], list[str]]] = [
             ("B", "B", f"<p>다{_ref(1)}</p>{_footnotes('ay def')}"),
         ],
         [],
+    ),
+    (
+        "a comment across paragraphs is hidden, and warnings after it name their lines",
+        S + "**Visible**\nbefore %% start\n\n**HiddenCard**\nhidden text\n\nend %% after\n"
+        "![](gone.png)\n\n**Next**\n![](gone2.png)\n",
+        [
+            ("Visible", "Visible", f"<p>before  after<br>\n{_missing('gone.png')}</p>"),
+            ("Next", "Next", f"<p>{_missing('gone2.png')}</p>"),
+        ],
+        [
+            "2025-04-04.md:10: image not found: gone.png",
+            "2025-04-04.md:13: image not found: gone2.png",
+        ],
     ),
 ]
 

@@ -23,6 +23,7 @@ from markdown_it.token import Token
 
 from memo2anki.cards.markdown.footnotes import definitions_by_label
 from memo2anki.cards.markdown.parser import ATX_HEADING, MAX_NESTING, inline_children, parse_blocks
+from memo2anki.cards.obsidian.comments import shown_lines
 from memo2anki.model import DEFAULT_SECTIONS, Card, Diagnostic, Note
 from memo2anki.notes.tags import normalize_tag
 
@@ -87,8 +88,9 @@ class _Open:
 def bold_heading(line: list[Token]) -> list[Token] | None:
     """The bold span's children if a paragraph's line (its inline tokens) is one bold span
     and nothing else."""
-    # markdown-it leaves empty text tokens around delimiters; they are not content.
-    children = [t for t in line if t.type != "text" or t.content]
+    # markdown-it leaves empty text tokens around delimiters, and a comment spanning lines
+    # a token of its own; they are not content.
+    children = [t for t in line if (t.type != "text" or t.content) and t.type != "obsidian_comment"]
     if not children or children[0].type != "strong_open":
         return None
     depth, close = 0, 0
@@ -179,10 +181,12 @@ class CardFinder:
                 # Every line that is one bold span starts a card; the lines between go
                 # to the card above them.
                 para = tokens[i : i + 3]
-                para_lines = tokens[i + 1].content.split("\n")
+                content = tokens[i + 1].content
+                para_lines = content.split("\n")
                 given = 0  # the paragraph's lines before this one belong to a card already
-                for k, line in enumerate(para_lines):
-                    bare = _EDGES.sub("", line)
+                # A line as shown may be several, joined by a comment that spans them.
+                for k, last in shown_lines(content):
+                    bare = _EDGES.sub("", "\n".join(para_lines[k : last + 1]))
                     if not bare.startswith(("**", "__")):
                         continue
                     inner = bold_heading(inline_children(self.md, bare))
@@ -190,8 +194,8 @@ class CardFinder:
                         continue
                     above = "\n".join(para_lines[given:k])
                     close(start + k, i, _paragraph(para, above, start + given, start + k))
-                    current = _Open(plain_text(inner), inner, start + k, start + k + 1, i + 3)
-                    given = k + 1
+                    current = _Open(plain_text(inner), inner, start + k, start + last + 1, i + 3)
+                    given = last + 1
                 if current is not None and given and given < len(para_lines):
                     below = "\n".join(para_lines[given:])
                     current.lead = _paragraph(para, below, start + given, end)

@@ -374,6 +374,8 @@ def _number_lines(tokens: Sequence[Token], first_line: int) -> None:
             child.meta["line"] = line
             if child.type in {"softbreak", "hardbreak"}:
                 line += 1
+            elif child.type == "obsidian_comment":  # a comment spanning lines
+                line += child.meta["lines"]
 
 
 def _split_size(alt: str) -> tuple[str, int | None, int | None]:
