@@ -440,6 +440,18 @@ CARD_CASES: list[tuple[str, str, list[tuple[str, str, str]], list[str]]] = [
             "2025-04-04.md:13: image not found: gone2.png",
         ],
     ),
+    (
+        "a bold line of only a comment makes no card, as ### %%...%% does, nor leaks ****",
+        S + "**Card**\ncard body\n\n**%% later %%**\norphan body\n",
+        [("Card", "Card", "<p>card body</p>")],
+        ["2025-04-04.md:6: the heading shows no text; no card made"],
+    ),
+    (
+        "headings that show no text, under a line of text and with nothing under them",
+        S + "**Card**\ncard body\n__%%x%%__\n\n### %% h %%\n\n**B**\nb\n**%% a\n\nb %%**\n",
+        [("Card", "Card", "<p>card body</p>"), ("B", "B", "<p>b</p>")],
+        [f"2025-04-04.md:{line}: the heading shows no text; no card made" for line in (5, 7, 11)],
+    ),
 ]
 
 

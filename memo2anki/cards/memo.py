@@ -23,7 +23,7 @@ from markdown_it.token import Token
 
 from memo2anki.cards.markdown.footnotes import definitions_by_label
 from memo2anki.cards.markdown.parser import ATX_HEADING, MAX_NESTING, inline_children, parse_blocks
-from memo2anki.cards.obsidian.comments import shown_lines
+from memo2anki.cards.obsidian.comments import comments, shown_lines
 from memo2anki.model import DEFAULT_SECTIONS, Card, Diagnostic, Note
 from memo2anki.notes.tags import normalize_tag
 
@@ -33,6 +33,8 @@ _MAY_REACH_ON = re.compile(r"^\s*(```|~~~|\$\$|<|\[)")
 # joiner, a stray BOM): around a bold line they leave it the bold line Obsidian shows.
 _INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
 _EDGES = re.compile(f"^[\\s{_INVISIBLE}]+|[\\s{_INVISIBLE}]+$")
+# A line that is one bold span as written: the markers and what they hold.
+_BOLD_MARKS = re.compile(r"(\*\*|__)(.*)\1", re.DOTALL)
 # A paragraph line that may be a bold heading: most paragraphs have none.
 _MAY_BE_BOLD_LINE = re.compile(f"(?:^|\\n)[ \\t{_INVISIBLE}]*(?:\\*\\*|__)")
 
@@ -83,6 +85,20 @@ class _Open:
     back_start: int  # 0-based first line of the back
     first_token: int  # index of the back's first block token
     lead: list[Token] = field(default_factory=list)  # the heading paragraph's other lines
+
+
+def _shows_no_text(line: str) -> bool:
+    """Whether a line is a bold span holding only comments (``**%% later %%**``, which
+    markdown-it reads as the text ``****``): a heading that shows no text, as ``### %%...%%``
+    is, which makes no card and a warning."""
+    match = _BOLD_MARKS.fullmatch(line)
+    if match is None or "%%" not in match.group(2):
+        return False
+    inside, shown, done = match.group(2), [], 0
+    for opening, closing in comments(inside):
+        shown.append(inside[done:opening])
+        done = closing + len("%%")
+    return not "".join([*shown, inside[done:]]).strip()
 
 
 def bold_heading(line: list[Token]) -> list[Token] | None:
@@ -145,6 +161,9 @@ class CardFinder:
                     [*current.lead, *tokens[current.first_token : end_index], *tail]
                 )
                 found.fronts.append(current.front_tokens)
+            elif not current.front and all(t.type == "text" for t in current.front_tokens):
+                # `### %%...%%`, `**%%...%%**`: not `''` has nothing under it
+                found.diagnostics.append(empty_front(note.relpath, current.line + 1))
             else:
                 found.diagnostics.append(empty_back(note.relpath, current.line + 1, current.front))
             current = None
@@ -191,7 +210,9 @@ class CardFinder:
                         continue
                     inner = bold_heading(inline_children(self.md, bare))
                     if inner is None:
-                        continue
+                        if not _shows_no_text(bare):
+                            continue
+                        inner = []  # a heading all the same, which makes no card (warned)
                     above = "\n".join(para_lines[given:k])
                     close(start + k, i, _paragraph(para, above, start + given, start + k))
                     current = _Open(plain_text(inner), inner, start + k, start + last + 1, i + 3)
