@@ -274,6 +274,17 @@ CASES: list[tuple[str, str, list[tuple[str, str, str]]]] = [
         [("CKA", "A", "body")],
     ),
     (
+        "a bold line right after a comment across lines is a card",
+        S + "**A**\n가\n%% x\n\ny %%**B**\n나\n\n%% z\n\nw %% **C**\n다",
+        # (a back's source runs to the line its next card stands on)
+        [("CKA", "A", "가"), ("CKA", "B", "나\n\n%% z"), ("CKA", "C", "다")],
+    ),
+    (
+        "a bold line right after a comment is a card, as the comment shows nothing",
+        S + "**A**\n가\n%%note%% **B**\n나",
+        [("CKA", "A", "가"), ("CKA", "B", "나")],
+    ),
+    (
         "a %% in a fence neither opens nor closes a comment across paragraphs",
         S + "**A**\n```\n%% x\n```\n\n**B**\nb %% y\n\n**C**\nz %% w\n\n**D**\nd",
         [
@@ -323,6 +334,16 @@ def test_bold_lines_inside_a_paragraph_know_their_lines(finder: CardFinder) -> N
         ("A", 3, 4),
         ("B", 5, 6),
         ("C", 8, 9),
+    ]
+
+
+def test_bold_lines_after_comments_know_their_lines(finder: CardFinder) -> None:
+    text = S + "**A**\n가\n%% x\n\ny %%**B**\n나\n\n%% z\n\nw %% **C**\n다\n"
+    cards = finder.find(_note(text)).cards
+    assert [(c.front, c.line, c.back_line) for c in cards] == [
+        ("A", 3, 4),
+        ("B", 7, 8),
+        ("C", 12, 13),
     ]
 
 

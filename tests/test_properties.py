@@ -17,15 +17,19 @@ import pytest
 from helpers import png, write_vault
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it.rules_core import StateCore
 
 from memo2anki.cards.convert import convert
 from memo2anki.cards.make import NoteConverter
+from memo2anki.cards.markdown.parser import make_markdown
+from memo2anki.cards.obsidian.comments import _comment_spans
 from memo2anki.cards.pictures.media import MediaResolver, MediaStore
 from memo2anki.cards.render import CardRenderer
 from memo2anki.model import NoteResult, Options
 
 # Each example touches the disk: keep the counts modest and the whole file in seconds.
 QUICK = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MD = make_markdown()
 VAULTS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -150,6 +154,19 @@ def test_any_text_gives_cards_or_warnings(converter: NoteConverter, vault: Path,
     for diagnostic in result.diagnostics:
         assert diagnostic.path == "daily/2025-04-04.md"
         str(diagnostic).encode("utf-8")  # printable
+
+
+@QUICK
+@given(text=st.lists(st.sampled_from(["%%", "%%", "\n", "\n\n", "a", "**B**", "### H", "- i",
+                                      "> q", "```", "`", "\\", "---", "===", "    c", "$$"]),
+                     max_size=30).map("".join))  # fmt: skip
+def test_comments_across_lines_keep_every_line_in_place(text: str) -> None:
+    # What is hidden is rewritten before the block parse, never a line taken out or added:
+    # every card and warning after it names its own line.
+    state = StateCore(text, MD, {})
+    _comment_spans(state)
+    assert state.src.count("\n") == text.count("\n")
+    MD.render(text)
 
 
 BOMS = [b"", codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE]

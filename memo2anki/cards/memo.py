@@ -23,7 +23,7 @@ from markdown_it.token import Token
 
 from memo2anki.cards.markdown.footnotes import definitions_by_label
 from memo2anki.cards.markdown.parser import ATX_HEADING, MAX_NESTING, inline_children, parse_blocks
-from memo2anki.cards.obsidian.comments import comments, shown_lines
+from memo2anki.cards.obsidian.comments import after_comments, comments, shown_lines
 from memo2anki.model import DEFAULT_SECTIONS, Card, Diagnostic, Note
 from memo2anki.notes.tags import normalize_tag
 
@@ -195,17 +195,19 @@ class CardFinder:
             elif tok.type == "hr":
                 close(start, i)
             elif tok.type == "paragraph_open":
-                if not _MAY_BE_BOLD_LINE.search(tokens[i + 1].content):
+                content = tokens[i + 1].content
+                if not _MAY_BE_BOLD_LINE.search(content) and "%%" not in content:
                     continue  # cheap test first: most paragraphs are plain text
                 # Every line that is one bold span starts a card; the lines between go
                 # to the card above them.
                 para = tokens[i : i + 3]
-                content = tokens[i + 1].content
                 para_lines = content.split("\n")
                 given = 0  # the paragraph's lines before this one belong to a card already
                 # A line as shown may be several, joined by a comment that spans them.
                 for k, last in shown_lines(content):
-                    bare = _EDGES.sub("", "\n".join(para_lines[k : last + 1]))
+                    shown = "\n".join(para_lines[k : last + 1])
+                    rest = after_comments(shown)  # the comments a line starts with show nothing
+                    bare = _EDGES.sub("", rest)
                     if not bare.startswith(("**", "__")):
                         continue
                     inner = bold_heading(inline_children(self.md, bare))
@@ -215,7 +217,8 @@ class CardFinder:
                         inner = []  # a heading all the same, which makes no card (warned)
                     above = "\n".join(para_lines[given:k])
                     close(start + k, i, _paragraph(para, above, start + given, start + k))
-                    current = _Open(plain_text(inner), inner, start + k, start + last + 1, i + 3)
+                    at = start + k + shown.count("\n", 0, len(shown) - len(rest))
+                    current = _Open(plain_text(inner), inner, at, start + last + 1, i + 3)
                     given = last + 1
                 if current is not None and given and given < len(para_lines):
                     below = "\n".join(para_lines[given:])

@@ -6,11 +6,18 @@
 - Across blocks: Obsidian hides everything from ``%%`` to the next ``%%``, blank lines,
   headings and bold lines included (and the Digital Garden plugin publishes the note with
   all of it removed). Before the block parse, such a comment is made one the rules above
-  read (:func:`_comment_spans`), every line kept where it is: the lines it hides become part
-  of one inline comment, continuing the paragraph it opens in, so ``before %% ...`` and
-  ``... %% after`` show ``before  after`` as one line; opened in a heading (or any other
-  block that is not a paragraph), what follows the comment joins that line and the lines it
-  hides are left blank.
+  read (:func:`_comment_spans`), every line kept where it is, so that the note shows what
+  the published note (the comment taken out) shows:
+
+  - opened after text in a paragraph (or where what follows it goes on with the paragraph),
+    the lines it hides become part of one inline comment: ``before %% ...`` and
+    ``... %% after`` show ``before  after`` as one line;
+  - opened at the start of a line, where what follows it starts a block of its own (a
+    paragraph, a heading, a list item...), the lines it hides become a block comment and
+    that block starts on the line the comment closes on;
+  - opened in a heading (or any other block that is not a paragraph), or closed before a
+    setext underline, what follows the comment joins the line it opens on, and the lines it
+    hides are left blank after it.
 
 ``%%`` inside code spans, fenced or indented code and math blocks is text, and so is an
 unclosed ``%%``. Obsidian hides everything after an unclosed ``%%``; a stray ``%%`` would then
@@ -74,7 +81,8 @@ def _comment_spans(state: StateCore) -> None:
     state.md.block.parse(src, state.md, {}, probe)
     starts = [0, *(match.end() for match in re.finditer("\n", src))]
     opaque: list[tuple[int, int]] = []
-    paragraph: set[int] = set()
+    paragraph: set[int] = set()  # the lines of paragraphs
+    first: set[int] = set()  # the first line of each
     for tok in probe:
         if tok.map is None:
             continue
@@ -83,24 +91,84 @@ def _comment_spans(state: StateCore) -> None:
             opaque.append((starts[tok.map[0]], end))
         elif tok.type == "paragraph_open":
             paragraph.update(range(*tok.map))
+            first.add(tok.map[0])
     out: list[str] = []
     done = 0
+    owed = 0  # line ends taken out, to be put back at the end of the line they were moved to
+
+    def copy(end: int) -> None:
+        nonlocal owed
+        text = src[done:end]
+        if owed and (at := text.find("\n")) >= 0:
+            text = text[:at] + "\n" * owed + text[at:]
+            owed = 0
+        out.append(text)
+
+    # The end of the line the last comment closed on, and whether what follows it there is
+    # in a paragraph now: a comment opened on that line goes by this, not by the probe.
+    last_end, last_in_paragraph = -1, False
     for opening, closing in comments(src, sorted(opaque)):
         if not _spans_lines(src, opening, closing):
             continue
-        out.append(src[done:opening])
+        copy(opening)
+        line = bisect_right(starts, opening) - 1
         hidden = src.count("\n", opening, closing)
-        if bisect_right(starts, opening) - 1 in paragraph:
-            # `%%`, a hidden line for each it spans, and the closing line from its `%%`.
+        line_end = src.find("\n", closing)
+        line_end = len(src) if line_end < 0 else line_end
+        after = src[closing + len(_MARK) : line_end]
+        if opening < last_end:
+            in_paragraph, kind, before = last_in_paragraph, "inline", ""
+        else:
+            before = src[starts[line] : opening]
+            # What the closing line's rest is, when it starts a line (the comment opens one).
+            kind = "inline" if before.strip() else _line_kind(state.md, before + after)
+            in_paragraph = line in paragraph
+        last_end = line_end
+        if not in_paragraph or kind == "underline":
+            # What follows the comment on its closing line joins the opening line; the
+            # lines it hides are left blank after it (after a heading, or a paragraph made
+            # one by an underline, a blank line changes nothing).
+            owed += hidden
+            last_in_paragraph = False
+        elif kind == "inline" or (kind == "text" and line not in first):
+            # `%%`, a hidden line for each it spans, and the closing line from its `%%`: one
+            # inline comment, so that what follows it goes on with the line it opens in.
             out.append(_MARK + f"\n{_HIDDEN_LINE}" * hidden)
             done = closing
+            last_in_paragraph = True
+            continue
         else:
-            # What follows the comment on its closing line joins the opening line.
-            line_end = src.find("\n", closing)
-            line_end = len(src) if line_end < 0 else line_end
-            out.append(src[closing + len(_MARK) : line_end] + "\n" * hidden)
-            done = line_end
-    state.src = "".join(out) + src[done:]
+            # What follows it starts a line of its own (a paragraph, a heading, a list...):
+            # the lines it hides are a block comment, and that line comes after it.
+            block = [_MARK, *[_HIDDEN_LINE] * (hidden - 1)]
+            block[-1] += _MARK
+            out.append("\n".join(block) + "\n" + before)
+            last_in_paragraph = _in_paragraph(state.md, before + after)
+        done = closing + len(_MARK)
+    copy(len(src))
+    state.src = "".join(out) + "\n" * owed
+
+
+def _in_paragraph(md: MarkdownIt, line: str) -> bool:
+    """Whether the end of ``line`` is paragraph text (as in a list item or a quote), not a
+    heading's, a table's or a rule's."""
+    tokens: list[Token] = []
+    md.block.parse(line, md, {}, tokens)
+    return any(tok.type == "paragraph_open" for tok in tokens)
+
+
+def _line_kind(md: MarkdownIt, line: str) -> str:
+    """What ``line`` is right under a line of a paragraph: ``text`` that goes on with it, the
+    ``underline`` of a setext heading, or the start of a block of its ``own`` (a heading, list
+    item, quote, fence or rule)."""
+    tokens: list[Token] = []
+    md.block.parse(f"x\n{line}", md, {}, tokens)
+    if tokens and tokens[0].map == [0, 2]:
+        if tokens[0].type == "paragraph_open":
+            return "text"
+        if tokens[0].type == "heading_open" and tokens[0].markup in {"-", "="}:
+            return "underline"
+    return "own"
 
 
 def _spans_lines(src: str, opening: int, closing: int) -> bool:
@@ -134,6 +202,17 @@ def shown_lines(text: str) -> list[tuple[int, int]]:
             shown.append((first, k))
             first = k + 1
     return shown
+
+
+def after_comments(line: str) -> str:
+    """``line`` without the comments it starts with: ``%%note%% **A**`` shows ``**A**``."""
+    start = pos = len(line) - len(line.lstrip())
+    for opening, closing in comments(line):
+        if opening != pos:
+            break
+        pos = closing + len(_MARK)
+        pos += len(line[pos:]) - len(line[pos:].lstrip())
+    return line if pos == start else line[pos:]
 
 
 def comments(src: str, opaque: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
