@@ -340,7 +340,7 @@ def test_an_edit_made_in_anki_is_kept_and_unchanged_syncs_send_no_writes(
     reads = {"version", "getActiveProfile", "modelNamesAndIds", "modelFieldNames", "findNotes"}
     reads |= {"modelTemplates", "modelStyling"}
     reads |= {"notesInfo", "multi"}
-    reads |= {"getDecks", "areSuspended", "findCards"}
+    reads |= {"getDecks", "areSuspended", "findCards", "getMediaFilesNames"}
     assert {r["action"] for r in standin.requests} <= reads
 
 
@@ -431,6 +431,34 @@ def test_a_card_edited_to_show_a_new_picture_brings_it_through_ankiconnect(
     assert code == 0 and "1 note updated" in output and "1 image added" in output, output
     (image,) = re.findall(r'<img[^>]*\bsrc="([^"]+)"', str(memo_notes(standin)["CNI"]["back"]))
     assert standin.col is not None and standin.col.media.have(image)
+
+
+def test_a_picture_missing_from_ankis_media_is_put_back_through_ankiconnect(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    """A picture gone from Anki's media folder comes back at the next sync, its memo
+    unchanged, or in the package of a new note showing it; Anki's media names asked for once
+    a sync."""
+    sync(vault, standin)
+    col = standin.col
+    assert col is not None
+    (image,) = re.findall(r'<img[^>]*\bsrc="([^"]+)"', str(memo_notes(standin)["etcd"]["back"]))
+    col.media.trash_files([image])
+    standin.requests.clear()
+    code, output = sync(vault, standin)
+    assert code == 0 and "3 unchanged" in output, output
+    assert output.splitlines()[-2].endswith(": 1 image added"), output
+    assert col.media.have(image) and not col.media.check().missing
+    asked = [r["action"] for r in standin.requests]
+    assert asked.count("getMediaFilesNames") == 1 and asked.count("storeMediaFile") == 1
+    # Lost again, and a new card shows it too: it comes in that card's package.
+    col.media.trash_files([image])
+    (vault / "daily/2025-04-03.md").write_text(note("**etcd 백업**\n스냅샷\n![[etcd.png]]"))
+    code, output = sync(vault, standin)
+    assert code == 0 and "1 note added" in output and "1 image added" in output, output
+    assert col.media.have(image) and not col.media.check().missing
+    code, output = sync(vault, standin)
+    assert "already matches the memos; nothing changed" in output, output
 
 
 # -- a server at AnkiConnect's address that is not what it seems -----------------------------

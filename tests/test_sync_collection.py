@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -673,6 +674,28 @@ def test_a_card_edited_to_show_a_new_picture_brings_it(vault: Path, col_path: Pa
     with Opened(col_path) as anki:
         (image,) = anki.media_in(back)
         assert image in anki.media_files()
+
+
+def test_a_picture_missing_from_ankis_media_is_put_back(vault: Path, col_path: Path) -> None:
+    """A picture a note shows, gone from Anki's media folder (Check Media lists it missing),
+    comes back at the next sync though no memo changed: only the file, the collection file
+    itself untouched (no backup needed)."""
+    sync(vault, col_path)
+    (image,) = re.findall(r'src="([^"]+)"', str(memo_notes(col_path)["etcd"]["back"]))
+    with Opened(col_path) as anki:
+        anki.col.media.trash_files([image])
+        assert image in anki.col.media.check().missing
+    before = hashlib.sha256(col_path.read_bytes()).hexdigest()
+    backups = set((col_path.parent / "backups").iterdir())
+    code, output = sync(vault, col_path)
+    assert code == 0 and "3 unchanged" in output, output
+    assert output.splitlines()[-2].endswith(": 1 image added"), output
+    assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before
+    assert set((col_path.parent / "backups").iterdir()) == backups
+    with Opened(col_path) as anki:
+        assert image in anki.media_files() and not anki.col.media.check().missing
+    code, output = sync(vault, col_path)  # and then it matches
+    assert "already matches the memos; nothing changed" in output, output
 
 
 # -- a collection file that cannot be synced into, for a reason of its own ---------------------

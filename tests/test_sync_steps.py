@@ -3,13 +3,16 @@ on plain data (the end-to-end outcomes are in test_sync_collection.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from memo2anki.cards.identity import cloze_guid
 from memo2anki.changes.ledger import Ledger
 from memo2anki.changes.notes import CLOZE_MODEL_NAME, MODEL_NAME, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Change, Kind, Place, Plan, kept_suspended_tag
-from memo2anki.targets.sync_steps import Held, HeldCard, Steps, sync_steps
+from memo2anki.model import Media
+from memo2anki.targets.sync_steps import Held, HeldCard, Steps, pictures_lacking, sync_steps
 
 OLD, NEW, MINE = "공부 메모장::CKA", "공부 메모장::K8s", "My deck"
 FIELDS = ("<b>etcd</b>", "back", "CKA", "daily/a.md", "2025-04-01", "obsidian://x")
@@ -303,3 +306,71 @@ def test_a_card_suspended_by_the_person_stays_suspended_when_its_memo_returns(
     written = {h.note_id for h in have.values() if GONE_TAG in h.tags and kind is not Kind.GONE}
     assert {u.note_id for u in steps.update} == written
     assert all(u.note.tags == ("CKA",) for u in steps.update)
+
+
+PIC, OTHER = "m2a-00000000000000000001.png", "m2a-00000000000000000002.png"
+VAULT_MEDIA = {n: Media(Path(n), n, "") for n in (PIC, OTHER)}
+
+
+def showing(kind: Kind, guid: str = "g1", picture: str = PIC) -> Change:
+    """A change of the card ``guid``, whose note shows ``picture``."""
+    fields = (FIELDS[0], f'back <img src="{picture}">', *FIELDS[2:])
+    shown = TargetNote(guid, MODEL_NAME, OLD, fields, ("CKA",), 100, 0)
+    now = None if kind is Kind.GONE else place(OLD)
+    return Change(kind, guid, now, place(OLD), (shown,))
+
+
+# (what, the plan's changes, the media names the target holds, delete_gone, the pictures put
+# back)
+PICTURE_CASES = [
+    (
+        "unchanged, its picture lost from Anki: put back",
+        (showing(Kind.UNCHANGED),),
+        {OTHER},
+        False,
+        [PIC],
+    ),
+    ("unchanged, its picture there: nothing", (showing(Kind.UNCHANGED),), {PIC}, False, []),
+    ("updated, its picture lost: put back", (showing(Kind.UPDATED),), set(), False, [PIC]),
+    ("moved, its picture lost: put back", (showing(Kind.MOVED),), set(), False, [PIC]),
+    ("new: its picture added", (showing(Kind.NEW),), set(), False, [PIC]),
+    ("gone, tagged (still in Anki): put back", (showing(Kind.GONE),), set(), False, [PIC]),
+    ("gone with --delete-gone (deleted): nothing", (showing(Kind.GONE),), set(), True, []),
+    (
+        "shown by two notes: put back once",
+        (showing(Kind.UNCHANGED), showing(Kind.UNCHANGED, "g2")),
+        set(),
+        False,
+        [PIC],
+    ),
+    (
+        "a picture the vault has not: nothing",
+        (showing(Kind.UNCHANGED, picture="m2a-not-in-the-vault.png"),),
+        set(),
+        False,
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "changes", "have", "delete_gone", "put_back"),
+    PICTURE_CASES,
+    ids=[c[0] for c in PICTURE_CASES],
+)
+def test_every_picture_a_note_of_the_plan_shows_and_the_target_lacks_is_put_back(
+    what: str, changes: tuple[Change, ...], have: set[str], delete_gone: bool, put_back: list[str]
+) -> None:
+    """Whatever the note's change (not only an added or updated note's): a picture emptied
+    from Anki's media folder comes back at the next sync. Each picture asked about once, of
+    the target's media names (one listing)."""
+    asked: list[str] = []
+
+    def holds(name: str) -> bool:
+        asked.append(name)
+        return name in have
+
+    plan = Plan(changes=changes, ledger=Ledger())
+    lacking = pictures_lacking(plan, VAULT_MEDIA, holds, delete_gone)
+    assert [m.name for m in lacking] == put_back
+    assert len(asked) == len(set(asked))

@@ -178,9 +178,9 @@ def _synced_json(synced: Synced) -> dict[str, object]:
 def _done(synced: Synced) -> list[str]:
     """What the sync did in Anki, and what to do next."""
     steps = synced.steps
-    if steps.empty and steps.taken:
+    if steps.empty and steps.taken and not synced.media_added:
         return [f"memo2anki: into {synced.target}: nothing changed"]
-    if steps.empty:
+    if steps.empty and not synced.media_added:
         return [f"memo2anki: into {synced.target}: it already matches the memos; nothing changed"]
     retired = f" ({steps.retired_deleted} retired by earlier runs)" * bool(steps.retired_deleted)
     parts = [

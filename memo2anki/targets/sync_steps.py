@@ -284,6 +284,18 @@ def media_to_add(
     return [media[n] for n in sorted(referenced_media(notes)) if n in media and not have(n)]
 
 
+def pictures_lacking(
+    plan: Plan, media: Mapping[str, Media], have: Callable[[str], bool], delete_gone: bool = False
+) -> list[Media]:
+    """The files of ``media`` that any note of the plan shows and the target lacks, whatever
+    the note's change: a new or edited card's picture, and one the collection lost since (a
+    file emptied from its media folder, which Check Media lists missing). Not those of the gone
+    notes ``delete_gone`` deletes. ``have`` should answer from one listing of the target's
+    media names: it is asked about every picture of the vault."""
+    notes = [n for c in plan.changes if not (delete_gone and c.kind is Kind.GONE) for n in c.notes]
+    return media_to_add(notes, media, have)
+
+
 def fields_changed(name: str, fields: Sequence[str], wanted: Sequence[str]) -> Memo2AnkiError:
     """The error of a memo2anki note type whose fields the person changed in Anki."""
     return Memo2AnkiError(

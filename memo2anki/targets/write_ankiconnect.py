@@ -43,6 +43,7 @@ from memo2anki.targets.sync_steps import (
     into_filtered_deck,
     media_to_add,
     note_guids,
+    pictures_lacking,
     sync_steps,
 )
 
@@ -351,11 +352,15 @@ def apply_plan(
             )
             # Still remembered: the next sync leaves that note alone too.
             met.update({g: nid for g, (nid, _t) in other.items()})
-    if steps.empty:
-        return Applied(steps, 0, met)
-    _check_decks(client, steps)
+    if not steps.empty:
+        _check_decks(client, steps)
     by_name = {m.name: m for m in media}
+    # One listing of memo2anki's media in Anki (its names all start so), asked for every
+    # picture the plan's notes show: a picture Anki lost is put back whatever its note's change.
     have = set(client.call("getMediaFilesNames", pattern="m2a-*"))
+    lacking = pictures_lacking(plan, by_name, have.__contains__, delete_gone)
+    if steps.empty and not lacking:
+        return Applied(steps, 0, met)
     added = 0
     if steps.add:
         missing = media_to_add(steps.add, by_name, have.__contains__)
@@ -376,7 +381,7 @@ def apply_plan(
         steps, held_now = _not_imported(client, plan, steps, before, added_ids)
         met.update(held_now)
     actions: list[tuple[str, dict[str, Any]]] = []
-    for item in media_to_add([u.note for u in steps.update], by_name, have.__contains__):
+    for item in (m for m in lacking if m.name not in have):
         data = base64.b64encode(item.path.read_bytes()).decode("ascii")
         actions.append(("storeMediaFile", {"filename": item.name, "data": data}))
         added += 1

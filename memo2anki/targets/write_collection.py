@@ -14,7 +14,7 @@ import importlib.metadata
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,7 @@ from memo2anki.targets.sync_steps import (
     fields_changed,
     into_filtered_deck,
     media_to_add,
+    pictures_lacking,
     sync_steps,
 )
 
@@ -485,23 +486,28 @@ def apply_plan(
     is called once it went through, before any stop that came meanwhile is raised."""
     held_types = note_types(col)
     steps = sync_steps(plan, held_notes(col), delete_gone, taken=other_types_guids(col))
+    by_name = {m.name: m for m in media}
+    have = media_names(col)
+    lacking = pictures_lacking(plan, by_name, have.__contains__, delete_gone)
+    # The new notes' pictures go in their package; the others are written into the folder.
+    packaged = media_to_add(steps.add, by_name, have.__contains__)
+    in_package = {m.name for m in packaged}
+    put_back = [m for m in lacking if m.name not in in_package]
     if steps.empty:
-        return Applied(steps, None, 0)
+        # Pictures alone: files in the media folder, the collection file untouched (and a
+        # backup of it would not hold them).
+        with stops_held():
+            _write_media(col, put_back)
+        return Applied(steps, None, len(put_back))
     _check_decks(col, steps)
     saved = backup(col, backup_folder) if backup_folder is not None else None
-    by_name = {m.name: m for m in media}
     before = schema_mark(col)
-    added_media = 0
 
     def work() -> None:
-        nonlocal added_media
         if steps.add:
-            added_media += _import_new(col, steps.add, by_name, held_types)
-        if steps.update:
-            for item in media_to_add([u.note for u in steps.update], by_name, col.media.have):
-                col.media.write_data(item.name, item.path.read_bytes())
-                added_media += 1
-            _update(col, steps)
+            _import_new(col, steps.add, packaged, held_types)
+        _write_media(col, put_back)
+        _update(col, steps)
         _move(col, steps)
         if steps.tag_gone:
             col.tags.bulk_add(list(steps.tag_gone), GONE_TAG)
@@ -519,7 +525,21 @@ def apply_plan(
             )
 
     transact_whole(col, work, committed)
-    return Applied(steps, saved, added_media)
+    return Applied(steps, saved, len(packaged) + len(put_back))
+
+
+def media_names(col: Any) -> set[str]:
+    """The names of the files in the collection's media folder: one listing, however many
+    pictures the vault shows."""
+    try:
+        return set(os.listdir(col.media.dir()))
+    except OSError:  # no media folder yet: Anki makes it
+        return set()
+
+
+def _write_media(col: Any, files: Iterable[Media]) -> None:
+    for item in files:
+        col.media.write_data(item.name, item.path.read_bytes())
 
 
 def transact_whole(
@@ -565,18 +585,16 @@ def _check_decks(col: Any, steps: Steps) -> None:
 def _import_new(
     col: Any,
     notes: Iterable[TargetNote],
-    media: Mapping[str, Media],
+    missing: Sequence[Media],
     held: Mapping[int, HeldNoteType],
-) -> int:
+) -> None:
     """Add notes by importing a package of them, as File > Import would: their GUIDs, and
     note types with memo2anki's own ids (created when missing; those ``held`` as the
-    collection holds them, and never updated), and only media Anki lacks (how many:
-    returned)."""
+    collection holds them, and never updated), and the media Anki lacks of them
+    (``missing``)."""
     collection = _anki()
     from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition as Condition
 
-    notes = list(notes)
-    missing = media_to_add(notes, media, col.media.have)
     with notes_package(notes, missing, held) as package:
         options = collection.ImportAnkiPackageOptions(
             update_notes=Condition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_NEVER,
@@ -587,7 +605,6 @@ def _import_new(
         )
         request = collection.ImportAnkiPackageRequest(package_path=str(package), options=options)
         col.import_anki_package(request)
-    return len(missing)
 
 
 def _update(col: Any, steps: Steps) -> None:
