@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -560,6 +561,38 @@ def test_cloze_notes_are_synced_beside_their_cards(vault: Path, col_path: Path) 
     with Opened(col_path) as anki:
         assert anki.col.find_notes('"note:memo2anki cloze"') == [nid]
         assert "{{c2::구현체}}" in anki.col.get_note(nid)["Text"]
+
+
+NETWORK_NFD = unicodedata.normalize("NFD", "네트워크")
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["a deck made in Anki before", "the deck renamed in Anki", "a subject heading in NFD"],
+)
+def test_a_deck_name_differing_only_in_case_or_unicode_form_is_not_a_move_by_hand(
+    vault: Path, col_path: Path, spelling: str
+) -> None:
+    """Anki's deck names are one deck whatever their case, and Anki keeps them in NFC: a card
+    in the deck memo2anki last put it in, as Anki spells that deck, moves with its memo."""
+    day = vault / "daily/2025-04-02.md"
+    if spelling == "a deck made in Anki before":  # the import puts the cards in that deck
+        with Opened(col_path) as anki:
+            anki.col.decks.id("공부 메모장::cka", create=True)
+    if spelling == "a subject heading in NFD":  # (as macOS may save it)
+        day.write_text(note(ETCD, subject=NETWORK_NFD), encoding="utf-8")
+    assert sync(vault, col_path)[0] == 0
+    if spelling == "the deck renamed in Anki":
+        with Opened(col_path) as anki:
+            deck = anki.col.decks.by_name("공부 메모장::CKA")
+            assert deck is not None
+            anki.col.decks.rename(deck, "공부 메모장::cka")
+    held = memo_notes(col_path)["etcd"]["deck"]
+    assert held in ("공부 메모장::cka", unicodedata.normalize("NFC", f"공부 메모장::{NETWORK_NFD}"))
+    day.write_text(note(ETCD, subject="Kubernetes"), encoding="utf-8")
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 card moved" in output and "by hand" not in output, output
+    assert memo_notes(col_path)["etcd"]["deck"] == "공부 메모장::Kubernetes"
 
 
 def test_an_image_anki_has_is_not_added_again(vault: Path, col_path: Path) -> None:

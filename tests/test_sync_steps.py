@@ -3,6 +3,7 @@ on plain data (the end-to-end outcomes are in test_sync_collection.py)."""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,27 @@ CASES = [
         "moved deck, already there: nothing",
         change(Kind.MOVED, now=NEW),
         held(deck=NEW),
+        False,
+        Steps(),
+    ),
+    (
+        "moved deck, its old deck renamed in Anki to another case: moved",
+        change(Kind.MOVED, now=NEW),
+        held(deck="공부 메모장::cka"),
+        False,
+        Steps(move=((NEW, (70,)),)),
+    ),
+    (
+        "moved deck, its old deck in NFD in the ledger, NFC in Anki: moved",
+        change(Kind.MOVED, now=NEW, before=unicodedata.normalize("NFD", OLD)),
+        held(deck=OLD),
+        False,
+        Steps(move=((NEW, (70,)),)),
+    ),
+    (
+        "moved deck, already there as Anki spells it: nothing",
+        change(Kind.MOVED, now=unicodedata.normalize("NFD", NEW)),
+        held(deck="공부 메모장::k8S"),
         False,
         Steps(),
     ),

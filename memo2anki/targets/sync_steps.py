@@ -153,7 +153,8 @@ def sync_steps(
       unchanged since memo2anki last wrote it and the note was edited in Anki since (see
       :func:`_needs_update`): an edit made in Anki survives until the memo itself changes.
     - A card whose deck changed moves, unless it is not in the deck memo2anki last put it in
-      (moved by hand, and left there).
+      (moved by hand, and left there); deck names are compared as Anki does, whatever their
+      case or Unicode form (:func:`~memo2anki.model.fold`).
     - A gone note is tagged ``memo2anki::gone`` and its cards suspended, or deleted with
       ``delete_gone``; a card that comes back is untagged (its new tags) and unsuspended.
       A card the person had suspended when its note was tagged gone is tagged as theirs
@@ -217,10 +218,14 @@ def sync_steps(
                 )
             if change.before is None or not change.deck_changed:
                 continue
+            # Deck names compared folded: Anki's are one deck whatever their case, and kept in
+            # NFC (the ledger keeps a subject's as written, NFD from macOS).
+            wanted, last = fold(note.deck), fold(change.before.deck)
             for card in have.cards:
-                if card.deck == note.deck:
+                held_in = fold(card.deck)
+                if held_in == wanted:
                     continue
-                if card.deck == change.before.deck:
+                if held_in == last:
                     moves.setdefault(note.deck, []).append(card.card_id)
                 else:
                     hand_moved.append(HandMoved(change, card.deck))
