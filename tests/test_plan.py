@@ -230,6 +230,21 @@ def test_stamps_follow_the_content() -> None:
     assert kinds[Kind.UPDATED].notes[0].mtime == T1 + 1
 
 
+def test_a_move_of_deck_only_keeps_the_stamp_and_a_new_subject_gets_a_new_one() -> None:
+    """A sync writes a card whose stamp is new over an edit made in Anki: a new top deck
+    changes none of its fields (the old stamp), a new subject its Subject field (a new one),
+    though its tag stays ('Kubernetes Basics' and 'Kubernetes_Basics' are one tag)."""
+    pod = card("Pod", POD)
+    cni = replace(
+        card("CNI", CNI, subject="Kubernetes Basics", line=9), tags=("Kubernetes_Basics",)
+    )
+    first = plan_changes([pod, cni], Ledger("vault"), Scope(), T0, LAYOUT)
+    renamed = replace(cni, subject="Kubernetes_Basics")
+    second = plan_changes([pod, renamed], first.ledger, Scope(), T1, Layout("CKA Deck", "vault"))
+    moved = {c.now.front: (c.kind, c.notes[0].mtime) for c in second.changes if c.now}
+    assert moved == {"Pod": (Kind.MOVED, T0), "CNI": (Kind.MOVED, T1)}
+
+
 def test_subjects_that_differ_only_in_case_share_one_deck_spelled_as_anki_has_it() -> None:
     # Anki's deck names are one deck whatever their case (a second spelling is imported as a
     # deck of its own, named with a "_"): the ledger's spelling, else this run's first.

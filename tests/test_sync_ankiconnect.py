@@ -344,6 +344,26 @@ def test_an_edit_made_in_anki_is_kept_and_unchanged_syncs_send_no_writes(
     assert {r["action"] for r in standin.requests} <= reads
 
 
+def test_an_edit_made_in_anki_survives_a_new_top_deck_through_ankiconnect(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    """notesInfo's "mod" (the AnkiWeb release's) tells the edit: a new --deck moves every
+    card, and the Back and tag the person gave one stay."""
+    sync(vault, standin)
+    col = standin.col
+    assert col is not None
+    n = col.get_note(col.find_notes('"Front:CNI"')[0])
+    n["Back"] = "fixed on my phone"
+    n.tags.append("mine")
+    col.update_note(n)
+    code, output = sync(vault, standin, "--deck", "CKA Deck")
+    assert code == 0 and "3 cards moved" in output and "updated" not in output, output
+    notes = memo_notes(standin)
+    assert notes["CNI"]["back"] == "fixed on my phone"
+    assert "mine" in notes["CNI"]["tags"]  # type: ignore[operator]
+    assert {n["deck"] for n in notes.values()} == {"CKA Deck::CKA"}
+
+
 def test_delete_gone_through_ankiconnect(vault: Path, standin: AnkiConnectStandIn) -> None:
     sync(vault, standin)
     (vault / "daily/2025-04-02.md").unlink()

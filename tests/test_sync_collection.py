@@ -157,6 +157,44 @@ def test_an_edit_made_in_anki_survives_until_the_memo_changes(vault: Path, col_p
     assert "표준인" in str(memo_notes(col_path)["CNI"]["back"])
 
 
+def test_an_edit_made_in_anki_survives_a_new_top_deck_until_the_memo_changes(
+    vault: Path, col_path: Path
+) -> None:
+    """A new --deck moves every card and changes no field: the Back and the tag the person
+    gave a card in Anki stay. A change of its memo writes it (a subject changed: its Subject
+    field too); so does a vault folder renamed (its Link changes: the note is written whole)."""
+    sync(vault, col_path)
+    with Opened(col_path) as anki:
+        n = anki.col.get_note(anki.col.find_notes('"Front:CNI"')[0])
+        n["Back"] = "fixed on my phone"
+        n.tags.append("mine")
+        anki.col.update_note(n)
+    code, output = sync(vault, col_path, "--deck", "CKA Deck")
+    assert code == 0 and "3 moved" in output and "3 cards moved" in output, output
+    assert "updated" not in output, output
+    notes = memo_notes(col_path)
+    assert notes["CNI"]["back"] == "fixed on my phone"
+    assert "mine" in notes["CNI"]["tags"]  # type: ignore[operator]
+    assert {n["deck"] for n in notes.values()} == {"CKA Deck::CKA"}
+    # Its memo moved to another subject: written (Subject, Back and tags as the memo has them).
+    day = vault / "daily/2025-04-01.md"
+    day.write_text(note(DOCKER) + "## 네트워크\n" + CNI + "\n", encoding="utf-8")
+    code, output = sync(vault, col_path, "--deck", "CKA Deck")
+    assert code == 0 and "1 card moved" in output and "1 note updated" in output, output
+    with Opened(col_path) as anki:
+        n = anki.col.get_note(anki.col.find_notes('"Front:CNI"')[0])
+        assert n["Subject"] == "네트워크" and "표준 플러그인" in n["Back"] and "mine" not in n.tags
+        n["Back"] = "fixed on my phone again"
+        anki.col.update_note(n)
+    # The vault's folder renamed: every Link is written again, that note's whole.
+    renamed = vault.rename(vault.with_name("notes"))
+    code, output = sync(renamed, col_path, "--deck", "CKA Deck")
+    assert code == 0 and "3 notes updated" in output, output
+    with Opened(col_path) as anki:
+        links = {n.fields["Link"] for n in anki.notes() if n.note_type == "memo2anki"}
+    assert len(links) == 2 and all("vault=notes" in link for link in links)
+
+
 def test_a_renamed_heading_keeps_its_note(vault: Path, col_path: Path) -> None:
     sync(vault, col_path)
     before = memo_notes(col_path)["CNI"]

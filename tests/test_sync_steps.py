@@ -13,7 +13,14 @@ from memo2anki.changes.ledger import Ledger
 from memo2anki.changes.notes import CLOZE_MODEL_NAME, MODEL_NAME, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Change, Kind, Place, Plan, kept_suspended_tag
 from memo2anki.model import Media
-from memo2anki.targets.sync_steps import Held, HeldCard, Steps, pictures_lacking, sync_steps
+from memo2anki.targets.sync_steps import (
+    Held,
+    HeldCard,
+    Steps,
+    Update,
+    pictures_lacking,
+    sync_steps,
+)
 
 OLD, NEW, MINE = "공부 메모장::CKA", "공부 메모장::K8s", "My deck"
 FIELDS = ("<b>etcd</b>", "back", "CKA", "daily/a.md", "2025-04-01", "obsidian://x")
@@ -35,8 +42,9 @@ def held(
     fields: tuple[str, ...] = FIELDS,
     tags: tuple[str, ...] = ("CKA",),
     suspended: bool = False,
+    mod: int | None = None,
 ) -> Held:
-    return Held(7, fields, tags, (HeldCard(70, deck, suspended),))
+    return Held(7, fields, tags, (HeldCard(70, deck, suspended),), mod)
 
 
 def change(
@@ -121,6 +129,88 @@ CASES = [
         held(deck="공부 메모장::k8S"),
         False,
         Steps(),
+    ),
+    # With the note's modification time (whole seconds) against the card's stamp (100): the
+    # plan keeps the stamp of a card whose fields did not change (unchanged, moved to another
+    # deck only), and gives a changed one this run's time.
+    (
+        "moved deck only, edited in Anki since memo2anki wrote it: moved, the edit kept",
+        change(Kind.MOVED, now=NEW),
+        held(fields=EDITED, tags=("CKA", "mine"), mod=150),
+        False,
+        Steps(move=((NEW, (70,)),)),
+    ),
+    (
+        "moved deck only, older than memo2anki's last write (never got it): moved and updated",
+        change(Kind.MOVED, now=NEW),
+        held(fields=EDITED, mod=50),
+        False,
+        Steps(update=(Update(7, target(NEW)),), move=((NEW, (70,)),)),
+    ),
+    (
+        "moved deck only, edited in Anki in the second of the stamp: the edit kept",
+        change(Kind.MOVED, now=NEW),
+        held(fields=EDITED, mod=100),
+        False,
+        Steps(move=((NEW, (70,)),)),
+    ),
+    (
+        "moved deck only, the target cannot say when: moved and updated",
+        change(Kind.MOVED, now=NEW),
+        held(fields=EDITED),
+        False,
+        Steps(update=(Update(7, target(NEW)),), move=((NEW, (70,)),)),
+    ),
+    (
+        "updated, edited in Anki before the memo changed: updated",
+        change(Kind.UPDATED, fields=EDITED),
+        held(tags=("CKA", "mine"), mod=50),
+        False,
+        "update",
+    ),
+    (
+        "moved to another subject, written by a run in the second of its new stamp: updated",
+        Change(
+            Kind.MOVED,
+            "g1",
+            place(NEW)._replace(subject="K8s"),
+            place(OLD),
+            (target(NEW, fields=(*FIELDS[:2], "K8s", *FIELDS[3:])),),
+        ),
+        held(mod=100),
+        False,
+        Steps(
+            update=(Update(7, target(NEW, fields=(*FIELDS[:2], "K8s", *FIELDS[3:]))),),
+            move=((NEW, (70,)),),
+        ),
+    ),
+    (
+        "updated, written by a run in the second of its new stamp: updated",
+        change(Kind.UPDATED, fields=EDITED),
+        held(mod=100),
+        False,
+        "update",
+    ),
+    (
+        "renamed, edited in Anki before: updated",
+        change(Kind.RENAMED, fields=EDITED),
+        held(mod=50),
+        False,
+        "update",
+    ),
+    (
+        "unchanged, edited in Anki in the second of the stamp: left alone",
+        change(Kind.UNCHANGED),
+        held(fields=EDITED, mod=100),
+        False,
+        Steps(),
+    ),
+    (
+        "unchanged, older than memo2anki's last write: updated",
+        change(Kind.UNCHANGED),
+        held(fields=EDITED, mod=50),
+        False,
+        "update",
     ),
     (
         "gone: tagged and suspended",

@@ -669,8 +669,11 @@ def plan_changes(
                 kind = Kind.UNCHANGED
             # Unchanged content keeps its time, so an edit made in Anki since survives.
             if kind is Kind.UNCHANGED or (
-                kind is Kind.MOVED and card_digest == before_entry.digest and same_note
-            ):  # a move of deck only: the fields are the same
+                kind is Kind.MOVED
+                and card_digest == before_entry.digest
+                and same_note
+                and subject == before_entry.subject  # (else its Subject field changed)
+            ):  # a move of deck only (--deck): the fields are the same
                 stamp = before_entry.stamp
             else:
                 stamp = _later(now, before_entry.stamp)

@@ -151,7 +151,8 @@ def sync_steps(
       unless a note of another type holds its GUID: that one is left alone, and named.
     - A note is updated when it differs from what the memo makes of it, unless the memo is
       unchanged since memo2anki last wrote it and the note was edited in Anki since (see
-      :func:`_needs_update`): an edit made in Anki survives until the memo itself changes.
+      :func:`_needs_update`): an edit made in Anki survives until the memo itself changes,
+      a card moved to another deck only (a new --deck) too.
     - A card whose deck changed moves, unless it is not in the deck memo2anki last put it in
       (moved by hand, and left there); deck names are compared as Anki does, whatever their
       case or Unicode form (:func:`~memo2anki.model.fold`).
@@ -267,13 +268,37 @@ def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:
     it, and either the memo changed since memo2anki last wrote it, or the note in Anki is
     older than that write (it never got it: a package that was not imported, a ledger made
     elsewhere). A note edited in Anki since, its memo unchanged, is left as the person made
-    it, but for the tag of a card that came back before this sync saw it go."""
+    it, but for the tag of a card that came back before this sync saw it go.
+
+    The card's stamp tells which, whatever its change: the plan gives a card whose fields
+    changed this run's time, and keeps the stamp of one whose fields did not (unchanged, or
+    moved to another deck only, as a new --deck moves every card), so a note Anki modified
+    since that stamp was edited there. Where the target does not say when the note was
+    modified, every changed card is written."""
     differs = tuple(have.fields) != tuple(note.fields) or sorted(have.tags) != sorted(note.tags)
     if not differs:
         return False
-    if change.kind is not Kind.UNCHANGED or GONE_TAG in have.tags:
+    if GONE_TAG in have.tags:
         return True
-    return have.mod is not None and have.mod < note.mtime
+    if have.mod is None:
+        return change.kind is not Kind.UNCHANGED
+    if have.mod != note.mtime:
+        return have.mod < note.mtime
+    # Modified in the very second of the stamp (whole seconds): when the stamp is this run's,
+    # by an earlier run (the memo changed since, within that second); else by the person.
+    return _stamped_now(change)
+
+
+def _stamped_now(change: Change) -> bool:
+    """Whether the plan gave the card this run's stamp (its fields changed): any change but
+    an unchanged card and, as far as its places tell, a move of deck only (the same note,
+    subject and heading)."""
+    if change.kind is Kind.UNCHANGED:
+        return False
+    now, before = change.now, change.before
+    if change.kind is not Kind.MOVED or now is None or before is None:
+        return True
+    return (now.note, now.subject, now.front) != (before.note, before.subject, before.front)
 
 
 def referenced_media(notes: Sequence[TargetNote]) -> set[str]:
