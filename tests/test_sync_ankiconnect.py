@@ -775,3 +775,31 @@ def test_a_synced_card_whose_note_the_person_changed_to_basic_is_named_and_that_
     assert code == 0, output
     assert "not added" not in output
     assert "(CNCF, 2016)" in str(memo_notes(standin)["CNI"])
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda text: "<<<<<<< HEAD\n" + text + "=======\n{}\n>>>>>>> other\n", "not valid JSON"),
+        (lambda text: text[: len(text) // 2], "not valid JSON"),
+        (lambda text: "[]", "not memo2anki's note ids"),
+    ],
+)
+def test_damaged_note_ids_are_named_and_never_written_over(
+    vault: Path, standin: AnkiConnectStandIn, damage: Any, reason: str
+) -> None:
+    # A merge's conflict markers, a file cut short, another JSON: the sync says the ids are
+    # not used and why (it said nothing, and the next sync's "not added" advice would have
+    # cost a note its history), and leaves the file as it is, whatever profiles it holds, for
+    # the person to mend (it was written over with this profile's ids alone).
+    assert sync(vault, standin)[0] == 0
+    ids = vault / ".memo2anki" / "anki-note-ids.json"
+    damaged = damage(ids.read_text(encoding="utf-8"))
+    ids.write_text(damaged, encoding="utf-8")
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    said = [line for line in output.splitlines() if "anki-note-ids.json" in line]
+    assert len(said) == 1 and f"Anki's note ids not used ({reason}" in said[0], output
+    assert "it is not written over" in said[0]
+    assert ids.read_text(encoding="utf-8") == damaged
+    assert len(memo_notes(standin)) == 3

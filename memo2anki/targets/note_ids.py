@@ -26,16 +26,31 @@ def _path(home: Path) -> Path:
     return home / FOLDER / FILE_NAME
 
 
+class _Damaged(ValueError):
+    """The file is there and is not one memo2anki wrote (the reason)."""
+
+
 def _read(home: Path) -> dict[str, dict[str, int]]:
+    """The file's note ids by profile (empty: no file); _Damaged when it is there but cannot
+    be read as memo2anki writes it (a merge's conflict markers, a cut, another format)."""
     try:
-        data = json.loads(_path(home).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        raw = _path(home).read_bytes()
+    except FileNotFoundError:
         return {}
+    except OSError as err:
+        raise _Damaged(err.strerror or str(err)) from None
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise _Damaged("not UTF-8") from None
+    except ValueError as err:
+        line = getattr(err, "lineno", None)
+        raise _Damaged(f"not valid JSON (line {line})" if line else "not valid JSON") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return {}
+        raise _Damaged("not memo2anki's note ids")
     profiles = data.get("profiles")
     if not isinstance(profiles, dict):
-        return {}
+        raise _Damaged("no profiles in it")
     out: dict[str, dict[str, int]] = {}
     for profile, ids in profiles.items():
         if isinstance(profile, str) and isinstance(ids, dict):
@@ -45,16 +60,33 @@ def _read(home: Path) -> dict[str, dict[str, int]]:
     return out
 
 
-def load(home: Path, profile: str) -> dict[str, int]:
+def _not_used(reason: str) -> Diagnostic:
+    return Diagnostic(
+        f"{FOLDER}/{FILE_NAME}",
+        None,
+        f"Anki's note ids not used ({reason}); notes are found by their fields, so one whose "
+        "fields were edited in Anki is not found: mend the file (a merge left conflict "
+        "markers in it?) or restore it; it is not written over",
+    )
+
+
+def load(home: Path, profile: str) -> tuple[dict[str, int], list[Diagnostic]]:
     """The note ids known for ``profile`` (empty: a profile AnkiConnect did not name), by
-    GUID; empty when there are none or the file cannot be read."""
-    return _read(home).get(profile, {})
+    GUID; empty when there are none, and with a warning when the file cannot be read."""
+    try:
+        return _read(home).get(profile, {}), []
+    except _Damaged as err:
+        return {}, [_not_used(str(err))]
 
 
 def save(home: Path, profile: str, ids: Mapping[str, int]) -> list[Diagnostic]:
     """Remember ``ids`` for ``profile`` (the other profiles' kept as they are); a warning
-    when the file cannot be written."""
-    profiles = _read(home)
+    when the file cannot be written. A file that cannot be read is not written over: what
+    it holds of every profile may still be mended (load warned of it)."""
+    try:
+        profiles = _read(home)
+    except _Damaged:
+        return []
     if profiles.get(profile) == dict(ids):
         return []
     profiles[profile] = dict(sorted(ids.items()))

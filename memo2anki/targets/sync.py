@@ -268,7 +268,9 @@ def run_sync(
 
         home = plan.ledger.home or result.vault
         profile = target.profile or ""
-        ids = {**note_ids.load(home, profile), **(known_ids or {})}
+        remembered, said = note_ids.load(home, profile)
+        warnings += said
+        ids = {**remembered, **(known_ids or {})}
         # The notes as memo2anki last wrote them, by which AnkiConnect's way finds a note
         # it never met.
         client = AnkiConnect(target.url, target.key)
