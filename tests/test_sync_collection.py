@@ -157,6 +157,27 @@ def test_an_edit_made_in_anki_survives_until_the_memo_changes(vault: Path, col_p
     assert "표준인" in str(memo_notes(col_path)["CNI"]["back"])
 
 
+def test_anki_s_own_tags_survive_a_memo_edited(vault: Path, col_path: Path) -> None:
+    """Mark Note (the tag ``marked``) and Anki's ``leech`` stay on a note written again for
+    its edited memo (they were dropped with the memo's tags), and a sync after that changes
+    nothing; a tag of the person's own goes, as documented (the memo's tags are written)."""
+    sync(vault, col_path)
+    with Opened(col_path) as anki:
+        n = anki.col.get_note(anki.col.find_notes('"Front:CNI"')[0])
+        n.tags += ["marked", "leech", "mine"]
+        anki.col.update_note(n)
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(daily.read_text().replace("표준", "표준인"))
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 updated" in output, output
+    with Opened(col_path) as anki:
+        n = anki.col.get_note(anki.col.find_notes('"Front:CNI"')[0])
+        assert "표준인" in n["Back"]
+        assert {"marked", "leech"} <= set(n.tags) and "mine" not in n.tags
+    code, output = sync(vault, col_path)
+    assert code == 0 and "nothing changed" in output, output
+
+
 def test_an_edit_made_in_anki_survives_a_new_top_deck_until_the_memo_changes(
     vault: Path, col_path: Path
 ) -> None:

@@ -486,3 +486,35 @@ def test_every_picture_a_note_of_the_plan_shows_and_the_target_lacks_is_put_back
     lacking = pictures_lacking(plan, VAULT_MEDIA, holds, delete_gone)
     assert [m.name for m in lacking] == put_back
     assert len(asked) == len(set(asked))
+
+
+@pytest.mark.parametrize(
+    ("what", "kind", "fields", "tags_in_anki", "written_tags"),
+    [
+        ("edited memo: written with Anki's tags", Kind.UPDATED, EDITED, ("CKA", "marked"),
+         ("CKA", "marked")),
+        ("edited memo: leech too, any case", Kind.UPDATED, EDITED, ("Leech", "CKA", "marked"),
+         ("CKA", "Leech", "marked")),
+        ("imported before, only marked in Anki: nothing to write", Kind.NEW, FIELDS,
+         ("CKA", "marked"), None),
+        ("a tag of the person's own is not Anki's: the memo's tags", Kind.UPDATED, EDITED,
+         ("CKA", "mine"), ("CKA",)),
+    ],
+)  # fmt: skip
+def test_tags_anki_gave_a_note_stay_when_it_is_written(
+    what: str,
+    kind: Kind,
+    fields: tuple[str, ...],
+    tags_in_anki: tuple[str, ...],
+    written_tags: tuple[str, ...] | None,
+) -> None:
+    # Mark Note (Ctrl+K) and Anki's leech tag are the person's and Anki's, not the memo's: a
+    # memo edited wrote the note with the memo's tags alone, and they were lost.
+    the_change = change(kind, before=None if kind is Kind.NEW else OLD, fields=fields)
+    plan = Plan(changes=(the_change,), ledger=Ledger())
+    steps = sync_steps(plan, {"g1": held(tags=tags_in_anki)})
+    if written_tags is None:
+        assert steps == Steps()
+    else:
+        (update,) = steps.update
+        assert update.note.tags == written_tags and update.note.fields == fields

@@ -152,7 +152,8 @@ def sync_steps(
     - A note is updated when it differs from what the memo makes of it, unless the memo is
       unchanged since memo2anki last wrote it and the note was edited in Anki since (see
       :func:`_needs_update`): an edit made in Anki survives until the memo itself changes,
-      a card moved to another deck only (a new --deck) too.
+      a card moved to another deck only (a new --deck) too. Tags Anki gave it (``marked``,
+      ``leech``) are kept when it is written.
     - A card whose deck changed moves, unless it is not in the deck memo2anki last put it in
       (moved by hand, and left there); deck names are compared as Anki does, whatever their
       case or Unicode form (:func:`~memo2anki.model.fold`).
@@ -208,6 +209,7 @@ def sync_steps(
                 else:
                     add.append(note)
                 continue
+            note = with_anki_tags(note, have)
             if _needs_update(change, note, have):
                 update.append(Update(have.note_id, note))
             if change.kind is Kind.RETURNED or GONE_TAG in have.tags:
@@ -261,6 +263,18 @@ def retired_guids(plan: Plan) -> list[str]:
     """The GUIDs of the notes of the cards earlier runs retired within the run's reach (each
     card's note and its cloze note)."""
     return [g for guid in plan.retired for g in (guid, cloze_guid(guid))]
+
+
+# Tags Anki itself gives a note (Mark Note; a card that keeps failing): the person's, never
+# the memo's, so a note written again keeps them.
+ANKI_TAGS = frozenset({"marked", "leech"})
+
+
+def with_anki_tags(note: TargetNote, have: Held) -> TargetNote:
+    """``note`` with the tags Anki gave the note it holds (:data:`ANKI_TAGS`, any case) added
+    to the memo's."""
+    kept = [t for t in have.tags if t.casefold() in ANKI_TAGS and t not in note.tags]
+    return note._replace(tags=(*note.tags, *kept)) if kept else note
 
 
 def _needs_update(change: Change, note: TargetNote, have: Held) -> bool:
