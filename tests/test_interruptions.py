@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import InvalidStateError
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import REPO, Anki, memo, memo2anki_notes, png, run, write_vault
@@ -226,9 +227,9 @@ cli.run()
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers")
-@pytest.mark.parametrize("group", [False, True], ids=["the run", "the run and its workers"])
-def test_a_signal_while_workers_read_stops_them_all(tmp_path: Path, group: bool) -> None:
+def _reading_in_workers(tmp_path: Path, **popen: Any) -> tuple[subprocess.Popen[Any], Path]:
+    """A build of 200 notes in two workers, in its own process group (as a service or a
+    terminal has), once its workers are reading; and the file their process ids go to."""
     notes = {f"2025-01-{i % 28 + 1:02d}-{i}.md": memo(f"**카드 {i}**\n내용") for i in range(200)}
     vault = write_vault(tmp_path / "v", notes)
     pids = tmp_path / "pids"
@@ -238,15 +239,24 @@ def test_a_signal_while_workers_read_stops_them_all(tmp_path: Path, group: bool)
         [sys.executable, "-c", _STOPS_MID_READ, *args],
         env=env,
         stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a service or a terminal has
+        start_new_session=True,
+        **popen,
     )
+    for _ in range(600):  # a bound on a broken child, not a measured time
+        if pids.exists() or child.poll() is not None:
+            break
+        time.sleep(0.1)
+    if not pids.exists():
+        child.kill()
+        pytest.fail(str(child.communicate()[1]))
+    return child, pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers")
+@pytest.mark.parametrize("group", [False, True], ids=["the run", "the run and its workers"])
+def test_a_signal_while_workers_read_stops_them_all(tmp_path: Path, group: bool) -> None:
+    child, pids = _reading_in_workers(tmp_path, text=True)
     try:
-        for _ in range(600):  # a bound on a broken child, not a measured time
-            if pids.exists() or child.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert pids.exists(), child.communicate()[1]
         if group:
             os.killpg(child.pid, signal.SIGTERM)
         else:
@@ -283,29 +293,13 @@ def _group_left(group: int) -> list[int]:
 def test_workers_end_soon_after_their_run_is_killed_outright(tmp_path: Path) -> None:
     """SIGKILL gives the run no chance to stop its workers: they see it gone, and end, and
     with them the last holders of its stdout and stderr (`memo2anki ... | tee log` ends)."""
-    notes = {f"2025-01-{i % 28 + 1:02d}-{i}.md": memo(f"**카드 {i}**\n내용") for i in range(200)}
-    vault = write_vault(tmp_path / "v", notes)
-    pids = tmp_path / "pids"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    args = [str(pids), str(vault), "-o", str(tmp_path / "deck.apkg"), "-j", "2"]
-    child = subprocess.Popen(
-        [sys.executable, "-c", _STOPS_MID_READ, *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: what is left of it can be found
-    )
+    child, pids = _reading_in_workers(tmp_path, stdout=subprocess.PIPE)
     try:
-        for _ in range(600):  # a bound on a broken child, not a measured time
-            if pids.exists() or child.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert pids.exists(), child.communicate()[1]
         time.sleep(0.3)  # the workers well into their notes, their results piling up
         child.kill()
-        killed = time.monotonic()
-        child.communicate(timeout=15)  # the pipes' end: no worker holds them any longer
-        ended = time.monotonic() - killed
+        # The pipes' end: no worker holds them any longer (they held them for ever: a bound
+        # on a hang, not a measured time).
+        child.communicate(timeout=30)
         for _ in range(50):
             if not _group_left(child.pid):
                 break
@@ -316,7 +310,6 @@ def test_workers_end_soon_after_their_run_is_killed_outright(tmp_path: Path) -> 
         for pid in _group_left(child.pid):  # (only when the test failed)
             os.kill(pid, signal.SIGKILL)
     assert pids.read_text().split()  # (workers were reading)
-    assert ended < 5, ended  # (they look every quarter of a second)
 
 
 def test_a_subject_with_escape_sequences_is_shown_not_obeyed(tmp_path: Path) -> None:
