@@ -1257,3 +1257,23 @@ def test_a_card_whose_id_a_basic_note_holds_is_named_and_that_note_left_alone(
     assert sorted(notes) == ["Docker Network", "etcd", "my Basic card", "my own card"]
     mine = notes["my Basic card"]
     assert (mine.guid, mine.note_type, mine.fields["Back"]) == (guid, "Basic", "my words")
+
+
+def test_a_card_a_package_retired_is_retired_by_the_next_sync(
+    vault: Path, col_path: Path, tmp_path: Path
+) -> None:
+    """A memo gone, then a package built (for a friend, not imported here): the ledger has
+    the card gone from then on, and the next sync saw nothing gone, so the card stayed
+    untagged and due here. It is retired as if gone now (this collection never got it so)."""
+    sync(vault, col_path)
+    with Opened(col_path) as anki:  # synced an hour ago
+        anki.col.db.execute("update notes set mod = mod - 3600")
+    (vault / "daily/2025-04-01.md").write_text(note(DOCKER), encoding="utf-8")
+    built = run(vault, "-o", tmp_path / "friend.apkg", "--no-cache")
+    assert built.exit_code == 0 and "1 gone" in built.output, built.output
+    code, output = sync(vault, col_path)
+    assert code == 0 and "1 card suspended" in output, output
+    cni = memo_notes(col_path)["CNI"]
+    assert GONE_TAG in cni["tags"] and cni["suspended"]  # type: ignore[operator]
+    code, output = sync(vault, col_path)
+    assert code == 0 and "nothing changed" in output, output

@@ -518,3 +518,25 @@ def test_tags_anki_gave_a_note_stay_when_it_is_written(
     else:
         (update,) = steps.update
         assert update.note.tags == written_tags and update.note.fields == fields
+
+
+@pytest.mark.parametrize(
+    ("what", "have", "expected"),
+    [
+        ("untagged, older than its retiring: retired now", held(mod=150),
+         Steps(tag_gone=(7,), suspend=(70,))),
+        ("untagged, suspended by the person: retired, theirs kept", held(mod=150, suspended=True),
+         Steps(tag_gone=(7,), tag_kept=((7, kept_suspended_tag(70)),))),
+        ("untagged since its retiring (by the person): left alone", held(mod=250), Steps()),
+        ("the target cannot say when: left alone", held(), Steps()),
+        ("tagged gone already (the package imported): nothing",
+         held(tags=("CKA", GONE_TAG), mod=150, suspended=True), Steps()),
+    ],
+)  # fmt: skip
+def test_a_note_a_package_retired_that_this_collection_never_got_so_is_retired(
+    what: str, have: Held, expected: Steps
+) -> None:
+    # A memo gone, a package built (for another collection, or not imported): the ledger's
+    # row is gone from then on, and a sync saw no gone card, so the card stayed due here.
+    plan = Plan(changes=(), ledger=Ledger(), retired=("g1",), retired_when={"g1": 200})
+    assert sync_steps(plan, {"g1": have}) == expected

@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import compress, repeat
@@ -222,6 +222,9 @@ class Plan:
     # The GUIDs of the cards earlier runs of this ledger retired (its gone rows within the
     # run's reach): the only notes --delete-gone deletes besides those gone now.
     retired: tuple[str, ...] = field(default=(), compare=False)
+    # Of those, when each was retired (its row's stamp), by GUID: a target holding a note
+    # of one older than that, untagged, never got the write that retired it.
+    retired_when: Mapping[str, int] = field(default_factory=dict, compare=False)
 
     def notes(self) -> Iterator[TargetNote]:
         """The notes the target must hold, in study order."""
@@ -727,6 +730,7 @@ def plan_changes(
     matched = hit_rows.union(match.values())
     carried: list[int | LedgerCard] = []
     retired: list[str] = []
+    retired_when: dict[str, int] = {}
     filtered = 0
     unfielded = 0  # gone cards left out: their last fields are not known
     due = len(cards)
@@ -747,6 +751,7 @@ def plan_changes(
         if entry.state == GONE:
             carried.append(refs[j])  # retired before: left out from now on
             retired.append(entry.guid)
+            retired_when[entry.guid] = entry.stamp
             continue
         ledger_changed = True
         front_html, back_html = ledger.last_html(entry)
@@ -839,6 +844,7 @@ def plan_changes(
         scope=scope,
         layout=layout,
         retired=tuple(retired),
+        retired_when=retired_when,
     )
 
 

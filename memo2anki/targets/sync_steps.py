@@ -167,6 +167,9 @@ def sync_steps(
       within the run's reach is deleted too: the plan's ``retired`` cards (the ledger's gone
       rows), when their notes still carry ``memo2anki::gone``. Never a note the ledger does
       not know as retired: another vault's, or one memo2anki cannot name.
+    - A note a package retired (the ledger's gone row) that this collection never got so (a
+      package built for elsewhere, or not imported: the note untagged and older than the
+      row's stamp) is retired as if gone now; one touched since is the person's.
     """
     add: list[TargetNote] = []
     update: list[Update] = []
@@ -190,16 +193,7 @@ def sync_steps(
                 if delete_gone:
                     delete.append(have.note_id)
                     continue
-                if GONE_TAG not in have.tags:
-                    tag_gone.append(have.note_id)
-                    # (Only as it is tagged gone: on a note tagged before, a suspended card
-                    # may be one memo2anki suspended, which must come back.)
-                    tag_kept.extend(
-                        (have.note_id, kept_suspended_tag(c.card_id))
-                        for c in have.cards
-                        if c.suspended
-                    )
-                suspend.extend(c.card_id for c in have.cards if not c.suspended)
+                _retire(have, tag_gone, tag_kept, suspend)
             continue
         for note in change.notes:
             have = held.get(note.guid)
@@ -232,6 +226,20 @@ def sync_steps(
                     moves.setdefault(note.deck, []).append(card.card_id)
                 else:
                     hand_moved.append(HandMoved(change, card.deck))
+    # Retired by a package not imported here (built for another collection, or not yet):
+    # the note Anki holds never got that write (older than the row's stamp, and untagged).
+    # One the person touched since (untagged by hand, say) is theirs, and left alone.
+    for guid, when in () if delete_gone else plan.retired_when.items():
+        for g in (guid, cloze_guid(guid)):
+            have = held.get(g)
+            if (
+                have is not None
+                and g not in used
+                and GONE_TAG not in have.tags
+                and have.mod is not None
+                and have.mod < when
+            ):
+                _retire(have, tag_gone, tag_kept, suspend)
     retired = 0
     if delete_gone:
         for guid in retired_guids(plan):
@@ -257,6 +265,20 @@ def sync_steps(
         retired_deleted=retired,
         taken=tuple(not_added),
     )
+
+
+def _retire(
+    have: Held, tag_gone: list[int], tag_kept: list[tuple[int, str]], suspend: list[int]
+) -> None:
+    """The steps that retire a note: tagged gone, its cards suspended."""
+    if GONE_TAG not in have.tags:
+        tag_gone.append(have.note_id)
+        # (Only as it is tagged gone: on a note tagged before, a suspended card may be one
+        # memo2anki suspended, which must come back.)
+        tag_kept.extend(
+            (have.note_id, kept_suspended_tag(c.card_id)) for c in have.cards if c.suspended
+        )
+    suspend.extend(c.card_id for c in have.cards if not c.suspended)
 
 
 def retired_guids(plan: Plan) -> list[str]:
