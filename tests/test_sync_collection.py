@@ -1274,6 +1274,6 @@ def test_a_card_a_package_retired_is_retired_by_the_next_sync(
     code, output = sync(vault, col_path)
     assert code == 0 and "1 card suspended" in output, output
     cni = memo_notes(col_path)["CNI"]
-    assert GONE_TAG in cni["tags"] and cni["suspended"]  # type: ignore[operator]
+    assert GONE_TAG in cni["tags"] and cni["suspended"]
     code, output = sync(vault, col_path)
     assert code == 0 and "nothing changed" in output, output
