@@ -410,6 +410,38 @@ def test_a_damaged_fields_file_is_a_warning_when_it_costs_a_gone_card(
     assert warning.startswith(f".memo2anki/fields.json: 1 gone card left out of the deck ({why}")
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("ledger.json",), ("fields.json",), ("ledger.json", "fields.json")],
+    ids=["ledger.json", "fields.json", "both"],
+)
+def test_a_bom_an_editor_put_before_the_files_is_read_past(
+    names: tuple[str, ...], vault: Path, tmp_path: Path
+) -> None:
+    """An editor that saves the files with a BOM: read as UTF-8 all the same (it was "not
+    valid JSON (line 1)", a first run); a gone card is carried with its last fields."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    for name in names:
+        path = vault / ".memo2anki" / name
+        path.write_bytes(BOM + path.read_bytes())
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run(vault, "-o", out, "--changes")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "daily/2025-04-03.md: gone 'Route 53 라우팅 정책' (was daily/2025-04-03.md:7)"
+    ]
+    assert result.stderr.splitlines() == [
+        f"memo2anki: 3 cards (CKA 3) from 2 notes, 0 images, 0 warnings; 1 gone, 3 unchanged; "
+        f"wrote {out}"
+    ]
+    after = _files(vault)
+    assert after == _as_written_whole(vault, tmp_path)  # (written back without it)
+
+
 def _as_written_whole(vault: Path, tmp_path: Path) -> dict[str, bytes]:
     """The vault's ledger files as a run writes them when it encodes every card again (as
     it does with a ledger edited by hand, or one from before the rows were kept as read)."""

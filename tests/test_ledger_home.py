@@ -106,6 +106,17 @@ def test_every_later_run_uses_the_one_ledger(
         assert (notes / ".memo2anki" / "ledger.json").read_bytes() == before
 
 
+def test_a_ledger_saved_with_a_bom_still_names_the_vault_root(notes: Path, tmp_path: Path) -> None:
+    """A run on a subfolder of a folder with no .obsidian/ takes the vault root the ledger
+    was written against, also when an editor saved the ledger with a BOM."""
+    assert run(notes, "-o", tmp_path / "a.apkg", "--no-cache").exit_code == 0
+    path = notes / ".memo2anki" / "ledger.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = run(notes / "daily", "--dry-run", "--json", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert counts(result.output) == {"unchanged": 2}
+
+
 def test_never_in_a_picture_folder_given_as_the_vault(notes: Path, tmp_path: Path) -> None:
     result = run(notes / "daily", "--vault", notes / "img", "-o", tmp_path / "a.apkg")
     assert result.exit_code == 0, result.output

@@ -347,7 +347,7 @@ def recorded_root(home: Path) -> Path | None:
     try:
         with rows_file.open_regular(ledger_path(home)) as file:
             first = file.readline(1 << 20)
-        text = first.decode("utf-8").rstrip()
+        text = first.removeprefix(rows_file.BOM).decode("utf-8").rstrip()
         head = json.loads(text + "]}" if text.endswith("[") else text)
         if not isinstance(head, dict):
             return None
@@ -565,9 +565,10 @@ def _header(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _document(raw: bytes) -> dict[str, Any]:
-    """A whole file parsed as JSON (an object); ValueError saying why it is not one."""
+    """A whole file parsed as JSON (an object), past a BOM an editor put before it;
+    ValueError saying why it is not one."""
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.removeprefix(rows_file.BOM).decode("utf-8"))
     except UnicodeDecodeError:
         raise ValueError("not UTF-8") from None
     except json.JSONDecodeError as err:
@@ -684,8 +685,10 @@ def parse(
     """(header, the file as read, a warning for each row not used) of a ledger file's bytes;
     ValueError when it is not one memo2anki reads at all. Every row is checked as it is read:
     one that does not fit (a value of another type or out of range, a card in it twice) is
-    left out, and its card is then new to this run."""
-    head, rows, lines, whole, warnings = _rows(raw, where)
+    left out, and its card is then new to this run. A BOM before it (an editor's) is read
+    past."""
+    text = raw.removeprefix(rows_file.BOM)
+    head, rows, lines, whole, warnings = _rows(text, where)
     more = ("", *_NO_HTML) if head.get("columns") == list(_KEYLESS) else _NO_HTML
     cards = list(map(_make_card, map(add, rows, repeat(more))))
     count = len(cards)
@@ -697,7 +700,7 @@ def parse(
     digest_ = head.get("rows")
     vouched = None
     if whole and isinstance(digest_, str) and head.get("columns") == list(COLUMNS):
-        vouched = rows_file.rows_of(raw, digest_)
+        vouched = rows_file.rows_of(text, digest_)
     return head, ReadFile(cards, vouched, _fields_digest(head), raw), warnings
 
 

@@ -6,6 +6,7 @@ never waited on or followed."""
 
 from __future__ import annotations
 
+import codecs
 import errno
 import hashlib
 import json
@@ -22,6 +23,8 @@ from memo2anki.common.files import replacing
 
 END = b"\n]}\n"
 BREAK = b",\n"  # between rows
+# What an editor may put before a file's text (read past; never written).
+BOM = codecs.BOM_UTF8
 
 # A file's bytes to write, in pieces (rows kept as read are views of the file read).
 Chunks = list[bytes | memoryview]
