@@ -848,3 +848,205 @@ def test_a_damaged_row_of_a_ledger_laid_out_otherwise_is_named_by_number(
     warning, summary = result.stderr.splitlines()
     assert warning.startswith(f"{LEDGER}: card 2 not used (state: ")
     assert "; 1 new, 3 unchanged; wrote" in summary
+
+
+CONFLICT = (
+    "held a merge conflict (git's <<<<<<< markers): both sides were read, a card on both as "
+    "the first side has it"
+)
+
+
+def _ledger_row(guid: str, front: str, state: str = "live") -> str:
+    card = (guid, ["1.md", "CKA", front, 0], "d/1.md", 7, "CKA", front, "D::CKA", "", state)
+    return json.dumps([*card, 1743465600, "digest", ["CKA"], ""], ensure_ascii=False)
+
+
+def _head(rows: str) -> str:
+    """A ledger's header line (its digest of the rows is one side's)."""
+    head = {"format": "memo2anki ledger", "version": 1, "vault": "vault", "rows": rows}
+    return json.dumps({**head, "columns": list(ledger_file.COLUMNS)})[:-1] + ', "cards": ['
+
+
+A, B, B2, C, D, E = (
+    _ledger_row("a", "A"),
+    _ledger_row("b", "B"),
+    _ledger_row("b", "B 고친"),  # (B renamed: the same GUID)
+    _ledger_row("c", "C"),
+    _ledger_row("d", "D"),
+    _ledger_row("e", "E", "gone"),
+)
+OURS, THEIRS, BASE = _head("1" * 64), _head("2" * 64), _head("0" * 64)
+
+# A ledger's lines as git merged them (a row's "," after it as the file had it) in, the cards
+# read (GUID and front) and the warnings (line: message) out.
+MERGED_LEDGERS: dict[str, tuple[list[str], list[str], list[str]]] = {
+    "markers around the header and rows": (
+        ["<<<<<<< HEAD", OURS, f"{A},", f"{B2},", "=======", THEIRS, f"{A},", f"{B},",
+         f"{E},", ">>>>>>> origin/main", C, "]}"],
+        ["a A", "b B 고친", "e E", "c C"],
+        [f": {CONFLICT}"],
+    ),
+    "diff3: the common ancestor's lines are not read": (
+        ["<<<<<<< HEAD", OURS, f"{B2},", "||||||| base", BASE, f"{B},", f"{D},", "=======",
+         THEIRS, f"{B},", ">>>>>>> origin/main", C, "]}"],
+        ["b B 고친", "c C"],
+        [f": {CONFLICT}"],
+    ),
+    "markers among the rows only": (
+        [OURS, f"{A},", "<<<<<<< HEAD", f"{B2},", "=======", f"{B},", f"{D},", ">>>>>>> x",
+         C, "]}"],
+        ["a A", "b B 고친", "d D", "c C"],
+        [f": {CONFLICT}"],
+    ),
+    "a union merge: both headers, a row without its comma": (
+        [OURS, THEIRS, f"{A},", B2, f"{B},", f"{C},", D, "]}"],
+        ["a A", "b B 고친", "c C", "d D"],
+        [],
+    ),
+    "line ends of CR LF": (
+        [f"{x}\r" for x in ["<<<<<<< HEAD", OURS, "=======", THEIRS, ">>>>>>> x", f"{A},", C]]
+        + ["]}"],
+        ["a A", "c C"],
+        [f": {CONFLICT}"],
+    ),
+    "a damaged row in a side is named by its line": (
+        ["<<<<<<< HEAD", OURS, '["oops"],', "=======", THEIRS, f"{A},", ">>>>>>> x", C, "]}"],
+        ["a A", "c C"],
+        [f": {CONFLICT}", ":3: card not used (Expected `array` of length 13, got 1)"],
+    ),
+    "a card twice outside the merge is still named": (
+        [OURS, f"{A},", f"{A},", C, "]}"],
+        ["a A", "c C"],
+        [":3: card not used: its GUID or identity is also line 2's"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", MERGED_LEDGERS.values(), ids=MERGED_LEDGERS.keys())
+def test_a_merged_ledger_is_read_as_both_sides(
+    case: tuple[list[str], list[str], list[str]],
+) -> None:
+    lines, cards, named = case
+    _, file, warnings = ledger_file.parse("\n".join([*lines, ""]).encode("utf-8"))
+    assert [f"{c.guid} {c.front}" for c in file.cards()] == cards
+    shown = [str(w).removeprefix(LEDGER) for w in warnings]
+    assert len(shown) == len(named)
+    assert all(w.startswith(n) for w, n in zip(shown, named, strict=True)), shown
+    assert file.body is None and file.stale  # (written again, whole, by the next run)
+
+
+def test_a_merge_conflict_is_written_back_whole_even_when_no_card_changed(
+    vault: Path, tmp_path: Path
+) -> None:
+    """Both machines exported the same cards: only the header lines differ, and git's
+    markers around them are all the run finds to change. It writes the files back whole
+    (it wrote nothing, as for an unchanged vault, and said so again every run)."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / LEDGER
+    head, rest = path.read_bytes().split(b"\n", 1)
+    other = head.replace(b'"rows": "', b'"rows": "0')
+    lines = [b"<<<<<<< HEAD", head, b"=======", other, b">>>>>>> origin/main", rest]
+    path.write_bytes(b"\n".join(lines))
+    result = run(vault, "-o", out)
+    assert result.stderr.splitlines() == [
+        f"{LEDGER}: {CONFLICT}",
+        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 1 warning; 4 unchanged; "
+        f"wrote {out}",
+    ]
+    assert _files(vault) == _as_written_whole(vault, tmp_path)
+    assert ", 0 warnings; 4 unchanged;" in run(vault, "-o", out).stderr
+
+
+# What git leaves in a file both machines changed: its conflict markers (as `git merge` and
+# `git pull` do, and with merge.conflictStyle diff3), or both sides' lines (merge=union).
+MERGES = {
+    "conflict markers": [],
+    "conflict markers with the common ancestor (diff3)": ["--diff3"],
+    "a union merge": ["--union"],
+}
+
+
+def _git_merge(ours: Path, base: Path, theirs: Path, how: list[str]) -> bytes:
+    """What git makes of a file changed on both sides (``git merge-file``: its merge of one
+    file, with the labels a pull gives)."""
+    labels = ["-L", "HEAD", "-L", "base", "-L", "origin/main"]
+    done = subprocess.run(
+        ["git", "merge-file", "-p", *how, *labels, str(ours), str(base), str(theirs)],
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode >= 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="no git here")
+@pytest.mark.parametrize("how", MERGES.values(), ids=MERGES.keys())
+def test_a_ledger_git_merged_from_two_machines_keeps_every_cards_history(
+    how: list[str], vault: Path, tmp_path: Path
+) -> None:
+    """A vault exported on two machines, then pulled: the header lines of both files differ
+    (they hold digests), so git leaves its conflict markers, which the person commits. Both
+    sides are read: a card renamed on one keeps its note, an edit made in Anki to a card
+    no memo changed survives, a card gone on the other stays retired, and the files are
+    written back whole (the ledger was "not valid JSON (line 1)", a first run)."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    anki = Anki(tmp_path / "anki")
+    try:
+        anki.import_package(out)
+        guids = {n.fields["Front"]: n.guid for n in anki.notes()}
+        service = anki.col.get_note(anki.col.find_notes('"Front:Service"')[0])
+        service["Back"] = "내가 Anki에서 고친 답"
+        anki.col.update_note(service)
+        base = tmp_path / "base"
+        shutil.copytree(vault / ".memo2anki", base)
+        # Machine A renames a heading; machine B edits a back and deletes a note.
+        a, b = tmp_path / "a" / "vault", tmp_path / "b" / "vault"  # (the same vault's name)
+        shutil.copytree(vault, a)
+        shutil.copytree(vault, b)
+        cni = "daily/2025-04-02.md"
+        renamed = (a / cni).read_text(encoding="utf-8").replace("**CNI**", "**CNI 플러그인**")
+        (a / cni).write_text(renamed, encoding="utf-8")
+        pod = (b / "daily/2025-04-01.md").read_text(encoding="utf-8")
+        (b / "daily/2025-04-01.md").write_text(
+            pod.replace("배포 단위", "배포 단위 (컨테이너 묶음)")
+        )
+        (b / "daily/2025-04-03.md").unlink()
+        for machine in (a, b):
+            built = machine.parent / "deck.apkg"
+            assert run(machine, "-o", built).exit_code == 0
+            anki.import_package(built)
+        # B pulls A's commit: the memos merge cleanly, the ledger's files as git makes them.
+        (b / cni).write_text(renamed, encoding="utf-8")
+        for name in ("ledger.json", "fields.json"):
+            mine = b / ".memo2anki" / name
+            mine.write_bytes(_git_merge(mine, base / name, a / ".memo2anki" / name, how))
+        merged = (b / LEDGER).read_bytes()
+        if how != ["--union"]:
+            assert merged.startswith(b"<<<<<<< HEAD\n")
+        result = run(b, "-o", out, "--changes")
+        assert result.exit_code == 0, result.output
+        warnings = [] if how == ["--union"] else [f"{LEDGER}: {CONFLICT}"]
+        assert result.stderr.splitlines() == [
+            *warnings,
+            "memo2anki: 3 cards (CKA 3) from 2 notes, 0 images, "
+            f"{len(warnings)} warning{'s' * (len(warnings) != 1)}; 1 renamed, 2 unchanged; "
+            f"wrote {out}",
+        ]
+        assert result.stdout.splitlines() == [
+            "daily/2025-04-02.md:7: renamed 'CNI' -> 'CNI 플러그인'"
+        ]
+        assert _files(b) == _as_written_whole(b, tmp_path)  # no marker left, each card once
+        again = run(b, "-o", tmp_path / "again.apkg")
+        assert again.stderr.splitlines()[-1].endswith(
+            f"0 warnings; 3 unchanged; wrote {tmp_path / 'again.apkg'}"
+        )
+        log = anki.import_package(out)
+        notes = {n.fields["Front"]: n for n in anki.notes()}
+    finally:
+        anki.close()
+    assert len(log.new) == 0  # no card twice in Anki
+    assert notes["CNI 플러그인"].guid == guids["CNI"]
+    assert notes["Service"].fields["Back"] == "내가 Anki에서 고친 답"
+    assert "memo2anki::gone" in notes["Route 53 라우팅 정책"].tags

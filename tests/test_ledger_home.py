@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -106,12 +107,28 @@ def test_every_later_run_uses_the_one_ledger(
         assert (notes / ".memo2anki" / "ledger.json").read_bytes() == before
 
 
-def test_a_ledger_saved_with_a_bom_still_names_the_vault_root(notes: Path, tmp_path: Path) -> None:
+def _conflict(text: bytes) -> bytes:
+    """The ledger as a pull leaves it when both machines exported: git's markers around the
+    header lines of both sides (a header's digests differ)."""
+    head, rest = text.split(b"\n", 1)
+    other = head.replace(b'"rows": "', b'"rows": "0')
+    return b"\n".join([b"<<<<<<< HEAD", head, b"=======", other, b">>>>>>> origin/main", rest])
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [lambda text: b"\xef\xbb\xbf" + text, _conflict],
+    ids=["with a BOM", "with git's conflict markers"],
+)
+def test_a_ledger_saved_otherwise_still_names_the_vault_root(
+    notes: Path, tmp_path: Path, saved: Callable[[bytes], bytes]
+) -> None:
     """A run on a subfolder of a folder with no .obsidian/ takes the vault root the ledger
-    was written against, also when an editor saved the ledger with a BOM."""
+    was written against, also when an editor saved the ledger with a BOM or git left its
+    conflict markers before its header."""
     assert run(notes, "-o", tmp_path / "a.apkg", "--no-cache").exit_code == 0
     path = notes / ".memo2anki" / "ledger.json"
-    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    path.write_bytes(saved(path.read_bytes()))
     result = run(notes / "daily", "--dry-run", "--json", "--no-cache")
     assert result.exit_code == 0, result.output
     assert counts(result.output) == {"unchanged": 2}

@@ -150,9 +150,13 @@ class ReadFile:
         rows: memoryview | None,
         fields_digest: str | None,
         raw: bytes | None = None,
+        stale: bool = False,
     ) -> None:
         self.count = len(cards)
         self.raw = raw  # the file's bytes
+        # Whether it holds what this run does not write again (rows not used, git's conflict
+        # markers or a second header): then it is written even when no card changed.
+        self.stale = stale
         # Its rows' bytes when they are as memo2anki wrote them (the header's digest vouches
         # for them); None: edited since, or written by an older memo2anki, or a row of it was
         # not used.
@@ -346,8 +350,10 @@ def recorded_root(home: Path) -> Path | None:
     there, or one this run would not use: unreadable, or another vault's)."""
     try:
         with rows_file.open_regular(ledger_path(home)) as file:
-            first = file.readline(1 << 20)
-        text = first.removeprefix(rows_file.BOM).decode("utf-8").rstrip()
+            first = file.readline(1 << 20).removeprefix(rows_file.BOM)
+            if rows_file.marker(first.rstrip(b"\r\n")):  # (git's: the first side's next)
+                first = file.readline(1 << 20)
+        text = first.decode("utf-8").rstrip()
         head = json.loads(text + "]}" if text.endswith("[") else text)
         if not isinstance(head, dict):
             return None
@@ -622,48 +628,95 @@ def _row_of_line(line: bytes, keyless: bool) -> tuple[Any, ...]:
         return _checked(value, keyless)
 
 
-def _rows(
-    raw: bytes, where: str
-) -> tuple[dict[str, Any], list[tuple[Any, ...]], Sequence[int | None], bool, list[Diagnostic]]:
-    """(header, the rows that fit, each one's line, whether they are all of the file's and
-    one per line as memo2anki writes them, a warning for each row that does not fit)."""
+class _Read(NamedTuple):
+    """What :func:`_rows` reads of a ledger file."""
+
+    head: dict[str, Any]
+    rows: list[tuple[Any, ...]]  # the rows that fit
+    lines: Sequence[int | None]  # each one's line (None: the file is not one row a line)
+    whole: bool  # they are all of the file's, one per line as memo2anki writes them
+    warnings: list[Diagnostic]  # one for each row that does not fit
+    merged: bool  # the file is a git merge's: conflict markers, or a header for each side
+
+
+# Said once of a file holding git's conflict markers (both sides are read).
+MERGE_CONFLICT = (
+    "held a merge conflict (git's <<<<<<< markers): both sides were read, a card on both "
+    "as the first side has it"
+)
+
+
+def _rows(raw: bytes, where: str) -> _Read:
+    """The rows of a ledger file's bytes (past a BOM)."""
     head: dict[str, Any] | None = None
     end = raw.find(b"\n")
     if end > 0 and raw.endswith(rows_file.END) and end < len(raw) - len(rows_file.END):
         with contextlib.suppress(ValueError):
             head = _document(raw[:end] + b"]}")  # (the header line, with its rows cut)
-    if head is None or head.get("cards") != []:
+    if head is not None and head.get("cards") != []:
+        head = None
+    if head is not None:
+        _header(head).pop("cards")
+        keyless = head.get("columns") == list(_KEYLESS)
+        body = raw[end + 1 : -len(rows_file.END)]
+        try:
+            rows = _ROWS[keyless].decode(b"[" + body + b"]")  # nearly always
+            return _Read(head, rows, range(2, len(rows) + 2), True, [], False)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            pass
+    # A row does not fit, or holds what msgspec does not read, or git merged the file (its
+    # conflict markers, or a header for each side): line by line.
+    laid_out = rows_file.lines_of(raw)
+    if laid_out is None or (head is None and not laid_out.conflict):
         return _rows_of_document(_header(_document(raw)), where)  # (laid out otherwise)
-    _header(head).pop("cards")
+    (first, top), *numbered = laid_out.lines
+    if head is None:  # (git's marker first: the first side's header is the file's)
+        head = _header_line(top)
+        if head is None:
+            raise ValueError(f"not valid JSON (line {first})")
     keyless = head.get("columns") == list(_KEYLESS)
-    body = raw[end + 1 : -len(rows_file.END)]
-    try:
-        rows = _ROWS[keyless].decode(b"[" + body + b"]")  # nearly always
-        return head, rows, range(2, len(rows) + 2), True, []
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-        pass
-    # A row does not fit, or holds what msgspec does not read: line by line.
     rows, warnings = [], []
     lines: list[int | None] = []
-    for number, line in enumerate(body.split(b"\n"), 2):
+    merged = laid_out.conflict
+    for number, line in numbered:
+        if line.startswith(b"{") and (other := _header_line(line)) is not None:
+            # The other side's header (its digests are this side's no more): its rows
+            # follow, in its columns.
+            merged = True
+            keyless = other.get("columns") == list(_KEYLESS)
+            continue
         try:
             rows.append(_row_of_line(line, keyless))
             lines.append(number)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as err:
             message = f"card not used ({_why(err)}); {_NOT_USED}"
             warnings.append(Diagnostic(where, number, message))
-    if warnings:  # (unless its rows are not one per line: then read whole, if it is JSON)
+    if laid_out.conflict:
+        warnings.insert(0, Diagnostic(where, None, MERGE_CONFLICT))
+    elif warnings and not merged:  # (unless its rows are not one per line: read whole)
         with contextlib.suppress(ValueError):
             document = _document(raw)
             cards = document.get("cards")
-            if isinstance(cards, list) and len(cards) != body.count(b"\n") + 1:
+            if isinstance(cards, list) and len(cards) != len(numbered):
                 return _rows_of_document(_header(document), where)
-    return head, rows, lines, not warnings, warnings
+    return _Read(head, rows, lines, not warnings and not merged, warnings, merged)
 
 
-def _rows_of_document(
-    head: dict[str, Any], where: str
-) -> tuple[dict[str, Any], list[tuple[Any, ...]], list[int | None], bool, list[Diagnostic]]:
+def _header_line(line: bytes) -> dict[str, Any] | None:
+    """The header a line of a file one row a line is, its rows cut (``"cards"`` popped);
+    None when it is none (not JSON, or not ending with the rows); ValueError when it is one
+    this memo2anki does not read (another format or version)."""
+    try:
+        head = _document(line + b"]}")
+    except ValueError:
+        return None
+    if head.get("cards") != []:
+        return None
+    _header(head).pop("cards")
+    return head
+
+
+def _rows_of_document(head: dict[str, Any], where: str) -> _Read:
     """What :func:`_rows` gives, of a file read whole (its rows named by number)."""
     rows: list[tuple[Any, ...]] = []
     lines: list[int | None] = []
@@ -676,7 +729,7 @@ def _rows_of_document(
         except (msgspec.ValidationError, RecursionError) as err:
             message = f"card {number} not used ({_why(err)}); {_NOT_USED}"
             warnings.append(Diagnostic(where, None, message))
-    return head, rows, lines, False, warnings
+    return _Read(head, rows, lines, False, warnings, False)
 
 
 def parse(
@@ -686,9 +739,11 @@ def parse(
     ValueError when it is not one memo2anki reads at all. Every row is checked as it is read:
     one that does not fit (a value of another type or out of range, a card in it twice) is
     left out, and its card is then new to this run. A BOM before it (an editor's) is read
-    past."""
+    past. A file git merged (with its conflict markers, or a union merge's header of each
+    side) is read whole: both sides' rows, a card on both as the first side has it (no
+    warning for each: one for the file, when it holds conflict markers)."""
     text = raw.removeprefix(rows_file.BOM)
-    head, rows, lines, whole, warnings = _rows(text, where)
+    head, rows, lines, whole, warnings, merged = _rows(text, where)
     more = ("", *_NO_HTML) if head.get("columns") == list(_KEYLESS) else _NO_HTML
     cards = list(map(_make_card, map(add, rows, repeat(more))))
     count = len(cards)
@@ -696,12 +751,16 @@ def parse(
         cards, lines, whole = _printable_guids(cards, lines, where, warnings)
         count = len(cards)
     if len(set(map(_GUID, cards))) != count or len(set(map(_IDENTITY, cards))) != count:
-        cards, whole = _once(cards, lines, where, warnings), False
+        cards = _once(cards, lines, where, [] if merged else warnings)
+        whole = False
     digest_ = head.get("rows")
     vouched = None
     if whole and isinstance(digest_, str) and head.get("columns") == list(COLUMNS):
         vouched = rows_file.rows_of(text, digest_)
-    return head, ReadFile(cards, vouched, _fields_digest(head), raw), warnings
+    # Rows left out (or a merge's lines) are not written again, even by a run that changes
+    # nothing else.
+    stale = merged or bool(warnings) or len(cards) != len(rows)
+    return head, ReadFile(cards, vouched, _fields_digest(head), raw, stale), warnings
 
 
 def _odd_guids(cards: list[LedgerCard]) -> bool:
@@ -822,7 +881,7 @@ def load(
         rebased = [
             c._replace(note=_rebase(c.note, old_root, now_root), key="") for c in file.cards()
         ]
-        file = ReadFile(rebased, None, file.fields_digest, raw)
+        file = ReadFile(rebased, None, file.fields_digest, raw, file.stale)
     name = head["vault"] if old_root != now_root or renamed else vault_name
     links = head.get("links")
     links = links if isinstance(links, str) else ""
@@ -939,7 +998,8 @@ def save(
     nor over anything but a regular file. Returns warnings; never raises on I/O."""
     path = ledger_path(vault)
     where = f"{FOLDER}/{FILE_NAME}"
-    if not changed and read_digest is not None and ledger.cards:
+    stale = ledger.source is not None and ledger.source.stale
+    if not changed and read_digest is not None and ledger.cards and not stale:
         return []
     if (problem := folder_problem(vault)) is not None:
         message = f"ledger not written: {problem}; the deck was written, but the next run "

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import add, is_not, ne
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from memo2anki.common.files import replacing
 
@@ -195,6 +195,52 @@ def rows_of(raw: bytes, rows_digest: object = None) -> memoryview | None:
     if rows_digest is not None and hashlib.sha256(body).hexdigest() != rows_digest:
         return None
     return body
+
+
+# The lines git puts in a file it could not merge (conflict markers): the first side's
+# start, the common ancestor's (merge.conflictStyle diff3), the second side's, the end.
+_OURS, _BASE, _THEIRS, _END_MARK = b"<<<<<<<", b"|||||||", b"=======", b">>>>>>>"
+
+
+def marker(line: bytes) -> bytes | None:
+    """The conflict marker a line is (None: it is none). No line memo2anki writes starts
+    with one of these characters."""
+    mark = line[:7]
+    if mark in (_OURS, _BASE, _THEIRS, _END_MARK) and (len(line) == 7 or line[7:8] == b" "):
+        return mark
+    return None
+
+
+class Lines(NamedTuple):
+    """A file of rows one per line, read line by line past what git leaves in one it merged:
+    its lines but the last (``]}``), each with its line number (the header first, then each
+    row without the ``,`` after it, or another side's header), and whether git's conflict
+    markers were in it."""
+
+    lines: list[tuple[int, bytes]]
+    conflict: bool
+
+
+def lines_of(text: bytes) -> Lines | None:
+    """The lines of a file laid out as :func:`file_chunks` writes it, but for what a git
+    merge leaves in it: conflict markers (skipped, with the common ancestor's lines between
+    ``|||||||`` and ``=======``: both sides are read, the first one first), a header line
+    for each side and a row without its ``,`` (a union merge's), line ends of ``\r\n``.
+    None when it is not laid out so (not a header first and ``]}`` last)."""
+    kept: list[tuple[int, bytes]] = []
+    conflict = base = False
+    for number, line in enumerate(text.split(b"\n"), 1):
+        line = line.removesuffix(b"\r")
+        mark = marker(line)
+        if mark is not None:
+            conflict, base = True, mark == _BASE
+        elif not base:
+            kept.append((number, line))
+    if kept and kept[-1][1] == b"":
+        kept.pop()  # (after the last line break)
+    if len(kept) < 2 or not kept[0][1].startswith(b"{") or kept[-1][1] != END.strip():
+        return None
+    return Lines([kept[0], *((n, line.removesuffix(b",")) for n, line in kept[1:-1])], conflict)
 
 
 def digest(pieces: Chunks) -> str:
