@@ -15,13 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO, Anki, memo, run, write_vault
+from anki.collection import Collection
+from helpers import REPO, Anki, memo, memo2anki_notes, run, write_vault
 
 from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.ledger import Ledger
 
 LEDGER = ".memo2anki/ledger.json"
 FIRST_RUN = "this run is treated as a first run"
+CONFLICT = (
+    "held a merge conflict (git's <<<<<<< markers): both sides were read, a card on both as "
+    "the first side has it"
+)
 
 
 @pytest.fixture
@@ -380,10 +385,30 @@ def test_a_gone_card_without_its_last_fields_is_left_out(vault: Path, tmp_path: 
         "left out of the deck"
     ]
     assert result.stderr.splitlines()[0] == (
-        ".memo2anki/fields.json: 1 gone card left out of the deck (fields.json not used: not "
-        "valid JSON (line 1)): in Anki they keep their last fields, not tagged "
-        "memo2anki::gone (--changes names them)"
+        ".memo2anki/fields.json: 1 gone card whose last fields are not known (fields.json not "
+        "used: not valid JSON (line 1)): left out of a package, they keep their last fields "
+        "in Anki, not tagged memo2anki::gone (a sync tags them); --changes names them"
     )
+
+
+def test_a_sync_retires_a_gone_card_without_its_last_fields(vault: Path, tmp_path: Path) -> None:
+    """The same, synced: the note Anki holds is tagged memo2anki::gone and suspended, its
+    fields kept (the warning said it was "not tagged memo2anki::gone")."""
+    Anki(tmp_path / "profile").close()
+    collection = tmp_path / "profile" / "collection.anki2"
+    assert run("sync", vault, "--collection", collection, "--no-cache").exit_code == 0
+    (vault / ".memo2anki/fields.json").write_text("damaged", encoding="utf-8")
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run("sync", vault, "--collection", collection, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert "(a sync tags them)" in result.stderr.splitlines()[0]
+    col = Collection(str(collection))
+    try:
+        gone = memo2anki_notes(col)["Route 53 라우팅 정책"]
+    finally:
+        col.close()
+    assert "memo2anki::gone" in gone["tags"] and gone["suspended"]
+    assert gone["back"] == "<p>단순, 가중치, 지연 시간, 장애 조치</p>"
 
 
 @pytest.mark.parametrize(
@@ -407,7 +432,9 @@ def test_a_damaged_fields_file_is_a_warning_when_it_costs_a_gone_card(
     result = run(vault, "-o", out)
     assert result.exit_code == 0
     (warning,) = [x for x in result.stderr.splitlines() if x.startswith(".memo2anki/fields")]
-    assert warning.startswith(f".memo2anki/fields.json: 1 gone card left out of the deck ({why}")
+    assert warning.startswith(
+        f".memo2anki/fields.json: 1 gone card whose last fields are not known ({why}"
+    )
 
 
 BOM = b"\xef\xbb\xbf"
@@ -440,6 +467,105 @@ def test_a_bom_an_editor_put_before_the_files_is_read_past(
     ]
     after = _files(vault)
     assert after == _as_written_whole(vault, tmp_path)  # (written back without it)
+
+
+FIELDS_HEAD = '{"format": "memo2anki last fields", "version": 1, "fields": ['
+FA, FB, FB2, FC = (
+    json.dumps(row, ensure_ascii=False)
+    for row in (["a", "A", "<p>가</p>"], ["b", "B", "<p>나</p>"], ["b", "B2", "<p>나!</p>"],
+                ["c", "C", "<p>다</p>"])
+)  # fmt: skip
+NOT_KNOWN = "that card's last Front and Back are not known"
+
+# fields.json's lines in, the last fields read (GUID: front) and the warnings out.
+FIELDS_FILES: dict[str, tuple[list[str], list[str], list[str]]] = {
+    "as written": ([FIELDS_HEAD, f"{FA},", f"{FB},", FC, "]}"], ["a A", "b B", "c C"], []),
+    "a row not JSON: only its card's": (
+        [FIELDS_HEAD, f"{FA},", '["b", "B", "<p>나',  f"{FC},", "]}"],
+        ["a A", "c C"],
+        [f":3: last fields not used (not valid JSON); {NOT_KNOWN}"],
+    ),
+    "a row of two strings": (
+        [FIELDS_HEAD, '["a", "A"],', f"{FC},", "]}"],
+        ["c C"],
+        [f":2: last fields not used (Expected `array` of length 3, got 2); {NOT_KNOWN}"],
+    ),
+    "a back of another type": (
+        [FIELDS_HEAD, '["a", "A", 1],', FC, "]}"],
+        ["c C"],
+        [f":2: last fields not used (back: Expected `str`, got `int`); {NOT_KNOWN}"],
+    ),
+    "git's conflict markers": (
+        [FIELDS_HEAD, f"{FA},", "<<<<<<< HEAD", f"{FB2},", "=======", f"{FB},", f"{FC},",
+         ">>>>>>> origin/main", f"{FC}", "]}"],
+        ["a A", "b B2", "c C"],
+        [f": {CONFLICT}"],
+    ),
+    "diff3: the common ancestor's lines are not read": (
+        [FIELDS_HEAD, "<<<<<<< HEAD", f"{FA},", "||||||| base", f"{FB},", "=======",
+         f"{FC},", ">>>>>>> origin/main", "]}"],
+        ["a A", "c C"],
+        [f": {CONFLICT}"],
+    ),
+    "a union merge: rows without their comma": (
+        [FIELDS_HEAD, FA, FB2, f"{FB},", FC, "]}"], ["a A", "b B2", "c C"], [],
+    ),
+    "laid out otherwise, a row named by number": (
+        [FIELDS_HEAD, f"{FA},", '["b"],', "", FC, "]}"],
+        ["a A", "c C"],
+        [f": card 2's last fields not used (Expected `array` of length 3, got 1); {NOT_KNOWN}"],
+    ),
+    "with a BOM": (["\ufeff" + FIELDS_HEAD, FA, "]}"], ["a A"], []),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", FIELDS_FILES.values(), ids=FIELDS_FILES.keys())
+def test_fields_json_is_read_row_by_row(
+    case: tuple[list[str], list[str], list[str]], tmp_path: Path
+) -> None:
+    """One bad line costs its card's last fields only (it cost all of them: renamed cards
+    could not be paired by their backs, gone cards were left out)."""
+    lines, read, named = case
+    path = tmp_path / "fields.json"
+    path.write_text("\n".join([*lines, ""]), encoding="utf-8")
+    fields = ledger_file.LastFields(path)
+    assert [f"{guid} {front}" for guid, (front, _) in fields.items()] == read
+    assert fields.problem is None
+    warnings = [str(w).removeprefix(".memo2anki/fields.json") for w in fields.take_warnings()]
+    assert warnings == named
+    assert fields.take_warnings() == []  # (told once)
+
+
+def test_a_damaged_row_of_fields_json_costs_its_card_only_until_it_is_written_again(
+    vault: Path, tmp_path: Path
+) -> None:
+    """The Route 53 card's row of fields.json is damaged: it alone has no last fields, and
+    the run that writes the files again restores them (the card is unchanged: they are its
+    own), so when its memo is gone it is carried with them."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / ".memo2anki/fields.json"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    (k,) = [k for k, line in enumerate(lines) if "Route 53" in line]
+    lines[k] = lines[k][:20]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    pod = vault / "daily/2025-04-01.md"
+    pod.write_text(pod.read_text(encoding="utf-8").replace("배포 단위", "배포 단위!"))
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f".memo2anki/fields.json:{k + 1}: last fields not used (not valid JSON); {NOT_KNOWN}",
+        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 1 warning; 1 updated, "
+        f"3 unchanged; wrote {out}",
+    ]
+    assert _files(vault) == _as_written_whole(vault, tmp_path)
+    assert "장애 조치" in path.read_text(encoding="utf-8").split("\n")[k]
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run(vault, "-o", out)
+    assert result.stderr.splitlines() == [
+        f"memo2anki: 3 cards (CKA 3) from 2 notes, 0 images, 0 warnings; 1 gone, 3 unchanged; "
+        f"wrote {out}"
+    ]
 
 
 def _as_written_whole(vault: Path, tmp_path: Path) -> dict[str, bytes]:
@@ -850,12 +976,6 @@ def test_a_damaged_row_of_a_ledger_laid_out_otherwise_is_named_by_number(
     assert "; 1 new, 3 unchanged; wrote" in summary
 
 
-CONFLICT = (
-    "held a merge conflict (git's <<<<<<< markers): both sides were read, a card on both as "
-    "the first side has it"
-)
-
-
 def _ledger_row(guid: str, front: str, state: str = "live") -> str:
     card = (guid, ["1.md", "CKA", front, 0], "d/1.md", 7, "CKA", front, "D::CKA", "", state)
     return json.dumps([*card, 1743465600, "digest", ["CKA"], ""], ensure_ascii=False)
@@ -1050,3 +1170,64 @@ def test_a_ledger_git_merged_from_two_machines_keeps_every_cards_history(
     assert notes["CNI 플러그인"].guid == guids["CNI"]
     assert notes["Service"].fields["Back"] == "내가 Anki에서 고친 답"
     assert "memo2anki::gone" in notes["Route 53 라우팅 정책"].tags
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="no git here")
+@pytest.mark.parametrize("how", MERGES.values(), ids=MERGES.keys())
+def test_fields_json_git_merged_keeps_the_last_fields_of_both_sides(
+    how: list[str], vault: Path, tmp_path: Path
+) -> None:
+    """Machine A renames a heading and deletes a card, B edits the back beside it: both
+    files conflict among their rows. fields.json is read as both sides: the renamed card is
+    paired by its back (it got a new GUID: a duplicate in Anki), the card gone since the
+    pull is carried with its last fields (it was left out)."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    base = tmp_path / "base"
+    shutil.copytree(vault / ".memo2anki", base)
+    a, b = tmp_path / "a" / "vault", tmp_path / "b" / "vault"
+    shutil.copytree(vault, a)
+    shutil.copytree(vault, b)
+    cni, pod, route = "daily/2025-04-02.md", "daily/2025-04-01.md", "daily/2025-04-03.md"
+    edits = {
+        a: {
+            cni: ("**CNI**", "**CNI 플러그인**"),
+            pod: ("**Pod**\n가장 작은 배포 단위\n\n", ""),
+        },
+        b: {route: ("장애 조치", "장애 조치, 지리 위치")},
+    }
+    for machine, changes in edits.items():
+        for note, (old, new) in changes.items():
+            text = (machine / note).read_text(encoding="utf-8")
+            assert old in text
+            (machine / note).write_text(text.replace(old, new), encoding="utf-8")
+        assert run(machine, "-o", machine.parent / "deck.apkg").exit_code == 0
+    for note in (cni, pod):  # B pulls A's commit
+        shutil.copy(a / note, b / note)
+    for name in ("ledger.json", "fields.json"):
+        mine = b / ".memo2anki" / name
+        mine.write_bytes(_git_merge(mine, base / name, a / ".memo2anki" / name, how))
+    if how != ["--union"]:
+        assert b"\n<<<<<<< HEAD\n" in (b / ".memo2anki/fields.json").read_bytes()
+    result = run(b, "-o", out, "--changes")
+    assert result.exit_code == 0, result.output
+    conflicts = [] if how == ["--union"] else [f"{LEDGER}: {CONFLICT}"]
+    assert result.stderr.splitlines()[: len(conflicts)] == conflicts
+    assert result.stderr.splitlines()[-1] == (
+        f"memo2anki: 3 cards (CKA 2, AWS 1) from 3 notes, 0 images, {len(conflicts) * 2} "
+        f"warnings; 1 renamed, 1 gone, 2 unchanged; wrote {out}"
+    )
+    if conflicts:  # (fields.json's, told when it is read)
+        assert f".memo2anki/fields.json: {CONFLICT}" in result.stderr.splitlines()
+    assert result.stdout.splitlines() == [
+        "daily/2025-04-02.md:7: renamed 'CNI' -> 'CNI 플러그인'",
+        "daily/2025-04-01.md: gone 'Pod' (was daily/2025-04-01.md:7)",
+    ]
+    assert _files(b) == _as_written_whole(b, tmp_path)
+    anki = Anki(tmp_path / "anki")
+    try:
+        anki.import_package(out)
+        gone = next(n for n in anki.notes() if "memo2anki::gone" in n.tags)
+    finally:
+        anki.close()
+    assert gone.fields["Back"] == "<p>가장 작은 배포 단위</p>"

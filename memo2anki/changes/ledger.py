@@ -20,7 +20,7 @@ import os
 import re
 import stat
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import compress, repeat
@@ -77,15 +77,20 @@ class LedgerCard(NamedTuple):
 
 class LastFields(Mapping[str, tuple[str, str]]):
     """The last Front and Back HTML of every card, by GUID, from ``.memo2anki/fields.json``:
-    read only when a run needs them (a card gone or paired), which most runs never do. A row
-    that is not three strings is left out (its card, if gone, is then only reported); so is
-    the whole file when it is not one memo2anki wrote."""
+    read only when a run needs them (a card gone or paired), which most runs never do. Each
+    row is read on its own, as the ledger's are: one that is not three strings is left out,
+    with a warning naming its line (its card, if gone, is then only reported); a file git
+    merged is read as both sides (the first side's row of a card). The whole file is left
+    out only when it is not one memo2anki wrote."""
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
         self._fields: dict[str, tuple[str, str]] | None = None if path else {}
         # Why the file could not be used, once it was read (None: it could, or was not read).
         self.problem: str | None = None
+        # What was wrong with rows of it (or that git's conflict markers were in it), once
+        # it was read: told by the first to ask (:meth:`take_warnings`).
+        self._warnings: list[Diagnostic] = []
 
     def _load(self) -> dict[str, tuple[str, str]]:
         if self._fields is None:
@@ -93,14 +98,7 @@ class LastFields(Mapping[str, tuple[str, str]]):
             try:
                 assert self._path is not None
                 raw = rows_file.read_regular(self._path)
-                data = _document(raw)
-                rows = data.get("fields")
-                if data.get("format") != FIELDS_FORMAT or not isinstance(rows, list):
-                    raise ValueError("not memo2anki's last fields")
-                for row in rows:
-                    with contextlib.suppress(msgspec.ValidationError, RecursionError):
-                        guid, front, back = msgspec.convert(row, _FieldsRow)
-                        self._fields.setdefault(guid, (front, back))
+                self._read(raw.removeprefix(rows_file.BOM))
             except FileNotFoundError:
                 self.problem = f"{FIELDS_NAME} is missing"
             except OSError as err:
@@ -108,6 +106,71 @@ class LastFields(Mapping[str, tuple[str, str]]):
             except ValueError as err:  # gone cards are then left out: see plan._left_out
                 self.problem = f"{FIELDS_NAME} not used: {err}"
         return self._fields
+
+    def _read(self, text: bytes) -> None:
+        """Read the file's rows (``text``: its bytes past a BOM) into ``_fields``."""
+        fields = self._fields
+        assert fields is not None
+        end = max(text.find(b"\n"), 0)
+        if _fields_header(text[:end]) is not None and text.endswith(rows_file.END):
+            with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+                body = text[end + 1 : -len(rows_file.END)]
+                for guid, front, back in _FIELDS_ROWS.decode(b"[" + body + b"]"):
+                    fields.setdefault(guid, (front, back))  # nearly always
+                return
+        laid_out = rows_file.lines_of(text)
+        if laid_out is None or (_fields_header(text[:end]) is None and not laid_out.conflict):
+            self._read_whole(text)  # (laid out otherwise: by hand)
+            return
+        (first, top), *numbered = laid_out.lines
+        if _fields_header(top) is None:
+            raise ValueError(f"not valid JSON (line {first})")
+        merged = laid_out.conflict
+        for number, line in numbered:
+            if line.startswith(b"{") and _fields_header(line) is not None:
+                merged = True
+                continue  # (the other side's header: the same)
+            try:
+                guid, front, back = _fields_row(line)
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as err:
+                self._not_used(number, f"last fields not used ({_why(err, _FIELDS_COLUMNS)})")
+                continue
+            fields.setdefault(guid, (front, back))
+        if laid_out.conflict:
+            self._warnings.insert(0, Diagnostic(f"{FOLDER}/{FIELDS_NAME}", None, MERGE_CONFLICT))
+        elif self._warnings and not merged:  # (unless its rows are not one per line)
+            with contextlib.suppress(ValueError):
+                rows = _document(text).get("fields")
+                if isinstance(rows, list) and len(rows) != len(numbered):
+                    fields.clear()
+                    self._warnings.clear()
+                    self._read_whole(text)
+
+    def _read_whole(self, text: bytes) -> None:
+        """Read a file not laid out one row a line (its rows named by number)."""
+        fields = self._fields
+        assert fields is not None
+        data = _document(text)
+        rows = data.get("fields")
+        if data.get("format") != FIELDS_FORMAT or not isinstance(rows, list):
+            raise ValueError("not memo2anki's last fields")
+        for number, row in enumerate(rows, 1):
+            try:
+                guid, front, back = msgspec.convert(row, _FieldsRow)
+            except (msgspec.ValidationError, RecursionError) as err:
+                why = _why(err, _FIELDS_COLUMNS)
+                self._not_used(None, f"card {number}'s last fields not used ({why})")
+                continue
+            fields.setdefault(guid, (front, back))
+
+    def _not_used(self, line: int | None, what: str) -> None:
+        message = f"{what}; that card's last Front and Back are not known"
+        self._warnings.append(Diagnostic(f"{FOLDER}/{FIELDS_NAME}", line, message))
+
+    def take_warnings(self) -> list[Diagnostic]:
+        """What was wrong with the file's rows, if it was read and nobody was told yet."""
+        warnings, self._warnings = self._warnings, []
+        return warnings
 
     def __getitem__(self, guid: str) -> tuple[str, str]:
         return self._load()[guid]
@@ -117,6 +180,52 @@ class LastFields(Mapping[str, tuple[str, str]]):
 
     def __len__(self) -> int:
         return len(self._load())
+
+
+class FieldsAfter(Mapping[str, tuple[str, str]]):
+    """The last fields after a run: those read (``last``), and for a card they lack (its row
+    of ``fields.json`` damaged, say), those this run gave it when it was unchanged (the same:
+    its digest of them is its row's), worked out (by ``made``) only when one is asked for.
+    So a run that writes ``fields.json`` again restores them."""
+
+    def __init__(
+        self,
+        last: Mapping[str, tuple[str, str]],
+        made: Callable[[], Mapping[str, tuple[str, str]]],
+    ) -> None:
+        self.last = last
+        self._make = made
+        self._made: Mapping[str, tuple[str, str]] | None = None
+
+    @property
+    def made(self) -> Mapping[str, tuple[str, str]]:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    @property
+    def problem(self) -> str | None:
+        return getattr(self.last, "problem", None)
+
+    def __getitem__(self, guid: str) -> tuple[str, str]:
+        try:
+            return self.last[guid]
+        except KeyError:
+            return self.made[guid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self.last, *self.made]))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys([*self.last, *self.made]))
+
+
+def fields_warnings(fields: Mapping[str, tuple[str, str]]) -> list[Diagnostic]:
+    """The warnings about ``fields.json`` not told yet, once it was read (none if it was
+    not: a run that never needed it)."""
+    while isinstance(fields, FieldsAfter):
+        fields = fields.last
+    return fields.take_warnings() if isinstance(fields, LastFields) else []
 
 
 class Written(NamedTuple):
@@ -439,6 +548,9 @@ _KeylessRow = tuple[
     tuple[str, ...],
 ]
 _FieldsRow = tuple[str, str, str]
+_FIELDS_COLUMNS = ("guid", "front", "back")
+_FIELDS_ROWS: msgspec.json.Decoder[list[_FieldsRow]] = msgspec.json.Decoder(list[_FieldsRow])
+_FIELDS_ROW: msgspec.json.Decoder[_FieldsRow] = msgspec.json.Decoder(_FieldsRow)
 _ROWS: dict[bool, msgspec.json.Decoder[Any]] = {
     False: msgspec.json.Decoder(list[_Row]),
     True: msgspec.json.Decoder(list[_KeylessRow]),
@@ -595,14 +707,14 @@ _GUID, _IDENTITY, _DECK, _STATE, _STAMP, _KEY = (
 )
 
 
-def _why(err: Exception) -> str:
+def _why(err: Exception, columns: Sequence[str] = COLUMNS) -> str:
     """What is wrong with a row, naming its column (msgspec names its place in the row)."""
     if isinstance(err, RecursionError):
         return "nested too deep"
     text = str(err)
     if isinstance(err, msgspec.ValidationError) and (at := _AT_COLUMN.search(text)):
         column = int(at.group(1))
-        name = COLUMNS[column] if column < len(COLUMNS) else f"column {column + 1}"
+        name = columns[column] if column < len(columns) else f"column {column + 1}"
         return f"{name}: {text[: at.start()]}"
     return text if isinstance(err, msgspec.ValidationError) else "not valid JSON"
 
@@ -611,6 +723,29 @@ def _checked(value: Any, keyless: bool) -> tuple[Any, ...]:
     """A row of plain data (from ``json.loads``) checked as the decoder checks one."""
     row: tuple[Any, ...] = msgspec.convert(value, _KeylessRow if keyless else _Row)
     return row
+
+
+def _fields_header(line: bytes) -> dict[str, Any] | None:
+    """The header a line of ``fields.json`` is (its first), None when it is none."""
+    try:
+        head = _document(line + b"]}")
+    except ValueError:
+        return None
+    return head if head.get("format") == FIELDS_FORMAT and head.get("fields") == [] else None
+
+
+def _fields_row(line: bytes) -> tuple[str, str, str]:
+    """The checked row of one line of ``fields.json``; msgspec's errors, or RecursionError."""
+    try:
+        return _FIELDS_ROW.decode(line)
+    except msgspec.DecodeError:
+        # A lone surrogate's escape (a file name not valid UTF-8) is JSON msgspec refuses.
+        try:
+            value = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError as err:
+            raise msgspec.DecodeError("not valid JSON") from err
+        row: tuple[str, str, str] = msgspec.convert(value, _FieldsRow)
+        return row
 
 
 def _row_of_line(line: bytes, keyless: bool) -> tuple[Any, ...]:
@@ -1040,4 +1175,4 @@ def save(
         reason = err.strerror or str(err)
         message = f"cannot write the ledger ({reason}); the deck was written, but the next run "
         return [Diagnostic(where, None, message + "cannot tell what changed since this one")]
-    return []
+    return fields_warnings(ledger.fields)  # (fields.json, if it was read only to write it)

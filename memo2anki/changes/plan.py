@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
 from itertools import compress, repeat
 from operator import attrgetter, lt
 from typing import NamedTuple
@@ -33,9 +34,11 @@ from memo2anki.changes.ledger import (
     LAST_STAMP,
     LIVE,
     Cards,
+    FieldsAfter,
     Ledger,
     LedgerCard,
     Written,
+    fields_warnings,
 )
 from memo2anki.changes.notes import (
     CLOZE_MODEL_NAME,
@@ -248,14 +251,27 @@ def digest(card: Card) -> str:
 
 
 def _left_out(count: int, ledger: Ledger) -> Diagnostic:
-    """The warning for gone cards left out of the deck for want of their last fields."""
-    why = getattr(ledger.fields, "problem", None) or "their fields are not in it"
+    """The warning for gone cards without their last fields: a package leaves them out (with
+    empty ones, its import would blank their notes), a sync retires them all the same (it
+    tags and suspends the notes Anki holds, their fields as they are)."""
+    why = getattr(ledger.fields, "problem", None) or f"{FIELDS_NAME} has none for them"
     return Diagnostic(
         f"{FOLDER}/{FIELDS_NAME}",
         None,
-        f"{plural(count, 'gone card')} left out of the deck ({why}): in Anki they keep their "
-        "last fields, not tagged memo2anki::gone (--changes names them)",
+        f"{plural(count, 'gone card')} whose last fields are not known ({why}): left out of a "
+        "package, they keep their last fields in Anki, not tagged memo2anki::gone (a sync "
+        "tags them); --changes names them",
     )
+
+
+def _unchanged_fields(changes: Sequence[Change]) -> dict[str, tuple[str, str]]:
+    """The Front and Back HTML of the cards a plan found unchanged, by GUID: as they were
+    last written (see :class:`~memo2anki.changes.ledger.FieldsAfter`)."""
+    return {
+        c.guid: (c.notes[0].fields[0], c.notes[0].fields[1])
+        for c in changes
+        if c.kind is Kind.UNCHANGED and c.notes
+    }
 
 
 def _later(now: int, stamp: int) -> int:
@@ -816,6 +832,7 @@ def plan_changes(
 
     # The pages of the notes of this run's cards, and of the other notes the ledger still
     # holds cards of (out of this run's reach, or gone) as they were.
+    diagnostics += fields_warnings(ledger.fields)  # (fields.json, if it was read)
     if unfielded:
         diagnostics.append(_left_out(unfielded, ledger))
     # (Those of notes out of its reach are kept by a run that links to no page: its cards'
@@ -831,6 +848,7 @@ def plan_changes(
             ledger,
             vault=layout.vault_name,
             cards=Cards((*new_entries, *carried), ledger.source),
+            fields=FieldsAfter(ledger.fields, partial(_unchanged_fields, changes)),
             links=layout.links,
             pages=pages_after,
             link_root=None,
