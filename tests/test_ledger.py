@@ -226,10 +226,6 @@ BAD_LEDGERS = {
     "corrupt": (b'{"format": "memo2anki ledger", "vers', "not valid JSON (line 1)"),
     "not UTF-8": (b"\xff\xfe{}", "not UTF-8"),
     "foreign": (b'{"format": "something else"}', "not a memo2anki ledger"),
-    "a newer version": (
-        b'{"format": "memo2anki ledger", "version": 9, "vault": "vault", "cards": []}',
-        "ledger version 9; this memo2anki reads 1",
-    ),
     "nested too deep": (
         b'{"format": "memo2anki ledger", "version": 1, "vault": "vault", "cards": '
         + b"[" * 100_000
@@ -275,6 +271,74 @@ def test_a_bad_ledger_is_a_warning_and_a_first_run(
     ]
     # Replaced by a good one: the next run compares against it.
     assert "4 unchanged" in run(vault, "-o", out).stderr
+
+
+NEWER = (
+    "written by a newer memo2anki (version 2); not used and not written: update memo2anki; "
+    + FIRST_RUN
+)
+
+
+def _newer(text: bytes) -> bytes:
+    """A ledger file as a newer memo2anki might write it: its header says version 2."""
+    return text.replace(b'"version": 1,', b'"version": 2,', 1)
+
+
+# A ledger a newer memo2anki wrote (made from this vault's, whose text is given): every way
+# it may come, it is not used, and neither file is written over.
+NEWER_LEDGERS: dict[str, Callable[[bytes], bytes]] = {
+    "its rows as this one's": _newer,
+    "in one line": lambda text: _newer(json.dumps(json.loads(text)).encode()),
+    "rows this one cannot read": lambda text: _newer(text).replace(b'"live"', b'{"s": 1}'),
+    "a layout this one cannot read": lambda text: _newer(text).replace(b"[\n", b"<\n", 1),
+    "saved with a BOM": lambda text: BOM + _newer(text),
+    "one side of git's merge": lambda text: b"\n".join(
+        [b"<<<<<<< HEAD", *text.split(b"\n", 1)[:1], b"=======",
+         _newer(text.split(b"\n", 1)[0]), b">>>>>>> origin/main", text.split(b"\n", 1)[1]]
+    ),
+    "its version a big number": lambda text: text.replace(
+        b'"version": 1,', b'"version": 123456789,', 1
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["build", "sync"])
+@pytest.mark.parametrize("made", NEWER_LEDGERS.values(), ids=NEWER_LEDGERS.keys())
+def test_a_ledger_of_a_newer_memo2anki_is_never_written_over(
+    made: Callable[[bytes], bytes], command: str, vault: Path, tmp_path: Path
+) -> None:
+    """Two machines on different versions share the vault: the older one goes on as a first
+    run for its deck, and leaves the newer one's files byte for byte as they are (it wrote
+    its first run's ledger over them, as version 1, and the damage was pushed)."""
+    assert run(vault, "-o", tmp_path / "first.apkg").exit_code == 0
+    path = vault / LEDGER
+    path.write_bytes(made(path.read_bytes()))
+    before = _files(vault)
+    if command == "sync":
+        Anki(tmp_path / "profile").close()
+        args: list[str | Path] = [
+            "sync",
+            vault,
+            "--collection",
+            tmp_path / "profile/collection.anki2",
+        ]
+    else:
+        args = [vault, "-o", tmp_path / "deck.apkg"]
+    # (A second sync reads the collection as the ledger it would have had.)
+    for counts in ("; 4 new;", "; 4 unchanged;" if command == "sync" else "; 4 new;"):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        lines = result.stderr.splitlines()
+        told = [x for x in lines if not x.startswith("memo2anki: ")]
+        assert told == [f"{LEDGER}: {NEWER}".replace("version 2", _said(before))]
+        assert counts in lines[1]
+        assert _files(vault) == before
+
+
+def _said(files: dict[str, bytes]) -> str:
+    version = re.search(rb'"version": (\d+)', files["ledger.json"].split(b"\n=======")[-1])
+    assert version is not None
+    return f"version {int(version.group(1))}"
 
 
 def test_a_ledger_copied_from_another_vault_is_not_used(vault: Path, tmp_path: Path) -> None:

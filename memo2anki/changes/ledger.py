@@ -385,6 +385,8 @@ class Ledger:
     # The cards whose links were last made otherwise than ``written`` says, by GUID: cards a
     # run with another vault root (or name, or links) could not reach, left as they were.
     others: Mapping[str, Written] = field(default_factory=dict)
+    # Its file was written by a newer memo2anki: never written over (see NewerLedger).
+    read_only: bool = field(default=False, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -670,11 +672,41 @@ def _fields_file(
     return rows_file.file_chunks(head, "fields", body, len(cards), vouch=False), lengths
 
 
+class NewerLedger(ValueError):
+    """A ledger a newer memo2anki wrote: not used, and never written over (an older
+    memo2anki on another machine would replace it with what it can tell)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"written by a newer memo2anki (version {version}); not used and not written: "
+            "update memo2anki"
+        )
+
+
+def _newer(raw: bytes) -> NewerLedger | None:
+    """A ledger a newer memo2anki wrote, said so by its first line (past a BOM or git's
+    marker), whatever the rest holds (its layout may be one this memo2anki cannot read)."""
+    for line in raw.removeprefix(rows_file.BOM)[:4096].split(b"\n")[:3]:
+        if rows_file.marker(line.rstrip(b"\r")):
+            continue
+        version = _VERSION_SAID.search(line) if _FORMAT_SAID.search(line) else None
+        if version is not None and int(version.group(1)) > VERSION:
+            return NewerLedger(int(version.group(1)))
+        return None
+    return None
+
+
+_FORMAT_SAID = re.compile(rb'"format"\s*:\s*"memo2anki ledger"')
+_VERSION_SAID = re.compile(rb'"version"\s*:\s*(\d{1,9})\b')
+
+
 def _header(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("format") != FORMAT:
         raise ValueError("not a memo2anki ledger")
     if data.get("version") != VERSION:
         version = data.get("version")
+        if type(version) is int and version > VERSION:
+            raise NewerLedger(version)
         shown = repr(version) if isinstance(version, int | str) else "unknown"
         raise ValueError(f"ledger version {shown}; this memo2anki reads {VERSION}")
     if not isinstance(data.get("vault"), str) or not isinstance(data.get("cards"), list):
@@ -985,6 +1017,9 @@ def load(
     try:
         head, file, warnings = parse(raw, where)
     except ValueError as err:
+        newer = err if isinstance(err, NewerLedger) else _newer(raw)
+        if newer is not None:  # (a first run, which leaves the file as it is)
+            return replace(empty(digest), read_only=True), [_warn(where, str(newer))]
         warning = _warn(where, f"ledger not used: {err}")
         return empty(digest), [warning]
     old_root = head.get("root", "")
@@ -1133,6 +1168,8 @@ def save(
     nor over anything but a regular file. Returns warnings; never raises on I/O."""
     path = ledger_path(vault)
     where = f"{FOLDER}/{FILE_NAME}"
+    if ledger.read_only:
+        return []  # (a newer memo2anki's: said so when it was read)
     stale = ledger.source is not None and ledger.source.stale
     if not changed and read_digest is not None and ledger.cards and not stale:
         return []

@@ -243,6 +243,7 @@ def plan_against_target(
         home=previous.home,
         found=previous.found,
         root=previous.root,
+        read_only=previous.read_only,
     )
     stamp = int(time.time()) if now is None else now
     again = plan_changes(result.cards, ledger, plan.scope, stamp, plan.layout)
