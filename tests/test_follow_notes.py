@@ -154,6 +154,64 @@ def test_a_deleted_memo_is_tagged_gone_and_nothing_else_changes(
     assert gone not in package_notes(step.out)
 
 
+def _gone_in_anki(anki: Anki) -> set[str]:
+    return {n.fields["Front"] for n in anki.notes() if GONE_TAG in n.tags}
+
+
+def test_a_card_moved_to_a_subject_left_out_is_not_gone(
+    reviewed: tuple[Step, Path], anki: Anki
+) -> None:
+    """A run with --subject while cards move to another subject leaves them as they are
+    (their memo is there): only a memo deleted is gone. The next full run moves them."""
+    step, vault = reviewed
+    before = {n.fields["Front"]: n.guid for n in anki.notes()}
+    history = anki.scheduling()
+    _edit(vault / "daily/2025-04-01.md", "## CKA", "## Kubernetes")  # Pod and Service
+    _edit(vault / "daily/2025-04-02.md", "**etcd**\n클러스터 상태를 담는 key-value 저장소", "")
+    step("--subject", "CKA", part=True)
+    assert _gone_in_anki(anki) == {"etcd"}
+    assert {n.fields["Front"]: n.fields["Subject"] for n in anki.notes()}["Pod"] == "CKA"
+
+    dry = run(vault, "-o", step.out, "--dry-run", "--changes")
+    assert "moved 'Pod' from subject 'CKA' to 'Kubernetes'" in dry.output, dry.output
+    assert "moved 'Service' from subject 'CKA' to 'Kubernetes'" in dry.output, dry.output
+    step.retired.add(before["etcd"])
+    log = step()
+    assert len(log.new) == 0  # type: ignore[attr-defined]
+    after = {n.fields["Front"]: (n.guid, n.fields["Subject"]) for n in anki.notes()}
+    assert after["Pod"] == (before["Pod"], "Kubernetes")
+    assert after["Service"] == (before["Service"], "Kubernetes")
+    assert _gone_in_anki(anki) == {"etcd"}
+    assert anki.scheduling() == history
+
+
+def test_a_note_moved_out_of_the_folder_given_is_not_gone(
+    reviewed: tuple[Step, Path], anki: Anki
+) -> None:
+    """A run on a folder after a note moved out of it (into another folder of the vault)
+    leaves its cards as they are; a note deleted is gone. The next full run moves them."""
+    step, vault = reviewed
+    before = {n.fields["Front"]: n.guid for n in anki.notes()}
+    history = anki.scheduling()
+    (vault / "archive").mkdir()
+    os.rename(vault / "daily/2025-04-01.md", vault / "archive/2025-04-01.md")
+    (vault / "daily/2025-04-02.md").unlink()
+    (vault / "daily/2025-04-03.md").write_text(memo("**Node**\n파드가 도는 머신"), "utf-8")
+    step(paths=(vault / "daily",), part=True)
+    assert _gone_in_anki(anki) == {"CNI", "etcd"}
+
+    dry = run(vault, "-o", step.out, "--dry-run", "--changes")
+    assert "moved 'Pod' from daily/2025-04-01.md to archive/2025-04-01.md" in dry.output, dry.output
+    step.retired.update((before["CNI"], before["etcd"]))
+    log = step()
+    assert len(log.new) == 0  # type: ignore[attr-defined]
+    after = {n.fields["Front"]: (n.guid, n.fields["Source"]) for n in anki.notes()}
+    assert after["Pod"] == (before["Pod"], "archive/2025-04-01.md")
+    assert after["Service"] == (before["Service"], "archive/2025-04-01.md")
+    assert _gone_in_anki(anki) == {"CNI", "etcd"}
+    assert {g: s for g, s in anki.scheduling().items() if g in history} == history
+
+
 def test_a_memo_saved_again_unchanged_keeps_an_edit_made_in_anki(
     reviewed: tuple[Step, Path], anki: Anki
 ) -> None:

@@ -323,6 +323,52 @@ def test_cards_out_of_scope_are_carried_not_gone(case: tuple[Scope, str, str, bo
     assert [e.state for e in second.ledger.cards] == ([GONE] if covered else ["live"])
 
 
+# A card that left the run's reach during it: (the run's scope, the card where it is now,
+# whether the run retires it). The scope's beyond and moved_out are what plan_build found
+# (targets.build.out_of_reach): the cards the run leaves out of the notes it read, and the
+# notes not where the ledger says but in the vault outside the PATHs.
+CKA_ONLY = Scope(subjects=("cka",))
+DAILY = Scope(paths=("daily/",))
+LEFT = {
+    "moved to a subject left out": (
+        replace(CKA_ONLY, beyond=(card("Pod", POD, subject="AWS SysOps", line=30),)),
+        card("Pod", POD, subject="AWS SysOps", line=30),
+        False,
+    ),
+    "moved to a subject left out, edited a little": (
+        replace(CKA_ONLY, beyond=(card("Pods", POD + " 하나 이상", subject="Kubernetes"),)),
+        card("Pods", POD + " 하나 이상", subject="Kubernetes"),
+        False,
+    ),
+    "deleted, beside another card of a subject left out": (
+        replace(CKA_ONLY, beyond=(card("Service", SERVICE, subject="AWS SysOps"),)),
+        None,
+        True,
+    ),
+    "its note moved out of the folders given": (
+        replace(DAILY, moved_out=frozenset({"daily/2025-04-01.md"})),
+        card("Pod", POD, note="archive/2025-04-01.md"),
+        False,
+    ),
+    "another note moved out": (replace(DAILY, moved_out=frozenset({"daily/x.md"})), None, True),
+}
+
+
+@pytest.mark.parametrize("case", LEFT.values(), ids=LEFT.keys())
+def test_a_card_leaving_the_runs_reach_is_not_gone(case: tuple[Scope, Card | None, bool]) -> None:
+    """Out of reach, its row is kept as it was; the next run that reaches it says moved."""
+    scope, now, gone = case
+    first = plan_changes([card("Pod", POD)], Ledger("v"), Scope(), T0, LAYOUT)
+    second = plan_changes([], first.ledger, scope, T1, LAYOUT)
+    assert [c.kind for c in second.changes] == ([Kind.GONE] if gone else [])
+    assert second.filtered == (0 if gone else 1)
+    assert second.ledger_changed == gone
+    assert [e.state for e in second.ledger.cards] == ([GONE] if gone else ["live"])
+    if now is not None:
+        third = plan_changes([now], second.ledger, Scope(), T1 + 10, LAYOUT)
+        assert [(c.kind, c.guid) for c in third.changes] == [(Kind.MOVED, first.changes[0].guid)]
+
+
 def test_two_notes_of_one_name_keep_their_cards_apart() -> None:
     a = card("Pod", POD, note="2025/notes.md")
     b = card("Pod", POD, note="work/notes.md")

@@ -111,10 +111,17 @@ class Scope:
     paths: tuple[str, ...] = ()
     since: dt.date | None = None
     until: dt.date | None = None
+    # Worked out only when some row would be gone (targets.build.out_of_reach), what left
+    # the run's reach during it: the cards of the notes read that it leaves out (another
+    # subject, another date), which a row may be paired with as cards are, never exported;
+    # and the notes, as the ledger names them, not where it says but in the vault outside
+    # the PATHs (a note of that file name is there).
+    beyond: tuple[Card, ...] = field(default=(), compare=False)
+    moved_out: frozenset[str] = frozenset()
 
     def covers(self, card: LedgerCard) -> bool:
         """Whether the run could have seen this ledger card (so its absence means gone)."""
-        return self.reaches(card.note, card.subject, card.date)
+        return card.note not in self.moved_out and self.reaches(card.note, card.subject, card.date)
 
     def reaches(self, note: str, subject: str, date: str) -> bool:
         """Whether the run could have seen a card of this note (vault-relative), subject and
@@ -535,6 +542,24 @@ def plan_changes(
                 match[i] = k
                 matched.add(k)
 
+    # A row left without a card that became one the run leaves out (moved to another
+    # subject, say): out of its reach, not gone.
+    beyond_rows: set[int] = set()
+    if scope.beyond:
+        matched = hit_rows.union(match.values())
+        left = [
+            j
+            for j in _rows_but(count, matched)
+            if entries[j].state == LIVE and scope.covers(entries[j])
+        ]
+        if left:
+            out = [_side(k, c.identity, c.front, c.back_html) for k, c in enumerate(scope.beyond)]
+            rows = [
+                _side(j, entries[j].identity, entries[j].front, ledger.last_html(entries[j])[1])
+                for j in left
+            ]
+            beyond_rows = {j for _k, j in _pairs(out, rows)}
+
     used: set[str] | None = None  # the GUIDs taken: worked out for the first new card
     # What this run's Link fields are made from; a card whose link was made otherwise (by a
     # run with another vault name, root or links) has its Link field changed.
@@ -755,7 +780,7 @@ def plan_changes(
         entry = entries[j]
         if ledger.pages:
             left_notes.add(entry.note)
-        if not scope.covers(entry):
+        if j in beyond_rows or not scope.covers(entry):
             filtered += entry.state == LIVE
             carried.append(refs[j])
             # Out of reach, its link is as it was: said so when not as this run's.

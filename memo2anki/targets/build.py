@@ -7,13 +7,14 @@ import os
 import time
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from memo2anki.changes import ledger as ledger_file
-from memo2anki.changes.plan import Layout, Plan, Scope, plan_changes
+from memo2anki.changes.plan import Kind, Layout, Plan, Scope, plan_changes
 from memo2anki.common.signals import telling_if_stopped
-from memo2anki.model import Diagnostic, Media, Options, Result, fold
-from memo2anki.notes.discover import notes_root
+from memo2anki.model import Card, Diagnostic, Media, Options, Result, fold
+from memo2anki.notes.discover import find_notes, notes_root
 from memo2anki.targets.package import PackageInfo, write_plan
 
 
@@ -64,10 +65,55 @@ def plan_build(
         home = ledger_file.new_home(result.vault, paths)
     ledger, warnings = ledger_file.load(home, layout.vault_name, cache, result.vault, found)
     scope = scope_for(paths, result.vault, options)
-    plan = plan_changes(
-        result.cards, ledger, scope, int(time.time()) if now is None else now, layout
-    )
+    now = int(time.time()) if now is None else now
+    plan = plan_changes(result.cards, ledger, scope, now, layout)
+    if plan.counts.get(Kind.GONE) and (scope.subjects or scope.paths or scope.since or scope.until):
+        # (Only then: a run that retires nothing reads no note again and walks no vault.)
+        wider = out_of_reach(plan, result.vault, options)
+        if wider.beyond or wider.moved_out:
+            plan = plan_changes(result.cards, ledger, wider, now, layout)
     return plan, [*warnings, *plan.diagnostics]
+
+
+def out_of_reach(plan: Plan, vault: Path, options: Options) -> Scope:
+    """The plan's scope with what left the run's reach during it, of the cards the plan
+    retires (:attr:`Scope.beyond`, :attr:`Scope.moved_out`): the cards of their notes that
+    the run leaves out (another subject or date: those notes read again whole), and their
+    notes that are not where the ledger says but in the vault outside the PATHs (a note of
+    the same file name is there: a note's identity is its file name)."""
+    scope = plan.scope
+    gone = [
+        c.before.note
+        for c in plan.changes
+        if c.kind is Kind.GONE and c.before and not os.path.isabs(c.before.note)
+    ]  # (the notes of a hand-edited ledger are read only in the vault)
+    root = notes_root(vault)
+    there = {note: (root / note).is_file() for note in dict.fromkeys(gone)}
+    beyond: tuple[Card, ...] = ()
+    if (scope.subjects or scope.since or scope.until) and any(there.values()):
+        from memo2anki.cards.convert import convert  # (it loads the parser)
+
+        every = replace(options, vault=vault, subjects=(), since=None, until=None)
+        read = convert([root / note for note, found in there.items() if found], every)
+        beyond = tuple(
+            c
+            for c in read.cards
+            if not scope.reaches(c.note, c.subject, c.date.isoformat() if c.date else "")
+        )
+    moved_out: frozenset[str] = frozenset()
+    missing = [note for note, found in there.items() if not found]
+    if scope.paths and missing:
+        from memo2anki.notes.reader import vault_relpath
+
+        given = Scope(paths=scope.paths)
+        notes, _problems = find_notes([root], options.exclude, vault)
+        names = {
+            rel.rpartition("/")[2]
+            for rel in (vault_relpath(note, root) for note in notes)
+            if not given.reaches(rel, "", "")
+        }
+        moved_out = frozenset(n for n in missing if n.rpartition("/")[2] in names)
+    return replace(scope, beyond=beyond, moved_out=moved_out)
 
 
 def write_build(
