@@ -111,6 +111,10 @@ ROWS: dict[str, tuple[Callable[[int], str], int]] = {
     "%% lines": (lambda n: _back("\n".join("%%x" for _ in range(n // 4))), 8_000),
     "%% in a bold line": (lambda n: _back("**b** " + "%%x%% " * (n // 6) + "%%\n%%"), 20_000),
     "%% spanning paragraphs": (lambda n: _back("a %% b\n\n`c` d %% e\n\n" * (n // 24)), 8_000),
+    "%% opened after text, many lines": (
+        lambda n: _back("start %%\n" + "x\n" * (n // 2) + "%% end"),
+        8_000,
+    ),
     "$a": (lambda n: _back("$a " * (n // 3)), 20_000),
     "runs of <": (lambda n: _back("<" * n), 8_000),
     "<a ": (lambda n: _back("<a " * (n // 3)), 20_000),

@@ -32,7 +32,8 @@ _MAY_REACH_ON = re.compile(r"^\s*(```|~~~|\$\$|<|\[)")
 # Characters that show nothing (zero-width spaces and joiners, direction marks, the word
 # joiner, a stray BOM): around a bold line they leave it the bold line Obsidian shows.
 _INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
-_EDGES = re.compile(f"^[\\s{_INVISIBLE}]+|[\\s{_INVISIBLE}]+$")
+# White space and invisible characters at a text's edges (see _bare).
+_EDGE = re.compile(f"[\\s{_INVISIBLE}]*")
 # A line that is one bold span as written: the markers and what they hold.
 _BOLD_MARKS = re.compile(r"(\*\*|__)(.*)\1", re.DOTALL)
 # A paragraph line that may be a bold heading: most paragraphs have none.
@@ -128,7 +129,18 @@ def bold_heading(line: list[Token]) -> list[Token] | None:
         if tok.type != "text" or tok.content.strip():
             return None
     inner = children[1:close]
-    return inner if _EDGES.sub("", plain_text(inner)) else None
+    return inner if _bare(plain_text(inner)) else None
+
+
+def _bare(text: str) -> str:
+    """``text`` without white space and invisible characters at its edges. Each edge is
+    matched from its own end (the one at the end, in the text reversed): a pattern anchored
+    at the end (``[...]+$``) is tried at every place of a long run of such characters that
+    does not reach the end, which takes time growing with the square of the run (a comment
+    spanning many lines leaves one)."""
+    start = _EDGE.match(text).end()  # type: ignore[union-attr]
+    end = len(text) - _EDGE.match(text[::-1]).end()  # type: ignore[union-attr]
+    return text[start:end] if start < end else ""
 
 
 class CardFinder:
@@ -207,7 +219,7 @@ class CardFinder:
                 for k, last in shown_lines(content):
                     shown = "\n".join(para_lines[k : last + 1])
                     rest = after_comments(shown)  # the comments a line starts with show nothing
-                    bare = _EDGES.sub("", rest)
+                    bare = _bare(rest)
                     if not bare.startswith(("**", "__")):
                         continue
                     inner = bold_heading(inline_children(self.md, bare))
