@@ -801,5 +801,6 @@ def test_damaged_note_ids_are_named_and_never_written_over(
     said = [line for line in output.splitlines() if "anki-note-ids.json" in line]
     assert len(said) == 1 and f"Anki's note ids not used ({reason}" in said[0], output
     assert "it is not written over" in said[0]
+    assert ", 1 warning;" in output  # (printed, and counted: the summary said 0)
     assert ids.read_text(encoding="utf-8") == damaged
     assert len(memo_notes(standin)) == 3

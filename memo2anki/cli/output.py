@@ -227,10 +227,12 @@ def require_cards(result: Result, options: Options) -> None:
     )
 
 
-def summary(result: Result, outcome: str) -> str:
+def summary(result: Result, outcome: str, more_warnings: int = 0) -> str:
+    """The summary line; ``more_warnings``: those a command printed beyond the notes' (a
+    sync's, of what it found in Anki and of its files)."""
     per_subject = Counter(card.subject or "(no subject)" for card in result.cards)
     subjects = ", ".join(f"{name} {count}" for name, count in per_subject.items())
-    warnings = len(result.diagnostics)
+    warnings = len(result.diagnostics) + more_warnings
     return (
         f"memo2anki: {_n(len(result.cards), 'card')} ({subjects}) from "
         f"{_notes(result)}, {_n(len(result.media), 'image')}, "

@@ -136,7 +136,7 @@ def sync(
             if not quiet:
                 report_new_ledger(plan, result, options.vault)
                 outcome = f"{counts_line(plan)}; synced into {synced.target}"
-                click.echo(one_line(summary(result, outcome)), err=True)
+                click.echo(one_line(summary(result, outcome, len(warnings))), err=True)
                 for line in _done(synced):
                     click.echo(one_line(line), err=True)
             finished()  # (a stop from here on would only cut the exit short)
