@@ -540,3 +540,19 @@ def test_a_note_a_package_retired_that_this_collection_never_got_so_is_retired(
     # row is gone from then on, and a sync saw no gone card, so the card stayed due here.
     plan = Plan(changes=(), ledger=Ledger(), retired=("g1",), retired_when={"g1": 200})
     assert sync_steps(plan, {"g1": have}) == expected
+
+
+@pytest.mark.parametrize(
+    ("what", "have", "deleted"),
+    [
+        ("untagged, older than its retiring: deleted", held(mod=150), (7,)),
+        ("untagged since its retiring (by the person): left alone", held(mod=250), ()),
+        ("tagged gone: deleted, as before", held(tags=("CKA", GONE_TAG), mod=250), (7,)),
+    ],
+)
+def test_delete_gone_deletes_a_note_a_package_retired_that_this_collection_never_got_so(
+    what: str, have: Held, deleted: tuple[int, ...]
+) -> None:
+    plan = Plan(changes=(), ledger=Ledger(), retired=("g1",), retired_when={"g1": 200})
+    steps = sync_steps(plan, {"g1": have}, delete_gone=True)
+    assert steps.delete == deleted and not steps.tag_gone and not steps.suspend

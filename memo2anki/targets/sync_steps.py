@@ -227,9 +227,11 @@ def sync_steps(
                 else:
                     hand_moved.append(HandMoved(change, card.deck))
     # Retired by a package not imported here (built for another collection, or not yet):
-    # the note Anki holds never got that write (older than the row's stamp, and untagged).
-    # One the person touched since (untagged by hand, say) is theirs, and left alone.
-    for guid, when in () if delete_gone else plan.retired_when.items():
+    # the note Anki holds never got that write (older than the row's stamp, and untagged),
+    # and is retired now (deleted with delete_gone). One the person touched since (untagged
+    # by hand, say) is theirs, and left alone.
+    never_got: set[int] = set()
+    for guid, when in plan.retired_when.items():
         for g in (guid, cloze_guid(guid)):
             have = held.get(g)
             if (
@@ -239,7 +241,9 @@ def sync_steps(
                 and have.mod is not None
                 and have.mod < when
             ):
-                _retire(have, tag_gone, tag_kept, suspend)
+                never_got.add(have.note_id)
+                if not delete_gone:
+                    _retire(have, tag_gone, tag_kept, suspend)
     retired = 0
     if delete_gone:
         for guid in retired_guids(plan):
@@ -247,7 +251,7 @@ def sync_steps(
             if (
                 guid not in used
                 and have is not None
-                and GONE_TAG in have.tags
+                and (GONE_TAG in have.tags or have.note_id in never_got)
                 and have.note_id not in delete
             ):
                 delete.append(have.note_id)
