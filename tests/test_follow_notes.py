@@ -212,6 +212,21 @@ def test_a_note_moved_out_of_the_folder_given_is_not_gone(
     assert {g: s for g, s in anki.scheduling().items() if g in history} == history
 
 
+def test_a_note_deleted_is_gone_though_a_note_of_its_name_is_elsewhere(
+    reviewed: tuple[Step, Path], anki: Anki
+) -> None:
+    """A note of the same file name that the ledger knows in another folder was there
+    already: it is not where the deleted one went, whose cards are gone (they stayed live
+    and due for as long as only the folder was run on)."""
+    step, vault = reviewed
+    (vault / "archive").mkdir()
+    (vault / "archive/2025-04-02.md").write_text(memo("**Kubelet**\n노드의 에이전트"), "utf-8")
+    step()  # the whole vault: the archive's note is exported, and known to the ledger
+    (vault / "daily/2025-04-02.md").unlink()
+    step(paths=(vault / "daily",), part=True)
+    assert _gone_in_anki(anki) == {"CNI", "etcd"}
+
+
 def test_a_memo_saved_again_unchanged_keeps_an_edit_made_in_anki(
     reviewed: tuple[Step, Path], anki: Anki
 ) -> None:

@@ -107,10 +107,12 @@ def out_of_reach(plan: Plan, vault: Path, options: Options) -> Scope:
 
         given = Scope(paths=scope.paths)
         notes, _problems = find_notes([root], options.exclude, vault)
+        # A note the ledger knows where it is was there already: not the one that moved.
+        known = {card.note for card in plan.ledger.cards}
         names = {
             rel.rpartition("/")[2]
             for rel in (vault_relpath(note, root) for note in notes)
-            if not given.reaches(rel, "", "")
+            if not given.reaches(rel, "", "") and rel not in known
         }
         moved_out = frozenset(n for n in missing if n.rpartition("/")[2] in names)
     return replace(scope, beyond=beyond, moved_out=moved_out)
