@@ -116,6 +116,10 @@ ROWS: dict[str, tuple[Callable[[int], str], int]] = {
         8_000,
     ),
     "$a": (lambda n: _back("$a " * (n // 3)), 20_000),
+    "$$a and $ before %% spanning lines": (
+        lambda n: _back("$$a $ \\$ " * (n // 10) + "%% a\nb %%"),
+        8_000,
+    ),
     "runs of <": (lambda n: _back("<" * n), 8_000),
     "<a ": (lambda n: _back("<a " * (n // 3)), 20_000),
     "^[ inline footnotes": (lambda n: _back("^[" * (n // 2)), 3_000),

@@ -371,6 +371,13 @@ def _footnotes(*texts: str) -> str:
     )
 
 
+def _callout(kind: str, title: str, content: str) -> str:
+    return (
+        f'<div class="callout" data-callout="{kind}">\n<div class="callout-title">{title}</div>\n'
+        f'<div class="callout-content">{content}</div>\n</div>'
+    )
+
+
 def _missing(name: str) -> str:
     return f'<span class="m2a-missing">[missing image: {name}]</span>'
 
@@ -452,6 +459,22 @@ CARD_CASES: list[tuple[str, str, list[tuple[str, str, str]], list[str]]] = [
         [("Card", "Card", "<p>card body</p>"), ("B", "B", "<p>b</p>")],
         [f"2025-04-04.md:{line}: the heading shows no text; no card made" for line in (5, 7, 11)],
     ),
+    (
+        "a comment from a callout's title line into its body shows no %% mark, no hidden line",
+        S + "**Callout3**\n> [!note] Title %% x\n> y %%\n\n"
+        "**Tip**\n> [!tip] T %% c\n> inside %% out ![](gone.png)\n",
+        [
+            ("Callout3", "Callout3", _callout("note", "Title", "")),
+            ("Tip", "Tip", _callout("tip", "T", f"\n<p>out {_missing('gone.png')}</p>\n")),
+        ],
+        ["2025-04-04.md:9: image not found: gone.png"],
+    ),
+    (
+        "%% in inline math is no comment mark, in a comment spanning lines as in one line",
+        S + "**MathSpan**\nvalue $a %% b$ text\nmore %% end\n",
+        [("MathSpan", "MathSpan", "<p>value \\(a %% b\\) text<br>\nmore %% end</p>")],
+        [],
+    ),
 ]
 
 
@@ -467,3 +490,4 @@ def test_card_fields(
     result = NoteConverter(vault, Options(), journal=False).convert(vault / "2025-04-04.md")
     assert [(c.front, c.front_html, c.back_html) for c in result.cards] == cards
     assert [str(d) for d in result.diagnostics] == warnings
+    assert not any("\u2060" in c.front_html + c.back_html for c in result.cards)

@@ -32,6 +32,8 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
+from .comments import comments
+
 # Obsidian's built-in types and aliases, alias -> base type.
 CALLOUT_TYPES: dict[str, str] = {
     "note": "note",
@@ -127,7 +129,7 @@ def _header_of(tokens: list[Token], i: int) -> Callout | None:
     """The callout marker at the start of the blockquote opened at ``tokens[i]``."""
     if i + 3 >= len(tokens) or tokens[i + 1].type != "paragraph_open":
         return None
-    return parse_header(tokens[i + 2].content.split("\n", 1)[0])
+    return parse_header(_split(tokens[i + 2].content)[0])
 
 
 def _tag(callout: Callout) -> str:
@@ -161,16 +163,36 @@ def _open_tokens(quote: Token, callout: Callout) -> list[Token]:
 def _body_start(paragraph: list[Token], level: int) -> list[Token]:
     """The first paragraph without its marker line; nothing if that line was all of it."""
     para_open, inline, para_close = paragraph
-    rest = inline.content.partition("\n")[2]
+    _, rest, lines = _split(inline.content)
     if not rest.strip():
         return []
     inline.content = rest
     if para_open.map:
-        para_open.map = [para_open.map[0] + 1, para_open.map[1]]
+        para_open.map = [para_open.map[0] + lines, para_open.map[1]]
         inline.map = list(para_open.map)
     para_open.level = para_close.level = level
     inline.level = level + 1
     return [para_open, inline, para_close]
+
+
+def _split(content: str) -> tuple[str, str, int]:
+    """The marker line of a callout's first paragraph, the rest, and how many lines the rest
+    starts after. A comment opened in the marker line and closed in a line under it (``> [!tip]
+    T %% c`` / ``> inside %% out``) is taken out of both, as Obsidian hides it: the title is
+    what stands before it (``T``), the rest what follows it (``out``)."""
+    line, newline, rest = content.partition("\n")
+    if "%%" in line:
+        for opening, closing in comments(content):
+            if opening > len(line):
+                break
+            if closing > len(line):
+                lines = content.count("\n", 0, closing)
+                after = content[closing + 2 :]
+                first, newline, below = after.partition("\n")
+                if newline and not first.strip():  # nothing follows it on its line
+                    return content[:opening], below, lines + 1
+                return content[:opening], after.lstrip(" \t"), lines
+    return line, rest, 1
 
 
 def _close_tokens(tag: str, level: int) -> list[Token]:

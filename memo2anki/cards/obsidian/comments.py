@@ -19,9 +19,11 @@
     setext underline, what follows the comment joins the line it opens on, and the lines it
     hides are left blank after it.
 
-``%%`` inside code spans, fenced or indented code and math blocks is text, and so is an
-unclosed ``%%``. Obsidian hides everything after an unclosed ``%%``; a stray ``%%`` would then
-silently empty the rest of a card, so here it is shown as written instead.
+``%%`` inside code spans, inline math (``$a %% b$``, as :mod:`.math` reads it: outside a
+comment, where the inline rules meet it first), fenced or indented code and math blocks is
+text, and so is an unclosed ``%%``. Obsidian hides everything after an unclosed ``%%``; a
+stray ``%%`` would then silently empty the rest of a card, so here it is shown as written
+instead.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ from markdown_it.utils import EnvType, OptionsDict
 
 _MARK = "%%"
 # What a scan for comments stops at: a backslash escape, a run of backticks (a code span's
-# opening), a comment's mark.
-_SCAN = re.compile(r"\\[!-/:-@\[-`{-~]|`+|%%")
+# opening), a dollar (inline math's), a comment's mark.
+_SCAN = re.compile(r"\\[!-/:-@\[-`{-~]|`+|\$|%%")
 # The end of a paragraph, which no code span crosses.
 _BLANK_LINE = re.compile(r"\n[ \t]*(?:\n|$)")
 # What may stand before a ``%%`` that opens a whole-line (block) comment: indentation and the
@@ -218,8 +220,8 @@ def after_comments(line: str) -> str:
 def comments(src: str, opaque: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     """Each closed comment in ``src``, as the index of its opening and of its closing ``%%``:
     each ``%%`` opens one that the next closes, as Obsidian reads them, but for a ``%%`` that
-    is escaped (outside a comment), in a code span, or in the ``opaque`` ranges (code blocks,
-    sorted)."""
+    is escaped (outside a comment), in a code span, in inline math opened outside a comment, or
+    in the ``opaque`` ranges (code blocks, sorted)."""
     found: list[tuple[int, int]] = []
     starts = [start for start, _ in opaque]
     opening: int | None = None
@@ -238,12 +240,52 @@ def comments(src: str, opaque: Sequence[tuple[int, int]] = ()) -> list[tuple[int
                 blank = _BLANK_LINE.search(src, at)
                 paragraph_end = blank.start() if blank else len(src)
             pos = _skip_code_span(src, at, paragraph_end)
+        elif src[at] == "$":
+            # Inline math, as the inline rules read it: tried before a comment's rule, so
+            # outside a comment only (inside one, the comment's rule looks for ``%%`` alone).
+            if opening is None and at > paragraph_end:
+                blank = _BLANK_LINE.search(src, at)
+                paragraph_end = blank.start() if blank else len(src)
+            pos = _skip_math(src, at, paragraph_end) if opening is None else at + 1
         elif opening is None:
             opening, pos = at, match.end()
         else:
             found.append((opening, at))
             opening, pos = None, match.end()
     return found
+
+
+def _skip_math(src: str, pos: int, end: int) -> int:
+    """Position after the inline math (``$x$`` or ``$$x$$``) opening at ``pos``, or after its
+    dollar if none opens there: the rules of :mod:`.math` (dollarmath's, no space inside the
+    dollars, no digit outside them, no ASCII word character after the closer), the closer
+    before ``end`` (the paragraph's end)."""
+    after_opener = pos + 1
+    if after_opener >= end or src[after_opener].isspace() or (pos and src[pos - 1].isdigit()):
+        return after_opener
+    double = src[after_opener] == "$"
+    search = after_opener + double
+    while True:  # the next dollar not escaped, as dollarmath finds it
+        close = src.find("$", search, end)
+        if close < 0:
+            return after_opener
+        back = close
+        while back > pos and src[back - 1] == "\\":
+            back -= 1
+        if (close - back) % 2 or (double and not src.startswith("$", close + 1)):
+            search = close + 1  # escaped, or a lone dollar where ``$$`` closes
+        else:
+            break
+    stop = close + 1 + double
+    nxt = src[stop] if stop < len(src) else ""
+    if (
+        (not double and src[close - 1].isspace())
+        or close == after_opener + double  # nothing inside
+        or nxt.isdigit()
+        or (nxt.isascii() and (nxt.isalnum() or nxt == "_"))
+    ):
+        return after_opener
+    return stop
 
 
 def _comment_inline(state: StateInline, silent: bool) -> bool:
