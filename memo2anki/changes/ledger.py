@@ -846,6 +846,8 @@ def _rows(raw: bytes, where: str) -> _Read:
     lines: list[int | None] = []
     merged = laid_out.conflict
     for number, line in numbered:
+        if line.startswith(b"{") and (newer := _newer(line)) is not None:
+            raise newer  # (the other side's header, of a newer memo2anki: never written over)
         if line.startswith(b"{") and (other := _header_line(line)) is not None:
             # The other side's header (its digests are this side's no more): its rows
             # follow, in its columns.
