@@ -165,17 +165,10 @@ def _has_col_table(path: Path) -> bool | None:
     """Whether the SQLite database at ``path`` has a collection's ``col`` table (None: it
     cannot be told, read-only, here; Anki's library will say why). Anki's library would
     make any other SQLite database a collection, adding its tables to the person's file."""
-    import sqlite3
-
-    try:
-        # immutable: read as a file that cannot change, with no lock and no -wal or -shm
-        # file made beside it (as a read-only open of a WAL database would leave).
-        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
-        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=0)) as db:
-            row = db.execute(
-                "select count(*) from sqlite_master where type = 'table' and name = 'col'"
-            ).fetchone()
-    except (sqlite3.Error, ValueError, OSError):
+    row = _read_col(
+        path, "select count(*) from sqlite_master where type = 'table' and name = 'col'"
+    )
+    if row is None:
         return None
     if row[0]:
         return True
@@ -208,16 +201,22 @@ def schema_version(path: Path) -> int | None:
 
 def older_format(path: Path) -> bool:
     """Whether Anki's library would upgrade the collection at ``path`` as it opens it."""
+    return _older_version(path) is not None
+
+
+def _older_version(path: Path) -> int | None:
+    """The format of the collection at ``path`` when Anki's library would upgrade it as it
+    opens it (None: it would not, or it cannot be told)."""
     version = schema_version(path)
-    return version is not None and OLDEST_SCHEMA <= version < LIBRARY_SCHEMA
+    return version if version is not None and OLDEST_SCHEMA <= version < LIBRARY_SCHEMA else None
 
 
 def _older_format(path: Path) -> str | None:
     """What keeps an older Anki's collection from being opened (None: its format is the
     library's): Anki's library would upgrade it for good, before any change, even for a sync
     that changes nothing."""
-    version = schema_version(path)
-    if version is None or not OLDEST_SCHEMA <= version < LIBRARY_SCHEMA:
+    version = _older_version(path)
+    if version is None:
         return None
     scheduler = " and its v1 scheduler (it asks)" if _v1_in_conf(path) else ""
     return (
@@ -293,7 +292,7 @@ def collection_fault(path: Path, err: BaseException, opening: bool) -> str:
     # SQLite may say only "disk I/O error" when a write to its log finds no room, and a
     # transaction it rolled back for it fails the library's own rollback.
     full = "DiskFull" in text or "StorageFull" in text or "No space left" in text
-    if full or _nearly_full(folder):
+    if full or _room_under(folder, 1 << 20):  # (next to none left)
         return f"{path}: the disk is full ({_free(folder)}); {UNTOUCHED}"
     if "FileTooOld" in text:
         return (
@@ -326,10 +325,19 @@ def _sqlite_reason(text: str) -> str:
     return reason if len(reason) <= 200 else f"{reason[:200]}…"
 
 
-def _nearly_full(folder: Path) -> bool:
-    """Whether the disk ``folder`` is on has next to no room left (under 1 MiB)."""
+def _room_under(folder: Path, size: int) -> bool:
+    """Whether the disk ``folder`` is on has less room left than ``size`` bytes."""
     try:
-        return shutil.disk_usage(folder).free < 1 << 20
+        return shutil.disk_usage(folder).free < size
+    except OSError:
+        return False
+
+
+def _short_of_space(folder: Path, collection: Path) -> bool:
+    """Whether ``folder``'s disk has less room than the collection's size (a backup is
+    about as big)."""
+    try:
+        return _room_under(folder, collection.stat().st_size)
     except OSError:
         return False
 
@@ -345,15 +353,6 @@ def _read_only_disk(folder: Path) -> bool:
     try:
         return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
     except (OSError, AttributeError):  # (no statvfs on Windows)
-        return False
-
-
-def _short_of_space(folder: Path, collection: Path) -> bool:
-    """Whether ``folder``'s disk has less room than the collection's size (a backup is
-    about as big)."""
-    try:
-        return shutil.disk_usage(folder).free < collection.stat().st_size
-    except OSError:
         return False
 
 
