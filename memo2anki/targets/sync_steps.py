@@ -386,6 +386,16 @@ def deck_and_above(deck: str) -> list[str]:
     return ["::".join(parts[:end]) for end in range(1, len(parts) + 1)]
 
 
+def check_no_filtered_deck(steps: Steps, filtered: Callable[[str], str | None]) -> None:
+    """Raise :func:`into_filtered_deck` when a deck the steps put cards in is one of the
+    person's filtered decks, or under one; ``filtered`` says of a deck name whether it is one
+    (its name as Anki has it; None: it is not)."""
+    for deck in decks_filled(steps):
+        for name in deck_and_above(deck):
+            if (found := filtered(name)) is not None:
+                raise into_filtered_deck(deck, found)
+
+
 def into_filtered_deck(deck: str, filtered: str) -> Memo2AnkiError:
     """The error of a deck the sync would put cards in that is one of the person's filtered
     decks, or under one (``filtered``, as Anki names it): Anki puts no card in a filtered deck

@@ -37,10 +37,10 @@ from memo2anki.targets.sync_steps import (
     Steps,
     Taken,
     Update,
+    check_no_filtered_deck,
     deck_and_above,
     decks_filled,
     fields_changed,
-    into_filtered_deck,
     media_to_add,
     note_guids,
     pictures_lacking,
@@ -423,12 +423,11 @@ def _check_decks(client: AnkiConnect, steps: Steps) -> None:
     asked = sorted(set(there.values()))
     answers = client.multi([("getDeckConfig", {"deck": name}) for name in asked])
     filtered = {
-        n for n, a in zip(asked, answers, strict=True) if isinstance(a, dict) and a.get("dyn")
+        fold(n): n
+        for n, a in zip(asked, answers, strict=True)
+        if isinstance(a, dict) and a.get("dyn")
     }
-    for deck in wanted:
-        for name in deck_and_above(deck):
-            if there.get(fold(name)) in filtered:
-                raise into_filtered_deck(deck, there[fold(name)])
+    check_no_filtered_deck(steps, lambda name: filtered.get(fold(name)))
 
 
 def _added_ids(

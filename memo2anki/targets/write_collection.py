@@ -30,10 +30,8 @@ from memo2anki.targets.sync_steps import (
     Held,
     HeldCard,
     Steps,
-    deck_and_above,
-    decks_filled,
+    check_no_filtered_deck,
     fields_changed,
-    into_filtered_deck,
     media_to_add,
     pictures_lacking,
     sync_steps,
@@ -574,11 +572,12 @@ def note_types(col: Any) -> dict[int, HeldNoteType]:
 def _check_decks(col: Any, steps: Steps) -> None:
     """No deck the steps put cards in is a filtered deck of the person's, nor under one
     (Anki's names know no case): else nothing is synced."""
-    for deck in decks_filled(steps):
-        for name in deck_and_above(deck):
-            found = col.decks.by_name(name)
-            if found is not None and found.get("dyn"):
-                raise into_filtered_deck(deck, str(found["name"]))
+
+    def filtered(name: str) -> str | None:
+        found = col.decks.by_name(name)
+        return str(found["name"]) if found is not None and found.get("dyn") else None
+
+    check_no_filtered_deck(steps, filtered)
 
 
 def _import_new(
