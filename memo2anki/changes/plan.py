@@ -515,16 +515,19 @@ def plan_changes(
             del match[i]  # one of several equal fronts, changed: paired by its back first
     paired: set[int] = set()
 
+    def row_sides(rows: list[int]) -> list[_Side]:
+        """The rows' sides to pair cards with: their last front and back."""
+        return [
+            _side(j, entries[j].identity, entries[j].front, ledger.last_html(entries[j])[1])
+            for j in rows
+        ]
+
     def pair(allowed_entries: list[int]) -> None:
         todo = [i for i in misses if i not in match]
         if not todo or not allowed_entries:
             return  # nothing to pair (a first run, say): no texts to work out
         appeared = [_side(i, identities[i], cards[i].front, cards[i].back_html) for i in todo]
-        gone = [
-            _side(j, entries[j].identity, entries[j].front, ledger.last_html(entries[j])[1])
-            for j in allowed_entries
-        ]
-        for i, j in _pairs(appeared, gone):
+        for i, j in _pairs(appeared, row_sides(allowed_entries)):
             match[i] = j
             if identities[i] != entries[j].identity:
                 paired.add(i)
@@ -554,11 +557,7 @@ def plan_changes(
         ]
         if left:
             out = [_side(k, c.identity, c.front, c.back_html) for k, c in enumerate(scope.beyond)]
-            rows = [
-                _side(j, entries[j].identity, entries[j].front, ledger.last_html(entries[j])[1])
-                for j in left
-            ]
-            beyond_rows = {j for _k, j in _pairs(out, rows)}
+            beyond_rows = {j for _k, j in _pairs(out, row_sides(left))}
 
     used: set[str] | None = None  # the GUIDs taken: worked out for the first new card
     # What this run's Link fields are made from; a card whose link was made otherwise (by a

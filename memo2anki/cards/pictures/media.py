@@ -213,7 +213,7 @@ class MediaResolver:
             for folder in self._roots:
                 for name_key, paths in _index_vault(Path(folder)).items():
                     self._by_name.setdefault(name_key, []).extend(paths)
-        matches = self._by_name.get(name.casefold(), [])
+        matches = self._by_name.get(_folded(name), [])
         folders = _folders_named(text)
         if folders:
             matches = [
@@ -296,8 +296,7 @@ def _index_vault(vault: Path) -> dict[str, list[str]]:
                 if not entry.name.startswith(".") and not entry.is_symlink():
                     stack.append(entry.path)
             else:
-                key = unicodedata.normalize("NFC", entry.name).casefold()
-                index.setdefault(key, []).append(entry.path)
+                index.setdefault(_folded(entry.name), []).append(entry.path)
     return index
 
 
