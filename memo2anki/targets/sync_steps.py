@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from memo2anki.cards.identity import cloze_guid
-from memo2anki.changes.notes import IMG, MODEL_NAME, TargetNote
+from memo2anki.changes.notes import IMG, MODEL_NAME, NOTE_TYPES, HeldNoteType, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Change, Kind, Plan, kept_suspended_tag
 from memo2anki.model import Diagnostic, Media, Memo2AnkiError, fold
 
@@ -364,6 +364,22 @@ def pictures_lacking(
     media names: it is asked about every picture of the vault."""
     notes = [n for c in plan.changes if not (delete_gone and c.kind is Kind.GONE) for n in c.notes]
     return media_to_add(notes, media, have)
+
+
+def held_note_type(
+    model_id: int,
+    name: str,
+    fields: Sequence[str],
+    templates: tuple[tuple[str, str, str], ...],
+    css: str,
+) -> HeldNoteType:
+    """One of memo2anki's note types (by ``model_id``) as the target holds it, once its fields
+    are memo2anki's: one whose fields the person changed in Anki is theirs, and nothing is
+    synced (:func:`fields_changed`)."""
+    wanted = next(names for mid, names in NOTE_TYPES.values() if mid == model_id)
+    if list(fields) != list(wanted):
+        raise fields_changed(name, fields, wanted)
+    return HeldNoteType(model_id, name, templates, css)
 
 
 def fields_changed(name: str, fields: Sequence[str], wanted: Sequence[str]) -> Memo2AnkiError:

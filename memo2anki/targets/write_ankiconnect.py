@@ -40,7 +40,7 @@ from memo2anki.targets.sync_steps import (
     check_no_filtered_deck,
     deck_and_above,
     decks_filled,
-    fields_changed,
+    held_note_type,
     media_to_add,
     note_guids,
     pictures_lacking,
@@ -120,11 +120,8 @@ def note_types(client: AnkiConnect) -> dict[int, HeldNoteType]:
     found: dict[int, HeldNoteType] = {}
     for mid, name in names.items():
         fields, templates, styling = next(answers), next(answers), next(answers)
-        expected = FIELD_NAMES[TYPE_NAMES[mid]]
-        if list(fields) != list(expected):
-            raise fields_changed(name, fields, expected)
         held = tuple((t, side["Front"], side["Back"]) for t, side in templates.items())
-        found[mid] = HeldNoteType(mid, name, held, styling["css"])
+        found[mid] = held_note_type(mid, name, fields, held, styling["css"])
     return found
 
 

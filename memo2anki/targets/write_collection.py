@@ -31,7 +31,7 @@ from memo2anki.targets.sync_steps import (
     HeldCard,
     Steps,
     check_no_filtered_deck,
-    fields_changed,
+    held_note_type,
     media_to_add,
     pictures_lacking,
     sync_steps,
@@ -556,16 +556,13 @@ def note_types(col: Any) -> dict[int, HeldNoteType]:
     renamed them, restyled them, added or renamed card types): a sync leaves them so. One
     whose fields were changed in Anki is left to the person, and nothing is synced."""
     found: dict[int, HeldNoteType] = {}
-    for model_id, names in NOTE_TYPES.values():
+    for model_id, _names in NOTE_TYPES.values():
         have = col.models.get(model_id)
         if have is None:
             continue
         fields = [f["name"] for f in have["flds"]]
-        wanted = list(names)
-        if fields != wanted:
-            raise fields_changed(have["name"], fields, wanted)
         templates = tuple((t["name"], t["qfmt"], t["afmt"]) for t in have["tmpls"])
-        found[model_id] = HeldNoteType(model_id, have["name"], templates, have["css"])
+        found[model_id] = held_note_type(model_id, have["name"], fields, templates, have["css"])
     return found
 
 
