@@ -185,6 +185,43 @@ def test_a_card_moved_to_a_subject_left_out_is_not_gone(
     assert anki.scheduling() == history
 
 
+@pytest.mark.parametrize(
+    "where",
+    ["another note and subject", "a note outside the folder given"],
+)
+def test_a_card_moved_to_another_note_out_of_reach_is_not_gone(
+    reviewed: tuple[Step, Path], anki: Anki, where: str
+) -> None:
+    """A card moved into another note that the run leaves out (under a subject it leaves
+    out, or outside the folder it was given) is out of its reach, not gone: its memo is
+    there. The next full run moves it, with its history."""
+    step, vault = reviewed
+    before = {n.fields["Front"]: n.guid for n in anki.notes()}
+    history = anki.scheduling()
+    etcd = "**etcd**\n클러스터 상태를 담는 key-value 저장소"
+    _edit(vault / "daily/2025-04-02.md", etcd, "")
+    if where == "another note and subject":
+        note = vault / "daily/2025-04-01.md"
+        note.write_text(note.read_text("utf-8") + f"\n## Kubernetes\n{etcd}\n", "utf-8")
+        bump_mtime(note)
+        step("--subject", "CKA", part=True)
+        moved = "moved 'etcd' from daily/2025-04-02.md to daily/2025-04-01.md"
+    else:
+        (vault / "archive").mkdir()
+        (vault / "archive/kv.md").write_text(memo(etcd), "utf-8")
+        step(paths=(vault / "daily",), part=True)
+        moved = "moved 'etcd' from daily/2025-04-02.md to archive/kv.md"
+    assert _gone_in_anki(anki) == set()
+
+    dry = run(vault, "-o", step.out, "--dry-run", "--changes")
+    assert moved in dry.output, dry.output
+    log = step()
+    assert len(log.new) == 0  # type: ignore[attr-defined]
+    assert {n.fields["Front"]: n.guid for n in anki.notes()}["etcd"] == before["etcd"]
+    assert _gone_in_anki(anki) == set()
+    assert anki.scheduling() == history
+
+
 def test_a_note_moved_out_of_the_folder_given_is_not_gone(
     reviewed: tuple[Step, Path], anki: Anki
 ) -> None:

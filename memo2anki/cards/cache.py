@@ -32,7 +32,8 @@ import platformdirs
 
 from memo2anki.cards.pictures.media import file_unchanged
 from memo2anki.common.gcpause import cycle_collection_paused
-from memo2anki.model import Card, Journal, Lookup, Media, NoteResult, file_version
+from memo2anki.model import Card, Journal, Lookup, Media, NoteResult, Options, file_version
+from memo2anki.notes.discover import garden_of
 
 _FORMAT = "6"
 _BATCH = 500  # notes written to the cache at a time
@@ -154,6 +155,14 @@ def _usable(folder: Path) -> bool:
         except FileNotFoundError:
             continue
     return True
+
+
+def options_key(vault: Path, options: Options) -> str:
+    """What a note's cards depend on besides the note: the vault root (their paths and
+    identity come from it), whether it is a Digital Garden (its notes are read otherwise),
+    and which sections and subjects count; not the output's name."""
+    root = str(vault)
+    return repr((root, garden_of(vault) is not None, options.sections, options.subjects))
 
 
 class NoteCache:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from memo2anki.cards.cache import NoteCache, default_cache_dir
+from memo2anki.cards.cache import NoteCache, default_cache_dir, options_key
 from memo2anki.cards.convert import Progress, convert
 from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.plan import Layout, Plan
@@ -315,13 +315,8 @@ def setting_deck(config: Config, key: str) -> str | None:
 def note_cache(paths: tuple[Path, ...], options: Options, disabled: bool) -> NoteCache | None:
     if disabled:
         return None
-    # A note's cards depend on the vault root (their paths and identity come from it) and
-    # on which sections and subjects count; not on the output's name.
-    # (A garden's notes are read otherwise than a vault's: a folder that became one is
-    # read anew.)
     root = find_vault_root(paths, options.vault)
-    key = repr((str(root), garden_of(root) is not None, options.sections, options.subjects))
-    return NoteCache(default_cache_dir(), key)
+    return NoteCache(default_cache_dir(), options_key(root, options))
 
 
 # Below this many notes a run is over before a bar would help.

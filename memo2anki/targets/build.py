@@ -13,7 +13,7 @@ from pathlib import Path
 from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.plan import Kind, Layout, Plan, Scope, plan_changes
 from memo2anki.common.signals import telling_if_stopped
-from memo2anki.model import Card, Diagnostic, Media, Options, Result, fold
+from memo2anki.model import Diagnostic, Media, Options, Result, fold
 from memo2anki.notes.discover import find_notes, notes_root
 from memo2anki.targets.package import PackageInfo, write_plan
 
@@ -69,18 +69,22 @@ def plan_build(
     plan = plan_changes(result.cards, ledger, scope, now, layout)
     if plan.counts.get(Kind.GONE) and (scope.subjects or scope.paths or scope.since or scope.until):
         # (Only then: a run that retires nothing reads no note again and walks no vault.)
-        wider = out_of_reach(plan, result.vault, options)
+        wider = out_of_reach(plan, result.vault, options, cache)
         if wider.beyond or wider.moved_out:
             plan = plan_changes(result.cards, ledger, wider, now, layout)
     return plan, [*warnings, *plan.diagnostics]
 
 
-def out_of_reach(plan: Plan, vault: Path, options: Options) -> Scope:
+def out_of_reach(plan: Plan, vault: Path, options: Options, cache: Path | None = None) -> Scope:
     """The plan's scope with what left the run's reach during it, of the cards the plan
-    retires (:attr:`Scope.beyond`, :attr:`Scope.moved_out`): the cards of their notes that
-    the run leaves out (another subject or date: those notes read again whole), and their
-    notes that are not where the ledger says but in the vault outside the PATHs (a note of
-    the same file name is there: a note's identity is its file name)."""
+    retires (:attr:`Scope.beyond`, :attr:`Scope.moved_out`): every card of the vault that
+    the run leaves out (another subject, date or note: the whole vault read again, with the
+    note cache in ``cache`` when given, since a card may have moved to any note), and the
+    notes of retired cards that are not where the ledger says but in the vault outside the
+    PATHs (a note of the same file name is there: a note's identity is its file name)."""
+    from memo2anki.cards.cache import NoteCache, options_key
+    from memo2anki.cards.convert import convert  # (it loads the parser)
+
     scope = plan.scope
     gone = [
         c.before.note
@@ -88,20 +92,16 @@ def out_of_reach(plan: Plan, vault: Path, options: Options) -> Scope:
         if c.kind is Kind.GONE and c.before and not os.path.isabs(c.before.note)
     ]  # (the notes of a hand-edited ledger are read only in the vault)
     root = notes_root(vault)
-    there = {note: (root / note).is_file() for note in dict.fromkeys(gone)}
-    beyond: tuple[Card, ...] = ()
-    if (scope.subjects or scope.since or scope.until) and any(there.values()):
-        from memo2anki.cards.convert import convert  # (it loads the parser)
-
-        every = replace(options, vault=vault, subjects=(), since=None, until=None)
-        read = convert([root / note for note, found in there.items() if found], every)
-        beyond = tuple(
-            c
-            for c in read.cards
-            if not scope.reaches(c.note, c.subject, c.date.isoformat() if c.date else "")
-        )
+    every = replace(options, vault=vault, subjects=(), since=None, until=None)
+    known_notes = None if cache is None else NoteCache(cache, options_key(vault, every))
+    read = convert([root], every, jobs=0, cache=known_notes)
+    beyond = tuple(
+        c
+        for c in read.cards
+        if not scope.reaches(c.note, c.subject, c.date.isoformat() if c.date else "")
+    )
     moved_out: frozenset[str] = frozenset()
-    missing = [note for note, found in there.items() if not found]
+    missing = [note for note in dict.fromkeys(gone) if not (root / note).is_file()]
     if scope.paths and missing:
         from memo2anki.notes.reader import vault_relpath
 
