@@ -618,3 +618,34 @@ def test_a_picture_with_folders_is_looked_up_again_as_its_folders_change(tmp_pat
     (vault / "image/b/arch.png").rename(vault / "image/a/b.png")
     third = _as_without_cache(vault, tmp_path)
     assert third.cards == first.cards and third.diagnostics == first.diagnostics
+
+
+@pytest.mark.parametrize("part", [["--subject", "CKA"], ["DAILY"]])
+def test_a_run_over_part_of_the_vault_that_retires_a_card_keeps_its_cache(
+    tmp_path: Path, reads: list[str], part: list[str]
+) -> None:
+    """Such a run reads the rest of the vault to tell a card retired from one moved out of
+    its reach; the next run over that part still reads nothing (its cache rows are kept)."""
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            "daily/a.md": memo("**A**\n가") + "## AWS\n**Z**\n하\n",
+            "daily/b.md": memo("**B**\n나", "**C**\n다"),
+            "archive/c.md": memo("**D**\n라"),
+        },
+    )
+    paths = [str(vault / "daily")] if part == ["DAILY"] else [str(vault), *part]
+    out = str(tmp_path / "o.apkg")
+
+    def run() -> str:
+        result = CliRunner().invoke(main, [*paths, "-o", out, "-j", "1", "--changes"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    CliRunner().invoke(main, [str(vault), "-o", out, "-q", "-j", "1"])
+    run()
+    _touch(vault / "daily/b.md", memo("**B**\n나"))
+    assert "gone 'C'" in run()
+    reads.clear()
+    assert "gone" not in run()
+    assert reads == []

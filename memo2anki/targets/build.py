@@ -78,8 +78,8 @@ def plan_build(
 def out_of_reach(plan: Plan, vault: Path, options: Options, cache: Path | None = None) -> Scope:
     """The plan's scope with what left the run's reach during it, of the cards the plan
     retires (:attr:`Scope.beyond`, :attr:`Scope.moved_out`): every card of the vault that
-    the run leaves out (another subject, date or note: the whole vault read again, with the
-    note cache in ``cache`` when given, since a card may have moved to any note), and the
+    the run leaves out (another subject, date or note: the whole vault read again, through
+    the note cache in ``cache`` when given, since a card may have moved to any note), and the
     notes of retired cards that are not where the ledger says but in the vault outside the
     PATHs (a note of the same file name is there: a note's identity is its file name)."""
     from memo2anki.cards.cache import NoteCache, options_key
@@ -93,7 +93,13 @@ def out_of_reach(plan: Plan, vault: Path, options: Options, cache: Path | None =
     ]  # (the notes of a hand-edited ledger are read only in the vault)
     root = notes_root(vault)
     every = replace(options, vault=vault, subjects=(), since=None, until=None)
-    known_notes = None if cache is None else NoteCache(cache, options_key(vault, every))
+    # Through the note cache only when it holds this run's own rows (no --subject): it keeps
+    # one row per note, so reading every subject through it would replace a --subject run's.
+    known_notes = (
+        NoteCache(cache, options_key(vault, every))
+        if cache is not None and not options.subjects
+        else None
+    )
     read = convert([root], every, jobs=0, cache=known_notes)
     beyond = tuple(
         c
