@@ -822,12 +822,13 @@ def test_a_damaged_row_is_a_warning_and_its_card_is_as_on_a_first_run(
 
 def test_a_row_holding_a_lone_surrogates_escape_is_read(vault: Path, tmp_path: Path) -> None:
     """JSON allows ``\\udcb0`` (which Python reads as a lone surrogate, as it reads a file
-    name's byte that is not UTF-8), msgspec does not: such a row is read all the same."""
+    name's byte that is not UTF-8), msgspec does not: such a row is read all the same, the
+    byte shown as memo2anki shows a file name's (UTF-8 cannot hold a lone surrogate)."""
     assert run(vault, "-o", tmp_path / "deck.apkg").exit_code == 0
     raw = (vault / LEDGER).read_bytes().replace(b'"Service","', b'"Service\\udcb0","', 1)
     _, file, warnings = ledger_file.parse(raw)
     assert warnings == [] and file.count == 4
-    assert [c.front for c in file.cards()].count("Service\udcb0") == 1
+    assert [c.front for c in file.cards()].count("Service\\xb0") == 1
 
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ledger-v1"
@@ -922,6 +923,65 @@ def test_the_ledgers_values_pass_the_checks_a_notes_do(
     assert all(" " not in tag and "<" not in tag and '"' not in tag for tag in gone.tags)
     if column == 4:  # escaped text, as a subject in a note gives
         assert gone.fields["Subject"] == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
+
+
+# Text no UTF-8 can hold, in a column of a gone card's row (which is carried, reported and
+# printed): a lone surrogate's JSON escape, or bytes that are not UTF-8 (a CESU-8 surrogate,
+# a stray byte), each read as a lone surrogate, in a file laid out as memo2anki writes it or
+# on one line. What is read is shown as a file name not UTF-8 is (`\ud800`, `\xff`).
+LONE_SURROGATES = {
+    "a back's escape": ("fields", 2, b'"<p>a\\ud800b</p>"', "a\\ud800b"),
+    "a back's bytes": ("fields", 2, b'"<p>a\xed\xa0\x80b\xff</p>"', "a\\xed\\xa0\\x80b\\xff"),
+    "a front's escape": ("fields", 1, b'"F\\udfff"', "F\\udfff"),
+    "a note path's escape": ("ledger", 2, b'"daily/\\ud800.md"', "daily/\\ud800.md"),
+    "a note path's bytes": ("ledger", 2, b'"daily/\xff.md"', "daily/\\xff.md"),
+    "a subject's escape": ("ledger", 4, b'"AWS\\udc80"', "AWS\\x80"),
+    "the ledger's front's escape": ("ledger", 5, b'"Route\\ud800"', "Route\\ud800"),
+    "a date's escape": ("ledger", 7, b'"2025\\ud800"', "2025\\ud800"),
+    "a deck's escape": ("ledger", 6, b'"\\ud800::AWS"', "\\ud800::AWS"),
+    "a tag's bytes": ("ledger", 11, b'["AWS\xed\xb0\x80"]', "AWS\\xed\\xb0\\x80"),
+    "a note path's escape, the ledger on one line": (
+        "ledger", 2, b'"daily/\\ud800.md"', "daily/\\ud800.md",
+    ),
+    "a back's escape, fields.json on one line": ("fields", 2, b'"<p>b\\ud800</p>"', "b\\ud800"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "value"), LONE_SURROGATES.items(), ids=LONE_SURROGATES.keys())
+def test_text_not_utf8_in_a_ledger_row_is_shown_never_an_unexpected_error(
+    case: str, value: tuple[str, int, bytes, str], vault: Path, tmp_path: Path
+) -> None:
+    # Each ended in "unexpected error: UnicodeEncodeError" with no deck: the sanitizer, the
+    # Link's percent-encoding, --changes and --json could not take the text as read.
+    file, column, raw, shown = value
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / ".memo2anki" / f"{file}.json"
+    lines = path.read_bytes().split(b"\n")
+    k = next(k for k, line in enumerate(lines) if "Route 53" in line.decode("utf-8"))
+    row = json.loads(lines[k].rstrip(b","))
+    row[column] = "\0"
+    line = json.dumps(row, ensure_ascii=False).encode("utf-8").replace(b'"\\u0000"', raw)
+    lines[k] = line + b"," * lines[k].endswith(b",")
+    path.write_bytes(b"\n".join(lines))
+    if case.endswith("on one line"):
+        path.write_text(json.dumps(json.loads(path.read_bytes())), encoding="utf-8")
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run(vault, "-o", out, "--changes", "--json")
+    assert result.exit_code == 0, result.output
+    assert "; 1 gone, 3 unchanged; wrote" in result.stderr
+    report = json.loads(result.stdout)["changes"]
+    assert report["counts"]["gone"] == 1
+    before = next(c["before"] for c in report["list"] if c["kind"] == "gone")
+    anki = Anki(tmp_path / "anki")
+    try:
+        anki.import_package(out)
+        gone = next(n for n in anki.notes() if "memo2anki::gone" in n.tags)
+    finally:
+        anki.close()
+    # (The ledger's front is the report's; the Front field is fields.json's.)
+    held = [*gone.fields.values(), gone.deck, *gone.tags, *before.values()]
+    assert any(shown in str(text) for text in held), held
 
 
 def _cli(vault: Path, out: Path, cache: Path) -> subprocess.CompletedProcess[str]:

@@ -102,10 +102,11 @@ def tags(labels: Iterable[str]) -> tuple[str, ...]:
 def stored_html(text: str) -> str:
     """A Front or Back kept outside memo2anki since it was made (the ledger's last fields, a
     file anyone can edit): sanitized as raw HTML from a note is, made inert and scrubbed, as
-    a card's are when it is made."""
+    a card's are when it is made (scrubbed first too: the sanitizer cannot read a lone
+    surrogate)."""
     from memo2anki.cards.checks.sanitize import sanitize  # (nh3: only a gone card needs it)
 
-    return scrub(inert(sanitize(text))[0])
+    return scrub(inert(sanitize(scrub(text)))[0])
 
 
 def stored_deck(name: str, fallback: str) -> str:

@@ -465,7 +465,7 @@ def recorded_root(home: Path) -> Path | None:
             if rows_file.marker(first.rstrip(b"\r\n")):  # (git's: the first side's next)
                 first = file.readline(1 << 20)
         text = first.decode("utf-8").rstrip()
-        head = json.loads(text + "]}" if text.endswith("[") else text)
+        head = _loads(text + "]}" if text.endswith("[") else text)
         if not isinstance(head, dict):
             return None
         _header({**head, "cards": []})
@@ -718,7 +718,7 @@ def _document(raw: bytes) -> dict[str, Any]:
     """A whole file parsed as JSON (an object), past a BOM an editor put before it;
     ValueError saying why it is not one."""
     try:
-        data = json.loads(raw.removeprefix(rows_file.BOM).decode("utf-8"))
+        data = _loads(raw.removeprefix(rows_file.BOM).decode("utf-8"))
     except UnicodeDecodeError:
         raise ValueError("not UTF-8") from None
     except json.JSONDecodeError as err:
@@ -728,6 +728,29 @@ def _document(raw: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("not a memo2anki ledger")
     return data
+
+
+# A lone surrogate in JSON text (a byte not valid UTF-8, read as one), or its escape.
+_SURROGATE_IN_JSON = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _loads(text: str) -> Any:
+    """JSON text parsed, a lone surrogate in any of its texts shown as :func:`printable`
+    shows one (``\\xff``, ``\\ud800``): what is read goes on into messages, fields, links
+    and paths, none of which can hold one (UTF-8 cannot)."""
+    value = json.loads(text)
+    return _printable_texts(value) if _SURROGATE_IN_JSON.search(text) else value
+
+
+def _printable_texts(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value) if _SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [_printable_texts(item) for item in value]
+    if isinstance(value, dict):
+        return {_printable_texts(k): _printable_texts(v) for k, v in value.items()}
+    return value
 
 
 # A checked row (a tuple of the file's columns) as a card, in C: its HTML is in fields.json.
@@ -773,7 +796,7 @@ def _fields_row(line: bytes) -> tuple[str, str, str]:
     except msgspec.DecodeError:
         # A lone surrogate's escape (a file name not valid UTF-8) is JSON msgspec refuses.
         try:
-            value = json.loads(line.decode("utf-8", "surrogateescape"))
+            value = _loads(line.decode("utf-8", "surrogateescape"))
         except ValueError as err:
             raise msgspec.DecodeError("not valid JSON") from err
         row: tuple[str, str, str] = msgspec.convert(value, _FieldsRow)
@@ -789,7 +812,7 @@ def _row_of_line(line: bytes, keyless: bool) -> tuple[Any, ...]:
     except msgspec.DecodeError:
         # A lone surrogate's escape (a file name not valid UTF-8) is JSON msgspec refuses.
         try:
-            value = json.loads(line.decode("utf-8", "surrogateescape"))
+            value = _loads(line.decode("utf-8", "surrogateescape"))
         except ValueError as err:
             raise msgspec.DecodeError("not valid JSON") from err
         return _checked(value, keyless)
