@@ -9,7 +9,7 @@ import re
 import socket
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -783,6 +783,16 @@ def test_a_synced_card_whose_note_the_person_changed_to_basic_is_named_and_that_
         (lambda text: "<<<<<<< HEAD\n" + text + "=======\n{}\n>>>>>>> other\n", "not valid JSON"),
         (lambda text: text[: len(text) // 2], "not valid JSON"),
         (lambda text: "[]", "not memo2anki's note ids"),
+        (
+            lambda text: text.replace(
+                '"profiles"', '"x": ' + "[" * 10**5 + "]" * 10**5 + ', "profiles"'
+            ),
+            "nested too deep",
+        ),
+        (
+            lambda text: text.replace('"version": 1', '"version": 2'),
+            "written by a newer memo2anki (version 2): update memo2anki",
+        ),
     ],
 )
 def test_damaged_note_ids_are_named_and_never_written_over(
@@ -804,3 +814,44 @@ def test_damaged_note_ids_are_named_and_never_written_over(
     assert ", 1 warning;" in output  # (printed, and counted: the summary said 0)
     assert ids.read_text(encoding="utf-8") == damaged
     assert len(memo_notes(standin)) == 3
+
+
+# Remembered ids that no note of Anki's can have, or text UTF-8 cannot hold (each read from the
+# file as JSON allows it): the other ids are used, the sync goes on, and the file is written.
+def _with_id(value: int) -> Callable[[str, str], str]:
+    return lambda text, guid: re.sub(rf'("{re.escape(guid)}": )\d+', rf"\g<1>{value}", text)
+
+
+IDS_NO_NOTE_HAS: dict[str, Callable[[str, str], str]] = {
+    "an id past Anki's 64 bits": _with_id(10**30),
+    "an id of 2 ** 63": _with_id(2**63),
+    "a GUID's escape of a lone surrogate": lambda text, _: text.replace(
+        '"profiles": {', '"profiles": {"User 2": {"\\ud800": 5}, ', 1
+    ),
+    "a profile's escape of a lone surrogate": lambda text, _: text.replace(
+        '"profiles": {', '"profiles": {"\\udc80": {"a": 5}, ', 1
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", IDS_NO_NOTE_HAS.values(), ids=IDS_NO_NOTE_HAS.keys())
+def test_note_ids_no_note_can_have_are_not_used(
+    vault: Path, standin: AnkiConnectStandIn, damage: Callable[[str, str], str]
+) -> None:
+    # An id past 64 bits was sent to AnkiConnect, whose refusal stopped the sync; a lone
+    # surrogate ended it in "unexpected error" once it had synced, and the file unwritten.
+    assert sync(vault, standin)[0] == 0
+    cni = memo_notes(standin)["CNI"]
+    assert standin.col is not None
+    standin.col.remove_notes([cni["id"]])  # (its id is asked for: it is added again)
+    path = vault / ".memo2anki" / "anki-note-ids.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(damage(text, str(cni["guid"])), encoding="utf-8")
+    day = vault / "daily/2025-04-02.md"
+    day.write_text(day.read_text(encoding="utf-8") + "\n**Pod**\n가장 작은 배포 단위\n")
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    assert "2 notes added" in output and "unexpected" not in output
+    assert sorted(memo_notes(standin)) == ["CNI", "Docker Network", "Pod", "etcd"]
+    ids = json.loads(path.read_text(encoding="utf-8"))["profiles"]["User 1"]
+    assert sorted(ids.values()) == sorted(n["id"] for n in memo_notes(standin).values())

@@ -10,12 +10,13 @@ notes are found by their fields again.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from memo2anki.changes import rows_file
 from memo2anki.changes.ledger import FOLDER
-from memo2anki.model import Diagnostic
+from memo2anki.model import Diagnostic, printable
 
 FILE_NAME = "anki-note-ids.json"
 FORMAT = "memo2anki anki note ids"
@@ -46,18 +47,30 @@ def _read(home: Path) -> dict[str, dict[str, int]]:
     except ValueError as err:
         line = getattr(err, "lineno", None)
         raise _Damaged(f"not valid JSON (line {line})" if line else "not valid JSON") from None
+    except RecursionError:
+        raise _Damaged("nested too deep") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise _Damaged("not memo2anki's note ids")
+    version = data.get("version", VERSION)
+    if type(version) is int and version > VERSION:  # (its layout may be another: kept)
+        raise _Damaged(f"written by a newer memo2anki (version {version}): update memo2anki")
     profiles = data.get("profiles")
     if not isinstance(profiles, dict):
         raise _Damaged("no profiles in it")
-    out: dict[str, dict[str, int]] = {}
-    for profile, ids in profiles.items():
-        if isinstance(profile, str) and isinstance(ids, dict):
-            out[profile] = {
-                g: n for g, n in ids.items() if isinstance(g, str) and type(n) is int and n > 0
-            }
-    return out
+    # Only what can be a note's: a GUID as memo2anki makes them, an id Anki can hold (a larger
+    # one, sent to AnkiConnect, stopped the sync); a profile's name as UTF-8 can hold it.
+    return {
+        printable(profile): {g: n for g, n in ids.items() if _GUID.fullmatch(g) and _id(n)}
+        for profile, ids in profiles.items()
+        if isinstance(ids, dict)
+    }
+
+
+_GUID = re.compile("[!-~]{1,64}")
+
+
+def _id(value: object) -> bool:
+    return type(value) is int and 0 < value < 2**63
 
 
 def _not_used(reason: str) -> Diagnostic:
