@@ -855,3 +855,76 @@ def test_note_ids_no_note_can_have_are_not_used(
     assert sorted(memo_notes(standin)) == ["CNI", "Docker Network", "Pod", "etcd"]
     ids = json.loads(path.read_text(encoding="utf-8"))["profiles"]["User 1"]
     assert sorted(ids.values()) == sorted(n["id"] for n in memo_notes(standin).values())
+
+
+def _edit(vault: Path, note: str, old: str, new: str) -> None:
+    path = vault / "daily" / note
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+FIXED = ("2025-04-01.md", "통신 불가능", "통신 불가능 (고침)")  # (Docker Network's back)
+
+# A remembered id naming another card's note (anki-note-ids.json edited, or merged from a
+# machine whose ids differ): (the card whose id is changed, the card whose id it gets, and
+# whether the other's is this one's then, the memos edited, the sync's options, the notes
+# left).
+MISPLACED_IDS: dict[
+    str, tuple[str, str, bool, list[tuple[str, str, str]], list[str], set[str]]
+] = {
+    "two cards' ids swapped": (
+        "Docker Network", "CNI", True, [FIXED], [], {"Docker Network", "CNI", "etcd"},
+    ),
+    "an id copied from a card renamed in the memo": (
+        "Docker Network", "CNI", False,
+        [FIXED, ("2025-04-01.md", "**CNI**", "**CNI 플러그인**")], [],
+        {"Docker Network", "CNI 플러그인", "etcd"},
+    ),
+    "a retired card's id naming the note of a card out of reach, with --delete-gone": (
+        "etcd", "Docker Network", False, [], ["--subject", "CKA", "--delete-gone"],
+        {"Docker Network", "CNI"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", MISPLACED_IDS.values(), ids=MISPLACED_IDS.keys())
+def test_a_remembered_id_naming_another_cards_note_never_puts_a_card_there(
+    tmp_path: Path,
+    standin: AnkiConnectStandIn,
+    case: tuple[str, str, bool, list[tuple[str, str, str]], list[str], set[str]],
+) -> None:
+    # The card's content went into the other card's note (its history with it), and that
+    # card's was lost from Anki; with --delete-gone, the other card's note was deleted.
+    changed, other, swapped, edits, options, left = case
+    vault = write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": note(DOCKER, subject="K8S") + "## CKA\n" + CNI + "\n",
+            "daily/2025-04-02.md": note(ETCD),
+            "etcd.png": png(seed=3),
+        },
+    )
+    assert sync(vault, standin)[0] == 0
+    if changed == "etcd":  # (retired by a sync, as gone)
+        (vault / "daily/2025-04-02.md").unlink()
+        assert sync(vault, standin)[0] == 0
+    before = memo_notes(standin)
+    path = vault / ".memo2anki" / "anki-note-ids.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    ids = data["profiles"]["User 1"]
+    mine, theirs = str(before[changed]["guid"]), str(before[other]["guid"])
+    ids[mine] = ids[theirs]
+    if swapped:
+        ids[theirs] = before[changed]["id"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    for edit in edits:
+        _edit(vault, *edit)
+    code, output = sync(vault, standin, *options)
+    assert code == 0, output
+    assert "is another card's note in Anki" in output.splitlines()[0], output
+    after = memo_notes(standin)
+    assert set(after) == left
+    for front, held in after.items():  # each card in its own note, with its own content
+        assert held["id"] == before[front.removesuffix(" 플러그인")]["id"], front
+        assert ("(고침)" in str(held["back"])) == (front == "Docker Network" and bool(edits))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from memo2anki.changes import rows_file
 from memo2anki.changes.ledger import FOLDER
-from memo2anki.model import Diagnostic, printable
+from memo2anki.model import Diagnostic, plural, printable
 
 FILE_NAME = "anki-note-ids.json"
 FORMAT = "memo2anki anki note ids"
@@ -80,6 +80,17 @@ def _not_used(reason: str) -> Diagnostic:
         f"Anki's note ids not used ({reason}); notes are found by their fields, so one whose "
         "fields were edited in Anki is not found: mend the file (a merge left conflict "
         "markers in it?) or restore it; it is not written over",
+    )
+
+
+def misplaced(count: int) -> Diagnostic:
+    """The warning for ``count`` cards whose remembered id named another card's note."""
+    return Diagnostic(
+        f"{FOLDER}/{FILE_NAME}",
+        None,
+        f"the note id remembered for {plural(count, 'card')} is another card's note in Anki "
+        "(ids swapped or copied, by hand or a merge): found by their fields instead, and "
+        "the ids written again",
     )
 
 

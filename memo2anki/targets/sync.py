@@ -282,6 +282,8 @@ def run_sync(
                 client, plan, result.media, plan.ledger.as_read(), delete_gone, ids
             )
         steps, backup, media_added = applied.steps, None, applied.media_added
+        if applied.misplaced:
+            warnings.append(note_ids.misplaced(len(applied.misplaced)))
         with telling_if_stopped(unsaved):
             warnings += save_ledger(plan, result.vault)
             warnings += note_ids.save(home, profile, applied.ids)

@@ -90,6 +90,8 @@ class Found:
     held: dict[str, Held]
     unmatched: tuple[Held, ...]
     ids: dict[str, int]
+    # The cards whose remembered id named another card's note (found by their fields).
+    misplaced: tuple[str, ...] = ()
 
 
 def _all_notes(client: AnkiConnect) -> list[dict[str, Any]]:
@@ -192,26 +194,64 @@ def held_notes(
     remembered for that GUID (``ids``), else by the fields memo2anki last wrote into it."""
     by_id: dict[int, tuple[str, Held]] = {}
     by_key: dict[Key, list[Held]] = {}
+    key_of: dict[int, Key] = {}
     for fields_key, held in _held_by_key(client, _all_notes(client)):
         by_id[held.note_id] = (held.note_type, held)
         by_key.setdefault(fields_key, []).append(held)
+        key_of[held.note_id] = fields_key
 
     known = ids or {}
     found: dict[str, Held] = {}
     taken: set[int] = set()
+    entries = {e.guid: e for e in previous.cards}
+    # The fields each card's note is found by (see _keys_of_cards), and the cards whose they
+    # are: every card of the ledger's too, worked out only for a note whose fields are not
+    # its remembered card's (edited in Anki, or the id another card's).
+    card_keys = _keys_of_cards(plan, previous, entries) if known else {}
+    owners: dict[Key, set[str]] = {}
+    every_card = False
+    misplaced: list[str] = []
+
+    def own(keys: Mapping[str, set[Key]]) -> None:
+        for guid, its_keys in keys.items():
+            card_keys.setdefault(guid, set()).update(its_keys)
+            for its_key in its_keys:
+                owners.setdefault(its_key, set()).add(guid)
+
+    own(dict(card_keys))
+
+    def by_its_id(guid: str, note_type: str) -> bool:
+        """Take the note of the id remembered for ``guid``, unless its fields are another
+        card's that is not found elsewhere by its own id (ids swapped or copied between
+        cards, by hand or a merge: that card's content would go into the other's note, or
+        --delete-gone delete it)."""
+        nonlocal every_card
+        nid = known.get(guid, 0)
+        if nid not in by_id or by_id[nid][0] != note_type or nid in taken:
+            return False
+        if key_of[nid] not in card_keys.get(guid, ()) and not every_card:
+            every_card = True
+            own({e.guid: set(_ledger_keys(previous, e).values()) for e in previous.cards})
+        holders = owners.get(key_of[nid], set())
+        if holders and guid not in holders:
+            for other in holders:
+                theirs = known.get(other, 0)
+                if theirs == nid or key_of.get(theirs) not in card_keys[other]:
+                    misplaced.append(guid)
+                    return False
+        found[guid] = by_id[nid][1]
+        taken.add(nid)
+        return True
+
     # By id first: a note memo2anki added or found before, whatever its fields say now.
     types = {n.guid: n.note_type for c in plan.changes for n in c.notes}
     for change in plan.changes:
         for guid in note_guids(change):
-            nid = known.get(guid, 0)
             note_type = types.get(guid) or (MODEL_NAME if guid == change.guid else CLOZE_MODEL_NAME)
-            if nid in by_id and by_id[nid][0] == note_type and nid not in taken:
-                found[guid] = by_id[nid][1]
-                taken.add(nid)
+            by_its_id(guid, note_type)
     # Then, for a note never seen, by its fields: a card whose content is as the ledger has
     # it by its target fields; any other by the fields memo2anki last wrote (read only for
     # those: most syncs change few cards).
-    entries = {e.guid: e for e in previous.cards}
     for change in plan.changes:
         guids = [g for g in note_guids(change) if g not in found]
         if not guids:
@@ -237,10 +277,7 @@ def held_notes(
         keys = _ledger_keys(previous, entry) if entry is not None else {}
         for guid in (card_guid, cloze_guid(card_guid)):
             note_type = MODEL_NAME if guid == card_guid else CLOZE_MODEL_NAME
-            nid = known.get(guid, 0)
-            if nid in by_id and by_id[nid][0] == note_type and nid not in taken:
-                found[guid] = by_id[nid][1]
-                taken.add(nid)
+            if by_its_id(guid, note_type):
                 continue
             if guid not in keys or layout is None:
                 continue
@@ -254,7 +291,23 @@ def held_notes(
     # The ids of the notes met, the ones remembered of notes out of this plan kept.
     met = {g: nid for g, nid in known.items() if nid in by_id and nid not in taken}
     met.update({guid: held.note_id for guid, held in found.items()})
-    return Found(found, unmatched, met)
+    return Found(found, unmatched, met, tuple(dict.fromkeys(misplaced)))
+
+
+def _keys_of_cards(
+    plan: Plan, previous: Ledger, entries: Mapping[str, LedgerCard]
+) -> dict[str, set[Key]]:
+    """The fields each note of the plan is found by, by GUID: as this run writes it, and for
+    a card the ledger holds otherwise, as memo2anki last wrote it."""
+    keys: dict[str, set[Key]] = {}
+    for change in plan.changes:
+        for note in change.notes:
+            keys.setdefault(note.guid, set()).add(_target_key(note))
+        entry = entries.get(change.guid)
+        if entry is not None and change.kind not in (Kind.NEW, Kind.UNCHANGED):
+            for guid, key in _ledger_keys(previous, entry).items():
+                keys.setdefault(guid, set()).add(key)
+    return keys
 
 
 def _other_types(
@@ -325,6 +378,8 @@ class Applied:
     media_added: int
     # Every memo2anki note's id met, by GUID (those added included, those deleted left out).
     ids: dict[str, int]
+    # The cards whose remembered id named another card's note (see held_notes).
+    misplaced: tuple[str, ...] = ()
 
 
 def apply_plan(
@@ -357,7 +412,7 @@ def apply_plan(
     have = set(client.call("getMediaFilesNames", pattern="m2a-*"))
     lacking = pictures_lacking(plan, by_name, have.__contains__, delete_gone)
     if steps.empty and not lacking:
-        return Applied(steps, 0, met)
+        return Applied(steps, 0, met, found.misplaced)
     added = 0
     if steps.add:
         missing = media_to_add(steps.add, by_name, have.__contains__)
@@ -401,7 +456,8 @@ def apply_plan(
         actions.append(("deleteNotes", {"notes": list(steps.delete)}))
     client.multi(actions)
     deleted = set(steps.delete)
-    return Applied(steps, added, {g: nid for g, nid in met.items() if nid not in deleted})
+    kept = {g: nid for g, nid in met.items() if nid not in deleted}
+    return Applied(steps, added, kept, found.misplaced)
 
 
 def _check_decks(client: AnkiConnect, steps: Steps) -> None:
