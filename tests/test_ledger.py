@@ -1361,3 +1361,68 @@ def test_fields_json_git_merged_keeps_the_last_fields_of_both_sides(
     finally:
         anki.close()
     assert gone.fields["Back"] == "<p>가장 작은 배포 단위</p>"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="no git here")
+@pytest.mark.parametrize("how", MERGES.values(), ids=MERGES.keys())
+@pytest.mark.parametrize("first", ["the vault root's", "the subfolder's"])
+def test_a_ledger_merged_from_a_run_on_a_subfolder_gives_every_card_its_link(
+    how: list[str], first: str, tmp_path: Path
+) -> None:
+    """Machine B runs with `--vault` on a subfolder (its cards then link to that folder as a
+    vault, the others are out of its reach), A edits a memo at the vault root; B's ledger is
+    merged into A's, or A's into B's. The second side's header was not read: its rows' note
+    paths were taken as relative to the first side's root, its other_links were dropped, and
+    a card whose Link B changed in Anki was left so, said unchanged."""
+    vault = write_vault(
+        tmp_path / "vault",
+        {
+            "daily/2025-04-01.md": memo("**Pod**\n가장 작은 배포 단위"),
+            "other/2025-04-02.md": memo("**CNI**\n컨테이너 네트워크 인터페이스"),
+        },
+    )
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    anki = Anki(tmp_path / "anki")
+    try:
+        anki.import_package(out)
+        base = tmp_path / "base"
+        shutil.copytree(vault / ".memo2anki", base)
+        a, b = tmp_path / "a" / "vault", tmp_path / "b" / "vault"
+        shutil.copytree(vault, a)
+        shutil.copytree(vault, b)
+        built = tmp_path / "b" / "deck.apkg"
+        assert run(b / "daily", "--vault", b / "daily", "-o", built).exit_code == 0
+        anki.import_package(built)  # (Pod's Link: the vault "daily")
+        cni = a / "other/2025-04-02.md"
+        cni.write_text(cni.read_text(encoding="utf-8") + "표준\n", encoding="utf-8")
+        etcd = a / "other/2025-04-03.md"  # (a card on A's side only)
+        etcd.write_text(memo("**etcd**\n클러스터 상태 저장소"), encoding="utf-8")
+        built = tmp_path / "a" / "deck.apkg"
+        assert run(a, "-o", built).exit_code == 0
+        anki.import_package(built)
+        ours, theirs = (a, b) if first == "the vault root's" else (b, a)
+        if ours == b:  # (the memos merge cleanly)
+            shutil.copy(cni, b / "other/2025-04-02.md")
+            shutil.copy(etcd, b / "other/2025-04-03.md")
+        for name in ("ledger.json", "fields.json"):
+            mine = ours / ".memo2anki" / name
+            mine.write_bytes(_git_merge(mine, base / name, theirs / ".memo2anki" / name, how))
+        result = run(ours, "-o", out, "--changes")
+        assert result.exit_code == 0, result.output
+        # (Pod's Link written again; CNI updated on B's side, which holds its row before)
+        assert result.stdout.splitlines() == [
+            "daily/2025-04-01.md:7: updated 'Pod'",
+            *(["other/2025-04-02.md:7: updated 'CNI'"] if ours == b else []),
+        ]
+        anki.import_package(out)
+        links = {n.fields["Front"]: n.fields["Link"] for n in anki.notes()}
+        again = run(ours, "-o", out)
+    finally:
+        anki.close()
+    assert links == {
+        "Pod": "obsidian://open?vault=vault&file=daily%2F2025-04-01",
+        "CNI": "obsidian://open?vault=vault&file=other%2F2025-04-02",
+        "etcd": "obsidian://open?vault=vault&file=other%2F2025-04-03",
+    }
+    assert again.stderr.splitlines()[-1].endswith(f"0 warnings; 3 unchanged; wrote {out}")

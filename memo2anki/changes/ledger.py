@@ -827,6 +827,8 @@ class _Read(NamedTuple):
     whole: bool  # they are all of the file's, one per line as memo2anki writes them
     warnings: list[Diagnostic]  # one for each row that does not fit
     merged: bool  # the file is a git merge's: conflict markers, or a header for each side
+    # Each other side's header of a merged file, with the first of ``rows`` after it.
+    sides: Sequence[tuple[int, dict[str, Any]]] = ()
 
 
 # Said once of a file holding git's conflict markers (both sides are read).
@@ -867,6 +869,7 @@ def _rows(raw: bytes, where: str) -> _Read:
     keyless = head.get("columns") == list(_KEYLESS)
     rows, warnings = [], []
     lines: list[int | None] = []
+    sides: list[tuple[int, dict[str, Any]]] = []
     merged = laid_out.conflict
     for number, line in numbered:
         if line.startswith(b"{") and (newer := _newer(line)) is not None:
@@ -876,6 +879,7 @@ def _rows(raw: bytes, where: str) -> _Read:
             # follow, in its columns.
             merged = True
             keyless = other.get("columns") == list(_KEYLESS)
+            sides.append((len(rows), other))
             continue
         try:
             rows.append(_row_of_line(line, keyless))
@@ -891,7 +895,7 @@ def _rows(raw: bytes, where: str) -> _Read:
             cards = document.get("cards")
             if isinstance(cards, list) and len(cards) != len(numbered):
                 return _rows_of_document(_header(document), where)
-    return _Read(head, rows, lines, not warnings and not merged, warnings, merged)
+    return _Read(head, rows, lines, not warnings and not merged, warnings, merged, sides)
 
 
 def _header_line(line: bytes) -> dict[str, Any] | None:
@@ -935,9 +939,11 @@ def parse(
     side) is read whole: both sides' rows, a card on both as the first side has it (no
     warning for each: one for the file, when it holds conflict markers)."""
     text = raw.removeprefix(rows_file.BOM)
-    head, rows, lines, whole, warnings, merged = _rows(text, where)
+    head, rows, lines, whole, warnings, merged, sides = _rows(text, where)
     more = ("", *_NO_HTML) if head.get("columns") == list(_KEYLESS) else _NO_HTML
     cards = list(map(_make_card, map(add, rows, repeat(more))))
+    if sides:  # (a union merge's, or git's conflict markers around a header)
+        head, cards = _merged(head, cards, sides)
     count = len(cards)
     if _odd_guids(cards):  # (nearly never: a hand edit)
         cards, lines, whole = _printable_guids(cards, lines, where, warnings)
@@ -953,6 +959,83 @@ def parse(
     # nothing else.
     stale = merged or bool(warnings) or len(cards) != len(rows)
     return head, ReadFile(cards, vouched, _fields_digest(head), raw, stale), warnings
+
+
+def _merged(
+    head: dict[str, Any], cards: list[LedgerCard], sides: Sequence[tuple[int, dict[str, Any]]]
+) -> tuple[dict[str, Any], list[LedgerCard]]:
+    """The header and cards of a file git merged, given each other side's header and the
+    first card after it (the rows after a header are its side's, or both sides' alike): each
+    side's notes made relative to the first side's root, its pages added (a note's none when
+    two sides say two), and what its header says its cards' links were made from kept for
+    them (``other_links``); a card whose rows the sides say were linked otherwise is one
+    whose link is not known (which side's package Anki took last cannot be told), and has
+    the newest time a side gave it, so the next run writes it and Anki takes it."""
+    root = _text(head.get("root"))
+    said = [(_written_of(h), _others_of(h)) for h in (head, *(side for _k, side in sides))]
+    bounds = [0, *(start for start, _side in sides), len(cards)]
+    cards = list(cards)
+    seen: dict[str, Written | None] = {}  # how each card's link was made (None: not known)
+    unsure: set[str] = set()
+    newest: dict[str, int] = {}
+    for (written, others), lo, hi in zip(said, bounds[:-1], bounds[1:], strict=True):
+        for card in cards[lo:hi]:
+            was = others.get(card.guid, written) if others is not None else None
+            if seen.setdefault(card.guid, was) != was:
+                unsure.add(card.guid)
+            newest[card.guid] = max(newest.get(card.guid, 0), card.stamp)
+    # Each note's page as the sides say it (none when one's are not as memo2anki writes
+    # them: then every page link is written again).
+    pages: dict[str, str] | None = _pages_of(head) if "pages" in head else {}
+    clashing: set[str] = set()
+    for (start, side), end in zip(sides, bounds[2:], strict=True):
+        side_root = _text(side.get("root"))
+        if side_root != root:
+            for k in range(start, end):
+                note = _rebase(cards[k].note, side_root, root)
+                cards[k] = cards[k]._replace(note=note, key="")
+        side_pages = _pages_of(side) if "pages" in side else {}
+        if pages is None or side_pages is None:
+            pages = None
+            continue
+        for note, page in side_pages.items():
+            note = _rebase(note, side_root, root) if side_root != root else note
+            if pages.setdefault(note, page) != page:
+                clashing.add(note)
+    merged = dict(head)
+    first, first_others = said[0]
+    if first_others is not None:  # (else hand-edited: every link is written again anyway)
+        unknown = first._replace(links="\0")  # (never what a run makes them from)
+        others = dict(first_others)
+        for guid, was in seen.items():
+            was = unknown if guid in unsure or was is None else was
+            if was == first:
+                others.pop(guid, None)
+            else:
+                others[guid] = was
+        merged["other_links"] = _other_links(others)
+        cards = [c._replace(stamp=newest[c.guid]) if c.guid in unsure else c for c in cards]
+    if pages is not None:
+        pages = {note: page for note, page in pages.items() if note not in clashing}
+    merged["pages"] = pages
+    return merged, cards
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _written_of(head: dict[str, Any]) -> Written:
+    """What a header says its cards' links were made from (see :class:`Written`)."""
+    return Written(head["vault"], _text(head.get("links")), _text(head.get("root")))
+
+
+def _pages_of(head: dict[str, Any]) -> dict[str, str] | None:
+    """A header's ``pages``; None when it is not as memo2anki writes it."""
+    pages = head.get("pages")
+    if not isinstance(pages, dict) or not all(isinstance(p, str) for p in pages.values()):
+        return None
+    return pages
 
 
 def _odd_guids(cards: list[LedgerCard]) -> bool:
