@@ -23,6 +23,7 @@ from memo2anki.changes.ledger import Ledger
 
 LEDGER = ".memo2anki/ledger.json"
 FIRST_RUN = "this run is treated as a first run"
+KEPT = "before it was written anew: what this run could not use of it is there, to mend or restore"
 CONFLICT = (
     "held a merge conflict (git's <<<<<<< markers): both sides were read, a card on both as "
     "the first side has it"
@@ -264,11 +265,18 @@ def test_a_bad_ledger_is_a_warning_and_a_first_run(
     assert result.exit_code == 0
     lines = result.stderr.splitlines()
     if not obsidian:
-        assert lines.pop(1).startswith(f"memo2anki: vault root {vault} (no .obsidian/ folder")
+        assert lines.pop(-2).startswith(f"memo2anki: vault root {vault} (no .obsidian/ folder")
+    # Kept aside, as read, before a good one is written: the history it held may be mended
+    # from it (it was written over). Another vault's is replaced (its notes are not here).
+    damaged = "written for vault" not in reason
     assert lines == [
         f"{LEDGER}: ledger not used: {reason}; {FIRST_RUN}",
-        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 1 warning; 4 new; wrote {out}",
+        *[f"{LEDGER}: kept as .memo2anki/ledger.damaged.json {KEPT}"] * damaged,
+        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, {1 + damaged} "
+        f"warning{'s' * damaged}; 4 new; wrote {out}",
     ]
+    if damaged:
+        assert (vault / ".memo2anki/ledger.damaged.json").read_bytes() == content
     # Replaced by a good one: the next run compares against it.
     assert "4 unchanged" in run(vault, "-o", out).stderr
 
@@ -505,6 +513,28 @@ def test_a_damaged_fields_file_is_a_warning_when_it_costs_a_gone_card(
     assert warning.startswith(
         f".memo2anki/fields.json: 1 gone card whose last fields are not known ({why}"
     )
+
+
+def test_a_damaged_ledger_kept_aside_never_goes_over_anything(vault: Path, tmp_path: Path) -> None:
+    """Each damaged ledger a run writes over is kept under a name of its own: never over an
+    earlier one, nor through a link or into a FIFO someone put at that name; a dry run
+    keeps nothing (it writes nothing)."""
+    out = tmp_path / "deck.apkg"
+    (vault / ".memo2anki").mkdir()
+    outside = tmp_path / "outside.json"
+    outside.write_text("not the ledger's", encoding="utf-8")
+    (vault / ".memo2anki/ledger.damaged.json").symlink_to(outside)
+    os.mkfifo(vault / ".memo2anki/ledger.damaged-2.json")
+    for n, damage in enumerate([b"{", b"[1]"], 3):
+        (vault / LEDGER).write_bytes(damage)
+        assert run(vault, "--dry-run").exit_code == 0
+        assert not (vault / f".memo2anki/ledger.damaged-{n}.json").exists()
+        result = run(vault, "-o", out)
+        assert result.exit_code == 0, result.output
+        assert f"{LEDGER}: kept as .memo2anki/ledger.damaged-{n}.json " in result.stderr
+        assert (vault / f".memo2anki/ledger.damaged-{n}.json").read_bytes() == damage
+    assert outside.read_text(encoding="utf-8") == "not the ledger's"
+    assert "4 unchanged" in run(vault, "-o", out).stderr
 
 
 BOM = b"\xef\xbb\xbf"
@@ -807,17 +837,24 @@ def test_a_damaged_row_is_a_warning_and_its_card_is_as_on_a_first_run(
         changed = how(json.loads(json.dumps(rows[1])))
         text = json.dumps(rows[0] if changed == "row 1" else changed, ensure_ascii=False)
     _with_row(vault, 3, text)
+    damaged = (vault / LEDGER).read_bytes()
     result = run(vault, "-o", out)
     assert result.exit_code == 0, result.output
-    warning, summary = result.stderr.splitlines()
+    warning, kept, summary = result.stderr.splitlines()
     assert warning.startswith(f"{LEDGER}:3: card not used")
     assert named in warning and warning.endswith("; this card is treated as on a first run")
+    # The file as read is kept aside (its row is not lost), then written without that row.
+    assert kept == (
+        f"{LEDGER}: kept as .memo2anki/ledger.damaged.json (and fields.json as "
+        f"fields.damaged.json) {KEPT}"
+    )
+    assert (vault / ".memo2anki/ledger.damaged.json").read_bytes() == damaged
     assert "; 1 new, 3 unchanged; wrote" in summary
     after = _rows_of(vault)
     # The same GUIDs, and the others' stamps (its own is a first run's: this run's time).
     assert [r[:9] + r[10:] for r in after] == [r[:9] + r[10:] for r in rows]
     assert [r[9] for r in after[:1] + after[2:]] == [r[9] for r in rows[:1] + rows[2:]]
-    assert result.stderr.count("\n") == 2 and "unexpected" not in result.stderr
+    assert result.stderr.count("\n") == 3 and "unexpected" not in result.stderr
 
 
 def test_a_row_holding_a_lone_surrogates_escape_is_read(vault: Path, tmp_path: Path) -> None:
@@ -1101,8 +1138,9 @@ def test_a_damaged_row_of_a_ledger_laid_out_otherwise_is_named_by_number(
     path.write_text(text, encoding="utf-8")
     result = run(vault, "-o", out)
     assert result.exit_code == 0
-    warning, summary = result.stderr.splitlines()
+    warning, kept, summary = result.stderr.splitlines()
     assert warning.startswith(f"{LEDGER}: card 2 not used (state: ")
+    assert kept.startswith(f"{LEDGER}: kept as .memo2anki/ledger.damaged.json (")
     assert "; 1 new, 3 unchanged; wrote" in summary
 
 

@@ -14,6 +14,7 @@ corrupt it, and the one that lost the race says so. What deleting it costs: docs
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -387,6 +388,9 @@ class Ledger:
     others: Mapping[str, Written] = field(default_factory=dict)
     # Its file was written by a newer memo2anki: never written over (see NewerLedger).
     read_only: bool = field(default=False, compare=False)
+    # Its file held what could not be used (a row, or all of it): kept aside before it is
+    # written over (see save).
+    damaged: bool = field(default=False, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -1129,7 +1133,9 @@ def load(
         if newer is not None:  # (a first run, which leaves the file as it is)
             return replace(empty(digest), read_only=True), [_warn(where, str(newer))]
         warning = _warn(where, f"ledger not used: {err}")
-        return empty(digest), [warning]
+        return replace(empty(digest), damaged=True), [warning]
+    # (Rows not used; a merge's cards on both sides are not damage.)
+    damaged = any(w.message != MERGE_CONFLICT for w in warnings)
     old_root = head.get("root", "")
     old_root = old_root if isinstance(old_root, str) else ""
     # The name of the vault it was written for: this run's, or (written against another
@@ -1184,6 +1190,7 @@ def load(
         root=now_root,
         link_root=old_root if old_root != now_root else None,
         others=others,
+        damaged=damaged,
     )
     return ledger, warnings
 
@@ -1312,6 +1319,14 @@ def save(
                 return [Diagnostic(where, None, message)]
             if now is not None and now == digest:
                 return []  # nothing changed: leave the file (and its time) alone
+            # A ledger that held what this run could not use is kept aside (with the
+            # fields.json written with it), never lost: its cards' history may be mended
+            # from it.
+            copies = {
+                name: copy
+                for name in ((FIELDS_NAME, FILE_NAME) if ledger.damaged else ())
+                if (copy := _keep_aside(path.with_name(name))) is not None
+            }
             # The fields first: a run stopped between the two leaves newer fields beside the
             # old ledger, which only ever carries a gone card with its latest text.
             rows_file.replace_atomically(path.with_name(FIELDS_NAME), fields_bytes)
@@ -1320,4 +1335,53 @@ def save(
         reason = err.strerror or str(err)
         message = f"cannot write the ledger ({reason}); the deck was written, but the next run "
         return [Diagnostic(where, None, message + "cannot tell what changed since this one")]
-    return fields_warnings(ledger.fields)  # (fields.json, if it was read only to write it)
+    # (fields.json's, if it was read only to write it)
+    return [*fields_warnings(ledger.fields), *_kept(copies)]
+
+
+def _kept(copies: Mapping[str, str]) -> list[Diagnostic]:
+    """The line saying where the files kept aside went (by the name of each)."""
+    if FILE_NAME not in copies:
+        return []
+    also = f" (and {FIELDS_NAME} as {copies[FIELDS_NAME]})" if FIELDS_NAME in copies else ""
+    message = (
+        f"kept as {FOLDER}/{copies[FILE_NAME]}{also} before it was written anew: what this "
+        "run could not use of it is there, to mend or restore"
+    )
+    return [Diagnostic(f"{FOLDER}/{FILE_NAME}", None, message)]
+
+
+def _keep_aside(path: Path) -> str | None:
+    """Keep the file at ``path`` under a name of its own beside it (``ledger.damaged.json``,
+    then ``ledger.damaged-2.json``, ...), never over anything there: a second link to it
+    (the file written next replaces only the name), or where there are none, a copy. Its
+    name; None when there was no file."""
+    if not path.exists():
+        return None
+    for n in range(1, 1000):
+        copy = path.with_name(f"{path.stem}.damaged{f'-{n}' if n > 1 else ''}{path.suffix}")
+        try:
+            os.link(path, copy, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError:  # (a file system without hard links)
+            try:
+                _copy_new(path, copy)
+            except FileExistsError:
+                continue
+        return copy.name
+    raise OSError(errno.EEXIST, "too many damaged copies kept", str(path))
+
+
+def _copy_new(path: Path, copy: Path) -> None:
+    """Copy a regular file to a name nothing holds (FileExistsError when one does)."""
+    data = rows_file.read_regular(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(copy, flags, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(copy)
+        raise
