@@ -962,6 +962,44 @@ def test_the_ledgers_values_pass_the_checks_a_notes_do(
         assert gone.fields["Subject"] == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
 
 
+# A deck in the ledger's rows spelled with what Anki's folding of names takes away (as a
+# hand edit may leave it): the ledger's spelling of a deck is what a run puts that deck's
+# cards in (Anki's names are one deck whatever their case), only when it is one memo2anki
+# makes.
+FOLDED_DECKS = {
+    "a field separator after it": "공부 메모장::CKA\x1f",
+    "a file separator after it": "공부 메모장::CKA\x1c",
+    "a no-break space after it": "공부 메모장::CKA\xa0",
+    "an ideographic space before it": "\u3000공부 메모장::CKA",
+    "a next-line control after it": "공부 메모장::CKA\x85",
+}
+
+
+@pytest.mark.parametrize("spelled", FOLDED_DECKS.values(), ids=FOLDED_DECKS.keys())
+def test_a_ledger_decks_spelling_is_used_only_when_memo2anki_makes_such_a_name(
+    spelled: str, vault: Path, tmp_path: Path
+) -> None:
+    # Every live card of that deck went into the deck so spelled, reserved character and
+    # all, said unchanged (the ledger kept it so).
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / LEDGER
+    text = path.read_text(encoding="utf-8")
+    assert '"공부 메모장::CKA"' in text
+    path.write_text(text.replace('"공부 메모장::CKA"', json.dumps(spelled)), encoding="utf-8")
+    result = run(vault, "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)["changes"]["list"]
+    assert {c["now"]["deck"] for c in report} == {"공부 메모장::CKA", "공부 메모장::AWS"}
+    assert {r[6] for r in _rows_of(vault)} == {"공부 메모장::CKA", "공부 메모장::AWS"}
+    anki = Anki(tmp_path / "anki")
+    try:
+        anki.import_package(out)
+        assert {n.deck for n in anki.notes()} == {"공부 메모장::CKA", "공부 메모장::AWS"}
+    finally:
+        anki.close()
+
+
 # Text no UTF-8 can hold, in a column of a gone card's row (which is carried, reported and
 # printed): a lone surrogate's JSON escape, or bytes that are not UTF-8 (a CESU-8 surrogate,
 # a stray byte), each read as a lone surrogate, in a file laid out as memo2anki writes it or

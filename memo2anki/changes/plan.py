@@ -612,7 +612,9 @@ def plan_changes(
             if not subdeck:
                 if spelled is None:
                     known = set(row_decks) if light else {e.deck for e in entries}
-                    spelled = {fold(d): d for d in sorted(known)}
+                    # (Only a name memo2anki makes: a hand-edited row's may hold what
+                    # folds away, such as a separator after it.)
+                    spelled = {fold(d): d for d in sorted(known) if stored_deck(d, "") == d}
                 name = deck_name(layout.deck, subject)
                 subdeck = decks[subject] = spelled.setdefault(fold(name), name)
         before_entry: LedgerCard | None
