@@ -857,6 +857,57 @@ def test_a_damaged_row_is_a_warning_and_its_card_is_as_on_a_first_run(
     assert result.stderr.count("\n") == 3 and "unexpected" not in result.stderr
 
 
+# A file cut short (a copy or a sync stopped, a disk full): (the file, how many of its bytes
+# are kept, the line named, the summary's counts). The rows before the cut are used; it was
+# "not valid JSON", and every card a first run's (or, of fields.json, every gone card left
+# out).
+CUT_FILES: dict[str, tuple[str, Callable[[bytes], int], int, str]] = {
+    "the ledger, in the middle of a row": (
+        "ledger.json", lambda b: b.index(b"\n", b.index(b"CNI")) - 40, 4,
+        "2 new, 1 gone, 1 unchanged",
+    ),
+    "the ledger, at the end of a line": (
+        "ledger.json", lambda b: b.index(b"\n", b.index(b"CNI")) + 1, 4,
+        "1 new, 1 gone, 2 unchanged",
+    ),
+    "the ledger, before its last line": (
+        "ledger.json", lambda b: len(b) - 3, 5, "1 gone, 3 unchanged",
+    ),
+    "fields.json, before its last line": (
+        "fields.json", lambda b: len(b) - 3, 5, "1 gone, 3 unchanged",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CUT_FILES.values(), ids=CUT_FILES.keys())
+def test_a_file_cut_short_is_read_to_where_it_ends(
+    case: tuple[str, Callable[[bytes], int], int, str], vault: Path, tmp_path: Path
+) -> None:
+    name, keep, last, counts = case
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / ".memo2anki" / name
+    whole = path.read_bytes()
+    path.write_bytes(whole[: keep(whole)])
+    pod = vault / "daily/2025-04-01.md"  # (Service's memo gone: carried, or left out)
+    pod.write_text(pod.read_text(encoding="utf-8").split("\n**Service**")[0] + "\n")
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0, result.output
+    cut = f".memo2anki/{name}: cut short after line {last} (its last line, ']}}', is missing)"
+    lines = result.stderr.splitlines()
+    assert [line for line in lines if line.startswith(cut)] != [], lines
+    assert lines[-1].startswith("memo2anki: 3 cards (CKA 2, AWS 1) from 3 notes, 0 images, ")
+    assert f"; {counts}; wrote" in lines[-1]
+    anki = Anki(tmp_path / "anki")
+    try:
+        anki.import_package(out)
+        gone = [n.fields["Front"] for n in anki.notes() if "memo2anki::gone" in n.tags]
+    finally:
+        anki.close()
+    assert gone == ["Service"]  # (carried with its last fields)
+    assert ", 0 warnings; 3 unchanged; wrote" in run(vault, "-o", out).stderr  # (mended)
+
+
 def test_a_row_holding_a_lone_surrogates_escape_is_read(vault: Path, tmp_path: Path) -> None:
     """JSON allows ``\\udcb0`` (which Python reads as a lone surrogate, as it reads a file
     name's byte that is not UTF-8), msgspec does not: such a row is read all the same, the

@@ -123,6 +123,11 @@ class LastFields(Mapping[str, tuple[str, str]]):
         if laid_out is None or (_fields_header(text[:end]) is None and not laid_out.conflict):
             self._read_whole(text)  # (laid out otherwise: by hand)
             return
+        if laid_out.cut and not laid_out.conflict:
+            with contextlib.suppress(ValueError):  # (JSON all the same: laid out otherwise)
+                _document(text)
+                self._read_whole(text)
+                return
         (first, top), *numbered = laid_out.lines
         if _fields_header(top) is None:
             raise ValueError(f"not valid JSON (line {first})")
@@ -137,6 +142,10 @@ class LastFields(Mapping[str, tuple[str, str]]):
                 self._not_used(number, f"last fields not used ({_why(err, _FIELDS_COLUMNS)})")
                 continue
             fields.setdefault(guid, (front, back))
+        if laid_out.cut:
+            last = laid_out.lines[-1][0]
+            cut = _cut(last, "without its last Front and Back")
+            self._warnings.append(Diagnostic(f"{FOLDER}/{FIELDS_NAME}", None, cut))
         if laid_out.conflict:
             self._warnings.insert(0, Diagnostic(f"{FOLDER}/{FIELDS_NAME}", None, MERGE_CONFLICT))
         elif self._warnings and not merged:  # (unless its rows are not one per line)
@@ -863,10 +872,13 @@ def _rows(raw: bytes, where: str) -> _Read:
     # A row does not fit, or holds what msgspec does not read, or git merged the file (its
     # conflict markers, or a header for each side): line by line.
     laid_out = rows_file.lines_of(raw)
-    if laid_out is None or (head is None and not laid_out.conflict):
+    if laid_out is not None and laid_out.cut and not laid_out.conflict:
+        with contextlib.suppress(ValueError):  # (JSON all the same: laid out otherwise)
+            return _rows_of_document(_header(_document(raw)), where)
+    if laid_out is None or (head is None and not laid_out.conflict and not laid_out.cut):
         return _rows_of_document(_header(_document(raw)), where)  # (laid out otherwise)
     (first, top), *numbered = laid_out.lines
-    if head is None:  # (git's marker first: the first side's header is the file's)
+    if head is None:  # (git's marker first, or cut short: the first header is the file's)
         head = _header_line(top)
         if head is None:
             raise ValueError(f"not valid JSON (line {first})")
@@ -891,6 +903,8 @@ def _rows(raw: bytes, where: str) -> _Read:
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as err:
             message = f"card not used ({_why(err)}); {_NOT_USED}"
             warnings.append(Diagnostic(where, number, message))
+    if laid_out.cut:
+        warnings.append(Diagnostic(where, None, _cut(numbered[-1][0] if numbered else first)))
     if laid_out.conflict:
         warnings.insert(0, Diagnostic(where, None, MERGE_CONFLICT))
     elif warnings and not merged:  # (unless its rows are not one per line: read whole)
@@ -900,6 +914,14 @@ def _rows(raw: bytes, where: str) -> _Read:
             if isinstance(cards, list) and len(cards) != len(numbered):
                 return _rows_of_document(_header(document), where)
     return _Read(head, rows, lines, not warnings and not merged, warnings, merged, sides)
+
+
+def _cut(last: int, lost: str = "treated as on a first run") -> str:
+    """What is said of a file cut short (its last line is not ``]}``)."""
+    return (
+        f"cut short after line {last} (its last line, ']}}', is missing): the rows before "
+        f"are used, the card of each row lost is {lost}"
+    )
 
 
 def _header_line(line: bytes) -> dict[str, Any] | None:

@@ -214,11 +214,12 @@ def marker(line: bytes) -> bytes | None:
 class Lines(NamedTuple):
     """A file of rows one per line, read line by line past what git leaves in one it merged:
     its lines but the last (``]}``), each with its line number (the header first, then each
-    row without the ``,`` after it, or another side's header), and whether git's conflict
-    markers were in it."""
+    row without the ``,`` after it, or another side's header), whether git's conflict
+    markers were in it, and whether it was cut short (its last line is not ``]}``)."""
 
     lines: list[tuple[int, bytes]]
     conflict: bool
+    cut: bool = False
 
 
 def lines_of(text: bytes) -> Lines | None:
@@ -226,7 +227,8 @@ def lines_of(text: bytes) -> Lines | None:
     merge leaves in it: conflict markers (skipped, with the common ancestor's lines between
     ``|||||||`` and ``=======``: both sides are read, the first one first), a header line
     for each side and a row without its ``,`` (a union merge's), line ends of ``\r\n``.
-    None when it is not laid out so (not a header first and ``]}`` last)."""
+    None when it is not laid out so (not a header first, ending with its rows' ``[``).
+    A file cut short (a copy or a write stopped, a disk full) is read to where it ends."""
     kept: list[tuple[int, bytes]] = []
     conflict = base = False
     for number, line in enumerate(text.split(b"\n"), 1):
@@ -238,9 +240,11 @@ def lines_of(text: bytes) -> Lines | None:
             kept.append((number, line))
     if kept and kept[-1][1] == b"":
         kept.pop()  # (after the last line break)
-    if len(kept) < 2 or not kept[0][1].startswith(b"{") or kept[-1][1] != END.strip():
+    if len(kept) < 2 or not kept[0][1].startswith(b"{") or not kept[0][1].endswith(b"["):
         return None
-    return Lines([kept[0], *((n, line.removesuffix(b",")) for n, line in kept[1:-1])], conflict)
+    cut = kept[-1][1] != END.strip()
+    rows = kept[1:] if cut else kept[1:-1]
+    return Lines([kept[0], *((n, line.removesuffix(b",")) for n, line in rows)], conflict, cut)
 
 
 def digest(pieces: Chunks) -> str:
