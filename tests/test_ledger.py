@@ -515,6 +515,27 @@ def test_a_damaged_fields_file_is_a_warning_when_it_costs_a_gone_card(
     )
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [b"[" * 100_000, b'{"format": "memo2anki ledger", "vers'],
+    ids=["nested too deep", "cut in its header"],
+)
+def test_a_sync_keeps_a_damaged_ledger_aside_too(
+    damage: bytes, vault: Path, tmp_path: Path
+) -> None:
+    # A sync with no ledger it can use reads the collection's notes as the one it would have
+    # had, and wrote its ledger over the damaged one, keeping nothing.
+    Anki(tmp_path / "profile").close()
+    collection = tmp_path / "profile" / "collection.anki2"
+    assert run("sync", vault, "--collection", collection, "--no-cache").exit_code == 0
+    (vault / LEDGER).write_bytes(damage)
+    result = run("sync", vault, "--collection", collection, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert f"{LEDGER}: kept as .memo2anki/ledger.damaged.json (and " in result.stderr
+    assert (vault / ".memo2anki/ledger.damaged.json").read_bytes() == damage
+    assert "; 4 unchanged;" in run("sync", vault, "--collection", collection).stderr
+
+
 def test_a_damaged_ledger_kept_aside_never_goes_over_anything(vault: Path, tmp_path: Path) -> None:
     """Each damaged ledger a run writes over is kept under a name of its own: never over an
     earlier one, nor through a link or into a FIFO someone put at that name; a dry run

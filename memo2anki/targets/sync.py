@@ -244,6 +244,7 @@ def plan_against_target(
         found=previous.found,
         root=previous.root,
         read_only=previous.read_only,
+        damaged=previous.damaged,  # (kept aside before it is written over)
     )
     stamp = int(time.time()) if now is None else now
     again = plan_changes(result.cards, ledger, plan.scope, stamp, plan.layout)
