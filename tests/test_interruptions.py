@@ -373,13 +373,16 @@ if kind == "TEMP":
                 stop()
         return fd
     os.open = opening
-else:
+else:  # FUNC:module.name, or FUNC:module.name:N for its Nth call
+    what, _, nth = what.partition(":")
     module_name, _, name = what.rpartition(".")
     module = importlib.import_module(module_name)
-    real = getattr(module, name)
+    real, calls = getattr(module, name), []
     def stopping(*args, **kwargs):
         value = real(*args, **kwargs)
-        stop()
+        calls.append(name)
+        if len(calls) == int(nth or 1):
+            stop()
         return value
     setattr(module, name, stopping)
 sys.argv = ["memo2anki", *sys.argv[2:]]
@@ -394,8 +397,23 @@ cli.run()
         ("FUNC:memo2anki.cli.build.deck_option", "nothing written"),
         ("TEMP:1", "nothing written"),  # the deck's
         ("FUNC:memo2anki.targets.package._write_zip", "nothing written"),
+        (
+            "FUNC:os.replace:1",
+            "wrote {out}, but not the ledger (the next run reports these changes again)",
+        ),
+        (
+            "FUNC:memo2anki.targets.build.write_plan",
+            "wrote {out}, but not the ledger (the next run reports these changes again)",
+        ),
         ("TEMP:2", "wrote {out}, but not the ledger (the next run reports these changes again)"),
+        (
+            "FUNC:os.replace:2",
+            "wrote {out}, but not the ledger (the next run reports these changes again)",
+        ),
         ("TEMP:3", "wrote {out}, but not the ledger (the next run reports these changes again)"),
+        ("FUNC:os.replace:3", "wrote {out}"),
+        ("FUNC:memo2anki.changes.ledger.save", "wrote {out}"),
+        ("FUNC:memo2anki.cli.build.write_build", "wrote {out}"),
         ("FUNC:memo2anki.cli.build.summary", "wrote {out}"),
     ],
     ids=[
@@ -403,8 +421,14 @@ cli.run()
         "reading --deck",
         "the deck's temp file made",
         "the deck's zip written",
+        "the deck renamed into place",
+        "the deck's writer returned",
         "the ledger's first temp file made",
+        "the ledger's fields renamed into place",
         "the ledger's second temp file made",
+        "the ledger renamed into place",
+        "the ledger's writer returned",
+        "the build's writer returned",
         "the summary made",
     ],
 )
@@ -432,6 +456,7 @@ def test_a_stop_at_any_moment_says_what_was_written_and_leaves_no_temp_file(
     assert (out.read_bytes() == b"last week's deck") == (said == "nothing written")
     ledger = vault / ".memo2anki"
     assert not ledger.exists() or not [p for p in os.listdir(ledger) if p.endswith(".tmp")]
+    assert (ledger / "ledger.json").is_file() == (said == "wrote {out}")
 
 
 def _stopped_at(moment: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -490,6 +515,33 @@ def test_a_stop_during_the_collections_transaction_waits_for_it_and_says_so(
     assert not (vault / ".memo2anki" / "ledger.json").exists()
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "FUNC:os.replace:3",  # (the new notes' package, the ledger's fields, the ledger)
+        "FUNC:memo2anki.changes.ledger.save",
+        "FUNC:memo2anki.cli.sync.run_sync",
+    ],
+    ids=["the ledger renamed into place", "the ledger's writer returned", "the sync returned"],
+)
+def test_a_stop_once_the_sync_and_its_ledger_are_written_says_so(
+    tmp_path: Path, moment: str
+) -> None:
+    # Never "nothing written", nor "not the ledger", of a collection and a ledger written.
+    vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가", "**B**\n나")})
+    Anki(tmp_path / "profile").close()
+    collection = tmp_path / "profile" / "collection.anki2"
+    child = _stopped_at(
+        moment, "sync", vault, "--collection", collection, "--no-backup", "--no-cache"
+    )
+    assert child.stderr.splitlines() == [f"memo2anki: stopped by SIGTERM; synced into {collection}"]
+    assert child.returncode == 128 + signal.SIGTERM
+    assert (vault / ".memo2anki" / "ledger.json").is_file()
+    again = run("sync", vault, "--collection", collection, "--no-backup", "--no-cache")
+    assert again.exit_code == 0, again.output
+    assert "2 unchanged" in again.output  # (the ledger and the collection agree)
+
+
 def test_a_stop_while_ankiconnect_is_told_says_to_sync_again(tmp_path: Path) -> None:
     # AnkiConnect has no transaction: the notes imported before the stop are there.
     from ankiconnect_standin import AnkiConnectStandIn
@@ -512,10 +564,19 @@ def test_a_stop_while_ankiconnect_is_told_says_to_sync_again(tmp_path: Path) -> 
         assert len(memo2anki_notes(server.col)) == 2  # finished, without a duplicate
 
 
-def test_a_stop_once_the_preview_is_written_says_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "FUNC:os.replace:1",
+        "FUNC:memo2anki.cli.preview.write_preview",
+        "FUNC:memo2anki.cli.preview.summary",
+    ],
+    ids=["the page renamed into place", "the page's writer returned", "the summary made"],
+)
+def test_a_stop_once_the_preview_is_written_says_so(tmp_path: Path, moment: str) -> None:
     vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가")})
     page = tmp_path / "cards.html"
-    child = _stopped_at("FUNC:memo2anki.cli.preview.summary", "preview", vault, "-o", page)
+    child = _stopped_at(moment, "preview", vault, "-o", page)
     assert child.stderr.splitlines() == [f"memo2anki: stopped by SIGTERM; wrote {page}"]
     assert child.returncode == 128 + signal.SIGTERM and page.is_file()
     done = _stopped_at("FUNC:memo2anki.cli.preview.finished", "preview", vault, "-o", page)
@@ -526,9 +587,10 @@ def test_a_stop_once_the_preview_is_written_says_so(tmp_path: Path) -> None:
     ("moment", "said"),
     [
         ("FUNC:memo2anki.targets.exam.make_in_collection", "made the deck 'E' in "),
+        ("FUNC:memo2anki.cli.exam._make", "made the deck 'E' in "),
         ("FUNC:memo2anki.cli.exam.finished", None),
     ],
-    ids=["just after the deck is made", "once told"],
+    ids=["just after the deck is made", "once the collection is closed", "once told"],
 )
 def test_a_stop_after_the_exam_deck_is_made_says_so(
     tmp_path: Path, moment: str, said: str | None

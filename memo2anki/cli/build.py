@@ -32,7 +32,7 @@ from memo2anki.cli.output import (
 )
 from memo2anki.cli.report import changes_json, counts_line, deck_notice
 from memo2anki.cli.usage import output_file
-from memo2anki.common.signals import finished, telling_if_stopped
+from memo2anki.common.signals import finished, telling_once_replaced
 from memo2anki.model import (
     DEFAULT_SECTIONS,
     Diagnostic,
@@ -217,9 +217,10 @@ def build(
                 click.echo(one_line(summary(result, outcome)), err=True)
             return
         assert output is not None and target is not None
-        info, ledger_warnings = write_build(plan, result.media, result.vault, output)
-        # (a stop from here on comes after the deck and the ledger were written, or warned of)
-        with telling_if_stopped(f"wrote {output}"):
+        # (a stop once write_build is done comes after the deck and the ledger were written,
+        # or warned of; one just before it returned, after the deck was, is told as that too)
+        with telling_once_replaced(output, f"wrote {output}"):
+            info, ledger_warnings = write_build(plan, result.media, result.vault, output)
             ledger_warnings = [*(_gone(m, result.vault) for m in info.missing), *ledger_warnings]
             report_diagnostics(ledger_warnings, quiet, result.vault)
             result = replace(result, diagnostics=(*result.diagnostics, *ledger_warnings))

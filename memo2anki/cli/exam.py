@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import click
@@ -18,7 +18,7 @@ from memo2anki.cli.options import (
     setting_deck,
 )
 from memo2anki.cli.output import echo_out, reported, summary
-from memo2anki.common.signals import finished, telling_if_stopped, telling_once_committed
+from memo2anki.common.signals import finished, telling_once_committed
 from memo2anki.model import BadUsage, one_line
 from memo2anki.model import plural as _n
 from memo2anki.targets.ankiconnect import AnkiConnect
@@ -139,15 +139,15 @@ def exam(
                 )
             return
         target = choose_target(via, profile, collection, ankiconnect_url, ankiconnect_key)
-        done = f"made the deck '{exam_.name}' in {target}"
-        if target.way == ANKICONNECT:
-            browsed = browse_in_anki(AnkiConnect(target.url, target.key), exam_)
-            lines = _browsed(exam_, browsed)
-            done = "nothing written"  # (Anki's browser shows the search: nothing is made)
-        else:
-            made = _make(exam_, target, no_backup, done)
-            lines = _made(exam_, target, made)
-        with telling_if_stopped(done):
+        # (Through AnkiConnect, Anki's browser shows the search: nothing is made.) A stop
+        # once the deck's transaction is committed is told as after it, however soon.
+        with telling_once_committed(f"made the deck '{exam_.name}' in {target}") as made_it:
+            if target.way == ANKICONNECT:
+                browsed = browse_in_anki(AnkiConnect(target.url, target.key), exam_)
+                lines = _browsed(exam_, browsed)
+            else:
+                made = _make(exam_, target, no_backup, made_it)
+                lines = _made(exam_, target, made)
             if not quiet:
                 click.echo(one_line(summary(result, f"exam deck '{exam_.name}'")), err=True)
                 for line in lines:
@@ -155,15 +155,12 @@ def exam(
             finished()  # (a stop from here on would only cut the exit short)
 
 
-def _make(exam_: Exam, target: Target, no_backup: bool, done: str) -> Made:
+def _make(exam_: Exam, target: Target, no_backup: bool, commit_made: Callable[[], None]) -> Made:
     from memo2anki.targets.write_collection import open_collection
 
     assert target.collection is not None
     folder = None if no_backup else target.backups
-    with (
-        telling_once_committed(done) as commit_made,
-        open_collection(target.collection) as col,
-    ):
+    with open_collection(target.collection) as col:
         return make_in_collection(col, exam_, folder, commit_made)
 
 

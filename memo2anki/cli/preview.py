@@ -17,7 +17,7 @@ from memo2anki.cli.options import (
 from memo2anki.cli.output import report_diagnostics, report_vault, reported, summary
 from memo2anki.cli.report import counts_line
 from memo2anki.cli.usage import name_problem
-from memo2anki.common.signals import finished, telling_if_stopped
+from memo2anki.common.signals import finished, telling_once_replaced
 from memo2anki.model import BadUsage, Diagnostic, Memo2AnkiError, one_line
 from memo2anki.model import plural as _n
 from memo2anki.notes.discover import is_markdown, shown_path
@@ -92,8 +92,10 @@ def preview(
         title = layout.deck
         if options.dates.limited:
             title = f"{title} · {options.dates.describe()}"
-        info = write_preview(plan, result.media, out, title=title, changes=list_changes)
-        with telling_if_stopped(f"wrote {info.path}"):
+        # (a stop once the page is renamed into place is told as written, even one just
+        # before write_preview returned)
+        with telling_once_replaced(out, f"wrote {out}"):
+            info = write_preview(plan, result.media, out, title=title, changes=list_changes)
             warnings = [_gone(media.path, result.vault) for media in info.missing]
             report_diagnostics(warnings, quiet, result.vault)
             if not quiet:

@@ -25,7 +25,7 @@ from memo2anki.cli.output import (
     summary,
 )
 from memo2anki.cli.report import changes_json, counts_line
-from memo2anki.common.signals import finished, telling_if_stopped
+from memo2anki.common.signals import finished, telling_once_committed
 from memo2anki.model import Diagnostic, one_line
 from memo2anki.model import plural as _n
 from memo2anki.targets.package import DEFAULT_DECK
@@ -122,8 +122,8 @@ def sync(
         # With no ledger, the collection's own notes are the ledger it would have had.
         plan, ids = plan_against_target(result, plan, target)
         report_changes(plan, list_changes and not as_json, False)
-        synced = run_sync(result, plan, target, delete_gone, not no_backup, ids)
-        with telling_if_stopped(f"synced into {target}"):
+        with telling_once_committed(f"synced into {target}") as all_written:
+            synced = run_sync(result, plan, target, delete_gone, not no_backup, ids, all_written)
             if as_json:
                 echo_json({"changes": changes_json(plan), **_synced_json(synced)})
             taken = (t.warning() for t in synced.steps.taken)

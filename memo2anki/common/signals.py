@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 
 # SIGTERM: `kill`, a service manager, a closing session; SIGHUP: the terminal went away.
@@ -129,6 +131,30 @@ def telling_once_committed(written: str) -> Iterator[Callable[[], None]]:
         if committed and not hasattr(err, "written"):
             setattr(err, "written", written)  # noqa: B010 (an attribute of our own)
         raise
+
+
+@contextmanager
+def telling_once_replaced(path: Path, written: str) -> Iterator[None]:
+    """Within this block, a stop is told as ``written`` once ``path`` was replaced (a file
+    renamed over it, as :func:`~memo2anki.common.files.replacing` does), whenever the stop
+    comes: in the moments between the rename and a block that tells of it (the rest of the
+    function that wrote it, its return) it was told as if nothing was written. (A rename
+    makes a new file: a file of its own identity, told by its device and inode.)"""
+    before = _identity(path)
+    try:
+        yield
+    except KeyboardInterrupt as err:
+        if not hasattr(err, "written") and _identity(path) != before:
+            setattr(err, "written", written)  # noqa: B010 (an attribute of our own)
+        raise
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def written_when_stopped(err: KeyboardInterrupt) -> str:

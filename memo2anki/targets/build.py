@@ -12,7 +12,7 @@ from pathlib import Path
 
 from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.plan import Kind, Layout, Plan, Scope, plan_changes
-from memo2anki.common.signals import telling_if_stopped
+from memo2anki.common.signals import telling_if_stopped, telling_once_replaced
 from memo2anki.model import Diagnostic, Media, Options, Result, fold
 from memo2anki.notes.discover import find_notes, notes_root
 from memo2anki.targets.package import PackageInfo, write_plan
@@ -128,12 +128,16 @@ def write_build(
     plan: Plan, media: Sequence[Media], vault: Path, out: Path
 ) -> tuple[PackageInfo, list[Diagnostic]]:
     """Write the package, then (only once it is written) the ledger. A ledger that cannot be
-    written is a warning: the deck is there all the same."""
-    info = write_plan(plan, media, out)
-    with telling_if_stopped(
-        f"wrote {out}, but not the ledger (the next run reports these changes again)"
-    ):
-        return info, save_ledger(plan, vault)
+    written is a warning: the deck is there all the same. A stop is told by what was written
+    when it came (the deck, the ledger: each once renamed into place)."""
+    unsaved = f"wrote {out}, but not the ledger (the next run reports these changes again)"
+    with telling_once_replaced(out, unsaved):
+        info = write_plan(plan, media, out)
+        with (
+            telling_if_stopped(unsaved),
+            telling_once_replaced(ledger_of(plan, vault), f"wrote {out}"),
+        ):
+            return info, save_ledger(plan, vault)
 
 
 def save_ledger(plan: Plan, vault: Path) -> list[Diagnostic]:
@@ -141,3 +145,8 @@ def save_ledger(plan: Plan, vault: Path) -> list[Diagnostic]:
     was found (or is made: ``plan.ledger.home``; else in ``vault``)."""
     home = plan.ledger.home or vault
     return ledger_file.save(home, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)
+
+
+def ledger_of(plan: Plan, vault: Path) -> Path:
+    """The ledger file :func:`save_ledger` writes (the last of its files it writes)."""
+    return ledger_file.ledger_path(plan.ledger.home or vault)

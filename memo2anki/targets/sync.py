@@ -20,7 +20,11 @@ from memo2anki.changes.plan import (
     of_vault,
     plan_changes,
 )
-from memo2anki.common.signals import telling_if_stopped, telling_once_committed
+from memo2anki.common.signals import (
+    telling_if_stopped,
+    telling_once_committed,
+    telling_once_replaced,
+)
 from memo2anki.model import Diagnostic, Memo2AnkiError, Result, fold
 from memo2anki.targets import note_ids
 from memo2anki.targets.ankiconnect import (
@@ -30,7 +34,7 @@ from memo2anki.targets.ankiconnect import (
     detect,
     why_not,
 )
-from memo2anki.targets.build import save_ledger
+from memo2anki.targets.build import ledger_of, save_ledger
 from memo2anki.targets.profiles import find_profile
 from memo2anki.targets.sync_steps import Held, Steps
 
@@ -258,13 +262,17 @@ def run_sync(
     delete_gone: bool = False,
     make_backup: bool = True,
     known_ids: dict[str, int] | None = None,
+    all_written: Callable[[], None] | None = None,
 ) -> Synced:
     """Carry the plan into the target, then write the ledger (only after a sync that went
     through, as a build writes it only after the package), and through AnkiConnect the
-    note ids met (beside the ledger)."""
+    note ids met (beside the ledger). ``all_written`` is called once all is written, before this
+    returns: a stop from then on is the caller's to tell (there is no moment between the
+    two that would tell it as nothing written)."""
     warnings: list[Diagnostic] = []
     # What a stop while the ledger is written leaves: said so, not "nothing written".
     unsaved = f"synced into {target}, but not the ledger (the next run reports these changes again)"
+    ledger = ledger_of(plan, result.vault)
     if target.way == ANKICONNECT:
         from memo2anki.targets.write_ankiconnect import apply_plan as apply_connect
 
@@ -285,9 +293,11 @@ def run_sync(
         steps, backup, media_added = applied.steps, None, applied.media_added
         if applied.misplaced:
             warnings.append(note_ids.misplaced(len(applied.misplaced)))
-        with telling_if_stopped(unsaved):
+        with telling_if_stopped(unsaved), telling_once_replaced(ledger, f"synced into {target}"):
             warnings += save_ledger(plan, result.vault)
             warnings += note_ids.save(home, profile, applied.ids)
+            if all_written is not None:
+                all_written()
     else:
         from memo2anki.targets.write_collection import apply_plan, open_collection
 
@@ -297,6 +307,11 @@ def run_sync(
             with open_collection(target.collection) as col:
                 done = apply_plan(col, plan, result.media, delete_gone, folder, commit_made)
             steps, backup, media_added = done.steps, done.backup, done.media_added
-            with telling_if_stopped(unsaved):
+            with (
+                telling_if_stopped(unsaved),
+                telling_once_replaced(ledger, f"synced into {target}"),
+            ):
                 warnings += save_ledger(plan, result.vault)
+                if all_written is not None:
+                    all_written()
     return Synced(target, steps, backup, media_added, tuple(warnings))
