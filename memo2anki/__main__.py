@@ -1,5 +1,5 @@
 """``python -m memo2anki``."""
 
-from memo2anki.cli.main import run
+from memo2anki.cli import run
 
 run()

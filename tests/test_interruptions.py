@@ -472,6 +472,54 @@ def _stopped_at(moment: str, *args: str | Path) -> subprocess.CompletedProcess[s
     )
 
 
+# `python -m memo2anki ARGS...` that sends itself a signal as it starts to load a module.
+_STOPS_WHILE_LOADING = """
+import os, runpy, signal, sys
+
+sig, module = getattr(signal, sys.argv[1]), sys.argv[2]
+
+class Stopping:
+    def find_spec(self, name, path=None, target=None):
+        if name == module:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), sig)
+        return None
+
+sys.meta_path.insert(0, Stopping())
+sys.argv = ["memo2anki", *sys.argv[3:]]
+runpy.run_module("memo2anki", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"]
+)
+@pytest.mark.parametrize(
+    "module",
+    ["memo2anki.cli.main", "click", "memo2anki.cli.build", "genanki"],
+    ids=["the program's main", "the options' library", "the command", "the deck's library"],
+)
+def test_a_stop_while_the_program_loads_says_so_in_one_line(
+    tmp_path: Path, stop: signal.Signals, module: str
+) -> None:
+    # Ctrl-C just after Enter printed Python's traceback, and a stop signal ended the run
+    # without a word (and not with 128 + its number, to Python's subprocess).
+    vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가")})
+    out = tmp_path / "deck.apkg"
+    child = subprocess.run(
+        [sys.executable, "-c", _STOPS_WHILE_LOADING, stop.name, module, str(vault), "-o", str(out)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    said = "interrupted" if stop == signal.SIGINT else f"stopped by {stop.name}"
+    assert child.stderr.splitlines() == [f"memo2anki: {said}; nothing written"]
+    assert child.returncode == 128 + stop
+    assert not out.exists()
+
+
 def test_a_stop_once_the_run_is_done_and_told_is_not_taken(tmp_path: Path) -> None:
     # What is left is ending the process: a stop then would only be told as a cut-short run.
     vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가")})

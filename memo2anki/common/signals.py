@@ -8,8 +8,11 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
+
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING, without loading typing: mypy knows the name)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # SIGTERM: `kill`, a service manager, a closing session; SIGHUP: the terminal went away.
 STOP_SIGNALS = ("SIGTERM", "SIGHUP")
@@ -41,10 +44,31 @@ def _signals() -> list[signal.Signals]:
     ]  # no HUP on Windows
 
 
+def ending_at_once_on_stops() -> None:
+    """Until the run takes stops as its own (:func:`stopping_on_signals`), a stop (Ctrl-C, a
+    stop signal) ends the process at once, with memo2anki's one line and 128 + the signal's
+    number: while the program loads its modules nothing is written yet, and Python would
+    print a traceback of Ctrl-C, or end without a word on a stop signal. A signal already
+    ignored (``nohup``, a background job) stays ignored."""
+    for sig in (signal.SIGINT, *_signals()):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, _end_at_once)
+
+
+def _end_at_once(signum: int, frame: FrameType | None) -> None:
+    said = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    os.write(2, f"memo2anki: {said}; nothing written\n".encode())
+    os._exit(128 + signum)
+
+
 @contextmanager
 def stopping_on_signals() -> Iterator[None]:
     """Within this block, SIGTERM and SIGHUP raise :class:`Stopped` (once: a second signal
-    must not cut the clean-up short). A signal already ignored (``nohup``) stays ignored."""
+    must not cut the clean-up short), and Ctrl-C raises KeyboardInterrupt (as it does unless
+    :func:`ending_at_once_on_stops` took it). A signal already ignored (``nohup``) stays
+    ignored."""
+    if signal.getsignal(signal.SIGINT) is _end_at_once:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     previous: dict[signal.Signals, object] = {}
 
     def stop(signum: int, frame: FrameType | None) -> None:
