@@ -8,6 +8,7 @@ import hashlib
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 from anki.collection import Collection
-from helpers import Anki, memo2anki_notes, png, run, write_vault
+from helpers import REPO, Anki, memo2anki_notes, png, run, write_vault
 
 from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG, KEPT_SUSPENDED, kept_suspended_tag
@@ -712,9 +713,10 @@ def test_a_backup_that_cannot_be_made_stops_the_sync_before_any_change(
     code, output = sync(vault, col_path)
     assert code == 1
     assert output.strip().splitlines()[-1] == (
-        f"memo2anki: error: {col_path.parent / 'backups'}: cannot back up the collection "
-        "(File exists); nothing changed"
+        f"memo2anki: error: {col_path.parent / 'backups'}: a file, not a folder; cannot back up "
+        "the collection there; nothing changed: move it away and sync again"
     )
+    assert not list(col_path.parent.glob("collection.anki2-*"))
     assert hashlib.sha256(col_path.read_bytes()).hexdigest() == before
     assert not (vault / ".memo2anki" / "ledger.json").exists()
 
@@ -800,6 +802,24 @@ def _damaged(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _damaged_page_of(name: str) -> Callable[[Path], None]:
+    """Damage the one page that holds a table or index ``name`` (empty in a new collection):
+    the library opens the collection, and only a write or a full read meets it."""
+
+    def make(path: Path) -> None:
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            (size,) = db.execute("pragma page_size").fetchone()
+            (page,) = db.execute("select rootpage from sqlite_master where name = ?", (name,))
+        data = bytearray(path.read_bytes())
+        for at in range((page[0] - 1) * size, page[0] * size, 7):
+            data[at] = 0x5A
+        path.write_bytes(bytes(data))
+
+    return make
+
+
 def _truncated(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -880,6 +900,8 @@ OLDER = (
             "was: let Anki repair it (Tools > Check Database) or restore a backup",
         ),
         (_truncated, "the collection is damaged"),
+        (_damaged_page_of("ix_cards_nid"), "the collection is damaged (database disk image is"),
+        (_damaged_page_of("revlog"), "the collection is damaged (database disk image is"),
         (lambda p: p.write_text("my notes\n"), "not an Anki collection (not an SQLite database)"),
         (lambda p: p.write_bytes(b""), "an empty file, not an Anki collection; left as it was"),
         (_zip, "a zip archive (an exported .colpkg or .apkg?), not a collection; left as it was"),
@@ -899,6 +921,8 @@ OLDER = (
     ids=[
         "damaged",
         "truncated",
+        "an index a sync writes damaged",
+        "a table a sync never reads damaged",
         "text",
         "empty",
         "zip",
@@ -948,6 +972,70 @@ def test_a_damaged_media_database_is_named_before_the_backup_and_the_collection_
     media.unlink()  # as the line says
     code, output = sync(vault, col_path)
     assert code == 0 and "3 notes added" in output and "1 image added" in output, output
+
+
+def _pipe(path: Path) -> None:
+    os.mkfifo(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "said"),
+    [
+        (
+            "collection.media.db2",
+            _pipe,
+            "the collection's media database is damaged (a pipe, not a file); the collection is "
+            "left as it was: delete collection.media.db2 and sync again (Anki makes it again "
+            "from the collection.media folder; your pictures stay)",
+        ),
+        (
+            "collection.media.db2",
+            Path.mkdir,
+            "the collection's media database is damaged (a folder, not a file); the collection "
+            "is left as it was: delete collection.media.db2 and sync again",
+        ),
+        (
+            "collection.media",
+            Path.touch,
+            "a file, not a folder, where Anki keeps the collection's pictures; the collection is "
+            "left as it was: move it away and sync again",
+        ),
+        (
+            "collection.media",
+            lambda p: p.symlink_to(p.with_name("gone")),
+            "a symbolic link to nothing, not a folder, where Anki keeps the collection's",
+        ),
+    ],
+    ids=[
+        "media database a pipe",
+        "media database a folder",
+        "media folder a file",
+        "media folder a link to nothing",
+    ],
+)
+def test_a_file_beside_the_collection_that_is_not_what_anki_keeps_there_is_named(
+    vault: Path, col_path: Path, name: str, make: Callable[[Path], object], said: str
+) -> None:
+    # Named before the backup and any change, and never opened: the pipe made sync wait for
+    # ever; the others were the library's words about the collection, after a backup.
+    beside = col_path.with_name(name)
+    if beside.is_dir() and not beside.is_symlink():
+        shutil.rmtree(beside)
+    beside.unlink(missing_ok=True)
+    make(beside)
+    before = col_path.read_bytes()
+    child = subprocess.run(
+        [sys.executable, "-m", "memo2anki", "sync", vault, "--collection", col_path, "--no-cache"],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == 1
+    assert child.stderr.splitlines()[-1].startswith(f"memo2anki: error: {beside}: {said}")
+    assert col_path.read_bytes() == before
+    assert not list(col_path.parent.glob("backups/*"))
 
 
 def test_a_media_database_damaged_inside_is_named_when_the_library_meets_it(

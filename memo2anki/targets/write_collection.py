@@ -14,6 +14,7 @@ import importlib.metadata
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,8 +68,18 @@ def open_collection(path: Path) -> Iterator[Any]:
     if problem is not None:
         raise Memo2AnkiError(f"{path}: {problem}")
     media = media_database(path)
-    if _not_sqlite(media):  # (the library opens it at the first picture, after the backup)
+    # (The library opens them at the first picture, after the backup; a pipe, it would wait
+    # for ever.)
+    if (kind := _not_a(media, "file")) is not None:
+        raise Memo2AnkiError(media_damaged(media, f"{kind}, not a file"))
+    if _not_sqlite(media):
         raise Memo2AnkiError(media_damaged(media, "not an SQLite database"))
+    folder = path.with_suffix(".media")
+    if (kind := _not_a(folder, "folder")) is not None:
+        raise Memo2AnkiError(
+            f"{folder}: {kind}, not a folder, where Anki keeps the collection's pictures; the "
+            f"collection is {UNTOUCHED}: move it away and sync again"
+        )
     try:
         col = collection.Collection(str(path))
     except Exception as err:  # what the library says: anki.errors.DBError, mostly
@@ -129,6 +140,25 @@ def media_damaged(media: Path, why: str) -> str:
     )
 
 
+def _not_a(path: Path, wanted: str) -> str | None:
+    """What ``path`` is when it is there but not a ``wanted`` ("file": a regular one, or
+    "folder"), never opened (None: it is one, or nothing is there)."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISLNK(mode):
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            return "a symbolic link to nothing"
+    if stat.S_ISDIR(mode):
+        return None if wanted == "folder" else "a folder"
+    if stat.S_ISREG(mode):
+        return None if wanted == "file" else "a file"
+    return "a pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+
+
 def _not_sqlite(path: Path) -> bool:
     """Whether ``path`` is a file with bytes that are not an SQLite database's (an empty file
     SQLite takes for a new database)."""
@@ -152,11 +182,7 @@ def _media_fault(media: Path, err: BaseException, col: Any) -> str | None:
         return None
     if _not_sqlite(media):
         return media_damaged(media, "not an SQLite database")
-    try:
-        sound = col.db.scalar("pragma quick_check") == "ok"
-    except Exception:
-        sound = False
-    return media_damaged(media, _sqlite_reason(text)) if sound else None
+    return media_damaged(media, _sqlite_reason(text)) if _sound(col) else None
 
 
 def _has_col_table(path: Path) -> bool | None:
@@ -281,10 +307,7 @@ def collection_fault(path: Path, err: BaseException, opening: bool) -> str:
             f'reads; update it (pip install -U "memo2anki[anki]"); {UNTOUCHED}'
         )
     if "DatabaseCorrupt" in text or "malformed" in text:
-        return (
-            f"{path}: the collection is damaged (database disk image is malformed); "
-            f"{UNTOUCHED}: let Anki repair it (Tools > Check Database) or restore a backup"
-        )
+        return damaged(path)
     if "NotADatabase" in text:
         return f"{path}: not an Anki collection (not an SQLite database); {UNTOUCHED}: {GIVE}"
     # SQLite may say only "disk I/O error" when a write to its log finds no room, and a
@@ -313,6 +336,14 @@ def collection_fault(path: Path, err: BaseException, opening: bool) -> str:
         )
     doing = "open" if opening else "write"
     return f"{path}: Anki's library cannot {doing} it ({_sqlite_reason(text)}); {UNTOUCHED}"
+
+
+def damaged(path: Path) -> str:
+    """The line for a collection whose database is damaged."""
+    return (
+        f"{path}: the collection is damaged (database disk image is malformed); "
+        f"{UNTOUCHED}: let Anki repair it (Tools > Check Database) or restore a backup"
+    )
 
 
 def _sqlite_reason(text: str) -> str:
@@ -376,7 +407,16 @@ def schema_mark(col: Any) -> int:
 
 def backup(col: Any, folder: Path) -> Path | None:
     """A backup made the way Anki makes one, into the profile's ``backups`` folder; the newest
-    backup there (None: none) once it is written."""
+    backup there (None: none) once it is written. Only of a sound collection: a damaged one
+    (which opens, its damage met only by the change) is named first, as a backup of it would
+    be the newest to restore, and one Anki cannot restore."""
+    if not _sound(col):
+        raise Memo2AnkiError(damaged(Path(col.path)))
+    if (kind := _not_a(folder, "folder")) is not None:
+        raise Memo2AnkiError(
+            f"{folder}: {kind}, not a folder; cannot back up the collection there; nothing "
+            "changed: move it away and sync again"
+        )
     there: set[str] = set()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -393,6 +433,15 @@ def backup(col: Any, folder: Path) -> Path | None:
         ) from err
     found = sorted(folder.glob("*.colpkg"), key=lambda p: p.stat().st_mtime)
     return found[-1] if found else None
+
+
+def _sound(col: Any) -> bool:
+    """Whether SQLite finds the open collection's database sound (``quick_check``: every page
+    read once, no index checked against its table; a fraction of a backup's time)."""
+    try:
+        return bool(col.db.scalar("pragma quick_check") == "ok")
+    except Exception:  # what the library says of a database too damaged to check
+        return False
 
 
 def _remove_new(folder: Path, there: set[str]) -> None:
