@@ -826,12 +826,29 @@ def test_a_name_longer_than_a_file_system_takes_is_bad_usage(
     ]
 
 
-@pytest.mark.parametrize("command", [[], ["preview"]], ids=["build", "preview"])
-def test_an_empty_output_name_is_bad_usage(tmp_path: Path, command: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["-o", ""], "Invalid value for '-o' / '--output': empty; give a file name"),
+        (["preview", "-o", ""], "Invalid value for '-o' / '--output': empty; give a file name"),
+        (["sync", "--collection", ""], "Invalid value for '--collection': empty; give a file"),
+        (["exam", "--last", "3", "--collection", ""], "for '--collection': empty; give a file"),
+        (["check", "--subject", ""], "Invalid value for '--subject': empty; give a subject's"),
+        (["-o", "x.apkg", "--subject", " "], "Invalid value for '--subject': empty; give a"),
+        (["sync", "--profile", ""], "Invalid value for '--profile': empty; give a profile's"),
+        (["exam", "--last", "3", "--profile", "\t"], "Invalid value for '--profile': empty;"),
+    ],
+    ids=["build -o", "preview -o", "sync --collection", "exam --collection", "--subject",
+         "--subject of spaces", "sync --profile", "exam --profile of a tab"],
+)  # fmt: skip
+def test_an_empty_name_is_bad_usage(tmp_path: Path, args: list[str], said: str) -> None:
+    # An empty --collection was ".: not a regular file" (exit 1), an empty --subject "no cards
+    # of subject  in 1 note" (exit 1), an empty --profile "no Anki profile named ''" (exit 1).
     vault = write_vault(tmp_path / "v", GOOD)
-    result = run(*command, vault, "-o", "", "--no-cache")
+    command = [args[0]] if args[0] in {"preview", "sync", "exam", "check"} else []
+    result = run(*command, vault, *args[len(command) :], "--no-cache")
     assert result.exit_code == 2, result.output
-    assert "Invalid value for '-o' / '--output': empty; give a file name" in result.stderr
+    assert said in result.stderr.splitlines()[-1]
 
 
 def test_a_read_only_cache_costs_time_only(tmp_path: Path, anki: Anki) -> None:

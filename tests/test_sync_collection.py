@@ -691,6 +691,20 @@ def test_no_anki_profile_anywhere_is_an_error_naming_where_it_looked(
     assert "no Anki profiles found (looked in " in output and "--collection FILE" in output
 
 
+@pytest.mark.parametrize("variable", ["ANKI_BASE", "XDG_DATA_HOME"])
+def test_an_anki_folder_named_longer_than_a_file_system_takes_is_one_line(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    # It was "unexpected error: OSError: [Errno 36] File name too long".
+    monkeypatch.delenv("ANKI_BASE", raising=False)
+    monkeypatch.setenv(variable, str(tmp_path / ("가" * 90)))
+    code, output = sync_profile(vault, "--via", "collection")
+    assert code == 1
+    assert output.splitlines()[-1].startswith(f"memo2anki: error: {tmp_path / ('가' * 90)}")
+    assert "cannot look for Anki's profile list (File name too long)" in output
+    assert "unexpected" not in output
+
+
 def test_via_ankiconnect_when_nothing_answers_says_what_to_do(vault: Path, tmp_path: Path) -> None:
     import socket
 

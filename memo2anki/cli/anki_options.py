@@ -21,7 +21,10 @@ def anki_options(doing: str) -> Callable[[Callable[..., Any]], Callable[..., Any
     ("sync into", ...), for its help."""
     options = [
         click.option(
-            "--profile", metavar="NAME", help="The Anki profile (default: the last loaded)."
+            "--profile",
+            metavar="NAME",
+            callback=_profile,
+            help="The Anki profile (default: the last loaded).",
         ),
         click.option(
             "--collection",
@@ -56,6 +59,15 @@ def anki_options(doing: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         return func
 
     return decorate
+
+
+def _profile(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--profile``: a name, never empty (Anki names no profile so)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(
+            "empty; give a profile's name, or leave --profile out for the last loaded"
+        )
+    return value
 
 
 def _url(value: str) -> str:

@@ -75,6 +75,7 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "subjects",
             multiple=True,
             metavar="NAME",
+            callback=_named,
             help="Only cards of this subject (repeatable; case-insensitive).",
         ),
         click.option(
@@ -104,6 +105,13 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _named(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--subject``: a name, never empty (no subject is: it would match no card)."""
+    if any(not name.strip() for name in value):
+        raise click.BadParameter("empty; give a subject's name, as in --subject CKA")
+    return value
+
+
 class OutputPath(click.Path):
     """``-o``: a folder (one that exists, or a name ending in a slash, which ``Path`` would
     drop) or a name too long for a file system is bad usage, told before any note is read.
@@ -128,8 +136,11 @@ class FilePath(click.Path):
     system is bad usage, as click says of a folder."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str | os.PathLike) and (problem := name_problem(value)):
-            self.fail(problem, param, ctx)
+        if isinstance(value, str | os.PathLike):
+            if not os.fspath(value):  # (the current folder, to click)
+                self.fail("empty; give a file name", param, ctx)
+            if problem := name_problem(value):
+                self.fail(problem, param, ctx)
         return super().convert(value, param, ctx)
 
 

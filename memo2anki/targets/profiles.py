@@ -150,7 +150,13 @@ def find_profile(
     first base folder that has Anki's profile list."""
     candidates = base_folders(env, platform, home)
     for base in candidates:
-        if (base / PREFS).is_file():
+        try:
+            found = (base / PREFS).is_file()
+        except OSError as err:  # (a name too long for the file system, say: not "not there")
+            raise Memo2AnkiError(
+                f"{base / PREFS}: cannot look for Anki's profile list ({err.strerror or err})"
+            ) from err
+        if found:
             return read_profiles(base).pick(name)
     looked = ", ".join(str(c) for c in candidates)
     raise Memo2AnkiError(
