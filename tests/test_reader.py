@@ -264,19 +264,111 @@ def test_a_note_in_a_korean_legacy_encoding_is_read_as_cp949(
     assert (note.text, warnings) == (text, ["n.md: not UTF-8; read as CP949"])
 
 
+def _database() -> bytes:
+    """An SQLite database's bytes (an export someone named .md): text amid runs of zeros."""
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "d.db")
+        db = sqlite3.connect(path)
+        db.execute("create table notes (front text, back text)")
+        db.execute("insert into notes values ('Pod', '가장 작은 배포 단위')")
+        db.commit()
+        db.close()
+        return path.read_bytes()
+
+
 @pytest.mark.parametrize(
     "raw",
     [
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00",
         b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(255, -1, -1)) * 4,
-        _SHORT.encode() + b"\x00\x00\x00\x01",
         bytes((i * 7919) % 251 + 3 for i in range(4000)),
+        bytes((i * 7919) % 256 for i in range(4000)),
+        _database(),
+        "\n".join(["**Pod**"] * 50).encode("utf-32-le"),
     ],
-    ids=["png", "zip", "text with NUL bytes", "noise"],
-)
+    ids=["png", "a png's first bytes", "zip", "noise", "noise with NUL bytes", "a database",
+         "utf-32 without a BOM"],
+)  # fmt: skip
 def test_a_binary_file_named_md_is_skipped(tmp_path: Path, raw: bytes) -> None:
     with pytest.raises(Memo2AnkiError, match=r"^n\.md: skipped, not a text file"):
         _read(tmp_path, "n.md", raw)
+
+
+_NUL_WARNING = "NUL bytes (not text) in {}, shown as \ufffd"
+
+
+@pytest.mark.parametrize(
+    ("raw", "warnings"),
+    [
+        (_damaged(("배포", b"\x00")), [f"n.md:4: {_NUL_WARNING.format('1 place')}"]),
+        (_SHORT.encode() + b"\x00" * 4096, [f"n.md:8: {_NUL_WARNING.format('1 place')}"]),
+        (_SHORT.encode() + b"\x00\x00\x00\x01", [f"n.md:8: {_NUL_WARNING.format('1 place')}"]),
+        (
+            _damaged(("작은", b"\x00" * 512), ("묶는다", b"\x00")),
+            [f"n.md:4: {_NUL_WARNING.format('2 places')}"],
+        ),
+        (
+            _damaged(("작은", "가".encode()[:2]), ("묶는다", b"\x00")),
+            ["n.md:4: not valid UTF-8 in 1 place, shown as \ufffd (as Obsidian shows them)",
+             f"n.md:7: {_NUL_WARNING.format('1 place')}"],
+        ),
+        (
+            _SHORT.encode("cp949") + b"\x00" * 64,
+            ["n.md: not UTF-8; read as CP949", f"n.md:8: {_NUL_WARNING.format('1 place')}"],
+        ),
+        (
+            _SHORT.encode("utf-16") + "\x00".encode("utf-16-le"),
+            ["n.md: not UTF-8; read as UTF-16", f"n.md:8: {_NUL_WARNING.format('1 place')}"],
+        ),
+    ],
+    ids=["a stray NUL", "a crash's block of zeros at the end", "zeros and a control byte",
+         "two runs", "beside a cut character", "in a CP949 note", "in a UTF-16 note"],
+)  # fmt: skip
+def test_a_notes_nul_bytes_cost_only_those_bytes(
+    tmp_path: Path, raw: bytes, warnings: list[str]
+) -> None:
+    # Each run of NUL bytes is a bad place, shown as U+FFFD: the note was skipped, "not a
+    # text file", losing every card.
+    note, got = _read(tmp_path, "n.md", raw)
+    assert got == warnings
+    assert "\x00" not in note.text and "\ufffd" in note.text
+    from memo2anki.cards.convert import convert
+
+    assert [c.front for c in convert([tmp_path]).cards] == ["Pod", "Svc"]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "read_as"),
+    [
+        ("# Study\n## 网络\n**子网掩码**\n用来划分网络部分和主机部分。\n", "gb2312", "GB18030"),
+        ("# Study\n**地址**\n根据目的地址转发数据包\n", "gb2312", "GB18030"),
+        ("# Study\n## 日本語\n**東京**\n日本の首都です。人口は多い。\n", "shift_jis", "CP932"),
+        (
+            "# Study\n## にほんご\n**ひらがな**\nこれはひらがなのぶんしょうです。\n"
+            "**カタカナ**\nコンピューターとインターネット。\n",
+            "shift_jis",
+            "CP932",
+        ),
+        ("# Study\n## 網路\n**子網路遮罩**\n用來劃分網路部分和主機部分。\n", "big5", "BIG5"),
+        ("# Study\n**山**\n메 산\n", "cp949", "CP949"),
+        ("# Study\n**學校**\n학교\n", "cp949", "CP949"),
+        ("# Study\n**民法**\n사적 자치의 원칙\n", "cp949", "CP949"),
+    ],
+    ids=["gb2312", "gb2312 that reads as cp949 without a bad place", "shift-jis",
+         "shift-jis kana", "big5", "a korean hanja note", "a korean hanja word",
+         "korean with hanja"],
+)  # fmt: skip
+def test_a_note_in_another_cjk_code_page_is_not_read_as_korean(
+    tmp_path: Path, text: str, encoding: str, read_as: str
+) -> None:
+    # Chinese and Japanese notes were read as CP949: wrong cards (a subject '貢쭹', a front
+    # '綾貢拿쯤'), with a warning of bad places that were not there.
+    note, warnings = _read(tmp_path, "n.md", text.encode(encoding))
+    assert (note.text, warnings) == (text, [f"n.md: not UTF-8; read as {read_as}"])
 
 
 @pytest.mark.parametrize(

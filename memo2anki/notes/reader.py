@@ -131,10 +131,34 @@ def decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
             text, warning = raw.decode("utf-8-sig"), None
         except UnicodeDecodeError:
             text, warning = _not_utf8(raw, relpath)
+    warnings = [warning] if warning is not None else []
     if "\x00" in text:
-        raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
+        text, nul_warning = _nul_places(text, relpath)
+        warnings.append(nul_warning)
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return text, [warning] if warning is not None else []
+    return text, warnings
+
+
+_NUL_RUN = re.compile("\x00+")
+# What no text holds: NUL and the control characters but tab, line ends and escape (terminal
+# output pasted keeps its escapes), and the bad places shown as U+FFFD.
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]+")
+# A run of NUL bytes in a note (a block of zeros a crash left, a byte a bad sync put there) is
+# a bad place, shown as U+FFFD as the other bad places are. A binary file named .md (a picture,
+# a database) holds such places all through: more than one to this many characters of text.
+_TEXT_PER_BAD_PLACE = 16
+
+
+def _nul_places(text: str, relpath: str) -> tuple[str, Diagnostic]:
+    """``text`` with each run of NUL characters shown as one U+FFFD, and the warning at the
+    line of the first; skipped when its places that are not text are too many for a text
+    file's."""
+    places = sum(1 for _ in _NOT_TEXT.finditer(text))
+    if places * _TEXT_PER_BAD_PLACE > len(_NOT_TEXT.sub("", text)):
+        raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
+    runs = [found.start() for found in _NUL_RUN.finditer(text)]
+    message = f"NUL bytes (not text) in {plural(len(runs), 'place')}, shown as \ufffd"
+    return _NUL_RUN.sub("\ufffd", text), Diagnostic(relpath, _line_at(text, runs[0]), message)
 
 
 # A UTF-8 note with a few bad bytes (a broken copy, a truncated sync, a character cut in two,
@@ -152,36 +176,62 @@ _ASCII = bytes(range(128))
 def _not_utf8(raw: bytes, relpath: str) -> tuple[str, Diagnostic]:
     """The text of a note that is not valid UTF-8, and the warning saying how it was read:
     as UTF-8 with its bad places shown as U+FFFD when most of it is UTF-8, or too little of
-    it is not to say what else it is; as CP949 when its letters are Hangul; else as detected,
-    and as UTF-8 again when nothing is. Skipped only when it is not text at all."""
-    if b"\x00" in raw:
-        raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
+    it is not to say what else it is; as CP949 when its letters are Hangul (unless the
+    detector names another CJK code page, for a reading as CP949 that leaves doubt); else as
+    detected, and as UTF-8 again when nothing is. Skipped only when it is not text at all."""
     escaped = raw.decode("utf-8", errors="surrogateescape")
     places = sum(1 for _ in _BAD_RUN.finditer(escaped))  # runs of bad bytes
     bad_bytes = sum(1 for char in escaped if "\udc80" <= char <= "\udcff")
     good = sum(1 for char in escaped if char >= "\x80") - bad_bytes
     if good >= _GOOD_PER_BAD_PLACE * places:
         return _as_utf8(raw, escaped, places, relpath)
+    few_high_bytes = len(raw.translate(None, _ASCII)) < _FEW_HIGH_BYTES
     body = raw.removeprefix(codecs.BOM_UTF8)
-    korean = _korean_legacy(body)
+    korean = _korean_legacy(body)  # (its NUL bytes, if any, are told after)
+    if b"\x00" in raw and (korean is None or "\ufffd" in korean) and not few_high_bytes:
+        # (A code page the detector would find in a binary file's bytes is not guessed.)
+        raise Memo2AnkiError(f"{relpath}: skipped, not a text file")
     if korean is not None:
-        return _told(korean, "cp949", relpath)
-    if len(raw.translate(None, _ASCII)) < _FEW_HIGH_BYTES:
+        # Chinese and Japanese code pages read as CP949 are mostly Hangul too: the detector
+        # tells them apart (Korean is among its likeliest for Korean however short).
+        other = _detected(body.replace(b"\x00", b""))
+        if other is None or not other.startswith(_OTHER_CJK):
+            return _told(korean, "cp949", relpath)
+        return _told(body.decode(other, errors="replace"), other, relpath)
+    if few_high_bytes:
         return _as_utf8(raw, escaped, places, relpath)
-    # Imported here: it is only needed for the rare note that is not UTF-8.
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(body).best()
-    if best is not None:
-        encoding = best.encoding
-        # Korean notes that are not UTF-8 are almost always CP949, a superset of EUC-KR;
-        # decoding with it keeps the extended Hangul the detector's EUC-KR guess would lose.
-        if encoding in {"euc_kr", "cp949", "johab"}:
-            encoding = "cp949"
-        return _told(body.decode(encoding, errors="replace"), encoding, relpath)
+    found = _detected(body)
+    if found is not None:
+        return _told(body.decode(found, errors="replace"), found, relpath)
     if bad_bytes * 4 > len(raw):  # mostly bytes no encoding reads: not text
         raise Memo2AnkiError(f"{relpath}: skipped, not a text file (unknown encoding)")
     return _as_utf8(raw, escaped, places, relpath)
+
+
+# Korean notes that are not UTF-8 are almost always CP949, a superset of EUC-KR; decoding with
+# it keeps the extended Hangul the detector's EUC-KR guess would lose.
+_KOREAN = {"euc_kr", "cp949", "johab"}
+
+
+def _detected(raw: bytes) -> str | None:
+    """The encoding the detector finds ``raw`` in (None: none), CP949 for Korean, and for it
+    too when it is among the likeliest (a short note fits several code pages as well)."""
+    # Imported here: it is only needed for the rare note that is not UTF-8.
+    from charset_normalizer import from_bytes
+
+    found = from_bytes(raw)
+    best = found.best()
+    if best is None:
+        return None
+    if best.encoding in _KOREAN or any(
+        match.encoding in _KOREAN and match.chaos <= best.chaos for match in found
+    ):
+        return "cp949"
+    return str(best.encoding)
+
+
+# The detector's names of the Chinese and Japanese code pages.
+_OTHER_CJK = ("gb", "hz", "big5", "cp932", "cp950", "shift_jis", "euc_j", "iso2022_jp")
 
 
 def _as_utf8(raw: bytes, escaped: str, places: int, relpath: str) -> tuple[str, Diagnostic]:
@@ -246,11 +296,12 @@ def _korean_legacy(raw: bytes) -> str | None:
     """The text of a note in CP949 (EUC-KR), a few bad places shown as U+FFFD: the bytes
     decode as CP949 (but for those few), and most of the letters that are not ASCII are the
     2,350 common Hangul syllables of EUC-KR. A short note is this or nothing for the
-    detector, which guesses another script's code page; text in other encodings that
-    happens to decode (Shift-JIS kana read as CP949 are the rare extended syllables, outside
-    EUC-KR) fails the second test."""
+    detector, which guesses a single-byte code page for it; Chinese or Japanese text that
+    passes (read as CP949, it is Hangul and Hanja) is told apart by the detector then."""
     text = raw.decode("cp949", errors="replace")
-    letters = [char for char in text if char >= "\x80" and char.isalpha()]
+    # (Hanja, written beside Hangul in Korean, count neither way: a Chinese code page's text
+    # read as CP949 is one the detector then tells apart.)
+    letters = [char for char in text if char >= "\x80" and char.isalpha() and not _hanja(char)]
     common = 0
     for char in letters:
         if "\uac00" <= char <= "\ud7a3":
@@ -263,6 +314,10 @@ def _korean_legacy(raw: bytes) -> str | None:
     if not letters or common * 2 <= len(letters) or bad * _HANGUL_PER_BAD_PLACE > common:
         return None
     return text
+
+
+def _hanja(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
 def split_frontmatter(text: str, relpath: str) -> tuple[str, dict[str, Any], list[Diagnostic]]:
