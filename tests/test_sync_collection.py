@@ -966,6 +966,23 @@ def test_a_file_that_is_no_collection_anki_can_write_is_named_and_left_alone(
     assert not (vault / ".memo2anki" / "ledger.json").exists()
 
 
+@pytest.mark.parametrize("table", ["revlog", "ix_cards_nid"])
+def test_damage_the_library_does_not_meet_on_opening_is_named_without_a_backup_too(
+    vault: Path, col_path: Path, table: str
+) -> None:
+    """With --no-backup, a collection damaged where opening it does not look is named as
+    damaged and left as it was, as with a backup: never synced into."""
+    _damaged_page_of(table)(col_path)
+    before = col_path.read_bytes()
+    code, output = sync(vault, col_path, "--no-backup")
+    assert code == 1
+    assert output.splitlines()[-1].startswith(
+        f"memo2anki: error: {col_path}: the collection is damaged (database disk image is"
+    ), output
+    assert col_path.read_bytes() == before
+    assert not (vault / ".memo2anki" / "ledger.json").exists()
+
+
 def test_a_damaged_media_database_is_named_before_the_backup_and_the_collection_left_alone(
     vault: Path, col_path: Path
 ) -> None:

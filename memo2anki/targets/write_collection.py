@@ -407,11 +407,7 @@ def schema_mark(col: Any) -> int:
 
 def backup(col: Any, folder: Path) -> Path | None:
     """A backup made the way Anki makes one, into the profile's ``backups`` folder; the newest
-    backup there (None: none) once it is written. Only of a sound collection: a damaged one
-    (which opens, its damage met only by the change) is named first, as a backup of it would
-    be the newest to restore, and one Anki cannot restore."""
-    if not _sound(col):
-        raise Memo2AnkiError(damaged(Path(col.path)))
+    backup there (None: none) once it is written."""
     if (kind := _not_a(folder, "folder")) is not None:
         raise Memo2AnkiError(
             f"{folder}: {kind}, not a folder; cannot back up the collection there; nothing "
@@ -546,6 +542,11 @@ def apply_plan(
             _write_media(col, put_back)
         return Applied(steps, None, len(put_back))
     _check_decks(col, steps)
+    # A damaged collection opens, its damage met only by the change (or never: in the review
+    # log), and a backup of it would be the newest to restore, one Anki cannot restore: it is
+    # named before any backup or change.
+    if not _sound(col):
+        raise Memo2AnkiError(damaged(Path(col.path)))
     saved = backup(col, backup_folder) if backup_folder is not None else None
     before = schema_mark(col)
 
