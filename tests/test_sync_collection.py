@@ -479,7 +479,9 @@ def test_a_collection_anki_holds_open_is_one_line_saying_what_to_do(
         held.close()
     assert code == 1
     (line,) = output.strip().splitlines()[-1:]
-    assert "Anki has this collection open; close Anki and run again" in line
+    assert (
+        "Anki (or another program, another sync say) has this collection open; close Anki" in line
+    )
     assert "AnkiConnect add-on (code 2055492159)" in line
     assert not (vault / ".memo2anki" / "ledger.json").exists()
 

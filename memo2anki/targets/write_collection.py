@@ -394,7 +394,8 @@ def _library_version() -> str:
 
 def locked_message(path: Path) -> str:
     return (
-        f"{path}: Anki has this collection open; close Anki and run again, or install the "
+        f"{path}: Anki (or another program, another sync say) has this collection open; "
+        "close Anki and run again, or install the "
         f"AnkiConnect add-on (code {ADDON_CODE}) so memo2anki can sync while Anki runs"
     )
 
