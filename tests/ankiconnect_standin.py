@@ -48,6 +48,7 @@ FAULTS = (
     "not json",
     "http 500",
     "bad chunk",
+    "empty objects",
 )
 
 
@@ -124,10 +125,11 @@ class AnkiConnectStandIn:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         # A hostile server, action by action: the result to give instead of the real one
-        # (in a multi too), the error to give instead, or how to misbehave over HTTP instead
-        # of answering (FAULTS).
+        # (in a multi too), the error to give instead, the whole reply to give instead, or
+        # how to misbehave over HTTP instead of answering (FAULTS).
         self.wrong_results: dict[str, Any] = {}
         self.errors: dict[str, Any] = {}
+        self.replies: dict[str, Any] = {}
         self.faults: dict[str, str] = {}
         self._stopping = threading.Event()
 
@@ -240,6 +242,13 @@ class AnkiConnectStandIn:
             out.write(b"HTTP/1.0 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
         elif fault == "bad chunk":  # a chunk of a negative size
             out.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\n")
+        elif fault == "empty objects":  # 24 MB of {} where ids, notes or replies belong
+            head, piece, tail = b'{"result": [', b"{}," * 2**20, b'{}], "error": null}'
+            size = len(head) + 8 * len(piece) + len(tail)
+            out.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (size, head))
+            for _ in range(8):
+                out.write(piece)
+            out.write(tail)
         else:
             raise ValueError(fault)
         out.flush()
@@ -247,6 +256,8 @@ class AnkiConnectStandIn:
     def handler(self, request: dict[str, Any]) -> Any:
         self.requests.append(request)
         name = request.get("action", "")
+        if name in self.replies:
+            return self.replies[name]
         if name in self.wrong_results:
             return {"result": self.wrong_results[name], "error": None}
         if name in self.errors:

@@ -8,6 +8,7 @@ import json
 import re
 import socket
 import threading
+import tracemalloc
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -529,6 +530,67 @@ def test_a_server_that_misbehaves_ends_the_sync_with_one_line(
         assert memo_notes(standin) == before  # it stopped before any change
 
 
+@pytest.mark.parametrize("action", ["findNotes", "notesInfo", "multi"])
+def test_an_answer_of_the_wrong_shape_is_refused_before_it_takes_memory(
+    vault: Path, standin: AnkiConnectStandIn, action: str
+) -> None:
+    # 24 MB of {} where ids, notes (one for each asked about) or replies belong. Decoded whole
+    # and checked after, it took over 500 MB (one of 120 MB took 3 GB); read into its shape
+    # as it is decoded, it is refused at its first wrong item, or at the first one more than
+    # were asked about.
+    assert sync(vault, standin)[0] == 0
+    standin.faults[action] = "empty objects"
+    tracemalloc.start()
+    try:
+        code, output = sync(vault, standin, "--via", "ankiconnect")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code == 1, output
+    (line,) = [x for x in output.splitlines() if x.startswith("memo2anki: error:")]
+    assert f"AnkiConnect's answer to '{action}' is not what the add-on answers: Expected" in line
+    assert peak < 128 * 2**20, peak  # (the answer, read whole, is 24 MB)
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        ({"result": None, "error": False}, "Expected `str | null`, got `bool` - at `$.error`"),
+        ({"result": None, "error": {"a": 1}}, "Expected `str | null`, got `object` - at `$.error`"),
+        ({"result": None, "error": 404}, "Expected `str | null`, got `int` - at `$.error`"),
+        ({"result": [], "error": None, "also": 1}, "Object contains unknown field `also`"),
+        ({"result": []}, "Object missing required field `error`"),
+        ({"error": None}, "Object missing required field `result`"),
+        ([[], None], "Expected `object`, got `array`"),
+        ("[]", "Expected `object`, got `str`"),
+    ],
+)
+def test_a_reply_that_is_not_the_add_ons_is_one_line_naming_the_action(
+    vault: Path, standin: AnkiConnectStandIn, reply: object, said: str
+) -> None:
+    # The add-on's reply is {"result": R, "error": null} or {"result": null, "error": "words"}:
+    # an error that is not words was said as Anki's refusal ("refused 'findNotes': False").
+    assert sync(vault, standin)[0] == 0
+    before = memo_notes(standin)
+    standin.replies["findNotes"] = reply
+    code, output = sync(vault, standin, "--via", "ankiconnect")
+    assert code == 1, output
+    (line,) = [x for x in output.splitlines() if x.startswith("memo2anki: error:")]
+    assert "AnkiConnect's answer to 'findNotes' is not what the add-on answers: " + said in line
+    assert "refused" not in output and "Traceback" not in output
+    assert memo_notes(standin) == before
+
+
+def test_an_error_without_words_is_said_so(vault: Path, standin: AnkiConnectStandIn) -> None:
+    assert sync(vault, standin)[0] == 0
+    standin.errors["findNotes"] = ""  # (the add-on's str() of an exception with no message)
+    code, output = sync(vault, standin, "--via", "ankiconnect")
+    assert code == 1
+    assert output.splitlines()[-1] == (
+        "memo2anki: error: AnkiConnect refused 'findNotes': (no reason given)"
+    )
+
+
 @pytest.mark.parametrize(
     ("fault", "error"), [("http 500", None), ("garbage", None), (None, "collection is not open")]
 )
@@ -568,20 +630,28 @@ _NOTE = {"noteId": 1, "modelName": "memo2anki", "tags": [], "cards": [1]}
         ("findNotes", {"a": 1}, "'findNotes' is not what the add-on answers: Expected `array`"),
         (
             "notesInfo",
-            [{"noteId": 1}],
-            "'notesInfo' is not what the add-on answers: Object missing",
+            [{"noteId": 1}] * 3,
+            "'notesInfo' is not what the add-on answers: Object missing required field "
+            "`modelName` - at `$[0]`",
         ),
-        ("notesInfo", [{**_NOTE, "fields": {"Front": "x"}}], "'notesInfo' is not what the add-on"),
+        (
+            "notesInfo",
+            [{**_NOTE, "fields": {"Front": "x"}}] * 3,
+            "'notesInfo' is not what the add-on answers: Expected `object`, got `str` - at "
+            "`$[0].fields[...]`",
+        ),
         (
             "notesInfo",
             [{**_NOTE, "fields": {}}] * 50,
-            "'notesInfo' is not what the add-on answers:",
+            "'notesInfo' is not what the add-on answers: Expected `array` of length 3",
         ),
-        ("notesInfo", [None], "'notesInfo' is not what the add-on answers: Expected `object`"),
+        ("notesInfo", [None] * 3, "'notesInfo' is not what the add-on answers: Expected `object`"),
+        ("notesInfo", [{}, {}, {**_NOTE, "noteId": "1"}], "Expected `int`, got `str` - at `$[2]"),
+        ("findNotes", [2**70], "'findNotes' is not what the add-on answers: Expected `int` <="),
         ("notesInfo", 7, "'notesInfo' is not what the add-on answers: Expected `array`"),
         ("getDecks", [1, 2], "'getDecks' is not what the add-on answers: Expected `object`"),
         ("getDecks", {"CKA": "1"}, "'getDecks' is not what the add-on answers: Expected `array`"),
-        ("areSuspended", [], "'areSuspended' is not what the add-on answers: 0 items for the"),
+        ("areSuspended", [], "'areSuspended' is not what the add-on answers: Expected `array` of"),
         ("areSuspended", "no", "'areSuspended' is not what the add-on answers: Expected `array`"),
         (
             "modelNamesAndIds",
@@ -589,6 +659,11 @@ _NOTE = {"noteId": 1, "modelName": "memo2anki", "tags": [], "cards": [1]}
             "'modelNamesAndIds' is not what the add-on answers: Expected `object`",
         ),
         ("modelTemplates", {"Memo": {"Front": "x"}}, "'modelTemplates' is not what the add-on"),
+        (
+            "modelTemplates",
+            {},
+            "'modelTemplates' is not what the add-on answers: Expected `object`",
+        ),
         ("modelStyling", "x", "'modelStyling' is not what the add-on answers: Expected `object`"),
         ("modelFieldNames", [1], "'modelFieldNames' is not what the add-on answers"),
         ("getMediaFilesNames", 0, "'getMediaFilesNames' is not what the add-on answers"),
@@ -598,7 +673,9 @@ _NOTE = {"noteId": 1, "modelName": "memo2anki", "tags": [], "cards": [1]}
         ("importPackage", None, "'importPackage' is not what the add-on answers: Expected `bool`"),
         ("getDeckConfig", "yes", "'getDeckConfig' is not what the add-on answers: Expected"),
         ("importPackage", False, "did not import the new cards ('importPackage' answered false)"),
-        ("multi", {"result": 1}, "did not answer 'multi' as AnkiConnect does"),
+        ("multi", {"result": 1}, "'multi' is not what the add-on answers: Expected `array`"),
+        ("multi", [], "'multi' is not what the add-on answers: Expected `array` of length"),
+        ("multi", [6, 6, 6], "'modelFieldNames' is not what the add-on answers: Expected `object`"),
     ],
 )
 def test_a_result_of_the_wrong_shape_is_one_line_naming_the_action(

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any, TypedDict
 from urllib.parse import urlsplit
 
 import msgspec
@@ -67,76 +67,108 @@ def _encodable(host: str) -> bool:
     return True
 
 
-class _Field(msgspec.Struct):
+# An id as Anki keeps it (a 64-bit integer).
+Id = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+
+
+class _Field(TypedDict):
     value: str
     order: int
 
 
-class _NoteInfo(msgspec.Struct):
-    noteId: int
+class _NoteInfo(TypedDict, total=False):
+    """A note as notesInfo gives it; none of its keys: an id Anki does not know (``{}``)."""
+
+    noteId: Id
     modelName: str
     tags: list[str]
     fields: dict[str, _Field]
-    cards: list[int]
+    cards: list[Id]
+    mod: int  # (not given by the add-on's GitHub releases)
 
 
-class _CardInfo(msgspec.Struct):
+class _CardInfo(TypedDict, total=False):
+    """A card as cardsInfo gives it (``{}``: an id Anki does not know)."""
+
     fields: dict[str, _Field]
 
 
-class _Sides(msgspec.Struct):
+class _Sides(TypedDict):
     Front: str
     Back: str
 
 
-class _Styling(msgspec.Struct):
+class _Styling(TypedDict):
     css: str
 
 
 # What each action memo2anki reads the result of must answer (as the add-on's code does);
-# anything else is a clear error naming the action, never a wrong value further on.
+# anything else is a clear error naming the action, never a wrong value further on. Typed
+# dicts and lists: the result is decoded into its shape as it is read, so an answer of the
+# wrong shape is refused at its first wrong item, before it takes memory (a 100 MB answer of
+# empty objects where ids belong took 3 GB decoded first and checked after).
 RESULTS: dict[str, Any] = {
     "version": int,
     "getActiveProfile": str | None,
-    "findNotes": list[int],
-    "findCards": list[int],
-    "deckNamesAndIds": dict[str, int],
-    "notesInfo": list[_NoteInfo],  # (an unknown id's {} left out first)
-    "cardsInfo": list[_CardInfo],  # (the same)
-    "guiBrowse": list[int],
-    "getDecks": dict[str, list[int]],
-    "areSuspended": list[bool | None],
+    "findNotes": list[Id],
+    "findCards": list[Id],
+    "deckNamesAndIds": dict[str, Id],
+    "notesInfo": _NoteInfo,  # (one each: see ONE_EACH)
+    "cardsInfo": _CardInfo,
+    "guiBrowse": list[Id],
+    "getDecks": dict[str, list[Id]],
+    "areSuspended": bool | None,
     "modelNames": list[str],
-    "modelNamesAndIds": dict[str, int],
+    "modelNamesAndIds": dict[str, Id],
     "modelFieldNames": list[str],
-    "modelTemplates": dict[str, _Sides],
+    # (a note type has one card type at least)
+    "modelTemplates": Annotated[dict[str, _Sides], msgspec.Meta(min_length=1)],
     "modelStyling": _Styling,
     "getMediaFilesNames": list[str],
     "storeMediaFile": str | None,
     "importPackage": bool,
     "getDeckConfig": dict[str, Any] | bool,  # (false: no deck of that name)
+    "multi": msgspec.Raw,  # (each reply read as its action's)
 }
-# Actions that answer one item for each one asked about: the parameter that asks.
-ONE_EACH = {"notesInfo": "notes", "areSuspended": "cards", "cardsInfo": "cards"}
+# Actions that answer one item for each one asked about (the parameter that asks): their
+# shape is that of one item, and the answer holds exactly as many as were asked about.
+ONE_EACH = {"notesInfo": "notes", "areSuspended": "cards", "cardsInfo": "cards", "multi": "actions"}
+# The keys a note or card known to Anki has (all of them, or none: ``{}``).
+_WHOLE = {"notesInfo": ("noteId", "modelName", "tags", "fields", "cards"), "cardsInfo": ("fields",)}
 
 
-def checked_result(action: str, params: dict[str, Any], result: Any) -> Any:
-    """``result`` as received, once it is the shape ``action`` answers; Memo2AnkiError
-    naming the action otherwise."""
-    shape = RESULTS.get(action)
+class _Reply(msgspec.Struct, forbid_unknown_fields=True):
+    """The add-on's reply under protocol version 6: both keys, always."""
+
+    result: msgspec.Raw
+    error: str | None
+
+
+def _not_as_the_add_on(action: str, why: object) -> Memo2AnkiError:
+    return Memo2AnkiError(
+        one_line(f"AnkiConnect's answer to '{action}' is not what the add-on answers: {why}")
+    )
+
+
+def checked_result(action: str, params: dict[str, Any], raw: msgspec.Raw | bytes) -> Any:
+    """The result (``raw``: its JSON) decoded, once it is the shape ``action`` answers (a
+    list where one item was asked about each); Memo2AnkiError naming the action otherwise."""
+    shape = RESULTS.get(action, Any)
+    asked = params.get(ONE_EACH.get(action, ""))
+    if isinstance(asked, list):
+        shape = tuple.__class_getitem__((shape,) * len(asked)) if asked else tuple[()]
     try:
-        if shape is not None:
-            found = result
-            if action in {"notesInfo", "cardsInfo"} and isinstance(result, list):
-                found = [info for info in result if info != {}]
-            msgspec.convert(found, shape, strict=True)
-        asked = params.get(ONE_EACH.get(action, ""))
-        if isinstance(asked, list) and len(result) != len(asked):
-            raise msgspec.ValidationError(f"{len(result)} items for the {len(asked)} asked about")
-    except (msgspec.ValidationError, RecursionError) as err:
-        raise Memo2AnkiError(
-            one_line(f"AnkiConnect's answer to '{action}' is not what the add-on answers: {err}")
-        ) from None
+        result = msgspec.json.Decoder(shape, strict=True).decode(raw)
+    except (msgspec.DecodeError, RecursionError) as err:  # (ValidationError is a DecodeError)
+        raise _not_as_the_add_on(action, err) from None
+    if isinstance(result, tuple):
+        result = list(result)
+    for number, item in enumerate(result if action in _WHOLE else ()):
+        lacking = [key for key in _WHOLE[action] if key not in item]
+        if item and lacking:
+            raise _not_as_the_add_on(
+                action, f"Object missing required field `{lacking[0]}` - at `$[{number}]`"
+            )
     return result
 
 
@@ -158,15 +190,18 @@ class AnkiConnect:
         self.key = key
         self.timeout = TIMEOUT if timeout is None else timeout
 
-    def _post(self, payload: dict[str, Any], timeout: float) -> Any:
+    def _post(self, payload: dict[str, Any], timeout: float) -> _Reply:
+        """The reply to ``payload``, its result not yet decoded."""
         body = json.dumps(payload).encode("utf-8")
         raw = self._exchange(body, timeout)
         try:
-            return msgspec.json.decode(raw)
+            return msgspec.json.decode(raw, type=_Reply)
+        except msgspec.ValidationError as err:
+            raise _not_as_the_add_on(str(payload["action"]), err) from None
         except (msgspec.DecodeError, RecursionError) as err:
             raise Memo2AnkiError(f"{self.url} did not answer as AnkiConnect does") from err
 
-    def _exchange(self, body: bytes, timeout: float) -> bytes:
+    def _exchange(self, body: bytes, timeout: float) -> bytearray:
         """POST ``body``; the answer's body, all of it within ``timeout`` seconds (the socket
         is shut when the time is up, whatever read or write waits on it)."""
         connection = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
@@ -195,11 +230,10 @@ class AnkiConnect:
             response = connection.getresponse()
             if response.status != 200:
                 raise Memo2AnkiError(f"AnkiConnect at {self.url} answered HTTP {response.status}")
-            pieces, size = [], 0
+            answer = bytearray()
             while piece := response.read(2**20):
-                pieces.append(piece)
-                size += len(piece)
-                if size > MAX_ANSWER:
+                answer += piece
+                if len(answer) > MAX_ANSWER:
                     raise Memo2AnkiError(
                         f"AnkiConnect at {self.url} answered with more than "
                         f"{MAX_ANSWER // 2**20} MB; that is not AnkiConnect"
@@ -207,8 +241,8 @@ class AnkiConnect:
             if late.is_set() or time.monotonic() - started > timeout:
                 raise TimeoutError
             if response.length:  # (what is left of a Content-Length given: closed early)
-                raise http.client.IncompleteRead(b"".join(pieces), response.length)
-            return b"".join(pieces)
+                raise http.client.IncompleteRead(bytes(answer), response.length)
+            return answer
         # ValueError: http.client on some malformed answers (a negative chunk size).
         except (http.client.HTTPException, OSError, ValueError) as err:
             if late.is_set() or isinstance(err, TimeoutError):
@@ -241,12 +275,14 @@ class AnkiConnect:
             return []
         messages = [self._message(action, params) for action, params in actions]
         replies = self.call("multi", actions=messages)
-        if not isinstance(replies, list) or len(replies) != len(actions):
-            raise Memo2AnkiError(f"{self.url} did not answer 'multi' as AnkiConnect does")
-        return [
-            checked_result(action, params, _result(action, reply))
-            for (action, params), reply in zip(actions, replies, strict=True)
-        ]
+        out = []
+        for (action, params), raw in zip(actions, replies, strict=True):
+            try:
+                reply = msgspec.json.decode(raw, type=_Reply)
+            except (msgspec.DecodeError, RecursionError) as err:
+                raise _not_as_the_add_on(action, err) from None
+            out.append(checked_result(action, params, _result(action, reply)))
+        return out
 
     def version(self, timeout: float = 1.0) -> int:
         """The add-on's protocol version; raises when nothing (or not AnkiConnect) answers."""
@@ -287,11 +323,10 @@ class Refused(Memo2AnkiError):
 _ERROR_SHOWN = 300
 
 
-def _result(action: str, reply: Any) -> Any:
-    if not isinstance(reply, dict) or set(reply) != {"result", "error"}:
-        raise Memo2AnkiError(f"AnkiConnect's answer to '{action}' is not protocol version 6")
-    if reply["error"] is not None:
-        error = str(reply["error"])
+def _result(action: str, reply: _Reply) -> msgspec.Raw:
+    """The reply's result, unless it carries the add-on's error."""
+    if reply.error is not None:
+        error = reply.error or "(no reason given)"
         if len(error) > _ERROR_SHOWN:
             error = f"{error[:_ERROR_SHOWN]}…"
         if "valid api key" in error:
@@ -300,7 +335,7 @@ def _result(action: str, reply: Any) -> Any:
                 "(or MEMO2ANKI_ANKICONNECT_KEY)"
             )
         raise Refused(action, error)
-    return reply["result"]
+    return reply.result
 
 
 def detect(url: str = DEFAULT_URL, key: str | None = None, timeout: float = 1.0) -> bool:
