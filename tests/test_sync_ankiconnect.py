@@ -424,6 +424,42 @@ def test_the_api_key_is_given_on_the_command_line_or_in_the_environment(
         assert code == 0 and "nothing changed" in output
 
 
+_KEY_NOT_TAKEN = (
+    "memo2anki: error: AnkiConnect did not take the API key given (--ankiconnect-key or "
+    "MEMO2ANKI_ANKICONNECT_KEY): give the apiKey of its settings in Anki (Tools > Add-ons > "
+    "AnkiConnect > Config), or none when it has none"
+)
+
+
+@pytest.mark.parametrize(
+    ("set_in_anki", "given", "env"),
+    [
+        ("s3cret", "wrong", False),  # a key, not Anki's
+        ("s3cret", "wrong", True),  # (from the environment)
+        (None, "s3cret", False),  # a key, where Anki has none: the add-on refuses it too
+        (None, "s3cret", True),  # (one left in the environment for another Anki)
+    ],
+)
+def test_an_api_key_anki_does_not_take_is_said_so(
+    vault: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    set_in_anki: str | None,
+    given: str,
+    env: bool,
+) -> None:
+    # It was told to give the key with --ankiconnect-key, the very option it was given with.
+    Anki(tmp_path / "keyed").close()
+    with AnkiConnectStandIn(tmp_path / "keyed" / "collection.anki2", key=set_in_anki) as server:
+        if env:
+            monkeypatch.setenv("MEMO2ANKI_ANKICONNECT_KEY", given)
+        for way in ((), ("--via", "ankiconnect")):
+            code, output = sync(vault, server, *way, *(() if env else ("--ankiconnect-key", given)))
+            assert code == 1, output
+            assert output.strip().splitlines()[-1] == _KEY_NOT_TAKEN
+        assert memo_notes(server) == {}
+
+
 def test_a_note_type_whose_fields_were_changed_stops_the_sync_through_ankiconnect(
     vault: Path, standin: AnkiConnectStandIn
 ) -> None:

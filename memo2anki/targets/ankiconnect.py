@@ -265,7 +265,7 @@ class AnkiConnect:
         """One action; its result (checked), or a Memo2AnkiError carrying the add-on's
         message."""
         reply = self._post(self._message(action, params), self.timeout)
-        return checked_result(action, params, _result(action, reply))
+        return checked_result(action, params, _result(action, reply, self.key))
 
     def multi(self, actions: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]:
         """Several actions in one round trip (not a transaction: each one is applied as it
@@ -281,13 +281,13 @@ class AnkiConnect:
                 reply = msgspec.json.decode(raw, type=_Reply)
             except (msgspec.DecodeError, RecursionError) as err:
                 raise _not_as_the_add_on(action, err) from None
-            out.append(checked_result(action, params, _result(action, reply)))
+            out.append(checked_result(action, params, _result(action, reply, self.key)))
         return out
 
     def version(self, timeout: float = 1.0) -> int:
         """The add-on's protocol version; raises when nothing (or not AnkiConnect) answers."""
         reply = self._post(self._message("version", {}), timeout)
-        version: int = checked_result("version", {}, _result("version", reply))
+        version: int = checked_result("version", {}, _result("version", reply, self.key))
         return version
 
 
@@ -323,19 +323,28 @@ class Refused(Memo2AnkiError):
 _ERROR_SHOWN = 300
 
 
-def _result(action: str, reply: _Reply) -> msgspec.Raw:
-    """The reply's result, unless it carries the add-on's error."""
+def _result(action: str, reply: _Reply, key: str | None) -> msgspec.Raw:
+    """The reply's result, unless it carries the add-on's error (``key``: the API key sent)."""
     if reply.error is not None:
         error = reply.error or "(no reason given)"
         if len(error) > _ERROR_SHOWN:
             error = f"{error[:_ERROR_SHOWN]}…"
         if "valid api key" in error:
-            raise KeyRequired(
-                "AnkiConnect asks for its API key: give it with --ankiconnect-key KEY "
-                "(or MEMO2ANKI_ANKICONNECT_KEY)"
-            )
+            raise KeyRequired(_KEY_NOT_TAKEN if key is not None else _KEY_ASKED)
         raise Refused(action, error)
     return reply.result
+
+
+# (The add-on takes a request only with the very key set in its settings: none when none is.)
+_KEY_ASKED = (
+    "AnkiConnect asks for its API key: give it with --ankiconnect-key KEY "
+    "(or MEMO2ANKI_ANKICONNECT_KEY)"
+)
+_KEY_NOT_TAKEN = (
+    "AnkiConnect did not take the API key given (--ankiconnect-key or "
+    "MEMO2ANKI_ANKICONNECT_KEY): give the apiKey of its settings in Anki (Tools > Add-ons > "
+    "AnkiConnect > Config), or none when it has none"
+)
 
 
 def detect(url: str = DEFAULT_URL, key: str | None = None, timeout: float = 1.0) -> bool:
