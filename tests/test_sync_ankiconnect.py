@@ -1041,3 +1041,52 @@ def test_a_remembered_id_naming_another_cards_note_never_puts_a_card_there(
     for front, held in after.items():  # each card in its own note, with its own content
         assert held["id"] == before[front.removesuffix(" 플러그인")]["id"], front
         assert ("(고침)" in str(held["back"])) == (front == "Docker Network" and bool(edits))
+
+
+@pytest.mark.parametrize(
+    ("case", "deck", "suspended"),
+    [
+        ("returned", "공부 메모장::CKA", False),
+        ("returned, suspended by you", "공부 메모장::CKA", True),
+        ("moved to another subject", "공부 메모장::Network", False),
+        ("edited, marked in Anki", "공부 메모장::CKA", False),
+    ],
+)
+def test_a_note_the_import_updated_in_place_gets_the_steps_it_would_have_had(
+    vault: Path, standin: AnkiConnectStandIn, case: str, deck: str, suspended: bool
+) -> None:
+    # Its note id forgotten and its front edited in Anki (before the memo changed), the note
+    # is found only once Anki's import updated it in place: it was told as an update, but a
+    # returned card stayed suspended for good (the import dropped the gone tag), a card of a
+    # new subject stayed in the old deck, and a note lost the tags Anki gave it (marked).
+    assert sync(vault, standin)[0] == 0
+    col = standin.col
+    assert col is not None
+    (nid,) = col.find_notes('"Front:CNI"')
+    page = vault / "daily/2025-04-01.md"
+    if case.startswith("returned"):
+        if case.endswith("by you"):
+            col.sched.suspend_cards(col.get_note(nid).card_ids())
+        page.write_text(note(DOCKER), encoding="utf-8")
+        assert sync(vault, standin)[0] == 0
+        assert GONE_TAG in memo_notes(standin)["CNI"]["tags"]
+        page.write_text(note(DOCKER, CNI), encoding="utf-8")
+    elif case.startswith("moved"):
+        page.write_text(note(DOCKER) + "## Network\n" + CNI + "\n", encoding="utf-8")
+    else:
+        page.write_text(note(DOCKER, CNI + " (CNCF)"), encoding="utf-8")
+    edited = col.get_note(nid)
+    edited["Front"] = "CNI, edited in Anki"
+    edited.tags.append("marked")
+    col.update_note(edited)
+    col.db.execute("update notes set mod = mod - 7200 where id = ?", nid)
+    (vault / ".memo2anki" / "anki-note-ids.json").unlink()
+    code, output = sync(vault, standin)
+    assert code == 0 and "not added" not in output, output
+    assert "1 note updated" in output
+    held = memo_notes(standin)["CNI"]
+    assert held["id"] == nid and GONE_TAG not in held["tags"]
+    assert "marked" in held["tags"]  # (a tag Anki gives, which the import took away)
+    assert (held["deck"], held["suspended"]) == (deck, suspended)
+    code, output = sync(vault, standin)
+    assert code == 0 and "nothing changed" in output, output

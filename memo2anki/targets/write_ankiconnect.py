@@ -45,6 +45,7 @@ from memo2anki.targets.sync_steps import (
     note_guids,
     pictures_lacking,
     sync_steps,
+    with_anki_tags,
 )
 
 BATCH = 500  # ids per notesInfo/cardsInfo request: one answer stays a few megabytes
@@ -331,40 +332,62 @@ def _other_types(
 
 
 def _not_imported(
-    client: AnkiConnect, plan: Plan, steps: Steps, before: set[int], added: Mapping[str, int]
+    client: AnkiConnect,
+    plan: Plan,
+    steps: Steps,
+    found: Found,
+    added: Mapping[str, int],
+    delete_gone: bool,
 ) -> tuple[Steps, dict[str, int]]:
     """``steps`` with the notes the import did not add (``added``: those it did, by GUID)
     moved from ``add``, and the ids of the notes that hold them now, by GUID. Anki's import
     does not add a package note whose GUID another note holds: it updates that note when it
-    is memo2anki's and older (then an update, found by its fields), and may change a note of
-    another type to memo2anki's instead (told; found when it is the only one). AnkiConnect can
-    neither see GUIDs nor say which type that note had."""
+    is memo2anki's and older (then found by its fields, and given the steps it would have had
+    had it been found before: a returned card's unsuspended, a moved one's moved), and may
+    change a note of another type to memo2anki's instead (told; found when it is the only
+    one). AnkiConnect can neither see GUIDs nor say which type that note had."""
     skipped = [n for n in steps.add if n.guid not in added]
     if not skipped:
         return steps, {}
     ids = set(added.values())
     infos = _all_notes(client)
     # A note of memo2anki's that was there before and now holds a skipped note's fields.
-    by_key = {_key(i["modelName"], _values(i)): i["noteId"] for i in infos if i["noteId"] in before}
-    updated = [Update(by_key[k], n) for n in skipped if (k := _target_key(n)) in by_key]
-    found = {u.note.guid: u.note_id for u in updated}
-    skipped = [n for n in skipped if n.guid not in found]
+    was = {h.note_id: h for h in found.unmatched}  # (as it was before the import)
+    by_key = {_key(i["modelName"], _values(i)): i["noteId"] for i in infos if i["noteId"] in was}
+    in_place = {n.guid: was[by_key[k]] for n in skipped if (k := _target_key(n)) in by_key}
+    found_ids = {guid: held.note_id for guid, held in in_place.items()}
+    # Written again all the same: the import took the tags Anki gave the note away.
+    updated = [
+        Update(in_place[n.guid].note_id, with_anki_tags(n, in_place[n.guid]))
+        for n in skipped
+        if n.guid in in_place
+    ]
+    skipped = [n for n in skipped if n.guid not in in_place]
     # A note new to memo2anki's types that is none of those added: one the import changed.
+    before = {h.note_id for h in (*found.held.values(), *found.unmatched)}
     converted = tuple(
         sorted(i["noteId"] for i in infos if i["noteId"] not in before and i["noteId"] not in ids)
     )
     if len(skipped) == 1 and len(converted) == 1:  # (no other note it can be)
-        found[skipped[0].guid] = converted[0]
+        found_ids[skipped[0].guid] = converted[0]
     change_of = {n.guid: c for c in plan.changes for n in c.notes}
     taken = (Taken(change_of[n.guid], n, "", converted) for n in skipped)
-    moved = {u.note.guid for u in updated} | {n.guid for n in skipped}
+    # The steps of the notes updated in place, as if they had been found before the import.
+    again = sync_steps(plan, {**found.held, **in_place}, delete_gone)
+    cards = {c.card_id for h in in_place.values() for c in h.cards}
+    changes = {change_of[guid].guid for guid in in_place}
+    moves = ((deck, tuple(c for c in cids if c in cards)) for deck, cids in again.move)
+    left = {n.guid for n in skipped} | set(in_place)
     steps = replace(
         steps,
-        add=tuple(n for n in steps.add if n.guid not in moved),
+        add=tuple(n for n in steps.add if n.guid not in left),
         update=(*steps.update, *updated),
+        move=(*steps.move, *((deck, cids) for deck, cids in moves if cids)),
+        unsuspend=(*steps.unsuspend, *(c for c in again.unsuspend if c in cards)),
+        hand_moved=(*steps.hand_moved, *(m for m in again.hand_moved if m.change.guid in changes)),
         taken=(*steps.taken, *taken),
     )
-    return steps, found
+    return steps, found_ids
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -415,11 +438,11 @@ def apply_plan(
         return Applied(steps, 0, met, found.misplaced)
     added = 0
     if steps.add:
-        missing = media_to_add(steps.add, by_name, have.__contains__)
         before = {h.note_id for h in (*found.held.values(), *found.unmatched)}
         # The package's note ids are this time in ms and on, and Anki keeps them (or, taken,
         # the next free ones): a note of an id before it is one the import changed, not added.
         since = time.time_ns() // 1_000_000
+        missing = media_to_add(steps.add, by_name, have.__contains__)
         with notes_package(steps.add, missing, held_types) as package:
             if client.call("importPackage", path=str(package)) is not True:
                 raise Memo2AnkiError(
@@ -430,7 +453,7 @@ def apply_plan(
         have.update(m.name for m in missing)
         added_ids = _added_ids(client, steps.add, before, since)
         met.update(added_ids)
-        steps, held_now = _not_imported(client, plan, steps, before, added_ids)
+        steps, held_now = _not_imported(client, plan, steps, found, added_ids, delete_gone)
         met.update(held_now)
     actions: list[tuple[str, dict[str, Any]]] = []
     for item in (m for m in lacking if m.name not in have):
