@@ -1090,3 +1090,72 @@ def test_a_note_the_import_updated_in_place_gets_the_steps_it_would_have_had(
     assert (held["deck"], held["suspended"]) == (deck, suspended)
     code, output = sync(vault, standin)
     assert code == 0 and "nothing changed" in output, output
+
+
+def _held_by_cloze(standin: AnkiConnectStandIn, guid: str) -> int:
+    """A note of Anki's own Cloze type holding ``guid`` (as Change Note Type leaves it)."""
+    col = standin.col
+    assert col is not None
+    cloze = col.new_note(col.models.by_name("Cloze"))
+    cloze["Text"] = "my {{c1::cloze}}"
+    cloze.guid = guid
+    col.add_note(cloze, col.decks.id("Default"))
+    return int(cloze.id)
+
+
+@pytest.mark.parametrize(
+    ("held", "first"),
+    [
+        (["CNI"], True),  # a first sync: the import of the three cards was refused, every time
+        (["CNI", "etcd"], True),
+        (["Docker Network", "CNI", "etcd"], True),  # (every card: still each card's refusal)
+        (["CNI"], False),  # the only card to add, its note lost and its id held by a cloze note
+    ],
+)
+def test_a_card_whose_id_a_note_of_the_other_kind_holds_is_named_and_the_rest_added(
+    vault: Path, standin: AnkiConnectStandIn, held: list[str], first: bool
+) -> None:
+    # Anki's import (as the add-on runs it) merges note types, and refuses a whole package
+    # for one note whose GUID a cloze note holds ("Cloze note types cannot be merged with
+    # regular note types"), changing nothing: no card was ever synced, whatever was tried.
+    guids = _guids(vault)
+    col = standin.col
+    assert col is not None
+    if not first:
+        assert sync(vault, standin)[0] == 0
+        col.remove_notes(col.find_notes('"Front:CNI"'))
+        (vault / ".memo2anki" / "anki-note-ids.json").unlink()
+    theirs = {front: _held_by_cloze(standin, guids[front]) for front in held}
+    as_it_was = {nid: (col.get_note(nid).mid, col.get_note(nid).fields) for nid in theirs.values()}
+    for _ in range(2):
+        code, output = sync(vault, standin)
+        assert code == 0, output
+        said = [line for line in output.splitlines() if "not added" in line]
+        assert [line.split(": card ")[1].split("'")[1] for line in said] == held
+        assert all(
+            "not added: Anki's import refused it (Cloze note types cannot be merged" in line
+            and "a note in Anki of the other kind of note type (a cloze type where memo2anki's "
+            "is not, or the other way) has its id; that note is left as it is"
+            in line
+            for line in said
+        )
+        assert f"{len(held)} warning" in output
+        assert set(memo_notes(standin)) == {"Docker Network", "CNI", "etcd"} - set(held)
+        assert {n: (col.get_note(n).mid, col.get_note(n).fields) for n in theirs.values()} == (
+            as_it_was
+        )
+
+
+def test_an_import_refused_for_all_it_holds_is_one_line(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    # (Not the notes': an empty package is refused too. Nothing is split, nothing said of cards.)
+    standin.errors["importPackage"] = "collection is not available"
+    code, output = sync(vault, standin)
+    assert code == 1, output
+    assert output.splitlines()[-1] == (
+        "memo2anki: error: AnkiConnect refused 'importPackage': collection is not available"
+    )
+    assert "not added" not in output
+    imports = [r for r in standin.requests if r.get("action") == "importPackage"]
+    assert len(imports) == 2

@@ -65,6 +65,9 @@ class Taken:
     # The notes Anki's import (through AnkiConnect, which cannot see GUIDs beforehand) changed
     # from another type to memo2anki's rather than add this one (empty: none).
     converted: tuple[int, ...] = ()
+    # Why Anki's import refused this note (its words), when it did: a note of the other kind
+    # of note type (cloze, or not) holds its GUID, and the import cannot merge the two.
+    refused: str = ""
 
     def warning(self) -> Diagnostic | None:
         """The warning naming the card and the note type that holds its id."""
@@ -73,7 +76,15 @@ class Taken:
             return None
         kind = "cloze card" if self.note.note_type != MODEL_NAME else "card"
         holder = f"a '{self.held_by}' note" if self.held_by else "a note of another note type"
-        if self.converted:
+        if self.refused:
+            words = self.refused if len(self.refused) <= 120 else f"{self.refused[:120]}…"
+            message = (
+                f"{kind} '{place.front}' not added: Anki's import refused it ({words}): a note "
+                "in Anki of the other kind of note type (a cloze type where memo2anki's is "
+                "not, or the other way) has its id; that note is left as it is (delete it, "
+                "or change it back to memo2anki's type, and sync again)"
+            )
+        elif self.converted:
             message = (
                 f"{kind} '{place.front}' not added: {holder} in Anki had its id, and Anki's "
                 "import changed that note to memo2anki's note type instead, putting this "

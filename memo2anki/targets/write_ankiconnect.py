@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,7 +29,7 @@ from memo2anki.changes.notes import (
 )
 from memo2anki.changes.plan import GONE_TAG, Kind, Plan, of_vault
 from memo2anki.model import Media, Memo2AnkiError, fold
-from memo2anki.targets.ankiconnect import AnkiConnect
+from memo2anki.targets.ankiconnect import AnkiConnect, Refused
 from memo2anki.targets.package_notes import notes_package
 from memo2anki.targets.sync_steps import (
     Held,
@@ -390,6 +390,50 @@ def _not_imported(
     return steps, found_ids
 
 
+def _import(
+    client: AnkiConnect,
+    notes: Sequence[TargetNote],
+    media: Mapping[str, Media],
+    have: set[str],
+    held_types: Mapping[int, HeldNoteType],
+) -> tuple[dict[str, tuple[TargetNote, str]], int]:
+    """Import ``notes`` (with the pictures they show that ``have`` lacks, added to it); the
+    notes Anki's import refused (by GUID, with the add-on's words), and how many pictures
+    went in. Anki's import refuses a whole package, and changes nothing, for one note whose
+    GUID a note of another kind of note type holds (a cloze type where memo2anki's is not,
+    or the other way: it merges the two note types, and cannot merge those); so the package
+    is split in halves until the notes refused are found, one by one, and the rest imported.
+    A refusal that is not the notes' (an empty package is refused too) is raised."""
+    refused: dict[str, tuple[TargetNote, str]] = {}
+    added = 0
+    groups = [list(notes)]
+    while groups:
+        group = groups.pop()
+        missing = media_to_add(group, media, have.__contains__)
+        try:
+            with notes_package(group, missing, held_types) as package:
+                imported = client.call("importPackage", path=str(package))
+        except Refused as err:
+            if len(group) == len(notes):  # (an empty package refused raises its refusal)
+                with notes_package((), (), held_types) as package:
+                    if client.call("importPackage", path=str(package)) is not True:
+                        raise
+            if len(group) == 1:
+                refused[group[0].guid] = (group[0], err.error)
+            else:
+                half = len(group) // 2
+                groups += (group[half:], group[:half])
+            continue
+        if imported is not True:
+            raise Memo2AnkiError(
+                f"AnkiConnect at {client.url} did not import the new cards "
+                "('importPackage' answered false)"
+            )
+        added += len(missing)
+        have.update(m.name for m in missing)
+    return refused, added
+
+
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), BATCH):
         yield ids[start : start + BATCH]
@@ -442,15 +486,17 @@ def apply_plan(
         # The package's note ids are this time in ms and on, and Anki keeps them (or, taken,
         # the next free ones): a note of an id before it is one the import changed, not added.
         since = time.time_ns() // 1_000_000
-        missing = media_to_add(steps.add, by_name, have.__contains__)
-        with notes_package(steps.add, missing, held_types) as package:
-            if client.call("importPackage", path=str(package)) is not True:
-                raise Memo2AnkiError(
-                    f"AnkiConnect at {client.url} did not import the new cards "
-                    "('importPackage' answered false)"
-                )
-        added += len(missing)
-        have.update(m.name for m in missing)
+        refused, added = _import(client, steps.add, by_name, have, held_types)
+        if refused:
+            change_of = {n.guid: c for c in plan.changes for n in c.notes}
+            steps = replace(
+                steps,
+                add=tuple(n for n in steps.add if n.guid not in refused),
+                taken=(
+                    *steps.taken,
+                    *(Taken(change_of[g], n, "", refused=w) for g, (n, w) in refused.items()),
+                ),
+            )
         added_ids = _added_ids(client, steps.add, before, since)
         met.update(added_ids)
         steps, held_now = _not_imported(client, plan, steps, found, added_ids, delete_gone)
