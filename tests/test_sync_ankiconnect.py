@@ -1159,3 +1159,37 @@ def test_an_import_refused_for_all_it_holds_is_one_line(
     assert "not added" not in output
     imports = [r for r in standin.requests if r.get("action") == "importPackage"]
     assert len(imports) == 2
+
+
+@pytest.mark.parametrize("name", ["공부 카드", "memo2anki cloze"])
+def test_a_note_of_memo2ankis_type_renamed_is_never_said_to_be_of_another_type(
+    vault: Path, standin: AnkiConnectStandIn, name: str
+) -> None:
+    # CNI's remembered id names Docker's note (a damaged file), and its own note is not found
+    # by its fields (its front edited in Anki): that id's note is memo2anki's, under the name
+    # the person gave its note type, and was said to be "a '공부 카드' note" holding CNI's id,
+    # CNI's edit left out. Anki's import updates CNI's note in place instead.
+    assert sync(vault, standin)[0] == 0
+    col = standin.col
+    assert col is not None
+    model = col.models.by_name("memo2anki")
+    assert model is not None
+    model["name"] = name
+    col.models.update_dict(model)
+    guids = _guids(vault)
+    path = vault / ".memo2anki" / "anki-note-ids.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    ids = data["profiles"]["User 1"]
+    ids[guids["CNI"]] = ids[guids["Docker Network"]]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    (nid,) = col.find_notes('"Front:CNI"')
+    edited = col.get_note(nid)
+    edited["Front"] = "CNI, edited in Anki"
+    col.update_note(edited)
+    col.db.execute("update notes set mod = mod - 7200 where id = ?", nid)
+    (vault / "daily/2025-04-01.md").write_text(note(DOCKER, CNI + " (CNCF)"), encoding="utf-8")
+    code, output = sync(vault, standin)
+    assert code == 0 and "not added" not in output, output
+    assert "1 note updated" in output
+    assert col.get_note(nid)["Front"] == "CNI" and "(CNCF)" in col.get_note(nid)["Back"]
+    assert len(col.find_notes(f"mid:{MODEL_ID}")) == 3

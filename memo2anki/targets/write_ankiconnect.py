@@ -312,12 +312,18 @@ def _keys_of_cards(
 
 
 def _other_types(
-    client: AnkiConnect, notes: Iterable[TargetNote], ids: Mapping[str, int]
+    client: AnkiConnect,
+    notes: Iterable[TargetNote],
+    ids: Mapping[str, int],
+    held_types: Mapping[int, HeldNoteType],
 ) -> dict[str, tuple[int, str]]:
     """Of the notes about to be added, those whose remembered Anki note is there still with
     another note type (the person changed its type, which keeps its id and GUID): that note's
     id and type, by GUID. Anki's import would change that note back to memo2anki's type, so
-    the card is left out of the package and that note alone."""
+    the card is left out of the package and that note alone. memo2anki's note types are
+    known by the names Anki has for them (``held_types``): a note of its own type, renamed,
+    is none of another (another card's, named by a damaged id: the import sees to it)."""
+    ours = {held.name: TYPE_NAMES[mid] for mid, held in held_types.items()}
     wanted = {ids[n.guid]: n for n in notes if n.guid in ids}
     out: dict[str, tuple[int, str]] = {}
     nids = list(wanted)
@@ -326,7 +332,7 @@ def _other_types(
             if not info:
                 continue  # deleted in Anki: the card is added again
             note = wanted.get(info["noteId"])
-            if note is not None and info["modelName"] != note.note_type:
+            if note is not None and ours.get(info["modelName"]) != note.note_type:
                 out[note.guid] = (info["noteId"], str(info["modelName"]))
     return out
 
@@ -464,7 +470,7 @@ def apply_plan(
     steps = sync_steps(plan, found.held, delete_gone)
     met = dict(found.ids)
     if steps.add and ids:
-        other = _other_types(client, steps.add, ids)
+        other = _other_types(client, steps.add, ids, held_types)
         if other:
             steps = sync_steps(
                 plan, found.held, delete_gone, {g: t for g, (_n, t) in other.items()}
