@@ -1043,6 +1043,11 @@ def test_a_remembered_id_naming_another_cards_note_never_puts_a_card_there(
         assert ("(고침)" in str(held["back"])) == (front == "Docker Network" and bool(edits))
 
 
+def _guids(vault: Path) -> dict[str, str]:
+    dry = run(vault, "--dry-run", "--json", "--no-cache")
+    return {c["front"]: c["guid"] for c in json.loads(dry.stdout)["cards"]}
+
+
 @pytest.mark.parametrize(
     ("case", "deck", "suspended"),
     [
@@ -1193,3 +1198,82 @@ def test_a_note_of_memo2ankis_type_renamed_is_never_said_to_be_of_another_type(
     assert "1 note updated" in output
     assert col.get_note(nid)["Front"] == "CNI" and "(CNCF)" in col.get_note(nid)["Back"]
     assert len(col.find_notes(f"mid:{MODEL_ID}")) == 3
+
+
+def _own_type(standin: AnkiConnectStandIn, name: str, fields: list[str], cards: int) -> Any:
+    col = standin.col
+    assert col is not None
+    models = col.models
+    model = models.new(name)
+    for field in fields:
+        models.add_field(model, models.new_field(field))
+    for number in range(1, cards + 1):
+        template = models.new_template(f"Card {number}")
+        front, back = fields[number % 2], fields[(number + 1) % 2]
+        template["qfmt"], template["afmt"] = f"{{{{{front}}}}}", f"{{{{{back}}}}}"
+        models.add_template(model, template)
+    models.add(model)
+    return models.by_name(name)
+
+
+@pytest.mark.parametrize(
+    ("fields", "cards", "another", "said", "next_sync"),
+    [
+        (
+            ["Q", "A", "Extra"],
+            1,
+            False,
+            "memo2anki's note type 'memo2anki' now has that note's fields Q, A, Extra and card "
+            "types 'Card 1' too; your note type 'Mine' is gone (no note was left in it); the "
+            "next sync stops until those fields are removed (Tools > Manage Note Types > "
+            "Fields; they hold that note's words)",
+            1,
+        ),
+        (
+            ["Front", "Back"],
+            2,
+            True,
+            "memo2anki's note type 'memo2anki' now has that note's card types 'Card 1', "
+            "'Card 2' too; its notes get those cards as they are next written (Tools > "
+            "Manage Note Types > Cards removes them)",
+            0,
+        ),
+    ],
+    ids=["other fields", "other card types, another note kept"],
+)
+def test_what_the_import_did_to_the_note_types_in_changing_a_note_is_said(
+    vault: Path,
+    standin: AnkiConnectStandIn,
+    fields: list[str],
+    cards: int,
+    another: bool,
+    said: str,
+    next_sync: int,
+) -> None:
+    # No note id remembered (a first sync), a note of the person's own type holds a card's
+    # id: Anki's import (merging note types) changes it to memo2anki's, and to do so gives
+    # memo2anki's note type that type's fields and card types, and deletes that type once no
+    # note is left in it. Only the note was said to change; the next sync then stopped on
+    # "fields changed", with no word of why.
+    col = standin.col
+    assert col is not None
+    model = _own_type(standin, "Mine", fields, cards)
+    mine = col.new_note(model)
+    mine[fields[0]], mine[fields[1]] = "my question", "my answer"
+    mine.guid = _guids(vault)["CNI"]
+    col.add_note(mine, col.decks.id("Default"))
+    col.db.execute("update notes set mod = mod - 3600 where id = ?", mine.id)
+    if another:
+        other = col.new_note(model)
+        other[fields[0]] = "another"
+        col.add_note(other, col.decks.id("Default"))
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    lines = output.splitlines()
+    assert "card 'CNI' not added: a note of another note type in Anki had its id" in lines[0]
+    assert lines[1] == (
+        "daily/2025-04-01.md:7: Anki's import, changing that note, also changed note types: " + said
+    )
+    assert ", 2 warnings;" in output
+    code, output = sync(vault, standin)
+    assert code == next_sync, output

@@ -293,6 +293,7 @@ def run_sync(
         steps, backup, media_added = applied.steps, None, applied.media_added
         if applied.misplaced:
             warnings.append(note_ids.misplaced(len(applied.misplaced)))
+        warnings += applied.warnings
         with telling_if_stopped(unsaved), telling_once_replaced(ledger, f"synced into {target}"):
             warnings += save_ledger(plan, result.vault)
             warnings += note_ids.save(home, profile, applied.ids)

@@ -28,8 +28,9 @@ from memo2anki.changes.notes import (
     TargetNote,
 )
 from memo2anki.changes.plan import GONE_TAG, Kind, Plan, of_vault
-from memo2anki.model import Media, Memo2AnkiError, fold
+from memo2anki.model import Diagnostic, Media, Memo2AnkiError, fold
 from memo2anki.targets.ankiconnect import AnkiConnect, Refused
+from memo2anki.targets.package import card_model, cloze_model
 from memo2anki.targets.package_notes import notes_package
 from memo2anki.targets.sync_steps import (
     Held,
@@ -111,21 +112,77 @@ def _all_notes(client: AnkiConnect) -> list[dict[str, Any]]:
     ]
 
 
-def note_types(client: AnkiConnect) -> dict[int, HeldNoteType]:
-    """memo2anki's note types Anki has, by id, as it has them (the person may have renamed
-    them, restyled them, added or renamed card types): a sync leaves them so. One whose
-    fields were changed in Anki is left to the person, and nothing is synced."""
-    present = {mid: name for name, mid in client.call("modelNamesAndIds").items()}
-    names = {mid: present[mid] for mid in TYPE_NAMES if mid in present}
+def note_types(client: AnkiConnect, present: Mapping[str, int]) -> dict[int, HeldNoteType]:
+    """memo2anki's note types Anki has (``present``: every note type's id by name), by id, as
+    it has them (the person may have renamed them, restyled them, added or renamed card
+    types): a sync leaves them so. One whose fields were changed in Anki is left to the
+    person, and nothing is synced."""
+    return {
+        mid: held_note_type(mid, name, fields, templates, css)
+        for mid, (name, fields, templates, css) in _type_parts(client, present).items()
+    }
+
+
+TypeParts = tuple[str, list[str], tuple[tuple[str, str, str], ...], str]
+
+
+def _type_parts(client: AnkiConnect, present: Mapping[str, int]) -> dict[int, TypeParts]:
+    """memo2anki's note types Anki has (of ``present``, every note type's id by name), by
+    id: each one's name, fields, card types (name, front, back) and stylesheet."""
+    by_id = {mid: name for name, mid in present.items()}
+    names = {mid: by_id[mid] for mid in TYPE_NAMES if mid in by_id}
     sides = ("modelFieldNames", "modelTemplates", "modelStyling")
     asked = [(action, {"modelName": name}) for name in names.values() for action in sides]
     answers = iter(client.multi(asked))
-    found: dict[int, HeldNoteType] = {}
+    found: dict[int, TypeParts] = {}
     for mid, name in names.items():
         fields, templates, styling = next(answers), next(answers), next(answers)
         held = tuple((t, side["Front"], side["Back"]) for t, side in templates.items())
-        found[mid] = held_note_type(mid, name, fields, held, styling["css"])
+        found[mid] = (name, fields, held, styling["css"])
     return found
+
+
+def _types_changed(
+    client: AnkiConnect, held: Mapping[int, HeldNoteType], present: Mapping[str, int]
+) -> str | None:
+    """What Anki's import did to the note types in changing a note of another type to
+    memo2anki's (it merges the two: memo2anki's gets the other's fields and card types,
+    and the other is deleted when no note is left in it); None when it changed none of
+    them. ``held`` and ``present`` (every note type's id by name): as they were before."""
+    names = client.call("modelNamesAndIds")
+    now = _type_parts(client, names)
+    said = []
+    fields_added = cards_added = False
+    # (A note type the collection had not: the package's, as memo2anki makes it.)
+    made = {m.model_id: {t["name"] for t in m.templates} for m in (card_model(), cloze_model())}
+    for mid, (name, fields, templates, _css) in now.items():
+        was = {w for w, *_ in held[mid].templates} if mid in held else made[mid]
+        more_fields = [f for f in fields if f not in FIELD_NAMES[TYPE_NAMES[mid]]]
+        more_cards = [f"'{t}'" for t, *_ in templates if t not in was]
+        what = [
+            f"fields {', '.join(more_fields)}" if more_fields else "",
+            f"card types {', '.join(more_cards)}" if more_cards else "",
+        ]
+        if more_fields or more_cards:
+            what_now = " and ".join(w for w in what if w)
+            said.append(f"memo2anki's note type '{name}' now has that note's {what_now} too")
+            fields_added = fields_added or bool(more_fields)
+            cards_added = cards_added or bool(more_cards)
+    gone = sorted(n for n, mid in present.items() if n not in names and mid not in TYPE_NAMES)
+    said += [f"your note type '{n}' is gone (no note was left in it)" for n in gone]
+    if not said:
+        return None
+    if fields_added:
+        said.append(
+            "the next sync stops until those fields are removed (Tools > Manage Note Types > "
+            "Fields; they hold that note's words)"
+        )
+    elif cards_added:
+        said.append(
+            "its notes get those cards as they are next written (Tools > Manage Note Types > "
+            "Cards removes them)"
+        )
+    return f"Anki's import, changing that note, also changed note types: {'; '.join(said)}"
 
 
 def _values(info: Mapping[str, Any]) -> dict[str, str]:
@@ -453,6 +510,7 @@ class Applied:
     ids: dict[str, int]
     # The cards whose remembered id named another card's note (see held_notes).
     misplaced: tuple[str, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 def apply_plan(
@@ -465,7 +523,8 @@ def apply_plan(
 ) -> Applied:
     """Carry ``plan`` into Anki through AnkiConnect. Not one transaction (the add-on has
     none): each step is done in order, and a sync run again after a failure finishes it."""
-    held_types = note_types(client)
+    present = client.call("modelNamesAndIds")
+    held_types = note_types(client, present)
     found = held_notes(client, plan, previous, ids)
     steps = sync_steps(plan, found.held, delete_gone)
     met = dict(found.ids)
@@ -487,6 +546,7 @@ def apply_plan(
     if steps.empty and not lacking:
         return Applied(steps, 0, met, found.misplaced)
     added = 0
+    warnings: list[Diagnostic] = []
     if steps.add:
         before = {h.note_id for h in (*found.held.values(), *found.unmatched)}
         # The package's note ids are this time in ms and on, and Anki keeps them (or, taken,
@@ -507,6 +567,9 @@ def apply_plan(
         met.update(added_ids)
         steps, held_now = _not_imported(client, plan, steps, found, added_ids, delete_gone)
         met.update(held_now)
+        converted = [t.change.now for t in steps.taken if t.converted and t.change.now]
+        if converted and (said := _types_changed(client, held_types, present)):
+            warnings.append(Diagnostic(converted[0].note, converted[0].line, said))
     actions: list[tuple[str, dict[str, Any]]] = []
     for item in (m for m in lacking if m.name not in have):
         data = base64.b64encode(item.path.read_bytes()).decode("ascii")
@@ -532,7 +595,7 @@ def apply_plan(
     client.multi(actions)
     deleted = set(steps.delete)
     kept = {g: nid for g, nid in met.items() if nid not in deleted}
-    return Applied(steps, added, kept, found.misplaced)
+    return Applied(steps, added, kept, found.misplaced, tuple(warnings))
 
 
 def _check_decks(client: AnkiConnect, steps: Steps) -> None:
