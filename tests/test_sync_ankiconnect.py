@@ -1277,3 +1277,28 @@ def test_what_the_import_did_to_the_note_types_in_changing_a_note_is_said(
     assert ", 2 warnings;" in output
     code, output = sync(vault, standin)
     assert code == next_sync, output
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (("sync",), "daily/2025-04-01.md: gone 'CNI' (was daily/2025-04-01.md:7)"),
+        (("sync", "--dry-run"), "daily/2025-04-01.md: gone 'CNI' (was daily/2025-04-01.md:7)"),
+        ((), "daily/2025-04-01.md: gone 'CNI' (was daily/2025-04-01.md:7); left out of the deck"),
+    ],
+    ids=["sync", "sync --dry-run", "build"],
+)
+def test_a_gone_card_without_its_last_fields_is_left_out_of_a_package_only(
+    vault: Path, standin: AnkiConnectStandIn, command: tuple[str, ...], said: str
+) -> None:
+    # A sync retires it (tagged memo2anki::gone, suspended) all the same; --changes said it
+    # was "left out of the deck" there too.
+    assert sync(vault, standin)[0] == 0
+    (vault / ".memo2anki/fields.json").write_text("damaged", encoding="utf-8")
+    (vault / "daily/2025-04-01.md").write_text(note(DOCKER), encoding="utf-8")
+    at = ("--ankiconnect-url", standin.url) if command else ("-o", vault.parent / "d.apkg")
+    result = run(*command, vault, *at, "--no-cache", "--changes")
+    assert result.exit_code == 0, result.output
+    assert said in result.stdout.splitlines()
+    if command == ("sync",):
+        assert GONE_TAG in memo_notes(standin)["CNI"]["tags"]

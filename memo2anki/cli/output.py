@@ -263,11 +263,11 @@ def cloze_notes(result: Result, cloze: bool) -> str:
     return f" (with {_n(count, 'cloze note')})"
 
 
-def report_changes(plan: Plan, listed: bool, as_json: bool) -> None:
-    """The change report beside a build's or a sync's summary: each change with
-    ``--changes`` (stdout), the report as JSON with ``--json``."""
+def report_changes(plan: Plan, listed: bool, as_json: bool, package: bool = True) -> None:
+    """The change report beside a build's or a sync's summary (``package``: a build's):
+    each change with ``--changes`` (stdout), the report as JSON with ``--json``."""
     if listed:
-        for line in change_lines(plan):
+        for line in change_lines(plan, package):
             echo_out(line)
     if as_json:
         echo_json({"changes": changes_json(plan)})

@@ -23,13 +23,15 @@ def _moved(change: Change) -> str:
     return f"from deck {before.deck} to {now.deck}"
 
 
-def change_line(change: Change) -> str:
-    """One change as ``path:line: renamed 'CNI' -> 'CNI (Container Network Interface)'``."""
+def change_line(change: Change, package: bool = True) -> str:
+    """One change as ``path:line: renamed 'CNI' -> 'CNI (Container Network Interface)'``
+    (``package``: for a package, which leaves out a gone card whose last fields are not
+    known; a sync retires it all the same)."""
     now, before = change.now, change.before
     if change.kind is Kind.GONE:
         assert before is not None
         text = f"{before.note}: gone '{before.front}' (was {before.where})"
-        return one_line(text if change.notes else f"{text}; left out of the deck")
+        return one_line(text if change.notes or not package else f"{text}; left out of the deck")
     assert now is not None
     front = f"'{now.front}'"
     if before is not None and before.front != now.front:
@@ -42,9 +44,9 @@ def change_line(change: Change) -> str:
     return one_line(f"{now.where}: {what}")
 
 
-def change_lines(plan: Plan) -> list[str]:
+def change_lines(plan: Plan, package: bool = True) -> list[str]:
     """Every change but the unchanged cards, in study order, gone cards last."""
-    return [change_line(c) for c in plan.changes if c.kind is not Kind.UNCHANGED]
+    return [change_line(c, package) for c in plan.changes if c.kind is not Kind.UNCHANGED]
 
 
 def deck_notice(plan: Plan) -> str | None:

@@ -111,7 +111,9 @@ def sync(
         layout = deck_layout(deck, cloze, config)
         result, plan = read_and_plan(paths, options, layout, jobs, no_cache, quiet)
         if dry_run:
-            report_changes(plan, list_changes and not as_json, as_json)  # (--json: all in it)
+            report_changes(
+                plan, list_changes and not as_json, as_json, package=False
+            )  # (--json: all)
             if not quiet:
                 outcome = f"{counts_line(plan)}; nothing changed (--dry-run)"
                 click.echo(one_line(summary(result, outcome)), err=True)
@@ -121,7 +123,7 @@ def sync(
             click.echo(one_line(f"memo2anki: {target.unchecked}"), err=True)
         # With no ledger, the collection's own notes are the ledger it would have had.
         plan, ids = plan_against_target(result, plan, target)
-        report_changes(plan, list_changes and not as_json, False)
+        report_changes(plan, list_changes and not as_json, False, package=False)
         with telling_once_committed(f"synced into {target}") as all_written:
             synced = run_sync(result, plan, target, delete_gone, not no_backup, ids, all_written)
             if as_json:
