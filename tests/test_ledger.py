@@ -657,6 +657,54 @@ def test_fields_json_is_read_row_by_row(
     assert fields.take_warnings() == []  # (told once)
 
 
+def _conflicted(lines: list[str], k: int) -> list[str]:
+    return [
+        *lines[:k],
+        "<<<<<<< HEAD",
+        lines[k],
+        "=======",
+        lines[k],
+        ">>>>>>> other",
+        *lines[k + 1 :],
+    ]
+
+
+def _cut_row(lines: list[str], k: int) -> list[str]:
+    return [*lines[:k], lines[k][:20], *lines[k + 1 :]]
+
+
+@pytest.mark.parametrize("damage", [_conflicted, _cut_row], ids=["conflict markers", "a cut row"])
+@pytest.mark.parametrize("command", [(), ("sync",)], ids=["build", "sync"])
+def test_a_dry_run_says_what_the_run_would_of_fields_json(
+    vault: Path,
+    tmp_path: Path,
+    damage: Callable[[list[str], int], list[str]],
+    command: tuple[str, ...],
+) -> None:
+    """fields.json is read only when a run needs it: a run that writes the ledger reads it to
+    write each card's last fields again (its warnings said then), and its dry run, which
+    writes nothing, never read it: it showed no warning of a file git merged."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / ".memo2anki/fields.json"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    (k,) = [k for k, line in enumerate(lines) if "Route 53" in line]
+    path.write_text("\n".join(damage(lines, k)), encoding="utf-8")
+    pod = vault / "daily/2025-04-01.md"
+    pod.write_text(pod.read_text(encoding="utf-8").replace("배포 단위", "배포 단위!"))
+    where = ("--collection", tmp_path / "c.anki2") if command else ("-o", out)
+    dry = run(*command, vault, *where, "--dry-run")
+    warnings = [x for x in dry.stderr.splitlines() if x.startswith(".memo2anki/fields.json")]
+    if command:
+        Anki(tmp_path / "c").close()
+        where = ("--collection", tmp_path / "c" / "collection.anki2")
+    done = run(*command, vault, *where)
+    assert done.exit_code == 0, done.output
+    said = [x for x in done.stderr.splitlines() if x.startswith(".memo2anki/fields.json")]
+    assert len(said) == 1 and warnings == said
+    assert ", 1 warning;" in dry.stderr.splitlines()[-1]
+
+
 def test_a_damaged_row_of_fields_json_costs_its_card_only_until_it_is_written_again(
     vault: Path, tmp_path: Path
 ) -> None:

@@ -1295,6 +1295,28 @@ def _digest_now(raw: bytes, ledger: Ledger, read_digest: str | None) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def _would_write(ledger: Ledger, read_digest: str | None, changed: bool) -> bool:
+    """Whether :func:`save` writes the files (else it leaves them and their times alone)."""
+    if ledger.read_only:
+        return False  # (a newer memo2anki's: said so when it was read)
+    stale = ledger.source is not None and ledger.source.stale
+    return changed or read_digest is None or not ledger.cards or stale
+
+
+def unwritten_warnings(
+    vault: Path, ledger: Ledger, read_digest: str | None, changed: bool = True
+) -> list[Diagnostic]:
+    """For a dry run, which writes nothing: the warnings :func:`save` would give of
+    ``fields.json``, which it reads (when it is not the file the ledger names: one git
+    merged, say) to write each card's last fields again."""
+    if not _would_write(ledger, read_digest, changed):
+        return []
+    if _last_rows(ledger, ledger_path(vault).with_name(FIELDS_NAME)) is None:
+        for card in ledger.cards:
+            ledger.last_html(card)  # (as the write reads them)
+    return fields_warnings(ledger.fields)
+
+
 def save(
     vault: Path, ledger: Ledger, read_digest: str | None, changed: bool = True
 ) -> list[Diagnostic]:
@@ -1305,10 +1327,7 @@ def save(
     nor over anything but a regular file. Returns warnings; never raises on I/O."""
     path = ledger_path(vault)
     where = f"{FOLDER}/{FILE_NAME}"
-    if ledger.read_only:
-        return []  # (a newer memo2anki's: said so when it was read)
-    stale = ledger.source is not None and ledger.source.stale
-    if not changed and read_digest is not None and ledger.cards and not stale:
+    if not _would_write(ledger, read_digest, changed):
         return []
     if (problem := folder_problem(vault)) is not None:
         message = f"ledger not written: {problem}; the deck was written, but the next run "

@@ -197,7 +197,7 @@ def build(
         options, config = run_options(paths, vault, config_path, sections, subjects, exclude, debug)
         layout = deck_layout(deck, cloze, config, leave_out_gone)
         deck, cloze = layout.deck, layout.cloze
-        result, plan = read_and_plan(paths, options, layout, jobs, no_cache, quiet)
+        result, plan = read_and_plan(paths, options, layout, jobs, no_cache, quiet, dry_run)
         if dry_run:
             _print_cards(result, as_json, deck, cloze, plan)
         # With --json, the list is in the JSON (stdout stays one JSON document).

@@ -32,7 +32,7 @@ from memo2anki.model import (
 from memo2anki.notes.dates import date_range, parse_date
 from memo2anki.notes.discover import find_vault_root, garden_of
 from memo2anki.notes.garden import site_base_url
-from memo2anki.targets.build import plan_build
+from memo2anki.targets.build import plan_build, unsaved_ledger_warnings
 from memo2anki.targets.package import DEFAULT_DECK
 
 
@@ -192,9 +192,11 @@ def read_and_plan(
     jobs: int,
     no_cache: bool,
     quiet: bool,
+    dry_run: bool = False,
 ) -> tuple[Result, Plan]:
     """Read the notes and plan the changes against the ledger, reporting the warnings: what a
-    build and a sync share. ``layout``'s vault name is filled in from the vault found."""
+    build and a sync share. ``layout``'s vault name is filled in from the vault found. A dry
+    run also gets those writing the ledger would give (of the files it reads to do so)."""
     with progress_bar(quiet) as progress:
         result = convert(paths, options, jobs, progress, note_cache(paths, options, no_cache))
     report_diagnostics(result.diagnostics, quiet, result.vault)
@@ -202,6 +204,8 @@ def read_and_plan(
     layout = link_layout(layout, result.vault)
     cache = None if no_cache else default_cache_dir()
     plan, plan_warnings = plan_build(result, paths, options, layout, cache)
+    if dry_run:
+        plan_warnings = [*plan_warnings, *unsaved_ledger_warnings(plan, result.vault)]
     report_diagnostics(plan_warnings, quiet, result.vault)
     return replace(result, diagnostics=(*result.diagnostics, *plan_warnings)), plan
 

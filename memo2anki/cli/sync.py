@@ -109,7 +109,7 @@ def sync(
     with reported(debug):
         options, config = run_options(paths, vault, config_path, sections, subjects, (), debug)
         layout = deck_layout(deck, cloze, config)
-        result, plan = read_and_plan(paths, options, layout, jobs, no_cache, quiet)
+        result, plan = read_and_plan(paths, options, layout, jobs, no_cache, quiet, dry_run)
         if dry_run:
             report_changes(
                 plan, list_changes and not as_json, as_json, package=False

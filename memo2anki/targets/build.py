@@ -140,6 +140,14 @@ def write_build(
             return info, save_ledger(plan, vault)
 
 
+def unsaved_ledger_warnings(plan: Plan, vault: Path) -> list[Diagnostic]:
+    """For a dry run: the warnings :func:`save_ledger` would give of the files it reads."""
+    home = plan.ledger.home or vault
+    return ledger_file.unwritten_warnings(
+        home, plan.ledger, plan.ledger.read_digest, plan.ledger_changed
+    )
+
+
 def save_ledger(plan: Plan, vault: Path) -> list[Diagnostic]:
     """Write the ledger after the plan was carried out (see :func:`ledger.save`), where it
     was found (or is made: ``plan.ledger.home``; else in ``vault``)."""
