@@ -562,8 +562,56 @@ def test_a_server_that_misbehaves_ends_the_sync_with_one_line(
     (line,) = [x for x in output.splitlines() if x.startswith("memo2anki: error:")]
     assert said.format(url=standin.url) in line and standin.url in line
     assert "unexpected" not in output and "Traceback" not in output
-    if action != "multi":
-        assert memo_notes(standin) == before  # it stopped before any change
+    assert memo_notes(standin) == before  # it stopped before any change (the first multi's)
+    assert "some of the changes may be in Anki" not in line
+
+
+@pytest.mark.parametrize(
+    ("errors", "faults", "said"),
+    [
+        ({"suspend": "boom"}, {}, "AnkiConnect refused 'suspend': boom"),
+        ({"updateNote": "boom"}, {}, "AnkiConnect refused 'updateNote': boom"),
+        ({"storeMediaFile": "disk full"}, {}, "AnkiConnect refused 'storeMediaFile': disk full"),
+        ({}, {"importPackage": "silent"}, "did not answer within 1 s"),
+        ({}, {"importPackage": "close"}, "closed the connection before its answer was whole"),
+    ],
+)
+def test_a_failure_once_anki_may_hold_some_changes_says_so_and_the_next_sync_finishes(
+    vault: Path,
+    standin: AnkiConnectStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    errors: dict[str, str],
+    faults: dict[str, str],
+    said: str,
+) -> None:
+    # The add-on has no transaction: the new cards imported, the edits written, then one
+    # action refused or the server gone. It said only the failure, as if nothing had changed.
+    assert sync(vault, standin)[0] == 0
+    col = standin.col
+    assert col is not None
+    # (a picture Anki lost, put back with the edits)
+    col.media.trash_files(
+        col.media.files_in_str(MODEL_ID, str(memo_notes(standin)["etcd"]["back"]))
+    )
+    (vault / "daily/2025-04-01.md").write_text(note(DOCKER + " (1)"), encoding="utf-8")
+    (vault / "daily/2025-04-03.md").write_text(note("**New**\n새 카드"), encoding="utf-8")
+    monkeypatch.setattr("memo2anki.targets.ankiconnect.TIMEOUT", HOSTILE_TIMEOUT)
+    standin.errors.update(errors)
+    standin.faults.update(faults)
+    code, output = sync(vault, standin)
+    assert code == 1, output
+    (line,) = [x for x in output.splitlines() if x.startswith("memo2anki: error:")]
+    assert said in line and line.endswith(
+        "; some of the changes may be in Anki already: sync again to finish them"
+    ), line
+    standin.errors.clear()
+    standin.faults.clear()
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    held = memo_notes(standin)
+    assert set(held) == {"Docker Network", "CNI", "etcd", "New"}
+    assert str(held["Docker Network"]["back"]).endswith(" (1)</p>")
+    assert held["CNI"]["suspended"] and GONE_TAG in held["CNI"]["tags"]
 
 
 @pytest.mark.parametrize("action", ["findNotes", "notesInfo", "multi"])

@@ -28,7 +28,7 @@ from memo2anki.changes.notes import (
     TargetNote,
 )
 from memo2anki.changes.plan import GONE_TAG, Kind, Plan, of_vault
-from memo2anki.model import Diagnostic, Media, Memo2AnkiError, fold
+from memo2anki.model import Diagnostic, Media, Memo2AnkiError, fold, one_line
 from memo2anki.targets.ankiconnect import AnkiConnect, Refused
 from memo2anki.targets.package import card_model, cloze_model
 from memo2anki.targets.package_notes import notes_package
@@ -453,48 +453,67 @@ def _not_imported(
     return steps, found_ids
 
 
+class _Begun(Memo2AnkiError):
+    """A failure once Anki may hold some of the sync's changes (the add-on has no
+    transaction): said so, with how to finish them."""
+
+
+def _begun(err: Memo2AnkiError) -> _Begun:
+    return _Begun(
+        one_line(f"{err}; some of the changes may be in Anki already: sync again to finish them")
+    )
+
+
 def _import(
     client: AnkiConnect,
     notes: Sequence[TargetNote],
     media: Mapping[str, Media],
     have: set[str],
     held_types: Mapping[int, HeldNoteType],
-) -> tuple[dict[str, tuple[TargetNote, str]], int]:
+) -> tuple[dict[str, tuple[TargetNote, str]], int, bool]:
     """Import ``notes`` (with the pictures they show that ``have`` lacks, added to it); the
-    notes Anki's import refused (by GUID, with the add-on's words), and how many pictures
-    went in. Anki's import refuses a whole package, and changes nothing, for one note whose
-    GUID a note of another kind of note type holds (a cloze type where memo2anki's is not,
-    or the other way: it merges the two note types, and cannot merge those); so the package
-    is split in halves until the notes refused are found, one by one, and the rest imported.
-    A refusal that is not the notes' (an empty package is refused too) is raised."""
+    notes Anki's import refused (by GUID, with the add-on's words), how many pictures went
+    in, and whether any package did. Anki's import refuses a whole package, and changes
+    nothing, for one note whose GUID a note of another kind of note type holds (a cloze type
+    where memo2anki's is not, or the other way: it merges the two note types, and cannot
+    merge those); so the package is split in halves until the notes refused are found, one
+    by one, and the rest imported. A refusal that is not the notes' (an empty package is
+    refused too) is raised."""
     refused: dict[str, tuple[TargetNote, str]] = {}
     added = 0
+    began = False
     groups = [list(notes)]
     while groups:
         group = groups.pop()
         missing = media_to_add(group, media, have.__contains__)
-        try:
-            with notes_package(group, missing, held_types) as package:
+        with notes_package(group, missing, held_types) as package:
+            try:
                 imported = client.call("importPackage", path=str(package))
-        except Refused as err:
+            except Refused as err:
+                imported = err
+            except Memo2AnkiError as err:  # (it may have gone in all the same: a time out)
+                raise _begun(err) from err
+        if isinstance(imported, Refused):
             if len(group) == len(notes):  # (an empty package refused raises its refusal)
                 with notes_package((), (), held_types) as package:
                     if client.call("importPackage", path=str(package)) is not True:
-                        raise
+                        raise imported
             if len(group) == 1:
-                refused[group[0].guid] = (group[0], err.error)
+                refused[group[0].guid] = (group[0], imported.error)
             else:
                 half = len(group) // 2
                 groups += (group[half:], group[:half])
             continue
         if imported is not True:
-            raise Memo2AnkiError(
+            error = Memo2AnkiError(
                 f"AnkiConnect at {client.url} did not import the new cards "
                 "('importPackage' answered false)"
             )
+            raise _begun(error) if began else error
+        began = True
         added += len(missing)
         have.update(m.name for m in missing)
-    return refused, added
+    return refused, added, began
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -547,34 +566,54 @@ def apply_plan(
         return Applied(steps, 0, met, found.misplaced)
     added = 0
     warnings: list[Diagnostic] = []
-    if steps.add:
-        before = {h.note_id for h in (*found.held.values(), *found.unmatched)}
-        # The package's note ids are this time in ms and on, and Anki keeps them (or, taken,
-        # the next free ones): a note of an id before it is one the import changed, not added.
-        since = time.time_ns() // 1_000_000
-        refused, added = _import(client, steps.add, by_name, have, held_types)
-        if refused:
-            change_of = {n.guid: c for c in plan.changes for n in c.notes}
-            steps = replace(
-                steps,
-                add=tuple(n for n in steps.add if n.guid not in refused),
-                taken=(
-                    *steps.taken,
-                    *(Taken(change_of[g], n, "", refused=w) for g, (n, w) in refused.items()),
-                ),
-            )
-        added_ids = _added_ids(client, steps.add, before, since)
-        met.update(added_ids)
-        steps, held_now = _not_imported(client, plan, steps, found, added_ids, delete_gone)
-        met.update(held_now)
-        converted = [t.change.now for t in steps.taken if t.converted and t.change.now]
-        if converted and (said := _types_changed(client, held_types, present)):
-            warnings.append(Diagnostic(converted[0].note, converted[0].line, said))
+    began = False  # (whether Anki may hold some of the changes)
+    try:
+        if steps.add:
+            before = {h.note_id for h in (*found.held.values(), *found.unmatched)}
+            # The package's note ids are this time in ms and on, and Anki keeps them (or, taken,
+            # the next free ones): a note of an id before it is one the import changed, not added.
+            since = time.time_ns() // 1_000_000
+            refused, added, began = _import(client, steps.add, by_name, have, held_types)
+            if refused:
+                change_of = {n.guid: c for c in plan.changes for n in c.notes}
+                steps = replace(
+                    steps,
+                    add=tuple(n for n in steps.add if n.guid not in refused),
+                    taken=(
+                        *steps.taken,
+                        *(Taken(change_of[g], n, "", refused=w) for g, (n, w) in refused.items()),
+                    ),
+                )
+            added_ids = _added_ids(client, steps.add, before, since)
+            met.update(added_ids)
+            steps, held_now = _not_imported(client, plan, steps, found, added_ids, delete_gone)
+            met.update(held_now)
+            converted = [t.change.now for t in steps.taken if t.converted and t.change.now]
+            if converted and (said := _types_changed(client, held_types, present)):
+                warnings.append(Diagnostic(converted[0].note, converted[0].line, said))
+        pictures = [m for m in lacking if m.name not in have]
+        actions = _actions(steps, pictures)
+        added += len(pictures)
+        began = began or bool(actions)
+        client.multi(actions)
+    except _Begun:
+        raise
+    except Memo2AnkiError as err:
+        if began:
+            raise _begun(err) from err
+        raise
+    deleted = set(steps.delete)
+    kept = {g: nid for g, nid in met.items() if nid not in deleted}
+    return Applied(steps, added, kept, found.misplaced, tuple(warnings))
+
+
+def _actions(steps: Steps, pictures: Iterable[Media]) -> list[tuple[str, dict[str, Any]]]:
+    """The AnkiConnect actions of every step but the notes added, with the pictures to
+    store, in the order they are done."""
     actions: list[tuple[str, dict[str, Any]]] = []
-    for item in (m for m in lacking if m.name not in have):
+    for item in pictures:
         data = base64.b64encode(item.path.read_bytes()).decode("ascii")
         actions.append(("storeMediaFile", {"filename": item.name, "data": data}))
-        added += 1
     for update in steps.update:
         names = FIELD_NAMES[update.note.note_type]
         fields = dict(zip(names, update.note.fields, strict=True))
@@ -592,10 +631,7 @@ def apply_plan(
         actions.append(("unsuspend", {"cards": list(steps.unsuspend)}))
     if steps.delete:
         actions.append(("deleteNotes", {"notes": list(steps.delete)}))
-    client.multi(actions)
-    deleted = set(steps.delete)
-    kept = {g: nid for g, nid in met.items() if nid not in deleted}
-    return Applied(steps, added, kept, found.misplaced, tuple(warnings))
+    return actions
 
 
 def _check_decks(client: AnkiConnect, steps: Steps) -> None:
