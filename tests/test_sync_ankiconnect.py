@@ -1350,3 +1350,28 @@ def test_a_gone_card_without_its_last_fields_is_left_out_of_a_package_only(
     assert said in result.stdout.splitlines()
     if command == ("sync",):
         assert GONE_TAG in memo_notes(standin)["CNI"]["tags"]
+
+
+def test_a_long_list_of_ids_costs_round_trips_not_memory(
+    vault: Path, standin: AnkiConnectStandIn
+) -> None:
+    # exam asked about every card the search found in one request, whose answer is read into
+    # a shape of that many items: a million ids from findCards took over 100 MB to ask about.
+    assert sync(vault, standin)[0] == 0
+    standin.wrong_results["findCards"] = list(range(1, 1_000_001))
+    standin.wrong_results["cardsInfo"] = []
+    tracemalloc.start()
+    try:
+        result = run(
+            "exam", vault, "--since", "2025-04-01", "--via", "ankiconnect",
+            "--ankiconnect-url", standin.url, "--no-cache",
+        )  # fmt: skip
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[-1] == (
+        "memo2anki: error: AnkiConnect's answer to 'cardsInfo' is not what the add-on answers: "
+        "Expected `array` of length 500"
+    )
+    assert peak < 100 * 2**20, peak

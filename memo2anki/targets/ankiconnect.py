@@ -32,6 +32,10 @@ ADDON_CODE = 2055492159
 TIMEOUT = 60.0
 # The most an answer may hold: a batch of notesInfo (500 notes) is a few megabytes.
 MAX_ANSWER = 128 * 1024 * 1024
+# The most ids (or actions) one request asks about: its answer stays a few megabytes, and is
+# read into a shape of that many items (so a server's long list costs more round trips, not
+# memory).
+BATCH = 500
 
 
 def checked_url(url: str) -> str:
@@ -268,20 +272,20 @@ class AnkiConnect:
         return checked_result(action, params, _result(action, reply, self.key))
 
     def multi(self, actions: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]:
-        """Several actions in one round trip (not a transaction: each one is applied as it
-        comes); their results in order. The first failed action's message is raised, after
-        the others were applied."""
-        if not actions:
-            return []
-        messages = [self._message(action, params) for action, params in actions]
-        replies = self.call("multi", actions=messages)
+        """Several actions, up to :data:`BATCH` a round trip (not a transaction: each one is
+        applied as it comes); their results in order. The first failed action's message is
+        raised, after the others of its round trip were applied."""
         out = []
-        for (action, params), raw in zip(actions, replies, strict=True):
-            try:
-                reply = msgspec.json.decode(raw, type=_Reply)
-            except (msgspec.DecodeError, RecursionError) as err:
-                raise _not_as_the_add_on(action, err) from None
-            out.append(checked_result(action, params, _result(action, reply, self.key)))
+        for start in range(0, len(actions), BATCH):
+            part = actions[start : start + BATCH]
+            messages = [self._message(action, params) for action, params in part]
+            replies = self.call("multi", actions=messages)
+            for (action, params), raw in zip(part, replies, strict=True):
+                try:
+                    reply = msgspec.json.decode(raw, type=_Reply)
+                except (msgspec.DecodeError, RecursionError) as err:
+                    raise _not_as_the_add_on(action, err) from None
+                out.append(checked_result(action, params, _result(action, reply, self.key)))
         return out
 
     def version(self, timeout: float = 1.0) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 from memo2anki.changes.notes import NOTE_TYPES, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Plan
 from memo2anki.model import Memo2AnkiError
-from memo2anki.targets.ankiconnect import AnkiConnect
+from memo2anki.targets.ankiconnect import BATCH, AnkiConnect
 
 EXAM_SUFFIX = " · 시험 대비"
 
@@ -318,7 +318,11 @@ def browse_in_anki(client: AnkiConnect, exam: Exam) -> Browsed:
     misses, by the note type, Source, Subject and Front memo2anki wrote) and open Anki's
     browser on it. AnkiConnect has no way to make a filtered deck."""
     card_ids = client.call("findCards", query=exam.search) or []
-    infos = client.call("cardsInfo", cards=card_ids) if card_ids else []
+    infos = [
+        info
+        for start in range(0, len(card_ids), BATCH)
+        for info in client.call("cardsInfo", cards=card_ids[start : start + BATCH])
+    ]
     counts: Counter[str] = Counter()
     found = set()
     for info in infos:

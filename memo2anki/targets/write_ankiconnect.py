@@ -29,7 +29,7 @@ from memo2anki.changes.notes import (
 )
 from memo2anki.changes.plan import GONE_TAG, Kind, Plan, of_vault
 from memo2anki.model import Diagnostic, Media, Memo2AnkiError, fold, one_line
-from memo2anki.targets.ankiconnect import AnkiConnect, Refused
+from memo2anki.targets.ankiconnect import BATCH, AnkiConnect, Refused
 from memo2anki.targets.package import card_model, cloze_model
 from memo2anki.targets.package_notes import notes_package
 from memo2anki.targets.sync_steps import (
@@ -49,7 +49,6 @@ from memo2anki.targets.sync_steps import (
     with_anki_tags,
 )
 
-BATCH = 500  # ids per notesInfo/cardsInfo request: one answer stays a few megabytes
 FIELD_NAMES = {name: fields for name, (_id, fields) in NOTE_TYPES.items()}
 # memo2anki's name for each of its note types, by id: a note's type as this module names it,
 # whatever the person renamed it to in Anki.
