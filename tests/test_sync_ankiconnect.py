@@ -21,7 +21,7 @@ from helpers import Anki, memo2anki_notes, png, run, write_vault
 from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG, kept_suspended_tag
 from memo2anki.model import Memo2AnkiError, one_line
-from memo2anki.targets.ankiconnect import AnkiConnect, detect
+from memo2anki.targets.ankiconnect import AnkiConnect, checked_result, detect
 from memo2anki.targets.sync import ANKICONNECT, COLLECTION, choose_target
 
 DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"
@@ -634,6 +634,19 @@ def test_an_answer_of_the_wrong_shape_is_refused_before_it_takes_memory(
     (line,) = [x for x in output.splitlines() if x.startswith("memo2anki: error:")]
     assert f"AnkiConnect's answer to '{action}' is not what the add-on answers: Expected" in line
     assert peak < 128 * 2**20, peak  # (the answer, read whole, is 24 MB)
+
+
+@pytest.mark.parametrize("action", ["updateNote", "changeDeck", "suspend", "deleteNotes"])
+def test_a_result_memo2anki_does_not_read_is_never_built(action: str) -> None:
+    # (in the last round trip of a sync: 24 MB of {} took 500 MB, to be dropped unread)
+    raw = b"[" + b"{}," * (8 * 2**20) + b"{}]"
+    tracemalloc.start()
+    try:
+        checked_result(action, {}, raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak
 
 
 @pytest.mark.parametrize(

@@ -133,6 +133,10 @@ RESULTS: dict[str, Any] = {
     "importPackage": bool,
     "getDeckConfig": dict[str, Any] | bool,  # (false: no deck of that name)
     "multi": msgspec.Raw,  # (each reply read as its action's)
+    # Actions whose result is not read: kept as received, never built into objects.
+    **dict.fromkeys(
+        ("updateNote", "changeDeck", "addTags", "suspend", "unsuspend", "deleteNotes"), msgspec.Raw
+    ),
 }
 # Actions that answer one item for each one asked about (the parameter that asks): their
 # shape is that of one item, and the answer holds exactly as many as were asked about.
