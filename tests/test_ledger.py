@@ -558,6 +558,42 @@ def test_a_damaged_ledger_kept_aside_never_goes_over_anything(vault: Path, tmp_p
     assert "4 unchanged" in run(vault, "-o", out).stderr
 
 
+# Where a bug in reading the ledger files may raise (a ValueError of its own, as a slip in
+# the code would): (the part broken, whether a gone card makes the run read fields.json).
+BUGS_IN_READING = {
+    "the header's check": (ledger_file, "_header", False),
+    "the rows' reading": (ledger_file, "_rows", False),
+    "the GUIDs' check": (ledger_file, "_odd_guids", False),
+    "fields.json's reading": (ledger_file.LastFields, "_read", True),
+}
+
+
+@pytest.mark.parametrize("bug", BUGS_IN_READING.values(), ids=BUGS_IN_READING.keys())
+def test_a_bug_in_reading_the_ledger_is_an_unexpected_error_never_damage(
+    bug: tuple[Any, str, bool], vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only what says the files are damaged is taken as damage: a bug was said to be
+    "ledger not used: ..." (a first run, the ledger written over) or "fields.json not used",
+    and hid where it was."""
+    where, name, gone = bug
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    if gone:
+        (vault / "daily/2025-04-03.md").unlink()
+    before = _files(vault)
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(where, name, broken)
+    result = run(vault, "-o", out)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "memo2anki: unexpected error: ValueError: a bug (run again with --debug to see where)"
+    ]
+    assert _files(vault) == before
+
+
 BOM = b"\xef\xbb\xbf"
 
 

@@ -104,7 +104,7 @@ class LastFields(Mapping[str, tuple[str, str]]):
                 self.problem = f"{FIELDS_NAME} is missing"
             except OSError as err:
                 self.problem = f"{FIELDS_NAME} cannot be read: {err.strerror or err}"
-            except ValueError as err:  # gone cards are then left out: see plan._left_out
+            except Damaged as err:  # gone cards are then left out: see plan._left_out
                 self.problem = f"{FIELDS_NAME} not used: {err}"
         return self._fields
 
@@ -124,13 +124,13 @@ class LastFields(Mapping[str, tuple[str, str]]):
             self._read_whole(text)  # (laid out otherwise: by hand)
             return
         if laid_out.cut and not laid_out.conflict:
-            with contextlib.suppress(ValueError):  # (JSON all the same: laid out otherwise)
+            with contextlib.suppress(Damaged):  # (JSON all the same: laid out otherwise)
                 _document(text)
                 self._read_whole(text)
                 return
         (first, top), *numbered = laid_out.lines
         if _fields_header(top) is None:
-            raise ValueError(f"not valid JSON (line {first})")
+            raise Damaged(f"not valid JSON (line {first})")
         merged = laid_out.conflict
         for number, line in numbered:
             if line.startswith(b"{") and _fields_header(line) is not None:
@@ -149,7 +149,7 @@ class LastFields(Mapping[str, tuple[str, str]]):
         if laid_out.conflict:
             self._warnings.insert(0, Diagnostic(f"{FOLDER}/{FIELDS_NAME}", None, MERGE_CONFLICT))
         elif self._warnings and not merged:  # (unless its rows are not one per line)
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(Damaged):
                 rows = _document(text).get("fields")
                 if isinstance(rows, list) and len(rows) != len(numbered):
                     fields.clear()
@@ -163,7 +163,7 @@ class LastFields(Mapping[str, tuple[str, str]]):
         data = _document(text)
         rows = data.get("fields")
         if data.get("format") != FIELDS_FORMAT or not isinstance(rows, list):
-            raise ValueError("not memo2anki's last fields")
+            raise Damaged("not memo2anki's last fields")
         for number, row in enumerate(rows, 1):
             try:
                 guid, front, back = msgspec.convert(row, _FieldsRow)
@@ -482,7 +482,7 @@ def recorded_root(home: Path) -> Path | None:
         if not isinstance(head, dict):
             return None
         _header({**head, "cards": []})
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, Damaged, RecursionError):
         return None
     root = head.get("root", "")
     if not isinstance(root, str):
@@ -685,7 +685,12 @@ def _fields_file(
     return rows_file.file_chunks(head, "fields", body, len(cards), vouch=False), lengths
 
 
-class NewerLedger(ValueError):
+class Damaged(ValueError):
+    """A file (or its header) that is not one memo2anki wrote, saying why: the only error
+    taken as damage. Any other is a bug, and is never reported as damaged input."""
+
+
+class NewerLedger(Damaged):
     """A ledger a newer memo2anki wrote: not used, and never written over (an older
     memo2anki on another machine would replace it with what it can tell)."""
 
@@ -715,31 +720,31 @@ _VERSION_SAID = re.compile(rb'"version"\s*:\s*(\d{1,9})\b')
 
 def _header(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("format") != FORMAT:
-        raise ValueError("not a memo2anki ledger")
+        raise Damaged("not a memo2anki ledger")
     if data.get("version") != VERSION:
         version = data.get("version")
         if type(version) is int and version > VERSION:
             raise NewerLedger(version)
         shown = repr(version) if isinstance(version, int | str) else "unknown"
-        raise ValueError(f"ledger version {shown}; this memo2anki reads {VERSION}")
+        raise Damaged(f"ledger version {shown}; this memo2anki reads {VERSION}")
     if not isinstance(data.get("vault"), str) or not isinstance(data.get("cards"), list):
-        raise ValueError("not a memo2anki ledger")
+        raise Damaged("not a memo2anki ledger")
     return data
 
 
 def _document(raw: bytes) -> dict[str, Any]:
     """A whole file parsed as JSON (an object), past a BOM an editor put before it;
-    ValueError saying why it is not one."""
+    :class:`Damaged` saying why it is not one."""
     try:
         data = _loads(raw.removeprefix(rows_file.BOM).decode("utf-8"))
     except UnicodeDecodeError:
-        raise ValueError("not UTF-8") from None
+        raise Damaged("not UTF-8") from None
     except json.JSONDecodeError as err:
-        raise ValueError(f"not valid JSON (line {err.lineno})") from None
+        raise Damaged(f"not valid JSON (line {err.lineno})") from None
     except RecursionError:
-        raise ValueError("nested too deep") from None
+        raise Damaged("nested too deep") from None
     if not isinstance(data, dict):
-        raise ValueError("not a memo2anki ledger")
+        raise Damaged("not a memo2anki ledger")
     return data
 
 
@@ -797,7 +802,7 @@ def _fields_header(line: bytes) -> dict[str, Any] | None:
     """The header a line of ``fields.json`` is (its first), None when it is none."""
     try:
         head = _document(line + b"]}")
-    except ValueError:
+    except Damaged:
         return None
     return head if head.get("format") == FIELDS_FORMAT and head.get("fields") == [] else None
 
@@ -810,7 +815,7 @@ def _fields_row(line: bytes) -> tuple[str, str, str]:
         # A lone surrogate's escape (a file name not valid UTF-8) is JSON msgspec refuses.
         try:
             value = _loads(line.decode("utf-8", "surrogateescape"))
-        except ValueError as err:
+        except json.JSONDecodeError as err:
             raise msgspec.DecodeError("not valid JSON") from err
         row: tuple[str, str, str] = msgspec.convert(value, _FieldsRow)
         return row
@@ -826,7 +831,7 @@ def _row_of_line(line: bytes, keyless: bool) -> tuple[Any, ...]:
         # A lone surrogate's escape (a file name not valid UTF-8) is JSON msgspec refuses.
         try:
             value = _loads(line.decode("utf-8", "surrogateescape"))
-        except ValueError as err:
+        except json.JSONDecodeError as err:
             raise msgspec.DecodeError("not valid JSON") from err
         return _checked(value, keyless)
 
@@ -856,7 +861,7 @@ def _rows(raw: bytes, where: str) -> _Read:
     head: dict[str, Any] | None = None
     end = raw.find(b"\n")
     if end > 0 and raw.endswith(rows_file.END) and end < len(raw) - len(rows_file.END):
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(Damaged):
             head = _document(raw[:end] + b"]}")  # (the header line, with its rows cut)
     if head is not None and head.get("cards") != []:
         head = None
@@ -873,7 +878,7 @@ def _rows(raw: bytes, where: str) -> _Read:
     # conflict markers, or a header for each side): line by line.
     laid_out = rows_file.lines_of(raw)
     if laid_out is not None and laid_out.cut and not laid_out.conflict:
-        with contextlib.suppress(ValueError):  # (JSON all the same: laid out otherwise)
+        with contextlib.suppress(Damaged):  # (JSON all the same: laid out otherwise)
             return _rows_of_document(_header(_document(raw)), where)
     if laid_out is None or (head is None and not laid_out.conflict and not laid_out.cut):
         return _rows_of_document(_header(_document(raw)), where)  # (laid out otherwise)
@@ -881,7 +886,7 @@ def _rows(raw: bytes, where: str) -> _Read:
     if head is None:  # (git's marker first, or cut short: the first header is the file's)
         head = _header_line(top)
         if head is None:
-            raise ValueError(f"not valid JSON (line {first})")
+            raise Damaged(f"not valid JSON (line {first})")
     keyless = head.get("columns") == list(_KEYLESS)
     rows, warnings = [], []
     lines: list[int | None] = []
@@ -908,7 +913,7 @@ def _rows(raw: bytes, where: str) -> _Read:
     if laid_out.conflict:
         warnings.insert(0, Diagnostic(where, None, MERGE_CONFLICT))
     elif warnings and not merged:  # (unless its rows are not one per line: read whole)
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(Damaged):
             document = _document(raw)
             cards = document.get("cards")
             if isinstance(cards, list) and len(cards) != len(numbered):
@@ -926,11 +931,11 @@ def _cut(last: int, lost: str = "treated as on a first run") -> str:
 
 def _header_line(line: bytes) -> dict[str, Any] | None:
     """The header a line of a file one row a line is, its rows cut (``"cards"`` popped);
-    None when it is none (not JSON, or not ending with the rows); ValueError when it is one
-    this memo2anki does not read (another format or version)."""
+    None when it is none (not JSON, or not ending with the rows); :class:`Damaged` when it is
+    one this memo2anki does not read (another format or version)."""
     try:
         head = _document(line + b"]}")
-    except ValueError:
+    except Damaged:
         return None
     if head.get("cards") != []:
         return None
@@ -958,7 +963,7 @@ def parse(
     raw: bytes, where: str = f"{FOLDER}/{FILE_NAME}"
 ) -> tuple[dict[str, Any], ReadFile, list[Diagnostic]]:
     """(header, the file as read, a warning for each row not used) of a ledger file's bytes;
-    ValueError when it is not one memo2anki reads at all. Every row is checked as it is read:
+    :class:`Damaged` when it is not one memo2anki reads at all. Every row is checked as it is read:
     one that does not fit (a value of another type or out of range, a card in it twice) is
     left out, and its card is then new to this run. A BOM before it (an editor's) is read
     past. A file git merged (with its conflict markers, or a union merge's header of each
@@ -1150,7 +1155,7 @@ def load(
     digest = hashlib.sha256(raw).hexdigest()
     try:
         head, file, warnings = parse(raw, where)
-    except ValueError as err:
+    except Damaged as err:
         newer = err if isinstance(err, NewerLedger) else _newer(raw)
         if newer is not None:  # (a first run, which leaves the file as it is)
             return replace(empty(digest), read_only=True), [_warn(where, str(newer))]

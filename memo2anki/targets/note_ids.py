@@ -44,9 +44,8 @@ def _read(home: Path) -> dict[str, dict[str, int]]:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise _Damaged("not UTF-8") from None
-    except ValueError as err:
-        line = getattr(err, "lineno", None)
-        raise _Damaged(f"not valid JSON (line {line})" if line else "not valid JSON") from None
+    except json.JSONDecodeError as err:
+        raise _Damaged(f"not valid JSON (line {err.lineno})") from None
     except RecursionError:
         raise _Damaged("nested too deep") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
