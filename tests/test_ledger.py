@@ -288,26 +288,32 @@ NEWER = (
 
 
 def _newer(text: bytes) -> bytes:
-    """A ledger file as a newer memo2anki might write it: its header says version 2."""
+    """A ledger file (or fields.json) as a newer memo2anki might write it: its header says
+    version 2."""
     return text.replace(b'"version": 1,', b'"version": 2,', 1)
 
 
-# A ledger a newer memo2anki wrote (made from this vault's, whose text is given): every way
-# it may come, it is not used, and neither file is written over.
+def _head_and_rows(text: bytes) -> list[bytes]:
+    return text.split(b"\n", 1)
+
+
+# A ledger or fields.json a newer memo2anki wrote (made from this vault's, whose text is
+# given): every way it may come, it is not used, and neither file is written over.
 NEWER_LEDGERS: dict[str, Callable[[bytes], bytes]] = {
     "its rows as this one's": _newer,
     "in one line": lambda text: _newer(json.dumps(json.loads(text)).encode()),
-    "rows this one cannot read": lambda text: _newer(text).replace(b'"live"', b'{"s": 1}'),
+    "indented": lambda text: _newer(json.dumps(json.loads(text), indent=1).encode()),
+    "rows this one cannot read": lambda text: _newer(text).replace(b'"],\n', b'", {"s": 1}],\n'),
     "a layout this one cannot read": lambda text: _newer(text).replace(b"[\n", b"<\n", 1),
     "saved with a BOM": lambda text: BOM + _newer(text),
     "one side of git's merge": lambda text: b"\n".join(
-        [b"<<<<<<< HEAD", *text.split(b"\n", 1)[:1], b"=======",
-         _newer(text.split(b"\n", 1)[0]), b">>>>>>> origin/main", text.split(b"\n", 1)[1]]
+        [b"<<<<<<< HEAD", _head_and_rows(text)[0], b"=======",
+         _newer(_head_and_rows(text)[0]), b">>>>>>> origin/main", _head_and_rows(text)[1]]
     ),
     "a union merge's second side, laid out otherwise": lambda text: b"\n".join(
-        [*text.split(b"\n", 1)[:1],
-         b'{"format": "memo2anki ledger", "version": 2, "vault": "v", "entries": [',
-         text.split(b"\n", 1)[1]]
+        [_head_and_rows(text)[0],
+         re.sub(rb'"\w+": \[$', b'"entries": [', _newer(_head_and_rows(text)[0])),
+         _head_and_rows(text)[1]]
     ),
     "its version a big number": lambda text: text.replace(
         b'"version": 1,', b'"version": 123456789,', 1
@@ -315,16 +321,19 @@ NEWER_LEDGERS: dict[str, Callable[[bytes], bytes]] = {
 }  # fmt: skip
 
 
+@pytest.mark.parametrize("name", ["ledger.json", "fields.json"])
 @pytest.mark.parametrize("command", ["build", "sync"])
 @pytest.mark.parametrize("made", NEWER_LEDGERS.values(), ids=NEWER_LEDGERS.keys())
 def test_a_ledger_of_a_newer_memo2anki_is_never_written_over(
-    made: Callable[[bytes], bytes], command: str, vault: Path, tmp_path: Path
+    made: Callable[[bytes], bytes], command: str, name: str, vault: Path, tmp_path: Path
 ) -> None:
     """Two machines on different versions share the vault: the older one goes on as a first
     run for its deck, and leaves the newer one's files byte for byte as they are (it wrote
-    its first run's ledger over them, as version 1, and the damage was pushed)."""
+    its first run's ledger over them, as version 1, and the damage was pushed). The two go
+    together: a newer fields.json beside a ledger this one reads is the newer one's too (it
+    was read as this one's, and written over as version 1)."""
     assert run(vault, "-o", tmp_path / "first.apkg").exit_code == 0
-    path = vault / LEDGER
+    path = vault / ".memo2anki" / name
     path.write_bytes(made(path.read_bytes()))
     before = _files(vault)
     if command == "sync":
@@ -343,14 +352,14 @@ def test_a_ledger_of_a_newer_memo2anki_is_never_written_over(
         assert result.exit_code == 0, result.output
         lines = result.stderr.splitlines()
         told = [x for x in lines if not x.startswith("memo2anki: ")]
-        assert told == [f"{LEDGER}: {NEWER}".replace("version 2", _said(before))]
+        assert told == [f".memo2anki/{name}: {NEWER}".replace("version 2", _said(before[name]))]
         assert counts in lines[1]
         assert _files(vault) == before
 
 
-def _said(files: dict[str, bytes]) -> str:
+def _said(text: bytes) -> str:
     # (The newest a header of it says: a merge's sides may say two.)
-    said = re.findall(rb'"version": (\d+)', files["ledger.json"])
+    said = re.findall(rb'"version": (\d+)', text)
     assert said
     return f"version {max(map(int, said))}"
 
@@ -496,8 +505,12 @@ def test_a_sync_retires_a_gone_card_without_its_last_fields(vault: Path, tmp_pat
         (lambda p: p.write_bytes(b"\xff\xfe"), "fields.json not used: not UTF-8"),
         (lambda p: p.write_text('{"format": "x"}'), "fields.json not used: not memo2anki's"),
         (lambda p: p.write_text("[" * 100_000), "fields.json not used: nested too deep"),
+        (
+            lambda p: p.write_bytes(p.read_bytes().replace(b'"version": 1', b'"version": 0')),
+            "fields.json not used: version 0; this memo2anki reads 1",
+        ),
     ],
-    ids=["missing", "not UTF-8", "another format", "nested too deep"],
+    ids=["missing", "not UTF-8", "another format", "nested too deep", "another version"],
 )
 def test_a_damaged_fields_file_is_a_warning_when_it_costs_a_gone_card(
     vault: Path, tmp_path: Path, damage: Callable[[Path], object], why: str

@@ -164,6 +164,10 @@ class LastFields(Mapping[str, tuple[str, str]]):
         rows = data.get("fields")
         if data.get("format") != FIELDS_FORMAT or not isinstance(rows, list):
             raise Damaged("not memo2anki's last fields")
+        if data.get("version") != VERSION:  # (a newer one's is never read: see load)
+            version = data.get("version")
+            shown = repr(version) if isinstance(version, int | str) else "unknown"
+            raise Damaged(f"version {shown}; this memo2anki reads {VERSION}")
         for number, row in enumerate(rows, 1):
             try:
                 guid, front, back = msgspec.convert(row, _FieldsRow)
@@ -691,8 +695,9 @@ class Damaged(ValueError):
 
 
 class NewerLedger(Damaged):
-    """A ledger a newer memo2anki wrote: not used, and never written over (an older
-    memo2anki on another machine would replace it with what it can tell)."""
+    """A ledger (or its ``fields.json``) a newer memo2anki wrote: not used, and never
+    written over (an older memo2anki on another machine would replace it with what it can
+    tell)."""
 
     def __init__(self, version: int) -> None:
         super().__init__(
@@ -701,20 +706,49 @@ class NewerLedger(Damaged):
         )
 
 
-def _newer(raw: bytes) -> NewerLedger | None:
-    """A ledger a newer memo2anki wrote, said so by its first line (past a BOM or git's
-    marker), whatever the rest holds (its layout may be one this memo2anki cannot read)."""
-    for line in raw.removeprefix(rows_file.BOM)[:4096].split(b"\n")[:3]:
-        if rows_file.marker(line.rstrip(b"\r")):
-            continue
-        version = _VERSION_SAID.search(line) if _FORMAT_SAID.search(line) else None
-        if version is not None and int(version.group(1)) > VERSION:
-            return NewerLedger(int(version.group(1)))
+def _newer(raw: bytes, said: re.Pattern[bytes] | None = None) -> NewerLedger | None:
+    """A file a newer memo2anki wrote (``said``: its format, the ledger's by default), said
+    so by a header of it, whatever the rest holds (its layout may be one this memo2anki
+    cannot read): a line that starts with ``{`` (its first past a BOM or git's marker, or
+    the header of a merge's other side; no row starts so)."""
+    said = _FORMAT_SAID if said is None else said
+    text = raw.removeprefix(rows_file.BOM)
+    starts = [0] if text.startswith(b"{") else []
+    at = text.find(b"\n{")
+    while at >= 0:
+        starts.append(at + 1)
+        at = text.find(b"\n{", at + 1)
+    newest = 0
+    for start in starts:
+        end = text.find(b"\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        version = _VERSION_SAID.search(line) if said.search(line) else None
+        newest = max(newest, int(version.group(1)) if version else 0)
+    return NewerLedger(newest) if newest > VERSION else None
+
+
+def _newer_fields(path: Path) -> NewerLedger | None:
+    """The ``fields.json`` at ``path``, when a newer memo2anki wrote it (then neither file is
+    written: they go together). Read for its headers alone."""
+    try:
+        raw = rows_file.read_regular(path)
+    except OSError:
         return None
-    return None
+    newer = _newer(raw, _FIELDS_SAID)
+    text = raw.removeprefix(rows_file.BOM)
+    first = text[: max(text.find(b"\n"), 0)].rstrip(b"\r")
+    if newer is None and not first.endswith(b"[") and rows_file.marker(first) is None:
+        # Laid out otherwise (by hand): its version may be on a line of its own.
+        with contextlib.suppress(Damaged):
+            data = _document(raw)
+            version = data.get("version")
+            if data.get("format") == FIELDS_FORMAT and type(version) is int and version > VERSION:
+                newer = NewerLedger(version)
+    return newer
 
 
 _FORMAT_SAID = re.compile(rb'"format"\s*:\s*"memo2anki ledger"')
+_FIELDS_SAID = re.compile(rb'"format"\s*:\s*"memo2anki last fields"')
 _VERSION_SAID = re.compile(rb'"version"\s*:\s*(\d{1,9})\b')
 
 
@@ -804,7 +838,8 @@ def _fields_header(line: bytes) -> dict[str, Any] | None:
         head = _document(line + b"]}")
     except Damaged:
         return None
-    return head if head.get("format") == FIELDS_FORMAT and head.get("fields") == [] else None
+    ours = head.get("format") == FIELDS_FORMAT and head.get("version") == VERSION
+    return head if ours and head.get("fields") == [] else None
 
 
 def _fields_row(line: bytes) -> tuple[str, str, str]:
@@ -1142,11 +1177,21 @@ def load(
     def empty(digest: str | None = None) -> Ledger:
         return Ledger(vault_name, (), digest, home=vault, found=found, root=now_root)
 
+    def newer_than_this(
+        digest: str | None, at: str, newer: NewerLedger
+    ) -> tuple[Ledger, list[Diagnostic]]:
+        # (A first run, which leaves both files as they are: they are written together.)
+        return replace(empty(digest), read_only=True), [_warn(at, str(newer))]
+
     if (problem := folder_problem(vault)) is not None:
         return empty(), [_warn(FOLDER, f"ledger not used: {problem}")]
+    newer_fields = _newer_fields(path.with_name(FIELDS_NAME))
+    fields_where = f"{FOLDER}/{FIELDS_NAME}"
     try:
         raw = rows_file.read_regular(path)
     except FileNotFoundError:
+        if newer_fields is not None:
+            return newer_than_this(None, fields_where, newer_fields)
         return empty(), []
     except OSError as err:
         reason = err.strerror or str(err)
@@ -1157,10 +1202,14 @@ def load(
         head, file, warnings = parse(raw, where)
     except Damaged as err:
         newer = err if isinstance(err, NewerLedger) else _newer(raw)
-        if newer is not None:  # (a first run, which leaves the file as it is)
-            return replace(empty(digest), read_only=True), [_warn(where, str(newer))]
+        if newer is not None:
+            return newer_than_this(digest, where, newer)
+        if newer_fields is not None:
+            return newer_than_this(digest, fields_where, newer_fields)
         warning = _warn(where, f"ledger not used: {err}")
         return replace(empty(digest), damaged=True), [warning]
+    if newer_fields is not None:
+        return newer_than_this(digest, fields_where, newer_fields)
     # (Rows not used; a merge's cards on both sides are not damage.)
     damaged = any(w.message != MERGE_CONFLICT for w in warnings)
     old_root = head.get("root", "")
