@@ -931,7 +931,9 @@ DAMAGED_ROWS: dict[str, tuple[Callable[[list[Any]], Any] | str, str]] = {
     "a GUID with a space": (_set(0, "ab cd"), "guid: "),
     "a GUID too long": (_set(0, "g" * 65), "guid: "),
     "a deck nested deep": ('["g",' + "[" * 50_000 + "]" * 50_000 + "]", ""),
-    "a column short": (lambda r: r[:-1], "length 13"),
+    "two columns short": (lambda r: r[:-2], "length 13"),
+    "a column more": (lambda r: [*r, "x"], "length 13"),
+    "a column short, in the middle": (lambda r: r[:7] + r[8:], "state: "),
     "an object": (lambda r: dict(zip(ledger_file.COLUMNS, r, strict=True)), "object"),
     "not JSON": ("[oops", "not valid JSON"),
     "the card twice": (lambda r: "row 1", "also line 2's"),
@@ -973,6 +975,57 @@ def test_a_damaged_row_is_a_warning_and_its_card_is_as_on_a_first_run(
     assert [r[:9] + r[10:] for r in after] == [r[:9] + r[10:] for r in rows]
     assert [r[9] for r in after[:1] + after[2:]] == [r[9] for r in rows[:1] + rows[2:]]
     assert result.stderr.count("\n") == 3 and "unexpected" not in result.stderr
+
+
+def _without_keys(text: bytes, rows: slice = slice(None)) -> bytes:
+    """A ledger's rows (those of ``rows``) in the layout before rows had their key."""
+    head, *lines = text.split(b"\n")
+    for k in range(len(lines))[1:-3][rows]:
+        lines[k] = re.sub(rb',"[^"]*"\](,?)$', rb"]\1", lines[k])
+    return b"\n".join([head, *lines])
+
+
+# A ledger whose header names one layout of its rows (its columns) and whose rows (some or
+# all) are in the other one memo2anki wrote: a header merged or edited by hand, rows copied
+# from another. Each row is read by its length.
+LAYOUTS: dict[str, Callable[[bytes], bytes]] = {
+    "a header of 12 columns over rows of 13": lambda text: text.replace(b', "key"]', b"]", 1),
+    "a header of 13 columns over rows of 12": _without_keys,
+    "rows of both": lambda text: _without_keys(text, slice(1, 3)),
+    "laid out otherwise, a header of 12 columns over rows of 13": lambda text: json.dumps(
+        {**json.loads(text), "columns": ledger_file.COLUMNS[:-1]}, indent=1
+    ).encode(),
+}
+
+
+@pytest.mark.parametrize("relaid", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_each_row_is_read_in_the_layout_its_length_says(
+    relaid: Callable[[bytes], bytes], vault: Path, tmp_path: Path
+) -> None:
+    """Every row was dropped, one warning a line, and the run was a first run's (renamed
+    cards' new GUIDs, gone cards no longer retired, every stamp new)."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / LEDGER
+    rows = _rows_of(vault)
+    path.write_bytes(relaid(path.read_bytes()))
+    (vault / "daily/2025-04-03.md").unlink()
+    result = run(vault, "-o", out, "--changes")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "daily/2025-04-03.md: gone 'Route 53 라우팅 정책' (was daily/2025-04-03.md:7)"
+    ]
+    assert result.stderr.splitlines() == [
+        f"memo2anki: 3 cards (CKA 3) from 2 notes, 0 images, 0 warnings; 1 gone, 3 unchanged; "
+        f"wrote {out}"
+    ]
+    # Written again in the layout of this memo2anki, every card's history kept.
+    assert json.loads(path.read_bytes())["columns"] == list(ledger_file.COLUMNS)
+    after = _rows_of(vault)
+    assert [r[:8] + r[10:] for r in after] == [r[:8] + r[10:] for r in rows]
+    assert [r[8] for r in after] == ["live", "live", "live", "gone"]
+    assert [r[9] for r in after[:3]] == [r[9] for r in rows[:3]]  # (the gone one's is new)
+    assert _files(vault) == _as_written_whole(vault, tmp_path)
 
 
 # A file cut short (a copy or a sync stopped, a disk full): (the file, how many of its bytes

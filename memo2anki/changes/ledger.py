@@ -827,9 +827,45 @@ def _why(err: Exception, columns: Sequence[str] = COLUMNS) -> str:
 
 
 def _checked(value: Any, keyless: bool) -> tuple[Any, ...]:
-    """A row of plain data (from ``json.loads``) checked as the decoder checks one."""
+    """A row of plain data (from ``json.loads``) checked as the decoder checks one (see
+    :func:`_either_layout`)."""
+    return _either_layout(partial(_converted, value), keyless)
+
+
+def _converted(value: Any, keyless: bool) -> tuple[Any, ...]:
     row: tuple[Any, ...] = msgspec.convert(value, _KeylessRow if keyless else _Row)
     return row
+
+
+def _either_layout(read: Callable[[bool], tuple[Any, ...]], keyless: bool) -> tuple[Any, ...]:
+    """A row read in the layout its header names (``keyless``: the one before rows had
+    their key), or, when it does not fit by its length alone, in the other one memo2anki
+    wrote: a row's length says which it is in, whatever a header edited or merged by hand
+    says. msgspec's error when it fits neither (the other layout's, if the row is as long)."""
+    try:
+        return read(keyless)
+    except msgspec.ValidationError as err:
+        if not _by_length(err):
+            raise
+        try:
+            return read(not keyless)
+        except msgspec.ValidationError as other:
+            if _by_length(other):
+                raise err from None
+            raise
+
+
+def _by_length(err: msgspec.ValidationError) -> bool:
+    """Whether a row did not fit by its length alone (its columns fit as far as they go:
+    msgspec names a column it finds wrong, and the row's length only past them)."""
+    text = str(err)
+    return text.startswith("Expected `array` of length") and _AT_COLUMN.search(text) is None
+
+
+def _keyed(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row in the file's layout, given an empty key when it has none (compared column by
+    column, and written again with one)."""
+    return (*row, "") if len(row) == len(_KEYLESS) else row
 
 
 def _fields_header(line: bytes) -> dict[str, Any] | None:
@@ -857,8 +893,12 @@ def _fields_row(line: bytes) -> tuple[str, str, str]:
 
 
 def _row_of_line(line: bytes, keyless: bool) -> tuple[Any, ...]:
-    """The checked row of one line of a file; msgspec's errors, or RecursionError."""
-    line = line.removesuffix(b",")
+    """The checked row of one line of a file (see :func:`_either_layout`); msgspec's errors,
+    or RecursionError."""
+    return _either_layout(partial(_decoded, line.removesuffix(b",")), keyless)
+
+
+def _decoded(line: bytes, keyless: bool) -> tuple[Any, ...]:
     try:
         row: tuple[Any, ...] = _ROW[keyless].decode(line)
         return row
@@ -868,20 +908,23 @@ def _row_of_line(line: bytes, keyless: bool) -> tuple[Any, ...]:
             value = _loads(line.decode("utf-8", "surrogateescape"))
         except json.JSONDecodeError as err:
             raise msgspec.DecodeError("not valid JSON") from err
-        return _checked(value, keyless)
+        return _converted(value, keyless)
 
 
 class _Read(NamedTuple):
     """What :func:`_rows` reads of a ledger file."""
 
     head: dict[str, Any]
-    rows: list[tuple[Any, ...]]  # the rows that fit
+    rows: list[tuple[Any, ...]]  # the rows that fit (each with its key, "" for none)
     lines: Sequence[int | None]  # each one's line (None: the file is not one row a line)
     whole: bool  # they are all of the file's, one per line as memo2anki writes them
     warnings: list[Diagnostic]  # one for each row that does not fit
     merged: bool  # the file is a git merge's: conflict markers, or a header for each side
     # Each other side's header of a merged file, with the first of ``rows`` after it.
     sides: Sequence[tuple[int, dict[str, Any]]] = ()
+    # A row is in the other layout than its header names (read by its length): the file
+    # is written again, its header naming them.
+    relaid: bool = False
 
 
 # Said once of a file holding git's conflict markers (both sides are read).
@@ -906,6 +949,7 @@ def _rows(raw: bytes, where: str) -> _Read:
         body = raw[end + 1 : -len(rows_file.END)]
         try:
             rows = _ROWS[keyless].decode(b"[" + body + b"]")  # nearly always
+            rows = list(map(_keyed, rows)) if keyless else rows
             return _Read(head, rows, range(2, len(rows) + 2), True, [], False)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             pass
@@ -927,6 +971,7 @@ def _rows(raw: bytes, where: str) -> _Read:
     lines: list[int | None] = []
     sides: list[tuple[int, dict[str, Any]]] = []
     merged = laid_out.conflict
+    relaid = False
     for number, line in numbered:
         if line.startswith(b"{") and (newer := _newer(line)) is not None:
             raise newer  # (the other side's header, of a newer memo2anki: never written over)
@@ -938,11 +983,14 @@ def _rows(raw: bytes, where: str) -> _Read:
             sides.append((len(rows), other))
             continue
         try:
-            rows.append(_row_of_line(line, keyless))
-            lines.append(number)
+            row = _row_of_line(line, keyless)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as err:
             message = f"card not used ({_why(err)}); {_NOT_USED}"
             warnings.append(Diagnostic(where, number, message))
+            continue
+        relaid = relaid or (len(row) == len(_KEYLESS)) != keyless
+        rows.append(_keyed(row))
+        lines.append(number)
     if laid_out.cut:
         warnings.append(Diagnostic(where, None, _cut(numbered[-1][0] if numbered else first)))
     if laid_out.conflict:
@@ -953,7 +1001,8 @@ def _rows(raw: bytes, where: str) -> _Read:
             cards = document.get("cards")
             if isinstance(cards, list) and len(cards) != len(numbered):
                 return _rows_of_document(_header(document), where)
-    return _Read(head, rows, lines, not warnings and not merged, warnings, merged, sides)
+    whole = not warnings and not merged and not relaid
+    return _Read(head, rows, lines, whole, warnings, merged, sides, relaid)
 
 
 def _cut(last: int, lost: str = "treated as on a first run") -> str:
@@ -984,14 +1033,18 @@ def _rows_of_document(head: dict[str, Any], where: str) -> _Read:
     lines: list[int | None] = []
     keyless = head.get("columns") == list(_KEYLESS)
     warnings = []
+    relaid = False
     for number, value in enumerate(head.pop("cards"), 1):
         try:
-            rows.append(_checked(value, keyless))
-            lines.append(None)
+            row = _checked(value, keyless)
         except (msgspec.ValidationError, RecursionError) as err:
             message = f"card {number} not used ({_why(err)}); {_NOT_USED}"
             warnings.append(Diagnostic(where, None, message))
-    return _Read(head, rows, lines, False, warnings, False)
+            continue
+        relaid = relaid or (len(row) == len(_KEYLESS)) != keyless
+        rows.append(_keyed(row))
+        lines.append(None)
+    return _Read(head, rows, lines, False, warnings, False, (), relaid)
 
 
 def parse(
@@ -1005,9 +1058,8 @@ def parse(
     side) is read whole: both sides' rows, a card on both as the first side has it (no
     warning for each: one for the file, when it holds conflict markers)."""
     text = raw.removeprefix(rows_file.BOM)
-    head, rows, lines, whole, warnings, merged, sides = _rows(text, where)
-    more = ("", *_NO_HTML) if head.get("columns") == list(_KEYLESS) else _NO_HTML
-    cards = list(map(_make_card, map(add, rows, repeat(more))))
+    head, rows, lines, whole, warnings, merged, sides, relaid = _rows(text, where)
+    cards = list(map(_make_card, map(add, rows, repeat(_NO_HTML))))
     if sides:  # (a union merge's, or git's conflict markers around a header)
         head, cards = _merged(head, cards, sides)
     count = len(cards)
@@ -1023,7 +1075,7 @@ def parse(
         vouched = rows_file.rows_of(text, digest_)
     # Rows left out (or a merge's lines) are not written again, even by a run that changes
     # nothing else.
-    stale = merged or bool(warnings) or len(cards) != len(rows)
+    stale = merged or relaid or bool(warnings) or len(cards) != len(rows)
     return head, ReadFile(cards, vouched, _fields_digest(head), raw, stale), warnings
 
 
