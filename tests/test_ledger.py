@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from memo2anki.changes.ledger import Ledger
 
 LEDGER = ".memo2anki/ledger.json"
 FIRST_RUN = "this run is treated as a first run"
+_ON_A_FIRST_RUN = "this card is treated as on a first run"
 KEPT = "before it was written anew: what this run could not use of it is there, to mend or restore"
 CONFLICT = (
     "held a merge conflict (git's <<<<<<< markers): both sides were read, a card on both as "
@@ -921,6 +923,8 @@ DAMAGED_ROWS: dict[str, tuple[Callable[[list[Any]], Any] | str, str]] = {
     "a stamp of text": (_set(9, "1743465600"), "stamp: "),
     "a stamp too large for a time": (_set(9, 10**30), "stamp: "),
     "a stamp before 1970": (_set(9, -1), "stamp: "),
+    "a stamp two days to come": (_set(9, int(time.time()) + 2 * 86_400), "later than now"),
+    "a stamp of the last second a ledger holds": (_set(9, ledger_file.LAST_STAMP), "stamp: "),
     "a line that is a fraction": (_set(3, 1.5), "line: "),
     "a line that is true": (_set(3, True), "line: "),
     "an identity of three": (lambda r: _set(1, r[1][:3])(r), "identity: "),
@@ -1026,6 +1030,47 @@ def test_each_row_is_read_in_the_layout_its_length_says(
     assert [r[8] for r in after] == ["live", "live", "live", "gone"]
     assert [r[9] for r in after[:3]] == [r[9] for r in rows[:3]]  # (the gone one's is new)
     assert _files(vault) == _as_written_whole(vault, tmp_path)
+
+
+# A row's time edited by hand (or written by a machine whose clock was far ahead): (its
+# time, whether it is a damaged value).
+STAMPS_TO_COME = {
+    "the last second a ledger holds": (ledger_file.LAST_STAMP, True),
+    "a year to come": (int(time.time()) + 365 * 86_400, True),
+    "an hour to come: a clock a little ahead": (int(time.time()) + 3_600, False),
+}
+
+
+@pytest.mark.parametrize(("stamp", "damaged"), STAMPS_TO_COME.values(), ids=STAMPS_TO_COME.keys())
+def test_a_time_to_come_is_a_damaged_value_and_an_edit_still_reaches_anki(
+    stamp: int, damaged: bool, vault: Path, tmp_path: Path
+) -> None:
+    """A package carried the row's time, and Anki, which takes only a newer note, held a
+    note no later edit of its memo was newer than: the edit never reached it (at the last
+    second a ledger holds), or only by a time as far ahead."""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    rows = _rows_of(vault)
+    _with_row(vault, 2, json.dumps(_set(9, stamp)(rows[0]), ensure_ascii=False))
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if line.startswith(f"{LEDGER}:2:")]
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(stamp))
+    warning = f"{LEDGER}:2: card not used (stamp: {when} UTC, later than now); {_ON_A_FIRST_RUN}"
+    assert said == [warning] * damaged
+    anki = Anki(tmp_path / "anki")
+    try:
+        anki.import_package(out)
+        pod = vault / "daily/2025-04-01.md"
+        pod.write_text(pod.read_text(encoding="utf-8").replace("배포 단위", "배포 단위!"))
+        assert "; 1 updated, 3 unchanged;" in run(vault, "-o", out).stderr
+        anki.import_package(out)
+        (back,) = [n.fields["Back"] for n in anki.notes() if n.fields["Front"] == "Pod"]
+    finally:
+        anki.close()
+    assert back == "<p>가장 작은 배포 단위!</p>"
+    # No time written is later than the row's, or this run's when the row was not used.
+    assert _rows_of(vault)[0][9] <= (stamp if not damaged else int(time.time())) + 1
 
 
 # A file cut short (a copy or a sync stopped, a disk full): (the file, how many of its bytes

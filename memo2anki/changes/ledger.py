@@ -14,12 +14,14 @@ corrupt it, and the one that lost the race says so. What deleting it costs: docs
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import hashlib
 import json
 import os
 import re
 import stat
+import time
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -46,6 +48,9 @@ FIELDS_FORMAT = "memo2anki last fields"
 # The last second a card's time can name (9999-12-31 23:59:59 UTC): a time past it is a
 # damaged row, and no time written goes past it.
 LAST_STAMP = 253_402_300_799
+# How far ahead of this computer's clock a row's time may be (another machine's clock ahead
+# wrote it): one further ahead is a damaged row.
+CLOCK_SKEW = 86_400
 
 LIVE = "live"
 GONE = "gone"  # no longer in any memo; its retiring copy (tagged memo2anki::gone) was handled
@@ -1064,7 +1069,14 @@ def parse(
         head, cards = _merged(head, cards, sides)
     count = len(cards)
     if _odd_guids(cards):  # (nearly never: a hand edit)
-        cards, lines, whole = _printable_guids(cards, lines, where, warnings)
+        cards, lines, whole = _fitting(cards, lines, where, warnings, _odd_guid)
+        count = len(cards)
+    # A time no run of memo2anki could have written (a clock a little ahead on another
+    # machine is no damage): a hand edit. A package carrying it makes Anki hold a note
+    # no later edit is newer than, so none would ever reach it.
+    last = int(time.time()) + CLOCK_SKEW
+    if cards and max(map(_STAMP, cards)) > last:
+        cards, lines, whole = _fitting(cards, lines, where, warnings, _stamp_to_come(last))
         count = len(cards)
     if len(set(map(_GUID, cards))) != count or len(set(map(_IDENTITY, cards))) != count:
         cards = _once(cards, lines, where, [] if merged else warnings)
@@ -1164,20 +1176,39 @@ def _odd_guids(cards: list[LedgerCard]) -> bool:
     )
 
 
-def _printable_guids(
-    cards: list[LedgerCard], lines: Sequence[int | None], where: str, warnings: list[Diagnostic]
+def _fitting(
+    cards: list[LedgerCard],
+    lines: Sequence[int | None],
+    where: str,
+    warnings: list[Diagnostic],
+    unfit: Callable[[LedgerCard], str | None],
 ) -> tuple[list[LedgerCard], list[int | None], bool]:
-    """The cards whose GUID is printable ASCII, and their lines (a warning for each other)."""
+    """The cards ``unfit`` finds nothing wrong with, and their lines (a warning for each
+    other, naming its column as what it says)."""
     kept, kept_lines = [], []
     for k, (card, line) in enumerate(zip(cards, lines, strict=True)):
-        if _GUID_TEXT.fullmatch(card.guid):
+        why = unfit(card)
+        if why is None:
             kept.append(card)
             kept_lines.append(line)
             continue
         named = "card not used" if line is not None else f"card {k + 1} not used"
-        message = f"{named} (guid: not printable ASCII); {_NOT_USED}"
-        warnings.append(Diagnostic(where, line, message))
+        warnings.append(Diagnostic(where, line, f"{named} ({why}); {_NOT_USED}"))
     return kept, kept_lines, False
+
+
+def _odd_guid(card: LedgerCard) -> str | None:
+    return None if _GUID_TEXT.fullmatch(card.guid) else "guid: not printable ASCII"
+
+
+def _stamp_to_come(last: int) -> Callable[[LedgerCard], str | None]:
+    def unfit(card: LedgerCard) -> str | None:
+        if card.stamp <= last:
+            return None
+        when = dt.datetime.fromtimestamp(card.stamp, dt.UTC)
+        return f"stamp: {when:%Y-%m-%d %H:%M:%S} UTC, later than now"
+
+    return unfit
 
 
 def _once(
