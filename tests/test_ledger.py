@@ -1073,6 +1073,67 @@ def test_a_time_to_come_is_a_damaged_value_and_an_edit_still_reaches_anki(
     assert _rows_of(vault)[0][9] <= (stamp if not damaged else int(time.time())) + 1
 
 
+def _junk(name: str, count: int, whole: bool) -> Callable[[bytes], bytes]:
+    """A ledger file with ``count`` rows of junk before its rows (one a line, or the file
+    laid out otherwise)."""
+
+    def put(text: bytes) -> bytes:
+        junk = [[f"junk {k}"] for k in range(count)]
+        if whole:
+            data = json.loads(text)
+            key = "cards" if name == "ledger.json" else "fields"
+            return json.dumps({**data, key: [*junk, *data[key]]}, indent=1).encode()
+        head, rows = text.split(b"\n", 1)
+        return b"\n".join([head, *(json.dumps(j).encode() + b"," for j in junk), rows])
+
+    return put
+
+
+# Files with many rows not used: (the file, its junk rows, laid out otherwise, the first
+# words of what is said of each of the first few).
+JUNK_ROWS: dict[str, tuple[str, int, bool, str]] = {
+    "ledger.json, a row a line": ("ledger.json", 20_000, False, ":{line}: card not used"),
+    "ledger.json, laid out otherwise": ("ledger.json", 20_000, True, ": card {row} not used"),
+    "fields.json, a row a line": ("fields.json", 20_000, False, ":{line}: last fields not used"),
+    "no more than are named": ("ledger.json", ledger_file.SHOWN_ROWS, False, ":{line}: card"),
+}
+
+
+@pytest.mark.parametrize("case", JUNK_ROWS.values(), ids=JUNK_ROWS.keys())
+def test_many_rows_not_used_are_a_few_lines_naming_the_file(
+    case: tuple[str, int, bool, str], vault: Path, tmp_path: Path
+) -> None:
+    """Each row not used was a line: 20,000 junk rows printed 20,000 warnings. The first few
+    are named, by line, then one line counts the rest; the summary counts the lines shown."""
+    name, count, whole, first_words = case
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / ".memo2anki" / name
+    path.write_bytes(_junk(name, count, whole)(path.read_bytes()))
+    (vault / "daily/2025-04-03.md").unlink()  # (gone: carried with its last fields)
+    result = run(vault, "-o", out)
+    assert result.exit_code == 0, result.output
+    *said, summary = result.stderr.splitlines()
+    shown = min(count, ledger_file.SHOWN_ROWS)
+    for k, line in enumerate(said[:shown]):
+        assert line.startswith(f".memo2anki/{name}" + first_words.format(line=k + 2, row=k + 1))
+    rest = [line for line in said if "more row" in line]
+    if count > shown:
+        of = "cards are treated as on a first run"
+        if name == "fields.json":
+            of = "cards' last Front and Back are not known"
+        assert rest == [
+            f".memo2anki/{name}: ... and {count - shown} more rows not used; their {of}"
+        ]
+        assert said[shown] == rest[0]
+    else:
+        assert rest == []
+    kept = [line for line in said if " kept as " in line]
+    assert len(said) == shown + len(rest) + len(kept) and len(kept) == (name == "ledger.json")
+    # (The gone card is carried with its last fields: else a line would say it is left out.)
+    assert f" {len(said)} warnings; 1 gone, 3 unchanged; wrote" in summary
+
+
 # A file cut short (a copy or a sync stopped, a disk full): (the file, how many of its bytes
 # are kept, the line named, the summary's counts). The rows before the cut are used; it was
 # "not valid JSON", and every card a first run's (or, of fields.json, every gone card left

@@ -35,7 +35,7 @@ import msgspec
 
 from memo2anki.changes import rows_file
 from memo2anki.changes.rows_file import Body, Chunks, Segments
-from memo2anki.model import Diagnostic, printable
+from memo2anki.model import Diagnostic, plural, printable
 from memo2anki.notes.discover import garden_root, is_garden
 
 FORMAT = "memo2anki ledger"
@@ -183,13 +183,14 @@ class LastFields(Mapping[str, tuple[str, str]]):
             fields.setdefault(guid, (front, back))
 
     def _not_used(self, line: int | None, what: str) -> None:
-        message = f"{what}; that card's last Front and Back are not known"
+        message = f"{what}; {_NOT_KNOWN}"
         self._warnings.append(Diagnostic(f"{FOLDER}/{FIELDS_NAME}", line, message))
 
     def take_warnings(self) -> list[Diagnostic]:
-        """What was wrong with the file's rows, if it was read and nobody was told yet."""
+        """What was wrong with the file's rows, if it was read and nobody was told yet (the
+        rows not used but the first few counted in one line)."""
         warnings, self._warnings = self._warnings, []
-        return warnings
+        return _capped(warnings, _NOT_KNOWN, "their cards' last Front and Back are not known")
 
     def __getitem__(self, guid: str) -> tuple[str, str]:
         return self._load()[guid]
@@ -584,7 +585,26 @@ _ROW: dict[bool, msgspec.json.Decoder[Any]] = {
     True: msgspec.json.Decoder(_KeylessRow),
 }
 _AT_COLUMN = re.compile(r" - at `\$\[(\d+)\](.*)`$")
+# What each warning about a row not used ends with (of the ledger, of fields.json).
 _NOT_USED = "this card is treated as on a first run"
+_NOT_KNOWN = "that card's last Front and Back are not known"
+# Rows not used named one by one, in a file; past these, one line counts the rest.
+SHOWN_ROWS = 5
+
+
+def _capped(warnings: list[Diagnostic], of_a_row: str, of_the_rest: str) -> list[Diagnostic]:
+    """The warnings about a file, those about its rows not used (each ending with
+    ``of_a_row``) but the first few, by line, counted in one line that says ``of_the_rest``:
+    a file of thousands of junk rows is a few lines naming it, not thousands."""
+    rows = [w for w in warnings if w.message.endswith(of_a_row)]
+    if len(rows) <= SHOWN_ROWS:
+        return warnings
+    first = next(k for k, w in enumerate(warnings) if w.message.endswith(of_a_row))
+    rows.sort(key=lambda w: w.line or 0)
+    more = plural(len(rows) - SHOWN_ROWS, "more row")
+    rest = Diagnostic(rows[0].path, None, f"... and {more} not used; {of_the_rest}")
+    others = [w for w in warnings if not w.message.endswith(of_a_row)]
+    return [*others[:first], *rows[:SHOWN_ROWS], rest, *others[first:]]
 
 
 def _row(c: LedgerCard) -> bytes:
@@ -1088,6 +1108,7 @@ def parse(
     # Rows left out (or a merge's lines) are not written again, even by a run that changes
     # nothing else.
     stale = merged or relaid or bool(warnings) or len(cards) != len(rows)
+    warnings = _capped(warnings, _NOT_USED, "their cards are treated as on a first run")
     return head, ReadFile(cards, vouched, _fields_digest(head), raw, stale), warnings
 
 
