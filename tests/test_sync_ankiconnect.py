@@ -5,8 +5,11 @@ so every outcome is checked in the collection itself."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import tracemalloc
 import urllib.request
@@ -988,6 +991,66 @@ def test_damaged_note_ids_are_named_and_never_written_over(
     assert ", 1 warning;" in output  # (printed, and counted: the summary said 0)
     assert ids.read_text(encoding="utf-8") == damaged
     assert len(memo_notes(standin)) == 3
+
+
+def _ids_fifo(vault: Path, outside: Path) -> None:
+    path = vault / ".memo2anki" / "anki-note-ids.json"
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _ids_link_out(vault: Path, outside: Path) -> None:
+    path = vault / ".memo2anki" / "anki-note-ids.json"
+    path.replace(outside / "anki-note-ids.json")
+    path.symlink_to(outside / "anki-note-ids.json")
+
+
+def _folder_link_out(vault: Path, outside: Path) -> None:
+    (vault / ".memo2anki").replace(outside / ".memo2anki")
+    (vault / ".memo2anki").symlink_to(outside / ".memo2anki", target_is_directory=True)
+
+
+# anki-note-ids.json where it is not what it seems: (how, what is said of it).
+IDS_NOT_WHERE_THEY_SEEM: dict[str, tuple[Callable[[Path, Path], None], str | None]] = {
+    "a FIFO": (_ids_fifo, "not a regular file"),
+    "a link out of the vault": (_ids_link_out, "a symbolic link, not a file"),
+    ".memo2anki a link out of the vault": (_folder_link_out, None),  # (the ledger's lines)
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("case", IDS_NOT_WHERE_THEY_SEEM.values(), ids=IDS_NOT_WHERE_THEY_SEEM)
+def test_note_ids_not_where_they_seem_are_never_waited_on_read_or_written(
+    vault: Path, standin: AnkiConnectStandIn, tmp_path: Path, case: Any
+) -> None:
+    # A FIFO there: the sync waited on it for ever. A link out of the vault (the file, or
+    # the .memo2anki folder): the ids were read and written there.
+    make, reason = case
+    assert sync(vault, standin)[0] == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    make(vault, outside)
+    for path in outside.rglob("anki-note-ids.json"):
+        path.write_text('{"format": "memo2anki anki note ids", "profiles": {}}')
+    before = {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    day = vault / "daily/2025-04-02.md"
+    day.write_text(day.read_text(encoding="utf-8") + "\n**Pod**\n가장 작은 배포 단위\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "memo2anki", "sync", str(vault), "--ankiconnect-url", standin.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "anki-note-ids.json" in line]
+    if reason is None:
+        assert said == [] and ".memo2anki: ledger not written: a link to" in done.stderr
+    else:
+        assert len(said) == 1 and f"Anki's note ids not used ({reason})" in said[0]
+    assert "1 note added" in done.stderr
+    assert {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()} == before
+    assert sorted(memo_notes(standin)) == ["CNI", "Docker Network", "Pod", "etcd"]
 
 
 # Remembered ids that no note of Anki's can have, or text UTF-8 cannot hold (each read from the

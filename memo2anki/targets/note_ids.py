@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from memo2anki.changes import rows_file
-from memo2anki.changes.ledger import FOLDER
+from memo2anki.changes.ledger import FOLDER, folder_problem
 from memo2anki.model import Diagnostic, plural, printable
 
 FILE_NAME = "anki-note-ids.json"
@@ -33,9 +33,10 @@ class _Damaged(ValueError):
 
 def _read(home: Path) -> dict[str, dict[str, int]]:
     """The file's note ids by profile (empty: no file); _Damaged when it is there but cannot
-    be read as memo2anki writes it (a merge's conflict markers, a cut, another format)."""
+    be read as memo2anki writes it (a merge's conflict markers, a cut, another format), or
+    is not a regular file (a FIFO is never waited on, a link never followed)."""
     try:
-        raw = _path(home).read_bytes()
+        raw = rows_file.read_regular(_path(home))
     except FileNotFoundError:
         return {}
     except OSError as err:
@@ -95,7 +96,11 @@ def misplaced(count: int) -> Diagnostic:
 
 def load(home: Path, profile: str) -> tuple[dict[str, int], list[Diagnostic]]:
     """The note ids known for ``profile`` (empty: a profile AnkiConnect did not name), by
-    GUID; empty when there are none, and with a warning when the file cannot be read."""
+    GUID; empty when there are none, and with a warning when the file cannot be read. None
+    are read through a ``.memo2anki`` the ledger is not read through (a link out of the
+    vault: the ledger's lines say so)."""
+    if folder_problem(home) is not None:
+        return {}, []
     try:
         return _read(home).get(profile, {}), []
     except _Damaged as err:
@@ -105,7 +110,10 @@ def load(home: Path, profile: str) -> tuple[dict[str, int], list[Diagnostic]]:
 def save(home: Path, profile: str, ids: Mapping[str, int]) -> list[Diagnostic]:
     """Remember ``ids`` for ``profile`` (the other profiles' kept as they are); a warning
     when the file cannot be written. A file that cannot be read is not written over: what
-    it holds of every profile may still be mended (load warned of it)."""
+    it holds of every profile may still be mended (load warned of it); nor is one written
+    through a ``.memo2anki`` the ledger is not written through."""
+    if folder_problem(home) is not None:
+        return []
     try:
         profiles = _read(home)
     except _Damaged:
