@@ -519,15 +519,24 @@ def test_a_damaged_fields_file_is_a_warning_when_it_costs_a_gone_card(
 ) -> None:
     out = tmp_path / "deck.apkg"
     assert run(vault, "-o", out).exit_code == 0
-    damage(vault / ".memo2anki/fields.json")
+    path = vault / ".memo2anki/fields.json"
+    damage(path)
+    damaged = path.read_bytes() if path.exists() else None
     assert ", 0 warnings;" in run(vault, "-o", out).stderr  # nothing gone: not needed
     (vault / "daily/2025-04-03.md").unlink()
     result = run(vault, "-o", out)
     assert result.exit_code == 0
-    (warning,) = [x for x in result.stderr.splitlines() if x.startswith(".memo2anki/fields")]
+    warning, *kept = [x for x in result.stderr.splitlines() if x.startswith(".memo2anki/fields")]
     assert warning.startswith(
         f".memo2anki/fields.json: 1 gone card whose last fields are not known ({why}"
     )
+    # A damaged one is kept as it was read before it is written over (it was lost: the last
+    # fields of every card it held, to mend it from).
+    assert kept == [f".memo2anki/fields.json: kept as .memo2anki/fields.damaged.json {KEPT}"] * (
+        damaged is not None
+    )
+    if damaged is not None:
+        assert (vault / ".memo2anki/fields.damaged.json").read_bytes() == damaged
 
 
 @pytest.mark.parametrize(
@@ -775,9 +784,14 @@ def test_a_damaged_row_of_fields_json_costs_its_card_only_until_it_is_written_ag
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         f".memo2anki/fields.json:{k + 1}: last fields not used (not valid JSON); {NOT_KNOWN}",
-        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 1 warning; 1 updated, "
+        f".memo2anki/fields.json: kept as .memo2anki/fields.damaged.json {KEPT}",
+        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 2 warnings; 1 updated, "
         f"3 unchanged; wrote {out}",
     ]
+    assert (vault / ".memo2anki/fields.damaged.json").read_text(encoding="utf-8").split(
+        "\n"
+    ) == lines
+    (vault / ".memo2anki/fields.damaged.json").unlink()
     assert _files(vault) == _as_written_whole(vault, tmp_path)
     assert "장애 조치" in path.read_text(encoding="utf-8").split("\n")[k]
     (vault / "daily/2025-04-03.md").unlink()
@@ -1129,7 +1143,7 @@ def test_many_rows_not_used_are_a_few_lines_naming_the_file(
     else:
         assert rest == []
     kept = [line for line in said if " kept as " in line]
-    assert len(said) == shown + len(rest) + len(kept) and len(kept) == (name == "ledger.json")
+    assert len(said) == shown + len(rest) + len(kept) and len(kept) == 1
     # (The gone card is carried with its last fields: else a line would say it is left out.)
     assert f" {len(said)} warnings; 1 gone, 3 unchanged; wrote" in summary
 

@@ -97,6 +97,9 @@ class LastFields(Mapping[str, tuple[str, str]]):
         # What was wrong with rows of it (or that git's conflict markers were in it), once
         # it was read: told by the first to ask (:meth:`take_warnings`).
         self._warnings: list[Diagnostic] = []
+        # Whether it was read and held what could not be used (all of it, or a row): kept
+        # aside before it is written over (see save).
+        self.damaged = False
 
     def _load(self) -> dict[str, tuple[str, str]]:
         if self._fields is None:
@@ -111,6 +114,9 @@ class LastFields(Mapping[str, tuple[str, str]]):
                 self.problem = f"{FIELDS_NAME} cannot be read: {err.strerror or err}"
             except Damaged as err:  # gone cards are then left out: see plan._left_out
                 self.problem = f"{FIELDS_NAME} not used: {err}"
+                self.damaged = True
+            # (A merge's rows on both sides are no damage.)
+            self.damaged |= any(w.message != MERGE_CONFLICT for w in self._warnings)
         return self._fields
 
     def _read(self, text: bytes) -> None:
@@ -243,9 +249,15 @@ class FieldsAfter(Mapping[str, tuple[str, str]]):
 def fields_warnings(fields: Mapping[str, tuple[str, str]]) -> list[Diagnostic]:
     """The warnings about ``fields.json`` not told yet, once it was read (none if it was
     not: a run that never needed it)."""
+    read = _read_fields(fields)
+    return read.take_warnings() if read is not None else []
+
+
+def _read_fields(fields: Mapping[str, tuple[str, str]]) -> LastFields | None:
+    """The ``fields.json`` as read that ``fields`` stand for (None: they are made)."""
     while isinstance(fields, FieldsAfter):
         fields = fields.last
-    return fields.take_warnings() if isinstance(fields, LastFields) else []
+    return fields if isinstance(fields, LastFields) else None
 
 
 class Written(NamedTuple):
@@ -1520,10 +1532,15 @@ def save(
                 return []  # nothing changed: leave the file (and its time) alone
             # A ledger that held what this run could not use is kept aside (with the
             # fields.json written with it), never lost: its cards' history may be mended
-            # from it.
+            # from it. So is a fields.json that did (its cards' last fields).
+            aside: tuple[str, ...] = ()
+            if ledger.damaged:
+                aside = (FIELDS_NAME, FILE_NAME)
+            elif (read := _read_fields(ledger.fields)) is not None and read.damaged:
+                aside = (FIELDS_NAME,)
             copies = {
                 name: copy
-                for name in ((FIELDS_NAME, FILE_NAME) if ledger.damaged else ())
+                for name in aside
                 if (copy := _keep_aside(path.with_name(name))) is not None
             }
             # The fields first: a run stopped between the two leaves newer fields beside the
@@ -1540,14 +1557,16 @@ def save(
 
 def _kept(copies: Mapping[str, str]) -> list[Diagnostic]:
     """The line saying where the files kept aside went (by the name of each)."""
-    if FILE_NAME not in copies:
+    if not copies:
         return []
-    also = f" (and {FIELDS_NAME} as {copies[FIELDS_NAME]})" if FIELDS_NAME in copies else ""
+    name = FILE_NAME if FILE_NAME in copies else FIELDS_NAME
+    fields = copies.get(FIELDS_NAME) if name == FILE_NAME else None
+    also = f" (and {FIELDS_NAME} as {fields})" if fields else ""
     message = (
-        f"kept as {FOLDER}/{copies[FILE_NAME]}{also} before it was written anew: what this "
+        f"kept as {FOLDER}/{copies[name]}{also} before it was written anew: what this "
         "run could not use of it is there, to mend or restore"
     )
-    return [Diagnostic(f"{FOLDER}/{FILE_NAME}", None, message)]
+    return [Diagnostic(f"{FOLDER}/{name}", None, message)]
 
 
 def _keep_aside(path: Path) -> str | None:
