@@ -7,6 +7,8 @@
   to give up. Where capabilities cannot be dropped the test is skipped, never passed.
 - ``max_file_size``: the kernel refuses to grow any file past that size (``RLIMIT_FSIZE``),
   as a full disk would.
+- ``max_memory``: the child's address space is bounded (``RLIMIT_AS``): a run that reads a
+  file of gigabytes whole fails (MemoryError) instead of taking the machine's memory.
 - :func:`run_on_tiny_disk`: the output folder is a real, tiny tmpfs (in a user and mount
   namespace of its own, no privileges needed) so writes fail with "No space left on device".
 """
@@ -56,20 +58,30 @@ if limit:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit), int(limit)))
 
+memory = os.environ.pop("M2A_MAX_MEMORY", "")
+if memory:
+    resource.setrlimit(resource.RLIMIT_AS, (int(memory), int(memory)))
+
 from memo2anki.cli.main import main
 main(prog_name="memo2anki")
 """
 
 
 def run_cli(
-    *args: str | Path, honour_permissions: bool = False, max_file_size: int | None = None
+    *args: str | Path,
+    honour_permissions: bool = False,
+    max_file_size: int | None = None,
+    max_memory: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``memo2anki ARGS`` in a child process; its exit status, stdout and stderr."""
+    """``memo2anki ARGS`` in a child process; its exit status, stdout and stderr. Bounded in
+    time: a run that waits for ever (on a FIFO) fails the test, never hangs the suite."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     if honour_permissions:
         env["M2A_HONOUR_PERMISSIONS"] = "1"
     if max_file_size is not None:
         env["M2A_MAX_FILE_SIZE"] = str(max_file_size)
+    if max_memory is not None:
+        env["M2A_MAX_MEMORY"] = str(max_memory)
     proc = subprocess.run(
         [sys.executable, "-c", _CHILD, *map(str, args)],
         env=env,

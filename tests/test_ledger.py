@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from anki.collection import Collection
 from helpers import REPO, Anki, memo, memo2anki_notes, run, write_vault
+from sandbox import run_cli
 
 from memo2anki.changes import ledger as ledger_file
 from memo2anki.changes.ledger import Ledger
@@ -1418,6 +1419,13 @@ def _cli(vault: Path, out: Path, cache: Path) -> subprocess.CompletedProcess[str
     )
 
 
+def _cli(vault: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own, bounded: a run that waits on a FIFO, or reads a
+    file of gigabytes whole, fails here rather than hanging the suite or taking the
+    machine's memory."""
+    return run_cli(vault, "-o", out, max_memory=3 << 30)
+
+
 def _link_out(vault: Path, outside: Path) -> None:
     (vault / ".memo2anki").symlink_to(outside, target_is_directory=True)
 
@@ -1436,6 +1444,21 @@ def _folder(vault: Path, outside: Path) -> None:
 def _file_link_out(vault: Path, outside: Path) -> None:
     (outside / "ledger.json").write_text("kept", encoding="utf-8")
     (vault / LEDGER).symlink_to(outside / "ledger.json")
+
+
+def _link_loop(vault: Path, outside: Path) -> None:
+    (vault / ".memo2anki").symlink_to(".memo2anki")
+
+
+def _sparse(name: str) -> Callable[[Path, Path], None]:
+    def make(vault: Path, outside: Path) -> None:
+        with (vault / ".memo2anki" / name).open("wb") as f:
+            f.truncate(4 << 30)  # (sparse: no disk taken)
+
+    return make
+
+
+TOO_LARGE = "larger than 1 GiB, not a file memo2anki wrote"
 
 
 NOT_WHERE_THEY_SEEM = {
@@ -1471,6 +1494,24 @@ NOT_WHERE_THEY_SEEM = {
         _fifo("fields.json"),
         [".memo2anki/fields.json: ledger not written: not a regular file; "],
     ),
+    ".memo2anki a link loop": (
+        _link_loop,
+        [
+            ".memo2anki: ledger not used: a link that leads nowhere (a loop); " + FIRST_RUN,
+            ".memo2anki: ledger not written: a link that leads nowhere (a loop); ",
+        ],
+    ),
+    "ledger.json of 4 GiB": (
+        _sparse("ledger.json"),
+        [
+            f"{LEDGER}: cannot read the ledger ({TOO_LARGE}); " + FIRST_RUN,
+            f"{LEDGER}: ledger not written: {TOO_LARGE}; ",
+        ],
+    ),
+    "fields.json of 4 GiB": (
+        _sparse("fields.json"),
+        [f".memo2anki/fields.json: ledger not written: {TOO_LARGE}; "],
+    ),
 }
 
 
@@ -1484,12 +1525,12 @@ def test_a_ledger_folder_or_file_not_where_it_seems_is_a_warning_never_a_hang(
     make, expected = case
     outside = tmp_path / "outside"
     outside.mkdir()
-    if make is not _link_out:
+    if make not in (_link_out, _link_loop):
         (vault / ".memo2anki").mkdir()
     make(vault, outside)
     before = {p.name: p.read_bytes() for p in outside.iterdir()}
     out = tmp_path / "deck.apkg"
-    done = _cli(vault, out, tmp_path / "cache")
+    done = _cli(vault, out)
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == len(expected) + 1 and out.is_file()

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from ankiconnect_standin import ADD_ON_ANSWERS, AnkiConnectStandIn
 from helpers import Anki, memo2anki_notes, png, run, write_vault
+from sandbox import run_cli
 
 from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG, kept_suspended_tag
@@ -1018,6 +1019,23 @@ IDS_NOT_WHERE_THEY_SEEM: dict[str, tuple[Callable[[Path, Path], None], str | Non
 }
 
 
+def _ids_a_link_to_dev_zero(ids: Path, outside: Path) -> None:
+    ids.unlink()
+    ids.symlink_to("/dev/zero")
+
+
+def _ids_sparse(ids: Path, outside: Path) -> None:
+    with ids.open("r+b") as f:
+        f.truncate(4 << 30)  # (sparse: no disk taken)
+
+
+# (A FIFO, a link out of the vault and a .memo2anki linked out: IDS_NOT_WHERE_THEY_SEEM.)
+NOTE_IDS_NOT_WHERE_THEY_SEEM = {
+    "a link to /dev/zero": (_ids_a_link_to_dev_zero, "a symbolic link, not a file"),
+    "4 GiB": (_ids_sparse, "larger than 1 GiB, not a file memo2anki wrote"),
+}
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 @pytest.mark.parametrize("case", IDS_NOT_WHERE_THEY_SEEM.values(), ids=IDS_NOT_WHERE_THEY_SEEM)
 def test_note_ids_not_where_they_seem_are_never_waited_on_read_or_written(
@@ -1451,3 +1469,38 @@ def test_a_long_list_of_ids_costs_round_trips_not_memory(
         "Expected `array` of length 500"
     )
     assert peak < 100 * 2**20, peak
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    NOTE_IDS_NOT_WHERE_THEY_SEEM.values(),
+    ids=NOTE_IDS_NOT_WHERE_THEY_SEEM.keys(),
+)
+def test_note_ids_not_where_they_seem_are_never_opened_nor_written_through(
+    vault: Path,
+    standin: AnkiConnectStandIn,
+    tmp_path: Path,
+    make: Callable[[Path, Path], None],
+    reason: str,
+) -> None:
+    """anki-note-ids.json is read as the ledger beside it is: only a regular file, not a
+    link, of a size memo2anki writes, in a .memo2anki that is no link out of the vault (a
+    FIFO there kept the sync waiting for ever, a link to /dev/zero filled the memory, the
+    ids were read and written through links out of the vault). A warning names it, and the
+    sync goes on finding notes by their fields."""
+    assert sync(vault, standin)[0] == 0
+    day = vault / "daily/2025-04-02.md"
+    day.write_text(note(ETCD, "**Raft**\n합의 알고리즘"), encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    make(vault / ".memo2anki" / "anki-note-ids.json", outside)
+    before = {p.relative_to(outside): p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    done = run_cli(
+        "sync", vault, "--ankiconnect-url", standin.url, "--no-cache", max_memory=3 << 30
+    )
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "anki-note-ids.json" in line]
+    assert len(said) == 1 and f"Anki's note ids not used ({reason}" in said[0], done.stderr
+    after = {p.relative_to(outside): p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    assert after == before  # nothing written out of the vault
+    assert sorted(memo_notes(standin)) == sorted(["Docker Network", "CNI", "etcd", "Raft"])

@@ -1407,7 +1407,10 @@ def folder_problem(vault: Path) -> str | None:
     except OSError as err:
         return f"cannot be read ({err.strerror or err})"
     if stat.S_ISLNK(mode):
-        target = folder.resolve()
+        try:
+            target = folder.resolve()
+        except (OSError, RuntimeError):  # (Python 3.11 to 3.12: RuntimeError)
+            return "a link that leads nowhere (a loop)"
         if not target.is_relative_to(vault.resolve()):
             return f"a link to {target}, outside the vault"
         mode = os.stat(folder).st_mode if target.exists() else 0
@@ -1512,10 +1515,10 @@ def save(
         path.parent.mkdir(exist_ok=True)
         with _locked(path.parent):
             for name in (FILE_NAME, FIELDS_NAME):
-                if not rows_file.is_regular_or_absent(path.with_name(name)):
+                if (why := rows_file.in_the_way(path.with_name(name))) is not None:
                     message = (
-                        "ledger not written: not a regular file; the deck was written, but "
-                        "the next run cannot tell what changed since this one"
+                        f"ledger not written: {why}; the deck was written, but the next run "
+                        "cannot tell what changed since this one"
                     )
                     return [Diagnostic(f"{FOLDER}/{name}", None, message)]
             try:

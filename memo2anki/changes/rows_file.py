@@ -19,6 +19,7 @@ from operator import add, is_not, ne
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
+from memo2anki.common import files
 from memo2anki.common.files import replacing
 
 END = b"\n]}\n"
@@ -255,42 +256,46 @@ def digest(pieces: Chunks) -> str:
     return h.hexdigest()
 
 
+# No file memo2anki writes comes near this (a vault of 100,000 cards writes about 75 MiB of
+# ledger): past it a file is not one of them, and is never read whole (a sparse file of
+# gigabytes took more than ten times its size in memory, or ended the run).
+MAX_BYTES = 1 << 30
+TOO_LARGE = f"larger than {MAX_BYTES >> 30} GiB, not a file memo2anki wrote"
+
+
 def read_regular(path: Path) -> bytes:
-    """The bytes of the regular file at ``path`` (see :func:`open_regular`)."""
-    with open_regular(path) as file:
-        return file.read()
+    """The bytes of the regular file at ``path`` (see :func:`open_regular`); :class:`OSError`
+    too when it is larger than :data:`MAX_BYTES`."""
+    try:
+        return files.read_regular(path, MAX_BYTES)
+    except OSError as err:
+        if err.errno == errno.EFBIG:
+            raise OSError(errno.EFBIG, TOO_LARGE, str(path)) from None
+        raise
 
 
 def open_regular(path: Path) -> BinaryIO:
     """The regular file at ``path``, opened to read without following a symbolic link and
     without waiting (a FIFO or device opens at once, and is then refused unread);
     :class:`OSError` for anything else there, its ``strerror`` saying what it is."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    except OSError as err:
-        if err.errno == errno.ELOOP:  # (O_NOFOLLOW's answer to a link)
-            raise OSError(errno.ELOOP, "a symbolic link, not a file", str(path)) from None
-        raise
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-            raise OSError(errno.EINVAL, what, str(path))
-    except BaseException:
-        os.close(fd)
-        raise
-    return os.fdopen(fd, "rb")
+    return files.open_regular(path)
 
 
-def is_regular_or_absent(path: Path) -> bool:
-    """Whether ``path`` is a regular file (not a link to one) or nothing at all."""
+def in_the_way(path: Path) -> str | None:
+    """Why ``path`` must not be written over (None: it is a regular file memo2anki may have
+    written, not a link to one, or nothing at all): ``not a regular file``, or too large to
+    be one memo2anki wrote."""
     try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
+        found = os.lstat(path)
     except FileNotFoundError:
-        return True
+        return None
     except OSError:
-        return False
+        return "not a regular file"
+    if not stat.S_ISREG(found.st_mode):
+        return "not a regular file"
+    if found.st_size > MAX_BYTES:
+        return TOO_LARGE
+    return None
 
 
 def replace_atomically(path: Path, data: Chunks) -> None:

@@ -1,13 +1,17 @@
-"""Writing a file whole or not at all, as every file memo2anki writes is written."""
+"""Files as memo2anki reads and writes them: written whole or not at all, read only when they
+are regular files, never waited on."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
 @contextmanager
@@ -32,3 +36,46 @@ def replacing(path: Path) -> Iterator[Path]:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise  # (a file of that name made by another: not ours to remove)
+
+
+def open_regular(path: Path, *, follow_links: bool = False) -> BinaryIO:
+    """The regular file at ``path``, opened to read without waiting (a FIFO or device opens
+    at once, and is then refused unread) and, unless ``follow_links``, without following a
+    symbolic link; :class:`OSError` for anything else there, its ``strerror`` saying what
+    it is."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        if err.errno == errno.ELOOP and not follow_links:  # (O_NOFOLLOW's answer to a link)
+            raise OSError(errno.ELOOP, "a symbolic link, not a file", str(path)) from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            raise OSError(errno.EINVAL, what, str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def read_regular(path: Path, limit: int, *, follow_links: bool = False) -> bytes:
+    """The bytes of the regular file at ``path`` (see :func:`open_regular`); :class:`OSError`
+    when it holds more than ``limit`` (a sparse file of gigabytes, a file that is not the one
+    expected), which is never read whole."""
+    too_large = OSError(errno.EFBIG, f"larger than {_size(limit)}", str(path))
+    with open_regular(path, follow_links=follow_links) as file:
+        if os.fstat(file.fileno()).st_size > limit:
+            raise too_large
+        data = file.read(limit + 1)  # (it may have grown since)
+    if len(data) > limit:
+        raise too_large
+    return data
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 30} GiB" if limit >= 1 << 30 else f"{limit >> 10} KiB"
