@@ -3,11 +3,14 @@ with a real prefs21.db (sqlite3 + pickled dicts, as Anki writes it)."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers import memo, write_vault
+from sandbox import run_cli
 
 from memo2anki.model import Memo2AnkiError
 from memo2anki.targets.profiles import base_folders, find_profile, read_profiles
@@ -140,3 +143,21 @@ def test_a_prefs_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) 
     (tmp_path / "b" / "prefs21.db").write_bytes(b"not sqlite at all" * 100)
     with pytest.raises(Memo2AnkiError, match="cannot read Anki's profile list"):
         read_profiles(tmp_path / "b")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_beside_the_profile_list_is_named_never_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite opens a journal beside prefs21.db with it: a FIFO there kept the sync waiting
+    for ever, deaf to SIGTERM."""
+    base = make_anki2(tmp_path / "Anki2", ["User 1"], last="User 1")
+    os.mkfifo(base / "prefs21.db-journal")
+    monkeypatch.setenv("ANKI_BASE", str(base))
+    vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가")})
+    done = run_cli("sync", vault, "--via", "collection", "--no-cache")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        f"memo2anki: error: {base / 'prefs21.db-journal'}: not a regular file (SQLite opens "
+        "it with Anki's profile list); move it away"
+    ]

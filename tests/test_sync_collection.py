@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from anki.collection import Collection
 from helpers import REPO, Anki, memo2anki_notes, png, run, write_vault
+from sandbox import run_cli
 
 from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG, KEPT_SUSPENDED, kept_suspended_tag
@@ -1398,3 +1399,68 @@ def test_a_card_a_package_retired_is_retired_by_the_next_sync(
     assert GONE_TAG in cni["tags"] and cni["suspended"]
     code, output = sync(vault, col_path)
     assert code == 0 and "nothing changed" in output, output
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _link_to_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+def _file(path: Path) -> None:
+    path.write_text("someone's file", encoding="utf-8")
+
+
+OPENED = "not a regular file (Anki's library opens it with the collection); left as it was"
+MEDIA_DB = "the collection's media database is damaged ({}, not a file); the collection is left"
+# The files and folders a sync opens with a collection (SQLite's beside it and beside its
+# media database, that database, the pictures' and the backups' folders), each as something
+# it is not; and how what is said of it begins.
+OPENED_WITH_IT = {
+    "its journal a FIFO": ("collection.anki2-journal", _fifo, OPENED),
+    "its write-ahead log a link to /dev/zero": ("collection.anki2-wal", _link_to_zero, OPENED),
+    "its media database a FIFO": ("collection.media.db2", _fifo, MEDIA_DB.format("a pipe")),
+    "its media database a folder": ("collection.media.db2", _folder, MEDIA_DB.format("a folder")),
+    "the media database's write-ahead log a FIFO": ("collection.media.db2-wal", _fifo, OPENED),
+    "its pictures' folder a file": (
+        "collection.media",
+        _file,
+        "a file, not a folder, where Anki keeps the collection's pictures; the collection is left",
+    ),
+    "the backups' folder a FIFO": (
+        "backups",
+        _fifo,
+        "a pipe, not a folder; cannot back up the collection there; nothing changed",
+    ),
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize(
+    ("name", "make", "said"), OPENED_WITH_IT.values(), ids=OPENED_WITH_IT.keys()
+)
+def test_a_file_opened_with_the_collection_that_is_not_what_it_seems_is_named_never_opened(
+    vault: Path, col_path: Path, name: str, make: Callable[[Path], None], said: str
+) -> None:
+    """A FIFO there kept the sync waiting for ever, deaf to Ctrl-C and SIGTERM (SQLite waits
+    in C); a device, a file or a folder failed in Anki's words ("File exists", "unable to
+    open database file", naming the collection), or went by unseen. It is named, and the
+    collection left as it was."""
+    odd = col_path.with_name(name)
+    if odd.is_dir():
+        shutil.rmtree(odd)
+    elif odd.exists():
+        odd.unlink()
+    make(odd)
+    before = col_path.read_bytes()
+    done = run_cli("sync", vault, "--collection", col_path, "--no-cache")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines()[-1].startswith(f"memo2anki: error: {odd}: {said}")
+    assert col_path.read_bytes() == before
+    assert odd.is_symlink() or not odd.is_file() or odd.read_text() == "someone's file"

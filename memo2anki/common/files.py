@@ -79,3 +79,31 @@ def read_regular(path: Path, limit: int, *, follow_links: bool = False) -> bytes
 
 def _size(limit: int) -> str:
     return f"{limit >> 30} GiB" if limit >= 1 << 30 else f"{limit >> 10} KiB"
+
+
+# SQLite's own files beside a database, which it opens with the database: its rollback
+# journal, its write-ahead log and that log's index.
+SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
+def odd_sqlite_file(database: Path) -> Path | None:
+    """The first of SQLite's own files beside ``database`` that is there but is not a regular
+    file (None: none is). SQLite opens them as it opens the database, beside the file a link
+    leads to: a FIFO there makes that wait for ever (in C, where no signal stops it), and a
+    device, folder or link makes it fail in SQLite's words, which name the database."""
+    beside = database
+    if os.path.islink(database):  # (named where it is, unless only a link leads there)
+        try:
+            beside = Path(os.path.realpath(database))
+        except (OSError, RuntimeError):
+            return None
+    for side in SQLITE_SIDE_FILES:
+        path = beside.with_name(beside.name + side)
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                return path
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return path
+    return None

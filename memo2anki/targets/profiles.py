@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from memo2anki.common.files import odd_sqlite_file
 from memo2anki.model import Memo2AnkiError
 
 PREFS = "prefs21.db"
@@ -123,6 +124,10 @@ class AnkiProfiles:
 def read_profiles(base: Path) -> AnkiProfiles:
     """The profiles listed in ``base/prefs21.db`` (opened read-only)."""
     prefs = base / PREFS
+    if (odd := odd_sqlite_file(prefs)) is not None:  # (SQLite would wait on a FIFO for ever)
+        raise Memo2AnkiError(
+            f"{odd}: not a regular file (SQLite opens it with Anki's profile list); move it away"
+        )
     try:
         conn = sqlite3.connect(f"{prefs.resolve().as_uri()}?mode=ro", uri=True)
         try:

@@ -81,9 +81,10 @@ def held_open(collection: Path) -> bool:
     """Whether a program holds the collection open (Anki desktop, while that profile is
     loaded): Anki's library then refuses to open it. Without the library, a plain read,
     which Anki desktop's lock refuses too."""
-    if not collection.is_file():
-        return False
-    from memo2anki.targets.write_collection import older_format
+    from memo2anki.targets.write_collection import odd_file, older_format
+
+    if not collection.is_file() or odd_file(collection) is not None:
+        return False  # (opening it could wait for ever: the sync says why, never opening it)
 
     try:
         import anki.collection

@@ -23,6 +23,7 @@ from typing import Any
 
 from memo2anki.changes.notes import NOTE_TYPES, HeldNoteType, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Plan
+from memo2anki.common.files import odd_sqlite_file
 from memo2anki.common.signals import stops_held
 from memo2anki.model import Media, Memo2AnkiError
 from memo2anki.targets.ankiconnect import ADDON_CODE
@@ -62,6 +63,8 @@ def open_collection(path: Path) -> Iterator[Any]:
         if path.exists():  # a pipe, a device: never opened (it could wait for ever)
             raise Memo2AnkiError(f"{path}: not a regular file, not a collection; {UNTOUCHED}")
         raise Memo2AnkiError(f"{path}: no such collection")
+    if (odd := odd_file(path)) is not None:
+        raise Memo2AnkiError(odd)
     # Before Anki's library sees it: it would make an empty file a new collection, and
     # upgrade an older Anki's for good as it opens it.
     problem = _not_a_collection(path) or _older_format(path)
@@ -122,6 +125,21 @@ def _not_a_collection(path: Path) -> str | None:
             f"import it in Anki, or {GIVE}"
         )
     return f"not an Anki collection (not an SQLite database); {UNTOUCHED}: {GIVE}"
+
+
+def odd_file(path: Path) -> str | None:
+    """The line for a file SQLite opens beside the collection at ``path`` or beside its media
+    database (its journal, write-ahead log, shared memory) that is there but not a regular
+    file (None: there is none). Never opened: a FIFO there kept the sync waiting for ever,
+    deaf to Ctrl-C and SIGTERM (in C), and a device, folder or link failed in SQLite's words
+    naming the collection."""
+    odd = odd_sqlite_file(path) or odd_sqlite_file(media_database(path))
+    if odd is None:
+        return None
+    return (
+        f"{odd}: not a regular file (Anki's library opens it with the collection); "
+        f"{UNTOUCHED}: move it away"
+    )
 
 
 def media_database(path: Path) -> Path:
