@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 from unittest.mock import ANY
 from urllib.parse import quote
@@ -30,6 +32,7 @@ from garden_fixture import (
     write_fixture,
 )
 from helpers import Anki, AnkiNote, run
+from sandbox import run_cli
 
 from memo2anki.changes.notes import page_url as memo2anki_page_url
 from memo2anki.notes.discover import find_vault_root, garden_root
@@ -658,4 +661,62 @@ def test_a_card_with_no_link_shows_its_source_as_text(tmp_path: Path) -> None:
     linked, anki = build(tmp_path, write_fixture(tmp_path / "g").garden, name="linked")
     answer = anki.col.get_card(linked[0].card_ids[0]).answer()
     assert f'href="{page_url(DAY_ONE)}"' in answer
+    anki.close()
+
+
+def _env_a_fifo(fixture: Fixture) -> None:
+    (fixture.garden / ".env").unlink()
+    os.mkfifo(fixture.garden / ".env")
+
+
+def _env_a_link_to_zero(fixture: Fixture) -> None:
+    (fixture.garden / ".env").unlink()
+    (fixture.garden / ".env").symlink_to("/dev/zero")
+
+
+def _env_of_4_gib(fixture: Fixture) -> None:
+    with (fixture.garden / ".env").open("r+b") as f:
+        f.truncate(4 << 30)  # (sparse: its address on the first line, then nothing)
+
+
+def _a_note_a_fifo(fixture: Fixture) -> None:
+    os.mkfifo(fixture.garden_note("pipe.md"))
+
+
+# Each: what it does to the garden, the site address the cards link to, the warning.
+GARDEN_FILES_NOT_WHAT_THEY_SEEM = {
+    ".env a FIFO": (_env_a_fifo, "", None),
+    ".env a link to /dev/zero": (_env_a_link_to_zero, "", None),
+    ".env of 4 GiB": (_env_of_4_gib, SITE_BASE_URL, None),
+    "a note a FIFO": (_a_note_a_fifo, SITE_BASE_URL, "pipe.md: skipped, not a regular file"),
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize(
+    ("make", "site", "warning"),
+    GARDEN_FILES_NOT_WHAT_THEY_SEEM.values(),
+    ids=GARDEN_FILES_NOT_WHAT_THEY_SEEM.keys(),
+)
+def test_a_garden_file_that_is_not_what_it_seems_is_never_waited_on_nor_read_whole(
+    tmp_path: Path,
+    make: Callable[[Fixture], None],
+    site: str,
+    warning: str | None,
+) -> None:
+    """The garden's .env and the first line of each note (for its page) are read only from
+    regular files, and only so much: a FIFO waited for ever (.env's deaf to SIGTERM), a
+    link to /dev/zero or a sparse .env of gigabytes filled the memory. Every card is made."""
+    fixture = write_fixture(tmp_path / "f")
+    make(fixture)
+    out = tmp_path / "deck.apkg"
+    done = run_cli(fixture.garden, "-o", out, "--no-cache", max_memory=3 << 30)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if not line.startswith("memo2anki: ")]
+    assert warnings == ([warning] if warning else []), done.stderr
+    anki = Anki(tmp_path / "anki")
+    anki.import_package(out)
+    notes = anki.notes()
+    assert cards_of(notes) == list(VAULT_CARDS)
+    assert {link.split("/0")[0] for link in _links(notes).values()} == {site}
     anki.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from memo2anki.common.files import open_regular
 from memo2anki.model import Journal
 
 # Outside fenced code only: the plugin leaves fences alone (for links and comments).
@@ -295,7 +296,11 @@ def _embed(span: str, note_of_page: NoteOfPage) -> str:
 
 # --- the pages of a garden -----------------------------------------------------------------
 
-_HEAD_BYTES = 64 * 1024  # the JSON frontmatter is one line at the top
+# What is read of a file of the garden's: only regular files, and only so much (a FIFO there
+# waited for ever, a link to /dev/zero filled the memory). The JSON frontmatter is one line
+# at the top, and ``.env`` a few lines; a note past the reader's limit is skipped anyway.
+_HEAD_BYTES = 64 * 1024
+_NOTE_BYTES = 8 * 1024 * 1024
 _HINT_LINES = 3  # lines of an embed compared with each note that shares its page
 _JSON_HEAD = re.compile(r"\A---[ \t]*\n(\{.*?\})[ \t]*\n---", re.DOTALL)
 
@@ -335,7 +340,8 @@ class Pages:
         lines = [line for line in embedded.split("\n") if line.strip()][:_HINT_LINES]
         for note in found:
             try:
-                text = (self.notes / note).read_text(encoding="utf-8-sig", errors="replace")
+                with open_regular(self.notes / note, follow_links=True) as f:
+                    text = f.read(_NOTE_BYTES).decode("utf-8-sig", errors="replace")
             except OSError:
                 continue
             if all(line in text for line in lines):
@@ -362,7 +368,7 @@ class Pages:
 
 def _permalink_of(path: str) -> str | None:
     try:
-        with open(path, "rb") as f:
+        with open_regular(Path(path), follow_links=True) as f:
             head = f.read(_HEAD_BYTES).decode("utf-8-sig", errors="replace")
     except OSError:
         return None
@@ -386,7 +392,8 @@ def site_base_url(root: Path) -> str:
     """The published site's address, as the plugin writes it in the repository's ``.env``
     (``SITE_BASE_URL=...``; quotes allowed, as people add them); "" when not set."""
     try:
-        text = (root / ".env").read_text(encoding="utf-8-sig", errors="replace")
+        with open_regular(root / ".env", follow_links=True) as f:
+            text = f.read(_HEAD_BYTES).decode("utf-8-sig", errors="replace")
     except OSError:
         return ""
     found = _ENV_LINE.findall(text.replace("\r\n", "\n"))
