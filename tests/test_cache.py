@@ -649,3 +649,40 @@ def test_a_run_over_part_of_the_vault_that_retires_a_card_keeps_its_cache(
     reads.clear()
     assert "gone" not in run()
     assert reads == []
+
+
+def _folder_given_by_a_link(vault: Path) -> Path:
+    (vault / "store" / "2024").mkdir(parents=True)
+    (vault / "store" / "2024" / "n.md").write_text(memo("**A**\n가"), encoding="utf-8")
+    (vault / "daily").symlink_to("store/2024", target_is_directory=True)
+    return vault / "daily"
+
+
+def _note_a_link(vault: Path) -> Path:
+    (vault / "store" / "2024").mkdir(parents=True)
+    (vault / "store" / "2024" / "n.md").write_text(memo("**A**\n가"), encoding="utf-8")
+    (vault / "n.md").symlink_to("store/2024/n.md")
+    return vault / "n.md"
+
+
+@pytest.mark.parametrize("given", [_folder_given_by_a_link, _note_a_link])
+def test_a_note_moved_with_its_folder_behind_a_link_is_read_again(
+    tmp_path: Path, given: Callable[[Path], Path]
+) -> None:
+    """A note reached through a link (a folder given as one, a note that is one) whose folder
+    was renamed and the link made anew: its path and its times are as they were (renaming a
+    folder changes no time of the files in it), and its cards name it where it now is, as a
+    run without the cache does (they named the folder's old name)."""
+    vault = write_vault(tmp_path / "v", {})
+    path = given(vault)
+    args = [str(path), "--vault", str(vault), "--dry-run", "--json"]
+    runner = CliRunner(env={"MEMO2ANKI_CACHE_DIR": str(tmp_path / "cache")})
+    first = json.loads(runner.invoke(main, args).stdout)
+    assert [card["note"] for card in first["cards"]] == ["store/2024/n.md"]
+    (vault / "store" / "2024").rename(vault / "store" / "2025")
+    link = vault / path.name
+    link.unlink()
+    link.symlink_to(f"store/2025{'' if path.name == 'daily' else '/n.md'}")
+    cached = json.loads(runner.invoke(main, args).stdout)
+    assert cached == json.loads(runner.invoke(main, [*args, "--no-cache"]).stdout)
+    assert [card["note"] for card in cached["cards"]] == ["store/2025/n.md"]

@@ -1,7 +1,8 @@
 """Remember each note's cards between runs, so re-exporting a big vault only reads what changed.
 
 An entry is used only while everything that went into it is unchanged: the note file (size,
-modification and change times and inode, taken before it is read), every file it embedded
+modification and change times and inode, taken before it is read, and where it really is
+past any link), every file it embedded
 (the same), every image lookup's
 outcome (a picture added, moved or deleted changes it), the options, and memo2anki's own code.
 A cache that cannot be read or written is simply not used, and a row that does not hold what
@@ -176,6 +177,7 @@ class NoteCache:
         # Each note's stamp as it was before it was read: a note saved while it is read is
         # stored under its old stamp, so the next run reads it again.
         self._stamps: dict[str, str] = {}
+        self._real_folders: dict[str, str] = {}
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not _usable(folder):
@@ -216,7 +218,7 @@ class NoteCache:
             try:
                 key = _key(paths[index])
                 key.encode("utf-8")  # a file name that is not valid UTF-8 is never stored
-                wanted[key] = (index, _stamp(paths[index]))
+                wanted[key] = (index, self._stamp(key))
             except (OSError, UnicodeEncodeError):
                 continue
             self._stamps[key] = wanted[key][1]
@@ -270,6 +272,22 @@ class NoteCache:
             known = self._files[file] = file_unchanged(*file)
         return known
 
+    def _stamp(self, key: str) -> str:
+        """What a note's row is stored under besides its path: its size and
+        :func:`~memo2anki.model.file_version`, and where it really is (its cards name the
+        note by that: a folder on its way renamed, and the link to it made anew, changes
+        no time of the note's)."""
+        found = os.lstat(key)
+        if stat.S_ISLNK(found.st_mode):
+            real, found = os.path.realpath(key), os.stat(key)
+        else:  # (each folder's real path worked out once: a vault's notes share a few)
+            folder, name = os.path.split(key)
+            real_folder = self._real_folders.get(folder)
+            if real_folder is None:
+                real_folder = self._real_folders[folder] = os.path.realpath(folder)
+            real = os.path.join(real_folder, name)
+        return f"{found.st_size}:{file_version(found)}:{real}"
+
     def put(self, path: Path, result: NoteResult, journal: Journal) -> None:
         """Remember a fresh result (written by :meth:`flush`) under the stamp the note had
         when :meth:`get_many` looked it up, before it was read."""
@@ -313,8 +331,3 @@ class NoteCache:
 def _key(path: Path) -> str:
     # The absolute path as found, not resolved: a re-export looks up every note.
     return os.path.abspath(path)
-
-
-def _stamp(path: Path) -> str:
-    stat_ = path.stat()
-    return f"{stat_.st_size}:{file_version(stat_)}"
