@@ -627,6 +627,29 @@ def test_the_pictures_folder_is_never_written_through_a_link_or_over_a_file(
     assert not (tmp_path / "cards.html").exists()
 
 
+@pytest.mark.parametrize("made", ["a link to another file of its size", "damaged, of its size"])
+def test_a_picture_beside_the_page_is_kept_only_as_its_own_bytes(tmp_path: Path, made: str) -> None:
+    """A picture of the folder beside the page is named by its content, but what is there
+    under its name may not be it: a link to another file, a copy damaged (zeros after a
+    crash). It was kept when it had the picture's size, and the page showed something else."""
+    vault = _changes_vault(tmp_path / "vault")
+    result, plan = _plan(vault)
+    (picture,) = result.media
+    data = picture.path.read_bytes()
+    folder = tmp_path / "cards_files"
+    folder.mkdir()
+    other = tmp_path / "other.png"
+    other.write_bytes(bytes(len(data)))
+    if made.startswith("a link"):
+        (folder / picture.name).symlink_to(other)
+    else:
+        (folder / picture.name).write_bytes(bytes(len(data)))
+    write_preview(plan, result.media, tmp_path / "cards.html", title="t", inline_limit=0)
+    assert not (folder / picture.name).is_symlink()
+    assert (folder / picture.name).read_bytes() == data
+    assert other.read_bytes() == bytes(len(data))
+
+
 def test_a_picture_gone_while_the_page_is_written(tmp_path: Path) -> None:
     vault = _changes_vault(tmp_path / "vault")
     result, plan = _plan(vault)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import filecmp
 import html
 import mimetypes
 import os
 import re
 import shutil
+import stat
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -218,7 +220,8 @@ def _data_uri(media: Media) -> str | None:
 def _copy_pictures(pictures: Sequence[Media], folder: Path) -> dict[str, str]:
     """Copy the pictures into ``folder`` (made if need be) under their package names, and
     remove the pictures of an earlier page there that this one no longer shows. Names are
-    made from the content, so a file already there of that name and size is kept."""
+    made from the content, so a file already there of that name is kept when it is a
+    regular file holding the picture's bytes (not a link, nor one damaged since)."""
     # Never written through a link: it may lead anywhere, and old pictures there are removed.
     if folder.is_symlink():
         raise Memo2AnkiError(
@@ -238,7 +241,7 @@ def _copy_pictures(pictures: Sequence[Media], folder: Path) -> dict[str, str]:
     for media in pictures:
         target = folder / media.name
         try:
-            if not (target.is_file() and target.stat().st_size == media.path.stat().st_size):
+            if not _holds(target, media.path):
                 with replacing(target) as tmp:
                     shutil.copyfile(media.path, tmp)
         except FileNotFoundError:
@@ -248,6 +251,17 @@ def _copy_pictures(pictures: Sequence[Media], folder: Path) -> dict[str, str]:
         sources[media.name] = f"{prefix}/{media.name}"
     _remove_pictures(folder, keep=set(sources))
     return sources
+
+
+def _holds(target: Path, picture: Path) -> bool:
+    """Whether ``target`` is a regular file (not a link) with the bytes of ``picture``: read
+    to tell, as a copy would read them, and not written again."""
+    try:
+        if not stat.S_ISREG(os.lstat(target).st_mode):
+            return False
+        return filecmp.cmp(target, picture, shallow=False)
+    except OSError:
+        return False
 
 
 def _remove_pictures(folder: Path, keep: set[str]) -> None:
