@@ -63,6 +63,27 @@ def test_folder_that_does_not_exist(vault: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "no").exists()
 
 
+@pytest.mark.parametrize("command", ["build", "preview"])
+@pytest.mark.parametrize("made", ["a file", "a FIFO", "a link to a file"])
+def test_a_folder_of_the_output_that_is_something_else_is_named_so(
+    vault: Path, tmp_path: Path, command: str, made: str
+) -> None:
+    """-o x/deck.apkg with x a file (or a FIFO, or a link to a file): "x is not a folder",
+    where it said "folder x does not exist" of a file right there."""
+    folder = tmp_path / "x"
+    if made == "a file":
+        folder.write_bytes(b"someone's file")
+    elif made == "a FIFO":
+        os.mkfifo(folder)
+    else:
+        (tmp_path / "target").write_bytes(b"someone's file")
+        folder.symlink_to(tmp_path / "target")
+    out = folder / ("deck.apkg" if command == "build" else "cards.html")
+    result = run(command, vault, "-o", out)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == f"memo2anki: error: {out}: {folder} is not a folder"
+
+
 def test_path_that_is_a_folder(vault: Path, decks: Path) -> None:
     result = run(vault, "-o", decks)
     assert result.exit_code == 2  # bad usage, found before any note is read

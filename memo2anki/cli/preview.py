@@ -17,6 +17,7 @@ from memo2anki.cli.options import (
 from memo2anki.cli.output import report_diagnostics, report_vault, reported, summary
 from memo2anki.cli.report import counts_line
 from memo2anki.cli.usage import name_problem
+from memo2anki.common.files import no_folder
 from memo2anki.common.signals import finished, telling_once_replaced
 from memo2anki.model import BadUsage, Diagnostic, Memo2AnkiError, one_line
 from memo2anki.model import plural as _n
@@ -117,7 +118,7 @@ def _page_file(given: Path) -> tuple[Path, bool]:
     if path.is_dir():
         raise Memo2AnkiError(f"-o {given}: {path} is a folder; give another file name")
     if not path.parent.is_dir():
-        raise Memo2AnkiError(f"{path}: folder {path.parent} does not exist")
+        raise Memo2AnkiError(f"{path}: {no_folder(path.parent)}")
     return path, added
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memo2anki.cards.fields import RESERVED
+from memo2anki.common.files import no_folder
 from memo2anki.model import BadUsage, Memo2AnkiError
 
 PACKAGE_SUFFIX = ".apkg"
@@ -40,7 +41,7 @@ def output_file(given: str | os.PathLike[str]) -> OutputFile:
             raise BadUsage(f"-o {text}: {path} is a folder; give another file name")
     folder = path.parent
     if not folder.is_dir():
-        raise Memo2AnkiError(f"{path}: folder {folder} does not exist")
+        raise Memo2AnkiError(f"{path}: {no_folder(folder)}")
     return OutputFile(path, added)
 
 

@@ -107,3 +107,11 @@ def odd_sqlite_file(database: Path) -> Path | None:
         except OSError:
             return path
     return None
+
+
+def no_folder(folder: Path) -> str:
+    """How a folder to write into that is not one is named: not there, or something else in
+    its place (a file, a FIFO, a link to either), which "does not exist" misnamed."""
+    if os.path.lexists(folder):
+        return f"{folder} is not a folder"
+    return f"folder {folder} does not exist"

@@ -30,7 +30,7 @@ from memo2anki.changes.notes import (
     TargetNote,
     cloze_ords,
 )
-from memo2anki.common.files import replacing
+from memo2anki.common.files import no_folder, replacing
 from memo2anki.common.gcpause import cycle_collection_paused
 from memo2anki.model import Media, Memo2AnkiError
 
@@ -117,7 +117,7 @@ def write_notes(
     if out.is_dir():
         raise Memo2AnkiError(f"{out}: is a folder; give a file name such as {out / 'deck.apkg'}")
     if not folder.is_dir():
-        raise Memo2AnkiError(f"{out}: folder {folder} does not exist")
+        raise Memo2AnkiError(f"{out}: {no_folder(folder)}")
     try:
         with replacing(out) as tmp, tempfile.TemporaryDirectory(prefix="memo2anki-") as work:
             db_path = Path(work, "collection.anki2")
