@@ -1888,3 +1888,25 @@ def test_a_ledger_merged_from_a_run_on_a_subfolder_gives_every_card_its_link(
         "etcd": "obsidian://open?vault=vault&file=other%2F2025-04-03",
     }
     assert again.stderr.splitlines()[-1].endswith(f"0 warnings; 3 unchanged; wrote {out}")
+
+
+@pytest.mark.skipif(not hasattr(os, "O_DIRECTORY"), reason="folders are not locked here")
+def test_a_ledger_folder_locked_by_a_stopped_run_is_not_waited_on_for_ever(
+    vault: Path, tmp_path: Path
+) -> None:
+    """A run holds .memo2anki locked only while it writes the ledger; one stopped then
+    (Ctrl-Z), or another program, held it for ever, and the next run waited for ever
+    once its deck was written. It waits a while, then writes the ledger, the
+    compare-and-swap catching a race as where folders cannot be locked."""
+    import fcntl
+
+    (vault / ".memo2anki").mkdir()
+    fd = os.open(vault / ".memo2anki", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # (held by this process, as by a stopped run)
+        done = run_cli(vault, "-o", tmp_path / "deck.apkg")
+    finally:
+        os.close(fd)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1].endswith(f"; 4 new; wrote {tmp_path / 'deck.apkg'}")
+    assert len(json.loads((vault / LEDGER).read_bytes())["cards"]) == 4

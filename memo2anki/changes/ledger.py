@@ -1423,11 +1423,17 @@ def _warn(where: str, message: str) -> Diagnostic:
     return Diagnostic(where, None, f"{message}; this run is treated as a first run")
 
 
+# A run holds the lock only while it writes the two files (well under a second for a vault
+# of 20,000 notes): one held longer is held by a run stopped (Ctrl-Z) or by another program.
+LOCK_WAIT = 10.0
+
+
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the ``.memo2anki`` folder (waiting for another run to
-    finish writing); where folders cannot be locked (Windows), the compare-and-swap in
-    :func:`save` still catches a race."""
+    """Hold an exclusive lock on the ``.memo2anki`` folder, waiting for another run to
+    finish writing, but not for ever: past :data:`LOCK_WAIT` seconds (a run stopped while it
+    held it waited for ever), and where folders cannot be locked (Windows), the files are
+    written without it, and the compare-and-swap in :func:`save` still catches a race."""
     try:
         import fcntl
 
@@ -1436,7 +1442,15 @@ def _locked(folder: Path) -> Iterator[None]:
         yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(0.05)
         yield
     finally:
         os.close(fd)  # closing releases the lock
