@@ -69,9 +69,14 @@ def read_regular(path: Path, limit: int, *, follow_links: bool = False) -> bytes
     expected), which is never read whole."""
     too_large = OSError(errno.EFBIG, f"larger than {_size(limit)}", str(path))
     with open_regular(path, follow_links=follow_links) as file:
-        if os.fstat(file.fileno()).st_size > limit:
+        size = os.fstat(file.fileno()).st_size
+        if size > limit:
             raise too_large
-        data = file.read(limit + 1)  # (it may have grown since)
+        # By the size found, never by the limit: a read of n bytes takes n bytes of memory
+        # first. A file that grew since is read on, a MiB at a time, to the limit.
+        data = file.read(size + 1)
+        while size < len(data) <= limit and (more := file.read(1 << 20)):
+            data += more
     if len(data) > limit:
         raise too_large
     return data
