@@ -113,3 +113,59 @@ def test_a_sync_keeps_the_look_a_collection_has_and_a_package_brings_the_new_one
         assert MARK in model["css"] and all(MARK in t["qfmt"] for t in model["tmpls"])
     finally:
         anki.close()
+
+
+# A note of another note type at a card's GUID (the person changed its note type in Anki):
+# which of the card's two notes (its card's, its cloze note's), and the type it was changed to
+# (Anki's own by name; None: memo2anki's other one).
+HELD_BY_ANOTHER_TYPE = {
+    "Basic, the card's": (0, "Basic"),
+    "Cloze, the card's": (0, "Cloze"),
+    "Basic, the cloze card's": (1, "Basic"),
+    "memo2anki cloze, the card's": (0, None),
+    "memo2anki, the cloze card's": (1, None),
+}
+
+
+@pytest.mark.parametrize(
+    ("which", "type_name"), HELD_BY_ANOTHER_TYPE.values(), ids=HELD_BY_ANOTHER_TYPE.keys()
+)
+def test_a_package_card_whose_id_a_note_of_another_type_holds_is_skipped_by_anki(
+    tmp_path: Path, anki: Anki, which: int, type_name: str | None
+) -> None:
+    """What docs/history.md says Anki's import does: it skips that card (as conflicting) and
+    leaves the person's note as it is, and imports the others."""
+    daily = "daily/2025-04-01.md"
+    vault = write_vault(
+        tmp_path / "vault",
+        {daily: memo("**Service**\n기본 타입은 ==ClusterIP==", "**Pod**\n가장 작은 단위")},
+    )
+    assert len(anki.import_package(_build(vault, tmp_path / "first.apkg")).new) == 3
+    col = anki.col
+    notes = [col.get_note(nid) for nid in col.find_notes('"Service"')]
+    note = sorted(notes, key=lambda n: n.note_type()["type"])[which]  # type 1: cloze
+    guid, own_type = note.guid, note.mid
+    col.remove_notes([note.id])
+    if type_name is None:
+        model = next(
+            m for m in col.models.all() if m["name"].startswith("memo2anki") and m["id"] != own_type
+        )
+    else:
+        model = col.models.by_name(type_name)
+    mine = col.new_note(model)
+    mine.fields[0] = "{{c1::my}} words" if model["type"] == 1 else "my words"
+    mine.guid = guid
+    col.add_note(mine, col.decks.id("내 덱"))
+    added = col.get_note(mine.id)
+    before = (added.id, added.mid, list(added.fields), added.mod)
+    (vault / daily).write_text(
+        memo("**Service**\n기본 타입은 ==NodePort==", "**Pod**\n가장 작은 단위, 고침"),
+        encoding="utf-8",
+    )
+    bump_mtime(vault / daily)
+    log = anki.import_package(_build(vault, tmp_path / "second.apkg"))
+    assert len(log.conflicting) == 1 and len(log.updated) == 2, log
+    held = col.get_note(mine.id)
+    assert (held.id, held.mid, list(held.fields), held.mod) == before
+    assert held.card_ids() == mine.card_ids()
+    assert all(col.decks.name(c.did) == "내 덱" for c in held.cards())

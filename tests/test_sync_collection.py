@@ -23,7 +23,7 @@ from anki.collection import Collection
 from helpers import REPO, Anki, memo2anki_notes, png, run, write_vault
 from sandbox import run_cli
 
-from memo2anki.changes.notes import MODEL_ID
+from memo2anki.changes.notes import CLOZE_MODEL_ID, MODEL_ID
 from memo2anki.changes.plan import GONE_TAG, KEPT_SUSPENDED, kept_suspended_tag
 
 DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"
@@ -1379,6 +1379,135 @@ def test_a_card_whose_id_a_basic_note_holds_is_named_and_that_note_left_alone(
     assert sorted(notes) == ["Docker Network", "etcd", "my Basic card", "my own card"]
     mine = notes["my Basic card"]
     assert (mine.guid, mine.note_type, mine.fields["Back"]) == (guid, "Basic", "my words")
+
+
+def _my_type(fields: int) -> Callable[[Any], Any]:
+    def make(col: Any) -> Any:
+        models = col.models
+        model = models.new(f"Mine {fields}")
+        for i in range(fields):
+            models.add_field(model, models.new_field(f"F{i}"))
+        template = models.new_template("Card 1")
+        template["qfmt"], template["afmt"] = "{{F0}}", "{{FrontSide}}"
+        models.add_template(model, template)
+        models.add(model)
+        return models.by_name(f"Mine {fields}")
+
+    return make
+
+
+def _renamed_cloze(col: Any) -> Any:
+    model = col.models.get(CLOZE_MODEL_ID)
+    model["name"] = "내 클로즈"
+    col.models.update_dict(model)
+    return col.models.get(CLOZE_MODEL_ID)
+
+
+CLOZE_CNI = "**CNI**\n==플러그인== 규격과 ==구현==의 모음"
+# A note of another note type than its card's holding that card's id (the person changed the
+# note's type in Anki: Change Note Type keeps the id): which card's note, the note type (made
+# in the collection), as the warning names it.
+HOLDERS: dict[str, tuple[int, Callable[[Any], Any], str]] = {
+    "Basic, the card's": (MODEL_ID, lambda col: col.models.by_name("Basic"), "Basic"),
+    "Basic, the cloze card's": (CLOZE_MODEL_ID, lambda col: col.models.by_name("Basic"), "Basic"),
+    "Anki's Cloze, the card's": (MODEL_ID, lambda col: col.models.by_name("Cloze"), "Cloze"),
+    "one's own of 2 fields": (MODEL_ID, _my_type(2), "Mine 2"),
+    "one's own of 7 fields, the cloze card's": (CLOZE_MODEL_ID, _my_type(7), "Mine 7"),
+    "memo2anki cloze, the card's": (
+        MODEL_ID,
+        lambda col: col.models.get(CLOZE_MODEL_ID),
+        "memo2anki cloze",
+    ),
+    "memo2anki cloze renamed, the card's": (MODEL_ID, _renamed_cloze, "내 클로즈"),
+    "memo2anki, the cloze card's": (
+        CLOZE_MODEL_ID,
+        lambda col: col.models.get(MODEL_ID),
+        "memo2anki",
+    ),
+}
+
+
+def hold_with_another_type(path: Path, mid: int, make: Callable[[Any], Any]) -> str:
+    """memo2anki's note of CNI (of note type ``mid``) changed to another note type, as Change
+    Note Type leaves it (the id kept), in a deck of the person's, its cards suspended and one
+    buried; returns its id."""
+    with Opened(path) as anki:
+        col = anki.col
+        (nid,) = col.find_notes(f'mid:{mid} "CNI"')
+        guid = col.get_note(nid).guid
+        col.remove_notes([nid])
+        model = make(col)
+        mine = col.new_note(model)
+        for i, _field in enumerate(model["flds"]):
+            mine.fields[i] = f"my words {i}"
+        mine.fields[0] = "{{c1::my}} words" if model["type"] == 1 else "my words"
+        mine.guid = guid
+        col.add_note(mine, col.decks.id("내 덱"))
+        col.sched.suspend_cards(mine.card_ids())
+        col.sched.bury_cards(mine.card_ids()[:1])
+    return guid
+
+
+def held_by_guid(path: Path, guid: str) -> tuple[Any, ...]:
+    with Opened(path) as anki:
+        nid = anki.col.db.scalar("select id from notes where guid = ?", guid)
+        held = anki.col.get_note(nid)
+        cards = [(c.did, c.queue, c.due, c.ivl) for c in held.cards()]
+        return (nid, held.mid, tuple(held.fields), tuple(held.tags), held.mod, tuple(cards))
+
+
+@pytest.mark.parametrize("memo", ["edited", "gone, --delete-gone"])
+@pytest.mark.parametrize(("mid", "make", "name"), HOLDERS.values(), ids=HOLDERS.keys())
+def test_a_note_of_another_type_holding_a_cards_id_is_left_alone(
+    vault: Path,
+    col_path: Path,
+    mid: int,
+    make: Callable[[Any], Any],
+    name: str,
+    memo: str,
+) -> None:
+    """The card (edited, or gone with --delete-gone) is named as not added, or nothing is said
+    of it; the person's note keeps its fields, type, deck and scheduling, and is never deleted;
+    every other card is synced, and the next sync says the same and changes nothing. memo2anki's
+    other note type holding it (the card's on a cloze note, or the other way) was taken for
+    the card's note: its fields were written with the card's, in the other type's order, and
+    --delete-gone deleted it."""
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(note(DOCKER, CLOZE_CNI))
+    assert sync(vault, col_path, "--cloze")[0] == 0
+    guid = hold_with_another_type(col_path, mid, make)
+    mine = held_by_guid(col_path, guid)
+    gone = memo != "edited"
+    daily.write_text(note(DOCKER) if gone else note(DOCKER, CLOZE_CNI.replace("모음", "묶음")))
+    options = ("--cloze", "--delete-gone") if gone else ("--cloze",)
+    kind = "cloze card" if mid == CLOZE_MODEL_ID else "card"
+    said = (
+        f"daily/2025-04-01.md:7: {kind} 'CNI' not added: a '{name}' note in Anki has its id "
+        "(changed from memo2anki's note type there?); that note is left as it is (delete it, "
+        "or change it back to memo2anki's type, and sync again)"
+    )
+    outputs = []
+    for _ in range(2):
+        code, output = sync(vault, col_path, *options)
+        assert code == 0, output
+        outputs.append(output)
+        assert held_by_guid(col_path, guid) == mine
+        warnings = [line for line in output.splitlines() if "not added" in line]
+        assert warnings == ([] if gone else [said]), output
+        assert f"{len(warnings)} warning" in output, output
+    assert "nothing changed" in outputs[1], outputs[1]
+    with Opened(col_path) as anki:
+        notes = [anki.col.get_note(nid) for nid in anki.col.find_notes("")]
+        left = {(n.mid, n["Front"]) for n in notes if n.guid != guid}
+        basic = anki.col.models.id_for_name("Basic")
+    others = {(MODEL_ID, "Docker Network"), (MODEL_ID, "etcd"), (basic, "my own card")}
+    if not gone:  # the card's other note (its cloze note, or its card's) updated
+        others.add((MODEL_ID if mid == CLOZE_MODEL_ID else CLOZE_MODEL_ID, "CNI"))
+    assert left == others  # (gone: deleted with it)
+    if not gone:  # the edit in it
+        with Opened(col_path) as anki:
+            edited = anki.col.db.list("select mid from notes where flds like '%묶음%'")
+        assert edited == [CLOZE_MODEL_ID if mid == MODEL_ID else MODEL_ID]
 
 
 def test_a_card_a_package_retired_is_retired_by_the_next_sync(

@@ -556,3 +556,63 @@ def test_delete_gone_deletes_a_note_a_package_retired_that_this_collection_never
     plan = Plan(changes=(), ledger=Ledger(), retired=("g1",), retired_when={"g1": 200})
     steps = sync_steps(plan, {"g1": have}, delete_gone=True)
     assert steps.delete == deleted and not steps.tag_gone and not steps.suspend
+
+
+def _of_the_other_type(tags: tuple[str, ...] = ("CKA",), mod: int | None = 50) -> Held:
+    """g1's GUID on a note of memo2anki's cloze type (the person changed it in Anki)."""
+    return Held(7, EDITED, tags, (HeldCard(70, OLD, False),), mod, CLOZE_MODEL_NAME, "내 클로즈")
+
+
+# (what, the plan, delete_gone, the note at g1, whether the card is named as not added)
+OTHER_TYPE_CASES = [
+    ("edited", Plan((change(Kind.UPDATED),), Ledger()), False, _of_the_other_type(), True),
+    ("new", Plan((change(Kind.NEW, before=None),), Ledger()), False, _of_the_other_type(), True),
+    (
+        "returned, tagged gone",
+        Plan((change(Kind.RETURNED, before=None),), Ledger()),
+        False,
+        _of_the_other_type(tags=("CKA", GONE_TAG)),
+        True,
+    ),
+    ("gone", Plan((change(Kind.GONE, now=None),), Ledger()), False, _of_the_other_type(), False),
+    (
+        "gone, --delete-gone",
+        Plan((Change(Kind.GONE, "g1", None, place(OLD), ()),), Ledger()),
+        True,
+        _of_the_other_type(),
+        False,
+    ),
+    (
+        "retired earlier, --delete-gone",
+        Plan((), Ledger(), retired=("g1",)),
+        True,
+        _of_the_other_type(tags=("CKA", GONE_TAG)),
+        False,
+    ),
+    (
+        "retired by a package not imported",
+        Plan((), Ledger(), retired_when={"g1": 100}),
+        False,
+        _of_the_other_type(),
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "plan", "delete_gone", "have", "named"),
+    OTHER_TYPE_CASES,
+    ids=[c[0] for c in OTHER_TYPE_CASES],
+)
+def test_a_note_of_memo2ankis_other_note_type_at_a_cards_guid_is_left_alone(
+    what: str, plan: Plan, delete_gone: bool, have: Held, named: bool
+) -> None:
+    """A card's GUID on a note of memo2anki's other note type (a cloze note where the card is
+    not cloze, or the other way) is the person's: never written (its fields are the other
+    type's), retired nor deleted; a card that would be added or written is named as not
+    added, by the name Anki gives that note type."""
+    steps = sync_steps(plan, {"g1": have}, delete_gone)
+    assert steps.empty and not steps.hand_moved, steps
+    assert [(t.note.guid, t.held_by) for t in steps.taken] == (
+        [("g1", "내 클로즈")] if named else []
+    )

@@ -12,7 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from memo2anki.cards.identity import cloze_guid
-from memo2anki.changes.notes import IMG, MODEL_NAME, NOTE_TYPES, HeldNoteType, TargetNote
+from memo2anki.changes.notes import (
+    CLOZE_MODEL_NAME,
+    IMG,
+    MODEL_NAME,
+    NOTE_TYPES,
+    HeldNoteType,
+    TargetNote,
+)
 from memo2anki.changes.plan import GONE_TAG, Change, Kind, Plan, kept_suspended_tag
 from memo2anki.model import Diagnostic, Media, Memo2AnkiError, fold
 
@@ -38,6 +45,7 @@ class Held:
     # memo2anki's last write of it, it never got that write (a package not imported).
     mod: int | None = None
     note_type: str = ""  # MODEL_NAME or CLOZE_MODEL_NAME ("": not said)
+    type_name: str = ""  # the name Anki gives that note type ("": note_type's)
 
 
 @dataclass(frozen=True)
@@ -193,7 +201,8 @@ def sync_steps(
     hand_moved: list[HandMoved] = []
     used: set[str] = set()
     not_added: list[Taken] = []
-    taken = taken or {}
+    held, of_other_type = _of_their_types(plan, held)
+    taken = {**(taken or {}), **of_other_type}
     for change in plan.changes:
         used.update(note_guids(change))
         if change.kind is Kind.GONE:
@@ -280,6 +289,30 @@ def sync_steps(
         retired_deleted=retired,
         taken=tuple(not_added),
     )
+
+
+def _of_their_types(
+    plan: Plan, held: Mapping[str, Held]
+) -> tuple[Mapping[str, Held], dict[str, str]]:
+    """``held`` without the notes of memo2anki's other note type than their card's (a card's
+    GUID on a cloze note, a cloze card's on a note that is not cloze: the person changed the
+    note type in Anki), and those apart, as GUIDs another note type holds: such a note is the
+    person's, never written, retired nor deleted (its fields are another type's)."""
+    wanted: dict[str, str] = {}
+    for change in plan.changes:
+        for note in change.notes:
+            wanted[note.guid] = note.note_type
+    for guid in [*(c.guid for c in plan.changes if not c.notes), *plan.retired, *plan.retired_when]:
+        wanted.setdefault(guid, MODEL_NAME)
+        wanted.setdefault(cloze_guid(guid), CLOZE_MODEL_NAME)
+    other = {
+        guid: have.type_name or have.note_type
+        for guid, have in held.items()
+        if have.note_type and wanted.get(guid, have.note_type) != have.note_type
+    }
+    if not other:
+        return held, {}
+    return {g: h for g, h in held.items() if g not in other}, other
 
 
 def _retire(

@@ -492,11 +492,12 @@ def held_notes(col: Any) -> dict[str, Held]:
     if not types:
         return {}
     mids = ",".join(map(str, types))
-    notes: dict[int, tuple[str, tuple[str, ...], tuple[str, ...], int, str]] = {}
+    named = {mid: str(col.models.get(mid)["name"]) for mid in types}
+    notes: dict[int, tuple[str, tuple[str, ...], tuple[str, ...], int, int]] = {}
     for nid, guid, flds, tags, mod, mid in col.db.execute(
         f"select id, guid, flds, tags, mod, mid from notes where mid in ({mids}) order by id"
     ):
-        notes[nid] = (guid, tuple(flds.split("\x1f")), tuple(tags.split()), mod, types[mid])
+        notes[nid] = (guid, tuple(flds.split("\x1f")), tuple(tags.split()), mod, mid)
     names = {d.id: d.name for d in col.decks.all_names_and_ids()}
     cards: dict[int, list[HeldCard]] = {}
     for cid, nid, did, odid, queue in col.db.execute(
@@ -506,8 +507,8 @@ def held_notes(col: Any) -> dict[str, Held]:
         home = odid or did
         cards.setdefault(nid, []).append(HeldCard(cid, names.get(home, ""), queue == -1))
     return {
-        guid: Held(nid, flds, tags, tuple(cards.get(nid, ())), mod, note_type)
-        for nid, (guid, flds, tags, mod, note_type) in notes.items()
+        guid: Held(nid, flds, tags, tuple(cards.get(nid, ())), mod, types[mid], named[mid])
+        for nid, (guid, flds, tags, mod, mid) in notes.items()
     }
 
 
