@@ -1408,9 +1408,13 @@ def folder_problem(vault: Path) -> str | None:
         return f"cannot be read ({err.strerror or err})"
     if stat.S_ISLNK(mode):
         try:
-            target = folder.resolve()
-        except (OSError, RuntimeError):  # (Python 3.11 to 3.12: RuntimeError)
+            target = folder.resolve(strict=True)
+        except RuntimeError:  # (a loop, before Python 3.13)
             return "a link that leads nowhere (a loop)"
+        except OSError as err:
+            if err.errno == errno.ELOOP:  # (a loop, from Python 3.13)
+                return "a link that leads nowhere (a loop)"
+            target = folder.resolve()  # (a link to nothing: where it leads)
         if not target.is_relative_to(vault.resolve()):
             return f"a link to {target}, outside the vault"
         mode = os.stat(folder).st_mode if target.exists() else 0
