@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -686,3 +687,99 @@ def test_a_note_moved_with_its_folder_behind_a_link_is_read_again(
     cached = json.loads(runner.invoke(main, args).stdout)
     assert cached == json.loads(runner.invoke(main, [*args, "--no-cache"]).stdout)
     assert [card["note"] for card in cached["cards"]] == ["store/2025/n.md"]
+
+
+# -- a run from the cache is the run without it, whatever changed since ----------------------
+
+
+def _same_times(path: Path, text: str) -> None:
+    """Rewrite a file with text of its size and put its times back (a save within the same
+    second, ``cp -p``, a restore from a backup)."""
+    data = text.encode()
+    assert len(data) == path.stat().st_size
+    _keeping_its_times(path, data)
+
+
+def _earlier(path: Path, text: str) -> None:
+    """Rewrite a file and set its modification time earlier than it was (a clock set back)."""
+    stat = path.stat()
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - 100 * 10**9))
+
+
+def _relinked(link: Path, target: str) -> None:
+    link.unlink()
+    link.symlink_to(target)
+
+
+def _nfd(name: str) -> str:
+    return unicodedata.normalize("NFD", name)
+
+
+def _settings(text: str) -> Callable[[Path], None]:
+    return lambda vault: (vault / ".memo2anki.toml").write_text(text, encoding="utf-8")
+
+
+_DAY = "daily/2025-04-04.md"
+_CHANGES: dict[str, Callable[[Path], object]] = {
+    "a picture nearer the note": lambda v: (v / "daily/pic.png").write_bytes(png(seed=9)),
+    "a picture deleted": lambda v: (v / "image/pic.png").unlink(),
+    "a picture folder renamed": lambda v: (v / "image/sub").rename(v / "image/other"),
+    "an embedded note edited": lambda v: (v / "부록.md").write_text("부록 둘\n", encoding="utf-8"),
+    "an embedded note saved in the same second": lambda v: _same_times(
+        v / "부록.md", "부록 셋이\n"
+    ),
+    "an embedded note deleted": lambda v: (v / "부록.md").unlink(),
+    "an embedded note renamed": lambda v: (v / "부록.md").rename(v / "부록2.md"),
+    "an embedded note nearer": lambda v: (v / "daily/부록.md").write_text("가까이\n", "utf-8"),
+    "an embedded link retargeted": lambda v: _relinked(v / "별첨.md", "y/e.md"),
+    "a note saved in the same second": lambda v: _same_times(v / _DAY, _A.replace("가나", "가하")),
+    "a note saved with an earlier time": lambda v: _earlier(v / _DAY, _A.replace("가나", "마바")),
+    "a note renamed in case": lambda v: (v / _DAY).rename(v / "daily/2025-04-04.MD"),
+    "a note renamed to NFD": lambda v: (v / "daily/2025-04-05.md").rename(
+        v / _nfd("daily/복습.md")
+    ),
+    "its tags only": lambda v: (v / _DAY).write_text("---\ntags: [k8s]\n---\n" + _A, "utf-8"),
+    "sections in the settings": _settings('sections = ["복습"]\n'),
+    "subjects in the settings": _settings('subjects = ["aws"]\n'),
+    "the deck in the settings": _settings('deck = "다른 덱"\n'),
+    "since in the settings": _settings("since = 2025-04-05\n"),
+    "the vault's root moved up": lambda v: (v / ".obsidian").rename(v.parent / ".obsidian"),
+}
+_A = memo("**A**\n가나\n![[pic.png]]\n![[sub/arch.png]]\n![[부록]]\n![[별첨]]")
+
+
+@pytest.mark.parametrize("change", list(_CHANGES), ids=list(_CHANGES))
+@pytest.mark.parametrize("command", [["--dry-run", "--json"], ["check"]], ids=["build", "check"])
+def test_a_run_from_the_cache_is_the_run_without_it(
+    tmp_path: Path, change: str, command: list[str]
+) -> None:
+    """Whatever changed since the cache was filled, a run through it says and makes what a
+    run without it does: cards, fields, pictures, warnings and the summary line."""
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            _DAY: _A,
+            "daily/2025-04-05.md": memo("**B**\n나") + "# 복습\n**R**\n복습 본문\n",
+            "부록.md": "부록 하나\n",
+            "x/e.md": "별첨 ![[pic.png]]\n",
+            "image/pic.png": png(seed=1),
+            "image/sub/arch.png": png(seed=2),
+        },
+    )
+    (vault / "y").mkdir()
+    os.link(vault / "x/e.md", vault / "y/e.md")  # (the same file: only its folder differs)
+    (vault / "y/pic.png").write_bytes(png(seed=3))
+    (vault / "별첨.md").symlink_to("x/e.md")
+
+    def run_with(cache: Path, *extra: str) -> tuple[int, str, str]:
+        args = ["check", str(vault)] if command == ["check"] else [str(vault), *command]
+        result = CliRunner(env={"MEMO2ANKI_CACHE_DIR": str(cache)}).invoke(main, [*args, *extra])
+        return result.exit_code, result.stdout, result.stderr
+
+    before = run_with(tmp_path / "cache")
+    _CHANGES[change](vault)
+    cached = run_with(tmp_path / "cache")
+    assert cached == run_with(tmp_path / "fresh", "--no-cache")
+    if command != ["check"]:  # (the change is seen: the case tests something)
+        assert cached != before
