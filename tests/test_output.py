@@ -84,6 +84,35 @@ def test_a_folder_of_the_output_that_is_something_else_is_named_so(
     assert result.stderr.splitlines()[-1] == f"memo2anki: error: {out}: {folder} is not a folder"
 
 
+# -o naming what is not a file: (what is made, the name given, what is said after it).
+NOT_A_FILE = {
+    "a FIFO": ("deck.apkg", "deck.apkg", "a pipe, not a file"),
+    "a FIFO named without .apkg": ("deck", "deck", "a pipe, not a file"),
+    "a FIFO that .apkg added names": ("deck.apkg", "deck", "{made} is a pipe, not a file"),
+    "a link to /dev/null": ("null", "null", "a device or socket, not a file"),
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize(("name", "given", "said"), NOT_A_FILE.values(), ids=NOT_A_FILE.keys())
+def test_path_that_is_a_pipe_or_a_device_is_bad_usage(
+    vault: Path, tmp_path: Path, name: str, given: str, said: str
+) -> None:
+    """A pipe there was replaced by the deck, and -o /dev/null wrote /dev/null.apkg."""
+    made = tmp_path / name
+    if name == "null":
+        made.symlink_to(os.devnull)
+    else:
+        os.mkfifo(made)
+    result = run(vault, "-o", tmp_path / given)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1].startswith(
+        f"memo2anki: error: -o {tmp_path / given}: {said.format(made=made)}; give "
+    ), result.stderr
+    assert made.is_fifo() or made.is_char_device()
+    assert not (tmp_path / "null.apkg").exists()
+
+
 def test_path_that_is_a_folder(vault: Path, decks: Path) -> None:
     result = run(vault, "-o", decks)
     assert result.exit_code == 2  # bad usage, found before any note is read

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def output_file(given: str | os.PathLike[str]) -> OutputFile:
     if problem is not None:
         raise BadUsage(f"-o {problem}")
     path = Path(text)
+    # (A pipe or a device would be replaced by the deck, or get .apkg added: /dev/null.apkg.)
+    if (kind := _not_a_file(path)) is not None:
+        raise BadUsage(f"-o {text}: {kind}, not a file; give a file name, such as deck.apkg")
     added = path.suffix.lower() != PACKAGE_SUFFIX
     if added:
         path = path.with_name(path.name + PACKAGE_SUFFIX)
@@ -39,10 +43,24 @@ def output_file(given: str | os.PathLike[str]) -> OutputFile:
             raise BadUsage(f"-o {text}: with .apkg added, {problem}")
         if path.is_dir():
             raise BadUsage(f"-o {text}: {path} is a folder; give another file name")
+        if (kind := _not_a_file(path)) is not None:
+            raise BadUsage(f"-o {text}: {path} is {kind}, not a file; give another file name")
     folder = path.parent
     if not folder.is_dir():
         raise Memo2AnkiError(f"{path}: {no_folder(folder)}")
     return OutputFile(path, added)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """What ``path`` is when it is there but neither a regular file nor a folder (None: it
+    is one, or nothing is there), followed through links."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return "a pipe" if stat.S_ISFIFO(mode) else "a device or socket"
 
 
 # The longest name most file systems take (ext4, APFS, NTFS: 255 bytes or characters).
