@@ -503,6 +503,22 @@ def test_a_missing_collection_file_is_an_error(vault: Path, tmp_path: Path) -> N
     assert code == 1 and "nowhere.anki2: no such collection" in output
 
 
+@pytest.mark.parametrize("target", ["loop.anki2", "gone.anki2"], ids=["a loop", "to nothing"])
+def test_a_collection_link_that_leads_nowhere_is_named_so(
+    vault: Path, tmp_path: Path, target: str
+) -> None:
+    # It was "no such collection" of a link right there.
+    link = tmp_path / "loop.anki2"
+    link.symlink_to(tmp_path / target)
+    code, output = sync(vault, link)
+    assert code == 1
+    assert output.strip().splitlines()[-1] == (
+        f"memo2anki: error: {link}: a symbolic link that leads nowhere (missing, or a loop), "
+        "not a collection; left as it was"
+    )
+    assert link.is_symlink() and not (vault / ".memo2anki" / "ledger.json").exists()
+
+
 def test_usage_errors_exit_2(vault: Path, col_path: Path) -> None:
     both = run("sync", vault, "--collection", col_path, "--profile", "x")
     assert both.exit_code == 2 and "give --profile or --collection, not both" in both.output

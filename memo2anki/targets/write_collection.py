@@ -62,6 +62,11 @@ def open_collection(path: Path) -> Iterator[Any]:
     if not path.is_file():
         if path.exists():  # a pipe, a device: never opened (it could wait for ever)
             raise Memo2AnkiError(f"{path}: not a regular file, not a collection; {UNTOUCHED}")
+        if path.is_symlink():  # (a loop, or a link to nothing: "no such" would mislead)
+            raise Memo2AnkiError(
+                f"{path}: a symbolic link that leads nowhere (missing, or a loop), not a "
+                f"collection; {UNTOUCHED}"
+            )
         raise Memo2AnkiError(f"{path}: no such collection")
     if (odd := odd_file(path)) is not None:
         raise Memo2AnkiError(odd)
