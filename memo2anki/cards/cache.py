@@ -32,6 +32,7 @@ import msgspec
 import platformdirs
 
 from memo2anki.cards.pictures.media import file_unchanged
+from memo2anki.common.files import odd_sqlite_file
 from memo2anki.common.gcpause import cycle_collection_paused
 from memo2anki.model import Card, Journal, Lookup, Media, NoteResult, Options, file_version
 from memo2anki.notes.discover import garden_of
@@ -39,8 +40,6 @@ from memo2anki.notes.discover import garden_of
 _FORMAT = "6"
 _BATCH = 500  # notes written to the cache at a time
 _FILE = "notes.sqlite"
-# SQLite's own files beside the database: each must be a regular file too, or none.
-_SIDE_FILES = ("-journal", "-wal", "-shm")
 # What a row holds: the note's path (the key it was stored under), its result (without the
 # journal) and the journal. Dataclasses are JSON objects, their fields by name.
 _Entry = tuple[str, NoteResult, Journal]
@@ -149,13 +148,12 @@ def _seal_of(options_key: str, path: str, stamp: str, payload: bytes) -> bytes:
 
 def _usable(folder: Path) -> bool:
     """Whether the database and its side files are regular files (or not there yet)."""
-    for name in (_FILE, *(_FILE + side for side in _SIDE_FILES)):
-        try:
-            if not stat.S_ISREG(os.lstat(folder / name).st_mode):
-                return False
-        except FileNotFoundError:
-            continue
-    return True
+    try:
+        if not stat.S_ISREG(os.lstat(folder / _FILE).st_mode):
+            return False
+    except FileNotFoundError:
+        pass
+    return odd_sqlite_file(folder / _FILE) is None
 
 
 def options_key(vault: Path, options: Options) -> str:
