@@ -803,17 +803,23 @@ def _header(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _document(raw: bytes) -> dict[str, Any]:
-    """A whole file parsed as JSON (an object), past a BOM an editor put before it;
-    :class:`Damaged` saying why it is not one."""
+def json_value(raw: bytes, loads: Callable[[str], Any] = json.loads) -> Any:
+    """A whole file's JSON, past a BOM an editor put before it, parsed by ``loads``;
+    :class:`Damaged` saying why it is not JSON."""
     try:
-        data = _loads(raw.removeprefix(rows_file.BOM).decode("utf-8"))
+        return loads(raw.removeprefix(rows_file.BOM).decode("utf-8"))
     except UnicodeDecodeError:
         raise Damaged("not UTF-8") from None
     except json.JSONDecodeError as err:
         raise Damaged(f"not valid JSON (line {err.lineno})") from None
     except RecursionError:
         raise Damaged("nested too deep") from None
+
+
+def _document(raw: bytes) -> dict[str, Any]:
+    """A whole file parsed as JSON (an object), past a BOM an editor put before it;
+    :class:`Damaged` saying why it is not one."""
+    data = json_value(raw, _loads)
     if not isinstance(data, dict):
         raise Damaged("not a memo2anki ledger")
     return data

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from memo2anki.changes import rows_file
-from memo2anki.changes.ledger import FOLDER, folder_problem
+from memo2anki.changes.ledger import FOLDER, Damaged, folder_problem, json_value
 from memo2anki.model import Diagnostic, plural, printable
 
 FILE_NAME = "anki-note-ids.json"
@@ -42,13 +42,9 @@ def _read(home: Path) -> dict[str, dict[str, int]]:
     except OSError as err:
         raise _Damaged(err.strerror or str(err)) from None
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise _Damaged("not UTF-8") from None
-    except json.JSONDecodeError as err:
-        raise _Damaged(f"not valid JSON (line {err.lineno})") from None
-    except RecursionError:
-        raise _Damaged("nested too deep") from None
+        data = json_value(raw)
+    except Damaged as err:
+        raise _Damaged(str(err)) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise _Damaged("not memo2anki's note ids")
     version = data.get("version", VERSION)
