@@ -89,6 +89,14 @@ def test_explicit_config_file_and_cloze(vault: Path, tmp_path: Path) -> None:
         ('cloze = true\ndeck = "a\\u0000b"\n', ".memo2anki.toml:2: deck: the deck name holds a"),
         ('since = "4월"\n', ".memo2anki.toml:1: 'since' must be a date, as in since = 2025-04-01"),
         ("last = 0\n", ".memo2anki.toml:1: 'last' must be a number of days, 1 or more"),
+        # TOML's other ways to write a number, and dates in other digits: the digits 0-9 only
+        ("deck = 'a'\nlast = 1_000\n", ".memo2anki.toml:2: 'last' must be written in the digits"),
+        ("last = +14 # days\n", ".memo2anki.toml:1: 'last' must be written in the digits 0-9"),
+        ("last = 0x0E\n", ".memo2anki.toml:1: 'last' must be written in the digits 0-9"),
+        ("last = 0o16\n", ".memo2anki.toml:1: 'last' must be written in the digits 0-9"),
+        ('since = "2025-W15-1"\n', ".memo2anki.toml:1: 'since' must be a date, as in since ="),
+        ('until = "\uff12\uff10\uff12\uff15-04-14"\n', ".memo2anki.toml:1: 'until' must be a date"),
+        ('until = "\u0662\u0660\u0662\u0665-04-14"\n', ".memo2anki.toml:1: 'until' must be a date"),
         (
             "since = 2025-04-10\nuntil = 2025-04-01\n",
             ".memo2anki.toml:1: --since 2025-04-10 is after --until 2025-04-01",
@@ -104,13 +112,64 @@ def test_a_broken_config_is_one_clear_error(vault: Path, text: str, message: str
     assert line.startswith(f"memo2anki: error: {vault / message[:15]}") and message[15:] in line
 
 
+KNOWN = "(known: deck, sections, subjects, cloze, since, until, last, garden_url, vault_name"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('deck = "x"\na.b.c = 1\n', f":2: unknown setting 'a' {KNOWN}"),
+        ("cloze = true\n[a.b]\nc = 1\n", f":2: unknown setting 'a' {KNOWN}"),
+        ("cloze = true\n[x]\nlast = 0\n", f":2: unknown setting 'x' {KNOWN}"),
+        ('cloze = true\n"a.b" = 1\n', f":2: unknown setting 'a.b' {KNOWN}"),
+        ('cloze = true\n  [ "dec.k" . y ]\n', f":2: unknown setting 'dec.k' {KNOWN}"),
+        (
+            'deck = """a\n[x]\nb"""\nsections = ["""\n[y]\n""", "#"] # c\nz.w = 1\n',
+            f":7: unknown setting 'z' {KNOWN}",
+        ),
+        ("cloze = true\nlast.x = 3\n", ":2: 'last' must be a number of days, 1 or more"),
+        ("# c\n[deck]\nx = 1\n", ":2: 'deck' must be a non-empty string"),
+        ("cloze = true\n[[sections]]\na = 1\n", ":2: 'sections' must be a list of strings"),
+        # (a key written with escapes is not found: the file is named alone)
+        ('cloze = true\n"l\\u0061st" = 0\n', ": 'last' must be a number of days, 1 or more"),
+        ("cloze = true\n\n'since' = 3\n", ":3: 'since' must be a date"),
+    ],
+    ids=[
+        "dotted key",
+        "table",
+        "known key in a table",
+        "quoted dot",
+        "spaced header",
+        "after multi-line strings",
+        "dotted known key",
+        "known key as a table",
+        "array of tables",
+        "escaped key",
+        "literal key",
+    ],
+)
+def test_a_setting_set_any_way_toml_allows_is_named_by_its_line(
+    vault: Path, text: str, message: str
+) -> None:
+    # tomllib tells no key's line: a dotted key, a table's header, a quoted or escaped key
+    # each set a setting, and a message about it names that line.
+    (vault / ".memo2anki.toml").write_text(text, encoding="utf-8")
+    result = run(vault, "--dry-run")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"memo2anki: error: {vault / '.memo2anki.toml'}{message}")
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
         (b'deck = "\xff\xfe"\n', ".memo2anki.toml:1: broken config: not UTF-8 (byte 0xff)"),
         (b'sections = ["A"]\n# \xea\xb0\n', ".memo2anki.toml:2: broken config: not UTF-8"),
-        (b"last = " + b"[" * 5000 + b"]" * 5000, ".memo2anki.toml: broken config: nested too"),
-        (b"deck = " + b"{a=" * 5000 + b"1" + b"}" * 5000, ".memo2anki.toml: broken config: nes"),
+        (b"last = " + b"[" * 5000 + b"]" * 5000, ".memo2anki.toml:1: broken config: nested to"),
+        (
+            b'cloze = true\n\ndeck = "[[["\nsections = [\n' + b"{a=" * 5000 + b"1" + b"}" * 5000,
+            ".memo2anki.toml:5: broken config: nested too deeply",
+        ),
         (
             b".".join([b"a"] * 100_000) + b" = 1",  # (tomllib: minutes, growing as its square)
             ".memo2anki.toml: not a settings file: larger than 64 KiB",

@@ -177,6 +177,42 @@ def test_a_range_that_cannot_be_meant_is_bad_usage(
     assert result.stderr.splitlines()[-1] == message
 
 
+@pytest.mark.parametrize("command", ["build", "check", "preview", "exam", "sync"])
+@pytest.mark.parametrize(
+    ("option", "value", "value_dates"),
+    [
+        ("--last", "\u0663", False),  # Arabic-Indic 3
+        ("--last", "\uff13", False),  # full-width 3
+        ("--last", "1_000", False),
+        ("--last", "+3", False),
+        ("--last", " 3", False),
+        ("--jobs", "\u0662", False),
+        ("--jobs", "\uff12", False),
+        ("--jobs", "1_0", False),
+        ("--until", "\u0662\u0660\u0662\u0665-04-14", True),
+        ("--until", "\uff12\uff10\uff12\uff15-04-14", True),
+        ("--since", "2025-W15-1", True),  # an ISO week date: fromisoformat takes it
+        ("--until", "2025-04-1\uff14", True),
+    ],
+)
+def test_a_number_not_in_the_digits_0_9_is_bad_usage(
+    dated: Path, command: str, option: str, value: str, value_dates: bool
+) -> None:
+    # int() and fromisoformat() take any script's decimal digits and underscores: a count
+    # or a date typed so is not read as one (nor is the run started with what it was taken as).
+    after = {"build": ["--dry-run"], "sync": ["--dry-run"], "exam": ["--print-search"]}
+    before = [] if command == "build" else [command]
+    result = run(*before, dated, option, value, *after.get(command, []))
+    assert result.exit_code == 2, result.output
+    label = "'-j' / '--jobs'" if option == "--jobs" else f"'{option}'"
+    shown = (
+        "a date: write it as YYYY-MM-DD" if value_dates else "a number: write it in the digits 0-9"
+    )
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for {label}: {value!r} is not {shown}"
+    )
+
+
 def test_a_range_with_no_notes_says_so(dated: Path) -> None:
     result = run(dated, "--dry-run", "--since", "2026-01-01")
     assert result.exit_code == 1

@@ -95,10 +95,11 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as err:
         raise BadUsage(_broken(path, text, str(err))) from err
     except RecursionError:  # tomllib parses nested arrays and tables by recursion
-        raise BadUsage(f"{path}: broken config: nested too deeply") from None
+        where = _at(path, _deep_line(text))
+        raise BadUsage(f"{where}: broken config: nested too deeply") from None
     unknown = sorted(set(data) - set(KNOWN))
     if unknown:
-        where = _where(path, text, unknown[0])
+        where = _at(path, _line_of(text, unknown[0]))
         raise BadUsage(f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(KNOWN)})")
     try:
         return Config(
@@ -109,14 +110,14 @@ def load_config(path: Path) -> Config:
             cloze=_flag(data, "cloze"),
             since=_date(data, "since"),
             until=_date(data, "until"),
-            last=_days(data, "last"),
+            last=_days(data, "last", _written(text, "last")),
             exam_name=_text(data, "exam_name"),
             garden_url=_text(data, "garden_url"),
             vault_name=_text(data, "vault_name"),
-            lines={key: _where(path, text, key) for key in data},
+            lines={key: _at(path, _line_of(text, key)) for key in data},
         )
     except _WrongType as err:
-        raise BadUsage(f"{_where(path, text, err.key)}: {err.message}") from None
+        raise BadUsage(f"{_at(path, _line_of(text, err.key))}: {err.message}") from None
 
 
 def find_config(vault: Path) -> Config:
@@ -155,13 +156,39 @@ _HINTS = {
 }
 
 
-def _where(path: Path, text: str, key: str) -> str:
-    """``file:line`` of the line that sets ``key`` at the top level (``file`` if none)."""
-    pattern = re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
-    for number, line in enumerate(text.split("\n"), 1):
-        if pattern.match(line):
-            return f"{path}:{number}"
-    return str(path)
+def _at(path: Path, line: int | None) -> str:
+    return f"{path}:{line}" if line is not None else str(path)
+
+
+def _setting(key: str) -> str:
+    """A pattern of the start of a line that sets the top-level setting ``key``: ``key =``,
+    a dotted key (``key.x =``) or a table's header (``[key]``, ``[[key.x]]``), the key bare
+    or quoted. tomllib tells no key's line; a key written with escapes is not found."""
+    name = re.escape(key)
+    return rf"^[ \t]*(?:\[\[?[ \t]*)?(?:{name}|\"{name}\"|'{name}')[ \t]*"
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The line that first sets ``key`` (see :func:`_setting`), if one is found."""
+    match = re.search(_setting(key) + r"[=.\]]", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _written(text: str, key: str) -> str | None:
+    """The text of ``key``'s value where it is set as ``key = value`` on one line."""
+    match = re.search(_setting(key) + r"=[ \t]*([^#\n]*)", text, re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+def _deep_line(text: str) -> int | None:
+    """The line where a text's arrays and tables nest deeper than any setting's could."""
+    depth, line = 0, 1
+    for c in text:  # (a bracket in a string counts too: no setting nests so deep)
+        line += c == "\n"
+        depth += (c in "[{") - (c in "]}")
+        if depth > 100:
+            return line
+    return None
 
 
 class _WrongType(Exception):
@@ -208,10 +235,14 @@ def _date(data: dict[str, Any], key: str) -> dt.date | None:
     raise _WrongType(key, f"'{key}' must be a date, as in {key} = 2025-04-01")
 
 
-def _days(data: dict[str, Any], key: str) -> int | None:
+def _days(data: dict[str, Any], key: str, written: str | None) -> int | None:
+    """``written``: the value's text, which must be digits 0-9 alone, as an option's must
+    (TOML also takes ``1_000``, ``+14`` and ``0x0E``)."""
     value = data.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _WrongType(key, f"'{key}' must be a number of days, 1 or more, as in {key} = 14")
+    if written is not None and not re.fullmatch(r"[0-9]+", written.split("#")[0].strip()):
+        raise _WrongType(key, f"'{key}' must be written in the digits 0-9, as in {key} = 14")
     return value

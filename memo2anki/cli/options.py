@@ -5,6 +5,7 @@ the progress bar, and reading and planning as a build and a sync both do."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -81,7 +82,7 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "-j",
             "--jobs",
-            type=click.IntRange(min=0),
+            type=Count(min=0),
             default=0,
             show_default=True,
             help="Worker processes for reading notes; 0 uses one per CPU (at most 8) when the "
@@ -110,6 +111,20 @@ def _named(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     if any(not name.strip() for name in value):
         raise click.BadParameter("empty; give a subject's name, as in --subject CKA")
     return value
+
+
+class Count(click.IntRange):
+    """A whole number typed in the digits 0-9: ``int()`` would also take other scripts'
+    digits (``٣``, ``３``) and underscores (``1_000``), which no one means as a count."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not _DIGITS.fullmatch(value):
+            self.fail(f"{value!r} is not a number: write it in the digits 0-9", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+# (a minus sign kept, so that -1 is told it is out of range, as click says)
+_DIGITS = re.compile(r"-?[0-9]+")
 
 
 class OutputPath(click.Path):
@@ -177,7 +192,7 @@ def _date_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
         click.option(
             "--last",
             metavar="N",
-            type=click.IntRange(min=1),
+            type=Count(min=1),
             expose_value=False,
             callback=keep,
             help="Only cards of notes of the last N days (up to today, or to --until).",

@@ -4,14 +4,18 @@ only the last two weeks). A note's date is the SPEC's: its file name, else its f
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from memo2anki.model import DateRange, Diagnostic
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 def parse_date(text: str) -> dt.date:
-    """A date typed as ``YYYY-MM-DD``; ValueError naming the form otherwise."""
+    """A date typed as ``YYYY-MM-DD`` in the digits 0-9; ValueError naming the form otherwise
+    (``fromisoformat`` alone would also take a week date, ``2025-W15-1``)."""
     try:
-        if len(text.strip()) != 10:
+        if not _DATE.fullmatch(text.strip()):
             raise ValueError
         return dt.date.fromisoformat(text.strip())
     except ValueError:
