@@ -428,6 +428,8 @@ HOSTILE_PROPERTY = settings(
        back=TEXT, listed=LINE)  # fmt: skip
 # A comment from the front to the list below hides the second card too.
 @example(name="", tags=[], title="", subject="", front="%%", back="", listed="%%")
+# A line of '=' under the back's first line: a level-1 heading, the section's end.
+@example(name="", tags=[], title="", subject="", front="", back="\n==", listed="")
 def test_any_text_anywhere_gives_a_deck_anki_imports(
     tmp_path_factory: pytest.TempPathFactory,
     name: str,
@@ -462,7 +464,11 @@ def test_any_text_anywhere_gives_a_deck_anki_imports(
     # and closed in the list below it hides all between, as in Obsidian.
     body = text[text.index("# 공부 메모장") :]
     second = body.index("**둘째**")
-    if not any(opening < second < closing for opening, closing in comments(body)):
+    hidden = any(opening < second < closing for opening, closing in comments(body))
+    # Nor when a line of '=' under the back's text makes it a level-1 heading (setext), which
+    # ends the memo section before the second card.
+    ended = re.search(r"(?m)^ {0,3}=+[ \t]*$", body[:second]) is not None
+    if not (hidden or ended):
         assert result.cards, result.diagnostics
     for note in notes:
         assert len(note.fields) == 6
