@@ -7,6 +7,7 @@ import re
 import struct
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from anki.scheduler.v3 import CardAnswer
 from click.testing import CliRunner, Result
 
+from memo2anki.cards.pictures.media import MAX_PICTURE_BYTES
 from memo2anki.changes.notes import MODEL_ID
 from memo2anki.cli.main import main
 
@@ -177,3 +179,48 @@ def memo2anki_notes(col: Collection) -> dict[str, dict[str, object]]:
             "reps": cards[0].reps,
         }
     return out
+
+
+# -- a picture gone between its finding and its writing (for each writer's tests) -----------
+
+
+def _deleted(path: Path, vault: Path) -> None:
+    path.unlink()
+
+
+def _a_folder_now(path: Path, vault: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+def _a_fifo_now(path: Path, vault: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _a_link_to_a_device_now(path: Path, vault: Path) -> None:
+    path.unlink()
+    path.symlink_to("/dev/zero")
+
+
+def _a_link_out_of_the_vault_now(path: Path, vault: Path) -> None:
+    outside = vault.parent / f"outside-{path.name}"
+    outside.write_bytes(png(seed=9))
+    path.unlink()
+    path.symlink_to(outside)
+
+
+def _grown_past_ankis_limit(path: Path, vault: Path) -> None:
+    with path.open("r+b") as f:
+        f.truncate(MAX_PICTURE_BYTES + 1)  # sparse: no disk taken
+
+
+# Each way a picture of ``vault`` at ``path`` can stop being the picture that was found.
+PICTURE_GONE: dict[str, Callable[[Path, Path], None]] = {
+    "deleted": _deleted,
+    "a folder now": _a_folder_now,
+    "a FIFO now": _a_fifo_now,
+    "a link to /dev/zero now": _a_link_to_a_device_now,
+    "grown past Anki's limit": _grown_past_ankis_limit,
+    "a link out of the vault now": _a_link_out_of_the_vault_now,
+}

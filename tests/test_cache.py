@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import unicodedata
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -783,3 +785,343 @@ def test_a_run_from_the_cache_is_the_run_without_it(
     assert cached == run_with(tmp_path / "fresh", "--no-cache")
     if command != ["check"]:  # (the change is seen: the case tests something)
         assert cached != before
+
+
+def _subjects_vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "v",
+        {
+            "a.md": memo("**A**\n가") + "## AWS\n**Z**\n하\n",
+            "b.md": memo("**B**\n나"),
+        },
+    )
+
+
+def test_runs_with_and_without_subject_each_keep_their_rows(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    """A run over one subject and a run over all of them, in turn, each read nothing again
+    (the cache held one row per note: each switch read the whole vault again)."""
+    vault = _subjects_vault(tmp_path)
+    runner = CliRunner(env={"MEMO2ANKI_CACHE_DIR": str(tmp_path / "cache")})
+    runs = {
+        "all": [str(vault), "-o", str(tmp_path / "all.apkg"), "-j", "1"],
+        "CKA": [str(vault), "--subject", "CKA", "-o", str(tmp_path / "cka.apkg"), "-j", "1"],
+    }
+    for name in ("all", "CKA"):
+        assert runner.invoke(main, runs[name]).exit_code == 0
+    for name in ("all", "CKA", "all", "CKA"):
+        reads.clear()
+        result = runner.invoke(main, runs[name])
+        assert result.exit_code == 0, result.output
+        assert reads == [], name
+
+
+def _rows_by_key(cache: Path) -> dict[str, int]:
+    with sqlite3.connect(cache / "notes.sqlite") as db:
+        return dict(db.execute("SELECT key, count(*) FROM notes GROUP BY key").fetchall())
+
+
+def test_rows_of_the_four_sets_of_options_last_written_are_kept(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    vault = _subjects_vault(tmp_path)
+    cache = tmp_path / "cache"
+    sets = [(), ("CKA",), ("AWS",), ("CKA", "AWS"), ("Linux",)]
+    for subjects in sets:
+        convert([vault], Options(subjects=subjects), cache=NoteCache(cache, repr(subjects)))
+    kept = {NoteCache(cache, repr(subjects)).key for subjects in sets[1:]}
+    assert set(_rows_by_key(cache)) == kept
+    reads.clear()
+    convert([vault], Options(subjects=("CKA",)), cache=NoteCache(cache, repr(("CKA",))))
+    assert reads == []
+    convert([vault], cache=NoteCache(cache, repr(())))  # (the first set's rows went)
+    assert sorted(reads) == ["a.md", "b.md"]
+
+
+def test_a_cache_of_the_layout_before_is_made_anew(vault: Path, tmp_path: Path) -> None:
+    """A notes.sqlite of the last version (one row per note) is used in the new layout, its
+    rows dropped; a newer memo2anki's layout is left as it is and not used."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with sqlite3.connect(cache / "notes.sqlite") as db:
+        db.execute("CREATE TABLE notes (path TEXT PRIMARY KEY, stamp TEXT, key TEXT, result BLOB)")
+        db.execute("INSERT INTO notes VALUES ('x', 'y', 'z', x'00')")
+    assert _run(vault, tmp_path) == convert([vault])
+    assert _rows_by_key(cache) == {NoteCache(cache, "options").key: 2}
+
+
+def _layout_before(db: sqlite3.Connection) -> None:
+    db.execute("DROP TABLE notes")
+    db.execute("DROP TABLE written")
+    db.execute("CREATE TABLE notes (path TEXT PRIMARY KEY, stamp TEXT, key TEXT, result BLOB)")
+    db.execute("PRAGMA user_version = 1")
+
+
+def _this_layout(db: sqlite3.Connection) -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("left", "kept"),
+    [(_layout_before, False), (_this_layout, True)],
+    ids=["the layout before", "this layout (stopped before its VACUUM)"],
+)
+def test_a_cache_left_with_small_pages_takes_large_ones(
+    vault: Path, tmp_path: Path, reads: list[str], left: Any, kept: bool
+) -> None:
+    """A note's row fits in a page of 64 KiB (at 4 KiB, a re-export read each row's overflow
+    pages one by one). A cache of 4 KiB pages takes them by VACUUM, whether its layout is the
+    one before or already this one: a stop or a failure between the layout's change and
+    VACUUM left a cache at 4 KiB for good."""
+    cache = tmp_path / "cache"
+    _run(vault, tmp_path)
+    with sqlite3.connect(cache / "notes.sqlite", isolation_level=None) as db:
+        left(db)
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("VACUUM")
+        assert db.execute("PRAGMA page_size").fetchone() == (4096,)
+    reads.clear()
+    cached = _run(vault, tmp_path)
+    assert sorted(reads) == ([] if kept else ["a.md", "b.md"])
+    assert cached == convert([vault])
+    with sqlite3.connect(cache / "notes.sqlite") as db:
+        assert db.execute("PRAGMA page_size").fetchone() == (65536,)
+    assert _rows_by_key(cache) == {NoteCache(cache, "options").key: 2}
+
+
+def test_a_cache_of_a_newer_layout_is_left_alone(
+    vault: Path, tmp_path: Path, reads: list[str]
+) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with sqlite3.connect(cache / "notes.sqlite") as db:
+        db.execute("CREATE TABLE later (what TEXT)")
+        db.execute("PRAGMA user_version = 99")
+    for _ in range(2):
+        reads.clear()
+        cached = _run(vault, tmp_path)
+        assert sorted(reads) == ["a.md", "b.md"]
+        assert cached == convert([vault])
+    with sqlite3.connect(cache / "notes.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (99,)
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("later",)]
+
+
+# Runs over parts of the vault, in turn: each keeps its own cache rows, and one that retires a
+# card reads the rest of the vault through the cache of the whole (targets.build.out_of_reach).
+_PARTS = {
+    "all": [],
+    "CKA": ["--subject", "CKA"],
+    "AWS": ["--subject", "AWS"],
+    "a day": ["--since", "2025-04-05"],
+}
+_RETIRING: dict[str, Callable[[Path], object]] = {
+    "a card retired": lambda v: _touch(v / _NEXT, memo("**Z**\n하", subject="AWS")),
+    "a card moved to another subject": lambda v: _touch(
+        v / _NEXT, memo("**Z**\n하\n\n**B**\n나", subject="AWS")
+    ),
+    "a card moved to an earlier day": lambda v: (
+        _touch(v / _NEXT, memo("**Z**\n하", subject="AWS")),
+        _touch(v / _DAY, _A + "\n**B**\n나\n"),
+    ),
+    "a note deleted": lambda v: (v / _NEXT).unlink(),
+}
+_NEXT = "daily/2025-04-05.md"
+
+
+@pytest.mark.parametrize("change", [*_CHANGES, *_RETIRING])
+def test_runs_over_each_subject_in_turn_from_the_cache_are_the_runs_without_it(
+    tmp_path: Path, change: str
+) -> None:
+    """Runs with and without --subject (or a date), in turn, filling the cache; after a
+    change, each says and plans what it does without the cache, a retired card included."""
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            _DAY: _A,
+            "daily/2025-04-05.md": memo("**B**\n나")
+            + "## AWS\n**Z**\n하\n# 복습\n**R**\n복습 본문\n",
+            "부록.md": "부록 하나\n",
+            "x/e.md": "별첨 ![[pic.png]]\n",
+            "image/pic.png": png(seed=1),
+            "image/sub/arch.png": png(seed=2),
+        },
+    )
+    (vault / "y").mkdir()
+    (vault / "y/pic.png").write_bytes(png(seed=3))
+    (vault / "별첨.md").symlink_to("x/e.md")
+
+    def run_with(cache: Path, *args: str) -> tuple[int, str, str]:
+        runner = CliRunner(env={"MEMO2ANKI_CACHE_DIR": str(cache)})
+        result = runner.invoke(main, [str(vault), "-j", "1", *args])
+        return result.exit_code, result.stdout, result.stderr
+
+    cache = tmp_path / "cache"
+    assert run_with(cache, "-o", str(tmp_path / "o.apkg"))[0] == 0  # (the ledger)
+    for part in [*_PARTS.values(), *_PARTS.values()]:
+        run_with(cache, "--dry-run", "--json", *part)
+    {**_CHANGES, **_RETIRING}[change](vault)
+    for name, part in [*_PARTS.items(), *reversed(_PARTS.items())]:
+        cached = run_with(cache, "--dry-run", "--json", *part)
+        assert cached == run_with(tmp_path / "fresh", "--dry-run", "--json", "--no-cache", *part), (
+            name
+        )
+
+
+# -- a database of other tables, or of these laid out otherwise ---------------------------------
+
+
+def _relaid(notes: str, written: str = "written (key TEXT PRIMARY KEY, at REAL)") -> Any:
+    """The filled cache's rows copied into tables of this layout's names laid out otherwise
+    (each note's path in upper case, as a table comparing without case still finds it)."""
+
+    def relay(db: sqlite3.Connection) -> None:
+        rows = db.execute("SELECT path, stamp, key, result FROM notes").fetchall()
+        db.execute("DROP TABLE notes")
+        db.execute("DROP TABLE written")
+        db.execute(f"CREATE TABLE notes {notes}")
+        db.execute(f"CREATE TABLE {written}")
+        if notes.startswith("(path"):
+            db.executemany(
+                "INSERT INTO notes VALUES (?, ?, ?, ?)", [(p.upper(), *r) for p, *r in rows]
+            )
+
+    return relay
+
+
+def _layout(number: int) -> Callable[[sqlite3.Connection], None]:
+    return lambda db: db.execute(f"PRAGMA user_version = {number}").close()
+
+
+def _other_programs(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA user_version = 0")
+    db.execute("CREATE TABLE col (id INTEGER)")
+
+
+def _view(db: sqlite3.Connection) -> None:
+    db.execute("DROP TABLE notes")
+    db.execute("CREATE VIEW notes AS SELECT 1 AS path, 2 AS stamp, 3 AS key, 4 AS result")
+
+
+_KEY_PATH = "PRIMARY KEY (key, path))"
+# Tables of this layout's names but not its own: the cache is made anew, and used again.
+OTHERWISE_LAID_OUT: dict[str, Callable[[sqlite3.Connection], None]] = {
+    "paths compared without case": _relaid(
+        f"(path TEXT COLLATE NOCASE, stamp TEXT, key TEXT, result BLOB, {_KEY_PATH}"
+    ),
+    "columns of other types": _relaid(f"(path BLOB, stamp INT, key TEXT, result TEXT, {_KEY_PATH}"),
+    "other columns": _relaid("(x, y)", "written (z)"),
+    "a row refused by a trigger": lambda db: db.execute(
+        "CREATE TRIGGER no AFTER INSERT ON notes BEGIN SELECT RAISE(ABORT, 'no'); END"
+    ).close(),
+    "written without its key": _relaid(
+        f"(path TEXT, stamp TEXT, key TEXT, result BLOB, {_KEY_PATH}", "written (key, at)"
+    ),
+    "a layout below zero": _layout(-5),
+}
+# A database that is not memo2anki's, or of a newer one: not used, not changed.
+NOT_OURS: dict[str, Callable[[sqlite3.Connection], None]] = {
+    "another program's tables besides": _other_programs,
+    "a view named notes": _view,
+    "the highest layout": _layout(2**31 - 1),
+}
+
+
+def _cli(vault: Path, tmp_path: Path, *extra: str) -> tuple[int, str, str]:
+    runner = CliRunner(env={"MEMO2ANKI_CACHE_DIR": str(tmp_path / "cache")})
+    result = runner.invoke(main, [str(vault), "--dry-run", "--json", "-j", "1", *extra])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _filled_then(vault: Path, tmp_path: Path, change: Callable[[sqlite3.Connection], None]) -> Path:
+    database = tmp_path / "cache" / "notes.sqlite"
+    assert _cli(vault, tmp_path)[0] == 0
+    with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as db:
+        change(db)
+    return database
+
+
+def _read_again(vault: Path, tmp_path: Path, reads: list[str]) -> list[str]:
+    """The notes a run through the cache read, its outcome checked that of a run without."""
+    reads.clear()
+    cached = _cli(vault, tmp_path)
+    read = sorted(reads)
+    assert cached == _cli(vault, tmp_path, "--no-cache")
+    return read
+
+
+@pytest.mark.parametrize("change", OTHERWISE_LAID_OUT.values(), ids=OTHERWISE_LAID_OUT.keys())
+def test_tables_of_the_cache_laid_out_otherwise_are_made_anew(
+    vault: Path, tmp_path: Path, reads: list[str], change: Callable[[sqlite3.Connection], None]
+) -> None:
+    """(A table comparing paths without case ended in 'unexpected error: KeyError'.)"""
+    _filled_then(vault, tmp_path, change)
+    assert _read_again(vault, tmp_path, reads) == ["a.md", "b.md"]
+    assert _read_again(vault, tmp_path, reads) == []
+
+
+def _linked_elsewhere(vault: Path, tmp_path: Path, side: str = "") -> Path:
+    """A cache filled by a run, then its database or a side file of it given a second name
+    (a hard link: another program's file made its own cache's, a backup's copy); that file."""
+    database = _filled_then(vault, tmp_path, lambda db: None)
+    elsewhere = tmp_path / "elsewhere"
+    if side:
+        elsewhere.write_bytes(b"")
+        os.link(elsewhere, database.with_name(database.name + side))
+    else:
+        os.link(database, elsewhere)
+    return elsewhere
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        *(partial(_filled_then, change=change) for change in NOT_OURS.values()),
+        _linked_elsewhere,
+        partial(_linked_elsewhere, side="-journal"),
+    ],
+    ids=[*NOT_OURS, "a hard link", "a journal a hard link"],
+)
+def test_a_database_not_the_caches_own_is_not_used_and_left_as_it_is(
+    vault: Path, tmp_path: Path, reads: list[str], make: Callable[[Path, Path], Path]
+) -> None:
+    """(Another program's database, as a hard link or in its place, lost its notes table; a
+    file hard-linked as the journal was written through.)"""
+    watched = make(vault, tmp_path)
+    before = watched.read_bytes()
+    _touch(vault / "a.md", memo("**A**\n가다"))
+    for _ in range(2):
+        assert _read_again(vault, tmp_path, reads) == ["a.md", "b.md"]
+    assert watched.read_bytes() == before
+
+
+def _written(*rows: tuple[object, object]) -> Callable[[sqlite3.Connection], None]:
+    return lambda db: db.executemany("INSERT INTO written VALUES (?, ?)", rows).close()
+
+
+_FUTURE = dt.datetime(2999, 1, 1).timestamp()
+WRITTEN_AT: dict[str, Callable[[sqlite3.Connection], None]] = {
+    "times not yet come (a clock set back since)": _written(
+        *((f"later{n}", _FUTURE + n) for n in range(4))
+    ),
+    "the largest times": _written(*((f"huge{n}", 1e308) for n in range(4)), ("int", 2**63 - 1)),
+    "text and nothing": _written(*((f"text{n}", "zzz") for n in range(4)), ("null", None)),
+    "a key that is nothing": _written(*((None, _FUTURE) for _ in range(4))),
+    "thousands of keys": _written(*((f"k{n}", _FUTURE - n) for n in range(3000))),
+}
+
+
+@pytest.mark.parametrize("change", WRITTEN_AT.values(), ids=WRITTEN_AT.keys())
+def test_whatever_written_holds_a_runs_rows_are_kept_and_four_sets_at_most(
+    tmp_path: Path, reads: list[str], change: Callable[[sqlite3.Connection], None]
+) -> None:
+    """(Four keys written at a time to come had this run's rows dropped as soon as written:
+    each run read the whole vault again.)"""
+    vault = _subjects_vault(tmp_path)
+    database = _filled_then(vault, tmp_path, change)
+    _touch(vault / "a.md", memo("**A**\n가다"))
+    assert _read_again(vault, tmp_path, reads) == ["a.md"]
+    assert _read_again(vault, tmp_path, reads) == []
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT count(*) FROM written WHERE key NOT NULL").fetchone()[0] <= 4

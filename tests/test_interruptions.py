@@ -66,8 +66,21 @@ def test_a_folder_nested_deeper_than_the_recursion_limit(deep_vault: Path) -> No
     assert card.note == f"{deep.as_posix()}/2025-04-04.md"
 
 
+def _renamed(path: Path) -> None:
+    path.rename(path.with_name("renamed.png"))  # Obsidian renames attachments
+
+
+def _a_link_out_of_the_vault_now(path: Path) -> None:
+    outside = path.parents[1] / "outside" / path.name
+    outside.parent.mkdir()
+    outside.write_bytes(png(seed=9))
+    path.unlink()
+    path.symlink_to(outside)  # (found inside the vault: a link now, never followed)
+
+
+@pytest.mark.parametrize("how", [_renamed, _a_link_out_of_the_vault_now])
 def test_an_image_removed_while_the_deck_is_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki: Anki
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki: Anki, how: Any
 ) -> None:
     vault = write_vault(
         tmp_path / "v",
@@ -80,7 +93,7 @@ def test_an_image_removed_while_the_deck_is_written(
     real = build.write_plan
 
     def removed_meanwhile(*args: object, **kwargs: object) -> object:
-        (vault / "gone.png").rename(vault / "renamed.png")  # Obsidian renames attachments
+        how(vault / "gone.png")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(build, "write_plan", removed_meanwhile)
@@ -94,7 +107,8 @@ def test_an_image_removed_while_the_deck_is_written(
     assert [n.fields["Front"].count("<img") for n in anki.notes()] == [0, 0]
     assert sorted(n.fields["Back"].count("<img") for n in anki.notes()) == [1, 1]
     assert len(anki.media_files()) == 1  # kept.png, and nothing named for the missing one
-    assert sorted(os.listdir(tmp_path)) == ["anki", "memo2anki-cache", "out.apkg", "v"]
+    left = {"anki", "memo2anki-cache", "out.apkg", "v", "outside"}
+    assert set(os.listdir(tmp_path)) <= left and "out.apkg" in os.listdir(tmp_path)
 
 
 def test_an_output_that_is_a_link_to_a_note_is_refused(tmp_path: Path) -> None:
@@ -395,7 +409,9 @@ cli.run()
     [
         ("FUNC:memo2anki.cli.options.parse_date", "nothing written"),
         ("FUNC:memo2anki.cli.build.deck_option", "nothing written"),
+        ("FUNC:memo2anki.cards.cache._laid_out", "nothing written"),
         ("TEMP:1", "nothing written"),  # the deck's
+        ("FUNC:memo2anki.targets.package._copy_into", "nothing written"),
         ("FUNC:memo2anki.targets.package._write_zip", "nothing written"),
         (
             "FUNC:os.replace:1",
@@ -419,7 +435,9 @@ cli.run()
     ids=[
         "reading --since",
         "reading --deck",
+        "the note cache laid out",
         "the deck's temp file made",
+        "the deck's collection copied into its zip",
         "the deck's zip written",
         "the deck renamed into place",
         "the deck's writer returned",
@@ -590,23 +608,92 @@ def test_a_stop_once_the_sync_and_its_ledger_are_written_says_so(
     assert "2 unchanged" in again.output  # (the ledger and the collection agree)
 
 
-def test_a_stop_while_ankiconnect_is_told_says_to_sync_again(tmp_path: Path) -> None:
-    # AnkiConnect has no transaction: the notes imported before the stop are there.
+@pytest.mark.parametrize(
+    ("command", "moment", "edited"),
+    [
+        ("build", "FUNC:os.replace:1", False),
+        ("build", "FUNC:memo2anki.targets.build.write_plan", False),
+        ("build", "FUNC:memo2anki.changes.ledger.save", False),
+        ("build", "FUNC:memo2anki.targets.build.write_plan", True),
+        ("sync", "FUNC:memo2anki.changes.ledger.save", False),
+        ("sync", "FUNC:memo2anki.targets.write_collection.apply_plan", True),
+    ],
+    ids=[
+        "build: the deck renamed into place",
+        "build: the deck's writer returned",
+        "build: the ledger's writer returned, having nothing to write",
+        "build: the deck's writer returned, a card edited",
+        "sync: the ledger's writer returned, having nothing to write",
+        "sync: the collection written, a card edited",
+    ],
+)
+def test_a_stop_before_the_ledger_is_saved_says_it_was_not_only_when_it_needed_to_be(
+    tmp_path: Path, command: str, moment: str, edited: bool
+) -> None:
+    # A run again with nothing new leaves the ledger as it was: a stop then loses nothing of
+    # it, and "not the ledger (the next run reports these changes again)" would be untrue.
+    vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가", "**B**\n나")})
+    if command == "sync":
+        Anki(tmp_path / "profile").close()
+        into = tmp_path / "profile" / "collection.anki2"
+        args: tuple[str | Path, ...] = ("sync", vault, "--collection", into, "--no-backup")
+        told = f"synced into {into}"
+    else:
+        into = tmp_path / "deck.apkg"
+        args, told = (vault, "-o", into), f"wrote {into}"
+    assert run(*args).exit_code == 0
+    if edited:
+        write_vault(vault, {"2025-04-04.md": memo("**A**\n가", "**B**\n나나")})
+        told += ", but not the ledger (the next run reports these changes again)"
+    ledger = (vault / ".memo2anki" / "ledger.json").read_bytes()
+    child = _stopped_at(moment, *args)
+    assert child.stderr.splitlines() == [f"memo2anki: stopped by SIGTERM; {told}"]
+    assert child.returncode == 128 + signal.SIGTERM
+    assert (vault / ".memo2anki" / "ledger.json").read_bytes() == ledger
+    again = run(*args, "--changes")
+    assert again.exit_code == 0, again.output
+    assert ("1 updated" in again.stderr) == edited, again.stderr
+
+
+_MAY_BE_IN = (
+    "some changes may be in profile 'User 1' through AnkiConnect at {url}: sync again to "
+    "finish them"
+)
+
+
+@pytest.mark.parametrize(
+    ("moment", "said"),
+    [
+        # (the sixth look-up: the first of the writer's requests, which reads)
+        ("FUNC:socket.getaddrinfo:6", "nothing written"),
+        ("FUNC:memo2anki.targets.write_ankiconnect.held_notes", "nothing written"),
+        ("FUNC:memo2anki.targets.write_ankiconnect.pictures_lacking", "nothing written"),
+        ("FUNC:memo2anki.targets.write_ankiconnect._added_ids", _MAY_BE_IN),
+    ],
+    ids=[
+        "a request's host name looked up",
+        "Anki's notes read",
+        "Anki's pictures read",
+        "the new notes imported",
+    ],
+)
+def test_a_stop_while_ankiconnect_is_told_says_to_sync_again_once_anki_may_have_changed(
+    tmp_path: Path, moment: str, said: str
+) -> None:
+    """AnkiConnect has no transaction: the notes imported before the stop are there, and a
+    sync again finishes them; a stop while memo2anki only read Anki was told so too."""
     from ankiconnect_standin import AnkiConnectStandIn
 
     vault = write_vault(tmp_path / "v", {"2025-04-04.md": memo("**A**\n가", "**B**\n나")})
     Anki(tmp_path / "profile").close()
     with AnkiConnectStandIn(tmp_path / "profile" / "collection.anki2") as server:
-        child = _stopped_at(
-            "FUNC:memo2anki.targets.write_ankiconnect._added_ids",
-            "sync", vault, "--ankiconnect-url", server.url, "--no-cache",
-        )  # fmt: skip
+        child = _stopped_at(moment, "sync", vault, "--ankiconnect-url", server.url, "--no-cache")
         assert child.stderr.splitlines() == [
-            f"memo2anki: stopped by SIGTERM; some changes may be in profile 'User 1' through "
-            f"AnkiConnect at {server.url}: sync again to finish them"
+            f"memo2anki: stopped by SIGTERM; {said.format(url=server.url)}"
         ]
         assert child.returncode == 128 + signal.SIGTERM
         assert not (vault / ".memo2anki" / "ledger.json").exists()
+        assert len(memo2anki_notes(server.col)) == (2 if said == _MAY_BE_IN else 0)
         again = run("sync", vault, "--ankiconnect-url", server.url, "--no-cache")
         assert again.exit_code == 0, again.output
         assert len(memo2anki_notes(server.col)) == 2  # finished, without a duplicate

@@ -1050,6 +1050,46 @@ def test_each_row_is_read_in_the_layout_its_length_says(
     assert _files(vault) == _as_written_whole(vault, tmp_path)
 
 
+def _header_line(change: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    def relay(text: bytes) -> bytes:
+        head, _, rows = text.partition(b"\n")
+        return change(head) + b"\n" + rows
+
+    return relay
+
+
+# A ledger's header line (which ends with its rows' "[") laid out otherwise than memo2anki
+# writes it: by hand, by an editor, or with values of its own after the rows' key.
+HEADER_LINES: dict[str, Callable[[bytes], bytes]] = {
+    "spaces after its [": _header_line(lambda line: line + b"   "),
+    "a tab after its [": _header_line(lambda line: line + b"\t"),
+    "a CR after its [": _header_line(lambda line: line + b"\r"),
+    "a [ in a string after the rows' key": _header_line(lambda line: line + b'], "n": ["a [b"'),
+    "arrays in an array after the rows' key": _header_line(lambda line: line + b'], "n": [[1], []'),
+    "a number in an array after the rows' key": _header_line(lambda line: line + b'], "n": [1'),
+}
+
+
+@pytest.mark.parametrize("relaid", HEADER_LINES.values(), ids=HEADER_LINES.keys())
+def test_rows_under_a_header_line_laid_out_otherwise_are_read(
+    relaid: Callable[[bytes], bytes], vault: Path, tmp_path: Path
+) -> None:
+    """(Values after the rows' key had the ledger not used, with a warning, and the run
+    treated as a first run: the rows were read from the last "[" of the header line.)"""
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    path = vault / LEDGER
+    path.write_bytes(relaid(path.read_bytes()))
+    for gone in (False, True):
+        if gone:
+            (vault / "daily/2025-04-03.md").unlink()
+        result = run(vault, "-o", out, "--dry-run")
+        assert result.exit_code == 0, result.output
+        [summary] = result.stderr.splitlines()
+        changes = "1 gone, 3 unchanged" if gone else "4 unchanged"
+        assert f" 0 warnings; {changes}; dry run" in summary
+
+
 # A row's time edited by hand (or written by a machine whose clock was far ahead): (its
 # time, whether it is a damaged value).
 STAMPS_TO_COME = {

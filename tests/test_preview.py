@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SAMPLES, Anki, bump_mtime, memo, png, run, write_vault
+from helpers import PICTURE_GONE, SAMPLES, Anki, bump_mtime, memo, png, run, write_vault
 from preview import Browser, find_chromium
 
 from memo2anki.cards.convert import convert
 from memo2anki.changes.plan import Layout, Plan
+from memo2anki.cli import preview as preview_cli
 from memo2anki.model import Memo2AnkiError, Options, Result
 from memo2anki.targets.build import plan_build
 from memo2anki.targets.preview import csp, inline_size, write_preview
@@ -650,14 +651,31 @@ def test_a_picture_beside_the_page_is_kept_only_as_its_own_bytes(tmp_path: Path,
     assert other.read_bytes() == bytes(len(data))
 
 
-def test_a_picture_gone_while_the_page_is_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", PICTURE_GONE)
+@pytest.mark.parametrize("where", ["inside the page", "beside it"])
+def test_a_picture_gone_while_the_page_is_written_is_shown_missing_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, where: str
+) -> None:
+    """Between finding a picture and writing the page, it goes, or becomes what no writer
+    reads: the page is written, every card on it, that picture shown as missing with a
+    warning, as a package leaves it out (a folder beside the page ended the command)."""
     vault = _changes_vault(tmp_path / "vault")
-    result, plan = _plan(vault)
-    (vault / "image/svc.png").unlink()
+    real = preview_cli.write_preview
+
+    def changed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        PICTURE_GONE[how](vault / "image/svc.png", vault)
+        return real(*args, **kwargs, inline_limit=0 if where == "beside it" else 2**40)
+
+    monkeypatch.setattr(preview_cli, "write_preview", changed_meanwhile)
     page = tmp_path / "cards.html"
-    info = write_preview(plan, result.media, page, title="t")
-    assert [m.name for m in info.missing] == [m.name for m in result.media]
+    result = run("preview", vault, "-o", page)
+    assert result.exit_code == 0, result.output
+    assert (
+        "image/svc.png: image moved or deleted while the page was written; shown as missing"
+        in result.output.splitlines()
+    ), result.output
     assert len(page_of(page).cards) == 5  # every card all the same
+    assert not list(tmp_path.glob("cards_files/*"))
 
 
 @pytest.mark.parametrize(

@@ -7,19 +7,24 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import stat
 import unicodedata
+import zipfile
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from helpers import Anki, memo, png, run, write_vault
 from sandbox import run_cli
 
 from memo2anki.cards.convert import convert
+from memo2anki.cards.pictures.media import MAX_PICTURE_BYTES
 from memo2anki.cli import check as cli_check
 from memo2anki.cli import options as cli_options
+from memo2anki.targets import package
 
 GOOD = {"daily/2025-04-01.md": memo("**Pod**\n가장 작은 배포 단위")}
 POD = ("daily/2025-04-01.md:7", "Pod")  # the card GOOD makes, as (note:line, front)
@@ -176,6 +181,117 @@ def test_pipe_named_md_does_not_block(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert proc.stderr.splitlines() == ["pipe.md: skipped, not a regular file"]
     assert _cards(proc.stdout) == [POD]
+
+
+def _device(path: Path) -> None:
+    try:
+        os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 3))  # /dev/null's numbers
+    except PermissionError:
+        pytest.skip("no devices made here")
+
+
+NOT_REGULAR_FILES = {"a FIFO": os.mkfifo, "a folder": os.mkdir, "a device": _device}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("kind", NOT_REGULAR_FILES)
+@pytest.mark.parametrize(
+    ("link", "name", "said"),
+    [
+        (
+            "![[odd.png]]",
+            "odd.png",
+            "n.md:9: 'odd.png' is {kind}, not a regular file; not embedded",
+        ),
+        (
+            "![](odd.png)",
+            "odd.png",
+            "n.md:9: 'odd.png' is {kind}, not a regular file; not embedded",
+        ),
+        (
+            "![[odd]]",
+            "odd.md",
+            "n.md:9: embedded note 'odd.md' is {kind}, not a regular file; not embedded",
+        ),
+    ],
+    ids=["picture", "markdown picture", "embedded note"],
+)
+def test_a_picture_or_embedded_note_that_is_not_a_regular_file_is_named_never_opened(
+    tmp_path: Path, anki: Anki, kind: str, link: str, name: str, said: str
+) -> None:
+    """In a child process with a timeout: a FIFO opened would be waited on for ever."""
+    vault = write_vault(tmp_path / "v", {"n.md": memo(f"**A**\n가\n{link}", "**B**\n나")})
+    NOT_REGULAR_FILES[kind](vault / name)
+    out = tmp_path / "deck.apkg"
+    proc = run_cli(vault, "-o", out, "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    assert said.format(kind=kind) in proc.stderr.splitlines(), proc.stderr
+    anki.import_package(out)
+    backs = {n.fields["Front"]: n.fields["Back"] for n in anki.notes()}
+    assert sorted(backs) == ["A", "B"] and not anki.media_files()
+
+
+@pytest.mark.parametrize(
+    ("size", "said"),
+    [
+        (3 << 30, "3.0 GiB"),
+        (MAX_PICTURE_BYTES + (1 << 20), "101.0 MiB"),
+        (MAX_PICTURE_BYTES + 1, "104,857,601 bytes"),  # (not "100.0 MiB": no larger, it seems)
+    ],
+)
+def test_a_picture_larger_than_anki_syncs_is_left_out_and_named_with_its_size(
+    tmp_path: Path, anki: Anki, size: int, said: str
+) -> None:
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            "n.md": memo("**A**\n가\n![[big.png]]", "**B**\n나\n![[small.png]]"),
+            "small.png": png(seed=1),
+        },
+    )
+    with (vault / "big.png").open("wb") as f:
+        f.write(png(seed=2))
+        f.truncate(size)  # sparse: no disk taken
+    out = tmp_path / "deck.apkg"
+    result = run(vault, "-o", out, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"n.md:9: image larger than 100 MiB ({said}), which Anki cannot sync; left out: big.png"
+    )
+    assert out.stat().st_size < 1 << 20
+    anki.import_package(out)
+    backs = {n.fields["Front"]: n.fields["Back"] for n in anki.notes()}
+    assert '<span class="m2a-missing">[missing image: big.png]</span>' in backs["A"]
+    assert len(anki.media_in(backs["B"])) == 1 and len(anki.media_files()) == 1
+
+
+def test_a_picture_that_grows_once_opened_goes_in_as_large_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A picture of Anki's limit exactly goes in; one growing past it between its opening
+    and its copy into the package went in whole, past the limit checked at the opening."""
+    vault = write_vault(tmp_path / "v", {"n.md": memo("**A**\n가\n![[big.png]]")})
+    with (vault / "big.png").open("wb") as f:
+        f.write(png(seed=2))
+        f.truncate(MAX_PICTURE_BYTES)  # sparse: no disk taken
+    real = package.open_picture
+
+    def growing(path: Path) -> Any:
+        opened = real(path)
+        with path.open("r+b") as f:
+            f.truncate(MAX_PICTURE_BYTES + 1)
+        return opened
+
+    monkeypatch.setattr(package, "open_picture", growing)
+    out = tmp_path / "deck.apkg"
+    result = run(vault, "-o", out, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output.replace("0 warnings", ""), result.output
+    with zipfile.ZipFile(out) as zf:
+        sizes = {i.filename: i.file_size for i in zf.infolist()}
+        assert json.loads(zf.read("media")) == {"0": ANY}
+        assert zf.testzip() is None
+    assert sizes["0"] == MAX_PICTURE_BYTES
 
 
 def test_unreadable_note_and_folder(tmp_path: Path) -> None:

@@ -37,13 +37,18 @@ def test_each_picture_is_hashed_once_however_often_it_is_shown(
     }
     vault = write_vault(tmp_path / "v", {**notes, "image/pod.png": png()})
     opened: list[str] = []
-    real_open = Path.open
+    real_open, real_os_open = Path.open, os.open
 
     def counting_open(self: Path, *args: Any, **kwargs: Any) -> Any:
         opened.append(self.name)
         return real_open(self, *args, **kwargs)
 
+    def counting_os_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(os.path.basename(path))
+        return real_os_open(path, *args, **kwargs)
+
     monkeypatch.setattr(Path, "open", counting_open)
+    monkeypatch.setattr(os, "open", counting_os_open)  # (a picture is opened never to wait)
     result = convert([vault])
     assert len(result.cards) == 40 and len(result.media) == 1
     assert result.media[0].sha256 == hashlib.sha256(png()).hexdigest()

@@ -19,11 +19,12 @@ from typing import Any
 
 import pytest
 from ankiconnect_standin import ADD_ON_ANSWERS, AnkiConnectStandIn
-from helpers import Anki, memo2anki_notes, png, run, write_vault
+from helpers import PICTURE_GONE, Anki, memo2anki_notes, png, run, write_vault
 from sandbox import run_cli
 
 from memo2anki.changes.notes import MODEL_ID
 from memo2anki.changes.plan import GONE_TAG, kept_suspended_tag
+from memo2anki.cli import sync as cli_sync
 from memo2anki.model import Memo2AnkiError, one_line
 from memo2anki.targets.ankiconnect import AnkiConnect, checked_result, detect
 from memo2anki.targets.sync import ANKICONNECT, COLLECTION, choose_target
@@ -807,6 +808,8 @@ def test_a_result_of_the_wrong_shape_is_one_line_naming_the_action(
         "http://user:pw@127.0.0.1:8765",
         "http://127.0.0.1:8765/?action=deleteNotes",
         "http://127.0.0.1:8765/#x",
+        "http://127.0.0.1:8765/카드",
+        "http://127.0.0.1:8765/caf\u00e9",
         "http://127.0.0.1 :8765",
         "http://[::1:8765",
         "http://a..b:8765",
@@ -1504,3 +1507,226 @@ def test_note_ids_not_where_they_seem_are_never_opened_nor_written_through(
     after = {p.relative_to(outside): p.read_bytes() for p in outside.rglob("*") if p.is_file()}
     assert after == before  # nothing written out of the vault
     assert sorted(memo_notes(standin)) == sorted(["Docker Network", "CNI", "etcd", "Raft"])
+
+
+# -- a picture gone while the sync runs --------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", PICTURE_GONE)
+@pytest.mark.parametrize("when", ["in a new card", "lost from Anki", "in an edited card"])
+def test_a_picture_gone_while_syncing_through_ankiconnect_is_named_and_the_rest_goes_in(
+    vault: Path, standin: AnkiConnectStandIn, monkeypatch: pytest.MonkeyPatch, how: str, when: str
+) -> None:
+    col = standin.col
+    assert col is not None
+    if when != "in a new card":
+        assert sync(vault, standin)[0] == 0
+        (image,) = re.findall(r'src="([^"]+)"', str(memo_notes(standin)["etcd"]["back"]))
+        col.media.trash_files([image])
+    if when == "in an edited card":
+        (vault / "daily/2025-04-02.md").write_text(note(ETCD + "\n고침"), encoding="utf-8")
+    real = cli_sync.run_sync
+
+    def removed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        PICTURE_GONE[how](vault / "etcd.png", vault)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli_sync, "run_sync", removed_meanwhile)
+    code, output = sync(vault, standin)
+    assert code == 0, output
+    assert (
+        "etcd.png: image moved or deleted while the deck was written; left out of the deck"
+        in output.splitlines()
+    ), output
+    assert "image added" not in output and "images added" not in output, output
+    notes = memo_notes(standin)
+    assert sorted(notes) == ["CNI", "Docker Network", "etcd"]
+    assert ("고침" in str(notes["etcd"]["back"])) == (when == "in an edited card")
+    assert not col.media.have(*re.findall(r'src="([^"]+)"', str(notes["etcd"]["back"])))
+
+
+# -- a host name whose lookup never ends -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("blocked", "said"),
+    [
+        (
+            1,
+            "AnkiConnect does not answer at {url} (the look-up of its host name did not end "
+            "within 1 s)",
+        ),
+        (
+            2,
+            "cannot tell which profile Anki has open: cannot reach AnkiConnect at {url}: the "
+            "look-up of its host name did not end within 5 s",
+        ),
+        (
+            5,
+            "cannot reach AnkiConnect at {url}: the look-up of its host name did not end "
+            "within 1 s",
+        ),
+    ],
+    ids=["the first look-up (version)", "the second (getActiveProfile)", "a later one"],
+)
+def test_a_host_name_whose_look_up_never_ends_is_within_the_time_bound(
+    vault: Path,
+    standin: AnkiConnectStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    blocked: int,
+    said: str,
+) -> None:
+    """A DNS server that never answers: the look-up of the host name (``getaddrinfo``, which
+    takes no time-out) is within the exchange's bound. A stand-in resolver answers for the
+    name with the stand-in add-on's address, and waits for ever from look-up ``blocked`` on."""
+    port = standin.url.rsplit(":", 1)[1]
+    url = f"http://anki.example:{port}"
+    real = socket.getaddrinfo
+    looked_up = 0
+    never = threading.Event()
+
+    def resolver(host: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal looked_up
+        if host != "anki.example":
+            return real(host, *args, **kwargs)
+        looked_up += 1
+        if looked_up >= blocked:
+            never.wait()
+        return real("127.0.0.1", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    monkeypatch.setattr("memo2anki.targets.ankiconnect.TIMEOUT", HOSTILE_TIMEOUT)
+    outcome: list[Any] = []
+    runner = threading.Thread(
+        target=lambda: outcome.append(
+            run("sync", vault, "--via", "ankiconnect", "--ankiconnect-url", url, "--no-cache")
+        ),
+        daemon=True,
+    )
+    try:
+        runner.start()
+        runner.join(30)  # (a bound on the test, not a measure of speed)
+        assert not runner.is_alive(), "the sync waited on the look-up for ever"
+    finally:
+        never.set()  # (lets a look-up left waiting end)
+    (result,) = outcome
+    assert result.exit_code == 1, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("memo2anki: error:")]
+    assert said.format(url=url) in line, line
+    assert "unexpected" not in result.output
+
+
+# -- a host name of several addresses ----------------------------------------------------------
+
+
+@pytest.fixture
+def unanswered() -> Iterator[tuple[str, int]]:
+    """An address whose connections are never answered (a firewall dropping them): a
+    listening socket whose queue is full, so the system answers no new one."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    queued = [socket.socket() for _ in range(3)]
+    for sock in queued:
+        sock.setblocking(False)
+        sock.connect_ex(listener.getsockname())
+    try:
+        yield listener.getsockname()
+    finally:
+        for sock in [*queued, listener]:
+            sock.close()
+
+
+@pytest.fixture
+def refusing() -> tuple[str, int]:
+    """An address where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("addresses", "said"),
+    [
+        (["unanswered", "add-on"], None),
+        (["refusing", "add-on"], None),
+        (["unanswered", "refusing", "add-on"], None),
+        (["unanswered"], "AnkiConnect does not answer at {url} (did not answer within 1 s"),
+        (["add-on", "unanswered"], None),
+        (["unanswered", "refusing"], "AnkiConnect does not answer at {url} (nothing listens there"),
+    ],
+    ids=lambda case: " then ".join(case) if isinstance(case, list) else "",
+)
+def test_a_host_name_of_several_addresses_is_reached_at_the_one_that_answers(
+    vault: Path,
+    standin: AnkiConnectStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    unanswered: tuple[str, int],
+    refusing: tuple[str, int],
+    addresses: list[str],
+    said: str | None,
+) -> None:
+    """A name looked up to several addresses, the first never answering a connection: the
+    next had its turn only once the whole exchange's time was up, the sync ending there."""
+    host, port = standin.url.removeprefix("http://").rsplit(":", 1)
+    at = {"unanswered": unanswered, "refusing": refusing, "add-on": (host, int(port))}
+    real = socket.getaddrinfo
+
+    def resolver(name: Any, *args: Any, **kwargs: Any) -> Any:
+        if name != "anki.example":
+            return real(name, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", at[a]) for a in addresses]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    monkeypatch.setattr("memo2anki.targets.ankiconnect.TIMEOUT", HOSTILE_TIMEOUT)
+    url = f"http://anki.example:{port}"
+    result = run("sync", vault, "--via", "ankiconnect", "--ankiconnect-url", url, "--no-cache")
+    if said is None:
+        assert result.exit_code == 0, result.output
+        assert sorted(memo_notes(standin)) == ["CNI", "Docker Network", "etcd"]
+    else:
+        assert result.exit_code == 1, result.output
+        (line,) = [x for x in result.output.splitlines() if x.startswith("memo2anki: error:")]
+        assert said.format(url=url) in line, line
+        assert not memo_notes(standin)
+    assert "unexpected" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        ("EAI_NONAME", "no such host (Name or service not known)"),
+        (
+            "EAI_AGAIN",
+            "the look-up of its host name failed: Temporary failure in name resolution",
+        ),
+        ("EAI_FAIL", "the look-up of its host name failed: Non-recoverable failure in name res"),
+    ],
+)
+def test_a_look_up_that_fails_says_whether_the_host_has_no_address_or_was_not_found_out(
+    vault: Path, monkeypatch: pytest.MonkeyPatch, code: str, said: str
+) -> None:
+    """A DNS server down (a temporary failure) was told as 'no such host'."""
+    real = socket.getaddrinfo
+    error = getattr(socket, code)
+
+    def resolver(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "anki.example":
+            return real(host, *args, **kwargs)
+        raise socket.gaierror(error, _GAI_WORDS[code])
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    url = "http://anki.example:8765"
+    result = run("sync", vault, "--via", "ankiconnect", "--ankiconnect-url", url, "--no-cache")
+    assert result.exit_code == 1, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("memo2anki: error:")]
+    assert f"AnkiConnect does not answer at {url} ({said}" in line, line
+    assert "unexpected" not in result.output
+
+
+# (as glibc words them)
+_GAI_WORDS = {
+    "EAI_NONAME": "Name or service not known",
+    "EAI_AGAIN": "Temporary failure in name resolution",
+    "EAI_FAIL": "Non-recoverable failure in name resolution",
+}

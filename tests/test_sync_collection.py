@@ -20,11 +20,12 @@ from typing import Any
 
 import pytest
 from anki.collection import Collection
-from helpers import REPO, Anki, memo2anki_notes, png, run, write_vault
+from helpers import PICTURE_GONE, REPO, Anki, memo2anki_notes, png, run, write_vault
 from sandbox import run_cli
 
 from memo2anki.changes.notes import CLOZE_MODEL_ID, MODEL_ID
 from memo2anki.changes.plan import GONE_TAG, KEPT_SUSPENDED, kept_suspended_tag
+from memo2anki.cli import sync as cli_sync
 
 DOCKER = "**Docker Network**\nNone 설정하면 컨테이너 외부와 통신 불가능\nHost: 호스트 네트워크 사용"
 CNI = "**CNI**\n컨테이너 네트워크 인터페이스 표준 플러그인 규격과 그 구현들"
@@ -1609,3 +1610,38 @@ def test_a_file_opened_with_the_collection_that_is_not_what_it_seems_is_named_ne
     assert done.stderr.splitlines()[-1].startswith(f"memo2anki: error: {odd}: {said}")
     assert col_path.read_bytes() == before
     assert odd.is_symlink() or not odd.is_file() or odd.read_text() == "someone's file"
+
+
+# -- a picture gone while the sync runs --------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", PICTURE_GONE)
+@pytest.mark.parametrize("when", ["in a new card", "lost from Anki", "in an edited card"])
+def test_a_picture_gone_while_syncing_a_collection_is_named_and_the_rest_goes_in(
+    vault: Path, col_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, when: str
+) -> None:
+    if when != "in a new card":
+        assert sync(vault, col_path)[0] == 0
+        (image,) = re.findall(r'src="([^"]+)"', str(memo_notes(col_path)["etcd"]["back"]))
+        (col_path.with_suffix(".media") / image).unlink()
+    if when == "in an edited card":
+        (vault / "daily/2025-04-02.md").write_text(note(ETCD + "\n고침"), encoding="utf-8")
+    real = cli_sync.run_sync
+
+    def removed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        PICTURE_GONE[how](vault / "etcd.png", vault)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli_sync, "run_sync", removed_meanwhile)
+    code, output = sync(vault, col_path, "--no-backup")
+    assert code == 0, output
+    assert (
+        "etcd.png: image moved or deleted while the deck was written; left out of the deck"
+        in output.splitlines()
+    ), output
+    assert "image added" not in output and "images added" not in output, output
+    notes = memo_notes(col_path)
+    assert sorted(notes) == ["CNI", "Docker Network", "etcd"]
+    assert ("고침" in str(notes["etcd"]["back"])) == (when == "in an edited card")
+    (image,) = re.findall(r'src="([^"]+)"', str(notes["etcd"]["back"]))
+    assert not (col_path.with_suffix(".media") / image).exists()

@@ -14,15 +14,23 @@ code. Each row is sealed with a SHA-256 of itself and of what it is stored under
 the note's path and stamp): a row damaged, edited by hand, copied to another note or another
 set of options, or kept under a stamp it was not made for does not open, and the note is read
 again. (A seal is no secret: whoever can write the cache folder can seal what they write.)
-SQLite's files are opened only when they are regular files (a FIFO there would wait for ever).
+SQLite's files are opened only when they are regular files (a FIFO there would wait for ever),
+each with no other name (a hard link's other file is not the cache's to write), and used
+only when they hold nothing but the cache's own tables (another program's are left alone).
+
+Rows are kept per note and per set of options, for the four sets of options most recently
+written: a run over one subject and a run over all of them each keep their own, and neither
+reads the vault again after the other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +40,7 @@ import msgspec
 import platformdirs
 
 from memo2anki.cards.pictures.media import file_unchanged
-from memo2anki.common.files import odd_sqlite_file
+from memo2anki.common.files import SQLITE_SIDE_FILES
 from memo2anki.common.gcpause import cycle_collection_paused
 from memo2anki.model import Card, Journal, Lookup, Media, NoteResult, Options, file_version
 from memo2anki.notes.discover import garden_of
@@ -40,6 +48,11 @@ from memo2anki.notes.discover import garden_of
 _FORMAT = "6"
 _BATCH = 500  # notes written to the cache at a time
 _FILE = "notes.sqlite"
+# The tables' layout (SQLite's user_version): an older one's rows are dropped, a newer one (a
+# newer memo2anki's) is left alone and not used.
+_LAYOUT = 2
+_KEPT = 4  # sets of options whose rows are kept: the most recently written
+_PAGE = 65536
 # What a row holds: the note's path (the key it was stored under), its result (without the
 # journal) and the journal. Dataclasses are JSON objects, their fields by name.
 _Entry = tuple[str, NoteResult, Journal]
@@ -147,13 +160,19 @@ def _seal_of(options_key: str, path: str, stamp: str, payload: bytes) -> bytes:
 
 
 def _usable(folder: Path) -> bool:
-    """Whether the database and its side files are regular files (or not there yet)."""
-    try:
-        if not stat.S_ISREG(os.lstat(folder / _FILE).st_mode):
+    """Whether the database and its side files are regular files (or not there yet), each
+    with no other name: a hard link's other file (another program's database, a backup's
+    copy, any file at all) is never written through it."""
+    for name in (_FILE, *(_FILE + side for side in SQLITE_SIDE_FILES)):
+        try:
+            found = os.lstat(folder / name)
+        except FileNotFoundError:
+            continue
+        except OSError:
             return False
-    except FileNotFoundError:
-        pass
-    return odd_sqlite_file(folder / _FILE) is None
+        if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
+            return False
+    return True
 
 
 def options_key(vault: Path, options: Options) -> str:
@@ -181,10 +200,9 @@ class NoteCache:
             if not _usable(folder):
                 return
             self._db = sqlite3.connect(folder / _FILE, timeout=5)
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS notes "
-                "(path TEXT PRIMARY KEY, stamp TEXT, key TEXT, result BLOB)"
-            )
+            if not _laid_out(self._db):
+                self._db.close()
+                self._db = None
         except (OSError, sqlite3.Error):
             self._db = None
 
@@ -313,17 +331,78 @@ class NoteCache:
         self._db = None
 
     def _write(self) -> None:
-        if self._db is None:
+        if self._db is None or not self._pending:
             return
         try:
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)", self._pending
                 )
+                # The rows of options not written lately go (another memo2anki's too), never
+                # this run's: a time not yet come (a clock set back since) or not a time
+                # counts as the oldest, lest it keep its rows for ever and drop this run's.
+                now = time.time()
+                self._db.execute("INSERT OR REPLACE INTO written VALUES (?, ?)", (self.key, now))
+                older = (
+                    "SELECT key FROM written WHERE key <> :key ORDER BY "
+                    "typeof(at) IN ('integer', 'real') AND at <= :now DESC, at DESC "
+                    "LIMIT -1 OFFSET :others"
+                )
+                held = {"key": self.key, "now": now, "others": _KEPT - 1}
+                self._db.execute(f"DELETE FROM notes WHERE key IN ({older})", held)
+                self._db.execute(f"DELETE FROM written WHERE key IN ({older})", held)
         except sqlite3.Error:
             self._db.close()
             self._db = None
         self._pending.clear()
+
+
+_NOTES = (
+    "CREATE TABLE notes (path TEXT, stamp TEXT, key TEXT, result BLOB, PRIMARY KEY (key, path))"
+)
+_WRITTEN = "CREATE TABLE written (key TEXT PRIMARY KEY, at REAL)"
+# This layout's database as SQLite lists it (sqlite_master, by name).
+_SCHEMA = [
+    ("table", "notes", "notes", _NOTES),
+    ("index", "sqlite_autoindex_notes_1", "notes", None),
+    ("index", "sqlite_autoindex_written_1", "written", None),
+    ("table", "written", "written", _WRITTEN),
+]
+
+
+def _laid_out(db: sqlite3.Connection) -> bool:
+    """Whether the database holds this layout's tables, made now in place of an older
+    layout's or of tables of these names laid out otherwise (their rows go); False for a
+    newer layout, or a database holding anything else (not memo2anki's), left as it is."""
+    schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+    layout: int = db.execute("PRAGMA user_version").fetchone()[0]
+    if layout > _LAYOUT:
+        return False
+    if layout < _LAYOUT or db.execute(schema).fetchall() != _SCHEMA:
+        # Pages of 64 KiB, which hold a note's row whole (a run reads every row: at 4 KiB,
+        # a row's overflow pages were read one by one). Taken by a new file, or by VACUUM.
+        db.execute(f"PRAGMA page_size = {_PAGE}")
+        with db:
+            db.execute("BEGIN IMMEDIATE")  # (two runs at once: one makes the tables)
+            layout = db.execute("PRAGMA user_version").fetchone()[0]
+            found = db.execute(schema).fetchall()
+            if layout > _LAYOUT or any(
+                kind == "view" or table not in ("notes", "written") for kind, _, table, _ in found
+            ):
+                return False
+            if layout < _LAYOUT or found != _SCHEMA:
+                db.execute("DROP TABLE IF EXISTS notes")
+                db.execute("DROP TABLE IF EXISTS written")
+                db.execute(_NOTES)
+                db.execute(_WRITTEN)
+                db.execute(f"PRAGMA user_version = {_LAYOUT}")
+    # The last layout's file takes its pages by VACUUM: checked at each opening, not only at
+    # the layout's change, as a stop or a failure between the two left 4 KiB for good.
+    if db.execute("PRAGMA page_size").fetchone()[0] != _PAGE:
+        db.execute(f"PRAGMA page_size = {_PAGE}")
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("VACUUM")
+    return True
 
 
 def _key(path: Path) -> str:

@@ -20,7 +20,16 @@ from memo2anki.cards.checks.sanitize import MAX_DEPTH, sanitize, too_deep
 from memo2anki.cards.markdown.footnotes import parse_with_footnotes
 from memo2anki.cards.markdown.parser import finish_inline, make_markdown, parse_inlines
 from memo2anki.cards.obsidian.tags import TAG_TOKEN
-from memo2anki.cards.pictures.media import MediaResolver, MediaStore, is_image, names_image
+from memo2anki.cards.pictures.media import (
+    MAX_PICTURE_BYTES,
+    NOT_REGULAR,
+    MediaResolver,
+    MediaStore,
+    PictureTooLarge,
+    is_image,
+    names_image,
+    picture_size,
+)
 from memo2anki.cards.pictures.svg import svg_problem
 from memo2anki.model import Diagnostic, Media, Memo2AnkiError, Note, file_version
 from memo2anki.notes.reader import read_note
@@ -182,9 +191,13 @@ class CardRenderer:
         if ctx.depth >= 1:  # one level deep; this also cuts any cycle of embeds
             return f'<span class="m2a-embed-name">{label}</span>'
         path: Path | None = ctx.note_path
+        problem = None
         if target:
-            path = self.resolver.resolve(target if suffix else f"{target}.md", ctx.note_dir).path
+            lookup = self.resolver.resolve(target if suffix else f"{target}.md", ctx.note_dir)
+            path, problem = lookup.path, lookup.problem
         if path is None:
+            if problem is not None and problem.endswith(NOT_REGULAR):
+                return not_shown(f"embedded note {problem}")
             return not_shown(f"embedded note not found: ![[{target}]]")
         inner = self._embedded(path, str(heading) if heading else None)
         if isinstance(inner, str):
@@ -282,6 +295,13 @@ class CardRenderer:
             return _missing(src)
         try:
             media = self.store.add(lookup.path)
+        except PictureTooLarge as err:
+            ctx.warn(
+                line,
+                f"image larger than {MAX_PICTURE_BYTES >> 20} MiB ({picture_size(err.size)}), "
+                f"which Anki cannot sync; left out: {src}",
+            )
+            return _missing(src)
         except OSError as err:
             ctx.warn(line, f"cannot read image {src}: {err.strerror or err}")
             return _missing(src)

@@ -23,13 +23,13 @@ import re
 import stat
 import time
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import compress, repeat
 from operator import add, eq, itemgetter
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple, overload
+from typing import Annotated, Any, Final, Literal, NamedTuple, overload
 
 import msgspec
 
@@ -52,24 +52,37 @@ LAST_STAMP = 253_402_300_799
 # wrote it): one further ahead is a damaged row.
 CLOCK_SKEW = 86_400
 
-LIVE = "live"
-GONE = "gone"  # no longer in any memo; its retiring copy (tagged memo2anki::gone) was handled
+LIVE: Final = "live"
+GONE: Final = (
+    "gone"  # no longer in any memo; its retiring copy (tagged memo2anki::gone) was handled
+)
+
+
+# What a row must hold, checked as it is read (by msgspec, in C): a value of another type
+# or out of range makes the row one not used. A line or an ordinal fits in 32 bits; a stamp
+# is a time in seconds before the year 10000; a GUID is printable ASCII (as genanki makes
+# them), which is checked after (:func:`_odd_guids`: a pattern here would cost a regex a row).
+_Count = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+_Stamp = Annotated[int, msgspec.Meta(ge=0, le=LAST_STAMP)]
+_Guid = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
 class LedgerCard(NamedTuple):
     """One Anki note memo2anki manages, as it was last exported (a named tuple: a ledger
     holds every card of a vault, and a frozen dataclass costs ten times as much to make)."""
 
-    guid: str
-    identity: tuple[str, str, str, int]  # (note file name or path, subject, front, ordinal)
+    # (Each column typed as a row of the file must hold it: a row is checked, and made a
+    # card, by msgspec as it is read.)
+    guid: _Guid
+    identity: tuple[str, str, str, _Count]  # (note file name or path, subject, front, ordinal)
     note: str  # vault-relative path of the note it came from
-    line: int
+    line: _Count
     subject: str
     front: str  # plain text
     deck: str
     date: str  # ISO date, or "" when the note has none
-    state: str  # LIVE or GONE
-    stamp: int  # when its content last changed (the Anki note's modification time)
+    state: Literal["live", "gone"]  # LIVE or GONE
+    stamp: _Stamp  # when its content last changed (the Anki note's modification time)
     digest: str  # of the front, back and tags (identity.content_digest)
     tags: tuple[str, ...]
     key: str  # identity.row_key of the card as exported; empty: compared column by column
@@ -547,13 +560,6 @@ COLUMNS = (
 # A ledger written before rows had their key: read, and written again with one.
 _KEYLESS = COLUMNS[:-1]
 
-# What a row must hold, checked as it is read (by msgspec, in C): a value of another type
-# or out of range makes the row one not used. A line or an ordinal fits in 32 bits; a stamp
-# is a time in seconds before the year 10000; a GUID is printable ASCII (as genanki makes
-# them), which is checked after (:func:`_odd_guids`: a pattern here would cost a regex a row).
-_Count = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
-_Stamp = Annotated[int, msgspec.Meta(ge=0, le=LAST_STAMP)]
-_Guid = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 _GUID_TEXT = re.compile("[!-~]+")
 _Row = tuple[
     _Guid,
@@ -851,6 +857,16 @@ def _printable_texts(value: Any) -> Any:
 # A checked row (a tuple of the file's columns) as a card, in C: its HTML is in fields.json.
 _make_card = partial(tuple.__new__, LedgerCard)
 _NO_HTML = ("", "")
+
+
+def _as_cards(rows: Iterable[tuple[Any, ...]]) -> list[LedgerCard]:
+    return list(map(_make_card, map(add, rows, repeat(_NO_HTML))))
+
+
+# The rows of a file in this layout, each checked and made a card by msgspec (a row of more
+# columns, which would be taken as a card's HTML, is caught after: see _rows).
+_CARDS: msgspec.json.Decoder[list[LedgerCard]] = msgspec.json.Decoder(list[LedgerCard])
+_FRONT_HTML, _BACK_HTML = itemgetter(len(COLUMNS)), itemgetter(len(COLUMNS) + 1)
 _GUID, _IDENTITY, _DECK, _STATE, _STAMP, _KEY = (
     itemgetter(LedgerCard._fields.index(name))
     for name in ("guid", "identity", "deck", "state", "stamp", "key")
@@ -958,7 +974,7 @@ class _Read(NamedTuple):
     """What :func:`_rows` reads of a ledger file."""
 
     head: dict[str, Any]
-    rows: list[tuple[Any, ...]]  # the rows that fit (each with its key, "" for none)
+    rows: list[LedgerCard]  # the rows that fit, as cards (each with its key, "" for none)
     lines: Sequence[int | None]  # each one's line (None: the file is not one row a line)
     whole: bool  # they are all of the file's, one per line as memo2anki writes them
     warnings: list[Diagnostic]  # one for each row that does not fit
@@ -989,11 +1005,24 @@ def _rows(raw: bytes, where: str) -> _Read:
     if head is not None:
         _header(head).pop("cards")
         keyless = head.get("columns") == list(_KEYLESS)
-        body = raw[end + 1 : -len(rows_file.END)]
+        # The rows as the JSON array they are in the file, from the header line's last "["
+        # to the "]" of its end, read in place (not copied: a ledger is megabytes); unless
+        # that "[" is followed by more than spaces on its line (in a string, an array of its
+        # own: a header edited by hand), when the rows are what follows the line, as ever.
+        opening = raw.rindex(b"[", 0, end)
+        close = len(raw) - len(rows_file.END) + rows_file.END.index(b"]") + 1
+        if raw[opening + 1 : end].strip(b" \t\r"):
+            body: bytes | memoryview = b"[" + raw[end + 1 : close]
+        else:
+            body = memoryview(raw)[opening:close]
         try:
-            rows = _ROWS[keyless].decode(b"[" + body + b"]")  # nearly always
-            rows = list(map(_keyed, rows)) if keyless else rows
-            return _Read(head, rows, range(2, len(rows) + 2), True, [], False)
+            if keyless:
+                cards = _as_cards(map(_keyed, _ROWS[True].decode(body)))
+            else:  # nearly always: each row made a card as it is read, in C
+                cards = _CARDS.decode(body)
+                if any(map(_FRONT_HTML, cards)) or any(map(_BACK_HTML, cards)):
+                    raise msgspec.ValidationError  # (a row longer than the file's columns)
+            return _Read(head, cards, range(2, len(cards) + 2), True, [], False)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             pass
     # A row does not fit, or holds what msgspec does not read, or git merged the file (its
@@ -1010,7 +1039,8 @@ def _rows(raw: bytes, where: str) -> _Read:
         if head is None:
             raise Damaged(f"not valid JSON (line {first})")
     keyless = head.get("columns") == list(_KEYLESS)
-    rows, warnings = [], []
+    rows: list[tuple[Any, ...]] = []
+    warnings: list[Diagnostic] = []
     lines: list[int | None] = []
     sides: list[tuple[int, dict[str, Any]]] = []
     merged = laid_out.conflict
@@ -1041,11 +1071,11 @@ def _rows(raw: bytes, where: str) -> _Read:
     elif warnings and not merged:  # (unless its rows are not one per line: read whole)
         with contextlib.suppress(Damaged):
             document = _document(raw)
-            cards = document.get("cards")
-            if isinstance(cards, list) and len(cards) != len(numbered):
+            listed = document.get("cards")
+            if isinstance(listed, list) and len(listed) != len(numbered):
                 return _rows_of_document(_header(document), where)
     whole = not warnings and not merged and not relaid
-    return _Read(head, rows, lines, whole, warnings, merged, sides, relaid)
+    return _Read(head, _as_cards(rows), lines, whole, warnings, merged, sides, relaid)
 
 
 def _cut(last: int, lost: str = "treated as on a first run") -> str:
@@ -1087,7 +1117,7 @@ def _rows_of_document(head: dict[str, Any], where: str) -> _Read:
         relaid = relaid or (len(row) == len(_KEYLESS)) != keyless
         rows.append(_keyed(row))
         lines.append(None)
-    return _Read(head, rows, lines, False, warnings, False, (), relaid)
+    return _Read(head, _as_cards(rows), lines, False, warnings, False, (), relaid)
 
 
 def parse(
@@ -1102,7 +1132,7 @@ def parse(
     warning for each: one for the file, when it holds conflict markers)."""
     text = raw.removeprefix(rows_file.BOM)
     head, rows, lines, whole, warnings, merged, sides, relaid = _rows(text, where)
-    cards = list(map(_make_card, map(add, rows, repeat(_NO_HTML))))
+    cards = rows
     if sides:  # (a union merge's, or git's conflict markers around a header)
         head, cards = _merged(head, cards, sides)
     count = len(cards)
@@ -1498,6 +1528,13 @@ def _would_write(ledger: Ledger, read_digest: str | None, changed: bool) -> bool
         return False  # (a newer memo2anki's: said so when it was read)
     stale = ledger.source is not None and ledger.source.stale
     return changed or read_digest is None or not ledger.cards or stale
+
+
+def holds_run(ledger: Ledger, read_digest: str | None, changed: bool) -> bool:
+    """Whether the ledger as read already holds this run's (:func:`save` leaves it as it
+    is): a stop before it is saved loses nothing of it. (Not so of a newer memo2anki's,
+    which is never written.)"""
+    return not ledger.read_only and not _would_write(ledger, read_digest, changed)
 
 
 def unwritten_warnings(

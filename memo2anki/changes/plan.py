@@ -583,7 +583,7 @@ def plan_changes(
     # The same for a note's cards in a row: its Subject, Source, Date and Link fields, date
     # and subdeck.
     about: tuple[str, ...] = ()
-    date = subdeck = ""
+    date = subdeck = link = ""
     last_subject: str | None = None
     last_note: str | None = None
     decks: dict[str, str] = {}  # by subject
@@ -599,9 +599,11 @@ def plan_changes(
     for i, card in enumerate(cards):
         note_path, subject = card.note, card.subject
         if note_path != last_note or subject != last_subject:
+            if note_path != last_note:  # (a note's cards are together; its subjects may not be)
+                link = layout.link(note_path, card.permalink)
+                date = card.date.isoformat() if card.date else ""
             last_note, last_subject = note_path, subject
-            date = card.date.isoformat() if card.date else ""
-            about = about_fields(subject, note_path, date, layout.link(note_path, card.permalink))
+            about = about_fields(subject, note_path, date, link)
             same_page = True
             if layout.site_url and (card.permalink or note_path in pages_before):
                 same_page = pages_before.get(note_path, "") == card.permalink

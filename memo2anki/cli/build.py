@@ -23,6 +23,7 @@ from memo2anki.cli.output import (
     cloze_notes,
     echo_json,
     echo_out,
+    picture_gone,
     report_changes,
     report_diagnostics,
     report_new_ledger,
@@ -35,14 +36,12 @@ from memo2anki.cli.usage import output_file
 from memo2anki.common.signals import finished, telling_once_replaced
 from memo2anki.model import (
     DEFAULT_SECTIONS,
-    Diagnostic,
-    Media,
     Memo2AnkiError,
     Result,
     one_line,
 )
 from memo2anki.model import plural as _n
-from memo2anki.notes.discover import is_markdown, shown_path
+from memo2anki.notes.discover import is_markdown
 from memo2anki.targets.build import write_build
 from memo2anki.targets.package import DEFAULT_DECK
 
@@ -221,7 +220,10 @@ def build(
         # or warned of; one just before it returned, after the deck was, is told as that too)
         with telling_once_replaced(output, f"wrote {output}"):
             info, ledger_warnings = write_build(plan, result.media, result.vault, output)
-            ledger_warnings = [*(_gone(m, result.vault) for m in info.missing), *ledger_warnings]
+            ledger_warnings = [
+                *(picture_gone(m, result.vault) for m in info.missing),
+                *ledger_warnings,
+            ]
             report_diagnostics(ledger_warnings, quiet, result.vault)
             result = replace(result, diagnostics=(*result.diagnostics, *ledger_warnings))
             if not quiet:
@@ -232,17 +234,12 @@ def build(
                 report_new_ledger(plan, result, options.vault)
                 outcome = f"{counts_line(plan)}; wrote {info.path}{clozes}{added}"
                 click.echo(one_line(summary(result, outcome)), err=True)
-            finished()  # (a stop from here on would only cut the exit short)
+            finished(result, plan)  # (a stop from here on would only cut the exit short)
 
 
 def _links_to_note(output: Path) -> bool:
     """Whether ``-o`` is a symbolic link to a note (or a chain of them ending at one)."""
     return output.is_symlink() and is_markdown(os.path.realpath(output))
-
-
-def _gone(media: Media, vault: Path) -> Diagnostic:
-    message = "image moved or deleted while the deck was written; left out of the deck"
-    return Diagnostic(shown_path(media.path, vault), None, message)
 
 
 def _print_cards(result: Result, as_json: bool, deck: str, cloze: bool, plan: Plan) -> None:

@@ -152,7 +152,7 @@ def exam(
                 click.echo(one_line(summary(result, f"exam deck '{exam_.name}'")), err=True)
                 for line in lines:
                     click.echo(one_line(line), err=True)
-            finished()  # (a stop from here on would only cut the exit short)
+            finished(result, plan)  # (a stop from here on would only cut the exit short)
 
 
 def _make(exam_: Exam, target: Target, no_backup: bool, commit_made: Callable[[], None]) -> Made:

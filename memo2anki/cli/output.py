@@ -21,13 +21,14 @@ from memo2anki.cli.report import change_lines, changes_json
 from memo2anki.common.signals import Stopped, written_when_stopped
 from memo2anki.model import (
     Diagnostic,
+    Media,
     Memo2AnkiError,
     Options,
     Result,
     one_line,
 )
 from memo2anki.model import plural as _n
-from memo2anki.notes.discover import garden_of
+from memo2anki.notes.discover import garden_of, shown_path
 
 GARDEN_PREFIX = "img/user/"  # a Digital Garden's picture link, without its leading /
 
@@ -82,6 +83,13 @@ def _one_line(err: Exception) -> str:
     text = " ".join(f"{type(err).__name__}: {err}".split())
     text = text if len(text) <= 300 else f"{text[:297]}..."
     return one_line(text)
+
+
+def picture_gone(media: Media, vault: Path) -> Diagnostic:
+    """The warning of a picture found while the cards were made but gone (moved, deleted, no
+    longer a regular file) when the deck or the sync came to it: left out, all else written."""
+    message = "image moved or deleted while the deck was written; left out of the deck"
+    return Diagnostic(shown_path(media.path, vault), None, message)
 
 
 def report_diagnostics(

@@ -105,7 +105,7 @@ def preview(
                 if list_changes:
                     outcome = f"{counts_line(plan)} since the last export; {outcome}"
                 click.echo(one_line(summary(result, outcome)), err=True)
-            finished()  # (a stop from here on would only cut the exit short)
+            finished(result, plan)  # (a stop from here on would only cut the exit short)
 
 
 def _page_file(given: Path) -> tuple[Path, bool]:

@@ -18,6 +18,7 @@ from memo2anki.cli.options import (
 )
 from memo2anki.cli.output import (
     echo_json,
+    picture_gone,
     report_changes,
     report_diagnostics,
     report_new_ledger,
@@ -132,6 +133,7 @@ def sync(
             warnings = [
                 *_hand_moved(synced.steps),
                 *(w for w in taken if w is not None),
+                *(picture_gone(m, result.vault) for m in synced.gone),
                 *synced.ledger_warnings,
             ]
             report_diagnostics(warnings, quiet, result.vault)
@@ -141,7 +143,7 @@ def sync(
                 click.echo(one_line(summary(result, outcome, len(warnings))), err=True)
                 for line in _done(synced):
                     click.echo(one_line(line), err=True)
-            finished()  # (a stop from here on would only cut the exit short)
+            finished(result, plan)  # (a stop from here on would only cut the exit short)
 
 
 def _hand_moved(steps: Steps) -> list[Diagnostic]:

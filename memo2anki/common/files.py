@@ -63,6 +63,19 @@ def open_regular(path: Path, *, follow_links: bool = False) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is (of its ``st_mode``), as a person says it."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
 def read_regular(path: Path, limit: int, *, follow_links: bool = False) -> bytes:
     """The bytes of the regular file at ``path`` (see :func:`open_regular`); :class:`OSError`
     when it holds more than ``limit`` (a sparse file of gigabytes, a file that is not the one

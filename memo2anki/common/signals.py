@@ -20,6 +20,8 @@ STOP_SIGNALS = ("SIGTERM", "SIGHUP")
 # whether the run's work is done (see finished): no stop is taken from then on.
 _process_ends_with_run = False
 _done = False
+# What finished() keeps alive until the process ends (see there).
+_kept: list[object] = []
 
 
 def process_ends_with_run() -> None:
@@ -86,14 +88,17 @@ def stopping_on_signals() -> Iterator[None]:
             signal.signal(sig, signal.SIG_IGN if _done else handler)  # type: ignore[arg-type]
 
 
-def finished() -> None:
+def finished(*kept: object) -> None:
     """The run's work is done and told: a stop from now on is not taken (Ctrl-C and the stop
     signals are ignored), as what is left is ending the process; a stop would only be told
-    as if the run had been cut short."""
+    as if the run had been cut short. ``kept``: the run's cards and plan, left alive: the
+    process ends without freeing its objects, and freeing these one by one as the command
+    returns would cost a re-export as much as that teardown."""
     global _done
     if not _process_ends_with_run:
         return
     _done = True
+    _kept.extend(kept)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, *_signals()):
             signal.signal(sig, signal.SIG_IGN)

@@ -30,6 +30,10 @@ ADDON_CODE = 2055492159
 # main thread: a dialog open in Anki holds every answer back); a server that drips its answer
 # a byte at a time is cut off at the same time as one that never answers.
 TIMEOUT = 60.0
+# The most a connection to one of a host name's several addresses is waited for before the
+# next is tried (the last is waited for as long as is left): AnkiConnect answers a connection
+# at once, even with a dialog open in Anki (the system's queue takes it).
+CONNECT_FALLBACK = 2.0
 # The most an answer may hold: a batch of notesInfo (500 notes) is a few megabytes.
 MAX_ANSWER = 128 * 1024 * 1024
 # The most ids (or actions) one request asks about: its answer stays a few megabytes, and is
@@ -39,7 +43,7 @@ BATCH = 500
 
 
 def checked_url(url: str) -> str:
-    """``url`` if it is ``http://HOST:PORT`` (a path after it allowed); BadUsage otherwise:
+    """``url`` if it is ``http://HOST:PORT`` (an ASCII path after it allowed); BadUsage otherwise:
     AnkiConnect serves plain HTTP, and memo2anki talks to that one address only."""
     hint = f"AnkiConnect address {url!r}: give it as http://HOST:PORT, as in {DEFAULT_URL}"
     try:
@@ -53,6 +57,7 @@ def checked_url(url: str) -> str:
         or not _encodable(parts.hostname)
         or not port
         or parts.username is not None
+        or not parts.path.isascii()  # (a request's line holds ASCII only)
         or parts.query
         or parts.fragment
         or any(c.isspace() or not c.isprintable() for c in url)
@@ -197,6 +202,7 @@ class AnkiConnect:
         self._path = parts.path or "/"
         self.key = key
         self.timeout = TIMEOUT if timeout is None else timeout
+        self._answered: Any = None  # (the address that took the last connection)
 
     def _post(self, payload: dict[str, Any], timeout: float) -> _Reply:
         """The reply to ``payload``, its result not yet decoded."""
@@ -227,9 +233,8 @@ class AnkiConnect:
         started = time.monotonic()
         timer.start()
         try:
-            connection.connect()
-            assert connection.sock is not None
-            opened.append(connection.sock)
+            # (set, the socket is used as it is: http.client makes no connection of its own)
+            connection.sock = self._connect(timeout - (time.monotonic() - started), opened)
             if late.is_set():
                 raise TimeoutError
             connection.request(
@@ -253,6 +258,11 @@ class AnkiConnect:
             return answer
         # ValueError: http.client on some malformed answers (a negative chunk size).
         except (http.client.HTTPException, OSError, ValueError) as err:
+            if isinstance(err, _LookUpLate):  # (not Anki's to answer for)
+                raise Memo2AnkiError(
+                    f"cannot reach AnkiConnect at {self.url}: the look-up of its host name "
+                    f"did not end within {timeout:g} s"
+                ) from err
             if late.is_set() or isinstance(err, TimeoutError):
                 raise Memo2AnkiError(
                     f"AnkiConnect at {self.url} did not answer within {timeout:g} s "
@@ -262,6 +272,57 @@ class AnkiConnect:
         finally:
             timer.cancel()
             connection.close()
+
+    def _connect(self, timeout: float, opened: list[socket.socket]) -> socket.socket:
+        """A socket connected to the host within ``timeout`` seconds, the look-up of its name
+        too (put in ``opened`` as it is made). The look-up takes no time-out and no signal
+        stops it (a DNS server that never answers): it is done in a thread of its own, waited
+        for only as long as is left, and left behind when the time is up."""
+        found: list[Any] = []
+
+        def look_up() -> None:
+            try:
+                found.append(
+                    socket.getaddrinfo(self._host, self._port or 80, type=socket.SOCK_STREAM)
+                )
+            except OSError as err:
+                found.append(err)
+
+        started = time.monotonic()
+        looking = threading.Thread(target=look_up, daemon=True, name="memo2anki-look-up")
+        looking.start()
+        looking.join(max(timeout, 0.0))
+        if not found:
+            raise _LookUpLate
+        if isinstance(found[0], OSError):
+            raise found[0]
+        error: OSError = OSError(f"no address for {self._host}")
+        # The address that answered last first: a name of several addresses whose first
+        # never answers costs its wait once, not at every request.
+        addresses = sorted(found[0], key=lambda info: info[4] != self._answered)
+        for number, (family, kind, proto, _name, address) in enumerate(addresses):
+            left = timeout - (time.monotonic() - started)
+            if left <= 0:
+                raise TimeoutError
+            sock = socket.socket(family, kind, proto)
+            opened.append(sock)
+            try:
+                # The last address all the time left; one before it a share, as a browser
+                # gives it: one that never answers (a firewall dropping it) leaves the next
+                # its turn.
+                last = number == len(addresses) - 1
+                sock.settimeout(left if last else min(left / 2, CONNECT_FALLBACK))
+                sock.connect(address)
+            except OSError as err:
+                sock.close()
+                error = err
+                continue
+            self._answered = address
+            sock.settimeout(timeout)  # (each read; the whole exchange is bound by its timer)
+            with contextlib.suppress(OSError):  # as http.client: the request in one packet
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock
+        raise error
 
     def _message(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         message: dict[str, Any] = {"action": action, "version": PROTOCOL, "params": params}
@@ -299,6 +360,16 @@ class AnkiConnect:
         return version
 
 
+# The look-up's answers that say the name has no address (the others: it could not tell).
+_NO_SUCH_HOST = {
+    code for name in ("EAI_NONAME", "EAI_NODATA") if (code := getattr(socket, name, None))
+}
+
+
+class _LookUpLate(TimeoutError):
+    """The look-up of the host name did not end in time (a DNS server that never answers)."""
+
+
 def _failure(url: str, err: BaseException) -> str:
     """What went wrong in an exchange, in a few words."""
     if isinstance(err, http.client.RemoteDisconnected | http.client.IncompleteRead):
@@ -309,8 +380,13 @@ def _failure(url: str, err: BaseException) -> str:
         return f"cannot reach AnkiConnect at {url}: nothing listens there"
     if isinstance(err, ConnectionError):
         return f"AnkiConnect at {url} closed the connection before its answer was whole"
-    if isinstance(err, socket.gaierror):
+    if isinstance(err, socket.gaierror) and err.errno in _NO_SUCH_HOST:
         return f"cannot reach AnkiConnect at {url}: no such host ({err.strerror})"
+    if isinstance(err, socket.gaierror):  # (a DNS server down, a network not up yet, ...)
+        return (
+            f"cannot reach AnkiConnect at {url}: the look-up of its host name failed: "
+            f"{err.strerror or err}"
+        )
     reason = err.strerror if isinstance(err, OSError) and err.strerror else err
     return f"cannot reach AnkiConnect at {url}: {reason}"
 

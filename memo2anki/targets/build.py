@@ -93,13 +93,8 @@ def out_of_reach(plan: Plan, vault: Path, options: Options, cache: Path | None =
     ]  # (the notes of a hand-edited ledger are read only in the vault)
     root = notes_root(vault)
     every = replace(options, vault=vault, subjects=(), since=None, until=None)
-    # Through the note cache only when it holds this run's own rows (no --subject): it keeps
-    # one row per note, so reading every subject through it would replace a --subject run's.
-    known_notes = (
-        NoteCache(cache, options_key(vault, every))
-        if cache is not None and not options.subjects
-        else None
-    )
+    # (The cache keeps rows per set of options: a --subject run's are not replaced.)
+    known_notes = NoteCache(cache, options_key(vault, every)) if cache is not None else None
     read = convert([root], every, jobs=0, cache=known_notes)
     beyond = tuple(
         c
@@ -130,7 +125,7 @@ def write_build(
     """Write the package, then (only once it is written) the ledger. A ledger that cannot be
     written is a warning: the deck is there all the same. A stop is told by what was written
     when it came (the deck, the ledger: each once renamed into place)."""
-    unsaved = f"wrote {out}, but not the ledger (the next run reports these changes again)"
+    unsaved = f"wrote {out}" + ledger_unsaved(plan)
     with telling_once_replaced(out, unsaved):
         info = write_plan(plan, media, out)
         with (
@@ -153,6 +148,14 @@ def save_ledger(plan: Plan, vault: Path) -> list[Diagnostic]:
     was found (or is made: ``plan.ledger.home``; else in ``vault``)."""
     home = plan.ledger.home or vault
     return ledger_file.save(home, plan.ledger, plan.ledger.read_digest, plan.ledger_changed)
+
+
+def ledger_unsaved(plan: Plan) -> str:
+    """What a stop before the ledger is saved loses, as said after what was written: nothing
+    when the ledger read already holds this run's."""
+    if ledger_file.holds_run(plan.ledger, plan.ledger.read_digest, plan.ledger_changed):
+        return ""
+    return ", but not the ledger (the next run reports these changes again)"
 
 
 def ledger_of(plan: Plan, vault: Path) -> Path:

@@ -19,6 +19,7 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
+from memo2anki.cards.pictures.media import MAX_PICTURE_BYTES, open_picture
 from memo2anki.changes.notes import (
     CLOZE_FIELDS,
     CLOZE_MODEL_ID,
@@ -232,17 +233,20 @@ def _card_ords(note: TargetNote) -> list[int]:
 
 
 def _write_zip(path: Path, db_path: Path, media: Sequence[Media]) -> list[Media]:
-    """Returns the media whose file could not be opened (gone since it was found)."""
+    """Returns the media whose file could not be opened (gone since it was found, or no longer
+    a regular file or a picture Anki takes)."""
     # Media are streamed from their source files under their package names, so nothing is
     # copied or held in memory, and the names in the package are always plain names.
-    # Level 1: half the time of the default for a collection ~20% bigger (it is mostly text).
+    # Stored, not compressed, as genanki stores it: compressing the collection (mostly text)
+    # made it a quarter of its size and took a tenth of a re-export (zlib at its fastest).
     missing: list[Media] = []
     names: dict[str, str] = {}
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.write(db_path, "collection.anki2")
+    with zipfile.ZipFile(path, "w") as zf:
+        with db_path.open("rb") as collection:  # (zipfile's own copy goes 8 KiB at a time)
+            _copy_into(zf, "collection.anki2", collection, db_path, "the deck's collection", None)
         for i, item in enumerate(media):
             try:
-                source = item.path.open("rb")
+                source = open_picture(item.path)
             except OSError:
                 missing.append(item)
                 continue
@@ -254,19 +258,30 @@ def _write_zip(path: Path, db_path: Path, media: Sequence[Media]) -> list[Media]
     return missing
 
 
-def _copy_into(zf: zipfile.ZipFile, name: str, source: BinaryIO, path: Path) -> None:
-    """One open file stored in the zip; a failure to read it names the file, not the zip."""
+def _copy_into(
+    zf: zipfile.ZipFile,
+    name: str,
+    source: BinaryIO,
+    path: Path,
+    what: str = "image",
+    limit: int | None = MAX_PICTURE_BYTES,
+) -> None:
+    """One open file stored in the zip, a MiB at a time; a failure to read it names the file
+    (``what`` it is), not the zip. No more of it than there was, nor of a picture more than
+    ``limit``: one growing meanwhile (checked when opened) goes in as it was."""
     stat = os.fstat(source.fileno())
+    left = stat.st_size if limit is None else min(stat.st_size, limit)
     # A zip cannot date a file before 1980.
     info = zipfile.ZipInfo(name, max(time.localtime(stat.st_mtime)[:6], (1980, 1, 1, 0, 0, 0)))
     info.compress_type = zipfile.ZIP_STORED
-    info.file_size = stat.st_size
+    info.file_size = left
     with zf.open(info, "w") as dest:
         while True:
             try:
-                chunk = source.read(1 << 20)
+                chunk = source.read(min(left, 1 << 20))
             except OSError as err:
-                raise Memo2AnkiError(f"{path}: cannot read image: {err.strerror or err}") from err
+                raise Memo2AnkiError(f"{path}: cannot read {what}: {err.strerror or err}") from err
             if not chunk:
                 break
             dest.write(chunk)
+            left -= len(chunk)

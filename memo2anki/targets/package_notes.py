@@ -11,17 +11,16 @@ from pathlib import Path
 
 from memo2anki.changes.notes import HeldNoteType, TargetNote
 from memo2anki.model import Media
-from memo2anki.targets.package import write_notes
+from memo2anki.targets.package import PackageInfo, write_notes
 
 
 @contextmanager
 def notes_package(
     notes: Iterable[TargetNote], media: Sequence[Media], held: Mapping[int, HeldNoteType]
-) -> Iterator[Path]:
+) -> Iterator[PackageInfo]:
     """A temporary .apkg of ``notes`` and ``media``, deleted after the ``with`` block; with
     memo2anki's note types the collection holds (``held``, by id) as it holds them, so that
-    importing it changes none of them (see :func:`~memo2anki.targets.package.write_notes`)."""
+    importing it changes none of them (see :func:`~memo2anki.targets.package.write_notes`).
+    What was written: its ``missing`` pictures, gone since found, are not in it."""
     with tempfile.TemporaryDirectory(prefix="memo2anki-sync-") as work:
-        package = Path(work, "new-notes.apkg")
-        write_notes(notes, media, package, held)
-        yield package
+        yield write_notes(notes, media, Path(work, "new-notes.apkg"), held)

@@ -19,7 +19,6 @@ import html
 import mimetypes
 import os
 import re
-import shutil
 import stat
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from memo2anki.cards.pictures.media import read_picture
 from memo2anki.changes.notes import IMG, MODEL_NAME
 from memo2anki.changes.plan import Change, Kind, Plan
 from memo2anki.common.files import replacing
@@ -178,7 +178,8 @@ def write_preview(
     beside = out.with_name(f"{out.stem}_files")
     if total > inline_limit:
         folder = beside
-        sources = _copy_pictures(present, folder)
+        sources, gone_meanwhile = _copy_pictures(present, folder)
+        missing += gone_meanwhile
     else:
         # An earlier page's pictures beside it: this page shows none of them.
         _remove_pictures(beside, keep=set())
@@ -211,15 +212,20 @@ def _mime(name: str) -> str:
 
 def _data_uri(media: Media) -> str | None:
     try:
-        data = media.path.read_bytes()
-    except OSError:
+        data = read_picture(media.path)
+    except OSError:  # (gone, or no longer a regular file: shown as missing, never waited on)
         return None
     return f"data:{_mime(media.name)};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _copy_pictures(pictures: Sequence[Media], folder: Path) -> dict[str, str]:
+def _copy_pictures(
+    pictures: Sequence[Media], folder: Path
+) -> tuple[dict[str, str], tuple[Media, ...]]:
     """Copy the pictures into ``folder`` (made if need be) under their package names, and
-    remove the pictures of an earlier page there that this one no longer shows. Names are
+    remove the pictures of an earlier page there that this one no longer shows; the sources
+    of those copied, and the pictures that could not be read (gone since found, no longer a
+    regular file, or larger than Anki takes: shown as missing, as a package leaves them
+    out). Names are
     made from the content, so a file already there of that name is kept when it is a
     regular file holding the picture's bytes (not a link, nor one damaged since)."""
     # Never written through a link: it may lead anywhere, and old pictures there are removed.
@@ -238,19 +244,26 @@ def _copy_pictures(pictures: Sequence[Media], folder: Path) -> dict[str, str]:
         ) from None
     prefix = quote(folder.name)
     sources: dict[str, str] = {}
+    missing: list[Media] = []
     for media in pictures:
         target = folder / media.name
+        if _holds(target, media.path):
+            sources[media.name] = f"{prefix}/{media.name}"
+            continue
+        # (read as every writer reads a picture: never waited on, never past Anki's limit)
         try:
-            if not _holds(target, media.path):
-                with replacing(target) as tmp:
-                    shutil.copyfile(media.path, tmp)
-        except FileNotFoundError:
-            continue  # gone meanwhile: shown as missing
+            data = read_picture(media.path)
+        except OSError:
+            missing.append(media)
+            continue
+        try:
+            with replacing(target) as tmp:
+                tmp.write_bytes(data)
         except OSError as err:
             raise Memo2AnkiError(f"{target}: cannot copy the picture ({_reason(err)})") from None
         sources[media.name] = f"{prefix}/{media.name}"
     _remove_pictures(folder, keep=set(sources))
-    return sources
+    return sources, tuple(missing)
 
 
 def _holds(target: Path, picture: Path) -> bool:

@@ -25,7 +25,7 @@ from memo2anki.common.signals import (
     telling_once_committed,
     telling_once_replaced,
 )
-from memo2anki.model import Diagnostic, Memo2AnkiError, Result, fold
+from memo2anki.model import Diagnostic, Media, Memo2AnkiError, Result, fold
 from memo2anki.targets import note_ids
 from memo2anki.targets.ankiconnect import (
     DEFAULT_URL,
@@ -34,7 +34,7 @@ from memo2anki.targets.ankiconnect import (
     detect,
     why_not,
 )
-from memo2anki.targets.build import ledger_of, save_ledger
+from memo2anki.targets.build import ledger_of, ledger_unsaved, save_ledger
 from memo2anki.targets.profiles import find_profile
 from memo2anki.targets.sync_steps import Held, Steps
 
@@ -183,6 +183,8 @@ class Synced:
     backup: Path | None
     media_added: int
     ledger_warnings: tuple[Diagnostic, ...] = ()
+    # Pictures found while the cards were made but gone when they were sent: left out.
+    gone: tuple[Media, ...] = ()
 
 
 def _held_notes(held: Iterable[tuple[str, Held]]) -> list[HeldNote]:
@@ -272,7 +274,7 @@ def run_sync(
     two that would tell it as nothing written)."""
     warnings: list[Diagnostic] = []
     # What a stop while the ledger is written leaves: said so, not "nothing written".
-    unsaved = f"synced into {target}, but not the ledger (the next run reports these changes again)"
+    unsaved = f"synced into {target}" + ledger_unsaved(plan)
     ledger = ledger_of(plan, result.vault)
     if target.way == ANKICONNECT:
         from memo2anki.targets.write_ankiconnect import apply_plan as apply_connect
@@ -287,11 +289,13 @@ def run_sync(
         client = AnkiConnect(target.url, target.key)
         # (AnkiConnect has no transaction: a sync run again finishes what a stop cut short)
         partly = f"some changes may be in {target}: sync again to finish them"
-        with telling_if_stopped(partly):
+        # (a stop while it only reads is told as nothing written)
+        with telling_once_committed(partly) as changing:
             applied = apply_connect(
-                client, plan, result.media, plan.ledger.as_read(), delete_gone, ids
+                client, plan, result.media, plan.ledger.as_read(), delete_gone, ids, changing
             )
         steps, backup, media_added = applied.steps, None, applied.media_added
+        gone = applied.gone
         if applied.misplaced:
             warnings.append(note_ids.misplaced(len(applied.misplaced)))
         warnings += applied.warnings
@@ -309,6 +313,7 @@ def run_sync(
             with open_collection(target.collection) as col:
                 done = apply_plan(col, plan, result.media, delete_gone, folder, commit_made)
             steps, backup, media_added = done.steps, done.backup, done.media_added
+            gone = done.gone
             with (
                 telling_if_stopped(unsaved),
                 telling_once_replaced(ledger, f"synced into {target}"),
@@ -316,4 +321,4 @@ def run_sync(
                 warnings += save_ledger(plan, result.vault)
                 if all_written is not None:
                     all_written()
-    return Synced(target, steps, backup, media_added, tuple(warnings))
+    return Synced(target, steps, backup, media_added, tuple(warnings), gone)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import base64
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from memo2anki.cards.identity import cloze_guid
+from memo2anki.cards.pictures.media import read_picture
 from memo2anki.changes.ledger import Ledger, LedgerCard
 from memo2anki.changes.notes import (
     CLOZE_MODEL_NAME,
@@ -469,15 +470,16 @@ def _import(
     media: Mapping[str, Media],
     have: set[str],
     held_types: Mapping[int, HeldNoteType],
+    gone: dict[str, Media],
 ) -> tuple[dict[str, tuple[TargetNote, str]], int, bool]:
-    """Import ``notes`` (with the pictures they show that ``have`` lacks, added to it); the
-    notes Anki's import refused (by GUID, with the add-on's words), how many pictures went
-    in, and whether any package did. Anki's import refuses a whole package, and changes
-    nothing, for one note whose GUID a note of another kind of note type holds (a cloze type
-    where memo2anki's is not, or the other way: it merges the two note types, and cannot
-    merge those); so the package is split in halves until the notes refused are found, one
-    by one, and the rest imported. A refusal that is not the notes' (an empty package is
-    refused too) is raised."""
+    """Import ``notes`` (with the pictures they show that ``have`` lacks, added to it; those
+    gone since found, left out, to ``gone``); the notes Anki's import refused (by GUID, with
+    the add-on's words), how many pictures went in, and whether any package did. Anki's
+    import refuses a whole package, and changes nothing, for one note whose GUID a note of
+    another kind of note type holds (a cloze type where memo2anki's is not, or the other way:
+    it merges the two note types, and cannot merge those); so the package is split in halves
+    until the notes refused are found, one by one, and the rest imported. A refusal that is
+    not the notes' (an empty package is refused too) is raised."""
     refused: dict[str, tuple[TargetNote, str]] = {}
     added = 0
     began = False
@@ -486,8 +488,9 @@ def _import(
         group = groups.pop()
         missing = media_to_add(group, media, have.__contains__)
         with notes_package(group, missing, held_types) as package:
+            gone.update((m.name, m) for m in package.missing)
             try:
-                imported = client.call("importPackage", path=str(package))
+                imported = client.call("importPackage", path=str(package.path))
             except Refused as err:
                 imported = err
             except Memo2AnkiError as err:  # (it may have gone in all the same: a time out)
@@ -495,7 +498,7 @@ def _import(
         if isinstance(imported, Refused):
             if len(group) == len(notes):  # (an empty package refused raises its refusal)
                 with notes_package((), (), held_types) as package:
-                    if client.call("importPackage", path=str(package)) is not True:
+                    if client.call("importPackage", path=str(package.path)) is not True:
                         raise imported
             if len(group) == 1:
                 refused[group[0].guid] = (group[0], imported.error)
@@ -510,8 +513,9 @@ def _import(
             )
             raise _begun(error) if began else error
         began = True
-        added += len(missing)
-        have.update(m.name for m in missing)
+        went_in = [m for m in missing if m.name not in gone]
+        added += len(went_in)
+        have.update(m.name for m in went_in)
     return refused, added, began
 
 
@@ -529,6 +533,8 @@ class Applied:
     # The cards whose remembered id named another card's note (see held_notes).
     misplaced: tuple[str, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
+    # Pictures found while the cards were made but gone when they were sent: left out.
+    gone: tuple[Media, ...] = ()
 
 
 def apply_plan(
@@ -538,9 +544,12 @@ def apply_plan(
     previous: Ledger,
     delete_gone: bool = False,
     ids: Mapping[str, int] | None = None,
+    beginning: Callable[[], None] | None = None,
 ) -> Applied:
     """Carry ``plan`` into Anki through AnkiConnect. Not one transaction (the add-on has
-    none): each step is done in order, and a sync run again after a failure finishes it."""
+    none): each step is done in order, and a sync run again after a failure finishes it.
+    ``beginning`` is called before the first request that may change Anki (those before it
+    only read)."""
     present = client.call("modelNamesAndIds")
     held_types = note_types(client, present)
     found = held_notes(client, plan, previous, ids)
@@ -565,14 +574,17 @@ def apply_plan(
         return Applied(steps, 0, met, found.misplaced)
     added = 0
     warnings: list[Diagnostic] = []
+    gone: dict[str, Media] = {}
     began = False  # (whether Anki may hold some of the changes)
+    if beginning is not None:
+        beginning()
     try:
         if steps.add:
             before = {h.note_id for h in (*found.held.values(), *found.unmatched)}
             # The package's note ids are this time in ms and on, and Anki keeps them (or, taken,
             # the next free ones): a note of an id before it is one the import changed, not added.
             since = time.time_ns() // 1_000_000
-            refused, added, began = _import(client, steps.add, by_name, have, held_types)
+            refused, added, began = _import(client, steps.add, by_name, have, held_types, gone)
             if refused:
                 change_of = {n.guid: c for c in plan.changes for n in c.notes}
                 steps = replace(
@@ -590,9 +602,9 @@ def apply_plan(
             converted = [t.change.now for t in steps.taken if t.converted and t.change.now]
             if converted and (said := _types_changed(client, held_types, present)):
                 warnings.append(Diagnostic(converted[0].note, converted[0].line, said))
-        pictures = [m for m in lacking if m.name not in have]
-        actions = _actions(steps, pictures)
-        added += len(pictures)
+        pictures = [m for m in lacking if m.name not in have and m.name not in gone]
+        actions = _actions(steps, pictures, gone)
+        added += len([m for m in pictures if m.name not in gone])
         began = began or bool(actions)
         client.multi(actions)
     except _Begun:
@@ -603,15 +615,21 @@ def apply_plan(
         raise
     deleted = set(steps.delete)
     kept = {g: nid for g, nid in met.items() if nid not in deleted}
-    return Applied(steps, added, kept, found.misplaced, tuple(warnings))
+    return Applied(steps, added, kept, found.misplaced, tuple(warnings), tuple(gone.values()))
 
 
-def _actions(steps: Steps, pictures: Iterable[Media]) -> list[tuple[str, dict[str, Any]]]:
+def _actions(
+    steps: Steps, pictures: Iterable[Media], gone: dict[str, Media]
+) -> list[tuple[str, dict[str, Any]]]:
     """The AnkiConnect actions of every step but the notes added, with the pictures to
-    store, in the order they are done."""
+    store (those gone since found left out, to ``gone``), in the order they are done."""
     actions: list[tuple[str, dict[str, Any]]] = []
     for item in pictures:
-        data = base64.b64encode(item.path.read_bytes()).decode("ascii")
+        try:
+            data = base64.b64encode(read_picture(item.path)).decode("ascii")
+        except OSError:
+            gone[item.name] = item
+            continue
         actions.append(("storeMediaFile", {"filename": item.name, "data": data}))
     for update in steps.update:
         names = FIELD_NAMES[update.note.note_type]

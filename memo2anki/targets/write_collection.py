@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from memo2anki.cards.pictures.media import read_picture
 from memo2anki.changes.notes import NOTE_TYPES, HeldNoteType, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Plan
 from memo2anki.common.files import odd_sqlite_file
@@ -538,6 +539,8 @@ class Applied:
     steps: Steps
     backup: Path | None
     media_added: int
+    # Pictures found while the cards were made but gone when they were written: left out.
+    gone: tuple[Media, ...] = ()
 
 
 def apply_plan(
@@ -560,12 +563,13 @@ def apply_plan(
     packaged = media_to_add(steps.add, by_name, have.__contains__)
     in_package = {m.name for m in packaged}
     put_back = [m for m in lacking if m.name not in in_package]
+    gone: dict[str, Media] = {}
     if steps.empty:
         # Pictures alone: files in the media folder, the collection file untouched (and a
         # backup of it would not hold them).
         with stops_held():
-            _write_media(col, put_back)
-        return Applied(steps, None, len(put_back))
+            _write_media(col, put_back, gone)
+        return Applied(steps, None, len(put_back) - len(gone), tuple(gone.values()))
     _check_decks(col, steps)
     # A damaged collection opens, its damage met only by the change (or never: in the review
     # log), and a backup of it would be the newest to restore, one Anki cannot restore: it is
@@ -577,8 +581,8 @@ def apply_plan(
 
     def work() -> None:
         if steps.add:
-            _import_new(col, steps.add, packaged, held_types)
-        _write_media(col, put_back)
+            gone.update((m.name, m) for m in _import_new(col, steps.add, packaged, held_types))
+        _write_media(col, put_back, gone)
         _update(col, steps)
         _move(col, steps)
         if steps.tag_gone:
@@ -597,7 +601,8 @@ def apply_plan(
             )
 
     transact_whole(col, work, committed)
-    return Applied(steps, saved, len(packaged) + len(put_back))
+    added = len(packaged) + len(put_back) - len(gone)
+    return Applied(steps, saved, added, tuple(gone.values()))
 
 
 def media_names(col: Any) -> set[str]:
@@ -609,9 +614,16 @@ def media_names(col: Any) -> set[str]:
         return set()
 
 
-def _write_media(col: Any, files: Iterable[Media]) -> None:
+def _write_media(col: Any, files: Iterable[Media], gone: dict[str, Media]) -> None:
+    """Write ``files`` into the media folder; those gone since found are left out, to
+    ``gone``."""
     for item in files:
-        col.media.write_data(item.name, item.path.read_bytes())
+        try:
+            data = read_picture(item.path)
+        except OSError:
+            gone[item.name] = item
+            continue
+        col.media.write_data(item.name, data)
 
 
 def transact_whole(
@@ -657,11 +669,11 @@ def _import_new(
     notes: Iterable[TargetNote],
     missing: Sequence[Media],
     held: Mapping[int, HeldNoteType],
-) -> None:
+) -> tuple[Media, ...]:
     """Add notes by importing a package of them, as File > Import would: their GUIDs, and
     note types with memo2anki's own ids (created when missing; those ``held`` as the
     collection holds them, and never updated), and the media Anki lacks of them
-    (``missing``)."""
+    (``missing``); returns those of them gone since found, left out."""
     collection = _anki()
     from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition as Condition
 
@@ -673,8 +685,11 @@ def _import_new(
             with_scheduling=False,
             with_deck_configs=False,
         )
-        request = collection.ImportAnkiPackageRequest(package_path=str(package), options=options)
+        request = collection.ImportAnkiPackageRequest(
+            package_path=str(package.path), options=options
+        )
         col.import_anki_package(request)
+    return package.missing
 
 
 def _update(col: Any, steps: Steps) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 from urllib.parse import unquote
 
+from memo2anki.common.files import file_kind, open_regular, read_regular
 from memo2anki.model import Journal, Lookup, Media, file_version, media_name
 from memo2anki.notes.discover import garden_of, real_path
 from memo2anki.notes.garden import Pages
@@ -20,6 +24,12 @@ DIGITAL_GARDEN_PREFIX = "/img/user/"
 _REMOTE = re.compile(r"^https?://", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _WINDOWS_ABS = re.compile(r"^(?:[a-z]:[\\/]|\\\\|//)", re.IGNORECASE)
+# Anki's own limit on one media file (rslib's MAX_INDIVIDUAL_MEDIA_FILE_SIZE): AnkiWeb syncs
+# none larger, so a larger picture would stay on one device; and a package or AnkiConnect's
+# request would carry all of it (AnkiConnect's, in memory).
+MAX_PICTURE_BYTES = 100 * 1024 * 1024
+# How a lookup's problem ends when what the reference names is there but is no regular file.
+NOT_REGULAR = ", not a regular file; not embedded"
 
 
 def file_unchanged(path: str, size: int, version: int) -> bool:
@@ -97,8 +107,13 @@ class MediaResolver:
         return lookup
 
     def still_finds(self, ref: str, note_dir: str, outcome: Lookup) -> bool:
-        """Whether a reference looked up in an earlier run still finds what it found then."""
-        return self.resolve(ref, note_dir) == outcome
+        """Whether a reference looked up in an earlier run still finds what it found then
+        (``note_dir`` as :meth:`resolve` recorded it, made absolute then)."""
+        key = (ref, note_dir)
+        lookup = self._cache.get(key)
+        if lookup is None:
+            lookup = self._cache[key] = self._resolve(ref, note_dir)
+        return lookup == outcome
 
     def still_publishes(self, permalink: str, embedded: str, note: str | None) -> bool:
         """Whether a garden page looked up in an earlier run is still the same note's."""
@@ -138,7 +153,25 @@ class MediaResolver:
             return self._found(found)
         if refused or name_refused:
             return Lookup(problem=f"'{text}' is outside the vault; not embedded")
+        kind = self._not_regular([*candidates, *self._named(text)])
+        if kind is not None:
+            return Lookup(problem=f"'{text}' is {kind}{NOT_REGULAR}")
         return Lookup(problem=f"image not found: {text}")
+
+    def _not_regular(self, paths: list[str]) -> str | None:
+        """What the first of ``paths`` inside the vault that is there but is not a regular
+        file is (a folder, a FIFO, ...): never opened, a FIFO would be waited on for ever."""
+        for path in paths:
+            inside = self._inside(path)
+            if inside is None:
+                continue
+            try:
+                mode = os.stat(inside).st_mode
+            except OSError:
+                continue
+            if not stat.S_ISREG(mode):
+                return file_kind(mode)
+        return None
 
     def _file_at(self, candidate: str) -> tuple[str | None, bool]:
         """The file a candidate path names (its real path), and whether the path was refused
@@ -176,8 +209,8 @@ class MediaResolver:
     def _other_normalization(self, path: str) -> str | None:
         """The file ``path`` names (inside the vault, missing as spelled) with every name
         compared in NFC: macOS writes Korean names decomposed (NFD), links are composed."""
-        relative = os.path.relpath(path, self._root)
-        if relative.isascii() or relative == os.curdir:  # NFC and NFD differ only outside ASCII
+        relative = path[len(self._root) :].lstrip(os.sep)  # (inside it: see _inside)
+        if relative.isascii():  # NFC and NFD differ only outside ASCII (the root itself too)
             return None
         current = self._root
         for part in relative.split(os.sep):
@@ -206,8 +239,21 @@ class MediaResolver:
         with a path (``b/arch.png`` is ``image/b/arch.png``, never ``image/a/arch.png``); and
         whether one was refused for leaving the vault."""
         name = PurePosixPath(text).name
+        matches = self._named(text)
+        folders = _folders_named(text)
+        # Which of several files is nearest depends on the note's folder; one file does not.
+        key = (name, folders, note_dir if len(matches) > 1 else "")
+        known = self._by_name_found.get(key)
+        if known is None:
+            known = self._by_name_found[key] = self._nearest(matches, note_dir)
+        return known
+
+    def _named(self, text: str) -> list[str]:
+        """The files anywhere in the vault of the name ``text`` ends with, in folders whose
+        path ends with those ``text`` names (see :meth:`_by_file_name`)."""
+        name = PurePosixPath(text).name
         if not name or name in {".", ".."}:
-            return None, False
+            return []
         if self._by_name is None:
             self._by_name = {}
             for folder in self._roots:
@@ -219,12 +265,7 @@ class MediaResolver:
             matches = [
                 path for path in matches if self._folders_of(path)[-len(folders) :] == folders
             ]
-        # Which of several files is nearest depends on the note's folder; one file does not.
-        key = (name, folders, note_dir if len(matches) > 1 else "")
-        known = self._by_name_found.get(key)
-        if known is None:
-            known = self._by_name_found[key] = self._nearest(matches, note_dir)
-        return known
+        return matches
 
     def _folders_of(self, path: str) -> Folders:
         """The folders of a file found in the vault, from its root down, compared as the
@@ -318,10 +359,52 @@ class MediaStore:
                 self.journal.files.append(self._stamps.get(path) or self.journal.record_file(path))
         if media is None:
             digest = hashlib.sha256()
-            with path.open("rb") as f:
+            with open_picture(path) as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     digest.update(chunk)
             sha = digest.hexdigest()
             media = Media(path=path, name=media_name(sha, path.suffix), sha256=sha)
             self._by_path[path] = media
         return media
+
+
+class PictureTooLarge(OSError):
+    """A picture larger than :data:`MAX_PICTURE_BYTES`: left out of the deck."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        super().__init__(errno.EFBIG, f"larger than {_mib(MAX_PICTURE_BYTES)}", str(path))
+        self.size = size
+
+
+def open_picture(path: Path) -> BinaryIO:
+    """A picture's file (its real path, as found), opened to read: :class:`OSError` if it is
+    gone or is no longer a regular file (never waited on), or is a symbolic link now (it may
+    lead out of the vault: it was checked before it was one), :class:`PictureTooLarge` if
+    it is larger than Anki takes."""
+    file = open_regular(path)
+    size = os.fstat(file.fileno()).st_size
+    if size > MAX_PICTURE_BYTES:
+        file.close()
+        raise PictureTooLarge(path, size)
+    return file
+
+
+def read_picture(path: Path) -> bytes:
+    """A picture's bytes, read as :func:`open_picture` opens it: :class:`OSError` if it is
+    gone, not a regular file, a symbolic link now, or larger than Anki takes (one that grew
+    past the limit since it was opened is not read on)."""
+    return read_regular(path, MAX_PICTURE_BYTES)
+
+
+def picture_size(size: int) -> str:
+    """A picture's size as a warning says it (``3.0 GiB``, ``120.5 MiB``; in bytes when
+    rounded it would read as no larger than the limit: ``104,857,601 bytes``)."""
+    if size >= 1 << 30:
+        return f"{size / (1 << 30):.1f} GiB"
+    if size > MAX_PICTURE_BYTES >= round(size / (1 << 20), 1) * (1 << 20):
+        return f"{size:,} bytes"
+    return f"{size / (1 << 20):.1f} MiB"
+
+
+def _mib(size: int) -> str:
+    return f"{size >> 20} MiB"

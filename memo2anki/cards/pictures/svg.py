@@ -19,6 +19,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from memo2anki.common.files import read_regular
 from memo2anki.model import file_version
 
 MAX_SVG_BYTES = 16 * 1024 * 1024
@@ -69,7 +70,7 @@ def _problem(path: Path, size: int) -> str | None:
     if size > MAX_SVG_BYTES:
         return f"SVG larger than {MAX_SVG_BYTES // (1024 * 1024)} MiB"
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_SVG_BYTES, follow_links=True)  # (never waits on a FIFO)
     except OSError as err:
         return f"cannot read SVG: {err.strerror or err}"
     if _STYLESHEET.search(data):  # the parser drops processing instructions: look first
