@@ -115,6 +115,9 @@ class Media:
     path: Path
     name: str  # the plain name stored in the package, e.g. ``m2a-1f2e3d4c5b6a7980.png``
     sha256: str
+    # The file hashed (``st_dev``, ``st_ino``): a writer takes no other file found at ``path``
+    # later (its folder made a link out of the vault, say). None: not checked.
+    file_id: tuple[int, int] | None = field(default=None, compare=False)
 
 
 # Slots: a run reads a few fields of every card of the vault, pass after pass, and a slotted

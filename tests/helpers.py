@@ -210,12 +210,22 @@ def _a_link_out_of_the_vault_now(path: Path, vault: Path) -> None:
     path.symlink_to(outside)
 
 
+def _its_folder_a_link_out_of_the_vault_now(path: Path, vault: Path) -> None:
+    assert path.parent != vault, "a picture in a folder of the vault"
+    outside = vault.parent / f"outside-{path.parent.name}"
+    outside.mkdir()
+    (outside / path.name).write_bytes(png(seed=9))
+    path.parent.rename(vault.parent / f"was-{path.parent.name}")
+    path.parent.symlink_to(outside, target_is_directory=True)
+
+
 def _grown_past_ankis_limit(path: Path, vault: Path) -> None:
     with path.open("r+b") as f:
         f.truncate(MAX_PICTURE_BYTES + 1)  # sparse: no disk taken
 
 
-# Each way a picture of ``vault`` at ``path`` can stop being the picture that was found.
+# Each way a picture of ``vault`` at ``path`` (in a folder of the vault) can stop being the
+# picture that was found.
 PICTURE_GONE: dict[str, Callable[[Path, Path], None]] = {
     "deleted": _deleted,
     "a folder now": _a_folder_now,
@@ -223,4 +233,5 @@ PICTURE_GONE: dict[str, Callable[[Path, Path], None]] = {
     "a link to /dev/zero now": _a_link_to_a_device_now,
     "grown past Anki's limit": _grown_past_ankis_limit,
     "a link out of the vault now": _a_link_out_of_the_vault_now,
+    "its folder a link out of the vault now": _its_folder_a_link_out_of_the_vault_now,
 }

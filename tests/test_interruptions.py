@@ -3,6 +3,7 @@ leaves nothing behind, and prints one clean line per warning."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO, Anki, memo, memo2anki_notes, png, run, write_vault
+from helpers import PICTURE_GONE, REPO, Anki, memo, memo2anki_notes, png, run, write_vault
 
 from memo2anki.cards.convert import _cancelled_futures_left_alone, convert
 from memo2anki.targets import build
@@ -66,34 +67,25 @@ def test_a_folder_nested_deeper_than_the_recursion_limit(deep_vault: Path) -> No
     assert card.note == f"{deep.as_posix()}/2025-04-04.md"
 
 
-def _renamed(path: Path) -> None:
-    path.rename(path.with_name("renamed.png"))  # Obsidian renames attachments
-
-
-def _a_link_out_of_the_vault_now(path: Path) -> None:
-    outside = path.parents[1] / "outside" / path.name
-    outside.parent.mkdir()
-    outside.write_bytes(png(seed=9))
-    path.unlink()
-    path.symlink_to(outside)  # (found inside the vault: a link now, never followed)
-
-
-@pytest.mark.parametrize("how", [_renamed, _a_link_out_of_the_vault_now])
+@pytest.mark.parametrize("how", [*PICTURE_GONE, "renamed"])
 def test_an_image_removed_while_the_deck_is_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki: Anki, how: Any
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki: Anki, how: str
 ) -> None:
     vault = write_vault(
         tmp_path / "v",
         {
             "n.md": memo("**A**\n하나\n![[gone.png]]", "**B**\n둘\n![[kept.png]]"),
-            "gone.png": png(seed=1),
+            "image/gone.png": png(seed=1),
             "kept.png": png(seed=2),
         },
     )
     real = build.write_plan
 
     def removed_meanwhile(*args: object, **kwargs: object) -> object:
-        how(vault / "gone.png")
+        if how == "renamed":  # (Obsidian renames attachments)
+            (vault / "image/gone.png").rename(vault / "image/renamed.png")
+        else:
+            PICTURE_GONE[how](vault / "image/gone.png", vault)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(build, "write_plan", removed_meanwhile)
@@ -101,14 +93,14 @@ def test_an_image_removed_while_the_deck_is_written(
     result = run(vault, "-o", out)
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[0] == (
-        "gone.png: image moved or deleted while the deck was written; left out of the deck"
+        "image/gone.png: image moved or deleted while the deck was written; left out of the deck"
     )
     anki.import_package(out)
     assert [n.fields["Front"].count("<img") for n in anki.notes()] == [0, 0]
     assert sorted(n.fields["Back"].count("<img") for n in anki.notes()) == [1, 1]
-    assert len(anki.media_files()) == 1  # kept.png, and nothing named for the missing one
-    left = {"anki", "memo2anki-cache", "out.apkg", "v", "outside"}
-    assert set(os.listdir(tmp_path)) <= left and "out.apkg" in os.listdir(tmp_path)
+    assert anki.media_files() == {f"m2a-{hashlib.sha256(png(seed=2)).hexdigest()[:20]}.png"}
+    assert "out.apkg" in os.listdir(tmp_path)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m2a-")]
 
 
 def test_an_output_that_is_a_link_to_a_note_is_refused(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from memo2anki.cards.convert import convert
 from memo2anki.cards.pictures.media import MAX_PICTURE_BYTES
 from memo2anki.cli import check as cli_check
 from memo2anki.cli import options as cli_options
+from memo2anki.model import Media
 from memo2anki.targets import package
 
 GOOD = {"daily/2025-04-01.md": memo("**Pod**\n가장 작은 배포 단위")}
@@ -274,15 +275,15 @@ def test_a_picture_that_grows_once_opened_goes_in_as_large_as_it_was(
     with (vault / "big.png").open("wb") as f:
         f.write(png(seed=2))
         f.truncate(MAX_PICTURE_BYTES)  # sparse: no disk taken
-    real = package.open_picture
+    real = package.open_media
 
-    def growing(path: Path) -> Any:
-        opened = real(path)
-        with path.open("r+b") as f:
+    def growing(media: Media) -> Any:
+        opened = real(media)
+        with media.path.open("r+b") as f:
             f.truncate(MAX_PICTURE_BYTES + 1)
         return opened
 
-    monkeypatch.setattr(package, "open_picture", growing)
+    monkeypatch.setattr(package, "open_media", growing)
     out = tmp_path / "deck.apkg"
     result = run(vault, "-o", out, "--no-cache")
     assert result.exit_code == 0, result.output

@@ -1519,6 +1519,8 @@ def test_a_picture_gone_while_syncing_through_ankiconnect_is_named_and_the_rest_
 ) -> None:
     col = standin.col
     assert col is not None
+    (vault / "image").mkdir()  # (found by its name all the same, as Obsidian finds it)
+    (vault / "etcd.png").rename(vault / "image/etcd.png")
     if when != "in a new card":
         assert sync(vault, standin)[0] == 0
         (image,) = re.findall(r'src="([^"]+)"', str(memo_notes(standin)["etcd"]["back"]))
@@ -1528,14 +1530,14 @@ def test_a_picture_gone_while_syncing_through_ankiconnect_is_named_and_the_rest_
     real = cli_sync.run_sync
 
     def removed_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        PICTURE_GONE[how](vault / "etcd.png", vault)
+        PICTURE_GONE[how](vault / "image/etcd.png", vault)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(cli_sync, "run_sync", removed_meanwhile)
     code, output = sync(vault, standin)
     assert code == 0, output
     assert (
-        "etcd.png: image moved or deleted while the deck was written; left out of the deck"
+        "image/etcd.png: image moved or deleted while the deck was written; left out of the deck"
         in output.splitlines()
     ), output
     assert "image added" not in output and "images added" not in output, output

@@ -1620,6 +1620,8 @@ def test_a_file_opened_with_the_collection_that_is_not_what_it_seems_is_named_ne
 def test_a_picture_gone_while_syncing_a_collection_is_named_and_the_rest_goes_in(
     vault: Path, col_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, when: str
 ) -> None:
+    (vault / "image").mkdir()  # (found by its name all the same, as Obsidian finds it)
+    (vault / "etcd.png").rename(vault / "image/etcd.png")
     if when != "in a new card":
         assert sync(vault, col_path)[0] == 0
         (image,) = re.findall(r'src="([^"]+)"', str(memo_notes(col_path)["etcd"]["back"]))
@@ -1629,14 +1631,14 @@ def test_a_picture_gone_while_syncing_a_collection_is_named_and_the_rest_goes_in
     real = cli_sync.run_sync
 
     def removed_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        PICTURE_GONE[how](vault / "etcd.png", vault)
+        PICTURE_GONE[how](vault / "image/etcd.png", vault)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(cli_sync, "run_sync", removed_meanwhile)
     code, output = sync(vault, col_path, "--no-backup")
     assert code == 0, output
     assert (
-        "etcd.png: image moved or deleted while the deck was written; left out of the deck"
+        "image/etcd.png: image moved or deleted while the deck was written; left out of the deck"
         in output.splitlines()
     ), output
     assert "image added" not in output and "images added" not in output, output

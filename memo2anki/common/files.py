@@ -80,16 +80,22 @@ def read_regular(path: Path, limit: int, *, follow_links: bool = False) -> bytes
     """The bytes of the regular file at ``path`` (see :func:`open_regular`); :class:`OSError`
     when it holds more than ``limit`` (a sparse file of gigabytes, a file that is not the one
     expected), which is never read whole."""
-    too_large = OSError(errno.EFBIG, f"larger than {_size(limit)}", str(path))
     with open_regular(path, follow_links=follow_links) as file:
-        size = os.fstat(file.fileno()).st_size
-        if size > limit:
-            raise too_large
-        # By the size found, never by the limit: a read of n bytes takes n bytes of memory
-        # first. A file that grew since is read on, a MiB at a time, to the limit.
-        data = file.read(size + 1)
-        while size < len(data) <= limit and (more := file.read(1 << 20)):
-            data += more
+        return read_within(file, limit, path)
+
+
+def read_within(file: BinaryIO, limit: int, path: Path) -> bytes:
+    """The bytes of an open regular ``file`` (found at ``path``), as :func:`read_regular`
+    reads them."""
+    too_large = OSError(errno.EFBIG, f"larger than {_size(limit)}", str(path))
+    size = os.fstat(file.fileno()).st_size
+    if size > limit:
+        raise too_large
+    # By the size found, never by the limit: a read of n bytes takes n bytes of memory
+    # first. A file that grew since is read on, a MiB at a time, to the limit.
+    data = file.read(size + 1)
+    while size < len(data) <= limit and (more := file.read(1 << 20)):
+        data += more
     if len(data) > limit:
         raise too_large
     return data

@@ -19,7 +19,7 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from memo2anki.cards.pictures.media import MAX_PICTURE_BYTES, open_picture
+from memo2anki.cards.pictures.media import MAX_PICTURE_BYTES, open_media
 from memo2anki.changes.notes import (
     CLOZE_FIELDS,
     CLOZE_MODEL_ID,
@@ -246,7 +246,7 @@ def _write_zip(path: Path, db_path: Path, media: Sequence[Media]) -> list[Media]
             _copy_into(zf, "collection.anki2", collection, db_path, "the deck's collection", None)
         for i, item in enumerate(media):
             try:
-                source = open_picture(item.path)
+                source = open_media(item)
             except OSError:
                 missing.append(item)
                 continue

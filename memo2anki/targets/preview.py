@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from memo2anki.cards.pictures.media import read_picture
+from memo2anki.cards.pictures.media import read_media
 from memo2anki.changes.notes import IMG, MODEL_NAME
 from memo2anki.changes.plan import Change, Kind, Plan
 from memo2anki.common.files import replacing
@@ -212,7 +212,7 @@ def _mime(name: str) -> str:
 
 def _data_uri(media: Media) -> str | None:
     try:
-        data = read_picture(media.path)
+        data = read_media(media)
     except OSError:  # (gone, or no longer a regular file: shown as missing, never waited on)
         return None
     return f"data:{_mime(media.name)};base64,{base64.b64encode(data).decode('ascii')}"
@@ -252,7 +252,7 @@ def _copy_pictures(
             continue
         # (read as every writer reads a picture: never waited on, never past Anki's limit)
         try:
-            data = read_picture(media.path)
+            data = read_media(media)
         except OSError:
             missing.append(media)
             continue

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from memo2anki.cards.identity import cloze_guid
-from memo2anki.cards.pictures.media import read_picture
+from memo2anki.cards.pictures.media import read_media
 from memo2anki.changes.ledger import Ledger, LedgerCard
 from memo2anki.changes.notes import (
     CLOZE_MODEL_NAME,
@@ -626,7 +626,7 @@ def _actions(
     actions: list[tuple[str, dict[str, Any]]] = []
     for item in pictures:
         try:
-            data = base64.b64encode(read_picture(item.path)).decode("ascii")
+            data = base64.b64encode(read_media(item)).decode("ascii")
         except OSError:
             gone[item.name] = item
             continue

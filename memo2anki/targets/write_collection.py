@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memo2anki.cards.pictures.media import read_picture
+from memo2anki.cards.pictures.media import read_media
 from memo2anki.changes.notes import NOTE_TYPES, HeldNoteType, TargetNote
 from memo2anki.changes.plan import GONE_TAG, Plan
 from memo2anki.common.files import odd_sqlite_file
@@ -619,7 +619,7 @@ def _write_media(col: Any, files: Iterable[Media], gone: dict[str, Media]) -> No
     ``gone``."""
     for item in files:
         try:
-            data = read_picture(item.path)
+            data = read_media(item)
         except OSError:
             gone[item.name] = item
             continue

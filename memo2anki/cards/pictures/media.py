@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import unquote
 
-from memo2anki.common.files import file_kind, open_regular, read_regular
+from memo2anki.common.files import file_kind, open_regular, read_within
 from memo2anki.model import Journal, Lookup, Media, file_version, media_name
 from memo2anki.notes.discover import garden_of, real_path
 from memo2anki.notes.garden import Pages
@@ -362,8 +362,9 @@ class MediaStore:
             with open_picture(path) as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     digest.update(chunk)
+                file_id = _file_id(f)
             sha = digest.hexdigest()
-            media = Media(path=path, name=media_name(sha, path.suffix), sha256=sha)
+            media = Media(path, media_name(sha, path.suffix), sha, file_id)
             self._by_path[path] = media
         return media
 
@@ -389,11 +390,27 @@ def open_picture(path: Path) -> BinaryIO:
     return file
 
 
-def read_picture(path: Path) -> bytes:
-    """A picture's bytes, read as :func:`open_picture` opens it: :class:`OSError` if it is
-    gone, not a regular file, a symbolic link now, or larger than Anki takes (one that grew
-    past the limit since it was opened is not read on)."""
-    return read_regular(path, MAX_PICTURE_BYTES)
+def open_media(media: Media) -> BinaryIO:
+    """A picture's file opened as :func:`open_picture` opens it, and only if it is still the
+    file that was hashed: :class:`OSError` if another is at its path now (one of its folders
+    made a symbolic link out of the vault, say)."""
+    file = open_picture(media.path)
+    if media.file_id is not None and _file_id(file) != media.file_id:
+        file.close()
+        raise OSError(errno.ENOENT, "not the file found there before", str(media.path))
+    return file
+
+
+def read_media(media: Media) -> bytes:
+    """A picture's bytes, from the file :func:`open_media` opens (one that grew past Anki's
+    limit since it was opened is not read on)."""
+    with open_media(media) as file:
+        return read_within(file, MAX_PICTURE_BYTES, media.path)
+
+
+def _file_id(file: BinaryIO) -> tuple[int, int]:
+    info = os.fstat(file.fileno())
+    return info.st_dev, info.st_ino
 
 
 def picture_size(size: int) -> str:
