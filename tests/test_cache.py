@@ -1074,26 +1074,68 @@ def _linked_elsewhere(vault: Path, tmp_path: Path, side: str = "") -> Path:
     return elsewhere
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        *(partial(_filled_then, change=change) for change in NOT_OURS.values()),
-        _linked_elsewhere,
-        partial(_linked_elsewhere, side="-journal"),
-    ],
-    ids=[*NOT_OURS, "a hard link", "a journal a hard link"],
-)
+@pytest.mark.parametrize("change", NOT_OURS.values(), ids=NOT_OURS.keys())
 def test_a_database_not_the_caches_own_is_not_used_and_left_as_it_is(
-    vault: Path, tmp_path: Path, reads: list[str], make: Callable[[Path, Path], Path]
+    vault: Path, tmp_path: Path, reads: list[str], change: Callable[[sqlite3.Connection], None]
 ) -> None:
-    """(Another program's database, as a hard link or in its place, lost its notes table; a
-    file hard-linked as the journal was written through.)"""
-    watched = make(vault, tmp_path)
+    """(Another program's database in its place lost its notes table.)"""
+    watched = _filled_then(vault, tmp_path, change)
     before = watched.read_bytes()
     _touch(vault / "a.md", memo("**A**\n가다"))
     for _ in range(2):
         assert _read_again(vault, tmp_path, reads) == ["a.md", "b.md"]
     assert watched.read_bytes() == before
+
+
+def _pages_damaged(vault: Path, tmp_path: Path) -> Path:
+    database = _filled_then(vault, tmp_path, lambda db: None)
+    with database.open("r+b") as f:  # (the first page, which lists the tables, kept)
+        f.seek(65536)
+        f.write(b"\xff" * 65536)
+    return database
+
+
+def _not_a_database(vault: Path, tmp_path: Path) -> Path:
+    database = _filled_then(vault, tmp_path, lambda db: None)
+    database.write_bytes(b"this is not a database" * 100)
+    return database
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        _linked_elsewhere,
+        partial(_linked_elsewhere, side="-journal"),
+        _pages_damaged,
+        _not_a_database,
+    ],
+    ids=["a hard link", "a journal a hard link", "pages damaged", "not a database"],
+)
+def test_a_database_damaged_or_with_other_names_is_made_anew(
+    vault: Path, tmp_path: Path, reads: list[str], make: Callable[[Path, Path], Path]
+) -> None:
+    """Never used, every run after read the whole vault; and a file hard-linked as the
+    database or its journal is never written through (it was, as the journal)."""
+    watched = make(vault, tmp_path)
+    before = watched.read_bytes()
+    _touch(vault / "a.md", memo("**A**\n가다"))
+    assert _read_again(vault, tmp_path, reads) == ["a.md", "b.md"]
+    assert _read_again(vault, tmp_path, reads) == []
+    if watched.name == "elsewhere":
+        assert watched.read_bytes() == before
+    else:  # (set aside, never deleted: in a cache folder named by hand it may be someone's)
+        assert (tmp_path / "cache/notes.sqlite.damaged").read_bytes() == before
+
+
+def test_a_damaged_database_is_not_used_while_one_set_aside_before_is_there(
+    vault: Path, tmp_path: Path, reads: list[str]
+) -> None:
+    earlier = _not_a_database(vault, tmp_path).with_name("notes.sqlite.damaged")
+    earlier.write_bytes(b"set aside before")
+    for _ in range(2):
+        assert _read_again(vault, tmp_path, reads) == ["a.md", "b.md"]
+    assert earlier.read_bytes() == b"set aside before"
+    assert (tmp_path / "cache/notes.sqlite").read_bytes() == b"this is not a database" * 100
 
 
 def _written(*rows: tuple[object, object]) -> Callable[[sqlite3.Connection], None]:

@@ -15,8 +15,9 @@ the note's path and stamp): a row damaged, edited by hand, copied to another not
 set of options, or kept under a stamp it was not made for does not open, and the note is read
 again. (A seal is no secret: whoever can write the cache folder can seal what they write.)
 SQLite's files are opened only when they are regular files (a FIFO there would wait for ever),
-each with no other name (a hard link's other file is not the cache's to write), and used
-only when they hold nothing but the cache's own tables (another program's are left alone).
+and used only when they hold nothing but the cache's own tables (another program's are left
+alone). A database whose files have another name too (a hard link: that file is not the
+cache's to write) is made anew, and so is a damaged one, once set aside (never deleted).
 
 Rows are kept per note and per set of options, for the four sets of options most recently
 written: a run over one subject and a run over all of them each keep their own, and neither
@@ -48,6 +49,7 @@ from memo2anki.notes.discover import garden_of
 _FORMAT = "6"
 _BATCH = 500  # notes written to the cache at a time
 _FILE = "notes.sqlite"
+_NAMES = (_FILE, *(_FILE + side for side in SQLITE_SIDE_FILES))
 # The tables' layout (SQLite's user_version): an older one's rows are dropped, a newer one (a
 # newer memo2anki's) is left alone and not used.
 _LAYOUT = 2
@@ -159,20 +161,84 @@ def _seal_of(options_key: str, path: str, stamp: str, payload: bytes) -> bytes:
     return digest.hexdigest().encode("ascii")
 
 
-def _usable(folder: Path) -> bool:
-    """Whether the database and its side files are regular files (or not there yet), each
-    with no other name: a hard link's other file (another program's database, a backup's
-    copy, any file at all) is never written through it."""
-    for name in (_FILE, *(_FILE + side for side in SQLITE_SIDE_FILES)):
+def _open(folder: Path) -> sqlite3.Connection | None:
+    """The cache's database in ``folder``, laid out as this memo2anki lays it out; None when
+    it is not the cache's to use (one of its files is not a regular file, or it is another
+    program's or a newer memo2anki's: see :func:`_laid_out`). One whose files have other names
+    too (hard links) is made anew: its names here go, and the file a link shared (another
+    program's database, a backup's copy) is never written. A damaged one is made anew once
+    set aside (see :func:`_set_aside`)."""
+    for again in (False, True):
+        found = _files(folder)
+        if found is None:
+            return None
+        if any(info.st_nlink != 1 for info in found):
+            if again:
+                return None
+            _remove(folder)
+            continue
+        db = sqlite3.connect(folder / _FILE, timeout=5)
         try:
-            found = os.lstat(folder / name)
+            if _laid_out(db):
+                return db
+        except sqlite3.Error as err:
+            db.close()
+            if again or not _is_damage(err) or not _set_aside(folder):
+                return None
+            continue
+        db.close()
+        return None
+    return None
+
+
+def _files(folder: Path) -> list[os.stat_result] | None:
+    """The database's files that are there, the database and SQLite's files beside it; None
+    when one is not a regular file (SQLite would wait for ever on a FIFO) or cannot be
+    looked at."""
+    found = []
+    for name in _NAMES:
+        try:
+            info = os.lstat(folder / name)
         except FileNotFoundError:
             continue
         except OSError:
-            return False
-        if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
-            return False
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        found.append(info)
+    return found
+
+
+def _remove(folder: Path) -> None:
+    """Remove the database's files, so that it is made anew: only these names, and only
+    regular files (a FIFO or a folder in their place stays, and the cache is not used)."""
+    for name in _NAMES:
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.lstat(folder / name).st_mode):
+                os.unlink(folder / name)
+
+
+def _set_aside(folder: Path) -> bool:
+    """Move a damaged database's files aside, ``notes.sqlite.damaged`` and beside it, so that
+    it is made anew and nothing is lost: a file that SQLite cannot read may be another
+    program's (encrypted, say) in a cache folder named by hand. False, and nothing moved,
+    while files set aside before are there: they are never replaced."""
+    if any(os.path.lexists(folder / _aside(name)) for name in _NAMES):
+        return False
+    for name in _NAMES:
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.lstat(folder / name).st_mode):
+                os.rename(folder / name, folder / _aside(name))
     return True
+
+
+def _aside(name: str) -> str:
+    return name.replace(_FILE, _FILE + ".damaged", 1)
+
+
+def _is_damage(err: sqlite3.Error) -> bool:
+    """Whether SQLite found its file damaged (not a database, or its pages malformed)."""
+    return getattr(err, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
 
 
 def options_key(vault: Path, options: Options) -> str:
@@ -195,14 +261,10 @@ class NoteCache:
         # stored under its old stamp, so the next run reads it again.
         self._stamps: dict[str, str] = {}
         self._real_folders: dict[str, str] = {}
+        self._folder = folder
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not _usable(folder):
-                return
-            self._db = sqlite3.connect(folder / _FILE, timeout=5)
-            if not _laid_out(self._db):
-                self._db.close()
-                self._db = None
+            self._db = _open(folder)
         except (OSError, sqlite3.Error):
             self._db = None
 
@@ -246,7 +308,9 @@ class NoteCache:
                 f"SELECT path, stamp, result FROM notes WHERE key = ? AND path IN ({marks})",
                 (self.key, *wanted),
             ).fetchall()
-        except sqlite3.Error:
+        except sqlite3.Error as err:
+            if _is_damage(err):  # (a lock held by another run is not: it is used next time)
+                self._closed(err)
             return
         for path, stamp, blob in rows:
             index, now = wanted[path]
@@ -351,10 +415,18 @@ class NoteCache:
                 held = {"key": self.key, "now": now, "others": _KEPT - 1}
                 self._db.execute(f"DELETE FROM notes WHERE key IN ({older})", held)
                 self._db.execute(f"DELETE FROM written WHERE key IN ({older})", held)
-        except sqlite3.Error:
+        except sqlite3.Error as err:
+            self._closed(err)
+        self._pending.clear()
+
+    def _closed(self, err: sqlite3.Error) -> None:
+        """Close the database after ``err``; a damaged one is made anew, for what is left."""
+        if self._db is not None:
             self._db.close()
             self._db = None
-        self._pending.clear()
+        if _is_damage(err) and _set_aside(self._folder):
+            with contextlib.suppress(OSError, sqlite3.Error):
+                self._db = _open(self._folder)
 
 
 _NOTES = (
