@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from anki.collection import Collection
-from helpers import REPO, Anki, memo, memo2anki_notes, run, write_vault
+from helpers import REPO, Anki, memo, memo2anki_notes, png, run, write_vault
 from sandbox import run_cli
 
 from memo2anki.changes import ledger as ledger_file
@@ -98,6 +98,33 @@ def test_the_report_line_and_changes(vault: Path, tmp_path: Path) -> None:
     assert again.stdout == ""
     assert again.stderr.splitlines() == [
         f"memo2anki: 4 cards (CKA 4) from 3 notes, 0 images, 0 warnings; 4 unchanged; wrote {out}"
+    ]
+
+
+@pytest.mark.parametrize("picture", ["replaced", "added"])
+def test_a_heading_renamed_as_its_short_backs_picture_changes_keeps_its_card(
+    tmp_path: Path, picture: str
+) -> None:
+    """A line and a screenshot, the screenshot taken again (or added) and the heading
+    renamed in one edit: the same card, its history kept (it was gone and new)."""
+    shown = "\n![[net.png]]" if picture == "replaced" else ""
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            "daily/2025-04-04.md": memo(f"**Docker Network**\nbridge host none{shown}"),
+            "image/net.png": png(seed=1),
+        },
+    )
+    out = tmp_path / "deck.apkg"
+    assert run(vault, "-o", out).exit_code == 0
+    (vault / "image/net.png").write_bytes(png(seed=2))
+    (vault / "daily/2025-04-04.md").write_text(
+        memo("**Docker Networking**\nbridge host none\n![[net.png]]"), encoding="utf-8"
+    )
+    result = run(vault, "-o", out, "--changes")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "daily/2025-04-04.md:7: renamed 'Docker Network' -> 'Docker Networking'"
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -170,6 +171,8 @@ def test_pairing(case: tuple[list[Card], list[Card], list[tuple[str, str, str]]]
     assert outcome(before, after) == sorted(expected)
 
 
+PIC_A = '<img src="m2a-3fd6a1b2c3d4e5f60718.png" alt="">'
+PIC_B = '<img src="m2a-9c0d1e2f3a4b5c6d7e8f.png" alt="">'
 SIMILAR = {
     # (old back, new back, much the same?)
     "the same text": (CNI, CNI, True),
@@ -179,6 +182,14 @@ SIMILAR = {
     "typos fixed": ("쿠버네티스 컨트롤 플래인", "쿠버네티스 컨트롤 플레인", True),
     "half rewritten": (POD, "쿠버네티스에서 배포 단위. 컨테이너 묶음", False),
     "same topic, another fact": ("ClusterIP는 내부 전용", "NodePort는 노드 포트를 연다", False),
+    "a short line, its picture replaced": (
+        f"bridge host none{PIC_A}",
+        f"bridge host none{PIC_B}",
+        True,
+    ),
+    "a short line, a picture added": ("bridge host none", f"bridge host none{PIC_A}", True),
+    "a picture alone, the same": (PIC_A, PIC_A, True),
+    "a picture alone, another": (PIC_A, PIC_B, False),
     "English, reworded": (
         "Stores cluster state as key-value pairs",
         "Stores the cluster state as key-value pairs, replicated with Raft",
@@ -194,7 +205,9 @@ def test_much_the_same(case: tuple[str, str, bool]) -> None:
 
 
 def test_plain_text_sees_images_and_not_markup() -> None:
-    assert plain_text('<p><b>A</b>&amp;B<br><img src="m2a-1.png" alt=""></p>') == "a &b m2a-1.png"
+    text = plain_text(f"<p><b>A</b>&amp;B<br>{PIC_A}</p>")
+    assert text[:5] == "a &b " and len(text) == 6 and unicodedata.category(text[5]) == "Co"
+    assert plain_text(PIC_A) == plain_text(PIC_A) != plain_text(PIC_B)
 
 
 def test_a_paired_card_keeps_the_old_guid_in_every_later_export() -> None:
