@@ -128,6 +128,8 @@ class AnkiConnectStandIn:
         # (in a multi too), the error to give instead, the whole reply to give instead, or
         # how to misbehave over HTTP instead of answering (FAULTS).
         self.wrong_results: dict[str, Any] = {}
+        # An action's true result, changed by a function before it is sent (a server that lies).
+        self.altered: dict[str, Callable[[Any], Any]] = {}
         self.errors: dict[str, Any] = {}
         self.replies: dict[str, Any] = {}
         self.faults: dict[str, str] = {}
@@ -272,6 +274,8 @@ class AnkiConnectStandIn:
             if method is None:
                 raise Exception("unsupported action")
             result = method(**params)
+            if name in self.altered:
+                result = self.altered[name](result)
             return result if version <= 4 else {"result": result, "error": None}
         except Exception as err:
             # Wrong parameters: Python's message, naming the add-on's class as it does.

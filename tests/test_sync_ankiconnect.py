@@ -795,6 +795,47 @@ def test_a_result_of_the_wrong_shape_is_one_line_naming_the_action(
     assert memo_notes(standin) == before
 
 
+def _one_notes_cards_to_all(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    cards = next(n["cards"] for n in notes if n)
+    return [{**n, "cards": cards} if n else n for n in notes]
+
+
+def _the_first_note_for_all(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [notes[0]] * len(notes) if len(notes) > 1 else notes
+
+
+@pytest.mark.parametrize(
+    ("alter", "said"),
+    [
+        (_one_notes_cards_to_all, "card {card} is one of two notes' cards - at `$[1]`"),
+        (_the_first_note_for_all, "note {note} where note {asked} was asked about - at `$[1]`"),
+    ],
+)
+def test_notes_info_naming_a_card_twice_or_another_note_is_one_line_and_changes_nothing(
+    vault: Path,
+    standin: AnkiConnectStandIn,
+    alter: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    said: str,
+) -> None:
+    """(A card listed under two notes had a live card suspended, and syncs after with an
+    honest Anki found nothing to mend; a note other than the one asked about gave warnings
+    about notes that were not there.)"""
+    assert sync(vault, standin)[0] == 0
+    (vault / "daily/2025-04-03.md").write_text(note("**New**\n새 카드"), encoding="utf-8")
+    before = memo_notes(standin)
+    standin.altered["notesInfo"] = alter
+    code, output = sync(vault, standin, "--via", "ankiconnect")
+    assert code == 1, output
+    (line,) = [x for x in output.splitlines() if x.startswith("memo2anki: error:")]
+    assert "AnkiConnect's answer to 'notesInfo' is not what the add-on answers: " in line
+    asked = [r["params"]["notes"] for r in standin.requests if r.get("action") == "notesInfo"][-1]
+    info = standin.notesInfo(asked)
+    expected = said.format(card=info[0]["cards"][0], note=info[0]["noteId"], asked=asked[1])
+    assert line.endswith(expected), line
+    assert "unexpected" not in output and "Traceback" not in output
+    assert memo_notes(standin) == before
+
+
 @pytest.mark.parametrize(
     "url",
     [

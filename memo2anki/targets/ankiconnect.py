@@ -176,12 +176,22 @@ def checked_result(action: str, params: dict[str, Any], raw: msgspec.Raw | bytes
         raise _not_as_the_add_on(action, err) from None
     if isinstance(result, tuple):
         result = list(result)
+    owners: dict[int, int] = {}  # each card's note, of the notes so far: a card is one note's
     for number, item in enumerate(result if action in _WHOLE else ()):
         lacking = [key for key in _WHOLE[action] if key not in item]
         if item and lacking:
             raise _not_as_the_add_on(
                 action, f"Object missing required field `{lacking[0]}` - at `$[{number}]`"
             )
+        if action != "notesInfo" or not item or not isinstance(asked, list):
+            continue
+        if item["noteId"] != asked[number]:  # (each note as asked, in turn)
+            why = f"note {item['noteId']} where note {asked[number]} was asked about"
+            raise _not_as_the_add_on(action, f"{why} - at `$[{number}]`")
+        for card in item["cards"]:
+            if owners.setdefault(card, item["noteId"]) != item["noteId"]:
+                why = f"card {card} is one of two notes' cards"
+                raise _not_as_the_add_on(action, f"{why} - at `$[{number}]`")
     return result
 
 
