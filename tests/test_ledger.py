@@ -297,16 +297,13 @@ def test_a_bad_ledger_is_a_warning_and_a_first_run(
     if not obsidian:
         assert lines.pop(-2).startswith(f"memo2anki: vault root {vault} (no .obsidian/ folder")
     # Kept aside, as read, before a good one is written: the history it held may be mended
-    # from it (it was written over). Another vault's is replaced (its notes are not here).
-    damaged = "written for vault" not in reason
+    # from it (it was written over). Another vault's too: it may be this one's, renamed.
     assert lines == [
         f"{LEDGER}: ledger not used: {reason}; {FIRST_RUN}",
-        *[f"{LEDGER}: kept as .memo2anki/ledger.damaged.json {KEPT}"] * damaged,
-        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, {1 + damaged} "
-        f"warning{'s' * damaged}; 4 new; wrote {out}",
+        f"{LEDGER}: kept as .memo2anki/ledger.damaged.json {KEPT}",
+        f"memo2anki: 4 cards (CKA 3, AWS 1) from 3 notes, 0 images, 2 warnings; 4 new; wrote {out}",
     ]
-    if damaged:
-        assert (vault / ".memo2anki/ledger.damaged.json").read_bytes() == content
+    assert (vault / ".memo2anki/ledger.damaged.json").read_bytes() == content
     # Replaced by a good one: the next run compares against it.
     assert "4 unchanged" in run(vault, "-o", out).stderr
 
@@ -404,6 +401,28 @@ def test_a_ledger_copied_from_another_vault_is_not_used(vault: Path, tmp_path: P
     assert result.stderr.splitlines()[0] == (
         f"{LEDGER}: ledger not used: it was written for vault 'vault', not 'other'; {FIRST_RUN}"
     )
+
+
+def test_a_vault_renamed_and_its_notes_moved_keeps_the_old_ledger_aside(
+    vault: Path, tmp_path: Path
+) -> None:
+    """Its notes not where its ledger says, it is taken for another vault's: its history is
+    kept beside the new ledger, never written over (it was lost)."""
+    assert run(vault, "-o", tmp_path / "a.apkg").exit_code == 0
+    old = (vault / LEDGER).read_bytes(), (vault / ".memo2anki/fields.json").read_bytes()
+    renamed = vault.rename(tmp_path / "notes")
+    (renamed / "daily").rename(renamed / "journal")
+    result = run(renamed, "-o", tmp_path / "b.apkg")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:2] == [
+        f"{LEDGER}: ledger not used: it was written for vault 'vault', not 'notes'; {FIRST_RUN}",
+        f"{LEDGER}: kept as .memo2anki/ledger.damaged.json (and fields.json as "
+        f"fields.damaged.json) {KEPT}",
+    ]
+    kept = renamed / ".memo2anki"
+    aside = (kept / "ledger.damaged.json").read_bytes(), (kept / "fields.damaged.json").read_bytes()
+    assert aside == old
+    assert "4 unchanged" in run(renamed, "-o", tmp_path / "c.apkg").stderr
 
 
 def test_a_vault_whose_folder_was_renamed_keeps_its_history(vault: Path, tmp_path: Path) -> None:

@@ -1377,7 +1377,9 @@ def load(
             message = (
                 f"ledger not used: it was written for vault '{head['vault']}', not '{expected}'"
             )
-            return empty(digest), [_warn(where, message)]
+            # Kept aside as a damaged one is, when this run writes its own: it may be this
+            # vault's after all (renamed, its notes moved too), and its history is in it.
+            return replace(empty(digest), damaged=True), [_warn(where, message)]
         # Its notes are here: the vault's folder was renamed, and its history goes on (every
         # card's link, which names the vault, is written again).
         renamed = True
