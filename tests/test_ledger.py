@@ -1733,6 +1733,29 @@ def test_a_merged_ledger_is_read_as_both_sides(
     assert file.body is None and file.stale  # (written again, whole, by the next run)
 
 
+@pytest.mark.parametrize(
+    ("ours", "theirs", "cloze"),
+    [(True, None, True), (None, True, True), (False, True, True), (False, None, False)],
+)
+def test_a_merged_ledger_made_cloze_notes_when_either_side_did(
+    ours: bool | None, theirs: bool | None, cloze: bool
+) -> None:
+    """Either side's cloze notes are the next run's to retire when no longer made."""
+
+    def head(rows: str, said: bool | None) -> str:
+        line = _head(rows)
+        return (
+            line
+            if said is None
+            else line.replace('"vault": ', f'"cloze": {json.dumps(said)}, "vault": ')
+        )
+
+    lines = ["<<<<<<< HEAD", head("1" * 64, ours), "=======", head("2" * 64, theirs)]
+    text = "\n".join([*lines, ">>>>>>> x", C, "]}", ""])
+    merged, _, _ = ledger_file.parse(text.encode("utf-8"))
+    assert (merged.get("cloze") is True) is cloze
+
+
 def test_a_merge_conflict_is_written_back_whole_even_when_no_card_changed(
     vault: Path, tmp_path: Path
 ) -> None:

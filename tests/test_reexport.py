@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
-from helpers import Anki, bump_mtime, memo, png, write_vault
+from helpers import Anki, AnkiNote, bump_mtime, memo, png, write_vault
 
 from memo2anki.cards.identity import card_guid
+from memo2anki.changes.plan import GONE_TAG
 from memo2anki.cli.main import main
 
 
@@ -137,6 +139,101 @@ def test_cloze_notes_beside_the_cards(tmp_path: Path, anki: Anki) -> None:
         log = anki.import_package(out)
         assert len(log.new) == 0
     assert len(anki.notes()) == 3
+
+
+SERVICE = "**Service 타입**\n기본은 ==ClusterIP==, 노드 포트는 ==30000-32767=="
+SERVICE_PLAIN = "**Service 타입**\n기본은 ClusterIP, 노드 포트는 30000-32767"
+
+
+def _build(vault: Path, out: Path, *args: str) -> str:
+    result = CliRunner().invoke(main, [str(vault), "-o", str(out), "--changes", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _cloze_notes(anki: Anki) -> list[AnkiNote]:
+    return [n for n in anki.notes() if n.note_type == "memo2anki cloze"]
+
+
+def _in_fresh_anki(tmp_path: Path, out: Path) -> list[AnkiNote]:
+    fresh = Anki(tmp_path / f"fresh-{out.stem}")
+    try:
+        fresh.import_package(out)
+        return fresh.notes()
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize("how", ["its highlights removed", "cloze notes turned off"])
+def test_a_cloze_note_its_memo_no_longer_makes_is_retired_once(
+    tmp_path: Path, anki: Anki, how: str
+) -> None:
+    """As a gone card's: carried once more with its last fields and the gone tag (said in
+    the report), never again after; the card itself lives on."""
+    daily = tmp_path / "v" / "2025-04-01.md"
+    vault = write_vault(tmp_path / "v", {daily.name: memo(SERVICE, "**Pod**\n하이라이트 없음")})
+    first, second, third = (tmp_path / f"d{i}.apkg" for i in (1, 2, 3))
+    _build(vault, first, "--cloze")
+    anki.import_package(first)
+    (was,) = _cloze_notes(anki)
+    if how == "its highlights removed":
+        daily.write_text(memo(SERVICE_PLAIN, "**Pod**\n하이라이트 없음"), encoding="utf-8")
+        bump_mtime(daily)
+        args: tuple[str, ...] = ("--cloze",)
+        kind = "updated"
+    else:
+        args, kind = (), "unchanged"
+    report = _build(vault, second, *args)
+    assert f"{kind} 'Service 타입'; its cloze note retired (gone)" in report
+    assert "1 cloze note retired" in report and "1 gone" not in report
+    anki.import_package(second)
+    (cloze,) = _cloze_notes(anki)
+    assert cloze.guid == was.guid and GONE_TAG in cloze.tags
+    assert cloze.fields["Text"] == was.fields["Text"]  # its last fields
+    assert cloze.card_ids == was.card_ids
+    cards = {n.fields["Front"]: n for n in anki.notes() if n.note_type == "memo2anki"}
+    assert GONE_TAG not in cards["Service 타입"].tags  # the card lives on
+
+    report = _build(vault, third, *args)  # never carried again
+    assert "retired" not in report and "1 cloze note" not in report
+    assert [n.note_type for n in _in_fresh_anki(tmp_path, third)] == ["memo2anki"] * 2
+    anki.import_package(third)
+    assert GONE_TAG in _cloze_notes(anki)[0].tags
+
+
+def test_cloze_notes_turned_on_again_come_back_untagged(
+    tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = write_vault(tmp_path / "v", {"2025-04-01.md": memo(SERVICE)})
+    out = tmp_path / "d.apkg"
+    for minute, args in enumerate((["--cloze"], [], ["--cloze"])):  # (a run a minute)
+        monkeypatch.setattr("memo2anki.targets.build.time.time", lambda m=minute: 1.75e9 + 60 * m)
+        _build(vault, out, *args)
+        anki.import_package(out)
+    (cloze,) = _cloze_notes(anki)
+    assert GONE_TAG not in cloze.tags and "{{c1::ClusterIP}}" in cloze.fields["Text"]
+
+
+def test_a_run_after_one_without_cloze_notes_carries_no_gone_cloze_note(
+    tmp_path: Path, anki: Anki
+) -> None:
+    """Never a gone cloze note Anki never had: its highlights removed, or its card gone."""
+    daily = tmp_path / "v" / "2025-04-01.md"
+    vault = write_vault(
+        tmp_path / "v",
+        {daily.name: memo(SERVICE, "**Pod**\n==가장 작은== 배포 단위")},
+    )
+    first, second = tmp_path / "d1.apkg", tmp_path / "d2.apkg"
+    _build(vault, first)
+    anki.import_package(first)
+    daily.write_text(memo(SERVICE_PLAIN), encoding="utf-8")  # Pod gone, Service plain
+    bump_mtime(daily)
+    report = _build(vault, second, "--cloze")
+    assert "retired" not in report and "1 updated, 1 gone" in report
+    notes = _in_fresh_anki(tmp_path, second)
+    assert sorted(n.note_type for n in notes) == ["memo2anki", "memo2anki"]
+    anki.import_package(second)
+    assert _cloze_notes(anki) == []
 
 
 def test_identity_is_the_note_file_name_not_its_folder(tmp_path: Path) -> None:

@@ -1283,6 +1283,32 @@ def test_a_note_the_import_updated_in_place_gets_the_steps_it_would_have_had(
     assert code == 0 and "nothing changed" in output, output
 
 
+@pytest.mark.parametrize("how", ["its highlights removed", "cloze notes turned off"])
+def test_a_cloze_note_its_memo_no_longer_makes_is_tagged_gone_and_suspended_once(
+    vault: Path, standin: AnkiConnectStandIn, how: str
+) -> None:
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(note(DOCKER, "**CNI**\n==플러그인== 규격과 ==구현==의 모음"))
+    assert sync(vault, standin, "--cloze")[0] == 0
+    col = standin.col
+    assert col is not None
+    (nid,) = col.find_notes('"note:memo2anki cloze"')
+    text = col.get_note(nid)["Text"]
+    args: tuple[str, ...] = ()
+    if how == "its highlights removed":
+        daily.write_text(note(DOCKER, "**CNI**\n플러그인 규격과 구현의 모음"))
+        args = ("--cloze",)
+    code, output = sync(vault, standin, *args)
+    assert code == 0 and "1 cloze note retired" in output and "2 cards suspended" in output
+    held = col.get_note(nid)
+    assert GONE_TAG in held.tags and held["Text"] == text
+    assert all(col.get_card(c).queue == -1 for c in held.card_ids())
+    cni = memo_notes(standin)["CNI"]
+    assert GONE_TAG not in cni["tags"] and not cni["suspended"]
+    code, output = sync(vault, standin, *args)  # never retired again
+    assert code == 0 and "retired" not in output and "suspended" not in output, output
+
+
 def _held_by_cloze(standin: AnkiConnectStandIn, guid: str) -> int:
     """A note of Anki's own Cloze type holding ``guid`` (as Change Note Type leaves it)."""
     col = standin.col

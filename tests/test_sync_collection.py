@@ -643,6 +643,41 @@ def test_cloze_notes_are_synced_beside_their_cards(vault: Path, col_path: Path) 
         assert "{{c2::구현체}}" in anki.col.get_note(nid)["Text"]
 
 
+def _cloze_note(path: Path) -> dict[str, object]:
+    """The one cloze note: id, Text, tags, whether its cards are all suspended."""
+    with Opened(path) as anki:
+        (nid,) = anki.col.find_notes('"note:memo2anki cloze"')
+        held = anki.col.get_note(nid)
+        cards = [anki.col.get_card(c) for c in held.card_ids()]
+        suspended = all(c.queue == -1 for c in cards)
+        return {"id": nid, "text": held["Text"], "tags": sorted(held.tags), "suspended": suspended}
+
+
+@pytest.mark.parametrize("how", ["its highlights removed", "cloze notes turned off"])
+def test_a_cloze_note_its_memo_no_longer_makes_is_tagged_gone_and_suspended_once(
+    vault: Path, col_path: Path, how: str
+) -> None:
+    daily = vault / "daily/2025-04-01.md"
+    daily.write_text(note(DOCKER, "**CNI**\n==플러그인== 규격과 ==구현==의 모음"))
+    assert sync(vault, col_path, "--cloze")[0] == 0
+    was = _cloze_note(col_path)
+    args: tuple[str, ...] = ()
+    if how == "its highlights removed":
+        daily.write_text(note(DOCKER, "**CNI**\n플러그인 규격과 구현의 모음"))
+        args = ("--cloze",)
+    code, output = sync(vault, col_path, *args, "--changes")
+    assert code == 0 and "1 cloze note retired" in output and "2 cards suspended" in output
+    assert "'CNI'; its cloze note retired (gone)" in output, output
+    retired = _cloze_note(col_path)
+    assert retired["id"] == was["id"] and retired["text"] == was["text"]
+    assert GONE_TAG in retired["tags"] and retired["suspended"]
+    cni = memo_notes(col_path)["CNI"]
+    assert GONE_TAG not in cni["tags"] and not cni["suspended"]
+    code, output = sync(vault, col_path, *args, "--changes")  # never retired again
+    assert code == 0 and "retired" not in output and "suspended" not in output, output
+    assert _cloze_note(col_path) == retired
+
+
 NETWORK_NFD = unicodedata.normalize("NFD", "네트워크")
 
 

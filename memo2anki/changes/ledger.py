@@ -430,6 +430,10 @@ class Ledger:
     # The cards whose links were last made otherwise than ``written`` says, by GUID: cards a
     # run with another vault root (or name, or links) could not reach, left as they were.
     others: Mapping[str, Written] = field(default_factory=dict)
+    # Whether the run that wrote it made cloze notes (--cloze): one a card's memo no longer
+    # makes is retired by the next run. None when the header does not say (none made: no
+    # run made any, or a ledger from before it said); said once a run made some.
+    cloze: bool | None = None
     # Its file was written by a newer memo2anki: never written over (see NewerLedger).
     read_only: bool = field(default=False, compare=False)
     # Its file held what could not be used (a row, or all of it): kept aside before it is
@@ -671,6 +675,8 @@ def _ledger_file(
         head["pages"] = dict(ledger.pages)
     if ledger.others:
         head["other_links"] = _other_links(ledger.others)
+    if ledger.cloze is not None:
+        head["cloze"] = ledger.cloze
     if fields_digest is not None:
         head["fields"] = fields_digest
     return rows_file.file_chunks(head, "cards", body, len(cards), vouch=True), lengths
@@ -1217,6 +1223,9 @@ def _merged(
     if pages is not None:
         pages = {note: page for note, page in pages.items() if note not in clashing}
     merged["pages"] = pages
+    # Cloze notes made by either side's last run: the next run retires those no longer made.
+    if any(side.get("cloze") is True for _start, side in sides):
+        merged["cloze"] = True
     return merged, cards
 
 
@@ -1420,6 +1429,7 @@ def load(
         root=now_root,
         link_root=old_root if old_root != now_root else None,
         others=others,
+        cloze=cloze if isinstance(cloze := head.get("cloze"), bool) else None,
         damaged=damaged,
     )
     return ledger, warnings

@@ -213,6 +213,17 @@ class Change(NamedTuple):
             self.now is not None and self.before is not None and self.now.deck != self.before.deck
         )
 
+    @property
+    def retired_cloze(self) -> TargetNote | None:
+        """The cloze note of a card still in its memo that the memo no longer makes (its
+        highlights removed, or cloze notes turned off), carried once more with its last
+        fields and the gone tag, to be retired as a gone card's is; None for most cards.
+        (It is the card's last note, tagged gone while the card's own note is not.)"""
+        if self.kind is Kind.GONE or len(self.notes) < 2:
+            return None
+        last = self.notes[-1]
+        return last if GONE_TAG in last.tags and GONE_TAG not in self.notes[0].tags else None
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -286,6 +297,38 @@ def _later(now: int, stamp: int) -> int:
     """A changed card's new time: now, or past its last one (so Anki's import, which takes
     only a newer note, takes it), and never past the last time a ledger can hold."""
     return min(max(now, stamp + 1), LAST_STAMP)
+
+
+def _gone_cloze(
+    guid: str, fields: tuple[str, ...], deck: str, tags: Sequence[str], stamp: int, due: int
+) -> TargetNote | None:
+    """The cloze note a card's last fields (Front, Back, then Subject, Source, Date, Link)
+    made, tagged gone: carried once more, so that Anki retires it as it does a gone card's;
+    None when that back had no highlights (it made none)."""
+    text = cloze_text(fields[1])
+    if text is None:
+        return None
+    tags = (*(t for t in clean_tags(tags) if t != GONE_TAG), GONE_TAG)
+    cloze_fields = (text, fields[0], *fields[2:])
+    return TargetNote(cloze_guid(guid), CLOZE_MODEL_NAME, deck, cloze_fields, tags, stamp, due)
+
+
+def _last_fields(
+    ledger: Ledger, entry: LedgerCard, layout: Layout, pages: Mapping[str, str]
+) -> tuple[str, ...]:
+    """A ledger card's note as memo2anki last wrote it (:func:`fields_of`), its Front and
+    Back from the ledger's last fields. The one place the ledger's values become a note's:
+    each passes the checks a value made from a note does (the ledger is a file anyone can
+    edit)."""
+    front_html, back_html = ledger.last_html(entry)
+    return fields_of(
+        stored_html(front_html),
+        stored_html(back_html),
+        entry.subject,
+        entry.note,
+        entry.date,
+        layout.link(entry.note, pages.get(entry.note, "")),
+    )
 
 
 def guid_of(identity: Identity, attempt: int = 0) -> str:
@@ -602,6 +645,13 @@ def plan_changes(
     # this run's first.
     spelled: dict[str, str] | None = None
     cloze = layout.cloze
+    # Whether a cloze note the last run made may be gone while its card is not: the last run
+    # made cloze notes (a ledger that does not say made none), and this one carries gone ones.
+    retire_cloze = ledger.cloze is True and not layout.leave_out_gone
+    # Cloze notes turned on again (the last run said it made none, after one that made
+    # some): those it retired come back newer than that retirement, as an import takes only
+    # a newer note.
+    cloze_back = cloze and ledger.cloze is False
     # Locals, looked up for every card; the named tuples of an unchanged card are made
     # without their __new__'s Python frame (a vault holds thousands of cards).
     UNCHANGED = Kind.UNCHANGED
@@ -669,6 +719,7 @@ def plan_changes(
             place = make(Place, (note_path, card.line, subject, card.front, subdeck))
             note = make(TargetNote, (guid, MODEL_NAME, subdeck, fields, card.tags, stamp, i))
             text = cloze_text(card.back_html) if cloze else None
+            extra: TargetNote | None = None
             if text:
                 extra = TargetNote(
                     cloze_guid(guid),
@@ -676,9 +727,14 @@ def plan_changes(
                     subdeck,
                     (text, card.front_html, *fields[2:]),
                     card.tags,
-                    stamp,
+                    _later(now, stamp) if cloze_back else stamp,
                     i,
                 )
+            elif retire_cloze and not cloze and GONE_TAG not in card.tags:
+                # Cloze notes turned off: the one its back (as last written) made is retired.
+                # (Never for a card the person tagged gone: its notes could not be told apart.)
+                extra = _gone_cloze(guid, fields, subdeck, card.tags, _later(now, stamp), i)
+            if extra is not None:
                 changes.append(Change(UNCHANGED, guid, place, place, (note, extra)))
             else:
                 changes.append(make(Change, (UNCHANGED, guid, place, place, (note,))))
@@ -740,11 +796,33 @@ def plan_changes(
         text = cloze_text(card.back_html) if layout.cloze else None
         if text:
             cloze_fields = (text, card.front_html, *fields[2:])
+            cloze_stamp = stamp
+            if cloze_back and before_entry is not None:
+                cloze_stamp = _later(now, before_entry.stamp)  # (the card's note: its own)
             notes.append(
                 TargetNote(
-                    cloze_guid(guid), CLOZE_MODEL_NAME, subdeck, cloze_fields, tags, stamp, i
+                    cloze_guid(guid), CLOZE_MODEL_NAME, subdeck, cloze_fields, tags, cloze_stamp, i
                 )
             )
+        elif (
+            retire_cloze
+            and before_entry is not None
+            and before_entry.state == LIVE
+            and (card_digest != before_entry.digest or not layout.cloze)
+            and GONE_TAG not in tags
+        ):
+            # Its highlights removed (or cloze notes turned off): the cloze note its last back
+            # made is retired, with its last fields (read only for such a card).
+            gone_cloze = _gone_cloze(
+                guid,
+                _last_fields(ledger, before_entry, layout, pages_before),
+                stored_deck(before_entry.deck, layout.deck),
+                before_entry.tags,
+                _later(now, before_entry.stamp),
+                i,
+            )
+            if gone_cloze is not None:
+                notes.append(gone_cloze)
         changes.append(Change(kind, guid, place, before, tuple(notes)))
         # Its row's key, when its identity is the card's own (one told apart by its folder
         # is compared column by column).
@@ -818,34 +896,16 @@ def plan_changes(
             unfielded += 1
         if not layout.leave_out_gone and (front_html or back_html):
             stamp = _later(now, entry.stamp)
-            # The one place the ledger's values become a note's: each passes the checks a
-            # value made from a note does (the ledger is a file anyone can edit).
-            front_html, back_html = stored_html(front_html), stored_html(back_html)
+            fields = _last_fields(ledger, entry, layout, pages_before)
+            front_html, back_html = fields[0], fields[1]
             deck = stored_deck(entry.deck, layout.deck)
-            fields = fields_of(
-                front_html,
-                back_html,
-                entry.subject,
-                entry.note,
-                entry.date,
-                layout.link(entry.note, pages_before.get(entry.note, "")),
-            )
             tags = (*(t for t in clean_tags(entry.tags) if t != GONE_TAG), GONE_TAG)
             notes.append(TargetNote(entry.guid, MODEL_NAME, deck, fields, tags, stamp, due))
-            text = cloze_text(back_html) if layout.cloze else None
-            if text:
-                cloze_fields = (text, front_html, *fields[2:])
-                notes.append(
-                    TargetNote(
-                        cloze_guid(entry.guid),
-                        CLOZE_MODEL_NAME,
-                        deck,
-                        cloze_fields,
-                        tags,
-                        stamp,
-                        due,
-                    )
-                )
+            # Its cloze note, as the last run made it.
+            if ledger.cloze:  # (else the last run made none: never one Anki did not have)
+                gone_cloze = _gone_cloze(entry.guid, fields, deck, tags, stamp, due)
+                if gone_cloze is not None:
+                    notes.append(gone_cloze)
             due += 1
         changes.append(Change(Kind.GONE, entry.guid, None, before, tuple(notes)))
         carried.append(
@@ -879,6 +939,9 @@ def plan_changes(
     pages_after = {**{n: p for n, p in ledger.pages.items() if n in others}, **pages}
     ledger_changed = ledger_changed or pages_after != dict(ledger.pages)
     ledger_changed = ledger_changed or others_after != ledger.others
+    # Whether this run made cloze notes, said once any run did (never, for a vault without).
+    cloze_after = layout.cloze if layout.cloze or ledger.cloze is not None else None
+    ledger_changed = ledger_changed or ledger.cloze != cloze_after
     tally = Counter(map(attrgetter("kind"), changes))
     return Plan(
         changes=tuple(changes),
@@ -891,6 +954,7 @@ def plan_changes(
             pages=pages_after,
             link_root=None,
             others=others_after,
+            cloze=cloze_after,
         ),
         diagnostics=tuple(diagnostics),
         filtered=filtered,

@@ -227,7 +227,9 @@ def build(
             report_diagnostics(ledger_warnings, quiet, result.vault)
             result = replace(result, diagnostics=(*result.diagnostics, *ledger_warnings))
             if not quiet:
-                extra = sum(max(0, len(c.notes) - 1) for c in plan.changes)
+                extra = sum(
+                    max(0, len(c.notes) - 1 - (c.retired_cloze is not None)) for c in plan.changes
+                )
                 clozes = f" (with {_n(extra, 'cloze note')})" if cloze else ""
                 added = " (.apkg added: Anki's import lists only .apkg files)" * target.suffix_added
                 report_vault(result, options.vault)

@@ -9,8 +9,12 @@ from memo2anki.model import one_line, plural
 
 
 def counts_line(plan: Plan) -> str:
-    """``3 new, 1 updated, 1 renamed, 2 gone, 5 unchanged``: the non-zero counts."""
-    return ", ".join(f"{plan.counts[k]} {k}" for k in KINDS if plan.counts.get(k))
+    """``3 new, 1 updated, 1 renamed, 2 gone, 5 unchanged``: the non-zero counts (and the
+    cloze notes retired whose cards live on: ``, 1 cloze note retired``)."""
+    parts = [f"{plan.counts[k]} {k}" for k in KINDS if plan.counts.get(k)]
+    if retired := sum(c.retired_cloze is not None for c in plan.changes):
+        parts.append(f"{plural(retired, 'cloze note')} retired")
+    return ", ".join(parts)
 
 
 def _moved(change: Change) -> str:
@@ -41,12 +45,19 @@ def change_line(change: Change, package: bool = True) -> str:
         what = f"{what} {_moved(change)}"
     elif change.kind is Kind.RETURNED and before is not None and before.note != now.note:
         what = f"{what} (was {before.where})"
+    if change.retired_cloze is not None:
+        what = f"{what}; its cloze note retired (gone)"
     return one_line(f"{now.where}: {what}")
 
 
 def change_lines(plan: Plan, package: bool = True) -> list[str]:
-    """Every change but the unchanged cards, in study order, gone cards last."""
-    return [change_line(c, package) for c in plan.changes if c.kind is not Kind.UNCHANGED]
+    """Every change but the unchanged cards (save those whose cloze note is retired), in
+    study order, gone cards last."""
+    return [
+        change_line(c, package)
+        for c in plan.changes
+        if c.kind is not Kind.UNCHANGED or c.retired_cloze is not None
+    ]
 
 
 def deck_notice(plan: Plan) -> str | None:
@@ -85,6 +96,7 @@ def changes_json(plan: Plan) -> dict[str, Any]:
                 "now": _place(c.now),
                 "before": _place(c.before),
                 "in_deck": bool(c.notes),
+                "cloze_retired": c.retired_cloze is not None,
             }
             for c in plan.changes
         ],

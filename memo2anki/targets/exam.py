@@ -128,6 +128,8 @@ def exam_of(plan: Plan, name: str, reschedule: bool, by_subject: bool) -> Exam:
         if change.now is None:
             continue
         for note in change.notes:
+            if note is change.retired_cloze:
+                continue  # (gone)
             cards.append(
                 ExamCard(
                     note.guid,

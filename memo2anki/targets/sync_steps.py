@@ -150,11 +150,13 @@ class Steps:
 
 
 def note_guids(change: Change) -> list[str]:
-    """The GUIDs of the Anki notes a change is about: its notes', or for a gone card left out
-    of the plan's notes, its card's and cloze note's."""
-    if change.notes:
-        return [n.guid for n in change.notes]
-    return [change.guid, cloze_guid(change.guid)]  # gone cards left out of the plan's notes
+    """The GUIDs of the Anki notes a change is about: its notes', and for a gone card its
+    card's and cloze note's whatever the plan carries (a cloze note the collection holds
+    goes with its card)."""
+    guids = [n.guid for n in change.notes]
+    if change.kind is Kind.GONE:
+        guids.extend(g for g in (change.guid, cloze_guid(change.guid)) if g not in guids)
+    return guids
 
 
 def sync_steps(
@@ -177,7 +179,9 @@ def sync_steps(
       (moved by hand, and left there); deck names are compared as Anki does, whatever their
       case or Unicode form (:func:`~memo2anki.model.fold`).
     - A gone note is tagged ``memo2anki::gone`` and its cards suspended, or deleted with
-      ``delete_gone``; a card that comes back is untagged (its new tags) and unsuspended.
+      ``delete_gone`` (so is the cloze note a card's memo no longer makes, the change's
+      ``retired_cloze``, while the card lives on); a card that comes back is untagged (its
+      new tags) and unsuspended.
       A card the person had suspended when its note was tagged gone is tagged as theirs
       (:func:`~memo2anki.changes.plan.kept_suspended_tag`), and stays suspended when it comes
       back: only what memo2anki suspended is unsuspended (a note retired before that tag
@@ -215,8 +219,16 @@ def sync_steps(
                     continue
                 _retire(have, tag_gone, tag_kept, suspend)
             continue
+        retiring = change.retired_cloze
         for note in change.notes:
             have = held.get(note.guid)
+            if note is retiring:  # (never added: it is the last run's, if Anki has it)
+                if have is not None:
+                    if delete_gone:
+                        delete.append(have.note_id)
+                    else:
+                        _retire(have, tag_gone, tag_kept, suspend)
+                continue
             if have is None:
                 if note.guid in taken:
                     not_added.append(Taken(change, note, taken[note.guid]))
@@ -302,7 +314,8 @@ def _of_their_types(
     for change in plan.changes:
         for note in change.notes:
             wanted[note.guid] = note.note_type
-    for guid in [*(c.guid for c in plan.changes if not c.notes), *plan.retired, *plan.retired_when]:
+    gone = (c.guid for c in plan.changes if c.kind is Kind.GONE or not c.notes)
+    for guid in [*gone, *plan.retired, *plan.retired_when]:
         wanted.setdefault(guid, MODEL_NAME)
         wanted.setdefault(cloze_guid(guid), CLOZE_MODEL_NAME)
     other = {
@@ -406,7 +419,13 @@ def pictures_lacking(
     file emptied from its media folder, which Check Media lists missing). Not those of the gone
     notes ``delete_gone`` deletes. ``have`` should answer from one listing of the target's
     media names: it is asked about every picture of the vault."""
-    notes = [n for c in plan.changes if not (delete_gone and c.kind is Kind.GONE) for n in c.notes]
+    notes = [
+        n
+        for c in plan.changes
+        if not (delete_gone and c.kind is Kind.GONE)
+        for n in c.notes
+        if not (delete_gone and n is c.retired_cloze)
+    ]
     return media_to_add(notes, media, have)
 
 
