@@ -209,13 +209,17 @@ def _files(folder: Path) -> list[os.stat_result] | None:
     return found
 
 
-def _remove(folder: Path) -> None:
-    """Remove the database's files, so that it is made anew: only these names, and only
-    regular files (a FIFO or a folder in their place stays, and the cache is not used)."""
+def _remove(folder: Path, *, aside: bool = False) -> None:
+    """Remove the database's files (``aside``: rename them, see :func:`_aside`), so that it
+    is made anew: only these names, and only regular files (a FIFO or a folder in their place
+    stays, and the cache is not used)."""
     for name in _NAMES:
         with contextlib.suppress(OSError):
             if stat.S_ISREG(os.lstat(folder / name).st_mode):
-                os.unlink(folder / name)
+                if aside:
+                    os.rename(folder / name, folder / _aside(name))
+                else:
+                    os.unlink(folder / name)
 
 
 def _set_aside(folder: Path) -> bool:
@@ -225,10 +229,7 @@ def _set_aside(folder: Path) -> bool:
     while files set aside before are there: they are never replaced."""
     if any(os.path.lexists(folder / _aside(name)) for name in _NAMES):
         return False
-    for name in _NAMES:
-        with contextlib.suppress(OSError):
-            if stat.S_ISREG(os.lstat(folder / name).st_mode):
-                os.rename(folder / name, folder / _aside(name))
+    _remove(folder, aside=True)
     return True
 
 

@@ -53,9 +53,8 @@ LAST_STAMP = 253_402_300_799
 CLOCK_SKEW = 86_400
 
 LIVE: Final = "live"
-GONE: Final = (
-    "gone"  # no longer in any memo; its retiring copy (tagged memo2anki::gone) was handled
-)
+# No longer in any memo; its retiring copy (tagged memo2anki::gone) was handled.
+GONE: Final = "gone"
 
 
 # What a row must hold, checked as it is read (by msgspec, in C): a value of another type
